@@ -1,0 +1,35 @@
+package dev.outpost.admin;
+
+import dev.outpost.db.Database;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Tuple;
+import java.util.UUID;
+
+/** The {@code --demo} site: a pool, an SSH resource and an entitlement for the demo user. Idempotent. */
+public final class DemoSite {
+
+  public static final String POOL = "demo";
+  public static final String RESOURCE = "demo-ssh";
+
+  private final Database db;
+
+  public DemoSite(Database db) {
+    this.db = db;
+  }
+
+  public Future<Void> ensure(String username) {
+    return db.transaction(conn -> conn
+        .preparedQuery("INSERT INTO pools(id, name, description, max_sessions_per_host) VALUES ($1, $2, $3, $4) "
+            + "ON CONFLICT DO NOTHING")
+        .execute(Tuple.of(UUID.randomUUID(), POOL, "Demo pool created by --demo", 10))
+        .compose(v -> conn.preparedQuery("INSERT INTO resources(id, name, display_name, pool_id, kind, port, launch_hint) "
+                + "SELECT $1, $2, $3, id, 'desktop', 22, 'ssh' FROM pools WHERE lower(name) = lower($4) "
+                + "ON CONFLICT DO NOTHING")
+            .execute(Tuple.of(UUID.randomUUID(), RESOURCE, "Demo SSH desktop", POOL)))
+        .compose(v -> conn.preparedQuery("INSERT INTO entitlements(id, resource_id, user_id) "
+                + "SELECT $1, r.id, u.id FROM resources r, users u "
+                + "WHERE lower(r.name) = lower($2) AND lower(u.username) = lower($3) ON CONFLICT DO NOTHING")
+            .execute(Tuple.of(UUID.randomUUID(), RESOURCE, username)))
+        .mapEmpty());
+  }
+}

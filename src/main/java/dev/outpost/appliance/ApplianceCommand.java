@@ -1,0 +1,72 @@
+package dev.outpost.appliance;
+
+import dev.outpost.appliance.config.ConfigKeys;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code outpost appliance}: a connector node of a resource location. */
+@Command(name = "appliance", aliases = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+        "Run a connector node: web store, admin API, broker, gateway and the outbound link to the hub.",
+        "With no options it runs a complete single-node site: embedded PostgreSQL under ./data, a self-signed",
+        "site CA, the hub role in-process, and a bootstrap admin whose password is printed once.", ""},
+    footer = {"", "Every option can also be set as OUTPOST_<KEY> in the environment or in the --config file;",
+        "see conf/outpost.yaml for all keys.",
+        "Exit codes: 0 stopped cleanly, 1 could not start, 2 bad configuration."})
+final class ApplianceCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  CommonOptions common;
+
+  @Option(names = "--https-port", paramLabel = "PORT", description = "HTTPS port for store, APIs and WebSockets (default: 8443).")
+  String httpsPort;
+
+  @Option(names = "--gateway-port", paramLabel = "PORT", description = "TLS port of the raw session gateway (default: 2598).")
+  String gatewayPort;
+
+  @Option(names = "--cluster-port", paramLabel = "PORT", description = "Cluster member port (default: 5701).")
+  String clusterPort;
+
+  @Option(names = "--cluster-host", paramLabel = "ADDRESS",
+      description = "Address other nodes reach this node on (default: 127.0.0.1 when --join is empty).")
+  String clusterHost;
+
+  @Option(names = "--join", paramLabel = "HOST:PORT,...", description = "Other nodes of this site to join.")
+  String join;
+
+  @Option(names = "--hub", paramLabel = "URL", description = "A separate hub (https://host:9443); default: the hub "
+      + "runs in this process.")
+  String hub;
+
+  @Option(names = "--demo", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+      description = "Create a demo user, pool and resource (idempotent).")
+  String demo;
+
+  @Override
+  public Integer call() {
+    Map<String, String> flags = common.flags();
+    CommonOptions.put(flags, ConfigKeys.HTTP_PORT.name(), httpsPort);
+    CommonOptions.put(flags, ConfigKeys.GATEWAY_PORT.name(), gatewayPort);
+    CommonOptions.put(flags, ConfigKeys.CLUSTER_PORT.name(), clusterPort);
+    CommonOptions.put(flags, ConfigKeys.CLUSTER_HOST.name(), clusterHost);
+    CommonOptions.put(flags, ConfigKeys.CLUSTER_JOIN.name(), join);
+    CommonOptions.put(flags, ConfigKeys.HUB_URL.name(), hub);
+    CommonOptions.put(flags, ConfigKeys.DEMO.name(), demo);
+    Console console = new Console(new java.io.PrintStream(System.out, true, java.nio.charset.StandardCharsets.UTF_8));
+    return ServerRunner.run("appliance", flags, common.config, spec.commandLine().getErr(),
+        config -> ApplianceNode.start(config, console).map(node -> {
+          console.line("Outpost appliance " + Version.current() + " ready: https://localhost:" + node.httpsPort()
+              + "/  (data in " + config.dataDir() + ")");
+          console.line("CA sha256: " + node.caFingerprintDisplay());
+          return node::stop;
+        }));
+  }
+}

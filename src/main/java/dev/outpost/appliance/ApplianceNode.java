@@ -1,0 +1,278 @@
+package dev.outpost.appliance;
+
+import com.hazelcast.core.HazelcastInstance;
+import dev.outpost.admin.AdminApi;
+import dev.outpost.admin.DemoSite;
+import dev.outpost.appliance.config.OutpostConfig;
+import dev.outpost.cluster.ClusterSetup;
+import dev.outpost.cluster.ClusterView;
+import dev.outpost.crypto.Fingerprints;
+import dev.outpost.crypto.PasswordHasher;
+import dev.outpost.crypto.SecureTokens;
+import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.db.Database;
+import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.HealthRoutes.Check;
+import dev.outpost.http.Tls;
+import dev.outpost.hub.HubServer;
+import dev.outpost.identity.AccountBootstrap;
+import dev.outpost.identity.HazelcastSessionStore;
+import dev.outpost.identity.LoginService;
+import dev.outpost.identity.UserAccounts;
+import dev.outpost.relay.HubLink;
+import dev.outpost.store.StoreApi;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One appliance node ({@code outpost appliance}): wires the features together and runs them. Without a
+ * configured hub it also runs the hub role in-process and reaches it over loopback, exactly as it would a
+ * remote hub.
+ */
+public final class ApplianceNode {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApplianceNode.class);
+
+  private final OutpostConfig config;
+  private final Console console;
+  private final String nodeId = UUID.randomUUID().toString();
+  private final List<String> deployments = new ArrayList<>();
+  private DataDirLock lock;
+  private SiteCertificates certificates;
+  private Vertx vertx;
+  private Database db;
+  private HubLink hubLink;
+  private HttpFrontDoor frontDoor;
+  private HubServer hub;
+  private int httpsPort;
+
+  private ApplianceNode(OutpostConfig config, Console console) {
+    this.config = Objects.requireNonNull(config);
+    this.console = Objects.requireNonNull(console);
+  }
+
+  /** Starts a node; the future fails with a {@link StartupException} for anything the user can fix. */
+  public static Future<ApplianceNode> start(OutpostConfig config, Console console) {
+    ApplianceNode node = new ApplianceNode(config, console);
+    return node.boot().map(node).recover(e -> node.stop().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> boot() {
+    long started = System.nanoTime();
+    if (!config.hub().inProcess()) {
+      return Future.failedFuture(new StartupException("hub.url: joining a separate hub needs a connector token, "
+          + "which this version cannot issue yet; leave --hub empty to run the hub in-process"));
+    }
+    try {
+      lock = DataDirLock.acquire(config.dataDir());
+      certificates = SiteCertificates.loadOrCreate(config.dataDir().resolve("tls"), config.location(),
+          config.http().publicNames());
+    } catch (StartupException e) {
+      return Future.failedFuture(e);
+    } catch (IOException | RuntimeException e) {
+      return Future.failedFuture(new StartupException("cannot prepare TLS certificates in "
+          + config.dataDir().resolve("tls") + ": " + e.getMessage(), e));
+    }
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    HazelcastClusterManager clusterManager = ClusterSetup.clusterManager(config.cluster(), nodeId, Version.current());
+    VertxOptions options = new VertxOptions()
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true))
+        .setEventBusOptions(new EventBusOptions().setHost(config.cluster().host().isEmpty() ? null
+            : config.cluster().host()).setPort(0));
+    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics))
+        .withClusterManager(clusterManager).buildClustered()
+        .recover(e -> Future.failedFuture(new StartupException("cannot start the cluster member on port "
+            + config.cluster().port() + " (" + rootMessage(e) + "); free the port or set --cluster-port", e)))
+        .compose(v -> {
+          vertx = v;
+          return Database.start(vertx, config.db(), config.dataDir());
+        })
+        .compose(database -> {
+          db = database;
+          return wire(clusterManager.getHazelcastInstance(), metrics);
+        })
+        .onSuccess(v -> {
+          long ms = (System.nanoTime() - started) / 1_000_000;
+          LOG.atInfo().addKeyValue("ms", ms).log("Appliance ready on https port {}", httpsPort);
+        });
+  }
+
+  private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
+    PasswordHasher hasher = PasswordHasher.create();
+    ClusterView cluster = new ClusterView(hazelcast);
+    LoginService logins = new LoginService(vertx, new UserAccounts(db),
+        new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME)), hasher, config.identity(),
+        metrics, Clock.systemUTC());
+    AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
+    return startInProcessHub()
+        .compose(v -> accounts.ensureAdmin(config.adminPasswordFile()))
+        .compose(this::announceAdmin)
+        .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture())
+        .compose(v -> startFrontDoor(logins, cluster, metrics));
+  }
+
+  private Future<Void> startInProcessHub() {
+    String credential = SecureTokens.random(32);
+    HealthRoutes hubHealth = new HealthRoutes().check("db", this::dbCheck);
+    hub = new HubServer(Tls.server(certificates, "127.0.0.1", 0),
+        presented -> credential.equals(presented) ? Future.succeededFuture(config.location())
+            : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
+        hubHealth);
+    return deploy(hub).compose(v -> {
+      URI url = URI.create("https://127.0.0.1:" + hub.port());
+      hubLink = new HubLink(Tls.siteWebSocketClient(certificates), url,
+          new HubLink.Identity(nodeId, config.location(), Version.current(), credential), config.hub().pingInterval());
+      return deploy(hubLink);
+    });
+  }
+
+  private Future<Void> startFrontDoor(LoginService logins, ClusterView cluster, PrometheusMeterRegistry metrics) {
+    HealthRoutes health = new HealthRoutes()
+        .check("db", this::dbCheck)
+        .check("cluster", () -> Future.succeededFuture(cluster.running()
+            ? Check.up(cluster.size() + " member(s) in " + cluster.clusterName())
+            : Check.down("cluster member is not running")))
+        .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up(hubLink.describe())
+            : Check.down(hubLink.describe())));
+    StoreApi store = new StoreApi(logins, this::status);
+    AdminApi admin = new AdminApi(db, logins, cluster);
+    var handler = PrometheusScrapingHandler.create(metrics);
+    java.util.function.Consumer<Router> root = router -> {
+      health.mount(router);
+      router.get("/metrics").handler(handler);
+    };
+    int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    HttpFrontDoor[] first = new HttpFrontDoor[1];
+    return vertx.deployVerticle(() -> {
+      HttpFrontDoor door = new HttpFrontDoor(Tls.server(certificates, config.http().host(), config.http().port()),
+          config.http().maxBodyBytes(), root, Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount));
+      if (first[0] == null) {
+        first[0] = door;
+      }
+      return door;
+    }, new DeploymentOptions().setInstances(instances))
+        .recover(e -> Future.failedFuture(new StartupException("cannot listen on HTTPS port " + config.http().port()
+            + " (" + rootMessage(e) + "); free the port or set --https-port", e)))
+        .map(id -> {
+          deployments.add(id);
+          frontDoor = first[0];
+          httpsPort = frontDoor.actualPort();
+          return null;
+        });
+  }
+
+  private Future<Void> announceAdmin(AccountBootstrap.Outcome outcome) {
+    if (outcome.password() != null) {
+      console.line("Bootstrap admin created: user 'admin', password " + outcome.password()
+          + "  (shown once; change it after signing in)");
+    } else if (outcome.created()) {
+      console.line("Bootstrap admin created: user 'admin' with the password from " + config.adminPasswordFile());
+    }
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> createDemo(AccountBootstrap accounts) {
+    return accounts.ensureUser("demo", "Demo User")
+        .compose(outcome -> {
+          if (outcome.password() != null) {
+            console.line("Demo user created: user 'demo', password " + outcome.password() + "  (shown once)");
+          }
+          return new DemoSite(db).ensure("demo");
+        });
+  }
+
+  private Future<Check> dbCheck() {
+    return db.ping().map(v -> Check.up(db.description()));
+  }
+
+  private JsonObject status() {
+    boolean hubUp = hubLink != null && hubLink.reachable();
+    return new JsonObject()
+        .put("mode", "hub")
+        .put("location", config.location())
+        .put("hub", new JsonObject().put("reachable", hubUp))
+        .put("version", Version.current());
+  }
+
+  private Future<Void> deploy(io.vertx.core.Deployable verticle) {
+    return vertx.deployVerticle(verticle).map(id -> {
+      deployments.add(id);
+      return null;
+    });
+  }
+
+  public int httpsPort() {
+    return httpsPort;
+  }
+
+  public String caFingerprint() {
+    return certificates.caFingerprint();
+  }
+
+  public String caFingerprintDisplay() {
+    return Fingerprints.display(certificates.caFingerprint());
+  }
+
+  public SiteCertificates certificates() {
+    return certificates;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Stops everything that started, in reverse order; never fails. */
+  public Future<Void> stop() {
+    Future<Void> chain = Future.succeededFuture();
+    if (vertx != null) {
+      List<String> ids = new ArrayList<>(deployments);
+      java.util.Collections.reverse(ids);
+      for (String id : ids) {
+        chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+      }
+      deployments.clear();
+    }
+    if (db != null) {
+      chain = chain.compose(v -> db.close().recover(e -> Future.succeededFuture()));
+    }
+    if (vertx != null) {
+      Vertx v0 = vertx;
+      chain = chain.compose(v -> v0.close().recover(e -> Future.succeededFuture()));
+    }
+    return chain.onComplete(ar -> {
+      if (lock != null) {
+        lock.close();
+        lock = null;
+      }
+    });
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+}

@@ -1,0 +1,56 @@
+package dev.outpost.appliance;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import org.slf4j.LoggerFactory;
+
+/** Configures logging once at start-up: text or JSON lines on stderr, one line per event. */
+public final class LogSetup {
+
+  static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{1} - %msg %kvp%n%ex";
+
+  private LogSetup() {
+  }
+
+  public static void configure(boolean json, String level) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    context.reset();
+    ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
+    appender.setContext(context);
+    appender.setName("console");
+    appender.setTarget("System.err");
+    if (json) {
+      LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
+      JsonLogLayout layout = new JsonLogLayout();
+      layout.setContext(context);
+      layout.start();
+      encoder.setLayout(layout);
+      encoder.setContext(context);
+      encoder.start();
+      appender.setEncoder(encoder);
+    } else {
+      PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+      encoder.setContext(context);
+      encoder.setPattern(TEXT_PATTERN);
+      encoder.start();
+      appender.setEncoder(encoder);
+    }
+    appender.start();
+    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.toLevel(level, Level.INFO));
+    root.addAppender(appender);
+    // Third-party chatter: keep warnings, drop the rest unless debugging.
+    Level quiet = Level.toLevel(level, Level.INFO).isGreaterOrEqual(Level.INFO) ? Level.WARN : Level.toLevel(level);
+    for (String noisy : new String[] {"com.hazelcast", "io.zonky", "io.netty", "io.vertx.core.impl"}) {
+      context.getLogger(noisy).setLevel(quiet);
+    }
+    // Known, understood warnings: Outpost does not use the CP subsystem, and Vert.x registers shared gauges twice.
+    context.getLogger("com.hazelcast.cp.CPSubsystem").setLevel(Level.ERROR);
+    context.getLogger("io.micrometer.core.instrument.MeterRegistry").setLevel(Level.ERROR);
+  }
+}

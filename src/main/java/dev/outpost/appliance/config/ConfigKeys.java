@@ -1,0 +1,113 @@
+package dev.outpost.appliance.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every configuration key Outpost knows, with its flag, default and documentation. {@code conf/outpost.yaml}
+ * documents the same keys (a test keeps the two in step).
+ */
+public final class ConfigKeys {
+
+  private static final Map<String, ConfigKey<?>> ALL = new LinkedHashMap<>();
+
+  public static final ConfigKey<Path> DATA_DIR = key("data-dir", "--data-dir", "data",
+      "Directory for the node's state: TLS keys, embedded database, snapshots. Created on first start.",
+      Parsers.path());
+  public static final ConfigKey<String> LOCATION = key("site.location", null, "default",
+      "Name of the resource location this node belongs to.", Parsers.name());
+  public static final ConfigKey<Boolean> DEMO = key("demo", "--demo", "false",
+      "Create a demo user, pool and resource on start (idempotent).", Parsers.bool());
+  public static final ConfigKey<Path> ADMIN_PASSWORD_FILE = key("admin.password-file", "--admin-password-file", "",
+      "File holding the bootstrap admin password; when empty a random one is printed once on first start.",
+      Parsers.optionalPath());
+
+  public static final ConfigKey<String> LOG_FORMAT = key("log.format", "--log-format", "text",
+      "Log line format: text or json (one JSON object per line).", Parsers.oneOf("text", "json"));
+  public static final ConfigKey<String> LOG_LEVEL = key("log.level", "--log-level", "info",
+      "Lowest level logged: error, warn, info, debug or trace.", Parsers.oneOf("error", "warn", "info", "debug", "trace"));
+
+  public static final ConfigKey<String> HTTP_HOST = key("http.host", null, "0.0.0.0",
+      "Address the HTTPS listener binds to.", Parsers.text());
+  public static final ConfigKey<Integer> HTTP_PORT = key("http.port", "--https-port", "8443",
+      "HTTPS port for the web store, APIs and agent/client WebSockets.", Parsers.port(true));
+  public static final ConfigKey<List<String>> HTTP_PUBLIC_NAMES = key("http.public-names", null, "",
+      "Extra DNS names or IP addresses put in the node certificate (comma-separated).", Parsers.nameList());
+  public static final ConfigKey<Integer> HTTP_MAX_BODY = key("http.max-body-bytes", null, "65536",
+      "Largest request body accepted; larger requests get 413.", Parsers.intRange(1024, 16 * 1024 * 1024));
+
+  public static final ConfigKey<Integer> GATEWAY_PORT = key("gateway.port", "--gateway-port", "2598",
+      "TLS port of the raw TCP session gateway.", Parsers.port(true));
+
+  public static final ConfigKey<Integer> CLUSTER_PORT = key("cluster.port", "--cluster-port", "5701",
+      "Port of the cluster (Hazelcast) member on this node.", Parsers.port(false));
+  public static final ConfigKey<String> CLUSTER_HOST = key("cluster.host", "--cluster-host", "",
+      "Address other nodes reach this node on; empty: 127.0.0.1 when --join is empty, else chosen automatically.",
+      Parsers.text());
+  public static final ConfigKey<List<String>> CLUSTER_JOIN = key("cluster.join", "--join", "",
+      "Comma-separated host:port of other nodes of this site to join; empty for a single-node site.",
+      Parsers.hostPortList(5701));
+  public static final ConfigKey<String> CLUSTER_NAME = key("cluster.name", null, "",
+      "Cluster name; empty: outpost-<site.location>. Nodes only join nodes with the same name.", Parsers.text());
+
+  public static final ConfigKey<URI> HUB_URL = key("hub.url", "--hub", "",
+      "URL of a separate hub (https://host:9443); empty runs the hub role in this process.",
+      Parsers.optionalHttpsUrl());
+  public static final ConfigKey<String> HUB_HOST = key("hub.host", null, "0.0.0.0",
+      "Address `outpost hub` binds to.", Parsers.text());
+  public static final ConfigKey<Integer> HUB_PORT = key("hub.port", "--hub-port", "9443",
+      "HTTPS port of `outpost hub`. The in-process hub of an appliance listens on a free loopback port instead.",
+      Parsers.port(true));
+  public static final ConfigKey<Duration> HUB_PING = key("hub.ping-interval", null, "5s",
+      "How often the appliance checks that the hub answers.", Parsers.duration(Duration.ofMillis(200), Duration.ofMinutes(5)));
+
+  public static final ConfigKey<String> DB_URL = secretKey("db.url", "--db-url", "",
+      "External PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/DATABASE; empty starts an embedded one under data-dir.",
+      Parsers.optionalPostgresUrl());
+  public static final ConfigKey<Integer> DB_POOL_SIZE = key("db.pool-size", null, "8",
+      "Connections in the database pool.", Parsers.intRange(1, 200));
+
+  public static final ConfigKey<Duration> SESSION_TTL = key("identity.session-ttl", null, "8h",
+      "How long a sign-in stays valid.", Parsers.duration(Duration.ofMinutes(1), Duration.ofDays(30)));
+  public static final ConfigKey<Integer> LOGIN_MAX_FAILURES_USER = key("identity.login.max-failures-per-user", null, "5",
+      "Failed sign-ins allowed per user name within the window before further attempts get 429.",
+      Parsers.intRange(1, 1000));
+  public static final ConfigKey<Integer> LOGIN_MAX_FAILURES_ADDRESS = key("identity.login.max-failures-per-address",
+      null, "20", "Failed sign-ins allowed per client address within the window before further attempts get 429.",
+      Parsers.intRange(1, 100000));
+  public static final ConfigKey<Duration> LOGIN_WINDOW = key("identity.login.window", null, "5m",
+      "Window over which failed sign-ins are counted.", Parsers.duration(Duration.ofSeconds(1), Duration.ofDays(1)));
+
+  private ConfigKeys() {
+  }
+
+  private static <T> ConfigKey<T> key(String name, String flag, String def, String doc, ConfigKey.Parser<T> parser) {
+    return register(new ConfigKey<>(name, flag, def, doc, parser, false));
+  }
+
+  private static <T> ConfigKey<T> secretKey(String name, String flag, String def, String doc,
+      ConfigKey.Parser<T> parser) {
+    return register(new ConfigKey<>(name, flag, def, doc, parser, true));
+  }
+
+  private static <T> ConfigKey<T> register(ConfigKey<T> key) {
+    if (ALL.put(key.name(), key) != null) {
+      throw new IllegalStateException("duplicate configuration key " + key.name());
+    }
+    return key;
+  }
+
+  /** All keys in documentation order. */
+  public static List<ConfigKey<?>> all() {
+    return List.copyOf(ALL.values());
+  }
+
+  /** The key with this name, or {@code null}. */
+  public static ConfigKey<?> byName(String name) {
+    return ALL.get(name);
+  }
+}

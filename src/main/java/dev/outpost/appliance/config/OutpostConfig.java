@@ -1,0 +1,86 @@
+package dev.outpost.appliance.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The validated configuration of one Outpost process. Built once at start-up by {@link ConfigLoader}; each
+ * feature receives the part it needs.
+ */
+public record OutpostConfig(
+    Path dataDir,
+    String location,
+    boolean demo,
+    Path adminPasswordFile,
+    LogConfig log,
+    HttpConfig http,
+    GatewayConfig gateway,
+    ClusterConfig cluster,
+    HubConfig hub,
+    DbConfig db,
+    IdentityConfig identity) {
+
+  /** Logging: {@code log.*}. */
+  public record LogConfig(String format, String level) {
+    public boolean json() {
+      return "json".equals(format);
+    }
+  }
+
+  /** The HTTPS listener: {@code http.*}. */
+  public record HttpConfig(String host, int port, List<String> publicNames, int maxBodyBytes) {
+  }
+
+  /** The raw TCP gateway: {@code gateway.*}. */
+  public record GatewayConfig(int port) {
+  }
+
+  /** Cluster membership: {@code cluster.*}. */
+  public record ClusterConfig(String name, String host, int port, List<String> join) {
+  }
+
+  /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
+  public record HubConfig(URI url, String host, int port, Duration pingInterval) {
+    public boolean inProcess() {
+      return url == null;
+    }
+  }
+
+  /** The database: {@code db.*}. {@code url} is {@code null} for the embedded PostgreSQL. */
+  public record DbConfig(String url, int poolSize) {
+    public boolean embedded() {
+      return url == null;
+    }
+  }
+
+  /** Sign-in and sessions: {@code identity.*}. */
+  public record IdentityConfig(Duration sessionTtl, int maxFailuresPerUser, int maxFailuresPerAddress,
+      Duration loginWindow) {
+  }
+
+  static OutpostConfig from(ConfigLoader c) {
+    String location = c.get(ConfigKeys.LOCATION);
+    List<String> join = c.get(ConfigKeys.CLUSTER_JOIN);
+    String clusterName = c.get(ConfigKeys.CLUSTER_NAME);
+    String clusterHost = c.get(ConfigKeys.CLUSTER_HOST);
+    return new OutpostConfig(
+        c.get(ConfigKeys.DATA_DIR).toAbsolutePath().normalize(),
+        location,
+        c.get(ConfigKeys.DEMO),
+        c.get(ConfigKeys.ADMIN_PASSWORD_FILE),
+        new LogConfig(c.get(ConfigKeys.LOG_FORMAT), c.get(ConfigKeys.LOG_LEVEL)),
+        new HttpConfig(c.get(ConfigKeys.HTTP_HOST), c.get(ConfigKeys.HTTP_PORT), c.get(ConfigKeys.HTTP_PUBLIC_NAMES),
+            c.get(ConfigKeys.HTTP_MAX_BODY)),
+        new GatewayConfig(c.get(ConfigKeys.GATEWAY_PORT)),
+        new ClusterConfig(clusterName.isEmpty() ? "outpost-" + location : clusterName,
+            clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
+            c.get(ConfigKeys.CLUSTER_PORT), join),
+        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_HOST), c.get(ConfigKeys.HUB_PORT),
+            c.get(ConfigKeys.HUB_PING)),
+        new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
+        new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),
+            c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW)));
+  }
+}

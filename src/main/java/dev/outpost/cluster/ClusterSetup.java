@@ -1,0 +1,53 @@
+package dev.outpost.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.NetworkConfig;
+import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
+import dev.outpost.identity.HazelcastSessionStore;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+/**
+ * Hazelcast configuration for a site's nodes: TCP-IP join only (no multicast), the exact cluster port, the
+ * cluster name of the resource location, and backups on every map that brokering relies on.
+ */
+public final class ClusterSetup {
+
+  private ClusterSetup() {
+  }
+
+  public static HazelcastClusterManager clusterManager(ClusterConfig config, String nodeId, String version) {
+    return new HazelcastClusterManager(hazelcastConfig(config, nodeId, version));
+  }
+
+  static Config hazelcastConfig(ClusterConfig cluster, String nodeId, String version) {
+    Config config = ConfigUtil.loadConfig();
+    config.getMemberAttributeConfig().setAttribute("outpost.node", nodeId).setAttribute("outpost.version", version);
+    config.setClusterName(cluster.name());
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
+    // A lone node must not wait for partners it was not told about.
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.max.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(cluster.port()).setPortAutoIncrement(false);
+    if (!cluster.host().isEmpty()) {
+      network.setPublicAddress(cluster.host() + ":" + cluster.port());
+      network.getInterfaces().setEnabled(true).addInterface(cluster.host());
+      config.setProperty("hazelcast.local.localAddress", cluster.host());
+    }
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(cluster.join()).setConnectionTimeoutSeconds(2);
+
+    config.addMapConfig(new MapConfig(HazelcastSessionStore.MAP_NAME).setBackupCount(1).setAsyncBackupCount(0));
+    return config;
+  }
+}

@@ -1,0 +1,48 @@
+package dev.outpost.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** What this node sees of its cluster, for health checks and {@code /admin/api/v1/nodes}. */
+public final class ClusterView {
+
+  private final HazelcastInstance hazelcast;
+
+  public ClusterView(HazelcastInstance hazelcast) {
+    this.hazelcast = hazelcast;
+  }
+
+  public boolean running() {
+    return hazelcast.getLifecycleService().isRunning();
+  }
+
+  public int size() {
+    return hazelcast.getCluster().getMembers().size();
+  }
+
+  public String localMemberId() {
+    return hazelcast.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  public String clusterName() {
+    return hazelcast.getConfig().getClusterName();
+  }
+
+  /** Members in join order; the oldest member is the one that runs once-per-site duties. */
+  public JsonArray members() {
+    JsonArray members = new JsonArray();
+    Member oldest = hazelcast.getCluster().getMembers().iterator().next();
+    for (Member member : hazelcast.getCluster().getMembers()) {
+      members.add(new JsonObject()
+          .put("id", member.getUuid().toString())
+          .put("address", member.getAddress().getHost() + ":" + member.getAddress().getPort())
+          .put("local", member.localMember())
+          .put("leader", member.equals(oldest))
+          .put("version", member.getAttribute("outpost.version"))
+          .put("node", member.getAttribute("outpost.node")));
+    }
+    return members;
+  }
+}

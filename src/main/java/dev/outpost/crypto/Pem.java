@@ -1,0 +1,78 @@
+package dev.outpost.crypto;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+
+/** Reads and writes PEM-encoded certificates and PKCS#8 private keys. */
+public final class Pem {
+
+  private static final Base64.Encoder MIME = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+
+  private Pem() {
+  }
+
+  public static String encode(X509Certificate certificate) {
+    try {
+      return block("CERTIFICATE", certificate.getEncoded());
+    } catch (CertificateEncodingException e) {
+      throw new IllegalStateException("certificate cannot be encoded", e);
+    }
+  }
+
+  public static String encode(PrivateKey key) {
+    return block("PRIVATE KEY", key.getEncoded());
+  }
+
+  private static String block(String type, byte[] der) {
+    return "-----BEGIN " + type + "-----\n" + MIME.encodeToString(der) + "\n-----END " + type + "-----\n";
+  }
+
+  public static X509Certificate readCertificate(Path file) throws IOException {
+    return parseCertificate(Files.readString(file, StandardCharsets.US_ASCII));
+  }
+
+  public static X509Certificate parseCertificate(String pem) throws IOException {
+    Object object = parse(new StringReader(pem));
+    if (!(object instanceof X509CertificateHolder holder)) {
+      throw new IOException("not a PEM certificate");
+    }
+    try {
+      return new JcaX509CertificateConverter().getCertificate(holder);
+    } catch (CertificateException e) {
+      throw new IOException("invalid certificate: " + e.getMessage(), e);
+    }
+  }
+
+  public static PrivateKey readPrivateKey(Path file) throws IOException {
+    Object object = parse(Files.newBufferedReader(file, StandardCharsets.US_ASCII));
+    JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+    if (object instanceof PrivateKeyInfo info) {
+      return converter.getPrivateKey(info);
+    }
+    if (object instanceof PEMKeyPair pair) {
+      return converter.getKeyPair(pair).getPrivate();
+    }
+    throw new IOException("not a PEM private key: " + file);
+  }
+
+  private static Object parse(Reader reader) throws IOException {
+    try (PEMParser parser = new PEMParser(reader)) {
+      return parser.readObject();
+    }
+  }
+}

@@ -1,0 +1,296 @@
+package dev.outpost.crypto;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The site's certificate authority and this node's TLS certificate, kept under {@code <data-dir>/tls}.
+ * Created on first start (EC P-256, Bouncy Castle); loaded on every later start. The node certificate is
+ * re-issued when the names it must cover change or when it nears expiry.
+ */
+public final class SiteCertificates {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SiteCertificates.class);
+  private static final Duration CA_VALIDITY = Duration.ofDays(3650);
+  private static final Duration NODE_VALIDITY = Duration.ofDays(825);
+  private static final Duration RENEW_BEFORE = Duration.ofDays(30);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final X509Certificate caCertificate;
+  private final PrivateKey caKey;
+  private final X509Certificate nodeCertificate;
+  private final PrivateKey nodeKey;
+  private final boolean created;
+
+  private SiteCertificates(X509Certificate caCertificate, PrivateKey caKey, X509Certificate nodeCertificate,
+      PrivateKey nodeKey, boolean created) {
+    this.caCertificate = caCertificate;
+    this.caKey = caKey;
+    this.nodeCertificate = nodeCertificate;
+    this.nodeKey = nodeKey;
+    this.created = created;
+  }
+
+  /**
+   * Loads the CA and node certificate from {@code tlsDir}, creating whatever is missing. Blocking: call it
+   * before the event loop starts or from a worker.
+   */
+  public static SiteCertificates loadOrCreate(Path tlsDir, String siteName, Collection<String> extraNames)
+      throws IOException {
+    Path caCert = tlsDir.resolve("ca.crt");
+    Path caKeyFile = tlsDir.resolve("ca.key");
+    Path nodeCert = tlsDir.resolve("node.crt");
+    Path nodeKeyFile = tlsDir.resolve("node.key");
+    boolean created = false;
+    X509Certificate ca;
+    PrivateKey caKey;
+    if (Files.exists(caCert) && Files.exists(caKeyFile)) {
+      ca = Pem.readCertificate(caCert);
+      caKey = Pem.readPrivateKey(caKeyFile);
+    } else {
+      KeyPair pair = newKeyPair();
+      ca = selfSignedCa(pair, siteName);
+      caKey = pair.getPrivate();
+      SecureFiles.writePrivate(caKeyFile, Pem.encode(caKey));
+      SecureFiles.writePrivate(caCert, Pem.encode(ca));
+      created = true;
+      LOG.info("Created site certificate authority in {}", tlsDir);
+    }
+    Set<String> names = nodeNames(extraNames);
+    X509Certificate node = null;
+    PrivateKey nodeKey = null;
+    if (!created && Files.exists(nodeCert) && Files.exists(nodeKeyFile)) {
+      node = Pem.readCertificate(nodeCert);
+      nodeKey = Pem.readPrivateKey(nodeKeyFile);
+      if (!covers(node, names) || !issuedBy(node, ca) || expiresSoon(node)) {
+        LOG.info("Re-issuing the node certificate: its names, issuer or validity changed");
+        node = null;
+      }
+    }
+    if (node == null) {
+      KeyPair pair = newKeyPair();
+      node = issue(ca, caKey, pair, "CN=" + firstName(names), names, NODE_VALIDITY, true);
+      nodeKey = pair.getPrivate();
+      SecureFiles.writePrivate(nodeKeyFile, Pem.encode(nodeKey));
+      SecureFiles.writePrivate(nodeCert, Pem.encode(node));
+    }
+    return new SiteCertificates(ca, caKey, node, nodeKey, created);
+  }
+
+  public X509Certificate caCertificate() {
+    return caCertificate;
+  }
+
+  public X509Certificate nodeCertificate() {
+    return nodeCertificate;
+  }
+
+  public PrivateKey nodeKey() {
+    return nodeKey;
+  }
+
+  /** Whether this start created the CA (a brand-new site). */
+  public boolean created() {
+    return created;
+  }
+
+  /** Compact SHA-256 fingerprint of the CA certificate. */
+  public String caFingerprint() {
+    return Fingerprints.sha256(caCertificate);
+  }
+
+  public String caPem() {
+    return Pem.encode(caCertificate);
+  }
+
+  public String nodeCertificatePem() {
+    return Pem.encode(nodeCertificate);
+  }
+
+  public String nodeKeyPem() {
+    return Pem.encode(nodeKey);
+  }
+
+  /**
+   * Issues a certificate signed by the site CA, e.g. a client certificate for an enrolled agent.
+   *
+   * @param subject distinguished name, e.g. {@code CN=host-1,OU=agent}
+   * @param server whether the certificate may also serve TLS (server auth)
+   */
+  public X509Certificate issue(KeyPair subjectKey, String subject, Collection<String> names, Duration validity,
+      boolean server) {
+    return issue(caCertificate, caKey, subjectKey, subject, new LinkedHashSet<>(names), validity, server);
+  }
+
+  public static KeyPair newKeyPair() {
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+      generator.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
+      return generator.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("EC P-256 is not available", e);
+    }
+  }
+
+  private static X509Certificate selfSignedCa(KeyPair pair, String siteName) {
+    try {
+      Instant now = Instant.now();
+      X500Name name = new X500Name("CN=Outpost site CA " + siteName + ",O=Outpost");
+      JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(),
+          Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(CA_VALIDITY)), name, pair.getPublic())
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+          .addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(pair.getPublic()));
+      return sign(builder, pair.getPrivate());
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot create the site CA", e);
+    }
+  }
+
+  private static X509Certificate issue(X509Certificate ca, PrivateKey caKey, KeyPair subjectKey, String subject,
+      Set<String> names, Duration validity, boolean server) {
+    try {
+      Instant now = Instant.now();
+      JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
+      List<KeyPurposeId> purposes = new ArrayList<>(List.of(KeyPurposeId.id_kp_clientAuth));
+      if (server) {
+        purposes.add(KeyPurposeId.id_kp_serverAuth);
+      }
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serial(),
+          Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(validity)), new X500Name(subject),
+          subjectKey.getPublic())
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes.toArray(KeyPurposeId[]::new)))
+          .addExtension(Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(ca))
+          .addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(subjectKey.getPublic()));
+      if (!names.isEmpty()) {
+        builder.addExtension(Extension.subjectAlternativeName, false,
+            new GeneralNames(names.stream().map(SiteCertificates::generalName).toArray(GeneralName[]::new)));
+      }
+      return sign(builder, caKey);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot issue a certificate for " + subject, e);
+    }
+  }
+
+  private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey key)
+      throws GeneralSecurityException {
+    try {
+      return new JcaX509CertificateConverter().getCertificate(
+          builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
+    } catch (OperatorCreationException e) {
+      throw new GeneralSecurityException("cannot sign", e);
+    }
+  }
+
+  private static GeneralName generalName(String name) {
+    boolean ip = name.matches("[0-9.]+") || name.contains(":");
+    return new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, name);
+  }
+
+  private static BigInteger serial() {
+    return new BigInteger(128, RANDOM).abs().add(BigInteger.ONE);
+  }
+
+  private static Set<String> nodeNames(Collection<String> extra) {
+    Set<String> names = new LinkedHashSet<>();
+    names.add(localHostName());
+    names.add("localhost");
+    names.add("127.0.0.1");
+    names.add("::1");
+    names.addAll(extra);
+    names.removeIf(Objects::isNull);
+    names.removeIf(String::isBlank);
+    return names;
+  }
+
+  private static String localHostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
+  private static String firstName(Set<String> names) {
+    return names.iterator().next();
+  }
+
+  private static boolean covers(X509Certificate cert, Set<String> names) {
+    try {
+      Collection<List<?>> sans = cert.getSubjectAlternativeNames();
+      if (sans == null) {
+        return names.isEmpty();
+      }
+      Set<String> present = new LinkedHashSet<>();
+      for (List<?> san : sans) {
+        present.add(normalizeIp(String.valueOf(san.get(1))));
+      }
+      return names.stream().map(SiteCertificates::normalizeIp).allMatch(present::contains);
+    } catch (java.security.cert.CertificateParsingException e) {
+      return false;
+    }
+  }
+
+  private static String normalizeIp(String name) {
+    if (name.contains(":")) {
+      try {
+        return InetAddress.getByName(name).getHostAddress();
+      } catch (UnknownHostException e) {
+        return name;
+      }
+    }
+    return name;
+  }
+
+  private static boolean issuedBy(X509Certificate cert, X509Certificate ca) {
+    try {
+      cert.verify(ca.getPublicKey());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  private static boolean expiresSoon(X509Certificate cert) {
+    return cert.getNotAfter().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
+  }
+}

@@ -1,0 +1,148 @@
+package dev.outpost.db;
+
+import dev.outpost.appliance.config.OutpostConfig.DbConfig;
+import dev.outpost.error.ServerErrorException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's PostgreSQL: embedded under the data dir by default, external with {@code db.url}. All runtime
+ * queries go through the Vert.x reactive client; migrations run once at start.
+ */
+public final class Database {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+  static final String EMBEDDED_DATABASE = "outpost";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final EmbeddedPostgres embedded;
+  private final String description;
+
+  private Database(Vertx vertx, Pool pool, EmbeddedPostgres embedded, String description) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.embedded = embedded;
+    this.description = description;
+  }
+
+  /**
+   * Starts the embedded server (blocking, on a worker) when no URL is configured, connects the pool and runs
+   * migrations.
+   */
+  public static Future<Database> start(Vertx vertx, DbConfig config, Path dataDir) {
+    Objects.requireNonNull(vertx);
+    if (config.embedded()) {
+      return vertx.executeBlocking(() -> EmbeddedPostgres.start(dataDir.resolve("db")), false)
+          .compose(server -> prepareEmbedded(vertx, config, server));
+    }
+    PgConnectOptions options = PgConnectOptions.fromUri(config.url());
+    String where = options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
+    return open(vertx, config, options, null, "external PostgreSQL at " + where);
+  }
+
+  private static Future<Database> prepareEmbedded(Vertx vertx, DbConfig config, EmbeddedPostgres server) {
+    PgConnectOptions admin = embeddedOptions(server, "postgres");
+    return createDatabaseIfMissing(vertx, admin)
+        .compose(v -> open(vertx, config, embeddedOptions(server, EMBEDDED_DATABASE), server,
+            "embedded PostgreSQL on 127.0.0.1:" + server.port()))
+        .onFailure(e -> closeQuietly(server));
+  }
+
+  private static PgConnectOptions embeddedOptions(EmbeddedPostgres server, String database) {
+    return new PgConnectOptions()
+        .setHost("127.0.0.1")
+        .setPort(server.port())
+        .setUser(EmbeddedPostgres.SUPERUSER)
+        .setPassword(server.password())
+        .setDatabase(database);
+  }
+
+  private static Future<Void> createDatabaseIfMissing(Vertx vertx, PgConnectOptions admin) {
+    Pool bootstrap = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(admin).using(vertx).build();
+    return bootstrap.query("SELECT 1 FROM pg_database WHERE datname = '" + EMBEDDED_DATABASE + "'").execute()
+        .compose(rows -> rows.size() > 0 ? Future.<Void>succeededFuture()
+            : bootstrap.query("CREATE DATABASE " + EMBEDDED_DATABASE).execute().<Void>mapEmpty())
+        .eventually(bootstrap::close);
+  }
+
+  private static Future<Database> open(Vertx vertx, DbConfig config, PgConnectOptions options,
+      EmbeddedPostgres embedded, String description) {
+    options.setReconnectAttempts(0).setCachePreparedStatements(true)
+        .setPipeliningLimit(256);
+    Pool pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(config.poolSize()).setName("outpost-db").setShared(false)
+            .setMaxWaitQueueSize(1_000).setConnectionTimeout(10))
+        .connectingTo(options)
+        .using(vertx)
+        .build();
+    Database db = new Database(vertx, pool, embedded, description);
+    return new Migrations(pool).migrate()
+        .map(count -> {
+          LOG.info("Database ready: {} ({} migration(s) applied)", description, count);
+          return db;
+        })
+        .recover(e -> db.close().transform(ignored -> Future.failedFuture(
+            new DatabaseUnavailableException("cannot use " + description + ": " + rootMessage(e), e))));
+  }
+
+  /** The shared pool; prefer {@link #transaction} for writes that must land together. */
+  public Pool pool() {
+    return pool;
+  }
+
+  public <T> Future<T> transaction(Function<SqlConnection, Future<T>> work) {
+    return pool.withTransaction(work);
+  }
+
+  /** A cheap round trip, for readiness checks. */
+  public Future<Void> ping() {
+    return pool.query("SELECT 1").execute().<Void>mapEmpty()
+        .recover(e -> Future.failedFuture(ServerErrorException.unavailable("database: " + rootMessage(e), e)));
+  }
+
+  /** Where the data lives, without secrets. */
+  public String description() {
+    return description;
+  }
+
+  public boolean embedded() {
+    return embedded != null;
+  }
+
+  /** Closes the pool, then stops the embedded server (on a worker). */
+  public Future<Void> close() {
+    return pool.close().recover(e -> Future.succeededFuture())
+        .compose(v -> embedded == null ? Future.succeededFuture()
+            : vertx.executeBlocking(() -> {
+              embedded.close();
+              return null;
+            }, false));
+  }
+
+  private static void closeQuietly(EmbeddedPostgres server) {
+    try {
+      server.close();
+    } catch (Exception e) {
+      LOG.warn("Embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
+    }
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+}

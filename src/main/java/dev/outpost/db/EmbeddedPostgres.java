@@ -1,0 +1,103 @@
+package dev.outpost.db;
+
+import dev.outpost.crypto.SecureFiles;
+import dev.outpost.crypto.SecureTokens;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A private PostgreSQL server kept under {@code <data-dir>/db}, started and stopped with the process. It
+ * listens on loopback only and, after its first start, requires a password (SCRAM) that only the data dir
+ * holds. Blocking: start it before the event loop or from a worker.
+ */
+public final class EmbeddedPostgres implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
+  static final String SUPERUSER = "postgres";
+
+  private final io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
+  private final String password;
+
+  private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres server, String password) {
+    this.server = server;
+    this.password = password;
+  }
+
+  /** Starts the server on a free loopback port, initialising the cluster on first use. */
+  public static EmbeddedPostgres start(Path dbDir) throws IOException {
+    Path pgData = dbDir.resolve("pgdata");
+    Path passwordFile = dbDir.resolve("password");
+    SecureFiles.createPrivateDirectories(dbDir);
+    boolean secured = Files.exists(passwordFile) && Files.exists(pgData.resolve("PG_VERSION"));
+    String password = secured ? Files.readString(passwordFile, StandardCharsets.UTF_8).trim() : null;
+    var builder = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+        .setDataDirectory(pgData)
+        .setCleanDataDirectory(false)
+        .setRegisterShutdownHook(true)
+        .setPGStartupWait(Duration.ofSeconds(60))
+        .setOverrideWorkingDirectory(dbDir.resolve("runtime").toFile())
+        .setServerConfig("listen_addresses", "127.0.0.1")
+        .setServerConfig("max_connections", "100")
+        .setServerConfig("unix_socket_directories", "")
+        .setOutputRedirector(ProcessBuilder.Redirect.appendTo(dbDir.resolve("postgres.log").toFile()))
+        .setErrorRedirector(ProcessBuilder.Redirect.appendTo(dbDir.resolve("postgres.log").toFile()));
+    if (password != null) {
+      builder.setConnectConfig("password", password);
+    }
+    long started = System.nanoTime();
+    io.zonky.test.db.postgres.embedded.EmbeddedPostgres server = builder.start();
+    if (password == null) {
+      password = secure(server, pgData, passwordFile);
+    }
+    LOG.info("Embedded PostgreSQL ready on 127.0.0.1:{} in {} ms (data in {})", server.getPort(),
+        (System.nanoTime() - started) / 1_000_000, pgData);
+    return new EmbeddedPostgres(server, password);
+  }
+
+  /** Sets a random superuser password and switches authentication from trust to SCRAM. */
+  private static String secure(io.zonky.test.db.postgres.embedded.EmbeddedPostgres server, Path pgData,
+      Path passwordFile) throws IOException {
+    String password = SecureTokens.random(24);
+    Files.writeString(pgData.resolve("pg_hba.conf"), """
+        # Written by Outpost: loopback only, password required.
+        host all all 127.0.0.1/32 scram-sha-256
+        host all all ::1/128 scram-sha-256
+        """, StandardCharsets.UTF_8);
+    try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      s.execute("SET password_encryption = 'scram-sha-256'");
+      s.execute("ALTER USER " + SUPERUSER + " PASSWORD '" + password + "'");
+      s.execute("SELECT pg_reload_conf()");
+    } catch (SQLException e) {
+      throw new IOException("cannot secure the embedded database: " + e.getMessage(), e);
+    }
+    SecureFiles.writePrivate(passwordFile, password);
+    return password;
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Connection settings for the Vert.x client. */
+  public Map<String, String> connection() {
+    return Map.of("host", "127.0.0.1", "port", Integer.toString(port()), "user", SUPERUSER, "password", password);
+  }
+
+  String password() {
+    return password;
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

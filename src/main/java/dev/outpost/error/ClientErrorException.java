@@ -1,0 +1,57 @@
+package dev.outpost.error;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** A request that cannot be served as sent (4xx). Logged at debug: the caller can fix it. */
+public class ClientErrorException extends OutpostException {
+
+  private static final long serialVersionUID = 1L;
+
+  private final transient Duration retryAfter;
+
+  public ClientErrorException(int status, String type, String detail) {
+    this(status, type, detail, null);
+  }
+
+  public ClientErrorException(int status, String type, String detail, Duration retryAfter) {
+    super(status, type, detail, null);
+    if (status < 400 || status > 499) {
+      throw new IllegalArgumentException("client error status must be 4xx: " + status);
+    }
+    this.retryAfter = retryAfter;
+  }
+
+  /** How long the caller should wait before trying again, for 429 responses. */
+  public Optional<Duration> retryAfter() {
+    return Optional.ofNullable(retryAfter);
+  }
+
+  public static ClientErrorException badRequest(String detail) {
+    return new ClientErrorException(400, "bad-request", detail);
+  }
+
+  public static ClientErrorException validation(String detail) {
+    return new ClientErrorException(400, "validation", detail);
+  }
+
+  public static ClientErrorException unauthorized(String detail) {
+    return new ClientErrorException(401, "unauthorized", detail);
+  }
+
+  public static ClientErrorException forbidden(String detail) {
+    return new ClientErrorException(403, "forbidden", detail);
+  }
+
+  public static ClientErrorException notFound(String detail) {
+    return new ClientErrorException(404, "not-found", detail);
+  }
+
+  public static ClientErrorException conflict(String detail) {
+    return new ClientErrorException(409, "conflict", detail);
+  }
+
+  public static ClientErrorException tooManyRequests(String detail, Duration retryAfter) {
+    return new ClientErrorException(429, "rate-limited", detail, retryAfter);
+  }
+}

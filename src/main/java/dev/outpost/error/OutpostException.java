@@ -1,0 +1,37 @@
+package dev.outpost.error;
+
+import java.util.Objects;
+
+/**
+ * Root of Outpost's exception tree. Every failure that reaches a user carries an HTTP-style status and a
+ * problem type; one failure handler per transport turns it into {@code application/problem+json} or a
+ * WebSocket close code.
+ */
+public abstract class OutpostException extends RuntimeException {
+
+  private static final long serialVersionUID = 1L;
+
+  private final int status;
+  private final String type;
+
+  protected OutpostException(int status, String type, String detail, Throwable cause) {
+    super(Objects.requireNonNull(detail, "detail"), cause, false, cause != null);
+    this.status = status;
+    this.type = Objects.requireNonNull(type, "type");
+  }
+
+  /** The HTTP status this failure maps to. */
+  public int status() {
+    return status;
+  }
+
+  /** A short, stable problem type, e.g. {@code validation}; rendered as {@code urn:outpost:problem:<type>}. */
+  public String type() {
+    return type;
+  }
+
+  /** The human-readable explanation, safe to show to the caller. */
+  public String detail() {
+    return getMessage();
+  }
+}

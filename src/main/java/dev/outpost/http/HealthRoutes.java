@@ -1,0 +1,75 @@
+package dev.outpost.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * {@code GET /health/live} (the process answers) and {@code GET /health/ready} (every check passes), as JSON
+ * with one entry per check: {@code {"status":"UP","checks":{"db":{"status":"UP"},...}}}. Ready answers 503
+ * while any check is down.
+ */
+public final class HealthRoutes {
+
+  /** The outcome of one check; {@code detail} is shown to anyone, so it must hold no secret. */
+  public record Check(boolean up, String detail) {
+    public static Check up(String detail) {
+      return new Check(true, detail);
+    }
+
+    public static Check down(String detail) {
+      return new Check(false, detail);
+    }
+  }
+
+  private final Map<String, Supplier<Future<Check>>> checks = new LinkedHashMap<>();
+
+  public HealthRoutes check(String name, Supplier<Future<Check>> check) {
+    checks.put(name, check);
+    return this;
+  }
+
+  public void mount(Router router) {
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(this::ready);
+  }
+
+  private void ready(RoutingContext ctx) {
+    List<String> names = new ArrayList<>(checks.keySet());
+    List<Future<Check>> results = new ArrayList<>();
+    for (String name : names) {
+      results.add(run(checks.get(name)));
+    }
+    Future.join(results).onComplete(ignored -> {
+      JsonObject detail = new JsonObject();
+      boolean allUp = true;
+      for (int i = 0; i < names.size(); i++) {
+        Check check = results.get(i).result();
+        allUp &= check.up();
+        detail.put(names.get(i), new JsonObject().put("status", check.up() ? "UP" : "DOWN").put("detail", check.detail()));
+      }
+      json(ctx, allUp ? 200 : 503, new JsonObject().put("status", allUp ? "UP" : "DOWN").put("checks", detail));
+    });
+  }
+
+  private static Future<Check> run(Supplier<Future<Check>> check) {
+    try {
+      return check.get().recover(e -> Future.succeededFuture(Check.down(String.valueOf(e.getMessage()))))
+          .timeout(3, java.util.concurrent.TimeUnit.SECONDS)
+          .recover(e -> Future.succeededFuture(Check.down("no answer: " + e.getMessage())));
+    } catch (RuntimeException e) {
+      return Future.succeededFuture(Check.down(String.valueOf(e.getMessage())));
+    }
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store").end(body.encode());
+  }
+}

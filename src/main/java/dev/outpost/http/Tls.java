@@ -1,0 +1,64 @@
+package dev.outpost.http;
+
+import dev.outpost.crypto.SiteCertificates;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.util.Set;
+
+/** TLS settings shared by every listener and outbound link: TLS 1.2+ with the site's certificates. */
+public final class Tls {
+
+  public static final Set<String> PROTOCOLS = Set.of("TLSv1.2", "TLSv1.3");
+
+  private Tls() {
+  }
+
+  public static PemKeyCertOptions nodeKeyCert(SiteCertificates certs) {
+    return new PemKeyCertOptions()
+        .setCertValue(Buffer.buffer(certs.nodeCertificatePem()))
+        .setKeyValue(Buffer.buffer(certs.nodeKeyPem()));
+  }
+
+  public static PemTrustOptions siteTrust(SiteCertificates certs) {
+    return new PemTrustOptions().addCertValue(Buffer.buffer(certs.caPem()));
+  }
+
+  public static HttpServerOptions server(SiteCertificates certs, String host, int port) {
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(host)
+        .setPort(port)
+        .setSsl(true)
+        .setKeyCertOptions(nodeKeyCert(certs))
+        .setEnabledSecureTransportProtocols(PROTOCOLS)
+        .setCompressionSupported(true)
+        .setIdleTimeout(120);
+    options.setMaxWebSocketFrameSize(64 * 1024).setMaxWebSocketMessageSize(256 * 1024);
+    return options;
+  }
+
+  /** Client options that trust only the site CA and check the host name. */
+  public static WebSocketClientOptions siteWebSocketClient(SiteCertificates certs) {
+    return new WebSocketClientOptions()
+        .setSsl(true)
+        .setTrustOptions(siteTrust(certs))
+        .setKeyCertOptions(nodeKeyCert(certs))
+        .setVerifyHost(true)
+        .setEnabledSecureTransportProtocols(PROTOCOLS)
+        .setConnectTimeout(5_000)
+        .setMaxFrameSize(64 * 1024)
+        .setMaxMessageSize(256 * 1024);
+  }
+
+  public static HttpClientOptions siteHttpClient(SiteCertificates certs) {
+    return new HttpClientOptions()
+        .setSsl(true)
+        .setTrustOptions(siteTrust(certs))
+        .setVerifyHost(true)
+        .setEnabledSecureTransportProtocols(PROTOCOLS)
+        .setConnectTimeout(5_000);
+  }
+}

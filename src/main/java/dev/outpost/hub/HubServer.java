@@ -1,0 +1,136 @@
+package dev.outpost.hub;
+
+import dev.outpost.crypto.SecureTokens;
+import dev.outpost.http.FailureHandler;
+import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.RequestLog;
+import dev.outpost.http.SecurityHeaders;
+import dev.outpost.relay.TunnelProtocol;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hub's HTTPS endpoint: health, and the tunnel that appliances dial out to. Runs as {@code outpost hub}
+ * or inside an all-in-one appliance on a loopback port.
+ */
+public final class HubServer extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HubServer.class);
+
+  private final HttpServerOptions options;
+  private final ConnectorAuthenticator connectors;
+  private final HealthRoutes health;
+  private final String hubId;
+  private final Map<String, JsonObject> appliances = new ConcurrentHashMap<>();
+  private HttpServer server;
+
+  public HubServer(HttpServerOptions options, ConnectorAuthenticator connectors, HealthRoutes health) {
+    this.options = Objects.requireNonNull(options);
+    this.connectors = Objects.requireNonNull(connectors);
+    this.health = Objects.requireNonNull(health);
+    this.hubId = SecureTokens.random(6);
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(new RequestLog()).handler(new SecurityHeaders());
+    health.mount(router);
+    router.get(TunnelProtocol.PATH).handler(ctx -> ctx.request().toWebSocket()
+        .onSuccess(this::tunnel)
+        .onFailure(ctx::fail));
+    FailureHandler failures = new FailureHandler();
+    router.route().failureHandler(failures);
+    router.errorHandler(404, failures);
+    router.errorHandler(405, failures);
+    return vertx.createHttpServer(options).requestHandler(router).listen()
+        .onSuccess(s -> {
+          server = s;
+          LOG.info("Hub listening on https://{}:{}", options.getHost(), s.actualPort());
+        });
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Appliance nodes connected right now, by node id. */
+  public Map<String, JsonObject> appliances() {
+    return Map.copyOf(appliances);
+  }
+
+  private void tunnel(ServerWebSocket ws) {
+    String header = ws.headers().get("Authorization");
+    String credential = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+    ws.pause();
+    connectors.authenticate(credential)
+        .onSuccess(location -> {
+          new TunnelSession(ws, location).start();
+          ws.resume();
+        })
+        .onFailure(e -> {
+          LOG.warn("Refused an appliance tunnel from {}: {}", ws.remoteAddress(), e.getMessage());
+          ws.close(TunnelProtocol.CLOSE_UNAUTHORIZED, "credentials refused");
+        });
+  }
+
+  /** One appliance's tunnel. */
+  private final class TunnelSession {
+    private final ServerWebSocket ws;
+    private final String location;
+    private String node;
+
+    TunnelSession(ServerWebSocket ws, String location) {
+      this.ws = ws;
+      this.location = location;
+    }
+
+    void start() {
+      ws.textMessageHandler(this::onMessage);
+      ws.binaryMessageHandler(b -> ws.close(TunnelProtocol.CLOSE_PROTOCOL, "binary frames are not part of tunnel v1"));
+      ws.closeHandler(v -> {
+        if (node != null) {
+          appliances.remove(node);
+          LOG.info("Appliance {} of location {} disconnected", node, location);
+        }
+      });
+    }
+
+    private void onMessage(String text) {
+      JsonObject msg;
+      try {
+        msg = new JsonObject(text);
+      } catch (RuntimeException e) {
+        ws.close(TunnelProtocol.CLOSE_PROTOCOL, "frame is not JSON");
+        return;
+      }
+      switch (msg.getString("type", "")) {
+        case TunnelProtocol.HELLO -> hello(msg);
+        case TunnelProtocol.PING -> ws.writeTextMessage(TunnelProtocol.message(TunnelProtocol.PONG)
+            .put("seq", msg.getValue("seq")).put("time", Instant.now().toString()).encode());
+        default -> LOG.debug("Ignoring tunnel message of type {}", msg.getString("type"));
+      }
+    }
+
+    private void hello(JsonObject msg) {
+      node = msg.getString("node", "unknown");
+      appliances.put(node, new JsonObject().put("node", node).put("location", location)
+          .put("version", msg.getString("version")).put("since", Instant.now().toString()));
+      LOG.info("Appliance {} of location {} connected", node, location);
+      ws.writeTextMessage(TunnelProtocol.message(TunnelProtocol.WELCOME).put("hub", hubId)
+          .put("time", Instant.now().toString()).encode());
+    }
+  }
+}

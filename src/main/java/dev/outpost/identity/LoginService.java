@@ -1,0 +1,116 @@
+package dev.outpost.identity;
+
+import dev.outpost.appliance.config.OutpostConfig.IdentityConfig;
+import dev.outpost.crypto.PasswordHasher;
+import dev.outpost.crypto.SecureTokens;
+import dev.outpost.error.ClientErrorException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Signs users in: throttles, verifies the argon2id hash on a worker thread, and opens a cluster-wide
+ * session. Unknown users cost the same hash work as known ones so that timing does not reveal them.
+ */
+public final class LoginService {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LoginService.class);
+  private static final String INVALID = "invalid user name or password";
+
+  /** A successful sign-in: the bearer token is shown once, only its hash is stored. */
+  public record SignedIn(String token, Principal principal) {
+  }
+
+  private final Vertx vertx;
+  private final UserAccounts accounts;
+  private final SessionStore sessions;
+  private final LoginThrottle throttle;
+  private final PasswordHasher hasher;
+  private final IdentityConfig config;
+  private final Clock clock;
+  private final String decoyHash;
+  private final Counter succeeded;
+  private final Counter failed;
+  private final Counter throttled;
+
+  public LoginService(Vertx vertx, UserAccounts accounts, SessionStore sessions, PasswordHasher hasher,
+      IdentityConfig config, MeterRegistry metrics, Clock clock) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.accounts = Objects.requireNonNull(accounts);
+    this.sessions = Objects.requireNonNull(sessions);
+    this.hasher = Objects.requireNonNull(hasher);
+    this.config = Objects.requireNonNull(config);
+    this.clock = Objects.requireNonNull(clock);
+    this.throttle = new LoginThrottle(config.maxFailuresPerUser(), config.maxFailuresPerAddress(),
+        config.loginWindow(), clock);
+    this.decoyHash = hasher.hash(SecureTokens.random(16));
+    this.succeeded = Counter.builder("outpost_logins_total").tag("result", "success").register(metrics);
+    this.failed = Counter.builder("outpost_logins_total").tag("result", "failure").register(metrics);
+    this.throttled = Counter.builder("outpost_logins_total").tag("result", "throttled").register(metrics);
+  }
+
+  public Future<SignedIn> login(String username, String password, String address) {
+    var wait = throttle.blockedFor(username, address);
+    if (wait.isPresent()) {
+      throttled.increment();
+      LOG.atWarn().addKeyValue("user", username).addKeyValue("client", address)
+          .log("Sign-in refused: too many failed attempts");
+      return Future.failedFuture(ClientErrorException.tooManyRequests(
+          "too many failed sign-ins for this user or address; try again in " + Math.max(1, wait.get().toSeconds())
+              + " s", wait.get()));
+    }
+    return accounts.find(username)
+        .compose(account -> verify(account, password))
+        .compose(account -> {
+          if (account == null) {
+            throttle.recordFailure(username, address);
+            failed.increment();
+            LOG.atInfo().addKeyValue("user", username).addKeyValue("client", address).log("Sign-in failed");
+            return Future.failedFuture(ClientErrorException.unauthorized(INVALID));
+          }
+          throttle.recordSuccess(username);
+          return open(account);
+        });
+  }
+
+  /** The account when the password matches and the account may sign in, else {@code null}. */
+  private Future<UserAccounts.Account> verify(UserAccounts.Account account, String password) {
+    String hash = account == null || account.passwordHash() == null ? decoyHash : account.passwordHash();
+    return vertx.executeBlocking(() -> hasher.verify(password, hash), false)
+        .map(ok -> ok && account != null && account.passwordHash() != null && !account.disabled() ? account : null);
+  }
+
+  private Future<SignedIn> open(UserAccounts.Account account) {
+    String token = SecureTokens.random(32);
+    Instant now = clock.instant();
+    Principal principal = new Principal(SecureTokens.hash(token), account.id(), account.username(),
+        account.displayName(), account.roles(), SecureTokens.random(24), now, now.plus(config.sessionTtl()));
+    return sessions.put(principal, config.sessionTtl())
+        .map(v -> {
+          succeeded.increment();
+          LOG.atInfo().addKeyValue("user", account.username()).addKeyValue("session", principal.sessionId().substring(0, 12))
+              .log("Signed in");
+          return new SignedIn(token, principal);
+        });
+  }
+
+  public Future<Void> logout(Principal principal) {
+    return sessions.remove(principal.sessionId())
+        .onSuccess(v -> LOG.atInfo().addKeyValue("user", principal.username())
+            .addKeyValue("session", principal.sessionId().substring(0, 12)).log("Signed out"));
+  }
+
+  /** The session for a presented bearer token, or {@code null}. */
+  public Future<Principal> authenticate(String token) {
+    if (token == null || token.isEmpty() || token.length() > 256) {
+      return Future.succeededFuture(null);
+    }
+    return sessions.find(SecureTokens.hash(token));
+  }
+}

@@ -1,0 +1,41 @@
+package dev.outpost.identity;
+
+import dev.outpost.db.Database;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.EnumSet;
+import java.util.Set;
+
+/** Reads the accounts that may sign in locally. */
+public final class UserAccounts {
+
+  /** What sign-in needs to know about one account. */
+  public record Account(String id, String username, String displayName, String passwordHash, Set<Role> roles,
+      boolean disabled) {
+  }
+
+  private final Database db;
+
+  public UserAccounts(Database db) {
+    this.db = db;
+  }
+
+  /** The account with this user name (case-insensitive), or {@code null}. */
+  public Future<Account> find(String username) {
+    return db.pool()
+        .preparedQuery("SELECT id, username, display_name, password_hash, roles, disabled FROM users "
+            + "WHERE lower(username) = lower($1)")
+        .execute(Tuple.of(username))
+        .map(rows -> rows.size() == 0 ? null : toAccount(rows.iterator().next()));
+  }
+
+  private static Account toAccount(Row row) {
+    Set<Role> roles = EnumSet.noneOf(Role.class);
+    for (String name : row.getArrayOfStrings("roles")) {
+      Role.parse(name).ifPresent(roles::add);
+    }
+    return new Account(row.getUUID("id").toString(), row.getString("username"), row.getString("display_name"),
+        row.getString("password_hash"), roles, row.getBoolean("disabled"));
+  }
+}

@@ -1,0 +1,35 @@
+package dev.outpost.relay;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The appliance-to-hub tunnel: one WebSocket per appliance node, opened by the appliance (outbound only),
+ * carrying JSON text frames {@code {"v":1,"type":...}}. Unknown fields are ignored so that versions can mix.
+ *
+ * <pre>
+ * appliance -> hub   hello   {node, location, version}
+ * hub -> appliance   welcome {hub, time}
+ * appliance -> hub   ping    {seq}
+ * hub -> appliance   pong    {seq, time}
+ * </pre>
+ */
+public final class TunnelProtocol {
+
+  public static final int VERSION = 1;
+  public static final String PATH = "/hub/v1/tunnel";
+  public static final String HELLO = "hello";
+  public static final String WELCOME = "welcome";
+  public static final String PING = "ping";
+  public static final String PONG = "pong";
+  /** Close code when the appliance's credentials are refused. */
+  public static final short CLOSE_UNAUTHORIZED = 4401;
+  /** Close code for a frame that breaks the protocol. */
+  public static final short CLOSE_PROTOCOL = 4400;
+
+  private TunnelProtocol() {
+  }
+
+  public static JsonObject message(String type) {
+    return new JsonObject().put("v", VERSION).put("type", type);
+  }
+}

@@ -1,0 +1,36 @@
+package dev.outpost.store;
+
+import dev.outpost.identity.IdentityRoutes;
+import dev.outpost.identity.LoginService;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/** The user-facing API under {@code /api/v1/}: sign-in and the site's status. */
+public final class StoreApi {
+
+  public static final String MOUNT = "/api/v1";
+
+  private final LoginService logins;
+  private final Supplier<JsonObject> status;
+
+  /**
+   * @param status the site's current status ({@code mode}, {@code hub}), shown to anyone
+   */
+  public StoreApi(LoginService logins, Supplier<JsonObject> status) {
+    this.logins = Objects.requireNonNull(logins);
+    this.status = Objects.requireNonNull(status);
+  }
+
+  public void mount(Router api) {
+    new IdentityRoutes(logins).mount(api);
+    api.get("/status").handler(this::status);
+  }
+
+  private void status(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
+        .end(status.get().encode());
+  }
+}
