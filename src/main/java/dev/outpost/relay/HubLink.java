@@ -116,7 +116,7 @@ public final class HubLink extends VerticleBase {
     ws.textMessageHandler(this::onMessage);
     ws.exceptionHandler(e -> lastError = e.getMessage());
     ws.closeHandler(v -> {
-      if (socket == ws) {
+      if (socket == ws && !stopped) {
         socket = null;
         lastError = "tunnel closed (" + ws.closeStatusCode() + " " + ws.closeReason() + ")";
         LOG.warn("Hub tunnel closed: {}", lastError);

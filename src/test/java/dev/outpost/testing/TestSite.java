@@ -1,0 +1,104 @@
+package dev.outpost.testing;
+
+import dev.outpost.appliance.ApplianceNode;
+import dev.outpost.appliance.Console;
+import dev.outpost.appliance.config.ConfigLoader;
+import dev.outpost.appliance.config.OutpostConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real single-node site started in this JVM exactly as {@code outpost appliance} starts one: embedded
+ * PostgreSQL, Hazelcast member, in-process hub, HTTPS on a free port. Flags use the same key names as
+ * {@code conf/outpost.yaml}.
+ */
+public final class TestSite implements AutoCloseable {
+
+  public static final String ADMIN_PASSWORD = "test-admin-password-0123";
+
+  private final ApplianceNode node;
+  private final Path dataDir;
+  private final SiteClient client;
+  private final ByteArrayOutputStream consoleOut;
+
+  private TestSite(ApplianceNode node, Path dataDir, ByteArrayOutputStream consoleOut) {
+    this.node = node;
+    this.dataDir = dataDir;
+    this.consoleOut = consoleOut;
+    this.client = new SiteClient(dataDir.resolve("tls/ca.crt"), node.httpsPort());
+  }
+
+  /** Starts a site in {@code dataDir} with the bootstrap admin password {@link #ADMIN_PASSWORD}. */
+  public static TestSite start(Path dataDir) {
+    return start(dataDir, Map.of());
+  }
+
+  /** Starts a site; {@code settings} are configuration keys (e.g. {@code db.url}) overriding the test defaults. */
+  public static TestSite start(Path dataDir, Map<String, String> settings) {
+    try {
+      Files.createDirectories(dataDir);
+      Path passwordFile = dataDir.getParent().resolve(dataDir.getFileName() + "-admin-password");
+      Files.writeString(passwordFile, ADMIN_PASSWORD);
+      Map<String, String> flags = new HashMap<>();
+      flags.put("data-dir", dataDir.toString());
+      flags.put("http.port", "0");
+      flags.put("cluster.port", Integer.toString(FreePorts.next()));
+      flags.put("cluster.name", "test-" + Long.toHexString(System.nanoTime()));
+      flags.put("admin.password-file", passwordFile.toString());
+      flags.putAll(settings);
+      OutpostConfig config = ConfigLoader.create(flags, Map.of(), null).load();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      Console console = new Console(new PrintStream(out, true, StandardCharsets.UTF_8));
+      ApplianceNode node = ApplianceNode.start(config, console).toCompletionStage().toCompletableFuture()
+          .get(3, TimeUnit.MINUTES);
+      return new TestSite(node, dataDir, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (Exception e) {
+      throw new IllegalStateException("test site did not start: " + e.getMessage(), e);
+    }
+  }
+
+  public SiteClient client() {
+    return client;
+  }
+
+  public int httpsPort() {
+    return node.httpsPort();
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public ApplianceNode node() {
+    return node;
+  }
+
+  /** What the node printed for the person at the terminal. */
+  public String console() {
+    return consoleOut.toString(StandardCharsets.UTF_8);
+  }
+
+  /** Signs in as the bootstrap admin. */
+  public String adminToken() {
+    return client.login("admin", ADMIN_PASSWORD);
+  }
+
+  @Override
+  public void close() {
+    try {
+      node.stop().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      throw new IllegalStateException("test site did not stop cleanly", e);
+    }
+  }
+}
