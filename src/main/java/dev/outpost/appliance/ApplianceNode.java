@@ -242,6 +242,11 @@ public final class ApplianceNode {
     return vertx;
   }
 
+  /** The node's database; for tests and operational tooling. */
+  public Database database() {
+    return db;
+  }
+
   /** Stops everything that started, in reverse order; never fails. */
   public Future<Void> stop() {
     Future<Void> chain = Future.succeededFuture();

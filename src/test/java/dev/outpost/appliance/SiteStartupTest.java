@@ -1,11 +1,16 @@
 package dev.outpost.appliance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +32,77 @@ class SiteStartupTest {
       assertThat(checks.fieldNames()).containsExactlyInAnyOrder("db", "cluster", "hub");
       checks.forEach(e -> assertThat(((JsonObject) e.getValue()).getString("status")).as(e.getKey()).isEqualTo("UP"));
       assertThat(site.adminToken()).hasSizeGreaterThan(40);
+      assertThat(site.client().get("/health/live", null).status()).isEqualTo(200);
+      assertThat(site.console()).contains("Bootstrap admin created: user 'admin' with the password from");
     }
+  }
+
+  @Test
+  void restartOnTheSameDataDirKeepsDataAndCertificates() throws Exception {
+    // GIVEN a site that created its CA and an extra account, then stopped
+    Path dir = tmp.resolve("node");
+    String caBefore;
+    try (TestSite site = TestSite.start(dir)) {
+      caBefore = Files.readString(dir.resolve("tls/ca.crt"));
+      addUser(site, "keeper");
+    }
+
+    // WHEN it starts again on the same data dir
+    try (TestSite site = TestSite.start(dir)) {
+      // THEN the CA is unchanged, the TLS client that pinned it still connects, and the account is still there
+      assertThat(Files.readString(dir.resolve("tls/ca.crt"))).isEqualTo(caBefore);
+      assertThat(site.client().login("keeper", "keeper-password-123")).isNotEmpty();
+      assertThat(site.console()).doesNotContain("Bootstrap admin created");
+    }
+  }
+
+  @Test
+  void aSecondNodeOnTheSameDataDirRefusesToStart() {
+    // GIVEN a running site
+    Path dir = tmp.resolve("node");
+    try (TestSite site = TestSite.start(dir)) {
+      // WHEN a second node starts on its data dir
+      // THEN it refuses with a message that names the data dir and the fix, and the first keeps serving
+      assertThatThrownBy(() -> TestSite.start(dir))
+          .rootCause()
+          .isInstanceOf(StartupException.class)
+          .hasMessageContaining("is in use by another Outpost process")
+          .hasMessageContaining("--data-dir");
+      assertThat(site.client().get("/health/ready", null).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void anExternalPostgresFromDbUrlIsUsedInsteadOfTheEmbeddedOne() throws Exception {
+    // GIVEN a PostgreSQL server that is not the appliance's own
+    try (var external = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+        .setDataDirectory(tmp.resolve("external-pg")).setCleanDataDirectory(true)
+        .setOverrideWorkingDirectory(tmp.resolve("external-pg-run").toFile()).start()) {
+      String url = "postgresql://postgres@127.0.0.1:" + external.getPort() + "/postgres";
+
+      // WHEN a site starts with db.url pointing at it
+      try (TestSite site = TestSite.start(tmp.resolve("node"), Map.of("db.url", url))) {
+        addUser(site, "external");
+
+        // THEN no embedded database was created, readiness names the external server, and the data lives there
+        assertThat(tmp.resolve("node/db/pgdata")).doesNotExist();
+        assertThat(site.client().get("/health/ready", null).json().getJsonObject("checks").getJsonObject("db")
+            .getString("detail")).contains("external PostgreSQL at 127.0.0.1:" + external.getPort());
+        try (var conn = external.getPostgresDatabase().getConnection();
+            var rs = conn.createStatement().executeQuery("SELECT count(*) FROM users WHERE username = 'external'")) {
+          rs.next();
+          assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+      }
+    }
+  }
+
+  /** Creates an account straight in the database, so that this test does not depend on the admin API. */
+  private static void addUser(TestSite site, String username) throws Exception {
+    String hash = PasswordHasher.create().hash(username + "-password-123");
+    site.node().database().pool()
+        .preparedQuery("INSERT INTO users(id, username, password_hash) VALUES (gen_random_uuid(), $1, $2)")
+        .execute(Tuple.of(username, hash))
+        .toCompletionStage().toCompletableFuture().get();
   }
 }
