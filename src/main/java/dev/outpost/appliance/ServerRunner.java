@@ -58,22 +58,33 @@ final class ServerRunner {
       err.println("outpost " + role + ": start-up took longer than 5 minutes; giving up");
       return FAILED;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        running.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // exiting anyway
-      } finally {
-        stopped.countDown();
-      }
-    }, "outpost-shutdown"));
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    boolean signalsHandled = StopSignals.install(stopRequested::countDown);
+    Thread hook = new Thread(() -> stopQuietly(running), "outpost-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    // Without our own signal handler the latch never opens and the JVM stops us through the hook (exit 143).
+    awaitForever(stopRequested);
+    if (signalsHandled) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      stopQuietly(running);
+    }
+    return OK;
+  }
+
+  private static void stopQuietly(Running running) {
     try {
-      stopped.await();
+      running.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // exiting anyway
+    }
+  }
+
+  private static void awaitForever(CountDownLatch latch) {
+    try {
+      latch.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return OK;
   }
 
   private static void validateFiles(OutpostConfig config) {

@@ -1,0 +1,78 @@
+package dev.outpost.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.it.OutpostProcess.Result;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The CLI of the packaged jar: help, version, planned commands, configuration errors. */
+class CommandLineIT {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void topLevelHelpListsEveryRole() {
+    Result help = OutpostProcess.run(tmp, "--help");
+
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.stdout()).contains("appliance", "serve", "hub", "agent", "client", "admin");
+  }
+
+  @Test
+  void versionNamesTheRelease() {
+    Result version = OutpostProcess.run(tmp, "--version");
+
+    assertThat(version.exitCode()).isZero();
+    assertThat(version.stdout()).matches("(?s)outpost \\d+\\.\\d+\\.\\d+.*");
+  }
+
+  @Test
+  void applianceHelpListsEveryDocumentedFlag() {
+    Result help = OutpostProcess.run(tmp, "appliance", "--help");
+
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.stdout()).contains("--data-dir", "--https-port", "--gateway-port", "--cluster-port", "--join",
+        "--hub", "--db-url", "--admin-password-file", "--demo", "--log-format", "--config", "OUTPOST_");
+    assertThat(OutpostProcess.run(tmp, "serve", "--help").stdout()).isEqualTo(help.stdout());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"agent", "client", "admin"})
+  void plannedCommandsSaySoAndExitWithThree(String command) {
+    Result result = OutpostProcess.run(tmp, command);
+
+    assertThat(result.exitCode()).isEqualTo(3);
+    assertThat(result.stderr()).contains("not available yet");
+    assertThat(OutpostProcess.run(tmp, command, "--help").exitCode()).isZero();
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "--https-port|abc|http.port: 'abc' (from --https-port) is not a port number",
+      "--log-format|xml|log.format: 'xml' (from --log-format) is not allowed: use one of text, json",
+      "--join|a b|cluster.join: 'a b' (from --join) is not a list of host:port members",
+      "--db-url|mysql://u:secret@h/db|db.url: (value hidden) (from --db-url) is not a PostgreSQL URL",
+      "--admin-password-file|/nonexistent/pw|admin.password-file: file /nonexistent/pw does not exist"})
+  void aBadValueStopsStartUpWithOneLine(String flag, String value, String expected) {
+    Result result = OutpostProcess.run(tmp, "appliance", "--data-dir", tmp.resolve("d").toString(), flag, value);
+
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.stderr().strip().lines()).hasSize(1);
+    assertThat(result.stderr()).contains(expected).doesNotContain("secret").doesNotContain("Exception");
+    assertThat(tmp.resolve("d/tls")).as("nothing was created").doesNotExist();
+  }
+
+  @Test
+  void anUnknownOptionIsAUsageError() {
+    Result result = OutpostProcess.run(tmp, "appliance", "--http-port", "1");
+
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.stderr()).contains("Unknown options: '--http-port'").contains("Possible solutions: --https-port");
+  }
+}
