@@ -62,6 +62,7 @@ public final class ApplianceNode {
   private SiteCertificates certificates;
   private Vertx vertx;
   private Database db;
+  private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
   private HubServer hub;
@@ -94,6 +95,8 @@ public final class ApplianceNode {
       return Future.failedFuture(new StartupException("cannot prepare TLS certificates in "
           + config.dataDir().resolve("tls") + ": " + e.getMessage(), e));
     }
+    // PostgreSQL and the cluster member take the longest to start: let them start side by side.
+    embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir()) : null;
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     HazelcastClusterManager clusterManager = ClusterSetup.clusterManager(config.cluster(), nodeId, Version.current());
     VertxOptions options = new VertxOptions()
@@ -106,12 +109,11 @@ public final class ApplianceNode {
             + config.cluster().port() + " (" + rootMessage(e) + "); free the port or set --cluster-port", e)))
         .compose(v -> {
           vertx = v;
-          return Database.start(vertx, config.db(), config.dataDir());
+          Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
+              .onSuccess(opened -> db = opened);
+          return Future.all(database, startInProcessHub());
         })
-        .compose(database -> {
-          db = database;
-          return wire(clusterManager.getHazelcastInstance(), metrics);
-        })
+        .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
           long ms = (System.nanoTime() - started) / 1_000_000;
           LOG.atInfo().addKeyValue("ms", ms).log("Appliance ready on https port {}", httpsPort);
@@ -125,8 +127,7 @@ public final class ApplianceNode {
         new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME)), hasher, config.identity(),
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
-    return startInProcessHub()
-        .compose(v -> accounts.ensureAdmin(config.adminPasswordFile()))
+    return accounts.ensureAdmin(config.adminPasswordFile())
         .compose(this::announceAdmin)
         .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture())
         .compose(v -> startFrontDoor(logins, cluster, metrics));
@@ -260,6 +261,9 @@ public final class ApplianceNode {
     }
     if (db != null) {
       chain = chain.compose(v -> db.close().recover(e -> Future.succeededFuture()));
+    } else if (embeddedStarting != null) {
+      // start-up failed before the database took ownership of the embedded server
+      embeddedStarting.thenAccept(ApplianceNode::closeQuietly);
     }
     if (vertx != null) {
       Vertx v0 = vertx;
@@ -271,6 +275,14 @@ public final class ApplianceNode {
         lock = null;
       }
     });
+  }
+
+  private static void closeQuietly(AutoCloseable resource) {
+    try {
+      resource.close();
+    } catch (Exception e) {
+      LOG.warn("Could not close {} cleanly: {}", resource.getClass().getSimpleName(), e.getMessage());
+    }
   }
 
   static String rootMessage(Throwable e) {

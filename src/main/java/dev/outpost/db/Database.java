@@ -11,6 +11,7 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnection;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,39 @@ public final class Database {
       return vertx.executeBlocking(() -> EmbeddedPostgres.start(dataDir.resolve("db")), false)
           .compose(server -> prepareEmbedded(vertx, config, server));
     }
+    return startExternal(vertx, config);
+  }
+
+  /**
+   * Like {@link #start}, for an embedded server that the caller began starting early (see
+   * {@link #startEmbeddedEarly}), so that its start-up overlaps other work.
+   */
+  public static Future<Database> start(Vertx vertx, DbConfig config, CompletableFuture<EmbeddedPostgres> early) {
+    if (!config.embedded()) {
+      return startExternal(vertx, config);
+    }
+    return Future.fromCompletionStage(early, vertx.getOrCreateContext())
+        .recover(e -> Future.failedFuture(new DatabaseUnavailableException(
+            "cannot start the embedded PostgreSQL: " + rootMessage(e), e)))
+        .compose(server -> prepareEmbedded(vertx, config, server));
+  }
+
+  /** Starts the embedded server on its own thread; the future completes when it accepts connections. */
+  public static CompletableFuture<EmbeddedPostgres> startEmbeddedEarly(Path dataDir) {
+    CompletableFuture<EmbeddedPostgres> result = new CompletableFuture<>();
+    Thread starter = new Thread(() -> {
+      try {
+        result.complete(EmbeddedPostgres.start(dataDir.resolve("db")));
+      } catch (Exception | Error e) {
+        result.completeExceptionally(e);
+      }
+    }, "outpost-embedded-postgres-start");
+    starter.setDaemon(true);
+    starter.start();
+    return result;
+  }
+
+  private static Future<Database> startExternal(Vertx vertx, DbConfig config) {
     PgConnectOptions options = PgConnectOptions.fromUri(config.url());
     String where = options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
     return open(vertx, config, options, null, "external PostgreSQL at " + where);

@@ -46,11 +46,15 @@ final class Migrations {
     List<Script> scripts = load();
     return pool.withTransaction(conn -> conn.query("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")").execute()
         .compose(v -> conn.query("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-              version integer PRIMARY KEY,
-              name text NOT NULL,
-              checksum text NOT NULL,
-              applied_at timestamptz NOT NULL DEFAULT now())""").execute())
+            DO $$ BEGIN
+              IF to_regclass('schema_migrations') IS NULL THEN
+                CREATE TABLE schema_migrations (
+                  version integer PRIMARY KEY,
+                  name text NOT NULL,
+                  checksum text NOT NULL,
+                  applied_at timestamptz NOT NULL DEFAULT now());
+              END IF;
+            END $$""").execute())
         .compose(v -> conn.query("SELECT version, checksum FROM schema_migrations").execute())
         .compose(rows -> {
           Map<Integer, String> applied = new HashMap<>();
