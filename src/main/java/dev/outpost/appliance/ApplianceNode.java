@@ -14,6 +14,7 @@ import dev.outpost.db.Database;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.Tls;
+import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubServer;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.HazelcastSessionStore;
@@ -139,11 +140,12 @@ public final class ApplianceNode {
     hub = new HubServer(Tls.server(certificates, "127.0.0.1", 0),
         presented -> credential.equals(presented) ? Future.succeededFuture(config.location())
             : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
-        hubHealth);
+        HubOperations.none(), hubHealth);
     return deploy(hub).compose(v -> {
       URI url = URI.create("https://127.0.0.1:" + hub.port());
       hubLink = new HubLink(Tls.siteWebSocketClient(certificates), url,
-          new HubLink.Identity(nodeId, config.location(), Version.current(), credential), config.hub().pingInterval());
+          new HubLink.Identity(nodeId, config.location(), Version.current(), credential), config.hub().pingInterval(),
+          op -> null);
       return deploy(hubLink);
     });
   }

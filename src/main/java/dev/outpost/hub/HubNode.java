@@ -40,7 +40,7 @@ public final class HubNode {
           db = database;
           HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up(db.description())));
           server = new HubServer(Tls.server(certificates, config.hub().host(), config.hub().port()),
-              ConnectorAuthenticator.none(), health);
+              ConnectorAuthenticator.none(), HubOperations.none(), health);
           return vertx.deployVerticle(server).mapEmpty();
         });
   }

@@ -5,6 +5,7 @@ import dev.outpost.http.FailureHandler;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.RequestLog;
 import dev.outpost.http.SecurityHeaders;
+import dev.outpost.relay.TunnelChannel;
 import dev.outpost.relay.TunnelProtocol;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,10 +14,12 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,15 +32,20 @@ public final class HubServer extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HubServer.class);
 
   private final HttpServerOptions options;
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
   private final ConnectorAuthenticator connectors;
+  private final HubOperations operations;
   private final HealthRoutes health;
   private final String hubId;
   private final Map<String, JsonObject> appliances = new ConcurrentHashMap<>();
   private HttpServer server;
 
-  public HubServer(HttpServerOptions options, ConnectorAuthenticator connectors, HealthRoutes health) {
+  public HubServer(HttpServerOptions options, ConnectorAuthenticator connectors, HubOperations operations,
+      HealthRoutes health) {
     this.options = Objects.requireNonNull(options);
     this.connectors = Objects.requireNonNull(connectors);
+    this.operations = Objects.requireNonNull(operations);
     this.health = Objects.requireNonNull(health);
     this.hubId = SecureTokens.random(6);
   }
@@ -87,10 +95,12 @@ public final class HubServer extends VerticleBase {
   }
 
   /** One appliance's tunnel. */
-  private final class TunnelSession {
+  private final class TunnelSession implements HubOperations.ApplianceChannel {
     private final ServerWebSocket ws;
     private final String location;
+    private TunnelChannel channel;
     private String node;
+    private Map<String, Function<JsonObject, Future<JsonObject>>> handlers = Map.of();
 
     TunnelSession(ServerWebSocket ws, String location) {
       this.ws = ws;
@@ -98,9 +108,7 @@ public final class HubServer extends VerticleBase {
     }
 
     void start() {
-      ws.textMessageHandler(this::onMessage);
-      ws.binaryMessageHandler(b -> ws.close(TunnelProtocol.CLOSE_PROTOCOL, "binary frames are not part of tunnel v1"));
-      ws.closeHandler(v -> {
+      channel = new TunnelChannel(vertx, ws, op -> handlers.get(op), this::onControl, REQUEST_TIMEOUT).start(() -> {
         if (node != null) {
           appliances.remove(node);
           LOG.info("Appliance {} of location {} disconnected", node, location);
@@ -108,29 +116,34 @@ public final class HubServer extends VerticleBase {
       });
     }
 
-    private void onMessage(String text) {
-      JsonObject msg;
-      try {
-        msg = new JsonObject(text);
-      } catch (RuntimeException e) {
-        ws.close(TunnelProtocol.CLOSE_PROTOCOL, "frame is not JSON");
-        return;
-      }
-      switch (msg.getString("type", "")) {
-        case TunnelProtocol.HELLO -> hello(msg);
-        case TunnelProtocol.PING -> ws.writeTextMessage(TunnelProtocol.message(TunnelProtocol.PONG)
-            .put("seq", msg.getValue("seq")).put("time", Instant.now().toString()).encode());
-        default -> LOG.debug("Ignoring tunnel message of type {}", msg.getString("type"));
+    @Override
+    public Future<JsonObject> request(String op, JsonObject body) {
+      return channel.request(op, body);
+    }
+
+    private void onControl(JsonObject msg) {
+      Object type = msg.getValue("type");
+      if (TunnelProtocol.HELLO.equals(type)) {
+        hello(msg);
+      } else if (TunnelProtocol.PING.equals(type)) {
+        channel.send(TunnelProtocol.message(TunnelProtocol.PONG).put("seq", msg.getValue("seq"))
+            .put("time", Instant.now().toString()));
+      } else {
+        LOG.debug("Ignoring tunnel message of type {}", type);
       }
     }
 
     private void hello(JsonObject msg) {
-      node = msg.getString("node", "unknown");
+      if (node != null) {
+        return;
+      }
+      node = msg.getValue("node") instanceof String name ? name : "unknown";
+      handlers = Map.copyOf(operations.forCaller(new HubOperations.Caller(location, node, this)));
       appliances.put(node, new JsonObject().put("node", node).put("location", location)
-          .put("version", msg.getString("version")).put("since", Instant.now().toString()));
+          .put("version", msg.getValue("version")).put("since", Instant.now().toString()));
       LOG.info("Appliance {} of location {} connected", node, location);
-      ws.writeTextMessage(TunnelProtocol.message(TunnelProtocol.WELCOME).put("hub", hubId)
-          .put("time", Instant.now().toString()).encode());
+      channel.send(TunnelProtocol.message(TunnelProtocol.WELCOME).put("hub", hubId)
+          .put("time", Instant.now().toString()));
     }
   }
 }

@@ -1,7 +1,10 @@
 package dev.outpost.relay;
 
+import dev.outpost.error.ServerErrorException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -11,64 +14,88 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The appliance's outbound tunnel to its hub. Keeps one WebSocket open, pings it, and reconnects with
- * jittered exponential back-off. {@link #reachable()} says whether the hub answered recently.
+ * The appliance's outbound tunnel to its hub. Keeps one WebSocket open, pings it, reconnects with jittered
+ * exponential back-off, and carries requests both ways ({@link TunnelChannel}). {@link #reachable()} says
+ * whether the hub answered recently.
  */
 public final class HubLink extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(HubLink.class);
   private static final long MIN_BACKOFF_MS = 250;
   private static final long MAX_BACKOFF_MS = 10_000;
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   /** Who this appliance is, as told to the hub. */
   public record Identity(String node, String location, String version, String credential) {
   }
 
   private final WebSocketClientOptions options;
-  private WebSocketClient client;
   private final URI hub;
   private final Identity identity;
   private final Duration pingInterval;
+  private final Function<String, Function<JsonObject, Future<JsonObject>>> applianceOperations;
 
-  private WebSocket socket;
+  private WebSocketClient client;
+  private TunnelChannel channel;
   private Instant lastAnswer;
   private String hubId;
   private long seq;
-  private long timer = -1;
   private long backoffMs = MIN_BACKOFF_MS;
   private boolean stopped;
   private String lastError = "not connected yet";
-
   private volatile boolean up;
   private volatile String description = "not connected yet";
 
-  public HubLink(WebSocketClientOptions options, URI hub, Identity identity, Duration pingInterval) {
+  /**
+   * @param applianceOperations handlers for requests the hub sends down, by operation name
+   */
+  public HubLink(WebSocketClientOptions options, URI hub, Identity identity, Duration pingInterval,
+      Function<String, Function<JsonObject, Future<JsonObject>>> applianceOperations) {
     this.options = Objects.requireNonNull(options);
     this.hub = Objects.requireNonNull(hub);
     this.identity = Objects.requireNonNull(identity);
     this.pingInterval = Objects.requireNonNull(pingInterval);
+    this.applianceOperations = Objects.requireNonNull(applianceOperations);
   }
 
-  /** Starts connecting; completes once the first connection succeeded or failed (the link keeps retrying). */
+  /** Starts connecting; completes once the first attempt succeeded or failed (the link keeps retrying). */
   @Override
   public Future<Void> start() {
     client = vertx.createWebSocketClient(options);
-    vertx.setPeriodic(1_000, id -> refreshStatus());
-    timer = vertx.setPeriodic(pingInterval.toMillis(), id -> ping());
+    vertx.setPeriodic(pingInterval.toMillis(), id -> ping());
+    vertx.setPeriodic(Math.min(1_000, pingInterval.toMillis()), id -> refreshStatus());
     return connect().recover(e -> Future.succeededFuture());
   }
 
   @Override
   public Future<Void> stop() {
     stopped = true;
-    vertx.cancelTimer(timer);
-    Future<Void> closing = socket == null ? Future.succeededFuture() : socket.close().recover(e -> Future.succeededFuture());
+    Future<Void> closing = channel == null ? Future.succeededFuture() : channel.close().recover(e -> Future.succeededFuture());
     return closing.compose(v -> client.close());
+  }
+
+  /**
+   * Sends a request to the hub from any thread; the answer completes on the caller's context. Fails with 503
+   * when the hub is not connected.
+   */
+  public Future<JsonObject> request(String op, JsonObject body) {
+    Context caller = vertx.getOrCreateContext();
+    CompletableFuture<JsonObject> answer = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      TunnelChannel current = channel;
+      Future<JsonObject> sent = current == null || !current.isOpen()
+          ? Future.failedFuture(ServerErrorException.unavailable("the hub is not connected: " + lastError))
+          : current.request(op, body);
+      sent.onSuccess(answer::complete).onFailure(answer::completeExceptionally);
+    });
+    return Future.fromCompletionStage(answer, caller);
   }
 
   /** Whether the hub answered within the last three ping intervals. Safe from any thread. */
@@ -81,9 +108,15 @@ public final class HubLink extends VerticleBase {
     return description;
   }
 
+  /** The Vert.x instance the link runs on, for callers that need a context. */
+  public Vertx vertxInstance() {
+    return vertx;
+  }
+
   private void refreshStatus() {
     Instant last = lastAnswer;
-    up = socket != null && last != null && last.isAfter(Instant.now().minus(pingInterval.multipliedBy(3)));
+    up = channel != null && channel.isOpen() && last != null
+        && last.isAfter(Instant.now().minus(pingInterval.multipliedBy(3)));
     description = up
         ? "connected to hub " + hubId + " at " + hub.getHost() + ":" + port() + ", last answer " + last
         : "hub at " + hub.getHost() + ":" + port() + " not reachable: " + lastError;
@@ -97,50 +130,41 @@ public final class HubLink extends VerticleBase {
     if (stopped) {
       return Future.succeededFuture();
     }
-    WebSocketConnectOptions options = new WebSocketConnectOptions()
+    WebSocketConnectOptions connect = new WebSocketConnectOptions()
         .setHost(hub.getHost())
         .setPort(port())
         .setSsl(true)
         .setURI(TunnelProtocol.PATH)
         .addHeader("Authorization", "Bearer " + identity.credential())
         .setTimeout(5_000);
-    return client.connect(options)
+    return client.connect(connect)
         .onSuccess(this::attach)
         .onFailure(this::connectFailed)
         .mapEmpty();
   }
 
   private void attach(WebSocket ws) {
-    socket = ws;
     backoffMs = MIN_BACKOFF_MS;
-    ws.textMessageHandler(this::onMessage);
-    ws.exceptionHandler(e -> lastError = e.getMessage());
-    ws.closeHandler(v -> {
-      if (socket == ws && !stopped) {
-        socket = null;
+    TunnelChannel opened = new TunnelChannel(vertx, ws, applianceOperations, this::onControl, REQUEST_TIMEOUT);
+    channel = opened;
+    opened.start(() -> {
+      if (channel == opened && !stopped) {
         lastError = "tunnel closed (" + ws.closeStatusCode() + " " + ws.closeReason() + ")";
         LOG.warn("Hub tunnel closed: {}", lastError);
+        refreshStatus();
         scheduleReconnect();
       }
     });
-    ws.writeTextMessage(TunnelProtocol.message(TunnelProtocol.HELLO)
+    opened.send(TunnelProtocol.message(TunnelProtocol.HELLO)
         .put("node", identity.node())
         .put("location", identity.location())
-        .put("version", identity.version())
-        .encode());
+        .put("version", identity.version()));
   }
 
-  private void onMessage(String text) {
-    JsonObject msg;
-    try {
-      msg = new JsonObject(text);
-    } catch (RuntimeException e) {
-      LOG.warn("Hub sent a frame that is not JSON; ignoring it");
-      return;
-    }
-    String type = msg.getString("type", "");
+  private void onControl(JsonObject msg) {
+    Object type = msg.getValue("type");
     if (TunnelProtocol.WELCOME.equals(type)) {
-      hubId = msg.getString("hub");
+      hubId = String.valueOf(msg.getValue("hub"));
       lastAnswer = Instant.now();
       refreshStatus();
       LOG.info("Hub tunnel up: hub {} at {}:{}", hubId, hub.getHost(), port());
@@ -150,9 +174,9 @@ public final class HubLink extends VerticleBase {
   }
 
   private void ping() {
-    WebSocket ws = socket;
-    if (ws != null && !ws.isClosed()) {
-      ws.writeTextMessage(TunnelProtocol.message(TunnelProtocol.PING).put("seq", ++seq).encode());
+    TunnelChannel current = channel;
+    if (current != null && current.isOpen()) {
+      current.send(TunnelProtocol.message(TunnelProtocol.PING).put("seq", ++seq));
     }
   }
 

@@ -11,6 +11,8 @@ import io.vertx.core.json.JsonObject;
  * hub -> appliance   welcome {hub, time}
  * appliance -> hub   ping    {seq}
  * hub -> appliance   pong    {seq, time}
+ * either way         req     {id, op, body}        answered by exactly one
+ * either way         res     {id, status, body | problem, detail}
  * </pre>
  */
 public final class TunnelProtocol {
@@ -21,6 +23,9 @@ public final class TunnelProtocol {
   public static final String WELCOME = "welcome";
   public static final String PING = "ping";
   public static final String PONG = "pong";
+  /** A request expecting one response; see {@link TunnelChannel}. */
+  public static final String REQUEST = "req";
+  public static final String RESPONSE = "res";
   /** Close code when the appliance's credentials are refused. */
   public static final short CLOSE_UNAUTHORIZED = 4401;
   /** Close code for a frame that breaks the protocol. */

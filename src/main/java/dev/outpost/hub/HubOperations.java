@@ -1,0 +1,27 @@
+package dev.outpost.hub;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+
+/** The operations the hub offers appliances over their tunnels, scoped to the calling appliance. */
+@FunctionalInterface
+public interface HubOperations {
+
+  /** Who is calling: the resource location the tunnel was authenticated for, and the appliance node. */
+  record Caller(String location, String node, ApplianceChannel channel) {
+  }
+
+  /** Sends requests down to one appliance node (e.g. commands for its agents). */
+  interface ApplianceChannel {
+    Future<JsonObject> request(String op, JsonObject body);
+  }
+
+  /** The handlers, by operation name, for one caller. */
+  Map<String, java.util.function.Function<JsonObject, Future<JsonObject>>> forCaller(Caller caller);
+
+  /** No operations beyond the tunnel's own control messages. */
+  static HubOperations none() {
+    return caller -> Map.of();
+  }
+}
