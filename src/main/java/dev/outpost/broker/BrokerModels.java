@@ -1,0 +1,156 @@
+package dev.outpost.broker;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The broker's value types and their JSON wire form (schema version {@link #SCHEMA}). */
+public final class BrokerModels {
+
+  public static final int SCHEMA = 1;
+
+  private BrokerModels() {
+  }
+
+  /** Who asks: the signed-in user's id and name. */
+  public record UserRef(String id, String username) {
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("username", username);
+    }
+
+    public static UserRef fromJson(JsonObject json) {
+      return new UserRef(json.getString("id"), json.getString("username"));
+    }
+  }
+
+  /** What an agent tells about its host when it (re)connects. */
+  public record HostRegistration(String id, String name, String poolId, String address, String appliance,
+      Map<Integer, Boolean> services, double load, List<String> sessions) {
+
+    public HostRegistration {
+      services = Map.copyOf(services);
+      sessions = List.copyOf(sessions);
+    }
+
+    public JsonObject toJson() {
+      JsonObject svc = new JsonObject();
+      services.forEach((port, up) -> svc.put(Integer.toString(port), up));
+      return new JsonObject().put("v", SCHEMA).put("id", id).put("name", name).put("poolId", poolId)
+          .put("address", address).put("appliance", appliance).put("services", svc).put("load", load)
+          .put("sessions", new JsonArray(sessions));
+    }
+
+    public static HostRegistration fromJson(JsonObject json) {
+      return new HostRegistration(json.getString("id"), json.getString("name"), json.getString("poolId"),
+          json.getString("address"), json.getString("appliance"), parseServices(json.getJsonObject("services")),
+          json.getDouble("load", 0.0), parseStrings(json.getJsonArray("sessions")));
+    }
+  }
+
+  /** A periodic report from an agent. */
+  public record Heartbeat(String hostId, Map<Integer, Boolean> services, double load, List<String> sessions) {
+    public Heartbeat {
+      services = Map.copyOf(services);
+      sessions = List.copyOf(sessions);
+    }
+
+    public JsonObject toJson() {
+      JsonObject svc = new JsonObject();
+      services.forEach((port, up) -> svc.put(Integer.toString(port), up));
+      return new JsonObject().put("v", SCHEMA).put("hostId", hostId).put("services", svc).put("load", load)
+          .put("sessions", new JsonArray(sessions));
+    }
+
+    public static Heartbeat fromJson(JsonObject json) {
+      return new Heartbeat(json.getString("hostId"), parseServices(json.getJsonObject("services")),
+          json.getDouble("load", 0.0), parseStrings(json.getJsonArray("sessions")));
+    }
+  }
+
+  /** A registered host as the broker sees it. */
+  public record HostView(String id, String name, String poolId, String poolName, String address, String appliance,
+      String state, boolean draining, boolean maintenance, int sessions, int maxSessions, double load,
+      Map<Integer, Boolean> services, Instant lastSeen) {
+
+    public JsonObject toJson() {
+      JsonObject svc = new JsonObject();
+      services.forEach((port, up) -> svc.put(Integer.toString(port), up));
+      return new JsonObject().put("id", id).put("name", name).put("poolId", poolId).put("pool", poolName)
+          .put("address", address).put("appliance", appliance).put("state", state).put("draining", draining)
+          .put("maintenance", maintenance).put("sessions", sessions).put("maxSessions", maxSessions)
+          .put("load", load).put("services", svc).put("lastSeen", lastSeen.toString());
+    }
+  }
+
+  /** A brokered session. States: launching, connected, disconnected, ended. */
+  public record SessionView(String id, String userId, String username, String resourceId, String resourceName,
+      String hostId, String hostName, String hostAddress, int port, String state, String endReason,
+      Instant createdAt, Instant updatedAt) {
+
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("userId", userId).put("username", username)
+          .put("resourceId", resourceId).put("resource", resourceName).put("hostId", hostId).put("host", hostName)
+          .put("hostAddress", hostAddress).put("port", port).put("state", state).put("endReason", endReason)
+          .put("createdAt", createdAt.toString()).put("updatedAt", updatedAt.toString());
+    }
+
+    public static SessionView fromJson(JsonObject json) {
+      return new SessionView(json.getString("id"), json.getString("userId"), json.getString("username"),
+          json.getString("resourceId"), json.getString("resource"), json.getString("hostId"), json.getString("host"),
+          json.getString("hostAddress"), json.getInteger("port", 0), json.getString("state"),
+          json.getString("endReason"), Instant.parse(json.getString("createdAt")),
+          Instant.parse(json.getString("updatedAt")));
+    }
+  }
+
+  /** A resource as the store lists it for one user. */
+  public record ResourceView(SiteModel.Resource resource, boolean available, String reason) {
+    public JsonObject toJson() {
+      return new JsonObject().put("id", resource.id()).put("name", resource.name())
+          .put("displayName", resource.displayName().isEmpty() ? resource.name() : resource.displayName())
+          .put("kind", resource.kind()).put("port", resource.port()).put("launchHint", resource.launchHint())
+          .put("available", available).put("reason", reason);
+    }
+  }
+
+  /**
+   * The outcome of a launch: the session and a one-time ticket. Only the ticket's hash is kept anywhere; the
+   * ticket itself travels once, to the user.
+   */
+  public record Launch(SessionView session, String ticket, String ticketHash, Instant expiresAt, boolean reconnected) {
+    public JsonObject toJson() {
+      return new JsonObject().put("session", session.toJson()).put("ticket", ticket).put("ticketHash", ticketHash)
+          .put("expiresAt", expiresAt.toString()).put("reconnected", reconnected);
+    }
+
+    public static Launch fromJson(JsonObject json) {
+      return new Launch(SessionView.fromJson(json.getJsonObject("session")), json.getString("ticket"),
+          json.getString("ticketHash"), Instant.parse(json.getString("expiresAt")),
+          json.getBoolean("reconnected", false));
+    }
+  }
+
+  static Map<Integer, Boolean> parseServices(JsonObject json) {
+    Map<Integer, Boolean> services = new HashMap<>();
+    if (json != null) {
+      for (String key : json.fieldNames()) {
+        try {
+          services.put(Integer.parseInt(key), Boolean.TRUE.equals(json.getValue(key)));
+        } catch (NumberFormatException e) {
+          // not a port: ignore, as unknown fields are ignored
+        }
+      }
+    }
+    return services;
+  }
+
+  static List<String> parseStrings(JsonArray array) {
+    if (array == null) {
+      return List.of();
+    }
+    return array.stream().filter(String.class::isInstance).map(String.class::cast).toList();
+  }
+}

@@ -1,0 +1,80 @@
+package dev.outpost.broker;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An immutable snapshot of what brokering needs from the site model: pools, resources, group memberships
+ * and entitlements. The hub keeps the newest in memory; it is also what appliances cache to broker alone.
+ *
+ * @param version increases with every change to the underlying tables
+ */
+public record SiteModel(
+    long version,
+    Map<String, Pool> pools,
+    Map<String, Resource> resources,
+    Map<String, Set<String>> groupsByUser,
+    Map<String, Set<String>> usersEntitled,
+    Map<String, Set<String>> groupsEntitled) {
+
+  public SiteModel {
+    pools = Map.copyOf(pools);
+    resources = Map.copyOf(resources);
+    groupsByUser = Map.copyOf(groupsByUser);
+    usersEntitled = Map.copyOf(usersEntitled);
+    groupsEntitled = Map.copyOf(groupsEntitled);
+  }
+
+  /** A pool of interchangeable session hosts. */
+  public record Pool(String id, String name, int maxSessionsPerHost) {
+  }
+
+  /** A published app or desktop: a TCP service on the hosts of one pool. */
+  public record Resource(String id, String name, String displayName, String poolId, String kind, int port,
+      String launchHint) {
+  }
+
+  public static SiteModel empty() {
+    return new SiteModel(0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
+  }
+
+  /** The resources this user may launch, directly or through a group, ordered by name. */
+  public List<Resource> entitledResources(String userId) {
+    return resources.values().stream()
+        .filter(r -> entitled(userId, r.id()))
+        .sorted(Comparator.comparing(Resource::name, String.CASE_INSENSITIVE_ORDER))
+        .toList();
+  }
+
+  public boolean entitled(String userId, String resourceId) {
+    if (usersEntitled.getOrDefault(resourceId, Set.of()).contains(userId)) {
+      return true;
+    }
+    Set<String> groups = groupsEntitled.getOrDefault(resourceId, Set.of());
+    if (groups.isEmpty()) {
+      return false;
+    }
+    for (String group : groupsByUser.getOrDefault(userId, Set.of())) {
+      if (groups.contains(group)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Finds a resource by id or (case-insensitive) name. */
+  public Optional<Resource> resource(String idOrName) {
+    Resource byId = resources.get(idOrName);
+    if (byId != null) {
+      return Optional.of(byId);
+    }
+    return resources.values().stream().filter(r -> r.name().equalsIgnoreCase(idOrName)).findFirst();
+  }
+
+  public Optional<Pool> pool(String id) {
+    return Optional.ofNullable(pools.get(id));
+  }
+}
