@@ -18,11 +18,12 @@ public final class JsonBodies {
       throw new ClientErrorException(415, "unsupported-media-type",
           "send the body as application/json (Content-Type was " + (contentType == null ? "missing" : contentType) + ")");
     }
-    var body = ctx.body();
-    if (body == null || body.length() == 0) {
+    // An empty body reads as null, not as "" (its length is then -1, not 0).
+    String text = ctx.body() == null ? null : ctx.body().asString();
+    if (text == null || text.isBlank()) {
       throw ClientErrorException.badRequest("the request body is empty: send a JSON object");
     }
-    String text = body.asString().trim();
+    text = text.trim();
     if (!text.startsWith("{")) {
       throw ClientErrorException.badRequest("the request body must be a JSON object ({...})");
     }
