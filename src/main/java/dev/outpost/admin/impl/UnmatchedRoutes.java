@@ -27,8 +27,10 @@ public final class UnmatchedRoutes implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    String mount = ctx.mountPoint() == null ? "" : ctx.mountPoint();
-    String path = ctx.normalizedPath().substring(Math.min(mount.length(), ctx.normalizedPath().length()));
+    // The mount point ends with a slash ("/admin/api/v1/"); route paths start with one.
+    String mount = ctx.mountPoint() == null ? "" : ctx.mountPoint().replaceAll("/+$", "");
+    String full = ctx.normalizedPath();
+    String path = full.startsWith(mount) ? full.substring(mount.length()) : full;
     Set<String> allowed = new TreeSet<>();
     for (Route route : router.getRoutes()) {
       if (route.getPath() != null && !route.methods().isEmpty() && matches(route.getPath(), path)) {
