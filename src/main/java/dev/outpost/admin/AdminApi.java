@@ -1,36 +1,109 @@
 package dev.outpost.admin;
 
+import dev.outpost.admin.impl.Actor;
+import dev.outpost.admin.impl.AuditLog;
+import dev.outpost.admin.impl.AuditRoutes;
+import dev.outpost.admin.impl.CrudRoutes;
+import dev.outpost.admin.impl.EntitlementStore;
+import dev.outpost.admin.impl.EntityStore;
+import dev.outpost.admin.impl.GroupStore;
+import dev.outpost.admin.impl.PoolStore;
+import dev.outpost.admin.impl.ResourceStore;
+import dev.outpost.admin.impl.Responses;
+import dev.outpost.admin.impl.UnmatchedRoutes;
+import dev.outpost.admin.impl.UserStore;
 import dev.outpost.cluster.ClusterView;
+import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.db.Database;
 import dev.outpost.identity.AuthHandler;
 import dev.outpost.identity.LoginService;
+import dev.outpost.identity.Principal;
 import dev.outpost.identity.Role;
+import dev.outpost.http.RequestContext;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.Objects;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
-/** The admin REST API under {@code /admin/api/v1/}. */
+/**
+ * The admin REST API under {@code /admin/api/v1/}: the site model (users, groups, pools, resources,
+ * entitlements), the audit log and the cluster's nodes, for the {@code admin} role only. The OpenAPI
+ * document at {@code openapi.json} is public so that tools can read it before signing in.
+ */
 public final class AdminApi {
 
   public static final String MOUNT = "/admin/api/v1";
+  /** Classpath location of the hand-written OpenAPI document. */
+  public static final String OPENAPI_RESOURCE = "openapi/admin-api.json";
 
   private final Database db;
   private final LoginService logins;
   private final ClusterView cluster;
+  private final String node;
+  private final AuditLog audit = new AuditLog();
+  private final List<EntityStore> stores;
 
-  public AdminApi(Database db, LoginService logins, ClusterView cluster) {
+  /**
+   * @param node this node's id, recorded in audit rows
+   */
+  public AdminApi(Vertx vertx, Database db, LoginService logins, ClusterView cluster, PasswordHasher hasher,
+      String node) {
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
     this.cluster = Objects.requireNonNull(cluster);
+    this.node = Objects.requireNonNull(node);
+    this.stores = List.of(new UserStore(vertx, hasher), new GroupStore(), new PoolStore(), new ResourceStore(),
+        new EntitlementStore());
   }
 
   public void mount(Router api) {
+    api.get("/openapi.json").handler(AdminApi::openApi);
     api.route().handler(AuthHandler.requireAny(logins, Role.ADMIN));
-    api.get("/nodes").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()).encode()));
+    api.get("/nodes").handler(ctx -> Responses.json(ctx, 200,
+        new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members())));
+    for (EntityStore store : stores) {
+      new CrudRoutes(db, audit, store, this::actor, MOUNT).mount(api);
+    }
+    new AuditRoutes(db, audit).mount(api);
+    api.route().handler(new UnmatchedRoutes(api));
   }
 
-  Database db() {
-    return db;
+  /**
+   * The routes {@link #mount} registers on a fresh router, as {@code "METHOD /path"} with OpenAPI-style
+   * {@code {param}}s, to check the OpenAPI document against.
+   */
+  public SortedSet<String> routes(Vertx vertx) {
+    Router router = Router.router(vertx);
+    mount(router);
+    return describe(router);
+  }
+
+  static SortedSet<String> describe(Router router) {
+    SortedSet<String> routes = new TreeSet<>();
+    for (Route route : router.getRoutes()) {
+      if (route.getPath() == null || route.methods().isEmpty()) {
+        continue; // handlers for every path: authentication, the 404/405 fallback
+      }
+      String path = route.getPath().replaceAll(":([A-Za-z][A-Za-z0-9_]*)", "{$1}");
+      route.methods().forEach(method -> routes.add(method.name() + " " + path));
+    }
+    return routes;
+  }
+
+  private Actor actor(RoutingContext ctx) {
+    Principal principal = AuthHandler.principal(ctx);
+    return new Actor(principal.userId(), principal.username(), RequestContext.requestId(ctx), node);
+  }
+
+  private static void openApi(RoutingContext ctx) {
+    ctx.vertx().fileSystem().readFile(OPENAPI_RESOURCE)
+        .onSuccess(document -> ctx.response().putHeader("Content-Type", "application/json")
+            .putHeader("Cache-Control", "public, max-age=300").end(document))
+        .onFailure(ctx::fail);
   }
 }

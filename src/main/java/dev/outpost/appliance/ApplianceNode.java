@@ -67,6 +67,7 @@ public final class ApplianceNode {
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
   private HubServer hub;
+  private AdminApi admin;
   private int httpsPort;
 
   private ApplianceNode(OutpostConfig config, Console console) {
@@ -131,7 +132,7 @@ public final class ApplianceNode {
     return accounts.ensureAdmin(config.adminPasswordFile())
         .compose(this::announceAdmin)
         .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture())
-        .compose(v -> startFrontDoor(logins, cluster, metrics));
+        .compose(v -> startFrontDoor(logins, cluster, hasher, metrics));
   }
 
   private Future<Void> startInProcessHub() {
@@ -150,7 +151,8 @@ public final class ApplianceNode {
     });
   }
 
-  private Future<Void> startFrontDoor(LoginService logins, ClusterView cluster, PrometheusMeterRegistry metrics) {
+  private Future<Void> startFrontDoor(LoginService logins, ClusterView cluster, PasswordHasher hasher,
+      PrometheusMeterRegistry metrics) {
     HealthRoutes health = new HealthRoutes()
         .check("db", this::dbCheck)
         .check("cluster", () -> Future.succeededFuture(cluster.running()
@@ -159,7 +161,7 @@ public final class ApplianceNode {
         .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up(hubLink.describe())
             : Check.down(hubLink.describe())));
     StoreApi store = new StoreApi(logins, this::status);
-    AdminApi admin = new AdminApi(db, logins, cluster);
+    admin = new AdminApi(vertx, db, logins, cluster, hasher, nodeId);
     var handler = PrometheusScrapingHandler.create(metrics);
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
@@ -248,6 +250,11 @@ public final class ApplianceNode {
   /** The node's database; for tests and operational tooling. */
   public Database database() {
     return db;
+  }
+
+  /** The admin API this node serves, e.g. to list its routes. */
+  public AdminApi adminApi() {
+    return admin;
   }
 
   /** Stops everything that started, in reverse order; never fails. */

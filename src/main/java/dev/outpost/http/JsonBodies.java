@@ -18,6 +18,7 @@ public final class JsonBodies {
       throw new ClientErrorException(415, "unsupported-media-type",
           "send the body as application/json (Content-Type was " + (contentType == null ? "missing" : contentType) + ")");
     }
+    // An empty body reads as null, not as "" (its length is then -1, not 0).
     String text = ctx.body() == null ? null : ctx.body().asString();
     if (text == null || text.isBlank()) {
       throw ClientErrorException.badRequest("the request body is empty: send a JSON object");
