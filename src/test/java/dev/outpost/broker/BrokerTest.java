@@ -1,0 +1,197 @@
+package dev.outpost.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.outpost.broker.BrokerModels.Heartbeat;
+import dev.outpost.broker.BrokerModels.HostRegistration;
+import dev.outpost.broker.BrokerModels.HostView;
+import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.ResourceView;
+import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.error.ClientErrorException;
+import dev.outpost.error.ServerErrorException;
+import dev.outpost.identity.LoginThrottleTest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class BrokerTest {
+
+  static final SiteModel.Pool POOL = new SiteModel.Pool("p1", "linux", 2);
+  static final SiteModel.Pool OTHER_POOL = new SiteModel.Pool("p2", "windows", 5);
+  static final SiteModel.Resource SSH = new SiteModel.Resource("r1", "ssh", "Linux shell", "p1", "desktop", 22, "ssh");
+  static final SiteModel.Resource RDP = new SiteModel.Resource("r2", "rdp", "", "p2", "desktop", 3389, "");
+  static final SiteModel.Resource SECRET = new SiteModel.Resource("r3", "secret", "", "p1", "app", 8080, "");
+
+  final LoginThrottleTest.MutableClock clock = new LoginThrottleTest.MutableClock();
+  final List<SessionView> changes = new ArrayList<>();
+  final Map<String, UserRef> users = new HashMap<>();
+  Broker broker;
+
+  @BeforeEach
+  void site() {
+    Map<String, Set<String>> usersEntitled = new HashMap<>();
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= 8; i++) {
+      users.put("u" + i, new UserRef("u" + i, "user" + i));
+      ids.add("u" + i);
+    }
+    usersEntitled.put("r1", Set.copyOf(ids));
+    usersEntitled.put("r2", Set.of("u1"));
+    SiteModel model = new SiteModel(1, Map.of("p1", POOL, "p2", OTHER_POOL),
+        Map.of("r1", SSH, "r2", RDP, "r3", SECRET),
+        Map.of("u8", Set.of("admins")), usersEntitled, Map.of("r3", Set.of("admins")));
+    broker = new Broker(() -> model, new Broker.Settings(Duration.ofSeconds(100), Duration.ofSeconds(10), 3,
+        Duration.ofMinutes(2)), clock, changes::add);
+  }
+
+  void register(String id, String pool, Map<Integer, Boolean> services) {
+    broker.register(new HostRegistration(id, "host-" + id, pool, "10.0.0." + id.substring(1), "node-a", services, 0.1,
+        List.of()), false, false);
+  }
+
+  @Test
+  void launchesSpreadEvenlyAndStopAtCapacity() {
+    // GIVEN three hosts of a pool that allows 2 sessions per host
+    register("h1", "p1", Map.of(22, true));
+    register("h2", "p1", Map.of(22, true));
+    register("h3", "p1", Map.of(22, true));
+
+    // WHEN six users launch
+    List<Launch> launches = new ArrayList<>();
+    for (int i = 1; i <= 6; i++) {
+      launches.add(broker.launch(users.get("u" + i), "ssh"));
+    }
+
+    // THEN every host has exactly two, and the seventh user is refused with 409
+    Map<String, Long> perHost = launches.stream().collect(Collectors.groupingBy(l -> l.session().hostId(),
+        Collectors.counting()));
+    assertThat(perHost).containsOnly(Map.entry("h1", 2L), Map.entry("h2", 2L), Map.entry("h3", 2L));
+    assertThatThrownBy(() -> broker.launch(users.get("u7"), "ssh"))
+        .isInstanceOf(ClientErrorException.class)
+        .hasMessageContaining("at capacity")
+        .satisfies(e -> assertThat(((ClientErrorException) e).status()).isEqualTo(409));
+    assertThat(broker.hosts()).extracting(HostView::sessions).containsOnly(2);
+    assertThat(changes).hasSize(6);
+  }
+
+  @Test
+  void aUserWithAnOpenSessionGetsTheSameSessionAndHostWithAFreshTicket() {
+    register("h1", "p1", Map.of(22, true));
+    register("h2", "p1", Map.of(22, true));
+    Launch first = broker.launch(users.get("u1"), "ssh");
+
+    Launch again = broker.launch(users.get("u1"), "r1");
+
+    assertThat(again.reconnected()).isTrue();
+    assertThat(again.session().id()).isEqualTo(first.session().id());
+    assertThat(again.session().hostId()).isEqualTo(first.session().hostId());
+    assertThat(again.ticket()).isNotEqualTo(first.ticket());
+    assertThat(again.ticketHash()).isNotEqualTo(first.ticket()).hasSize(64);
+    assertThat(broker.hosts()).extracting(HostView::sessions).containsExactlyInAnyOrder(1, 0);
+  }
+
+  @Test
+  void drainingMaintenanceAndDownServicesAreNeverChosen() {
+    register("h1", "p1", Map.of(22, true));
+    register("h2", "p1", Map.of(22, false));
+    register("h3", "p1", Map.of(22, true));
+    broker.setDraining("h1", true);
+
+    Launch launch = broker.launch(users.get("u1"), "ssh");
+    assertThat(launch.session().hostId()).isEqualTo("h3");
+
+    broker.setMaintenance("h3", true);
+    assertThatThrownBy(() -> broker.launch(users.get("u2"), "ssh"))
+        .isInstanceOf(ServerErrorException.class)
+        .hasMessageContaining("port 22 is down");
+    broker.heartbeat(new Heartbeat("h2", Map.of(22, true), 0.2, List.of()));
+    assertThat(broker.launch(users.get("u2"), "ssh").session().hostId()).isEqualTo("h2");
+  }
+
+  @Test
+  void noRegisteredHostIsA503AndEnumerationSaysWhy() {
+    assertThatThrownBy(() -> broker.launch(users.get("u1"), "ssh"))
+        .isInstanceOf(ServerErrorException.class)
+        .hasMessage("no session host of pool 'linux' is registered");
+
+    List<ResourceView> views = broker.enumerate(users.get("u1"));
+    assertThat(views).extracting(v -> v.resource().name()).containsExactly("rdp", "ssh");
+    assertThat(views).allSatisfy(v -> assertThat(v.available()).isFalse());
+  }
+
+  @Test
+  void onlyEntitledResourcesAreListedAndLaunchable() {
+    register("h1", "p1", Map.of(22, true, 8080, true));
+
+    assertThat(broker.enumerate(users.get("u2"))).extracting(v -> v.resource().name()).containsExactly("ssh");
+    assertThat(broker.enumerate(users.get("u8"))).extracting(v -> v.resource().name())
+        .as("through the admins group").containsExactly("secret", "ssh");
+    assertThatThrownBy(() -> broker.launch(users.get("u2"), "secret"))
+        .isInstanceOf(ClientErrorException.class)
+        .satisfies(e -> assertThat(((ClientErrorException) e).status()).isEqualTo(404));
+    assertThatThrownBy(() -> broker.launch(users.get("u2"), "does-not-exist")).hasMessageContaining("no resource");
+    assertThat(broker.launch(users.get("u8"), "secret").session().port()).isEqualTo(8080);
+  }
+
+  @Test
+  void aHostSilentForThreeIntervalsIsLostWithItsSessions() {
+    register("h1", "p1", Map.of(22, true));
+    register("h2", "p1", Map.of(22, true));
+    Launch onH1 = broker.launch(users.get("u1"), "ssh");
+    String silent = onH1.session().hostId();
+    String alive = silent.equals("h1") ? "h2" : "h1";
+
+    clock.advance(Duration.ofSeconds(20));
+    broker.heartbeat(new Heartbeat(alive, Map.of(22, true), 0.1, List.of()));
+    assertThat(broker.expireSilentHosts()).isEmpty();
+    clock.advance(Duration.ofSeconds(11));
+
+    assertThat(broker.expireSilentHosts()).containsExactly(silent);
+    assertThat(broker.session(onH1.session().id())).get().extracting(SessionView::state).isEqualTo("ended");
+    assertThat(broker.session(onH1.session().id()).get().endReason()).startsWith("host lost");
+    assertThat(broker.launch(users.get("u1"), "ssh").session().hostId()).isEqualTo(alive);
+    assertThatThrownBy(() -> broker.heartbeat(new Heartbeat(silent, Map.of(), 0, List.of())))
+        .hasMessageContaining("register again");
+  }
+
+  @Test
+  void sessionsThatNeverConnectAreReclaimedAfterTheTicketAndGrace() {
+    register("h1", "p1", Map.of(22, true));
+    Launch launch = broker.launch(users.get("u1"), "ssh");
+    Launch connected = broker.launch(users.get("u2"), "ssh");
+    broker.markState(connected.session().id(), "connected");
+
+    clock.advance(Duration.ofSeconds(100 + 120 + 1));
+    broker.heartbeat(new Heartbeat("h1", Map.of(22, true), 0.1, List.of()));
+
+    assertThat(broker.sweep(Duration.ofHours(1))).isEqualTo(1);
+    assertThat(broker.session(launch.session().id()).get().state()).isEqualTo("ended");
+    assertThat(broker.session(connected.session().id()).get().state()).isEqualTo("connected");
+    assertThat(broker.hosts().get(0).sessions()).isEqualTo(1);
+  }
+
+  @Test
+  void sessionsCanBeListedFilteredAndEnded() {
+    register("h1", "p1", Map.of(22, true, 3389, true));
+    register("h9", "p2", Map.of(3389, true));
+    Launch a = broker.launch(users.get("u1"), "ssh");
+    broker.launch(users.get("u1"), "rdp");
+    broker.launch(users.get("u2"), "ssh");
+
+    Function<String, List<SessionView>> byUser = u -> broker.sessions(s -> s.userId().equals(u));
+    assertThat(byUser.apply("u1")).hasSize(2);
+    assertThat(broker.end(a.session().id(), "logged off").state()).isEqualTo("ended");
+    assertThat(broker.sessions(s -> !s.state().equals("ended"))).hasSize(2);
+    assertThat(broker.launch(users.get("u1"), "ssh").reconnected()).as("an ended session is not reused").isFalse();
+  }
+}
