@@ -110,6 +110,11 @@ median() {
   printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
+# The 1, 5 and 15 minute load averages, to show how busy the machine was.
+loadavg() {
+  if [ -r /proc/loadavg ]; then cut -d' ' -f1-3 /proc/loadavg; else echo "n/a"; fi
+}
+
 port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
@@ -203,6 +208,7 @@ stop_node() {
 echo "Outpost start-up benchmark: $runs run(s), $(nproc 2>/dev/null || echo '?') CPU(s), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "jar: $jar ($(du -h "$jar" | cut -f1))"
 echo "java: $("$java_cmd" -version 2>&1 | head -n 1)"
+echo "load average before: $(loadavg)"
 echo
 
 jvm=()
@@ -236,4 +242,5 @@ mj="$(median "${jvm[@]}")"
 printf '%-6s %10s %10s %10s\n' median "$(secs "$mc")" "$(secs "$mw")" "$(ratio "$mw" "$mc")"
 echo
 echo "JVM baseline (java -version, median of $runs): $(secs "$mj") s"
+echo "load average after: $(loadavg)"
 echo "ratios of medians: warm/cold $(ratio "$mw" "$mc"), cold/jvm $(ratio "$mc" "$mj"), warm/jvm $(ratio "$mw" "$mj")"
