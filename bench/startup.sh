@@ -198,7 +198,7 @@ stop_node() {
   fi
   wait "$node_pid" 2>/dev/null && rc=0 || rc=$?
   node_pid=""
-  # The JVM exits with 143 (128 + SIGTERM) after its shutdown hooks ran; anything else but 0 is a failure.
+  # A clean stop exits with 0 (older builds: 143 = 128 + SIGTERM); anything else is a failure.
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 143 ]; then
     echo "startup.sh: the node exited with status $rc after SIGTERM" >&2
     return 1

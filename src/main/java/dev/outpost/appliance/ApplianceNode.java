@@ -129,10 +129,11 @@ public final class ApplianceNode {
         new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME)), hasher, config.identity(),
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
-    return accounts.ensureAdmin(config.adminPasswordFile())
+    // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
+    return startFrontDoor(logins, cluster, hasher, metrics)
+        .compose(v -> accounts.ensureAdmin(config.adminPasswordFile()))
         .compose(this::announceAdmin)
-        .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture())
-        .compose(v -> startFrontDoor(logins, cluster, hasher, metrics));
+        .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture());
   }
 
   private Future<Void> startInProcessHub() {

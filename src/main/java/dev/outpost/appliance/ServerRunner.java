@@ -43,7 +43,8 @@ final class ServerRunner {
       running = starter.apply(config).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
     } catch (java.util.concurrent.ExecutionException e) {
       Throwable cause = e.getCause();
-      if (cause instanceof StartupException || cause instanceof ConfigException) {
+      if (cause instanceof StartupException || cause instanceof ConfigException
+          || cause instanceof dev.outpost.error.OutpostException) {
         err.println("outpost " + role + ": cannot start: " + cause.getMessage());
       } else {
         err.println("outpost " + role + ": cannot start: " + ApplianceNode.rootMessage(cause));

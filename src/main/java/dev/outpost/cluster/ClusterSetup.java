@@ -41,6 +41,8 @@ public final class ClusterSetup {
       network.setPublicAddress(cluster.host() + ":" + cluster.port());
       network.getInterfaces().setEnabled(true).addInterface(cluster.host());
       config.setProperty("hazelcast.local.localAddress", cluster.host());
+      // Listen on that address only, not on every interface.
+      config.setProperty("hazelcast.socket.bind.any", "false");
     }
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -55,6 +56,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
     long started = System.nanoTime();
     io.zonky.test.db.postgres.embedded.EmbeddedPostgres server = builder.start();
+    // The extracted binaries need not be writable or readable by anyone else.
+    Files.setPosixFilePermissions(dbDir.resolve("runtime"), PosixFilePermissions.fromString("rwx------"));
     if (password == null) {
       password = secure(server, pgData, passwordFile);
     }

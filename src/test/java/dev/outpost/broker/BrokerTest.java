@@ -12,7 +12,7 @@ import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
-import dev.outpost.identity.LoginThrottleTest;
+import dev.outpost.testing.TestClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,7 +32,7 @@ class BrokerTest {
   static final SiteModel.Resource RDP = new SiteModel.Resource("r2", "rdp", "", "p2", "desktop", 3389, "");
   static final SiteModel.Resource SECRET = new SiteModel.Resource("r3", "secret", "", "p1", "app", 8080, "");
 
-  final LoginThrottleTest.MutableClock clock = new LoginThrottleTest.MutableClock();
+  final TestClock clock = new TestClock();
   final List<SessionView> changes = new ArrayList<>();
   final Map<String, UserRef> users = new HashMap<>();
   Broker broker;

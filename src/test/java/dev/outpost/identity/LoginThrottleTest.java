@@ -2,15 +2,13 @@ package dev.outpost.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
+import dev.outpost.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
 class LoginThrottleTest {
 
-  private final MutableClock clock = new MutableClock();
+  private final TestClock clock = new TestClock();
   private final LoginThrottle throttle = new LoginThrottle(3, 5, Duration.ofMinutes(5), clock);
 
   @Test
@@ -46,28 +44,5 @@ class LoginThrottleTest {
     throttle.recordFailure("bob", "10.0.0.2");
 
     assertThat(throttle.blockedFor("bob", "10.0.0.3")).isEmpty();
-  }
-
-  static final class MutableClock extends Clock {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
   }
 }

@@ -16,7 +16,7 @@ public final class ConfigKeys {
   private static final Map<String, ConfigKey<?>> ALL = new LinkedHashMap<>();
 
   public static final ConfigKey<Path> DATA_DIR = key("data-dir", "--data-dir", "data",
-      "Directory for the node's state: TLS keys, embedded database, snapshots. Created on first start.",
+      "Directory for the node's state: TLS keys and certificates, embedded database, lock file. Created on first start.",
       Parsers.path());
   public static final ConfigKey<String> LOCATION = key("site.location", null, "default",
       "Name of the resource location this node belongs to.", Parsers.name());
