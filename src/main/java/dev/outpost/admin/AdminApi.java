@@ -57,7 +57,7 @@ public final class AdminApi {
     this.logins = Objects.requireNonNull(logins);
     this.cluster = Objects.requireNonNull(cluster);
     this.node = Objects.requireNonNull(node);
-    this.stores = List.of(new UserStore(vertx, hasher), new GroupStore(), new PoolStore(), new ResourceStore(),
+    this.stores = List.of(new UserStore(vertx, hasher, logins::revokeUser), new GroupStore(), new PoolStore(), new ResourceStore(),
         new EntitlementStore());
   }
 

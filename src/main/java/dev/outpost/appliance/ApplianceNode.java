@@ -126,7 +126,8 @@ public final class ApplianceNode {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast);
     LoginService logins = new LoginService(vertx, new UserAccounts(db),
-        new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME)), hasher, config.identity(),
+        new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME),
+            hazelcast.getMap(HazelcastSessionStore.REVOCATIONS_MAP_NAME)), hasher, config.identity(),
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.

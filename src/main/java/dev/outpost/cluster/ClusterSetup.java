@@ -50,6 +50,7 @@ public final class ClusterSetup {
     join.getTcpIpConfig().setEnabled(true).setMembers(cluster.join()).setConnectionTimeoutSeconds(2);
 
     config.addMapConfig(new MapConfig(HazelcastSessionStore.MAP_NAME).setBackupCount(1).setAsyncBackupCount(0));
+    config.addMapConfig(new MapConfig(HazelcastSessionStore.REVOCATIONS_MAP_NAME).setBackupCount(1));
     return config;
   }
 }

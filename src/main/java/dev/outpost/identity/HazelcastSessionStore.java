@@ -13,13 +13,18 @@ import java.util.concurrent.TimeUnit;
 public final class HazelcastSessionStore implements SessionStore {
 
   public static final String MAP_NAME = "outpost.identity.sessions";
+  /** User id -> epoch millis before which that user's sessions are void. */
+  public static final String REVOCATIONS_MAP_NAME = "outpost.identity.user-revocations";
+  private static final long REVOCATION_TTL_DAYS = 31;
 
   private final Vertx vertx;
   private final IMap<String, String> sessions;
+  private final IMap<String, Long> revocations;
 
-  public HazelcastSessionStore(Vertx vertx, IMap<String, String> sessions) {
+  public HazelcastSessionStore(Vertx vertx, IMap<String, String> sessions, IMap<String, Long> revocations) {
     this.vertx = vertx;
     this.sessions = sessions;
+    this.revocations = revocations;
   }
 
   @Override
@@ -32,13 +37,24 @@ public final class HazelcastSessionStore implements SessionStore {
   @Override
   public Future<Principal> find(String sessionId) {
     return Future.fromCompletionStage(sessions.getAsync(sessionId), context())
-        .map(value -> {
+        .compose(value -> {
           if (value == null) {
-            return null;
+            return Future.succeededFuture(null);
           }
           Principal principal = Principal.fromJson(new JsonObject(value));
-          return principal.expiresAt().isAfter(Instant.now()) ? principal : null;
+          if (!principal.expiresAt().isAfter(Instant.now())) {
+            return Future.succeededFuture(null);
+          }
+          return Future.fromCompletionStage(revocations.getAsync(principal.userId()), context())
+              .map(revokedAt -> revokedAt != null && revokedAt >= principal.createdAt().toEpochMilli() ? null
+                  : principal);
         });
+  }
+
+  @Override
+  public Future<Void> revokeUser(String userId) {
+    return Future.fromCompletionStage(revocations.setAsync(userId, Instant.now().toEpochMilli(), REVOCATION_TTL_DAYS,
+        TimeUnit.DAYS), context());
   }
 
   @Override

@@ -106,6 +106,12 @@ public final class LoginService {
             .addKeyValue("session", principal.sessionId().substring(0, 12)).log("Signed out"));
   }
 
+  /** Signs the user out everywhere (account disabled, deleted, demoted or given a new password). */
+  public Future<Void> revokeUser(String userId) {
+    return sessions.revokeUser(userId)
+        .onSuccess(v -> LOG.atInfo().addKeyValue("userId", userId).log("Ended the user's sessions"));
+  }
+
   /** The session for a presented bearer token, or {@code null}. */
   public Future<Principal> authenticate(String token) {
     if (token == null || token.isEmpty() || token.length() > 256) {

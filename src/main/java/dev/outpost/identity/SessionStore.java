@@ -12,4 +12,10 @@ public interface SessionStore {
   Future<Principal> find(String sessionId);
 
   Future<Void> remove(String sessionId);
+
+  /**
+   * Ends every session of this user that started before now, on every node: used when an account is
+   * disabled, deleted, loses a role or gets a new password.
+   */
+  Future<Void> revokeUser(String userId);
 }

@@ -153,6 +153,38 @@ class AdminCrudTest {
   }
 
   @Test
+  void disablingDemotingOrResettingAUserEndsTheirOpenSessions() {
+    // GIVEN three signed-in users, one of them an admin, and one untouched user
+    for (String name : new String[] {"revoke.disabled", "revoke.demoted", "revoke.reset", "revoke.untouched"}) {
+      JsonArray roles = new JsonArray().add("user");
+      if (name.equals("revoke.demoted")) {
+        roles.add("admin");
+      }
+      assertThat(admin.post("users", new JsonObject().put("username", name).put("password", name + "-password")
+          .put("roles", roles)).status()).isEqualTo(201);
+    }
+    String disabled = site.client().login("revoke.disabled", "revoke.disabled-password");
+    String demoted = site.client().login("revoke.demoted", "revoke.demoted-password");
+    String reset = site.client().login("revoke.reset", "revoke.reset-password");
+    String untouched = site.client().login("revoke.untouched", "revoke.untouched-password");
+    assertThat(site.client().get(AdminApi.MOUNT + "/pools", demoted).status()).isEqualTo(200);
+
+    // WHEN an admin disables one, removes the admin role of another and resets the third's password
+    assertThat(admin.put("users", "revoke.disabled", new JsonObject().put("disabled", true)).status()).isEqualTo(200);
+    assertThat(admin.put("users", "revoke.demoted", new JsonObject().put("roles", new JsonArray().add("user")))
+        .status()).isEqualTo(200);
+    assertThat(admin.put("users", "revoke.reset", new JsonObject().put("password", "a-brand-new-password"))
+        .status()).isEqualTo(200);
+
+    // THEN their tokens stop working at once, and the untouched user's does not
+    assertThat(site.client().get("/api/v1/me", disabled).status()).isEqualTo(401);
+    assertThat(site.client().get(AdminApi.MOUNT + "/pools", demoted).status()).isEqualTo(401);
+    assertThat(site.client().get("/api/v1/me", reset).status()).isEqualTo(401);
+    assertThat(site.client().get("/api/v1/me", untouched).status()).isEqualTo(200);
+    assertThat(site.client().login("revoke.reset", "a-brand-new-password")).isNotBlank();
+  }
+
+  @Test
   void groupMembersAreReplacedAndShownOnTheirUsers() {
     // GIVEN two users and a group with one of them
     admin.create("users", new JsonObject().put("username", "grp-bob"));

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Local accounts. Passwords are hashed (argon2id, on a worker) before the transaction opens and are never
@@ -44,10 +45,15 @@ public final class UserStore implements EntityStore {
 
   private final Vertx vertx;
   private final PasswordHasher hasher;
+  private final Function<String, Future<Void>> revokeSessions;
 
-  public UserStore(Vertx vertx, PasswordHasher hasher) {
+  /**
+   * @param revokeSessions ends a user's open sessions on every node, by user id
+   */
+  public UserStore(Vertx vertx, PasswordHasher hasher, Function<String, Future<Void>> revokeSessions) {
     this.vertx = Objects.requireNonNull(vertx);
     this.hasher = Objects.requireNonNull(hasher);
+    this.revokeSessions = Objects.requireNonNull(revokeSessions);
   }
 
   @Override
@@ -120,6 +126,7 @@ public final class UserStore implements EntityStore {
     return guard
         .compose(v -> ColumnUpdate.apply(conn, "users", UUID.fromString(id), changes, COLUMNS))
         .recover(SqlConflicts.onUnique(() -> "a user named '" + changes.getString("username") + "' already exists"))
+        .compose(v -> reducesAccess(current, changes) ? revokeSessions.apply(id) : Future.succeededFuture())
         .compose(v -> find(conn, id, false));
   }
 
@@ -132,7 +139,20 @@ public final class UserStore implements EntityStore {
     Future<Void> guard = isEnabledAdmin(current) ? requireAnotherEnabledAdmin(conn, current, "delete it")
         : Future.succeededFuture();
     return guard.compose(v -> conn.preparedQuery("DELETE FROM users WHERE id = $1")
-        .execute(Tuple.of(UUID.fromString(current.getString("id")))).mapEmpty());
+        .execute(Tuple.of(UUID.fromString(current.getString("id")))))
+        .compose(v -> revokeSessions.apply(current.getString("id")));
+  }
+
+  /**
+   * Whether open sessions must end: the account was disabled, lost a role, or got a new password. (Ending
+   * them even if the transaction later rolls back only costs the user a new sign-in.)
+   */
+  private static boolean reducesAccess(JsonObject current, JsonObject changes) {
+    boolean disabled = changes.getBoolean("disabled", false) && !current.getBoolean("disabled");
+    boolean passwordChanged = changes.containsKey("passwordHash");
+    JsonArray newRoles = changes.getJsonArray("roles");
+    boolean lostRole = newRoles != null && current.getJsonArray("roles").stream().anyMatch(r -> !newRoles.contains(r));
+    return disabled || passwordChanged || lostRole;
   }
 
   private static boolean isEnabledAdmin(JsonObject user) {
