@@ -12,6 +12,7 @@ import dev.outpost.admin.impl.ResourceStore;
 import dev.outpost.admin.impl.Responses;
 import dev.outpost.admin.impl.UnmatchedRoutes;
 import dev.outpost.admin.impl.UserStore;
+import dev.outpost.broker.BrokerClient;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.db.Database;
@@ -47,12 +48,14 @@ public final class AdminApi {
   private final String node;
   private final AuditLog audit = new AuditLog();
   private final List<EntityStore> stores;
+  private final BrokerAdminRoutes brokerRoutes;
 
   /**
    * @param node this node's id, recorded in audit rows
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, ClusterView cluster, PasswordHasher hasher,
-      String node) {
+      String node, BrokerClient broker) {
+    this.brokerRoutes = new BrokerAdminRoutes(db, audit, broker, this::actor);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
     this.cluster = Objects.requireNonNull(cluster);
@@ -63,7 +66,11 @@ public final class AdminApi {
 
   public void mount(Router api) {
     api.get("/openapi.json").handler(AdminApi::openApi);
+    // Session admins (help desk) may list and act on sessions, and nothing else.
+    api.route("/sessions*").handler(AuthHandler.requireAny(logins, Role.ADMIN, Role.SESSION_ADMIN));
+    brokerRoutes.mountSessions(api);
     api.route().handler(AuthHandler.requireAny(logins, Role.ADMIN));
+    brokerRoutes.mountHosts(api);
     api.get("/nodes").handler(ctx -> Responses.json(ctx, 200,
         new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members())));
     for (EntityStore store : stores) {
@@ -86,7 +93,7 @@ public final class AdminApi {
   static SortedSet<String> describe(Router router) {
     SortedSet<String> routes = new TreeSet<>();
     for (Route route : router.getRoutes()) {
-      if (route.getPath() == null || route.methods().isEmpty()) {
+      if (route.getPath() == null || route.methods() == null || route.methods().isEmpty()) {
         continue; // handlers for every path: authentication, the 404/405 fallback
       }
       String path = route.getPath().replaceAll(":([A-Za-z][A-Za-z0-9_]*)", "{$1}");

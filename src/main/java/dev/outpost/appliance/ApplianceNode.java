@@ -14,8 +14,16 @@ import dev.outpost.db.Database;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.Tls;
-import dev.outpost.hub.HubOperations;
+import dev.outpost.broker.Broker;
+import dev.outpost.broker.BrokerOperations;
+import dev.outpost.gateway.TicketStore;
+import dev.outpost.hosts.AgentCommands;
+import dev.outpost.hosts.HostEvents;
+import dev.outpost.hub.BrokerService;
 import dev.outpost.hub.HubServer;
+import dev.outpost.relay.RelayedBroker;
+import dev.outpost.store.GatewayAddresses;
+import dev.outpost.store.ResourceRoutes;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
@@ -43,6 +51,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +72,11 @@ public final class ApplianceNode {
   private SiteCertificates certificates;
   private Vertx vertx;
   private Database db;
+  private BrokerService brokerService;
+  private RelayedBroker broker;
+  /** Agents linked to this node; none until the agent endpoint is wired. */
+  private AgentCommands agentCommands = (hostId, command) -> Future.failedFuture(
+      dev.outpost.error.ClientErrorException.notFound("host " + hostId + " has no agent link on this node"));
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
@@ -115,6 +129,7 @@ public final class ApplianceNode {
               .onSuccess(opened -> db = opened);
           return Future.all(database, startInProcessHub());
         })
+        .compose(v -> deploy(brokerService = new BrokerService(db, Broker.Settings.defaults(), Clock.systemUTC())))
         .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
           long ms = (System.nanoTime() - started) / 1_000_000;
@@ -131,7 +146,7 @@ public final class ApplianceNode {
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
-    return startFrontDoor(logins, cluster, hasher, metrics)
+    return startFrontDoor(logins, cluster, hasher, metrics, hazelcast)
         .compose(v -> accounts.ensureAdmin(config.adminPasswordFile()))
         .compose(this::announceAdmin)
         .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture());
@@ -143,18 +158,26 @@ public final class ApplianceNode {
     hub = new HubServer(Tls.server(certificates, "127.0.0.1", 0),
         presented -> credential.equals(presented) ? Future.succeededFuture(config.location())
             : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
-        HubOperations.none(), hubHealth);
+        (caller, op) -> brokerService == null ? null : brokerService.operation(caller, op), hubHealth);
     return deploy(hub).compose(v -> {
       URI url = URI.create("https://127.0.0.1:" + hub.port());
       hubLink = new HubLink(Tls.siteWebSocketClient(certificates), url,
           new HubLink.Identity(nodeId, config.location(), Version.current(), credential), config.hub().pingInterval(),
-          op -> null);
+          this::applianceOperation);
       return deploy(hubLink);
     });
   }
 
+  /** Requests the hub sends down to this appliance. */
+  private Function<JsonObject, Future<JsonObject>> applianceOperation(String op) {
+    if (BrokerOperations.AGENT_COMMAND.equals(op)) {
+      return body -> agentCommands.send(body.getString("hostId", ""), body.getJsonObject("command", new JsonObject()));
+    }
+    return null;
+  }
+
   private Future<Void> startFrontDoor(LoginService logins, ClusterView cluster, PasswordHasher hasher,
-      PrometheusMeterRegistry metrics) {
+      PrometheusMeterRegistry metrics, HazelcastInstance hazelcast) {
     HealthRoutes health = new HealthRoutes()
         .check("db", this::dbCheck)
         .check("cluster", () -> Future.succeededFuture(cluster.running()
@@ -162,8 +185,11 @@ public final class ApplianceNode {
             : Check.down("cluster member is not running")))
         .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up(hubLink.describe())
             : Check.down(hubLink.describe())));
-    StoreApi store = new StoreApi(logins, this::status);
-    admin = new AdminApi(vertx, db, logins, cluster, hasher, nodeId);
+    broker = new RelayedBroker(hubLink);
+    TicketStore tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
+    StoreApi store = new StoreApi(logins, this::status,
+        new ResourceRoutes(logins, broker, tickets, new GatewayAddresses(config.gateway().port())));
+    admin = new AdminApi(vertx, db, logins, cluster, hasher, nodeId, broker);
     var handler = PrometheusScrapingHandler.create(metrics);
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
@@ -252,6 +278,11 @@ public final class ApplianceNode {
   /** The node's database; for tests and operational tooling. */
   public Database database() {
     return db;
+  }
+
+  /** Where this node reports the session hosts linked to it (relayed to the hub's broker). */
+  public HostEvents hostEvents() {
+    return broker;
   }
 
   /** The admin API this node serves, e.g. to list its routes. */

@@ -83,6 +83,14 @@ public final class BrokerModels {
           .put("maintenance", maintenance).put("sessions", sessions).put("maxSessions", maxSessions)
           .put("load", load).put("services", svc).put("lastSeen", lastSeen.toString());
     }
+
+    public static HostView fromJson(JsonObject json) {
+      return new HostView(json.getString("id"), json.getString("name"), json.getString("poolId"),
+          json.getString("pool"), json.getString("address"), json.getString("appliance"), json.getString("state"),
+          json.getBoolean("draining", false), json.getBoolean("maintenance", false), json.getInteger("sessions", 0),
+          json.getInteger("maxSessions", 0), json.getDouble("load", 0.0), parseServices(json.getJsonObject("services")),
+          Instant.parse(json.getString("lastSeen")));
+    }
   }
 
   /** A brokered session. States: launching, connected, disconnected, ended. */
@@ -111,8 +119,15 @@ public final class BrokerModels {
     public JsonObject toJson() {
       return new JsonObject().put("id", resource.id()).put("name", resource.name())
           .put("displayName", resource.displayName().isEmpty() ? resource.name() : resource.displayName())
-          .put("kind", resource.kind()).put("port", resource.port()).put("launchHint", resource.launchHint())
-          .put("available", available).put("reason", reason);
+          .put("poolId", resource.poolId()).put("kind", resource.kind()).put("port", resource.port())
+          .put("launchHint", resource.launchHint()).put("available", available).put("reason", reason);
+    }
+
+    public static ResourceView fromJson(JsonObject json) {
+      return new ResourceView(new SiteModel.Resource(json.getString("id"), json.getString("name"),
+          json.getString("displayName", ""), json.getString("poolId", ""), json.getString("kind"),
+          json.getInteger("port", 0), json.getString("launchHint", "")), json.getBoolean("available", false),
+          json.getString("reason"));
     }
   }
 

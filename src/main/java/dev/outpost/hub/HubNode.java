@@ -1,6 +1,7 @@
 package dev.outpost.hub;
 
 import dev.outpost.appliance.config.OutpostConfig;
+import dev.outpost.broker.Broker;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
@@ -9,6 +10,7 @@ import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.Tls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Clock;
 import java.util.Objects;
 
 /**
@@ -39,9 +41,10 @@ public final class HubNode {
         .compose(database -> {
           db = database;
           HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up(db.description())));
+          BrokerService broker = new BrokerService(db, Broker.Settings.defaults(), Clock.systemUTC());
           server = new HubServer(Tls.server(certificates, config.hub().host(), config.hub().port()),
-              ConnectorAuthenticator.none(), HubOperations.none(), health);
-          return vertx.deployVerticle(server).mapEmpty();
+              ConnectorAuthenticator.none(), broker, health);
+          return vertx.deployVerticle(broker).compose(id -> vertx.deployVerticle(server)).mapEmpty();
         });
   }
 

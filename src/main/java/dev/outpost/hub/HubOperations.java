@@ -2,7 +2,7 @@ package dev.outpost.hub;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import java.util.Map;
+import java.util.function.Function;
 
 /** The operations the hub offers appliances over their tunnels, scoped to the calling appliance. */
 @FunctionalInterface
@@ -17,11 +17,11 @@ public interface HubOperations {
     Future<JsonObject> request(String op, JsonObject body);
   }
 
-  /** The handlers, by operation name, for one caller. */
-  Map<String, java.util.function.Function<JsonObject, Future<JsonObject>>> forCaller(Caller caller);
+  /** The handler of operation {@code op} for this caller, or {@code null} when there is no such operation. */
+  Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op);
 
   /** No operations beyond the tunnel's own control messages. */
   static HubOperations none() {
-    return caller -> Map.of();
+    return (caller, op) -> null;
   }
 }

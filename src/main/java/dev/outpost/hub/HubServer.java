@@ -100,7 +100,7 @@ public final class HubServer extends VerticleBase {
     private final String location;
     private TunnelChannel channel;
     private String node;
-    private Map<String, Function<JsonObject, Future<JsonObject>>> handlers = Map.of();
+    private HubOperations.Caller caller;
 
     TunnelSession(ServerWebSocket ws, String location) {
       this.ws = ws;
@@ -108,12 +108,17 @@ public final class HubServer extends VerticleBase {
     }
 
     void start() {
-      channel = new TunnelChannel(vertx, ws, op -> handlers.get(op), this::onControl, REQUEST_TIMEOUT).start(() -> {
+      channel = new TunnelChannel(vertx, ws, this::operation, this::onControl, REQUEST_TIMEOUT).start(() -> {
         if (node != null) {
           appliances.remove(node);
           LOG.info("Appliance {} of location {} disconnected", node, location);
         }
       });
+    }
+
+    /** Requests are served only after hello, scoped to the caller it named. */
+    private Function<JsonObject, Future<JsonObject>> operation(String op) {
+      return caller == null ? null : operations.operation(caller, op);
     }
 
     @Override
@@ -138,7 +143,7 @@ public final class HubServer extends VerticleBase {
         return;
       }
       node = msg.getValue("node") instanceof String name ? name : "unknown";
-      handlers = Map.copyOf(operations.forCaller(new HubOperations.Caller(location, node, this)));
+      caller = new HubOperations.Caller(location, node, this);
       appliances.put(node, new JsonObject().put("node", node).put("location", location)
           .put("version", msg.getValue("version")).put("since", Instant.now().toString()));
       LOG.info("Appliance {} of location {} connected", node, location);

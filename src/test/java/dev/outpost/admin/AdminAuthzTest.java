@@ -32,7 +32,9 @@ class AdminAuthzTest {
       "pools", new JsonObject().put("name", "authz-new").put("maxSessionsPerHost", 1),
       "resources", new JsonObject().put("name", "authz-new").put("pool", "authz-pool").put("kind", "app")
           .put("port", 1),
-      "entitlements", new JsonObject().put("resource", "authz-res").put("group", "authz-group"));
+      "entitlements", new JsonObject().put("resource", "authz-res").put("group", "authz-group"),
+      "hosts", new JsonObject().put("draining", true),
+      "sessions", new JsonObject());
 
   @TempDir
   static Path tmp;
@@ -66,6 +68,16 @@ class AdminAuthzTest {
     }
   }
 
+  /** Routes the help desk (session-admin role) may use: sessions only. */
+  static Stream<Arguments> sessionRoutes() {
+    return protectedRoutes().filter(args -> ((String) args.get()[1]).startsWith(AdminApi.MOUNT + "/sessions"));
+  }
+
+  /** Every protected route except the help desk's. */
+  static Stream<Arguments> adminOnlyRoutes() {
+    return protectedRoutes().filter(args -> !((String) args.get()[1]).startsWith(AdminApi.MOUNT + "/sessions"));
+  }
+
   /** Every protected route, as (method, path, body). */
   static Stream<Arguments> protectedRoutes() {
     return site.node().adminApi().routes(site.node().vertx()).stream()
@@ -97,10 +109,19 @@ class AdminAuthzTest {
   }
 
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("protectedRoutes")
+  @MethodSource("adminOnlyRoutes")
   void sessionAdminsAreForbidden(String method, String path, String body) {
     // GIVEN a signed-in help-desk account WHEN the route is called THEN it is a 403 problem
     assertForbidden("session-admin", method, path, body);
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("sessionRoutes")
+  void sessionAdminsMayUseTheSessionRoutes(String method, String path, String body) {
+    // GIVEN a signed-in help-desk account WHEN a session route is called THEN it passes authorization
+    Response response = site.client().send(method, path, tokens.get("session-admin"), body,
+        body == null ? null : "application/json");
+    assertThat(response.status()).as(response.body()).isNotIn(401, 403);
   }
 
   private static void assertForbidden(String role, String method, String path, String body) {

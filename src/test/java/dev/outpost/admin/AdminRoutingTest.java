@@ -83,7 +83,7 @@ class AdminRoutingTest {
   }
 
   @ParameterizedTest(name = "{0} {1}")
-  @CsvSource({"GET, /nope", "GET, /pools/a/b", "POST, /hosts", "DELETE, /", "GET, ''"})
+  @CsvSource({"GET, /nope", "GET, /pools/a/b", "POST, /hostz", "DELETE, /", "GET, ''"})
   void unknownAdminPathIs404(String method, String path) {
     // GIVEN an admin WHEN a path outside the admin API is called THEN it is a 404 problem
     assertProblem(admin.send(method, AdminApi.MOUNT + path, null, null), 404);

@@ -40,14 +40,14 @@ class TunnelRequestsTest {
   static void connect() throws Exception {
     vertx = Vertx.vertx();
     SiteCertificates certs = SiteCertificates.loadOrCreate(tmp.resolve("tls"), "test", List.of());
-    HubOperations operations = caller -> {
+    HubOperations operations = (caller, op) -> {
       lastCaller = caller;
       return Map.<String, Function<JsonObject, Future<JsonObject>>>of(
           "echo", body -> Future.succeededFuture(body.copy().put("location", caller.location())),
           "refuse", body -> Future.failedFuture(ClientErrorException.conflict("no room on any host")),
           "crash", body -> {
             throw new IllegalStateException("bug");
-          });
+          }).get(op);
     };
     hub = new HubServer(Tls.server(certs, "127.0.0.1", 0),
         credential -> "secret".equals(credential) ? Future.succeededFuture("site-a")

@@ -33,7 +33,8 @@ public final class UnmatchedRoutes implements Handler<RoutingContext> {
     String path = full.startsWith(mount) ? full.substring(mount.length()) : full;
     Set<String> allowed = new TreeSet<>();
     for (Route route : router.getRoutes()) {
-      if (route.getPath() != null && !route.methods().isEmpty() && matches(route.getPath(), path)) {
+      if (route.getPath() != null && route.methods() != null && !route.methods().isEmpty()
+          && matches(route.getPath(), path)) {
         route.methods().stream().map(HttpMethod::name).forEach(allowed::add);
       }
     }

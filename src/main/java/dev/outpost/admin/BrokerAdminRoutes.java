@@ -1,0 +1,137 @@
+package dev.outpost.admin;
+
+import dev.outpost.admin.impl.Actor;
+import dev.outpost.admin.impl.AuditLog;
+import dev.outpost.admin.impl.Responses;
+import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokerClient.SessionQuery;
+import dev.outpost.broker.BrokerModels.HostView;
+import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.db.Database;
+import dev.outpost.error.ClientErrorException;
+import dev.outpost.http.JsonBodies;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Sessions (admins and session admins) and hosts (admins) as the broker sees them. Every action is audited.
+ */
+final class BrokerAdminRoutes {
+
+  private static final Set<String> STATES = Set.of("launching", "connected", "disconnected", "ended");
+  private static final Set<String> HOST_FIELDS = Set.of("draining", "maintenance");
+
+  private final Database db;
+  private final AuditLog audit;
+  private final BrokerClient broker;
+  private final Function<RoutingContext, Actor> actors;
+
+  BrokerAdminRoutes(Database db, AuditLog audit, BrokerClient broker, Function<RoutingContext, Actor> actors) {
+    this.db = Objects.requireNonNull(db);
+    this.audit = Objects.requireNonNull(audit);
+    this.broker = Objects.requireNonNull(broker);
+    this.actors = Objects.requireNonNull(actors);
+  }
+
+  /** Routes open to the session-admin role as well as admins. */
+  void mountSessions(Router api) {
+    api.get("/sessions").handler(this::listSessions);
+    api.post("/sessions/:id/logoff").handler(ctx -> sessionAction(ctx, "logoff"));
+    api.post("/sessions/:id/disconnect").handler(ctx -> sessionAction(ctx, "disconnect"));
+  }
+
+  /** Admin-only routes. */
+  void mountHosts(Router api) {
+    api.get("/hosts").handler(this::listHosts);
+    api.get("/hosts/:id").handler(this::getHost);
+    api.put("/hosts/:id").handler(this::updateHost);
+  }
+
+  private void listSessions(RoutingContext ctx) {
+    var params = ctx.request().params();
+    String state = params.get("state");
+    if (state != null && !STATES.contains(state)) {
+      throw ClientErrorException.validation("state must be one of " + String.join(", ", STATES.stream().sorted()
+          .toList()));
+    }
+    int limit = limit(params.get("limit"));
+    SessionQuery query = new SessionQuery(null, params.get("user"), state, params.get("host"), params.get("resource"),
+        "true".equals(params.get("open")), limit);
+    broker.sessions(query)
+        .onSuccess(list -> Responses.json(ctx, 200, new JsonObject().put("items",
+            new JsonArray(list.stream().map(SessionView::toJson).toList()))))
+        .onFailure(ctx::fail);
+  }
+
+  private void sessionAction(RoutingContext ctx, String action) {
+    Actor actor = actors.apply(ctx);
+    String id = ctx.pathParam("id");
+    Future<SessionView> done = "logoff".equals(action) ? broker.logoff(id, "logged off by admin " + actor.username())
+        : broker.disconnect(id);
+    done.compose(session -> db.transaction(conn -> audit.record(conn, actor, "session." + action, "session",
+            session.id(), session.username() + "@" + session.resourceName(), new JsonObject().put("host",
+                session.hostName()))).map(session))
+        .onSuccess(session -> Responses.json(ctx, 200, session.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  private void listHosts(RoutingContext ctx) {
+    broker.hosts()
+        .onSuccess(hosts -> Responses.json(ctx, 200, new JsonObject().put("items",
+            new JsonArray(hosts.stream().map(HostView::toJson).toList()))))
+        .onFailure(ctx::fail);
+  }
+
+  private void getHost(RoutingContext ctx) {
+    String key = ctx.pathParam("id");
+    broker.hosts()
+        .map(hosts -> hosts.stream().filter(h -> h.id().equals(key) || h.name().equalsIgnoreCase(key)).findFirst()
+            .orElseThrow(() -> ClientErrorException.notFound("no registered host " + key)))
+        .onSuccess(host -> Responses.json(ctx, 200, host.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  private void updateHost(RoutingContext ctx) {
+    JsonObject body = JsonBodies.object(ctx);
+    for (String field : body.fieldNames()) {
+      if (!HOST_FIELDS.contains(field)) {
+        throw ClientErrorException.validation("unknown field '" + field + "'; allowed: draining, maintenance");
+      }
+      if (!(body.getValue(field) instanceof Boolean)) {
+        throw ClientErrorException.validation("field '" + field + "' must be true or false");
+      }
+    }
+    if (body.isEmpty()) {
+      throw ClientErrorException.validation("send draining and/or maintenance");
+    }
+    Actor actor = actors.apply(ctx);
+    String id = ctx.pathParam("id");
+    broker.updateHost(id, body.getBoolean("draining"), body.getBoolean("maintenance"))
+        .compose(host -> db.transaction(conn -> audit.record(conn, actor, "host.update", "host", id,
+            host == null ? "" : host.name(), body)).map(host))
+        .onSuccess(host -> Responses.json(ctx, 200, host == null
+            ? new JsonObject().put("id", id).put("state", "unregistered").mergeIn(body) : host.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  private static int limit(String raw) {
+    if (raw == null) {
+      return 500;
+    }
+    try {
+      int limit = Integer.parseInt(raw);
+      if (limit >= 1 && limit <= 5000) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw ClientErrorException.validation("limit must be a whole number from 1 to 5000");
+  }
+}

@@ -1,0 +1,59 @@
+package dev.outpost.broker;
+
+import dev.outpost.broker.BrokerModels.HostView;
+import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.ResourceView;
+import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.BrokerModels.UserRef;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * Brokering as the store and admin APIs see it. The appliance's implementation relays to the hub's
+ * broker through the tunnel; futures complete on the caller's context.
+ */
+public interface BrokerClient {
+
+  /** Which sessions to list; {@code null} fields match anything. */
+  record SessionQuery(String userId, String username, String state, String hostId, String resource, boolean openOnly,
+      int limit) {
+
+    public JsonObject toJson() {
+      return new JsonObject().put("userId", userId).put("username", username).put("state", state)
+          .put("hostId", hostId).put("resource", resource).put("openOnly", openOnly).put("limit", limit);
+    }
+
+    public static SessionQuery fromJson(JsonObject json) {
+      return new SessionQuery(json.getString("userId"), json.getString("username"), json.getString("state"),
+          json.getString("hostId"), json.getString("resource"), json.getBoolean("openOnly", false),
+          json.getInteger("limit", 1000));
+    }
+
+    public boolean matches(SessionView s) {
+      return (userId == null || userId.equals(s.userId()))
+          && (username == null || username.equalsIgnoreCase(s.username()))
+          && (state == null || state.equals(s.state()))
+          && (hostId == null || hostId.equals(s.hostId()) || hostId.equalsIgnoreCase(s.hostName()))
+          && (resource == null || resource.equals(s.resourceId()) || resource.equalsIgnoreCase(s.resourceName()))
+          && (!openOnly || !"ended".equals(s.state()));
+    }
+  }
+
+  Future<List<ResourceView>> resources(UserRef user);
+
+  Future<Launch> launch(UserRef user, String resource);
+
+  Future<List<SessionView>> sessions(SessionQuery query);
+
+  /** Ends a session and tells its agent to log it off. */
+  Future<SessionView> logoff(String sessionId, String reason);
+
+  /** Marks a session disconnected and tells its agent (and later the gateway) to drop the connection. */
+  Future<SessionView> disconnect(String sessionId);
+
+  Future<List<HostView>> hosts();
+
+  /** Sets drain and/or maintenance mode; {@code null} leaves a flag as it is. */
+  Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance);
+}

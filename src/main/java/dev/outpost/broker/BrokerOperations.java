@@ -1,0 +1,37 @@
+package dev.outpost.broker;
+
+/**
+ * Names of the tunnel operations that carry brokering between appliances and the hub (wire schema
+ * {@link BrokerModels#SCHEMA}). Bodies are the JSON forms of {@link BrokerModels} records.
+ *
+ * <pre>
+ * appliance -> hub   hosts.register   {registration}                 -> {ports:[..], heartbeatSeconds}
+ * appliance -> hub   hosts.heartbeat  {heartbeat}                    -> {}
+ * appliance -> hub   hosts.lost       {hostId, reason}               -> {}
+ * appliance -> hub   hosts.list       {}                             -> {items:[host]}
+ * appliance -> hub   hosts.update     {hostId, draining?, maintenance?} -> host
+ * appliance -> hub   broker.resources {user}                         -> {items:[resource]}
+ * appliance -> hub   broker.launch    {user, resource}               -> launch
+ * appliance -> hub   sessions.list    {query}                        -> {items:[session]}
+ * appliance -> hub   sessions.logoff  {sessionId, reason}            -> session
+ * appliance -> hub   sessions.disconnect {sessionId}                 -> session
+ * hub -> appliance   agent.command    {hostId, command:{command, sessionId?}} -> agent's result
+ * </pre>
+ */
+public final class BrokerOperations {
+
+  public static final String HOSTS_REGISTER = "hosts.register";
+  public static final String HOSTS_HEARTBEAT = "hosts.heartbeat";
+  public static final String HOSTS_LOST = "hosts.lost";
+  public static final String HOSTS_LIST = "hosts.list";
+  public static final String HOSTS_UPDATE = "hosts.update";
+  public static final String RESOURCES = "broker.resources";
+  public static final String LAUNCH = "broker.launch";
+  public static final String SESSIONS_LIST = "sessions.list";
+  public static final String SESSIONS_LOGOFF = "sessions.logoff";
+  public static final String SESSIONS_DISCONNECT = "sessions.disconnect";
+  public static final String AGENT_COMMAND = "agent.command";
+
+  private BrokerOperations() {
+  }
+}

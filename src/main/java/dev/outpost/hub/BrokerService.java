@@ -1,0 +1,279 @@
+package dev.outpost.hub;
+
+import dev.outpost.broker.Broker;
+import dev.outpost.broker.BrokerClient.SessionQuery;
+import dev.outpost.broker.BrokerModels.Heartbeat;
+import dev.outpost.broker.BrokerModels.HostRegistration;
+import dev.outpost.broker.BrokerModels.HostView;
+import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SiteModel;
+import dev.outpost.broker.SiteModelLoader;
+import dev.outpost.db.Database;
+import dev.outpost.error.ClientErrorException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hub's primary broker: one {@link Broker} per resource location, all on this verticle's context so
+ * that placement is atomic. Keeps the site model fresh by polling its change counter, expires silent hosts,
+ * reclaims launches that never connected, and writes session history behind.
+ */
+public final class BrokerService extends VerticleBase implements HubOperations {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);
+  private static final Duration MODEL_POLL = Duration.ofMillis(500);
+  private static final Duration SWEEP = Duration.ofSeconds(5);
+  private static final Duration KEEP_ENDED = Duration.ofHours(1);
+
+  private final Database db;
+  private final Broker.Settings settings;
+  private final Clock clock;
+  private final SiteModelLoader models;
+  private final SessionHistory history;
+  private final Map<String, Broker> brokers = new HashMap<>();
+  /** The tunnel to each appliance node, for commands to the agents it holds. */
+  private final Map<String, ApplianceChannel> appliances = new ConcurrentHashMap<>();
+  private volatile SiteModel model = SiteModel.empty();
+  private boolean reloading;
+
+  public BrokerService(Database db, Broker.Settings settings, Clock clock) {
+    this.db = Objects.requireNonNull(db);
+    this.settings = Objects.requireNonNull(settings);
+    this.clock = Objects.requireNonNull(clock);
+    this.models = new SiteModelLoader(db);
+    this.history = new SessionHistory(db);
+  }
+
+  @Override
+  public Future<?> start() {
+    return models.load().onSuccess(loaded -> model = loaded).onSuccess(loaded -> {
+      vertx.setPeriodic(MODEL_POLL.toMillis(), id -> refreshModel());
+      vertx.setPeriodic(SWEEP.toMillis(), id -> sweep());
+      history.start(vertx);
+      LOG.info("Broker ready (site model version {})", loaded.version());
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return history.flush();
+  }
+
+  /** The newest site model snapshot this broker uses. */
+  public SiteModel model() {
+    return model;
+  }
+
+  /** Reloads the site model now (e.g. right after an admin change), on this service's context. */
+  public Future<SiteModel> refreshNow() {
+    return onContext(() -> models.load().map(loaded -> {
+      model = loaded;
+      return loaded;
+    }));
+  }
+
+  @Override
+  public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
+    appliances.put(caller.node(), caller.channel());
+    return switch (op) {
+      case BrokerOperations.HOSTS_REGISTER -> body -> register(caller, body);
+      case BrokerOperations.HOSTS_HEARTBEAT -> body -> sync(caller, b -> {
+        b.heartbeat(Heartbeat.fromJson(body.getJsonObject("heartbeat", new JsonObject())));
+        return new JsonObject();
+      });
+      case BrokerOperations.HOSTS_LOST -> body -> sync(caller, b -> new JsonObject().put("known",
+          b.lost(body.getString("hostId", ""), body.getString("reason", "agent link lost"))));
+      case BrokerOperations.HOSTS_LIST -> body -> sync(caller, b -> items(b.hosts().stream().map(HostView::toJson)
+          .toList()));
+      case BrokerOperations.HOSTS_UPDATE -> body -> updateHost(caller, body);
+      case BrokerOperations.RESOURCES -> body -> sync(caller, b -> items(b.enumerate(user(body)).stream()
+          .map(r -> r.toJson()).toList()));
+      case BrokerOperations.LAUNCH -> body -> sync(caller, b -> b.launch(user(body), required(body, "resource"))
+          .toJson());
+      case BrokerOperations.SESSIONS_LIST -> body -> sync(caller, b -> {
+        SessionQuery query = SessionQuery.fromJson(body.getJsonObject("query", new JsonObject()));
+        return items(b.sessions(query::matches).stream().limit(Math.max(1, query.limit())).map(SessionView::toJson)
+            .toList());
+      });
+      case BrokerOperations.SESSIONS_LOGOFF -> body -> sessionCommand(caller, body, "logoff");
+      case BrokerOperations.SESSIONS_DISCONNECT -> body -> sessionCommand(caller, body, "disconnect");
+      default -> null;
+    };
+  }
+
+  private Future<JsonObject> register(Caller caller, JsonObject body) {
+    HostRegistration registration = HostRegistration.fromJson(body.getJsonObject("registration", new JsonObject()));
+    UUID hostId;
+    try {
+      hostId = UUID.fromString(registration.id());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Future.failedFuture(ClientErrorException.validation("host id must be a UUID"));
+    }
+    return db.pool().preparedQuery("SELECT draining, maintenance, revoked FROM hosts WHERE id = $1")
+        .execute(Tuple.of(hostId))
+        .compose(rows -> {
+          if (rows.size() == 0 || rows.iterator().next().getBoolean("revoked")) {
+            return Future.failedFuture(ClientErrorException.forbidden("host " + hostId + " is not enrolled"));
+          }
+          var row = rows.iterator().next();
+          boolean draining = row.getBoolean("draining");
+          boolean maintenance = row.getBoolean("maintenance");
+          return sync(caller, b -> {
+            b.register(registration, draining, maintenance);
+            JsonArray ports = new JsonArray();
+            model.resources().values().stream().filter(r -> r.poolId().equals(registration.poolId()))
+                .map(SiteModel.Resource::port).distinct().sorted().forEach(ports::add);
+            LOG.atInfo().addKeyValue("host", registration.name()).addKeyValue("node", caller.node())
+                .log("Host registered");
+            return new JsonObject().put("ports", ports).put("heartbeatSeconds",
+                settings.heartbeatInterval().toSeconds());
+          });
+        });
+  }
+
+  private Future<JsonObject> updateHost(Caller caller, JsonObject body) {
+    String hostId = required(body, "hostId");
+    Boolean draining = body.getBoolean("draining");
+    Boolean maintenance = body.getBoolean("maintenance");
+    UUID id;
+    try {
+      id = UUID.fromString(hostId);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(ClientErrorException.notFound("no host " + hostId));
+    }
+    return db.pool().preparedQuery("UPDATE hosts SET draining = coalesce($2, draining), "
+            + "maintenance = coalesce($3, maintenance) WHERE id = $1 AND NOT revoked")
+        .execute(Tuple.of(id, draining, maintenance))
+        .compose(rows -> rows.rowCount() == 0 ? Future.failedFuture(ClientErrorException.notFound("no host " + hostId))
+            : sync(caller, b -> {
+              HostView view = b.host(hostId).orElse(null);
+              if (view == null) {
+                return new JsonObject().put("id", hostId).put("state", "unregistered");
+              }
+              if (draining != null) {
+                view = b.setDraining(hostId, draining);
+              }
+              if (maintenance != null) {
+                view = b.setMaintenance(hostId, maintenance);
+              }
+              if (draining != null) {
+                tellAgent(view, new JsonObject().put("command", draining ? "drain" : "undrain"));
+              }
+              return view.toJson();
+            }));
+  }
+
+  private Future<JsonObject> sessionCommand(Caller caller, JsonObject body, String command) {
+    String sessionId = required(body, "sessionId");
+    return sync(caller, b -> {
+      SessionView session = "logoff".equals(command)
+          ? b.end(sessionId, body.getString("reason", "logged off"))
+          : b.markState(sessionId, "disconnected");
+      b.host(session.hostId()).ifPresent(host -> tellAgent(host, new JsonObject().put("command", command)
+          .put("sessionId", sessionId)));
+      return session.toJson();
+    });
+  }
+
+  private void tellAgent(HostView host, JsonObject command) {
+    ApplianceChannel channel = appliances.get(host.appliance());
+    if (channel == null) {
+      LOG.warn("Cannot reach host {}: its appliance {} has no tunnel", host.name(), host.appliance());
+      return;
+    }
+    channel.request(BrokerOperations.AGENT_COMMAND, new JsonObject().put("hostId", host.id()).put("command", command))
+        .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), host.name(),
+            e.getMessage()));
+  }
+
+  /** Runs work against the caller's location broker on this service's context. */
+  private Future<JsonObject> sync(Caller caller, Function<Broker, JsonObject> work) {
+    return onContext(() -> Future.succeededFuture(work.apply(broker(caller.location()))));
+  }
+
+  private Broker broker(String location) {
+    return brokers.computeIfAbsent(location, l -> new Broker(() -> model, settings, clock, history::record));
+  }
+
+  private <T> Future<T> onContext(Supplier<Future<T>> work) {
+    Context caller = vertx.getOrCreateContext();
+    CompletableFuture<T> result = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      Future<T> future;
+      try {
+        future = work.get();
+      } catch (RuntimeException e) {
+        future = Future.failedFuture(e);
+      }
+      future.onSuccess(result::complete).onFailure(result::completeExceptionally);
+    });
+    return Future.fromCompletionStage(result, caller);
+  }
+
+  private void refreshModel() {
+    if (reloading) {
+      return;
+    }
+    reloading = true;
+    models.version()
+        .compose(version -> version == model.version() ? Future.succeededFuture(model) : models.load())
+        .onSuccess(loaded -> {
+          if (loaded.version() != model.version()) {
+            LOG.debug("Site model changed: version {} -> {}", model.version(), loaded.version());
+          }
+          model = loaded;
+        })
+        .onFailure(e -> LOG.debug("Cannot refresh the site model: {}", e.getMessage()))
+        .onComplete(ar -> reloading = false);
+  }
+
+  private void sweep() {
+    for (Map.Entry<String, Broker> entry : brokers.entrySet()) {
+      List<String> silent = entry.getValue().expireSilentHosts();
+      if (!silent.isEmpty()) {
+        LOG.warn("Location {}: {} host(s) missed {} heartbeats and are unregistered", entry.getKey(), silent.size(),
+            settings.missedHeartbeats());
+      }
+      entry.getValue().sweep(KEEP_ENDED);
+    }
+  }
+
+  private static UserRef user(JsonObject body) {
+    JsonObject user = body.getJsonObject("user");
+    if (user == null || user.getString("id") == null) {
+      throw ClientErrorException.validation("user is required");
+    }
+    return UserRef.fromJson(user);
+  }
+
+  private static String required(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (!(value instanceof String text) || text.isEmpty()) {
+      throw ClientErrorException.validation(field + " is required");
+    }
+    return text;
+  }
+
+  private static JsonObject items(List<JsonObject> items) {
+    return new JsonObject().put("items", new JsonArray(items));
+  }
+}

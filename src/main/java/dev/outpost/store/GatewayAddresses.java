@@ -1,0 +1,28 @@
+package dev.outpost.store;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Where a client presents its ticket: the WebSocket gateway on the HTTPS port and the raw TLS gateway port,
+ * addressed by the host name the client used to reach this appliance.
+ */
+public final class GatewayAddresses {
+
+  private final int gatewayPort;
+
+  public GatewayAddresses(int gatewayPort) {
+    this.gatewayPort = gatewayPort;
+  }
+
+  public JsonArray forRequest(RoutingContext ctx) {
+    var authority = ctx.request().authority();
+    String host = authority == null ? "localhost" : authority.host();
+    int port = authority == null || authority.port() <= 0 ? 443 : authority.port();
+    String hostPart = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    return new JsonArray()
+        .add(new JsonObject().put("type", "wss").put("url", "wss://" + hostPart + ":" + port + "/gateway"))
+        .add(new JsonObject().put("type", "tls").put("address", hostPart + ":" + gatewayPort));
+  }
+}

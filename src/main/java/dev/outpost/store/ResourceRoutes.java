@@ -1,0 +1,117 @@
+package dev.outpost.store;
+
+import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokerClient.SessionQuery;
+import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.ResourceView;
+import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.error.ClientErrorException;
+import dev.outpost.gateway.TicketStore;
+import dev.outpost.identity.AuthHandler;
+import dev.outpost.identity.LoginService;
+import dev.outpost.identity.Principal;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The signed-in user's side of brokering: {@code GET /resources}, {@code POST /resources/{id}/launch},
+ * {@code GET /sessions} and log off / disconnect of their own sessions.
+ */
+public final class ResourceRoutes {
+
+  private final LoginService logins;
+  private final BrokerClient broker;
+  private final TicketStore tickets;
+  private final GatewayAddresses gateways;
+
+  public ResourceRoutes(LoginService logins, BrokerClient broker, TicketStore tickets, GatewayAddresses gateways) {
+    this.logins = Objects.requireNonNull(logins);
+    this.broker = Objects.requireNonNull(broker);
+    this.tickets = Objects.requireNonNull(tickets);
+    this.gateways = Objects.requireNonNull(gateways);
+  }
+
+  public void mount(Router api) {
+    AuthHandler signedIn = AuthHandler.signedIn(logins);
+    api.get("/resources").handler(signedIn).handler(this::list);
+    api.post("/resources/:id/launch").handler(signedIn).handler(this::launch);
+    api.get("/sessions").handler(signedIn).handler(this::sessions);
+    api.post("/sessions/:id/logoff").handler(signedIn).handler(ctx -> ownSession(ctx, "logoff"));
+    api.post("/sessions/:id/disconnect").handler(signedIn).handler(ctx -> ownSession(ctx, "disconnect"));
+  }
+
+  private void list(RoutingContext ctx) {
+    broker.resources(user(ctx))
+        .onSuccess(resources -> json(ctx, 200, new JsonObject().put("items",
+            new JsonArray(resources.stream().map(ResourceView::toJson).toList()))))
+        .onFailure(ctx::fail);
+  }
+
+  private void launch(RoutingContext ctx) {
+    String resource = ctx.pathParam("id");
+    broker.launch(user(ctx), resource)
+        .compose(launch -> tickets.put(launch).map(launch))
+        .onSuccess(launch -> json(ctx, 200, describe(ctx, launch)))
+        .onFailure(ctx::fail);
+  }
+
+  private JsonObject describe(RoutingContext ctx, Launch launch) {
+    return new JsonObject()
+        .put("ticket", launch.ticket())
+        .put("expiresAt", launch.expiresAt().toString())
+        .put("reconnected", launch.reconnected())
+        .put("gateways", gateways.forRequest(ctx))
+        .put("session", publicView(launch.session()));
+  }
+
+  private void sessions(RoutingContext ctx) {
+    boolean all = "true".equals(ctx.request().getParam("all"));
+    Principal principal = AuthHandler.principal(ctx);
+    broker.sessions(new SessionQuery(principal.userId(), null, null, null, null, !all, 1000))
+        .onSuccess(list -> json(ctx, 200, new JsonObject().put("items",
+            new JsonArray(list.stream().map(ResourceRoutes::publicView).toList()))))
+        .onFailure(ctx::fail);
+  }
+
+  private void ownSession(RoutingContext ctx, String action) {
+    Principal principal = AuthHandler.principal(ctx);
+    String sessionId = ctx.pathParam("id");
+    broker.sessions(new SessionQuery(principal.userId(), null, null, null, null, true, 1000))
+        .compose(own -> owns(own, sessionId) ? act(action, sessionId, principal)
+            : Future.failedFuture(ClientErrorException.notFound("you have no open session " + sessionId)))
+        .onSuccess(session -> json(ctx, 200, publicView(session)))
+        .onFailure(ctx::fail);
+  }
+
+  private Future<SessionView> act(String action, String sessionId, Principal principal) {
+    return "logoff".equals(action) ? broker.logoff(sessionId, "logged off by " + principal.username())
+        : broker.disconnect(sessionId);
+  }
+
+  private static boolean owns(List<SessionView> sessions, String sessionId) {
+    return sessions.stream().anyMatch(s -> s.id().equals(sessionId));
+  }
+
+  /** A session as its user sees it: no internal host address. */
+  static JsonObject publicView(SessionView s) {
+    return new JsonObject().put("id", s.id()).put("resourceId", s.resourceId()).put("resource", s.resourceName())
+        .put("host", s.hostName()).put("state", s.state()).put("createdAt", s.createdAt().toString())
+        .put("updatedAt", s.updatedAt().toString()).put("endReason", s.endReason());
+  }
+
+  private static UserRef user(RoutingContext ctx) {
+    Principal p = AuthHandler.principal(ctx);
+    return new UserRef(p.userId(), p.username());
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store").end(body.encode());
+  }
+}
