@@ -29,12 +29,29 @@ public record SiteModel(
   }
 
   /** A pool of interchangeable session hosts. */
-  public record Pool(String id, String name, int maxSessionsPerHost) {
+  public record Pool(String id, String name, int maxSessionsPerHost, String location) {
   }
 
   /** A published app or desktop: a TCP service on the hosts of one pool. */
   public record Resource(String id, String name, String displayName, String poolId, String kind, int port,
       String launchHint) {
+  }
+
+  /** The part of the model a resource location brokers: its pools and their resources. */
+  public SiteModel forLocation(String location) {
+    Map<String, Pool> localPools = new java.util.HashMap<>();
+    pools.forEach((id, pool) -> {
+      if (pool.location().equals(location)) {
+        localPools.put(id, pool);
+      }
+    });
+    Map<String, Resource> localResources = new java.util.HashMap<>();
+    resources.forEach((id, resource) -> {
+      if (localPools.containsKey(resource.poolId())) {
+        localResources.put(id, resource);
+      }
+    });
+    return new SiteModel(version, localPools, localResources, groupsByUser, usersEntitled, groupsEntitled);
   }
 
   public static SiteModel empty() {

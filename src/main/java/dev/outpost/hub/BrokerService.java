@@ -50,6 +50,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   private final SiteModelLoader models;
   private final SessionHistory history;
   private final Map<String, Broker> brokers = new HashMap<>();
+  private final Map<String, SiteModel> byLocation = new HashMap<>();
   /** The tunnel to each appliance node, for commands to the agents it holds. */
   private final Map<String, ApplianceChannel> appliances = new ConcurrentHashMap<>();
   private volatile SiteModel model = SiteModel.empty();
@@ -140,7 +141,8 @@ public final class BrokerService extends VerticleBase implements HubOperations {
           return sync(caller, b -> {
             b.register(registration, draining, maintenance);
             JsonArray ports = new JsonArray();
-            model.resources().values().stream().filter(r -> r.poolId().equals(registration.poolId()))
+            modelFor(caller.location()).resources().values().stream()
+                .filter(r -> r.poolId().equals(registration.poolId()))
                 .map(SiteModel.Resource::port).distinct().sorted().forEach(ports::add);
             LOG.atInfo().addKeyValue("host", registration.name()).addKeyValue("node", caller.node())
                 .log("Host registered");
@@ -211,7 +213,18 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   }
 
   private Broker broker(String location) {
-    return brokers.computeIfAbsent(location, l -> new Broker(() -> model, settings, clock, history::record));
+    return brokers.computeIfAbsent(location, l -> new Broker(() -> modelFor(l), settings, clock, history::record));
+  }
+
+  /** The location's part of the model, recomputed only when the model changed. */
+  private SiteModel modelFor(String location) {
+    SiteModel current = model;
+    SiteModel cached = byLocation.get(location);
+    if (cached == null || cached.version() != current.version()) {
+      cached = current.forLocation(location);
+      byLocation.put(location, cached);
+    }
+    return cached;
   }
 
   private <T> Future<T> onContext(Supplier<Future<T>> work) {

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 
 class BrokerTest {
 
-  static final SiteModel.Pool POOL = new SiteModel.Pool("p1", "linux", 2);
-  static final SiteModel.Pool OTHER_POOL = new SiteModel.Pool("p2", "windows", 5);
+  static final SiteModel.Pool POOL = new SiteModel.Pool("p1", "linux", 2, "default");
+  static final SiteModel.Pool OTHER_POOL = new SiteModel.Pool("p2", "windows", 5, "default");
   static final SiteModel.Resource SSH = new SiteModel.Resource("r1", "ssh", "Linux shell", "p1", "desktop", 22, "ssh");
   static final SiteModel.Resource RDP = new SiteModel.Resource("r2", "rdp", "", "p2", "desktop", 3389, "");
   static final SiteModel.Resource SECRET = new SiteModel.Resource("r3", "secret", "", "p1", "app", 8080, "");

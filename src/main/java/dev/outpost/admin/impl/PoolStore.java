@@ -21,11 +21,12 @@ public final class PoolStore implements EntityStore {
   private static final Schema SCHEMA = Schema.of(
       FieldSpec.text("name", 1, 64).matching(NAME_PATTERN).required(),
       FieldSpec.text("description", 0, 1024).withDefault(""),
-      FieldSpec.integer("maxSessionsPerHost", 1, 10_000).required());
+      FieldSpec.integer("maxSessionsPerHost", 1, 10_000).required(),
+      FieldSpec.text("location", 1, 63).matching("[a-z0-9][a-z0-9-]{0,62}").withDefault("default"));
   private static final Map<String, String> COLUMNS = Map.of("name", "name", "description", "description",
-      "maxSessionsPerHost", "max_sessions_per_host");
-  private static final String SELECT = "SELECT p.id, p.name, p.description, p.max_sessions_per_host, p.created_at, "
-      + "p.updated_at FROM pools p";
+      "maxSessionsPerHost", "max_sessions_per_host", "location", "location");
+  private static final String SELECT = "SELECT p.id, p.name, p.description, p.max_sessions_per_host, p.location, "
+      + "p.created_at, p.updated_at FROM pools p";
 
   @Override
   public String type() {
@@ -59,10 +60,12 @@ public final class PoolStore implements EntityStore {
   public Future<JsonObject> create(SqlConnection conn, JsonObject fields, Actor actor) {
     UUID id = UUID.randomUUID();
     String name = fields.getString("name");
-    return conn.preparedQuery("INSERT INTO pools(id, name, description, max_sessions_per_host) "
-            + "VALUES ($1, $2, $3, $4)")
-        .execute(Tuple.of(id, name, fields.getString("description"), fields.getInteger("maxSessionsPerHost")))
+    return conn.preparedQuery("INSERT INTO pools(id, name, description, max_sessions_per_host, location) "
+            + "VALUES ($1, $2, $3, $4, $5)")
+        .execute(Tuple.of(id, name, fields.getString("description"), fields.getInteger("maxSessionsPerHost"),
+            fields.getString("location")))
         .recover(SqlConflicts.onUnique(() -> "a pool named '" + name + "' already exists"))
+        .recover(unknownLocation(fields.getString("location")))
         .compose(v -> find(conn, id.toString(), false));
   }
 
@@ -71,6 +74,7 @@ public final class PoolStore implements EntityStore {
     String id = current.getString("id");
     return ColumnUpdate.apply(conn, "pools", UUID.fromString(id), changes, COLUMNS)
         .recover(SqlConflicts.onUnique(() -> "a pool named '" + changes.getString("name") + "' already exists"))
+        .recover(unknownLocation(changes.getString("location")))
         .compose(v -> find(conn, id, false));
   }
 
@@ -88,12 +92,20 @@ public final class PoolStore implements EntityStore {
         });
   }
 
+  private static <T> java.util.function.Function<Throwable, Future<T>> unknownLocation(String location) {
+    return e -> e instanceof io.vertx.pgclient.PgException pg && "23503".equals(pg.getSqlState())
+        ? Future.failedFuture(ClientErrorException.validation("no resource location named '" + location
+            + "'; create it first (POST /admin/api/v1/locations on the hub)"))
+        : Future.failedFuture(e);
+  }
+
   private static JsonObject toJson(Row row) {
     return new JsonObject()
         .put("id", Rows.id(row, "id"))
         .put("name", row.getString("name"))
         .put("description", row.getString("description"))
         .put("maxSessionsPerHost", row.getInteger("max_sessions_per_host"))
+        .put("location", row.getString("location"))
         .put("createdAt", Rows.time(row, "created_at"))
         .put("updatedAt", Rows.time(row, "updated_at"));
   }
