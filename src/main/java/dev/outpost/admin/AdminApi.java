@@ -13,9 +13,9 @@ import dev.outpost.admin.impl.Responses;
 import dev.outpost.admin.impl.UnmatchedRoutes;
 import dev.outpost.admin.impl.UserStore;
 import dev.outpost.broker.BrokerClient;
-import dev.outpost.cluster.ClusterView;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.db.Database;
+import dev.outpost.error.ClientErrorException;
 import dev.outpost.identity.AuthHandler;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.Principal;
@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The admin REST API under {@code /admin/api/v1/}: the site model (users, groups, pools, resources,
@@ -44,24 +45,44 @@ public final class AdminApi {
 
   private final Database db;
   private final LoginService logins;
-  private final ClusterView cluster;
+  private final Supplier<JsonObject> nodes;
   private final String node;
   private final AuditLog audit = new AuditLog();
   private final List<EntityStore> stores;
   private final BrokerAdminRoutes brokerRoutes;
+  private final List<AdminExtension> extensions;
+  private java.net.URI managingHub;
 
   /**
    * @param node this node's id, recorded in audit rows
    */
-  public AdminApi(Vertx vertx, Database db, LoginService logins, ClusterView cluster, PasswordHasher hasher,
+  public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
       String node, BrokerClient broker) {
+    this(vertx, db, logins, nodes, hasher, node, broker, List.of());
+  }
+
+  /**
+   * @param extensions admin-only routes of other features, mounted after the built-in ones
+   */
+  public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
+      String node, BrokerClient broker, List<AdminExtension> extensions) {
+    this.extensions = List.copyOf(extensions);
     this.brokerRoutes = new BrokerAdminRoutes(db, audit, broker, this::actor);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
-    this.cluster = Objects.requireNonNull(cluster);
+    this.nodes = Objects.requireNonNull(nodes);
     this.node = Objects.requireNonNull(node);
     this.stores = List.of(new UserStore(vertx, hasher, logins::revokeUser), new GroupStore(), new PoolStore(), new ResourceStore(),
         new EntitlementStore());
+  }
+
+  /**
+   * Marks the site model as managed by a separate hub: its routes answer 409 with where to go instead. Call
+   * before {@link #mount}.
+   */
+  public AdminApi managedBy(java.net.URI hub) {
+    this.managingHub = Objects.requireNonNull(hub);
+    return this;
   }
 
   public void mount(Router api) {
@@ -71,12 +92,21 @@ public final class AdminApi {
     brokerRoutes.mountSessions(api);
     api.route().handler(AuthHandler.requireAny(logins, Role.ADMIN));
     brokerRoutes.mountHosts(api);
-    api.get("/nodes").handler(ctx -> Responses.json(ctx, 200,
-        new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members())));
+    api.get("/nodes").handler(ctx -> Responses.json(ctx, 200, nodes.get()));
     for (EntityStore store : stores) {
-      new CrudRoutes(db, audit, store, this::actor, MOUNT).mount(api);
+      if (managingHub == null) {
+        new CrudRoutes(db, audit, store, this::actor, MOUNT).mount(api);
+      } else {
+        api.route("/" + store.collection() + "*").handler(ctx -> ctx.fail(ClientErrorException.conflict(
+            "this appliance belongs to hub " + managingHub + ": manage " + store.collection() + " there, at "
+                + managingHub.resolve(MOUNT + "/" + store.collection()))));
+      }
     }
     new AuditRoutes(db, audit).mount(api);
+    for (AdminExtension extension : extensions) {
+      extension.mount(api, (ctx, sql, action, type, id, name, detail) -> audit.record(sql, actor(ctx), action, type,
+          id, name, detail));
+    }
     api.route().handler(new UnmatchedRoutes(api));
   }
 

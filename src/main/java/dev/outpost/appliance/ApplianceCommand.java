@@ -46,6 +46,10 @@ final class ApplianceCommand implements Callable<Integer> {
       + "runs in this process.")
   String hub;
 
+  @Option(names = "--hub-token", paramLabel = "TOKEN", description = "Connector token from the hub; needed on the "
+      + "first start with --hub only.")
+  String hubToken;
+
   @Option(names = "--demo", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
       description = "Create a demo user, pool and resource (idempotent).")
   String demo;
@@ -59,6 +63,7 @@ final class ApplianceCommand implements Callable<Integer> {
     CommonOptions.put(flags, ConfigKeys.CLUSTER_HOST.name(), clusterHost);
     CommonOptions.put(flags, ConfigKeys.CLUSTER_JOIN.name(), join);
     CommonOptions.put(flags, ConfigKeys.HUB_URL.name(), hub);
+    CommonOptions.put(flags, ConfigKeys.HUB_TOKEN.name(), hubToken);
     CommonOptions.put(flags, ConfigKeys.DEMO.name(), demo);
     Console console = new Console(new java.io.PrintStream(System.out, true, java.nio.charset.StandardCharsets.UTF_8));
     return ServerRunner.run("appliance", flags, common.config, spec.commandLine().getErr(),

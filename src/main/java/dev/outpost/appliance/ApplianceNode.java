@@ -21,6 +21,9 @@ import dev.outpost.hosts.AgentCommands;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hub.BrokerService;
 import dev.outpost.hub.HubServer;
+import dev.outpost.identity.AccountDirectory;
+import dev.outpost.relay.HubEnrollment;
+import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.relay.RelayedBroker;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.ResourceRoutes;
@@ -72,6 +75,8 @@ public final class ApplianceNode {
   private SiteCertificates certificates;
   private Vertx vertx;
   private Database db;
+  /** Set when this appliance belongs to a separate hub. */
+  private HubEnrollment.Membership membership;
   private BrokerService brokerService;
   private RelayedBroker broker;
   /** Agents linked to this node; none until the agent endpoint is wired. */
@@ -97,10 +102,6 @@ public final class ApplianceNode {
 
   private Future<Void> boot() {
     long started = System.nanoTime();
-    if (!config.hub().inProcess()) {
-      return Future.failedFuture(new StartupException("hub.url: joining a separate hub needs a connector token, "
-          + "which this version cannot issue yet; leave --hub empty to run the hub in-process"));
-    }
     try {
       lock = DataDirLock.acquire(config.dataDir());
       certificates = SiteCertificates.loadOrCreate(config.dataDir().resolve("tls"), config.location(),
@@ -110,6 +111,18 @@ public final class ApplianceNode {
     } catch (IOException | RuntimeException e) {
       return Future.failedFuture(new StartupException("cannot prepare TLS certificates in "
           + config.dataDir().resolve("tls") + ": " + e.getMessage(), e));
+    }
+    if (!config.hub().inProcess()) {
+      try {
+        membership = HubEnrollment.loadOrEnroll(config.dataDir(), config.hub().url(), config.hub().token(),
+            localHostName(), certificates);
+        LOG.info("Member of location {} at hub {}", membership.location(), membership.hub());
+      } catch (IllegalStateException e) {
+        return Future.failedFuture(new StartupException(e.getMessage()));
+      } catch (IOException e) {
+        return Future.failedFuture(new StartupException("cannot read or write the hub membership in "
+            + config.dataDir().resolve("hub") + ": " + e.getMessage(), e));
+      }
     }
     // PostgreSQL and the cluster member take the longest to start: let them start side by side.
     embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir()) : null;
@@ -127,9 +140,10 @@ public final class ApplianceNode {
           vertx = v;
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
               .onSuccess(opened -> db = opened);
-          return Future.all(database, startInProcessHub());
+          return Future.all(database, membership == null ? startInProcessHub() : startHubLink());
         })
-        .compose(v -> deploy(brokerService = new BrokerService(db, Broker.Settings.defaults(), Clock.systemUTC())))
+        .compose(v -> membership != null ? Future.succeededFuture()
+            : deploy(brokerService = new BrokerService(db, Broker.Settings.defaults(), Clock.systemUTC())))
         .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
           long ms = (System.nanoTime() - started) / 1_000_000;
@@ -140,13 +154,22 @@ public final class ApplianceNode {
   private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast);
-    LoginService logins = new LoginService(vertx, new UserAccounts(db),
+    AccountDirectory directory = membership == null ? new UserAccounts(db) : new RelayedAccounts(hubLink);
+    LoginService logins = new LoginService(vertx, directory,
         new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME),
             hazelcast.getMap(HazelcastSessionStore.REVOCATIONS_MAP_NAME)), hasher, config.identity(),
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
-    return startFrontDoor(logins, cluster, hasher, metrics, hazelcast)
+    Future<Void> serving = startFrontDoor(logins, cluster, hasher, metrics, hazelcast);
+    if (membership != null) {
+      // Accounts and the site model live on the hub: nothing to create here.
+      if (config.demo()) {
+        LOG.warn("--demo is ignored: this appliance's site model lives on hub {}", membership.hub());
+      }
+      return serving;
+    }
+    return serving
         .compose(v -> accounts.ensureAdmin(config.adminPasswordFile()))
         .compose(this::announceAdmin)
         .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture());
@@ -156,7 +179,7 @@ public final class ApplianceNode {
     String credential = SecureTokens.random(32);
     HealthRoutes hubHealth = new HealthRoutes().check("db", this::dbCheck);
     hub = new HubServer(Tls.server(certificates, "127.0.0.1", 0),
-        presented -> credential.equals(presented) ? Future.succeededFuture(config.location())
+        (presented, peer) -> credential.equals(presented) ? Future.succeededFuture(config.location())
             : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
         (caller, op) -> brokerService == null ? null : brokerService.operation(caller, op), hubHealth);
     return deploy(hub).compose(v -> {
@@ -176,6 +199,24 @@ public final class ApplianceNode {
     return null;
   }
 
+  /** The tunnel to a separate hub, authenticated with the certificate it issued at enrollment. */
+  private Future<Void> startHubLink() {
+    var options = Tls.siteWebSocketClient(certificates)
+        .setTrustOptions(membership.trust())
+        .setKeyCertOptions(membership.clientCertificate());
+    hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
+        Version.current(), ""), config.hub().pingInterval(), this::applianceOperation);
+    return deploy(hubLink);
+  }
+
+  private static String localHostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "appliance";
+    }
+  }
+
   private Future<Void> startFrontDoor(LoginService logins, ClusterView cluster, PasswordHasher hasher,
       PrometheusMeterRegistry metrics, HazelcastInstance hazelcast) {
     HealthRoutes health = new HealthRoutes()
@@ -189,7 +230,12 @@ public final class ApplianceNode {
     TicketStore tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
     StoreApi store = new StoreApi(logins, this::status,
         new ResourceRoutes(logins, broker, tickets, new GatewayAddresses(config.gateway().port())));
-    admin = new AdminApi(vertx, db, logins, cluster, hasher, nodeId, broker);
+    admin = new AdminApi(vertx, db, logins,
+        () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
+        broker);
+    if (membership != null) {
+      admin.managedBy(membership.hub());
+    }
     var handler = PrometheusScrapingHandler.create(metrics);
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
@@ -243,7 +289,7 @@ public final class ApplianceNode {
     boolean hubUp = hubLink != null && hubLink.reachable();
     return new JsonObject()
         .put("mode", "hub")
-        .put("location", config.location())
+        .put("location", membership == null ? config.location() : membership.location())
         .put("hub", new JsonObject().put("reachable", hubUp))
         .put("version", Version.current());
   }

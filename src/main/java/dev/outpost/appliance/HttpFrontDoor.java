@@ -1,17 +1,11 @@
 package dev.outpost.appliance;
 
-import dev.outpost.http.FailureHandler;
-import dev.outpost.http.RequestLog;
-import dev.outpost.http.SecurityHeaders;
+import dev.outpost.http.ApiRouter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.StaticHandler;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -53,23 +47,6 @@ public final class HttpFrontDoor extends VerticleBase {
   }
 
   Router router(Vertx vertx) {
-    FailureHandler failures = new FailureHandler();
-    Router router = Router.router(vertx);
-    router.route().handler(new RequestLog()).handler(new SecurityHeaders());
-    rootRoutes.accept(router);
-    for (var api : List.copyOf(apis.entrySet())) {
-      Router sub = Router.router(vertx);
-      sub.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
-      api.getValue().accept(sub);
-      sub.route().failureHandler(failures);
-      router.route(api.getKey() + "/*").subRouter(sub);
-    }
-    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("webroot").setCachingEnabled(true).setMaxAgeSeconds(300)
-        .setDirectoryListing(false).setIncludeHidden(false));
-    router.route().failureHandler(failures);
-    router.errorHandler(404, failures);
-    router.errorHandler(405, failures);
-    router.errorHandler(413, failures);
-    return router;
+    return ApiRouter.build(vertx, maxBodyBytes, rootRoutes, apis);
   }
 }

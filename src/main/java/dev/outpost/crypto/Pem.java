@@ -58,6 +58,22 @@ public final class Pem {
     }
   }
 
+  public static String encode(java.security.PublicKey key) {
+    return block("PUBLIC KEY", key.getEncoded());
+  }
+
+  /** Parses a PEM SubjectPublicKeyInfo ("PUBLIC KEY"). */
+  public static java.security.PublicKey parsePublicKey(String pem) throws IOException {
+    if (pem == null) {
+      throw new IOException("no public key");
+    }
+    Object object = parse(new StringReader(pem));
+    if (!(object instanceof org.bouncycastle.asn1.x509.SubjectPublicKeyInfo info)) {
+      throw new IOException("not a PEM public key");
+    }
+    return new JcaPEMKeyConverter().getPublicKey(info);
+  }
+
   public static PrivateKey readPrivateKey(Path file) throws IOException {
     Object object = parse(Files.newBufferedReader(file, StandardCharsets.US_ASCII));
     JcaPEMKeyConverter converter = new JcaPEMKeyConverter();

@@ -158,6 +158,12 @@ public final class SiteCertificates {
     return issue(caCertificate, caKey, subjectKey, subject, new LinkedHashSet<>(names), validity, server);
   }
 
+  /** Issues a certificate for a public key whose private half stays with its owner (enrollment). */
+  public X509Certificate issue(java.security.PublicKey subjectKey, String subject, Collection<String> names,
+      Duration validity, boolean server) {
+    return issue(new KeyPair(subjectKey, null), subject, names, validity, server);
+  }
+
   public static KeyPair newKeyPair() {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");

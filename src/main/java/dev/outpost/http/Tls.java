@@ -17,9 +17,10 @@ public final class Tls {
   private Tls() {
   }
 
+  /** The node's key and its chain: node certificate then site CA, so that peers can pin the CA. */
   public static PemKeyCertOptions nodeKeyCert(SiteCertificates certs) {
     return new PemKeyCertOptions()
-        .setCertValue(Buffer.buffer(certs.nodeCertificatePem()))
+        .setCertValue(Buffer.buffer(certs.nodeCertificatePem() + certs.caPem()))
         .setKeyValue(Buffer.buffer(certs.nodeKeyPem()));
   }
 

@@ -1,6 +1,9 @@
 package dev.outpost.hub;
 
 import dev.outpost.broker.Broker;
+import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerClient.SessionQuery;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
@@ -153,6 +156,10 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   }
 
   private Future<JsonObject> updateHost(Caller caller, JsonObject body) {
+    return updateHost(body, () -> broker(caller.location()));
+  }
+
+  private Future<JsonObject> updateHost(JsonObject body, Supplier<Broker> scope) {
     String hostId = required(body, "hostId");
     Boolean draining = body.getBoolean("draining");
     Boolean maintenance = body.getBoolean("maintenance");
@@ -166,7 +173,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
             + "maintenance = coalesce($3, maintenance) WHERE id = $1 AND NOT revoked")
         .execute(Tuple.of(id, draining, maintenance))
         .compose(rows -> rows.rowCount() == 0 ? Future.failedFuture(ClientErrorException.notFound("no host " + hostId))
-            : sync(caller, b -> {
+            : onContext(() -> Future.succeededFuture(scope.get())).map(b -> {
               HostView view = b.host(hostId).orElse(null);
               if (view == null) {
                 return new JsonObject().put("id", hostId).put("state", "unregistered");
@@ -185,8 +192,12 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   }
 
   private Future<JsonObject> sessionCommand(Caller caller, JsonObject body, String command) {
+    return sessionCommand(body, command, () -> broker(caller.location()));
+  }
+
+  private Future<JsonObject> sessionCommand(JsonObject body, String command, Supplier<Broker> scope) {
     String sessionId = required(body, "sessionId");
-    return sync(caller, b -> {
+    return onContext(() -> Future.succeededFuture(scope.get())).map(b -> {
       SessionView session = "logoff".equals(command)
           ? b.end(sessionId, body.getString("reason", "logged off"))
           : b.markState(sessionId, "disconnected");
@@ -267,6 +278,66 @@ public final class BrokerService extends VerticleBase implements HubOperations {
             settings.missedHeartbeats());
       }
       entry.getValue().sweep(KEEP_ENDED);
+    }
+  }
+
+  /**
+   * Brokering across every location, for the hub's own admin API: sessions and hosts (launches go through
+   * an appliance of the location).
+   */
+  public BrokerClient adminClient() {
+    return new AllLocations();
+  }
+
+  private final class AllLocations implements BrokerClient {
+
+    @Override
+    public Future<List<ResourceView>> resources(UserRef user) {
+      return Future.failedFuture(ClientErrorException.badRequest("list resources through an appliance's store"));
+    }
+
+    @Override
+    public Future<Launch> launch(UserRef user, String resource) {
+      return Future.failedFuture(ClientErrorException.badRequest("launch through an appliance of the location"));
+    }
+
+    @Override
+    public Future<List<SessionView>> sessions(SessionQuery query) {
+      return onContext(() -> Future.succeededFuture(brokers.values().stream()
+          .flatMap(b -> b.sessions(query::matches).stream())
+          .sorted(java.util.Comparator.comparing(SessionView::createdAt).reversed())
+          .limit(Math.max(1, query.limit())).toList()));
+    }
+
+    @Override
+    public Future<SessionView> logoff(String sessionId, String reason) {
+      return sessionCommand(new JsonObject().put("sessionId", sessionId).put("reason", reason), "logoff",
+          () -> owner(b -> b.session(sessionId).isPresent(), "no session " + sessionId)).map(SessionView::fromJson);
+    }
+
+    @Override
+    public Future<SessionView> disconnect(String sessionId) {
+      return sessionCommand(new JsonObject().put("sessionId", sessionId), "disconnect",
+          () -> owner(b -> b.session(sessionId).isPresent(), "no session " + sessionId)).map(SessionView::fromJson);
+    }
+
+    @Override
+    public Future<List<HostView>> hosts() {
+      return onContext(() -> Future.succeededFuture(brokers.values().stream().flatMap(b -> b.hosts().stream())
+          .sorted(java.util.Comparator.comparing(HostView::name)).toList()));
+    }
+
+    @Override
+    public Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance) {
+      JsonObject body = new JsonObject().put("hostId", hostId).put("draining", draining).put("maintenance", maintenance);
+      return BrokerService.this.updateHost(body, () -> brokers.values().stream()
+              .filter(b -> b.host(hostId).isPresent()).findFirst().orElse(broker("default")))
+          .map(json -> json.containsKey("lastSeen") ? HostView.fromJson(json) : null);
+    }
+
+    private Broker owner(java.util.function.Predicate<Broker> has, String missing) {
+      return brokers.values().stream().filter(has).findFirst()
+          .orElseThrow(() -> ClientErrorException.notFound(missing));
     }
   }
 

@@ -1,37 +1,61 @@
 package dev.outpost.hub;
 
+import dev.outpost.admin.AdminApi;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.Broker;
 import dev.outpost.crypto.Fingerprints;
+import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.Tls;
+import dev.outpost.identity.AccountBootstrap;
+import dev.outpost.identity.IdentityRoutes;
+import dev.outpost.identity.InMemorySessionStore;
+import dev.outpost.identity.LoginService;
+import dev.outpost.identity.UserAccounts;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.time.Clock;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
- * The standalone hub ({@code outpost hub}): its own certificates and database, and the HTTPS endpoint
- * that appliances dial out to. The caller owns the data-dir lock.
+ * The standalone hub ({@code outpost hub}): the site model and its admin API, sign-in for admins, resource
+ * locations with connector enrollment, the primary broker, and the tunnel endpoint appliances dial out to.
+ * The caller owns the data-dir lock and prints {@link #announcements()}.
  */
 public final class HubNode {
 
   private final OutpostConfig config;
   private final SiteCertificates certificates;
+  private final Consumer<String> console;
+  private final String nodeId = UUID.randomUUID().toString();
   private Vertx vertx;
   private Database db;
   private HubServer server;
 
-  private HubNode(OutpostConfig config, SiteCertificates certificates) {
+  private HubNode(OutpostConfig config, SiteCertificates certificates, Consumer<String> console) {
     this.config = Objects.requireNonNull(config);
     this.certificates = Objects.requireNonNull(certificates);
+    this.console = Objects.requireNonNull(console);
   }
 
-  public static Future<HubNode> start(OutpostConfig config, SiteCertificates certificates) {
-    HubNode node = new HubNode(config, certificates);
+  /**
+   * @param console receives lines for the person at the terminal (the one-time admin password)
+   */
+  public static Future<HubNode> start(OutpostConfig config, SiteCertificates certificates, Consumer<String> console) {
+    HubNode node = new HubNode(config, certificates, console);
     return node.boot().map(node).recover(e -> node.stop().transform(ignored -> Future.failedFuture(e)));
   }
 
@@ -40,12 +64,44 @@ public final class HubNode {
     return Database.start(vertx, config.db(), config.dataDir())
         .compose(database -> {
           db = database;
-          HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up(db.description())));
           BrokerService broker = new BrokerService(db, Broker.Settings.defaults(), Clock.systemUTC());
-          server = new HubServer(Tls.server(certificates, config.hub().host(), config.hub().port()),
-              ConnectorAuthenticator.none(), broker, health);
-          return vertx.deployVerticle(broker).compose(id -> vertx.deployVerticle(server)).mapEmpty();
+          return vertx.deployVerticle(broker).map(id -> broker);
+        })
+        .compose(this::serve)
+        .compose(v -> {
+          PasswordHasher hasher = PasswordHasher.create();
+          return new AccountBootstrap(vertx, db, hasher).ensureAdmin(config.adminPasswordFile());
+        })
+        .map(outcome -> {
+          if (outcome.password() != null) {
+            console.accept("Bootstrap admin created: user 'admin', password " + outcome.password()
+                + "  (shown once; change it after signing in)");
+          }
+          return null;
         });
+  }
+
+  private Future<Void> serve(BrokerService broker) {
+    PasswordHasher hasher = PasswordHasher.create();
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(), hasher,
+        config.identity(), metrics, Clock.systemUTC());
+    Locations locations = new Locations(vertx, db, certificates);
+    HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up(db.description())));
+    AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, broker.adminClient(),
+        List.of(new LocationRoutes(db, locations)));
+    HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
+        .setClientAuth(ClientAuth.REQUEST)
+        .setTrustOptions(Tls.siteTrust(certificates));
+    server = new HubServer(options, locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db))),
+        health, Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,
+            ConnectorEnrollmentRoutes.MOUNT, new ConnectorEnrollmentRoutes(locations)::mount),
+        config.http().maxBodyBytes());
+    return vertx.deployVerticle(server).mapEmpty();
+  }
+
+  private JsonObject appliances() {
+    return new JsonObject().put("hub", nodeId).put("items", new JsonArray(List.copyOf(server.appliances().values())));
   }
 
   public int port() {
@@ -58,6 +114,12 @@ public final class HubNode {
 
   public Future<Void> stop() {
     Future<Void> chain = Future.succeededFuture();
+    if (vertx != null) {
+      Vertx v0 = vertx;
+      chain = chain.compose(v -> v0.deploymentIDs().isEmpty() ? Future.succeededFuture()
+          : Future.join(v0.deploymentIDs().stream().map(id -> v0.undeploy(id).recover(e -> Future.succeededFuture()))
+              .toList()).mapEmpty());
+    }
     if (db != null) {
       chain = chain.compose(v -> db.close().recover(e -> Future.succeededFuture()));
     }

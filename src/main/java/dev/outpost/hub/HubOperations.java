@@ -20,6 +20,13 @@ public interface HubOperations {
   /** The handler of operation {@code op} for this caller, or {@code null} when there is no such operation. */
   Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op);
 
+  /** The first of these that knows the operation handles it. */
+  static HubOperations of(HubOperations... parts) {
+    java.util.List<HubOperations> all = java.util.List.of(parts);
+    return (caller, op) -> all.stream().map(p -> p.operation(caller, op)).filter(java.util.Objects::nonNull)
+        .findFirst().orElse(null);
+  }
+
   /** No operations beyond the tunnel's own control messages. */
   static HubOperations none() {
     return (caller, op) -> null;

@@ -1,10 +1,8 @@
 package dev.outpost.hub;
 
 import dev.outpost.crypto.SecureTokens;
-import dev.outpost.http.FailureHandler;
+import dev.outpost.http.ApiRouter;
 import dev.outpost.http.HealthRoutes;
-import dev.outpost.http.RequestLog;
-import dev.outpost.http.SecurityHeaders;
 import dev.outpost.relay.TunnelChannel;
 import dev.outpost.relay.TunnelProtocol;
 import io.vertx.core.Future;
@@ -14,12 +12,16 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.security.cert.Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +41,22 @@ public final class HubServer extends VerticleBase {
   private final HealthRoutes health;
   private final String hubId;
   private final Map<String, JsonObject> appliances = new ConcurrentHashMap<>();
+  private final Map<String, Consumer<Router>> apis;
+  private final int maxBodyBytes;
   private HttpServer server;
 
   public HubServer(HttpServerOptions options, ConnectorAuthenticator connectors, HubOperations operations,
       HealthRoutes health) {
+    this(options, connectors, operations, health, Map.of(), 64 * 1024);
+  }
+
+  /**
+   * @param apis further APIs this hub serves by mount point (sign-in, admin API, connector enrollment)
+   */
+  public HubServer(HttpServerOptions options, ConnectorAuthenticator connectors, HubOperations operations,
+      HealthRoutes health, Map<String, Consumer<Router>> apis, int maxBodyBytes) {
+    this.apis = Map.copyOf(apis);
+    this.maxBodyBytes = maxBodyBytes;
     this.options = Objects.requireNonNull(options);
     this.connectors = Objects.requireNonNull(connectors);
     this.operations = Objects.requireNonNull(operations);
@@ -52,16 +66,12 @@ public final class HubServer extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
-    router.route().handler(new RequestLog()).handler(new SecurityHeaders());
-    health.mount(router);
-    router.get(TunnelProtocol.PATH).handler(ctx -> ctx.request().toWebSocket()
-        .onSuccess(this::tunnel)
-        .onFailure(ctx::fail));
-    FailureHandler failures = new FailureHandler();
-    router.route().failureHandler(failures);
-    router.errorHandler(404, failures);
-    router.errorHandler(405, failures);
+    Router router = ApiRouter.build(vertx, maxBodyBytes, root -> {
+      health.mount(root);
+      root.get(TunnelProtocol.PATH).handler(ctx -> ctx.request().toWebSocket()
+          .onSuccess(this::tunnel)
+          .onFailure(ctx::fail));
+    }, apis);
     return vertx.createHttpServer(options).requestHandler(router).listen()
         .onSuccess(s -> {
           server = s;
@@ -82,8 +92,14 @@ public final class HubServer extends VerticleBase {
   private void tunnel(ServerWebSocket ws) {
     String header = ws.headers().get("Authorization");
     String credential = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+    List<Certificate> peer;
+    try {
+      peer = ws.isSsl() && ws.sslSession() != null ? List.of(ws.sslSession().getPeerCertificates()) : List.of();
+    } catch (SSLPeerUnverifiedException e) {
+      peer = List.of();
+    }
     ws.pause();
-    connectors.authenticate(credential)
+    connectors.authenticate(credential, peer)
         .onSuccess(location -> {
           new TunnelSession(ws, location).start();
           ws.resume();

@@ -28,7 +28,7 @@ public final class LoginService {
   }
 
   private final Vertx vertx;
-  private final UserAccounts accounts;
+  private final AccountDirectory accounts;
   private final SessionStore sessions;
   private final LoginThrottle throttle;
   private final PasswordHasher hasher;
@@ -39,7 +39,7 @@ public final class LoginService {
   private final Counter failed;
   private final Counter throttled;
 
-  public LoginService(Vertx vertx, UserAccounts accounts, SessionStore sessions, PasswordHasher hasher,
+  public LoginService(Vertx vertx, AccountDirectory accounts, SessionStore sessions, PasswordHasher hasher,
       IdentityConfig config, MeterRegistry metrics, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
     this.accounts = Objects.requireNonNull(accounts);
@@ -80,13 +80,13 @@ public final class LoginService {
   }
 
   /** The account when the password matches and the account may sign in, else {@code null}. */
-  private Future<UserAccounts.Account> verify(UserAccounts.Account account, String password) {
+  private Future<AccountDirectory.Account> verify(AccountDirectory.Account account, String password) {
     String hash = account == null || account.passwordHash() == null ? decoyHash : account.passwordHash();
     return vertx.executeBlocking(() -> hasher.verify(password, hash), false)
         .map(ok -> ok && account != null && account.passwordHash() != null && !account.disabled() ? account : null);
   }
 
-  private Future<SignedIn> open(UserAccounts.Account account) {
+  private Future<SignedIn> open(AccountDirectory.Account account) {
     String token = SecureTokens.random(32);
     Instant now = clock.instant();
     Principal principal = new Principal(SecureTokens.hash(token), account.id(), account.username(),

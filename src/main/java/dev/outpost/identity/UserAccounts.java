@@ -7,13 +7,8 @@ import io.vertx.sqlclient.Tuple;
 import java.util.EnumSet;
 import java.util.Set;
 
-/** Reads the accounts that may sign in locally. */
-public final class UserAccounts {
-
-  /** What sign-in needs to know about one account. */
-  public record Account(String id, String username, String displayName, String passwordHash, Set<Role> roles,
-      boolean disabled) {
-  }
+/** Reads the accounts that may sign in from the local database. */
+public final class UserAccounts implements AccountDirectory {
 
   private final Database db;
 
@@ -21,7 +16,7 @@ public final class UserAccounts {
     this.db = db;
   }
 
-  /** The account with this user name (case-insensitive), or {@code null}. */
+  @Override
   public Future<Account> find(String username) {
     return db.pool()
         .preparedQuery("SELECT id, username, display_name, password_hash, roles, disabled FROM users "

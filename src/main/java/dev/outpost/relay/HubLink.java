@@ -135,8 +135,10 @@ public final class HubLink extends VerticleBase {
         .setPort(port())
         .setSsl(true)
         .setURI(TunnelProtocol.PATH)
-        .addHeader("Authorization", "Bearer " + identity.credential())
         .setTimeout(5_000);
+    if (!identity.credential().isEmpty()) {
+      connect.addHeader("Authorization", "Bearer " + identity.credential());
+    }
     return client.connect(connect)
         .onSuccess(this::attach)
         .onFailure(this::connectFailed)

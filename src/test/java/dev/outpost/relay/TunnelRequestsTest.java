@@ -50,7 +50,7 @@ class TunnelRequestsTest {
           }).get(op);
     };
     hub = new HubServer(Tls.server(certs, "127.0.0.1", 0),
-        credential -> "secret".equals(credential) ? Future.succeededFuture("site-a")
+        (credential, peer) -> "secret".equals(credential) ? Future.succeededFuture("site-a")
             : Future.failedFuture(new IllegalArgumentException("no")),
         operations, new HealthRoutes());
     await(vertx.deployVerticle(hub));

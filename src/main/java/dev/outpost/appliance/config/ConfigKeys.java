@@ -57,6 +57,9 @@ public final class ConfigKeys {
   public static final ConfigKey<URI> HUB_URL = key("hub.url", "--hub", "",
       "URL of a separate hub (https://host:9443); empty runs the hub role in this process.",
       Parsers.optionalHttpsUrl());
+  public static final ConfigKey<String> HUB_TOKEN = secretKey("hub.token", "--hub-token", "",
+      "Connector token from the hub (POST /admin/api/v1/locations there); needed on the first start with --hub only.",
+      Parsers.text());
   public static final ConfigKey<String> HUB_HOST = key("hub.host", null, "0.0.0.0",
       "Address `outpost hub` binds to.", Parsers.text());
   public static final ConfigKey<Integer> HUB_PORT = key("hub.port", "--hub-port", "9443",

@@ -42,7 +42,7 @@ public record OutpostConfig(
   }
 
   /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
-  public record HubConfig(URI url, String host, int port, Duration pingInterval) {
+  public record HubConfig(URI url, String token, String host, int port, Duration pingInterval) {
     public boolean inProcess() {
       return url == null;
     }
@@ -77,7 +77,8 @@ public record OutpostConfig(
         new ClusterConfig(clusterName.isEmpty() ? "outpost-" + location : clusterName,
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
             c.get(ConfigKeys.CLUSTER_PORT), join),
-        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_HOST), c.get(ConfigKeys.HUB_PORT),
+        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
+            c.get(ConfigKeys.HUB_PORT),
             c.get(ConfigKeys.HUB_PING)),
         new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),

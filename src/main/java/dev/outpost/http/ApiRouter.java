@@ -1,0 +1,46 @@
+package dev.outpost.http;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The router every Outpost HTTPS listener uses: request ids and logs, security headers, the feature
+ * sub-routers with a bounded JSON body, the static web store, and one failure handler for all of them.
+ */
+public final class ApiRouter {
+
+  private ApiRouter() {
+  }
+
+  /**
+   * @param rootRoutes routes on the root router (health, metrics, WebSocket endpoints)
+   * @param apis sub-routers by mount point (e.g. {@code /api/v1}); each gets a body handler
+   */
+  public static Router build(Vertx vertx, int maxBodyBytes, Consumer<Router> rootRoutes,
+      Map<String, Consumer<Router>> apis) {
+    FailureHandler failures = new FailureHandler();
+    Router router = Router.router(vertx);
+    router.route().handler(new RequestLog()).handler(new SecurityHeaders());
+    rootRoutes.accept(router);
+    for (var api : List.copyOf(apis.entrySet())) {
+      Router sub = Router.router(vertx);
+      sub.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+      api.getValue().accept(sub);
+      sub.route().failureHandler(failures);
+      router.route(api.getKey() + "/*").subRouter(sub);
+    }
+    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("webroot")
+        .setCachingEnabled(true).setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false));
+    router.route().failureHandler(failures);
+    router.errorHandler(404, failures);
+    router.errorHandler(405, failures);
+    router.errorHandler(413, failures);
+    return router;
+  }
+}

@@ -1,0 +1,139 @@
+package dev.outpost.relay;
+
+import dev.outpost.crypto.EnrollmentToken;
+import dev.outpost.crypto.Fingerprints;
+import dev.outpost.crypto.Pem;
+import dev.outpost.crypto.PinnedTrust;
+import dev.outpost.crypto.SecureFiles;
+import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.hub.Locations;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * This appliance's membership of a hub, kept under {@code <data-dir>/hub}: the hub's URL and CA, the
+ * resource location, and the client certificate the hub issued when the appliance enrolled with a connector
+ * token. Enrollment happens once; later starts only load it. Blocking: use before the event loop starts.
+ */
+public final class HubEnrollment {
+
+  /** The stored membership. */
+  public record Membership(URI hub, String location, String applianceId, String hubCaPem, String certificatePem,
+      String keyPem) {
+
+    public PemTrustOptions trust() {
+      return new PemTrustOptions().addCertValue(Buffer.buffer(hubCaPem));
+    }
+
+    public PemKeyCertOptions clientCertificate() {
+      return new PemKeyCertOptions().setCertValue(Buffer.buffer(certificatePem)).setKeyValue(Buffer.buffer(keyPem));
+    }
+  }
+
+  private HubEnrollment() {
+  }
+
+  /**
+   * The stored membership, or a new one obtained with {@code token}.
+   *
+   * @throws IllegalStateException with a message for the user when enrollment is impossible
+   */
+  public static Membership loadOrEnroll(Path dataDir, URI hub, String token, String applianceName,
+      SiteCertificates site) throws IOException {
+    Path dir = dataDir.resolve("hub");
+    Path state = dir.resolve("membership.json");
+    if (Files.exists(state)) {
+      JsonObject saved = new JsonObject(Files.readString(state, StandardCharsets.UTF_8));
+      URI savedHub = URI.create(saved.getString("hub"));
+      if (!sameHub(savedHub, hub)) {
+        throw new IllegalStateException("hub.url: this node is enrolled with " + savedHub + ", not " + hub
+            + "; use that URL, or a fresh --data-dir to enroll with another hub");
+      }
+      return new Membership(savedHub, saved.getString("location"), saved.getString("applianceId"),
+          Files.readString(dir.resolve("hub-ca.crt")), Files.readString(dir.resolve("connector.crt")),
+          Files.readString(dir.resolve("connector.key")));
+    }
+    if (token == null || token.isBlank()) {
+      throw new IllegalStateException("hub.token: the first start with --hub needs the connector token from the hub "
+          + "(POST /admin/api/v1/locations on the hub); pass it with --hub-token");
+    }
+    EnrollmentToken parsed;
+    try {
+      parsed = EnrollmentToken.parse(token, Locations.TOKEN_KIND);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("hub.token: " + e.getMessage());
+    }
+    return enroll(dir, hub, parsed, applianceName, site);
+  }
+
+  private static Membership enroll(Path dir, URI hub, EnrollmentToken token, String name, SiteCertificates site)
+      throws IOException {
+    KeyPair key = SiteCertificates.newKeyPair();
+    String applianceId = java.util.UUID.randomUUID().toString();
+    PinnedTrust trust = new PinnedTrust(token.caFingerprint());
+    HttpClient http = HttpClient.newBuilder().sslContext(trust.sslContext()).connectTimeout(Duration.ofSeconds(10))
+        .build();
+    JsonObject request = new JsonObject().put("token", token.text()).put("node", applianceId).put("name", name)
+        .put("publicKey", Pem.encode(key.getPublic())).put("siteCaSha256", site.caFingerprint());
+    HttpResponse<String> response;
+    try {
+      response = http.send(HttpRequest.newBuilder(hub.resolve("/hub/v1/enroll")).timeout(Duration.ofSeconds(30))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(request.encode()))
+          .build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new IllegalStateException("hub.url: cannot enroll with " + hub + ": " + rootMessage(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while enrolling with the hub");
+    }
+    JsonObject body = parse(response.body());
+    if (response.statusCode() != 201) {
+      throw new IllegalStateException("hub.token: the hub refused the enrollment (" + response.statusCode() + " "
+          + body.getString("detail", response.body()) + ")");
+    }
+    String ca = body.getString("ca");
+    if (!Fingerprints.sha256(Pem.parseCertificate(ca)).equals(token.caFingerprint())) {
+      throw new IllegalStateException("hub.token: the hub answered with a CA that does not match the token");
+    }
+    SecureFiles.writePrivate(dir.resolve("connector.key"), Pem.encode(key.getPrivate()));
+    SecureFiles.writePrivate(dir.resolve("connector.crt"), body.getString("certificate"));
+    SecureFiles.writePrivate(dir.resolve("hub-ca.crt"), ca);
+    SecureFiles.writePrivate(dir.resolve("membership.json"), new JsonObject().put("hub", hub.toString())
+        .put("location", body.getString("location")).put("applianceId", applianceId).encodePrettily());
+    return new Membership(hub, body.getString("location"), applianceId, ca, body.getString("certificate"),
+        Pem.encode(key.getPrivate()));
+  }
+
+  private static boolean sameHub(URI a, URI b) {
+    return Objects.equals(a.getHost(), b.getHost()) && a.getPort() == b.getPort();
+  }
+
+  private static JsonObject parse(String body) {
+    try {
+      return new JsonObject(body);
+    } catch (RuntimeException e) {
+      return new JsonObject();
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+}
