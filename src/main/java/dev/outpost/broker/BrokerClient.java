@@ -52,6 +52,9 @@ public interface BrokerClient {
   /** Marks a session disconnected and tells its agent (and later the gateway) to drop the connection. */
   Future<SessionView> disconnect(String sessionId);
 
+  /** Records that the session's stream connected or ended (reported by the gateway). */
+  Future<SessionView> markState(String sessionId, String state);
+
   Future<List<HostView>> hosts();
 
   /** Sets drain and/or maintenance mode; {@code null} leaves a flag as it is. */

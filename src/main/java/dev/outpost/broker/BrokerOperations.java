@@ -15,6 +15,7 @@ package dev.outpost.broker;
  * appliance -> hub   sessions.list    {query}                        -> {items:[session]}
  * appliance -> hub   sessions.logoff  {sessionId, reason}            -> session
  * appliance -> hub   sessions.disconnect {sessionId}                 -> session
+ * appliance -> hub   sessions.state   {sessionId, state: connected|disconnected} -> session
  * hub -> appliance   agent.command    {hostId, command:{command, sessionId?}} -> agent's result
  * </pre>
  */
@@ -30,6 +31,7 @@ public final class BrokerOperations {
   public static final String SESSIONS_LIST = "sessions.list";
   public static final String SESSIONS_LOGOFF = "sessions.logoff";
   public static final String SESSIONS_DISCONNECT = "sessions.disconnect";
+  public static final String SESSIONS_STATE = "sessions.state";
   public static final String AGENT_COMMAND = "agent.command";
 
   private BrokerOperations() {

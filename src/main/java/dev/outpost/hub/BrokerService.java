@@ -120,6 +120,8 @@ public final class BrokerService extends VerticleBase implements HubOperations {
       });
       case BrokerOperations.SESSIONS_LOGOFF -> body -> sessionCommand(caller, body, "logoff");
       case BrokerOperations.SESSIONS_DISCONNECT -> body -> sessionCommand(caller, body, "disconnect");
+      case BrokerOperations.SESSIONS_STATE -> body -> sync(caller, b -> b.markState(required(body, "sessionId"),
+          required(body, "state")).toJson());
       default -> null;
     };
   }
@@ -319,6 +321,12 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     public Future<SessionView> disconnect(String sessionId) {
       return sessionCommand(new JsonObject().put("sessionId", sessionId), "disconnect",
           () -> owner(b -> b.session(sessionId).isPresent(), "no session " + sessionId)).map(SessionView::fromJson);
+    }
+
+    @Override
+    public Future<SessionView> markState(String sessionId, String state) {
+      return onContext(() -> Future.succeededFuture(owner(b -> b.session(sessionId).isPresent(), "no session "
+          + sessionId).markState(sessionId, state)));
     }
 
     @Override

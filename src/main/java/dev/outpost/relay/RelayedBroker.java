@@ -57,6 +57,12 @@ public final class RelayedBroker implements BrokerClient, HostEvents {
   }
 
   @Override
+  public Future<SessionView> markState(String sessionId, String state) {
+    return hub.request(BrokerOperations.SESSIONS_STATE, new JsonObject().put("sessionId", sessionId)
+        .put("state", state)).map(SessionView::fromJson);
+  }
+
+  @Override
   public Future<List<HostView>> hosts() {
     return hub.request(BrokerOperations.HOSTS_LIST, new JsonObject()).map(items(HostView::fromJson));
   }
