@@ -1,5 +1,6 @@
 package dev.outpost.appliance;
 
+import dev.outpost.error.Failures;
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.admin.AdminApi;
 import dev.outpost.admin.DemoSite;
@@ -135,7 +136,7 @@ public final class ApplianceNode {
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics))
         .withClusterManager(clusterManager).buildClustered()
         .recover(e -> Future.failedFuture(new StartupException("cannot start the cluster member on port "
-            + config.cluster().port() + " (" + rootMessage(e) + "); free the port or set --cluster-port", e)))
+            + config.cluster().port() + " (" + Failures.rootMessage(e) + "); free the port or set --cluster-port", e)))
         .compose(v -> {
           vertx = v;
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
@@ -252,7 +253,7 @@ public final class ApplianceNode {
       return door;
     }, new DeploymentOptions().setInstances(instances))
         .recover(e -> Future.failedFuture(new StartupException("cannot listen on HTTPS port " + config.http().port()
-            + " (" + rootMessage(e) + "); free the port or set --https-port", e)))
+            + " (" + Failures.rootMessage(e) + "); free the port or set --https-port", e)))
         .map(id -> {
           deployments.add(id);
           frontDoor = first[0];
@@ -373,11 +374,4 @@ public final class ApplianceNode {
     }
   }
 
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
 }

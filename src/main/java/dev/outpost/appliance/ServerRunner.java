@@ -47,7 +47,7 @@ final class ServerRunner {
           || cause instanceof dev.outpost.error.OutpostException) {
         err.println("outpost " + role + ": cannot start: " + cause.getMessage());
       } else {
-        err.println("outpost " + role + ": cannot start: " + ApplianceNode.rootMessage(cause));
+        err.println("outpost " + role + ": cannot start: " + dev.outpost.error.Failures.rootMessage(cause));
         org.slf4j.LoggerFactory.getLogger(ServerRunner.class).error("Start-up failed", cause);
       }
       err.flush();

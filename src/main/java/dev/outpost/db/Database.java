@@ -1,5 +1,6 @@
 package dev.outpost.db;
 
+import dev.outpost.error.Failures;
 import dev.outpost.appliance.config.OutpostConfig.DbConfig;
 import dev.outpost.error.ServerErrorException;
 import io.vertx.core.Future;
@@ -60,7 +61,7 @@ public final class Database {
     }
     return Future.fromCompletionStage(early, vertx.getOrCreateContext())
         .recover(e -> Future.failedFuture(new DatabaseUnavailableException(
-            "cannot start the embedded PostgreSQL: " + rootMessage(e), e)))
+            "cannot start the embedded PostgreSQL: " + Failures.rootMessage(e), e)))
         .compose(server -> prepareEmbedded(vertx, config, server));
   }
 
@@ -127,7 +128,7 @@ public final class Database {
           return db;
         })
         .recover(e -> db.close().transform(ignored -> Future.failedFuture(
-            new DatabaseUnavailableException("cannot use " + description + ": " + rootMessage(e), e))));
+            new DatabaseUnavailableException("cannot use " + description + ": " + Failures.rootMessage(e), e))));
   }
 
   /** The shared pool; prefer {@link #transaction} for writes that must land together. */
@@ -142,7 +143,7 @@ public final class Database {
   /** A cheap round trip, for readiness checks. */
   public Future<Void> ping() {
     return pool.query("SELECT 1").execute().<Void>mapEmpty()
-        .recover(e -> Future.failedFuture(ServerErrorException.unavailable("database: " + rootMessage(e), e)));
+        .recover(e -> Future.failedFuture(ServerErrorException.unavailable("database: " + Failures.rootMessage(e), e)));
   }
 
   /** Where the data lives, without secrets. */
@@ -172,11 +173,4 @@ public final class Database {
     }
   }
 
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
 }

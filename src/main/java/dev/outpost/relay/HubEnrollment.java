@@ -1,5 +1,6 @@
 package dev.outpost.relay;
 
+import dev.outpost.error.Failures;
 import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
@@ -94,7 +95,7 @@ public final class HubEnrollment {
           .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(request.encode()))
           .build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new IllegalStateException("hub.url: cannot enroll with " + hub + ": " + rootMessage(e));
+      throw new IllegalStateException("hub.url: cannot enroll with " + hub + ": " + Failures.rootMessage(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while enrolling with the hub");
@@ -129,11 +130,4 @@ public final class HubEnrollment {
     }
   }
 
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
 }
