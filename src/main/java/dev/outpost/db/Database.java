@@ -1,7 +1,7 @@
 package dev.outpost.db;
 
-import dev.outpost.error.Failures;
 import dev.outpost.appliance.config.OutpostConfig.DbConfig;
+import dev.outpost.error.Failures;
 import dev.outpost.error.ServerErrorException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,12 +1,12 @@
 package dev.outpost.relay;
 
-import dev.outpost.error.Failures;
 import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.PinnedTrust;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.error.Failures;
 import dev.outpost.hub.Locations;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
