@@ -34,7 +34,8 @@ public final class LoginService {
   private final PasswordHasher hasher;
   private final IdentityConfig config;
   private final Clock clock;
-  private final String decoyHash;
+  /** Verified instead of a real hash for unknown users; made on first use, on a worker thread. */
+  private volatile String decoyHash;
   private final Counter succeeded;
   private final Counter failed;
   private final Counter throttled;
@@ -49,7 +50,6 @@ public final class LoginService {
     this.clock = Objects.requireNonNull(clock);
     this.throttle = new LoginThrottle(config.maxFailuresPerUser(), config.maxFailuresPerAddress(),
         config.loginWindow(), clock);
-    this.decoyHash = hasher.hash(SecureTokens.random(16));
     this.succeeded = Counter.builder("outpost_logins_total").tag("result", "success").register(metrics);
     this.failed = Counter.builder("outpost_logins_total").tag("result", "failure").register(metrics);
     this.throttled = Counter.builder("outpost_logins_total").tag("result", "throttled").register(metrics);
@@ -79,10 +79,19 @@ public final class LoginService {
         });
   }
 
+  private String decoy() {
+    String decoy = decoyHash;
+    if (decoy == null) {
+      decoy = hasher.hash(SecureTokens.random(16));
+      decoyHash = decoy;
+    }
+    return decoy;
+  }
+
   /** The account when the password matches and the account may sign in, else {@code null}. */
   private Future<AccountDirectory.Account> verify(AccountDirectory.Account account, String password) {
-    String hash = account == null || account.passwordHash() == null ? decoyHash : account.passwordHash();
-    return vertx.executeBlocking(() -> hasher.verify(password, hash), false)
+    String real = account == null ? null : account.passwordHash();
+    return vertx.executeBlocking(() -> hasher.verify(password, real != null ? real : decoy()), false)
         .map(ok -> ok && account != null && account.passwordHash() != null && !account.disabled() ? account : null);
   }
 
