@@ -102,6 +102,8 @@ public final class Broker {
   private final Map<String, Session> sessions = new LinkedHashMap<>();
   /** Open sessions by user id and resource id, for reconnection. */
   private final Map<String, Session> openByUserResource = new HashMap<>();
+  /** Every known session of a user, so that a user's own listing does not scan everyone's. */
+  private final Map<String, java.util.Set<Session>> byUser = new HashMap<>();
 
   public Broker(Supplier<SiteModel> model, Settings settings, Clock clock, SessionListener listener) {
     this.model = Objects.requireNonNull(model);
@@ -215,6 +217,7 @@ public final class Broker {
       Host host = choose(site, resource);
       session = new Session(UUID.randomUUID().toString(), user, resource, host, now);
       sessions.put(session.id, session);
+      byUser.computeIfAbsent(user.id(), k -> new java.util.LinkedHashSet<>()).add(session);
       openByUserResource.put(key(user.id(), resource.id()), session);
       host.sessions++;
       listener.accept(view(session));
@@ -269,8 +272,17 @@ public final class Broker {
 
   /** Sessions matching the filter, newest first. */
   public List<SessionView> sessions(Predicate<SessionView> filter) {
+    return collect(sessions.values(), filter);
+  }
+
+  /** One user's sessions matching the filter, newest first; cheap however many sessions others have. */
+  public List<SessionView> sessionsOf(String userId, Predicate<SessionView> filter) {
+    return collect(byUser.getOrDefault(userId, java.util.Set.of()), filter);
+  }
+
+  private List<SessionView> collect(java.util.Collection<Session> candidates, Predicate<SessionView> filter) {
     List<SessionView> result = new ArrayList<>();
-    for (Session s : sessions.values()) {
+    for (Session s : candidates) {
       SessionView v = view(s);
       if (filter.test(v)) {
         result.add(v);
@@ -327,7 +339,16 @@ public final class Broker {
       }
     }
     Instant forgetCutoff = now.minus(keepEnded);
-    sessions.values().removeIf(s -> !s.open() && s.updatedAt.isBefore(forgetCutoff));
+    sessions.values().removeIf(s -> {
+      boolean forget = !s.open() && s.updatedAt.isBefore(forgetCutoff);
+      if (forget) {
+        java.util.Set<Session> own = byUser.get(s.user.id());
+        if (own != null && own.remove(s) && own.isEmpty()) {
+          byUser.remove(s.user.id());
+        }
+      }
+      return forget;
+    });
     return ended;
   }
 

@@ -115,8 +115,9 @@ public final class BrokerService extends VerticleBase implements HubOperations {
           .toJson());
       case BrokerOperations.SESSIONS_LIST -> body -> sync(caller, b -> {
         SessionQuery query = SessionQuery.fromJson(body.getJsonObject("query", new JsonObject()));
-        return items(b.sessions(query::matches).stream().limit(Math.max(1, query.limit())).map(SessionView::toJson)
-            .toList());
+        List<SessionView> found = query.userId() != null ? b.sessionsOf(query.userId(), query::matches)
+            : b.sessions(query::matches);
+        return items(found.stream().limit(Math.max(1, query.limit())).map(SessionView::toJson).toList());
       });
       case BrokerOperations.SESSIONS_LOGOFF -> body -> sessionCommand(caller, body, "logoff");
       case BrokerOperations.SESSIONS_DISCONNECT -> body -> sessionCommand(caller, body, "disconnect");
