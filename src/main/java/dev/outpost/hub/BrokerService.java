@@ -45,7 +45,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);
   private static final Duration MODEL_POLL = Duration.ofMillis(500);
   private static final Duration SWEEP = Duration.ofSeconds(5);
-  private static final Duration KEEP_ENDED = Duration.ofHours(1);
+  private static final Duration KEEP_ENDED = Duration.ofMinutes(10);
 
   private final Database db;
   private final Broker.Settings settings;
