@@ -4,6 +4,7 @@ import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.AuditLog;
 import dev.outpost.admin.impl.AuditRoutes;
 import dev.outpost.admin.impl.CrudRoutes;
+import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.impl.EntitlementStore;
 import dev.outpost.admin.impl.EntityStore;
 import dev.outpost.admin.impl.GroupStore;
@@ -15,12 +16,14 @@ import dev.outpost.admin.impl.UserStore;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.db.Database;
+import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.identity.AuthHandler;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.Principal;
 import dev.outpost.identity.Role;
 import dev.outpost.http.RequestContext;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -32,7 +35,8 @@ import java.util.TreeSet;
 
 /**
  * The admin REST API under {@code /admin/api/v1/}: the site model (users, groups, pools, resources,
- * entitlements), the audit log and the cluster's nodes, for the {@code admin} role only. The OpenAPI
+ * entitlements), enrollment tokens, the audit log, the cluster's nodes and the agents linked to this node, for
+ * the {@code admin} role only. The OpenAPI
  * document at {@code openapi.json} is public so that tools can read it before signing in.
  */
 public final class AdminApi {
@@ -45,18 +49,24 @@ public final class AdminApi {
   private final LoginService logins;
   private final ClusterView cluster;
   private final String node;
+  private final String caFingerprint;
+  private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
   private final List<EntityStore> stores;
 
   /**
    * @param node this node's id, recorded in audit rows
+   * @param caFingerprint the site CA's compact SHA-256 fingerprint, embedded in enrollment tokens
+   * @param agents the agents linked to this node
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, ClusterView cluster, PasswordHasher hasher,
-      String node) {
+      String node, String caFingerprint, AgentDirectory agents) {
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
     this.cluster = Objects.requireNonNull(cluster);
     this.node = Objects.requireNonNull(node);
+    this.caFingerprint = Objects.requireNonNull(caFingerprint);
+    this.agents = Objects.requireNonNull(agents);
     this.stores = List.of(new UserStore(vertx, hasher, logins::revokeUser), new GroupStore(), new PoolStore(), new ResourceStore(),
         new EntitlementStore());
   }
@@ -69,6 +79,9 @@ public final class AdminApi {
     for (EntityStore store : stores) {
       new CrudRoutes(db, audit, store, this::actor, MOUNT).mount(api);
     }
+    new EnrollTokenRoutes(db, audit, this::actor, caFingerprint, MOUNT).mount(api);
+    api.get("/agents").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("node", node)
+        .put("items", new JsonArray(agents.linked().stream().map(AgentDirectory.LinkedAgent::toJson).toList()))));
     new AuditRoutes(db, audit).mount(api);
     api.route().handler(new UnmatchedRoutes(api));
   }

@@ -11,6 +11,9 @@ import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.hosts.AgentEndpoint;
+import dev.outpost.hosts.AgentLinkProtocol;
+import dev.outpost.hosts.impl.LoggingHostEvents;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.Tls;
@@ -68,6 +71,7 @@ public final class ApplianceNode {
   private HttpFrontDoor frontDoor;
   private HubServer hub;
   private AdminApi admin;
+  private AgentEndpoint agents;
   private int httpsPort;
 
   private ApplianceNode(OutpostConfig config, Console console) {
@@ -163,7 +167,10 @@ public final class ApplianceNode {
         .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up(hubLink.describe())
             : Check.down(hubLink.describe())));
     StoreApi store = new StoreApi(logins, this::status);
-    admin = new AdminApi(vertx, db, logins, cluster, hasher, nodeId);
+    // LoggingHostEvents stands in for the broker relay until that is wired here.
+    agents = new AgentEndpoint(vertx, db, certificates, new LoggingHostEvents(), nodeId,
+        AgentEndpoint.Settings.DEFAULTS, Clock.systemUTC());
+    admin = new AdminApi(vertx, db, logins, cluster, hasher, nodeId, certificates.caFingerprint(), agents);
     var handler = PrometheusScrapingHandler.create(metrics);
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
@@ -172,8 +179,9 @@ public final class ApplianceNode {
     int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     HttpFrontDoor[] first = new HttpFrontDoor[1];
     return vertx.deployVerticle(() -> {
-      HttpFrontDoor door = new HttpFrontDoor(Tls.server(certificates, config.http().host(), config.http().port()),
-          config.http().maxBodyBytes(), root, Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount));
+      HttpFrontDoor door = new HttpFrontDoor(Tls.frontDoor(certificates, config.http().host(),
+          config.http().port()), config.http().maxBodyBytes(), root,
+          Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount, AgentLinkProtocol.MOUNT, agents::mount));
       if (first[0] == null) {
         first[0] = door;
       }
@@ -252,6 +260,11 @@ public final class ApplianceNode {
   /** The node's database; for tests and operational tooling. */
   public Database database() {
     return db;
+  }
+
+  /** The agent endpoint of this node: its linked agents and the commands sent to them. */
+  public AgentEndpoint agentEndpoint() {
+    return agents;
   }
 
   /** The admin API this node serves, e.g. to list its routes. */

@@ -32,7 +32,8 @@ class AdminAuthzTest {
       "pools", new JsonObject().put("name", "authz-new").put("maxSessionsPerHost", 1),
       "resources", new JsonObject().put("name", "authz-new").put("pool", "authz-pool").put("kind", "app")
           .put("port", 1),
-      "entitlements", new JsonObject().put("resource", "authz-res").put("group", "authz-group"));
+      "entitlements", new JsonObject().put("resource", "authz-res").put("group", "authz-group"),
+      "enroll-tokens", new JsonObject().put("pool", "authz-pool"));
 
   @TempDir
   static Path tmp;
@@ -108,5 +109,6 @@ class AdminAuthzTest {
         body == null ? null : "application/json");
     assertThat(assertProblem(response, 403)).contains("admin");
     assertThat(admin.list("pools")).hasSize(1);
+    assertThat(admin.list("enroll-tokens")).isEmpty();
   }
 }
