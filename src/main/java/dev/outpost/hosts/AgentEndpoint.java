@@ -135,6 +135,8 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
       ctx.fail(ClientErrorException.badRequest("this is the agent link: open it as a WebSocket"));
       return;
     }
+    // keep the (empty) request unread while the host is looked up, so that it can still be upgraded
+    ctx.request().pause();
     X509Certificate certificate = clientCertificate(ctx);
     String claimed = ctx.request().getHeader(AgentLinkProtocol.HOST_ID_HEADER);
     findHost(certificate)

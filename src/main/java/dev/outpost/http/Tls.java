@@ -53,6 +53,9 @@ public final class Tls {
   public static HttpServerOptions frontDoor(SiteCertificates certs, String host, int port) {
     HttpServerOptions options = server(certs, host, port);
     options.setClientAuth(ClientAuth.REQUEST).setTrustOptions(siteTrust(certs));
+    // Frames up to the message limit reach the endpoints, which enforce their own (smaller) limits with a clear
+    // close reason; beyond it the transport drops the connection.
+    options.setMaxWebSocketFrameSize(options.getMaxWebSocketMessageSize());
     return options;
   }
 
