@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         ApplianceCommand.class,
         HubCommand.class,
-        PlannedCommands.Agent.class,
+        AgentCommand.class,
         PlannedCommands.Client.class,
         PlannedCommands.Admin.class,
         CommandLine.HelpCommand.class

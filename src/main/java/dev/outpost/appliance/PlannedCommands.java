@@ -30,12 +30,6 @@ final class PlannedCommands {
     }
   }
 
-  @Command(name = "agent", mixinStandardHelpOptions = true,
-      description = "Session host agent: enrolls with a token and keeps one outbound link to the appliances "
-          + "(not available yet).")
-  static final class Agent extends Planned {
-  }
-
   @Command(name = "client", mixinStandardHelpOptions = true,
       description = "Endpoint client: login, apps, launch, connect --stdio for ssh, logout (not available yet).")
   static final class Client extends Planned {

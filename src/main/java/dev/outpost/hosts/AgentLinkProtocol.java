@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Wire constants of the agent link (schema v1, {@code docs/protocols/agent-link.md}): paths, message types,
@@ -24,6 +25,10 @@ public final class AgentLinkProtocol {
   public static final int MAX_MESSAGE_BYTES = 64 * 1024;
   /** The organisational unit of every agent client certificate. */
   public static final String CERTIFICATE_OU = "outpost-agent";
+  /** A host's name as enrolled. */
+  public static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  /** Where the gateway reaches a host: an IP address or DNS name. */
+  public static final Pattern HOST_ADDRESS = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.:-]{0,252}");
 
   public static final String REGISTER = "register";
   public static final String HEARTBEAT = "heartbeat";

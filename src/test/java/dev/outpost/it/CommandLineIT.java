@@ -43,7 +43,7 @@ class CommandLineIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"agent", "client", "admin"})
+  @ValueSource(strings = {"client", "admin"})
   void plannedCommandsSaySoAndExitWithThree(String command) {
     Result result = OutpostProcess.run(tmp, command);
 

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class Enrollment {
 
   private static final Logger LOG = LoggerFactory.getLogger(Enrollment.class);
-  public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  public static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.:-]{0,252}");
+  private static final Pattern NAME = AgentLinkProtocol.HOST_NAME;
+  private static final Pattern ADDRESS = AgentLinkProtocol.HOST_ADDRESS;
 
   /** A checked request. */
   record Request(EnrollToken token, PublicKey key, String name, String address) {

@@ -204,7 +204,7 @@ public final class LinkSession {
       return;
     }
     String reported = AgentReports.text(msg, "address", host.address(), 253);
-    address = Enrollment.ADDRESS.matcher(reported).matches() ? reported : host.address();
+    address = AgentLinkProtocol.HOST_ADDRESS.matcher(reported).matches() ? reported : host.address();
     version = AgentReports.text(msg, "version", "unknown", 64);
     registration = new HostRegistration(host.id(), host.name(), host.poolId(), address, appliance,
         AgentReports.services(msg), AgentReports.load(msg), AgentReports.sessions(msg));
