@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         HubCommand.class,
         AgentCommand.class,
         PlannedCommands.Client.class,
-        PlannedCommands.Admin.class,
+        AdminCommand.class,
         CommandLine.HelpCommand.class
     },
     footer = {"", "Run 'outpost <command> --help' for the options of a command."})

@@ -34,10 +34,4 @@ final class PlannedCommands {
       description = "Endpoint client: login, apps, launch, connect --stdio for ssh, logout (not available yet).")
   static final class Client extends Planned {
   }
-
-  @Command(name = "admin", mixinStandardHelpOptions = true,
-      description = "Command-line admin over the admin REST API (not available yet; use the REST API at "
-          + "/admin/api/v1/).")
-  static final class Admin extends Planned {
-  }
 }

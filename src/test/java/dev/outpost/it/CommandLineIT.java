@@ -43,7 +43,7 @@ class CommandLineIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"client", "admin"})
+  @ValueSource(strings = {"client"})
   void plannedCommandsSaySoAndExitWithThree(String command) {
     Result result = OutpostProcess.run(tmp, command);
 
