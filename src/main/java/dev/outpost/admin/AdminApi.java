@@ -4,6 +4,7 @@ import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.AuditLog;
 import dev.outpost.admin.impl.AuditRoutes;
 import dev.outpost.admin.impl.CrudRoutes;
+import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.impl.EntitlementStore;
 import dev.outpost.admin.impl.EntityStore;
 import dev.outpost.admin.impl.GroupStore;
@@ -16,12 +17,14 @@ import dev.outpost.broker.BrokerClient;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.identity.AuthHandler;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.Principal;
 import dev.outpost.identity.Role;
 import dev.outpost.http.RequestContext;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -34,7 +37,8 @@ import java.util.function.Supplier;
 
 /**
  * The admin REST API under {@code /admin/api/v1/}: the site model (users, groups, pools, resources,
- * entitlements), the audit log and the cluster's nodes, for the {@code admin} role only. The OpenAPI
+ * entitlements), enrollment tokens, the audit log, the cluster's nodes and the agents linked to this node, for
+ * the {@code admin} role only. The OpenAPI
  * document at {@code openapi.json} is public so that tools can read it before signing in.
  */
 public final class AdminApi {
@@ -47,6 +51,8 @@ public final class AdminApi {
   private final LoginService logins;
   private final Supplier<JsonObject> nodes;
   private final String node;
+  private final String caFingerprint;
+  private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
   private final List<EntityStore> stores;
   private final BrokerAdminRoutes brokerRoutes;
@@ -55,23 +61,27 @@ public final class AdminApi {
 
   /**
    * @param node this node's id, recorded in audit rows
+   * @param caFingerprint the site CA's compact SHA-256 fingerprint, embedded in enrollment tokens
+   * @param agents the agents linked to this node
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
-      String node, BrokerClient broker) {
-    this(vertx, db, logins, nodes, hasher, node, broker, List.of());
+      String node, String caFingerprint, AgentDirectory agents, BrokerClient broker) {
+    this(vertx, db, logins, nodes, hasher, node, caFingerprint, agents, broker, List.of());
   }
 
   /**
    * @param extensions admin-only routes of other features, mounted after the built-in ones
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
-      String node, BrokerClient broker, List<AdminExtension> extensions) {
+      String node, String caFingerprint, AgentDirectory agents, BrokerClient broker, List<AdminExtension> extensions) {
     this.extensions = List.copyOf(extensions);
     this.brokerRoutes = new BrokerAdminRoutes(db, audit, broker, this::actor);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
     this.nodes = Objects.requireNonNull(nodes);
     this.node = Objects.requireNonNull(node);
+    this.caFingerprint = Objects.requireNonNull(caFingerprint);
+    this.agents = Objects.requireNonNull(agents);
     this.stores = List.of(new UserStore(vertx, hasher, logins::revokeUser), new GroupStore(), new PoolStore(), new ResourceStore(),
         new EntitlementStore());
   }
@@ -102,6 +112,9 @@ public final class AdminApi {
                 + managingHub.resolve(MOUNT + "/" + store.collection()))));
       }
     }
+    new EnrollTokenRoutes(db, audit, this::actor, caFingerprint, MOUNT).mount(api);
+    api.get("/agents").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("node", node)
+        .put("items", new JsonArray(agents.linked().stream().map(AgentDirectory.LinkedAgent::toJson).toList()))));
     new AuditRoutes(db, audit).mount(api);
     for (AdminExtension extension : extensions) {
       extension.mount(api, (ctx, sql, action, type, id, name, detail) -> audit.record(sql, actor(ctx), action, type,

@@ -15,7 +15,8 @@ import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
 import dev.outpost.error.Failures;
 import dev.outpost.gateway.TicketStore;
-import dev.outpost.hosts.AgentCommands;
+import dev.outpost.hosts.AgentEndpoint;
+import dev.outpost.hosts.AgentLinkProtocol;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
@@ -80,14 +81,12 @@ public final class ApplianceNode {
   private HubEnrollment.Membership membership;
   private BrokerService brokerService;
   private RelayedBroker broker;
-  /** Agents linked to this node; none until the agent endpoint is wired. */
-  private AgentCommands agentCommands = (hostId, command) -> Future.failedFuture(
-      dev.outpost.error.ClientErrorException.notFound("host " + hostId + " has no agent link on this node"));
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
   private HubServer hub;
   private AdminApi admin;
+  private AgentEndpoint agents;
   private int httpsPort;
 
   private ApplianceNode(OutpostConfig config, Console console) {
@@ -195,7 +194,7 @@ public final class ApplianceNode {
   /** Requests the hub sends down to this appliance. */
   private Function<JsonObject, Future<JsonObject>> applianceOperation(String op) {
     if (BrokerOperations.AGENT_COMMAND.equals(op)) {
-      return body -> agentCommands.send(body.getString("hostId", ""), body.getJsonObject("command", new JsonObject()));
+      return body -> agents.send(body.getString("hostId", ""), body.getJsonObject("command", new JsonObject()));
     }
     return null;
   }
@@ -231,9 +230,11 @@ public final class ApplianceNode {
     TicketStore tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
     StoreApi store = new StoreApi(logins, this::status,
         new ResourceRoutes(logins, broker, tickets, new GatewayAddresses(config.gateway().port())));
+    agents = new AgentEndpoint(vertx, db, certificates, broker, nodeId, AgentEndpoint.Settings.DEFAULTS,
+        Clock.systemUTC());
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
-        broker);
+        certificates.caFingerprint(), agents, broker);
     if (membership != null) {
       admin.managedBy(membership.hub());
     }
@@ -245,8 +246,9 @@ public final class ApplianceNode {
     int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     HttpFrontDoor[] first = new HttpFrontDoor[1];
     return vertx.deployVerticle(() -> {
-      HttpFrontDoor door = new HttpFrontDoor(Tls.server(certificates, config.http().host(), config.http().port()),
-          config.http().maxBodyBytes(), root, Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount));
+      HttpFrontDoor door = new HttpFrontDoor(Tls.frontDoor(certificates, config.http().host(),
+          config.http().port()), config.http().maxBodyBytes(), root,
+          Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount, AgentLinkProtocol.MOUNT, agents::mount));
       if (first[0] == null) {
         first[0] = door;
       }
@@ -330,6 +332,11 @@ public final class ApplianceNode {
   /** Where this node reports the session hosts linked to it (relayed to the hub's broker). */
   public HostEvents hostEvents() {
     return broker;
+  }
+
+  /** The agent endpoint of this node: its linked agents and the commands sent to them. */
+  public AgentEndpoint agentEndpoint() {
+    return agents;
   }
 
   /** The admin API this node serves, e.g. to list its routes. */

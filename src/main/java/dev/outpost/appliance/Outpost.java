@@ -13,9 +13,9 @@ import picocli.CommandLine.Command;
     subcommands = {
         ApplianceCommand.class,
         HubCommand.class,
-        PlannedCommands.Agent.class,
+        AgentCommand.class,
         PlannedCommands.Client.class,
-        PlannedCommands.Admin.class,
+        AdminCommand.class,
         CommandLine.HelpCommand.class
     },
     footer = {"", "Run 'outpost <command> --help' for the options of a command."})

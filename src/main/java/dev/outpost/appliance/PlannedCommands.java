@@ -30,20 +30,8 @@ final class PlannedCommands {
     }
   }
 
-  @Command(name = "agent", mixinStandardHelpOptions = true,
-      description = "Session host agent: enrolls with a token and keeps one outbound link to the appliances "
-          + "(not available yet).")
-  static final class Agent extends Planned {
-  }
-
   @Command(name = "client", mixinStandardHelpOptions = true,
       description = "Endpoint client: login, apps, launch, connect --stdio for ssh, logout (not available yet).")
   static final class Client extends Planned {
-  }
-
-  @Command(name = "admin", mixinStandardHelpOptions = true,
-      description = "Command-line admin over the admin REST API (not available yet; use the REST API at "
-          + "/admin/api/v1/).")
-  static final class Admin extends Planned {
   }
 }

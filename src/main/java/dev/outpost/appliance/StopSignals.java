@@ -9,13 +9,13 @@ import java.lang.reflect.Proxy;
  * a clean stop. Uses the JDK's {@code sun.misc.Signal} through reflection (it is not part of the Java SE API);
  * when that is unavailable the caller falls back to a shutdown hook.
  */
-final class StopSignals {
+public final class StopSignals {
 
   private StopSignals() {
   }
 
   /** Installs the handlers; returns false when this JVM does not allow it. */
-  static boolean install(Runnable onStop) {
+  public static boolean install(Runnable onStop) {
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handlerType = Class.forName("sun.misc.SignalHandler");

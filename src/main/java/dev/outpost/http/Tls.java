@@ -2,6 +2,7 @@ package dev.outpost.http;
 
 import dev.outpost.crypto.SiteCertificates;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -17,7 +18,10 @@ public final class Tls {
   private Tls() {
   }
 
-  /** The node's key and its chain: node certificate then site CA, so that peers can pin the CA. */
+  /**
+   * The node's key and its chain. The chain ends with the site CA so that a client holding only the CA's
+   * fingerprint (an agent with an enrollment token, the admin CLI at first contact) can check it.
+   */
   public static PemKeyCertOptions nodeKeyCert(SiteCertificates certs) {
     return new PemKeyCertOptions()
         .setCertValue(Buffer.buffer(certs.nodeCertificatePem() + certs.caPem()))
@@ -38,6 +42,20 @@ public final class Tls {
         .setCompressionSupported(true)
         .setIdleTimeout(120);
     options.setMaxWebSocketFrameSize(64 * 1024).setMaxWebSocketMessageSize(256 * 1024);
+    return options;
+  }
+
+  /**
+   * The appliance's front door: like {@link #server}, and it asks clients for a certificate issued by the site
+   * CA (agents authenticate with theirs). Asking is optional, so browsers and API clients without one are
+   * served as before; a certificate from another CA fails the handshake.
+   */
+  public static HttpServerOptions frontDoor(SiteCertificates certs, String host, int port) {
+    HttpServerOptions options = server(certs, host, port);
+    options.setClientAuth(ClientAuth.REQUEST).setTrustOptions(siteTrust(certs));
+    // Frames up to the message limit reach the endpoints, which enforce their own (smaller) limits with a clear
+    // close reason; beyond it the transport drops the connection.
+    options.setMaxWebSocketFrameSize(options.getMaxWebSocketMessageSize());
     return options;
   }
 

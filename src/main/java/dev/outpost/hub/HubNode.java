@@ -7,6 +7,7 @@ import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.Tls;
@@ -88,8 +89,8 @@ public final class HubNode {
         config.identity(), metrics, Clock.systemUTC());
     Locations locations = new Locations(vertx, db, certificates);
     HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up(db.description())));
-    AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, broker.adminClient(),
-        List.of(new LocationRoutes(db, locations)));
+    AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, certificates.caFingerprint(),
+        AgentDirectory.none(), broker.adminClient(), List.of(new LocationRoutes(db, locations)));
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));

@@ -34,7 +34,8 @@ class AdminAuthzTest {
           .put("port", 1),
       "entitlements", new JsonObject().put("resource", "authz-res").put("group", "authz-group"),
       "hosts", new JsonObject().put("draining", true),
-      "sessions", new JsonObject());
+      "sessions", new JsonObject(),
+      "enroll-tokens", new JsonObject().put("pool", "authz-pool"));
 
   @TempDir
   static Path tmp;
@@ -129,5 +130,6 @@ class AdminAuthzTest {
         body == null ? null : "application/json");
     assertThat(assertProblem(response, 403)).contains("admin");
     assertThat(admin.list("pools")).hasSize(1);
+    assertThat(admin.list("enroll-tokens")).isEmpty();
   }
 }

@@ -1,0 +1,212 @@
+package dev.outpost.hosts;
+
+import dev.outpost.crypto.Fingerprints;
+import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.db.Database;
+import dev.outpost.error.ClientErrorException;
+import dev.outpost.hosts.AgentLinkProtocol.Command;
+import dev.outpost.hosts.impl.AgentLinks;
+import dev.outpost.hosts.impl.Enrollment;
+import dev.outpost.hosts.impl.LinkSession;
+import dev.outpost.hosts.impl.LinkSession.EnrolledHost;
+import dev.outpost.http.JsonBodies;
+import dev.outpost.http.RequestContext;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.security.GeneralSecurityException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+
+/**
+ * The appliance side of the agent protocol under {@value AgentLinkProtocol#MOUNT}: enrollment with a token
+ * ({@code POST /enroll}) and the mTLS WebSocket link ({@code GET /link}) over which agents register, report and
+ * take commands. Reports go to {@link HostEvents}; commands come in through {@link AgentCommands}.
+ */
+public final class AgentEndpoint implements AgentCommands, AgentDirectory {
+
+  /**
+   * @param certificateValidity how long an agent's client certificate is valid
+   * @param enrollFailuresPerMinute failed enrollments one address may make per minute
+   * @param registerTimeout how long a new link may take to send {@code register}
+   * @param commandTimeout how long an agent may take to answer a command
+   */
+  public record Settings(Duration certificateValidity, int enrollFailuresPerMinute, Duration registerTimeout,
+      Duration commandTimeout) {
+
+    public static final Settings DEFAULTS = new Settings(Duration.ofDays(365), 10, Duration.ofSeconds(10),
+        Duration.ofSeconds(10));
+
+    public Settings {
+      Objects.requireNonNull(certificateValidity);
+      Objects.requireNonNull(registerTimeout);
+      Objects.requireNonNull(commandTimeout);
+      if (enrollFailuresPerMinute < 1) {
+        throw new IllegalArgumentException("enrollFailuresPerMinute must be at least 1");
+      }
+    }
+  }
+
+  private final Vertx vertx;
+  private final Database db;
+  private final SiteCertificates certificates;
+  private final HostEvents events;
+  private final String applianceId;
+  private final Settings settings;
+  private final Clock clock;
+  private final Enrollment enrollment;
+  private final AgentLinks links = new AgentLinks();
+
+  /**
+   * @param applianceId this node's id, reported with each registration
+   */
+  public AgentEndpoint(Vertx vertx, Database db, SiteCertificates certificates, HostEvents events,
+      String applianceId, Settings settings, Clock clock) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.db = Objects.requireNonNull(db);
+    this.certificates = Objects.requireNonNull(certificates);
+    this.events = Objects.requireNonNull(events);
+    this.applianceId = Objects.requireNonNull(applianceId);
+    this.settings = Objects.requireNonNull(settings);
+    this.clock = Objects.requireNonNull(clock);
+    this.enrollment = new Enrollment(db, certificates, settings.certificateValidity(),
+        settings.enrollFailuresPerMinute(), clock, applianceId);
+  }
+
+  /** Mounts the routes on the router under {@value AgentLinkProtocol#MOUNT}. */
+  public void mount(Router router) {
+    router.post(AgentLinkProtocol.ENROLL_PATH).handler(this::enroll);
+    router.get(AgentLinkProtocol.LINK_PATH).handler(this::link);
+    router.route().handler(ctx -> ctx.fail(ClientErrorException.notFound("no such agent API path: "
+        + ctx.normalizedPath() + "; agents use POST " + AgentLinkProtocol.MOUNT + AgentLinkProtocol.ENROLL_PATH
+        + " and GET " + AgentLinkProtocol.MOUNT + AgentLinkProtocol.LINK_PATH)));
+  }
+
+  @Override
+  public List<LinkedAgent> linked() {
+    return links.views();
+  }
+
+  @Override
+  public Future<JsonObject> send(String hostId, JsonObject command) {
+    Context caller = vertx.getOrCreateContext();
+    Command parsed = Command.parse(command.getValue("command")).orElse(null);
+    if (parsed == null) {
+      return Future.failedFuture(ClientErrorException.validation("unknown command " + command.getValue("command")
+          + "; use drain, undrain, logoff or disconnect"));
+    }
+    if (parsed.needsSession() && !(command.getValue("sessionId") instanceof String)) {
+      return Future.failedFuture(ClientErrorException.validation(parsed.wireName() + " needs a sessionId"));
+    }
+    LinkSession session = links.get(hostId);
+    if (session == null) {
+      return Future.failedFuture(ClientErrorException.notFound("host " + hostId + " is not linked to this node"));
+    }
+    CompletableFuture<JsonObject> answer = new CompletableFuture<>();
+    session.runOnContext(() -> session.command(parsed, command)
+        .onSuccess(answer::complete).onFailure(answer::completeExceptionally));
+    return Future.fromCompletionStage(answer, caller);
+  }
+
+  private void enroll(RoutingContext ctx) {
+    JsonObject body = JsonBodies.object(ctx);
+    enrollment.enroll(body, RequestContext.clientAddress(ctx), RequestContext.requestId(ctx))
+        .onSuccess(enrolled -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+            .putHeader("Cache-Control", "no-store").end(enrolled.encode()))
+        .onFailure(ctx::fail);
+  }
+
+  private void link(RoutingContext ctx) {
+    if (!ctx.request().canUpgradeToWebSocket()) {
+      ctx.fail(ClientErrorException.badRequest("this is the agent link: open it as a WebSocket"));
+      return;
+    }
+    // keep the (empty) request unread while the host is looked up, so that it can still be upgraded
+    ctx.request().pause();
+    X509Certificate certificate = clientCertificate(ctx);
+    String claimed = ctx.request().getHeader(AgentLinkProtocol.HOST_ID_HEADER);
+    findHost(certificate)
+        .compose(host -> {
+          if (claimed != null && !claimed.equals(host.id())) {
+            return Future.failedFuture(ClientErrorException.forbidden("this certificate belongs to host " + host.id()
+                + ", not " + claimed));
+          }
+          return ctx.request().toWebSocket().map(ws -> new LinkSession(vertx, ws, host, events, applianceId, links,
+              new LinkSession.Timeouts(settings.registerTimeout(), settings.commandTimeout()), clock));
+        })
+        .onSuccess(LinkSession::start)
+        .onFailure(ctx::fail);
+  }
+
+  /** The peer's certificate when it was issued by the site CA and is valid now; else a 401. */
+  private X509Certificate clientCertificate(RoutingContext ctx) {
+    List<Certificate> chain;
+    try {
+      chain = ctx.request().connection().peerCertificates();
+    } catch (SSLPeerUnverifiedException e) {
+      chain = List.of();
+    }
+    if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate leaf)) {
+      throw ClientErrorException.unauthorized("present the client certificate issued at enrollment "
+          + "(outpost agent does so); enroll first with a token");
+    }
+    try {
+      leaf.verify(certificates.caCertificate().getPublicKey());
+      leaf.checkValidity(java.util.Date.from(clock.instant()));
+    } catch (GeneralSecurityException e) {
+      throw ClientErrorException.unauthorized("the client certificate was not issued by this site or has expired; "
+          + "enroll again");
+    }
+    return leaf;
+  }
+
+  private Future<EnrolledHost> findHost(X509Certificate certificate) {
+    String fingerprint = Fingerprints.sha256(certificate);
+    return db.pool().preparedQuery("SELECT id, name, pool_id, address, revoked FROM hosts WHERE certificate_sha256 = $1")
+        .execute(Tuple.of(fingerprint))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw ClientErrorException.unauthorized("the client certificate belongs to no enrolled host "
+                + "(the host was removed?); enroll again with a new token");
+          }
+          Row row = rows.iterator().next();
+          String id = row.getUUID("id").toString();
+          if (row.getBoolean("revoked")) {
+            throw ClientErrorException.forbidden("host " + row.getString("name") + " (" + id
+                + ") was revoked; enroll again with a new token");
+          }
+          if (!id.equals(commonName(certificate))) {
+            throw ClientErrorException.forbidden("the certificate's subject does not name host " + id);
+          }
+          return new EnrolledHost(id, row.getString("name"), row.getUUID("pool_id").toString(),
+              row.getString("address"));
+        });
+  }
+
+  private static String commonName(X509Certificate certificate) {
+    try {
+      for (Rdn rdn : new LdapName(certificate.getSubjectX500Principal().getName()).getRdns()) {
+        if ("CN".equalsIgnoreCase(rdn.getType())) {
+          return String.valueOf(rdn.getValue());
+        }
+      }
+    } catch (InvalidNameException e) {
+      return null;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,123 @@
+package dev.outpost.hosts;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Wire constants of the agent link (schema v1, {@code docs/protocols/agent-link.md}): paths, message types,
+ * commands and the close codes both ends use. Every message is one JSON object in one text message with
+ * {@code v} (the schema version) and {@code type}; unknown fields are ignored.
+ */
+public final class AgentLinkProtocol {
+
+  public static final int VERSION = 1;
+  /** Mount point of the agent API on the appliance's HTTPS port. */
+  public static final String MOUNT = "/agent/v1";
+  public static final String ENROLL_PATH = "/enroll";
+  public static final String LINK_PATH = "/link";
+  /** Optional header on the link upgrade: the host id the agent believes it is; must match its certificate. */
+  public static final String HOST_ID_HEADER = "X-Outpost-Host-Id";
+  /** Largest message either end accepts; a bigger one closes the link with {@link LinkStatus#TOO_BIG}. */
+  public static final int MAX_MESSAGE_BYTES = 64 * 1024;
+  /** The organisational unit of every agent client certificate. */
+  public static final String CERTIFICATE_OU = "outpost-agent";
+  /** A host's name as enrolled. */
+  public static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  /** Where the gateway reaches a host: an IP address or DNS name. */
+  public static final Pattern HOST_ADDRESS = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.:-]{0,252}");
+
+  public static final String REGISTER = "register";
+  public static final String HEARTBEAT = "heartbeat";
+  public static final String REGISTERED = "registered";
+  public static final String COMMAND = "command";
+  public static final String COMMAND_RESULT = "command-result";
+
+  private AgentLinkProtocol() {
+  }
+
+  /** A message of this type with the schema version set. */
+  public static JsonObject message(String type) {
+    return new JsonObject().put("v", VERSION).put("type", type);
+  }
+
+  /** What the appliance may ask an agent to do. */
+  public enum Command {
+    /** Take no new sessions; existing ones continue. */
+    DRAIN,
+    /** Take new sessions again. */
+    UNDRAIN,
+    /** End a session ({@code sessionId}). */
+    LOGOFF,
+    /** Disconnect a session's user, keeping the session ({@code sessionId}). */
+    DISCONNECT;
+
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the command acts on one session and so needs {@code sessionId}. */
+    public boolean needsSession() {
+      return this == LOGOFF || this == DISCONNECT;
+    }
+
+    public static Optional<Command> parse(Object name) {
+      return Arrays.stream(values()).filter(c -> c.wireName().equals(name)).findFirst();
+    }
+  }
+
+  /**
+   * Why a link ends, as a WebSocket close code and the HTTP status the same refusal has before the upgrade.
+   * Codes 4xxx are Outpost's own, mirroring the HTTP status in their last three digits.
+   */
+  public enum LinkStatus {
+    NORMAL(1000, 200),
+    GOING_AWAY(1001, 503),
+    PROTOCOL_ERROR(1002, 400),
+    UNSUPPORTED_DATA(1003, 415),
+    INVALID_PAYLOAD(1007, 400),
+    TOO_BIG(1009, 413),
+    SERVER_ERROR(1011, 500),
+    UNAUTHORIZED(4401, 401),
+    FORBIDDEN(4403, 403),
+    SILENT(4408, 408),
+    REPLACED(4409, 409);
+
+    private final short closeCode;
+    private final int httpStatus;
+
+    LinkStatus(int closeCode, int httpStatus) {
+      this.closeCode = (short) closeCode;
+      this.httpStatus = httpStatus;
+    }
+
+    public short closeCode() {
+      return closeCode;
+    }
+
+    public int httpStatus() {
+      return httpStatus;
+    }
+
+    public static Optional<LinkStatus> ofCloseCode(Short code) {
+      return code == null ? Optional.empty()
+          : Arrays.stream(values()).filter(s -> s.closeCode == code).findFirst();
+    }
+  }
+
+  /** A close reason cut to the 123 bytes a close frame can carry. */
+  public static String closeReason(String reason) {
+    byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= 123) {
+      return reason;
+    }
+    String cut = reason;
+    while (cut.getBytes(StandardCharsets.UTF_8).length > 120) {
+      cut = cut.substring(0, cut.length() - 1);
+    }
+    return cut + "...";
+  }
+}

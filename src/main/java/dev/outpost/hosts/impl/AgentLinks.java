@@ -1,0 +1,38 @@
+package dev.outpost.hosts.impl;
+
+import dev.outpost.hosts.AgentDirectory.LinkedAgent;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The registered links of this node by host id. Safe from any thread; each link runs on its own context. */
+public final class AgentLinks {
+
+  private final Map<String, LinkSession> byHost = new ConcurrentHashMap<>();
+
+  /** Makes {@code session} the host's link; an older link of the same host is closed as replaced. */
+  void linked(LinkSession session) {
+    LinkSession previous = byHost.put(session.hostId(), session);
+    if (previous != null && previous != session) {
+      previous.replaced();
+    }
+  }
+
+  /** Forgets {@code session}; false when a newer link of the host already took its place. */
+  boolean unlinked(LinkSession session) {
+    return byHost.remove(session.hostId(), session);
+  }
+
+  /** The host's live link, or null. */
+  public LinkSession get(String hostId) {
+    return byHost.get(hostId);
+  }
+
+  public List<LinkedAgent> views() {
+    return byHost.values().stream().map(LinkSession::view)
+        .sorted(Comparator.comparing(LinkedAgent::name, Comparator.nullsLast(Comparator.naturalOrder()))
+            .thenComparing(LinkedAgent::hostId))
+        .toList();
+  }
+}
