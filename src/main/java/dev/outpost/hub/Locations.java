@@ -30,7 +30,6 @@ import java.util.UUID;
  */
 public final class Locations implements ConnectorAuthenticator {
 
-  public static final String TOKEN_KIND = "OPC1";
   static final Duration CONNECTOR_VALIDITY = Duration.ofDays(825);
 
   private final Vertx vertx;
@@ -56,7 +55,7 @@ public final class Locations implements ConnectorAuthenticator {
 
   /** A new connector token for an existing location. */
   public Future<JsonObject> newToken(SqlConnection conn, UUID locationId, int uses, Duration ttl) {
-    EnrollmentToken token = EnrollmentToken.create(TOKEN_KIND, hubCertificates.caFingerprint());
+    EnrollmentToken token = EnrollmentToken.create(EnrollmentToken.CONNECTOR, hubCertificates.caFingerprint());
     Instant expires = Instant.now().plus(ttl);
     return conn.preparedQuery("INSERT INTO connector_tokens(id, token_hash, location_id, uses_left, expires_at) "
             + "VALUES ($1, $2, $3, $4, $5)")
@@ -88,11 +87,14 @@ public final class Locations implements ConnectorAuthenticator {
    */
   public Future<JsonObject> enroll(String tokenText, String node, String name, String publicKeyPem,
       String siteCaSha256) {
-    EnrollmentToken token;
+    EnrollmentToken token = EnrollmentToken.parse(tokenText, EnrollmentToken.CONNECTOR).orElse(null);
+    if (token == null) {
+      return Future.failedFuture(ClientErrorException.validation("not a connector token (expected "
+          + EnrollmentToken.CONNECTOR + ".<fingerprint>.<secret>); copy it again from the hub"));
+    }
     PublicKey key;
     UUID applianceId;
     try {
-      token = EnrollmentToken.parse(tokenText, TOKEN_KIND);
       key = Pem.parsePublicKey(publicKeyPem);
       applianceId = UUID.fromString(node);
       Fingerprints.normalize(siteCaSha256);

@@ -3,11 +3,10 @@ package dev.outpost.relay;
 import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
-import dev.outpost.crypto.PinnedTrust;
+import dev.outpost.crypto.PinnedCaTrust;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.Failures;
-import dev.outpost.hub.Locations;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -71,12 +70,9 @@ public final class HubEnrollment {
       throw new IllegalStateException("hub.token: the first start with --hub needs the connector token from the hub "
           + "(POST /admin/api/v1/locations on the hub); pass it with --hub-token");
     }
-    EnrollmentToken parsed;
-    try {
-      parsed = EnrollmentToken.parse(token, Locations.TOKEN_KIND);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("hub.token: " + e.getMessage());
-    }
+    EnrollmentToken parsed = EnrollmentToken.parse(token, EnrollmentToken.CONNECTOR).orElseThrow(() ->
+        new IllegalStateException("hub.token: not a connector token (expected " + EnrollmentToken.CONNECTOR
+            + ".<fingerprint>.<secret>); copy it again from the hub"));
     return enroll(dir, hub, parsed, applianceName, site);
   }
 
@@ -84,7 +80,7 @@ public final class HubEnrollment {
       throws IOException {
     KeyPair key = SiteCertificates.newKeyPair();
     String applianceId = java.util.UUID.randomUUID().toString();
-    PinnedTrust trust = new PinnedTrust(token.caFingerprint());
+    PinnedCaTrust trust = PinnedCaTrust.of(token.caFingerprint());
     HttpClient http = HttpClient.newBuilder().sslContext(trust.sslContext()).connectTimeout(Duration.ofSeconds(10))
         .build();
     JsonObject request = new JsonObject().put("token", token.text()).put("node", applianceId).put("name", name)

@@ -2,6 +2,7 @@ package dev.outpost.hosts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.crypto.CertificateRequests;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
@@ -62,7 +63,7 @@ class EnrollmentTest {
 
     // THEN it embeds the site CA fingerprint and a 256-bit secret, and comes with a ready-to-paste command
     String token = created.getString("token");
-    EnrollToken parsed = EnrollToken.parse(token).orElseThrow();
+    EnrollmentToken parsed = EnrollmentToken.parse(token, EnrollmentToken.AGENT).orElseThrow();
     assertThat(parsed.caFingerprint()).isEqualTo(site.node().caFingerprint());
     assertThat(created.getString("pool")).isEqualTo("linux");
     assertThat(created.getInteger("uses")).isEqualTo(2);
@@ -206,7 +207,7 @@ class EnrollmentTest {
   }
 
   private static String hash(String token) {
-    return EnrollToken.parse(token).orElseThrow().secretHash();
+    return EnrollmentToken.parse(token, EnrollmentToken.AGENT).orElseThrow().secretHash();
   }
 
   private static long usesLeft(String token) {

@@ -2,7 +2,7 @@ package dev.outpost.admin.impl;
 
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
-import dev.outpost.hosts.EnrollToken;
+import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.http.JsonBodies;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -68,7 +68,7 @@ public final class EnrollTokenRoutes {
   private void create(RoutingContext ctx) {
     JsonObject checked = CREATE.forCreate(JsonBodies.object(ctx));
     Actor actor = actors.apply(ctx);
-    EnrollToken token = EnrollToken.create(caFingerprint);
+    EnrollmentToken token = EnrollmentToken.create(EnrollmentToken.AGENT, caFingerprint);
     String applianceUrl = applianceUrl(ctx);
     db.transaction(conn -> IdOrName.resolve(conn, "pools", "name", "pool", checked.getString("pool"))
             .compose(poolId -> insert(conn, poolId, checked, token, actor))
@@ -84,7 +84,7 @@ public final class EnrollTokenRoutes {
         .onFailure(ctx::fail);
   }
 
-  private Future<JsonObject> insert(SqlConnection conn, UUID poolId, JsonObject checked, EnrollToken token,
+  private Future<JsonObject> insert(SqlConnection conn, UUID poolId, JsonObject checked, EnrollmentToken token,
       Actor actor) {
     UUID id = UUID.randomUUID();
     return conn.preparedQuery("INSERT INTO enroll_tokens(id, token_hash, pool_id, uses_left, expires_at, created_by) "

@@ -1,6 +1,6 @@
 package dev.outpost.hosts.agent;
 
-import dev.outpost.hosts.EnrollToken;
+import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.hosts.AgentLinkProtocol;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -89,8 +89,8 @@ public final class AgentRunner {
       throw AgentException.usage("not enrolled yet (nothing in " + dir + "): pass --token; an admin creates one "
           + "with 'outpost admin enroll-token create --pool POOL'");
     }
-    EnrollToken token = EnrollToken.parse(options.token()).orElseThrow(() -> AgentException.usage(
-        "the token is not an Outpost enrollment token (expected " + EnrollToken.PREFIX + ".<ca-sha256>.<secret>)"));
+    EnrollmentToken token = EnrollmentToken.parse(options.token(), EnrollmentToken.AGENT).orElseThrow(() -> AgentException.usage(
+        "the token is not an Outpost enrollment token (expected " + EnrollmentToken.AGENT + ".<ca-sha256>.<secret>)"));
     if (options.appliances().isEmpty()) {
       throw AgentException.usage("--appliance is required to enroll");
     }

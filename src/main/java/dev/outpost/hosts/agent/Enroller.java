@@ -6,7 +6,7 @@ import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.PinnedCaTrust;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.hosts.AgentLinkProtocol;
-import dev.outpost.hosts.EnrollToken;
+import dev.outpost.crypto.EnrollmentToken;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -29,9 +29,9 @@ public final class Enroller {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
-  private final EnrollToken token;
+  private final EnrollmentToken token;
 
-  public Enroller(EnrollToken token) {
+  public Enroller(EnrollmentToken token) {
     this.token = Objects.requireNonNull(token);
   }
 

@@ -7,7 +7,7 @@ import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.OutpostException;
 import dev.outpost.hosts.AgentLinkProtocol;
-import dev.outpost.hosts.EnrollToken;
+import dev.outpost.crypto.EnrollmentToken;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -37,7 +37,7 @@ public final class Enrollment {
   private static final Pattern ADDRESS = AgentLinkProtocol.HOST_ADDRESS;
 
   /** A checked request. */
-  record Request(EnrollToken token, PublicKey key, String name, String address) {
+  record Request(EnrollmentToken token, PublicKey key, String name, String address) {
   }
 
   private final Database db;
@@ -83,9 +83,9 @@ public final class Enrollment {
   }
 
   Request check(JsonObject body) {
-    EnrollToken token = EnrollToken.parse(text(body, "token"))
+    EnrollmentToken token = EnrollmentToken.parse(text(body, "token"), EnrollmentToken.AGENT)
         .orElseThrow(() -> ClientErrorException.unauthorized("not an Outpost enrollment token (expected "
-            + EnrollToken.PREFIX + ".<ca-sha256>.<secret>); create one with POST /admin/api/v1/enroll-tokens"));
+            + EnrollmentToken.AGENT + ".<ca-sha256>.<secret>); create one with POST /admin/api/v1/enroll-tokens"));
     if (!token.caFingerprint().equals(certificates.caFingerprint())) {
       throw ClientErrorException.unauthorized("the token was issued by another site: its CA fingerprint "
           + Fingerprints.display(token.caFingerprint()) + " is not this site's");
@@ -119,7 +119,7 @@ public final class Enrollment {
   }
 
   /** The token's row, locked and with one use taken; fails 401/403 when it cannot be used. */
-  private Future<Row> consumeToken(SqlConnection conn, EnrollToken token) {
+  private Future<Row> consumeToken(SqlConnection conn, EnrollmentToken token) {
     return conn.preparedQuery("SELECT t.id, t.pool_id, p.name AS pool, t.uses_left, t.revoked, "
             + "t.expires_at <= now() AS expired, t.expires_at FROM enroll_tokens t JOIN pools p ON p.id = t.pool_id "
             + "WHERE t.token_hash = $1 FOR UPDATE OF t")
