@@ -68,9 +68,15 @@ public class LaunchLoad {
       }
       run(client, "warm-up", concurrency, Math.min(5, seconds), i -> health(client));
       Result baseline = run(client, "health", concurrency, seconds, i -> health(client));
+      Result signedIn = run(client, "me", concurrency, seconds, i -> timed(client, HttpMethod.GET, "/api/v1/me",
+          tokens.get(i % tokens.size())));
+      Result listing = run(client, "resources", concurrency, seconds, i -> timed(client, HttpMethod.GET,
+          "/api/v1/resources", tokens.get(i % tokens.size())));
       Result launches = run(client, "launch", concurrency, seconds, i -> launchAndLogoff(client,
           tokens.get(i % tokens.size()), resource));
       System.out.println(baseline.line());
+      System.out.println(signedIn.line());
+      System.out.println(listing.line());
       System.out.println(launches.line());
       System.out.printf("ratio      launches/s vs health/s = %.2f%n", launches.rate() / baseline.rate());
       System.out.printf("RESULT launches_per_s=%.0f p99_ms=%.2f baseline_per_s=%.0f errors=%d%n", launches.rate(),
@@ -122,6 +128,11 @@ public class LaunchLoad {
   static Future<Long> health(HttpClientAgent client) {
     long t0 = System.nanoTime();
     return call(client, HttpMethod.GET, "/health/live", null, null).map(b -> (System.nanoTime() - t0) / 1000);
+  }
+
+  static Future<Long> timed(HttpClientAgent client, HttpMethod method, String path, String token) {
+    long t0 = System.nanoTime();
+    return call(client, method, path, token, null).map(b -> (System.nanoTime() - t0) / 1000);
   }
 
   static Future<Long> launchAndLogoff(HttpClientAgent client, String token, String resource) {

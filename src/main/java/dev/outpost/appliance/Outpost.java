@@ -33,6 +33,7 @@ public final class Outpost implements Runnable {
     System.setProperty("hazelcast.logging.type", "slf4j");
     return new CommandLine(new Outpost())
         .setCaseInsensitiveEnumValuesAllowed(true)
+        .setUsageHelpWidth(120)
         .execute(args);
   }
 

@@ -1,6 +1,10 @@
 package dev.outpost.cluster;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.EvictionConfig;
+import com.hazelcast.config.EvictionPolicy;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.NearCacheConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
@@ -20,6 +24,12 @@ public final class ClusterSetup {
 
   public static HazelcastClusterManager clusterManager(ClusterConfig config, String nodeId, String version) {
     return new HazelcastClusterManager(hazelcastConfig(config, nodeId, version));
+  }
+
+  private static NearCacheConfig nearCache() {
+    return new NearCacheConfig().setInvalidateOnChange(true).setCacheLocalEntries(true)
+        .setInMemoryFormat(InMemoryFormat.OBJECT)
+        .setEvictionConfig(new EvictionConfig().setSize(100_000).setEvictionPolicy(EvictionPolicy.LRU));
   }
 
   static Config hazelcastConfig(ClusterConfig cluster, String nodeId, String version) {
@@ -49,8 +59,12 @@ public final class ClusterSetup {
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(cluster.join()).setConnectionTimeoutSeconds(2);
 
-    config.addMapConfig(new MapConfig(HazelcastSessionStore.MAP_NAME).setBackupCount(1).setAsyncBackupCount(0));
-    config.addMapConfig(new MapConfig(HazelcastSessionStore.REVOCATIONS_MAP_NAME).setBackupCount(1));
+    // Every API request reads its session and the user's revocation mark: keep a local, invalidated copy so that
+    // the read is served from this node's memory instead of a partition operation.
+    config.addMapConfig(new MapConfig(HazelcastSessionStore.MAP_NAME).setBackupCount(1).setAsyncBackupCount(0)
+        .setNearCacheConfig(nearCache()));
+    config.addMapConfig(new MapConfig(HazelcastSessionStore.REVOCATIONS_MAP_NAME).setBackupCount(1)
+        .setNearCacheConfig(nearCache()));
     return config;
   }
 }

@@ -1,5 +1,6 @@
 package dev.outpost.gateway;
 
+import dev.outpost.cluster.ClusterFutures;
 import com.hazelcast.map.IMap;
 import dev.outpost.broker.BrokerModels.Launch;
 import io.vertx.core.Future;
@@ -36,7 +37,7 @@ public final class TicketStore {
         .put("hostAddress", launch.session().hostAddress())
         .put("port", launch.session().port())
         .put("expiresAt", launch.expiresAt().toString());
-    return Future.fromCompletionStage(tickets.setAsync(launch.ticketHash(), entry.encode(), ttl, TimeUnit.MILLISECONDS),
-        vertx.getOrCreateContext());
+    return ClusterFutures.on(vertx.getOrCreateContext(),
+        tickets.setAsync(launch.ticketHash(), entry.encode(), ttl, TimeUnit.MILLISECONDS));
   }
 }

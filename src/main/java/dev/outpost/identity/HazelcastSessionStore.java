@@ -1,5 +1,6 @@
 package dev.outpost.identity;
 
+import dev.outpost.cluster.ClusterFutures;
 import com.hazelcast.map.IMap;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -29,14 +30,13 @@ public final class HazelcastSessionStore implements SessionStore {
 
   @Override
   public Future<Void> put(Principal principal, Duration ttl) {
-    return Future.fromCompletionStage(
-        sessions.setAsync(principal.sessionId(), principal.toJson().encode(), ttl.toMillis(), TimeUnit.MILLISECONDS),
-        context());
+    return ClusterFutures.on(context(),
+        sessions.setAsync(principal.sessionId(), principal.toJson().encode(), ttl.toMillis(), TimeUnit.MILLISECONDS));
   }
 
   @Override
   public Future<Principal> find(String sessionId) {
-    return Future.fromCompletionStage(sessions.getAsync(sessionId), context())
+    return ClusterFutures.on(context(), sessions.getAsync(sessionId))
         .compose(value -> {
           if (value == null) {
             return Future.succeededFuture(null);
@@ -45,7 +45,7 @@ public final class HazelcastSessionStore implements SessionStore {
           if (!principal.expiresAt().isAfter(Instant.now())) {
             return Future.succeededFuture(null);
           }
-          return Future.fromCompletionStage(revocations.getAsync(principal.userId()), context())
+          return ClusterFutures.on(context(), revocations.getAsync(principal.userId()))
               .map(revokedAt -> revokedAt != null && revokedAt >= principal.createdAt().toEpochMilli() ? null
                   : principal);
         });
@@ -53,13 +53,13 @@ public final class HazelcastSessionStore implements SessionStore {
 
   @Override
   public Future<Void> revokeUser(String userId) {
-    return Future.fromCompletionStage(revocations.setAsync(userId, Instant.now().toEpochMilli(), REVOCATION_TTL_DAYS,
-        TimeUnit.DAYS), context());
+    return ClusterFutures.on(context(), revocations.setAsync(userId, Instant.now().toEpochMilli(), REVOCATION_TTL_DAYS,
+        TimeUnit.DAYS));
   }
 
   @Override
   public Future<Void> remove(String sessionId) {
-    return Future.fromCompletionStage(sessions.removeAsync(sessionId), context()).mapEmpty();
+    return ClusterFutures.on(context(), sessions.removeAsync(sessionId)).mapEmpty();
   }
 
   private Context context() {

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Launch throughput and latency through the store API on one all-in-one appliance with many registered hosts,
+# against a baseline (GET /health/live) measured with the same client in the same run, and the broker's heap
+# per registered host. See bench/README.md.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: bench/launch.sh [--hosts N] [--users N] [--concurrency N] [--seconds N] [--jar PATH] [--keep]
+
+Starts an all-in-one appliance on free loopback ports, registers N simulated session hosts with
+`outpost agent --simulate N`, signs in the users, then keeps C requests in flight for S seconds, each user
+cycling launch -> log off, and prints launches/s and latency percentiles next to a GET /health/live
+baseline. Also prints the heap the node holds per registered host (after a full GC, before vs after).
+
+Options:
+  --hosts N         simulated hosts (default: 1000)
+  --users N         users cycling launches (default: 200)
+  --concurrency N   requests in flight (default: 64)
+  --seconds N       measuring time per phase (default: 20)
+  --jar PATH        the jar (default: target/outpost.jar, built when missing)
+  --keep            keep the temporary directory with logs
+Goals (issue "Session hosts and brokering", 2 cores): >= 2,000 launches/s, p99 < 50 ms, <= 20 KB per host.
+USAGE
+}
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+hosts=1000; users=200; concurrency=64; seconds=20; jar="$root/target/outpost.jar"; keep=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --hosts) hosts="$2"; shift 2 ;;
+    --users) users="$2"; shift 2 ;;
+    --concurrency) concurrency="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    --jar) jar="$2"; shift 2 ;;
+    --keep) keep=true; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "launch.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+for n in "$hosts" "$users" "$concurrency" "$seconds"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "launch.sh: numbers must be whole and >= 1, got '$n'" >&2; exit 2; }
+done
+for tool in curl java python3 jcmd; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "launch.sh: '$tool' is required" >&2; exit 1; }
+done
+if [ ! -f "$jar" ]; then
+  echo "Building $jar ..." >&2
+  (cd "$root" && mvn -B -q -DskipTests package) >&2
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/outpost-launch.XXXXXX")"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if $keep; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+https=$(free_port); cluster=$(free_port); gateway=$(free_port)
+printf '%s' "bench-admin-password" > "$work/admin-password"
+
+echo "Starting the appliance (https $https) ..." >&2
+read -r -a java_opts <<<"${OUTPOST_JAVA_OPTS:-}"
+java ${java_opts[@]+"${java_opts[@]}"} -jar "$jar" appliance --data-dir "$work/node" --https-port "$https" --cluster-port "$cluster" \
+  --gateway-port "$gateway" --admin-password-file "$work/admin-password" --log-level warn \
+  >"$work/node.out" 2>"$work/node.err" &
+node_pid=$!; pids+=("$node_pid")
+ca="$work/node/tls/ca.crt"
+deadline=$((SECONDS + 180))
+until curl -sf --cacert "$ca" "https://localhost:$https/health/ready" >/dev/null 2>&1; do
+  kill -0 "$node_pid" 2>/dev/null || { echo "launch.sh: the appliance exited; see $work/node.err" >&2; keep=true; exit 1; }
+  [ $SECONDS -lt $deadline ] || { echo "launch.sh: the appliance did not become ready" >&2; keep=true; exit 1; }
+  sleep 0.2
+done
+
+api() { # METHOD PATH [BODY]
+  curl -sS --fail-with-body --cacert "$ca" -X "$1" "https://localhost:$https$2" -H "Authorization: Bearer $token" \
+    ${3:+-H 'Content-Type: application/json' --data "$3"}
+}
+token=$(curl -sS --cacert "$ca" -X POST "https://localhost:$https/api/v1/login" -H 'Content-Type: application/json' \
+  -d '{"username":"admin","password":"bench-admin-password"}' \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("token") or sys.exit("sign-in refused: %s" % d))')
+
+capacity=$(( (users + hosts - 1) / hosts + 10 ))
+api POST /admin/api/v1/pools "{\"name\":\"bench\",\"maxSessionsPerHost\":$capacity}" >/dev/null
+api POST /admin/api/v1/resources '{"name":"bench","pool":"bench","kind":"desktop","port":22}' >/dev/null
+api POST /admin/api/v1/groups '{"name":"bench-users"}' >/dev/null
+api POST /admin/api/v1/entitlements '{"resource":"bench","group":"bench-users"}' >/dev/null
+echo "Creating $users users ..." >&2
+members="["
+for i in $(seq 1 "$users"); do
+  api POST /admin/api/v1/users "{\"username\":\"bench-$i\",\"password\":\"bench-user-password\"}" >/dev/null
+  members="$members\"bench-$i\","
+done
+api PUT /admin/api/v1/groups/bench-users "{\"members\":${members%,}]}" >/dev/null
+
+heap_used() { # after a full GC, in bytes
+  jcmd "$node_pid" GC.run >/dev/null
+  jcmd "$node_pid" GC.heap_info | python3 -c '
+import re,sys
+text=sys.stdin.read()
+m=re.search(r"used (\d+)K", text)
+print(int(m.group(1))*1024 if m else 0)'
+}
+heap_before=$(heap_used)
+
+enroll=$(api POST /admin/api/v1/enroll-tokens "{\"pool\":\"bench\",\"uses\":$hosts,\"ttlSeconds\":3600}" \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("token") or sys.exit("no enroll token: %s" % d))')
+echo "Registering $hosts simulated hosts ..." >&2
+java -jar "$jar" agent --appliance "https://localhost:$https" --token "$enroll" --address 127.0.0.1 \
+  --data-dir "$work/agents" --simulate "$hosts" --log-level warn >"$work/agents.out" 2>"$work/agents.err" &
+pids+=("$!")
+deadline=$((SECONDS + 600))
+while :; do
+  registered=$(api GET /admin/api/v1/hosts | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+  [ "$registered" -ge "$hosts" ] && break
+  [ $SECONDS -lt $deadline ] || { echo "launch.sh: only $registered of $hosts hosts registered" >&2; keep=true; exit 1; }
+  sleep 1
+done
+heap_after=$(heap_used)
+per_host=$(( (heap_after - heap_before) / hosts ))
+
+echo "Measuring ($concurrency in flight, $seconds s per phase) ..." >&2
+if [ -n "${OUTPOST_BENCH_JFR:-}" ]; then  # profile the node during the measurement only
+  jcmd "$node_pid" JFR.start name=bench settings=profile filename="$OUTPOST_BENCH_JFR" >/dev/null
+fi
+result=$(java -cp "$jar" "$root/bench/LaunchLoad.java" "$https" "$ca" bench- "$users" bench-user-password bench \
+  "$concurrency" "$seconds")
+echo "$result"
+if [ -n "${OUTPOST_BENCH_JFR:-}" ]; then
+  jcmd "$node_pid" JFR.dump name=bench filename="$OUTPOST_BENCH_JFR" >/dev/null
+fi
+echo "heap per registered host: $per_host bytes (before $heap_before, after $heap_after, $hosts hosts)"
+echo "goals: >= 2000 launches/s, p99 < 50 ms, <= 20480 bytes per host"
