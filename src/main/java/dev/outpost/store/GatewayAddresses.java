@@ -3,6 +3,7 @@ package dev.outpost.store;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.IntSupplier;
 
 /**
  * Where a client presents its ticket: the WebSocket gateway on the HTTPS port and the raw TLS gateway port,
@@ -10,9 +11,10 @@ import io.vertx.ext.web.RoutingContext;
  */
 public final class GatewayAddresses {
 
-  private final int gatewayPort;
+  private final IntSupplier gatewayPort;
 
-  public GatewayAddresses(int gatewayPort) {
+  /** @param gatewayPort the raw gateway's port, asked per request (known once its listener is bound) */
+  public GatewayAddresses(IntSupplier gatewayPort) {
     this.gatewayPort = gatewayPort;
   }
 
@@ -23,6 +25,6 @@ public final class GatewayAddresses {
     String hostPart = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     return new JsonArray()
         .add(new JsonObject().put("type", "wss").put("url", "wss://" + hostPart + ":" + port + "/gateway"))
-        .add(new JsonObject().put("type", "tls").put("address", hostPart + ":" + gatewayPort));
+        .add(new JsonObject().put("type", "tls").put("address", hostPart + ":" + gatewayPort.getAsInt()));
   }
 }
