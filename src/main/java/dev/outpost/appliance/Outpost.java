@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         ApplianceCommand.class,
         HubCommand.class,
         PlannedCommands.Agent.class,
-        PlannedCommands.Client.class,
+        dev.outpost.client.ClientCommands.class,
         PlannedCommands.Admin.class,
         CommandLine.HelpCommand.class
     },

@@ -36,11 +36,6 @@ final class PlannedCommands {
   static final class Agent extends Planned {
   }
 
-  @Command(name = "client", mixinStandardHelpOptions = true,
-      description = "Endpoint client: login, apps, launch, connect --stdio for ssh, logout (not available yet).")
-  static final class Client extends Planned {
-  }
-
   @Command(name = "admin", mixinStandardHelpOptions = true,
       description = "Command-line admin over the admin REST API (not available yet; use the REST API at "
           + "/admin/api/v1/).")

@@ -141,6 +141,28 @@ class GatewayTest {
   }
 
   @Test
+  void aLaunchDescribesItselfAsALaunchFileThatCanBeDownloaded() {
+    // WHEN a user launches an app that is not an SSH resource
+    JsonObject launch = launch(alice, "echo");
+
+    // THEN the descriptor carries the launch file content, and no ssh command
+    JsonObject file = launch.getJsonObject("launchFile");
+    assertThat(file.getInteger("v")).isEqualTo(1);
+    assertThat(file.getString("appliance")).isEqualTo("https://localhost:" + site.httpsPort());
+    assertThat(file.getString("resource")).isEqualTo("echo");
+    assertThat(file.getString("ticket")).isEqualTo(launch.getString("ticket"));
+    assertThat(file.getJsonArray("gateways")).isEqualTo(launch.getJsonArray("gateways"));
+    assertThat(launch.containsKey("sshCommand")).isFalse();
+
+    // AND the download form answers with a .outpost file
+    Response download = client.post(launch.getString("download"), alice, null);
+    assertThat(download.status()).isEqualTo(200);
+    assertThat(download.contentType()).isEqualTo("application/vnd.outpost.launch+json");
+    assertThat(download.headers().firstValue("Content-Disposition")).hasValue("attachment; filename=\"echo.outpost\"");
+    assertThat(download.json().getString("ticket")).isNotEqualTo(launch.getString("ticket"));
+  }
+
+  @Test
   void theWebSocketEntryCarriesAStreamBothWaysWithTheOwnersBearerToken() throws Exception {
     // GIVEN a launch of the echo resource
     JsonObject launch = launch(alice, "echo");
