@@ -13,10 +13,17 @@ import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.broker.Broker;
+import dev.outpost.broker.BrokerOperations;
 import dev.outpost.error.Failures;
+import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.TicketStore;
+import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
 import dev.outpost.hosts.AgentLinkProtocol;
+import dev.outpost.http.HealthRoutes.Check;
+import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.Tls;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
@@ -88,6 +95,9 @@ public final class ApplianceNode {
   private AdminApi admin;
   private AgentEndpoint agents;
   private int httpsPort;
+  private volatile int gatewayPort;
+  private TicketStore tickets;
+  private Gateway gateway;
 
   private ApplianceNode(OutpostConfig config, Console console) {
     this.config = Objects.requireNonNull(config);
@@ -227,9 +237,10 @@ public final class ApplianceNode {
         .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up(hubLink.describe())
             : Check.down(hubLink.describe())));
     broker = new RelayedBroker(hubLink);
-    TicketStore tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
+    tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
+    gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
     StoreApi store = new StoreApi(logins, this::status,
-        new ResourceRoutes(logins, broker, tickets, new GatewayAddresses(config.gateway().port())));
+        new ResourceRoutes(logins, broker, tickets, new GatewayAddresses(() -> gatewayPort)));
     agents = new AgentEndpoint(vertx, db, certificates, broker, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC());
     admin = new AdminApi(vertx, db, logins,
@@ -242,10 +253,11 @@ public final class ApplianceNode {
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
       router.get("/metrics").handler(handler);
+      gateway.mount(router);
     };
     int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     HttpFrontDoor[] first = new HttpFrontDoor[1];
-    return vertx.deployVerticle(() -> {
+    return startRawGateway(instances).compose(v -> vertx.deployVerticle(() -> {
       HttpFrontDoor door = new HttpFrontDoor(Tls.frontDoor(certificates, config.http().host(),
           config.http().port()), config.http().maxBodyBytes(), root,
           Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount, AgentLinkProtocol.MOUNT, agents::mount));
@@ -260,6 +272,27 @@ public final class ApplianceNode {
           deployments.add(id);
           frontDoor = first[0];
           httpsPort = frontDoor.actualPort();
+          return null;
+        }));
+  }
+
+  /** The raw TLS gateway port, one listener per event loop like the HTTPS front door. */
+  private Future<Void> startRawGateway(int instances) {
+    var options = Tls.netServer(certificates, config.http().host(), config.gateway().port(),
+        config.gateway().handshakeTimeout().toMillis());
+    RawGatewayListener[] first = new RawGatewayListener[1];
+    return vertx.deployVerticle(() -> {
+      RawGatewayListener listener = gateway.rawListener(options);
+      if (first[0] == null) {
+        first[0] = listener;
+      }
+      return listener;
+    }, new DeploymentOptions().setInstances(instances))
+        .recover(e -> Future.failedFuture(new StartupException("cannot listen on gateway port "
+            + config.gateway().port() + " (" + Failures.rootMessage(e) + "); free the port or set --gateway-port", e)))
+        .map(id -> {
+          deployments.add(id);
+          gatewayPort = first[0].actualPort();
           return null;
         });
   }
@@ -306,6 +339,21 @@ public final class ApplianceNode {
 
   public int httpsPort() {
     return httpsPort;
+  }
+
+  /** The port the raw TLS gateway listens on. */
+  public int gatewayPort() {
+    return gatewayPort;
+  }
+
+  /** The cluster-wide launch tickets; for tests and operational tooling. */
+  public TicketStore tickets() {
+    return tickets;
+  }
+
+  /** This node's session gateway. */
+  public Gateway gateway() {
+    return gateway;
   }
 
   public String caFingerprint() {

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         ApplianceCommand.class,
         HubCommand.class,
         AgentCommand.class,
-        PlannedCommands.Client.class,
+        dev.outpost.client.ClientCommands.class,
         AdminCommand.class,
         CommandLine.HelpCommand.class
     },

@@ -1,43 +1,107 @@
 package dev.outpost.gateway;
 
-import dev.outpost.cluster.ClusterFutures;
 import com.hazelcast.map.IMap;
 import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.cluster.ClusterFutures;
+import dev.outpost.crypto.SecureTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One-time launch tickets, kept cluster-wide under the SHA-256 of the ticket (never the ticket itself) until
- * they are used or expire. The gateway consumes them atomically.
+ * they are used or expire. The gateway consumes them atomically: {@link IMap#removeAsync} hands an entry's value
+ * to exactly one caller in the whole cluster.
  */
 public final class TicketStore {
 
   public static final String MAP_NAME = "outpost.gateway.tickets";
+  /** Schema version of the stored entries. */
+  public static final int ENTRY_VERSION = 1;
+
+  /** What a ticket entitles to: one stream to {@code hostAddress:port} for the user's session. */
+  public record Ticket(String sessionId, String userId, String hostId, String hostAddress, int port,
+      Instant expiresAt) {
+
+    public JsonObject toJson() {
+      return new JsonObject().put("v", ENTRY_VERSION).put("sessionId", sessionId).put("userId", userId)
+          .put("hostId", hostId).put("hostAddress", hostAddress).put("port", port)
+          .put("expiresAt", expiresAt.toString());
+    }
+
+    static Ticket fromJson(JsonObject json) {
+      return new Ticket(Objects.requireNonNull(json.getString("sessionId")),
+          Objects.requireNonNull(json.getString("userId")), json.getString("hostId"),
+          Objects.requireNonNull(json.getString("hostAddress")), json.getInteger("port"),
+          Instant.parse(json.getString("expiresAt")));
+    }
+  }
 
   private final Vertx vertx;
   private final IMap<String, String> tickets;
+  private final Clock clock;
 
   public TicketStore(Vertx vertx, IMap<String, String> tickets) {
-    this.vertx = vertx;
-    this.tickets = tickets;
+    this(vertx, tickets, Clock.systemUTC());
+  }
+
+  public TicketStore(Vertx vertx, IMap<String, String> tickets, Clock clock) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.tickets = Objects.requireNonNull(tickets);
+    this.clock = Objects.requireNonNull(clock);
+  }
+
+  /** The same store seen through another clock (tests use it to store tickets that are already expired). */
+  public TicketStore withClock(Clock other) {
+    return new TicketStore(vertx, tickets, other);
   }
 
   /** Remembers a launch's ticket until it expires. */
   public Future<Void> put(Launch launch) {
-    long ttl = Math.max(1, Duration.between(Instant.now(), launch.expiresAt()).toMillis());
-    JsonObject entry = new JsonObject()
-        .put("v", 1)
-        .put("sessionId", launch.session().id())
-        .put("userId", launch.session().userId())
-        .put("hostId", launch.session().hostId())
-        .put("hostAddress", launch.session().hostAddress())
-        .put("port", launch.session().port())
-        .put("expiresAt", launch.expiresAt().toString());
-    return ClusterFutures.on(vertx.getOrCreateContext(),
-        tickets.setAsync(launch.ticketHash(), entry.encode(), ttl, TimeUnit.MILLISECONDS));
+    return put(launch.ticketHash(), new Ticket(launch.session().id(), launch.session().userId(),
+        launch.session().hostId(), launch.session().hostAddress(), launch.session().port(), launch.expiresAt()));
+  }
+
+  /** Stores an entry under a ticket hash; kept at least a millisecond so that an expired entry can be seen. */
+  public Future<Void> put(String ticketHash, Ticket ticket) {
+    long ttl = Math.max(1, Duration.between(clock.instant(), ticket.expiresAt()).toMillis());
+    return ClusterFutures.on(vertx.getOrCreateContext(), tickets.setAsync(ticketHash, ticket.toJson().encode(), ttl,
+        TimeUnit.MILLISECONDS));
+  }
+
+  /**
+   * Takes a ticket out of the store, once: a second call with the same ticket (on any node) fails with
+   * {@link GatewayStatus#UNKNOWN_TICKET}; an entry past its expiry fails with {@link GatewayStatus#EXPIRED_TICKET}.
+   */
+  public Future<Ticket> consume(String ticket) {
+    return ClusterFutures.on(vertx.getOrCreateContext(), tickets.removeAsync(SecureTokens.hash(ticket)))
+        .recover(e -> Future.failedFuture(new GatewayRefusal(GatewayStatus.BUSY,
+            "the ticket store cannot be reached; try again", e)))
+        .compose(this::valid);
+  }
+
+  private Future<Ticket> valid(String stored) {
+    if (stored == null) {
+      return Future.failedFuture(new GatewayRefusal(GatewayStatus.UNKNOWN_TICKET,
+          "unknown ticket: it was never issued, was already used, or has expired; launch again"));
+    }
+    Ticket ticket;
+    try {
+      ticket = Ticket.fromJson(new JsonObject(stored));
+    } catch (DecodeException | DateTimeParseException | NullPointerException | ClassCastException e) {
+      return Future.failedFuture(new GatewayRefusal(GatewayStatus.UNKNOWN_TICKET, "unreadable ticket entry", e));
+    }
+    if (!clock.instant().isBefore(ticket.expiresAt())) {
+      return Future.failedFuture(new GatewayRefusal(GatewayStatus.EXPIRED_TICKET,
+          "the ticket expired at " + ticket.expiresAt() + "; launch again"));
+    }
+    return Future.succeededFuture(ticket);
   }
 }

@@ -6,9 +6,11 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /** TLS settings shared by every listener and outbound link: TLS 1.2+ with the site's certificates. */
 public final class Tls {
@@ -57,6 +59,22 @@ public final class Tls {
     // close reason; beyond it the transport drops the connection.
     options.setMaxWebSocketFrameSize(options.getMaxWebSocketMessageSize());
     return options;
+  }
+
+  /**
+   * A TLS server for raw TCP listeners (the session gateway): the TLS handshake must finish within
+   * {@code handshakeTimeoutMs}, so that connections that never speak TLS cannot pile up.
+   */
+  public static NetServerOptions netServer(SiteCertificates certs, String host, int port, long handshakeTimeoutMs) {
+    return new NetServerOptions()
+        .setHost(host)
+        .setPort(port)
+        .setSsl(true)
+        .setKeyCertOptions(nodeKeyCert(certs))
+        .setEnabledSecureTransportProtocols(PROTOCOLS)
+        .setSslHandshakeTimeout(handshakeTimeoutMs)
+        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setTcpNoDelay(true);
   }
 
   /** Client options that trust only the site CA and check the host name. */

@@ -53,21 +53,48 @@ public final class ResourceRoutes {
         .onFailure(ctx::fail);
   }
 
+  /** {@code ?format=file} answers with the {@code .outpost} launch file as a download instead. */
   private void launch(RoutingContext ctx) {
     String resource = ctx.pathParam("id");
     broker.launch(user(ctx), resource)
         .compose(launch -> tickets.put(launch).map(launch))
-        .onSuccess(launch -> json(ctx, 200, describe(ctx, launch)))
+        .compose(launch -> launchHint(ctx, launch).map(hint -> describe(ctx, launch, hint)))
+        .onSuccess(body -> {
+          if ("file".equals(ctx.request().getParam("format"))) {
+            ctx.response().putHeader("Content-Disposition", "attachment; filename=\""
+                + LaunchDescriptor.fileName(body.getJsonObject("session").getString("resource")) + "\"")
+                .putHeader("Content-Type", LaunchDescriptor.FILE_MEDIA_TYPE).putHeader("Cache-Control", "no-store")
+                .end(body.getJsonObject("launchFile").encodePrettily());
+          } else {
+            json(ctx, 200, body);
+          }
+        })
         .onFailure(ctx::fail);
   }
 
-  private JsonObject describe(RoutingContext ctx, Launch launch) {
-    return new JsonObject()
+  /** The launched resource's hint (e.g. "ssh"); empty when the resource list cannot be read. */
+  private Future<String> launchHint(RoutingContext ctx, Launch launch) {
+    return broker.resources(user(ctx))
+        .map(list -> list.stream().filter(r -> r.resource().id().equals(launch.session().resourceId()))
+            .map(r -> r.resource().launchHint()).findFirst().orElse(""))
+        .otherwise("");
+  }
+
+  private JsonObject describe(RoutingContext ctx, Launch launch, String launchHint) {
+    JsonArray addresses = gateways.forRequest(ctx);
+    String name = launch.session().resourceName();
+    JsonObject body = new JsonObject()
         .put("ticket", launch.ticket())
         .put("expiresAt", launch.expiresAt().toString())
         .put("reconnected", launch.reconnected())
-        .put("gateways", gateways.forRequest(ctx))
-        .put("session", publicView(launch.session()));
+        .put("gateways", addresses)
+        .put("session", publicView(launch.session()))
+        .put("launchFile", LaunchDescriptor.launchFile(gateways.applianceUrl(ctx), launch, addresses))
+        .put("download", "/api/v1/resources/" + launch.session().resourceId() + "/launch?format=file");
+    if (LaunchDescriptor.SSH_HINT.equalsIgnoreCase(launchHint)) {
+      body.put("sshCommand", LaunchDescriptor.sshCommand(name, AuthHandler.principal(ctx).username()));
+    }
+    return body;
   }
 
   private void sessions(RoutingContext ctx) {

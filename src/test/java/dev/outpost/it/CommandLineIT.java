@@ -66,13 +66,24 @@ class CommandLineIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"client"})
-  void plannedCommandsSaySoAndExitWithThree(String command) {
-    Result result = OutpostProcess.run(tmp, command);
+  @ValueSource(strings = {"login", "apps", "launch", "connect", "sessions", "logout"})
+  void everyClientCommandHasHelp(String command) {
+    Result help = OutpostProcess.run(tmp, "client", command, "--help");
 
-    assertThat(result.exitCode()).isEqualTo(3);
-    assertThat(result.stderr()).contains("not available yet");
-    assertThat(OutpostProcess.run(tmp, command, "--help").exitCode()).isZero();
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.stdout()).contains("Usage: outpost client " + command).contains("--home");
+  }
+
+  @Test
+  void clientCommandsBeforeSignInSayHowToSignIn() {
+    Result apps = OutpostProcess.run(tmp, "client", "--home", tmp.resolve("nobody").toString(), "apps");
+
+    assertThat(apps.exitCode()).isEqualTo(1);
+    assertThat(apps.stdout()).isEmpty();
+    assertThat(apps.stderr().strip()).startsWith("outpost client apps: not signed in: run 'outpost client login")
+        .doesNotContain("\n").doesNotContain("Exception");
+    assertThat(OutpostProcess.run(tmp, "client").stderr()).contains("login", "apps", "launch", "connect", "sessions",
+        "logout");
   }
 
   @ParameterizedTest

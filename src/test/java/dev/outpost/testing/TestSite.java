@@ -50,6 +50,7 @@ public final class TestSite implements AutoCloseable {
       Map<String, String> flags = new HashMap<>();
       flags.put("data-dir", dataDir.toString());
       flags.put("http.port", "0");
+      flags.put("gateway.port", "0");
       flags.put("cluster.port", Integer.toString(FreePorts.next()));
       flags.put("cluster.name", "test-" + Long.toHexString(System.nanoTime()));
       flags.put("admin.password-file", passwordFile.toString());

@@ -42,6 +42,18 @@ public final class ConfigKeys {
 
   public static final ConfigKey<Integer> GATEWAY_PORT = key("gateway.port", "--gateway-port", "2598",
       "TLS port of the raw TCP session gateway.", Parsers.port(true));
+  public static final ConfigKey<Duration> GATEWAY_IDLE_TIMEOUT = key("gateway.idle-timeout", null, "30m",
+      "A gateway stream with no bytes in either direction for this long is closed.",
+      Parsers.duration(Duration.ofSeconds(1), Duration.ofDays(7)));
+  public static final ConfigKey<Duration> GATEWAY_HANDSHAKE_TIMEOUT = key("gateway.handshake-timeout", null, "10s",
+      "Time a client has, from connecting, to complete TLS and present its ticket before the gateway closes it.",
+      Parsers.duration(Duration.ofMillis(100), Duration.ofMinutes(5)));
+  public static final ConfigKey<Integer> GATEWAY_MAX_HANDSHAKES = key("gateway.max-handshakes", null, "2000",
+      "Gateway connections allowed at once on this node that have not presented a valid ticket yet; more are refused.",
+      Parsers.intRange(1, 1_000_000));
+  public static final ConfigKey<Duration> GATEWAY_CONNECT_TIMEOUT = key("gateway.connect-timeout", null, "5s",
+      "How long the gateway waits for a session host to accept the TCP connection.",
+      Parsers.duration(Duration.ofMillis(100), Duration.ofMinutes(5)));
 
   public static final ConfigKey<Integer> CLUSTER_PORT = key("cluster.port", "--cluster-port", "5701",
       "Port of the cluster (Hazelcast) member on this node.", Parsers.port(false));

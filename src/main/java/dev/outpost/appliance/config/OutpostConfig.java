@@ -33,8 +33,9 @@ public record OutpostConfig(
   public record HttpConfig(String host, int port, List<String> publicNames, int maxBodyBytes) {
   }
 
-  /** The raw TCP gateway: {@code gateway.*}. */
-  public record GatewayConfig(int port) {
+  /** The session gateway (raw TLS port and the WebSocket on the HTTPS port): {@code gateway.*}. */
+  public record GatewayConfig(int port, Duration idleTimeout, Duration handshakeTimeout, int maxHandshakes,
+      Duration connectTimeout) {
   }
 
   /** Cluster membership: {@code cluster.*}. */
@@ -73,7 +74,9 @@ public record OutpostConfig(
         new LogConfig(c.get(ConfigKeys.LOG_FORMAT), c.get(ConfigKeys.LOG_LEVEL)),
         new HttpConfig(c.get(ConfigKeys.HTTP_HOST), c.get(ConfigKeys.HTTP_PORT), c.get(ConfigKeys.HTTP_PUBLIC_NAMES),
             c.get(ConfigKeys.HTTP_MAX_BODY)),
-        new GatewayConfig(c.get(ConfigKeys.GATEWAY_PORT)),
+        new GatewayConfig(c.get(ConfigKeys.GATEWAY_PORT), c.get(ConfigKeys.GATEWAY_IDLE_TIMEOUT),
+            c.get(ConfigKeys.GATEWAY_HANDSHAKE_TIMEOUT), c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES),
+            c.get(ConfigKeys.GATEWAY_CONNECT_TIMEOUT)),
         new ClusterConfig(clusterName.isEmpty() ? "outpost-" + location : clusterName,
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
             c.get(ConfigKeys.CLUSTER_PORT), join),

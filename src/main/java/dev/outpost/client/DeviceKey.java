@@ -1,0 +1,63 @@
+package dev.outpost.client;
+
+import dev.outpost.crypto.Pem;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Base64;
+
+/**
+ * This device's Ed25519 key pair, made on the first sign-in and kept across sign-outs: leases are bound to it
+ * and launches through a lease are signed with it. The public key travels as base64 of its X.509
+ * SubjectPublicKeyInfo.
+ */
+final class DeviceKey {
+
+  static final String PRIVATE_FILE = "device-key.pem";
+  static final String PUBLIC_FILE = "device-key.pub";
+  static final String ALGORITHM = "Ed25519";
+
+  private final PublicKey publicKey;
+
+  private DeviceKey(PublicKey publicKey) {
+    this.publicKey = publicKey;
+  }
+
+  /** Loads the device key from the home, or makes and stores one. */
+  static DeviceKey loadOrCreate(ClientHome home) {
+    Path pub = home.file(PUBLIC_FILE);
+    if (Files.isRegularFile(pub) && Files.isRegularFile(home.file(PRIVATE_FILE))) {
+      return new DeviceKey(read(pub));
+    }
+    try {
+      KeyPair pair = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
+      home.write(PRIVATE_FILE, Pem.encode(pair.getPrivate()));
+      home.write(PUBLIC_FILE, Pem.encode(pair.getPublic()));
+      return new DeviceKey(pair.getPublic());
+    } catch (GeneralSecurityException e) {
+      throw new ClientFailure("this Java has no " + ALGORITHM + " keys: " + e.getMessage(), e);
+    }
+  }
+
+  /** The public key as sent in {@code deviceKey}: base64 of the DER SubjectPublicKeyInfo. */
+  String publicKeyBase64() {
+    return Base64.getEncoder().encodeToString(publicKey.getEncoded());
+  }
+
+  private static PublicKey read(Path file) {
+    try {
+      String pem = Files.readString(file, StandardCharsets.US_ASCII);
+      String body = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+      return KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(body)));
+    } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+      throw new ClientFailure("cannot read the device key " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

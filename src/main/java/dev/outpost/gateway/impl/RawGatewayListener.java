@@ -1,0 +1,183 @@
+package dev.outpost.gateway.impl;
+
+import dev.outpost.gateway.GatewayRefusal;
+import dev.outpost.gateway.GatewayStatus;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.WriteStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The raw TLS gateway port: a client sends {@code OUTPOST/1 <ticket>\n}, gets {@code OK <sessionId>\n} and then
+ * the stream, or {@code ERR <status> <detail>\n} and a close. Deployed once per event loop; instances share the
+ * port.
+ */
+public final class RawGatewayListener extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RawGatewayListener.class);
+
+  /** The protocol name and version every handshake line starts with. */
+  public static final String PREFIX = "OUTPOST/1 ";
+  /** Longest handshake line accepted, newline included. */
+  static final int MAX_LINE = 1024;
+
+  private final NetServerOptions options;
+  private final SessionRelay relay;
+  private volatile int actualPort;
+
+  public RawGatewayListener(NetServerOptions options, SessionRelay relay) {
+    this.options = Objects.requireNonNull(options);
+    this.relay = Objects.requireNonNull(relay);
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.createNetServer(options).connectHandler(this::accepted).listen()
+        .onSuccess(server -> actualPort = server.actualPort());
+  }
+
+  public int actualPort() {
+    return actualPort;
+  }
+
+  private void accepted(NetSocket socket) {
+    HandshakeSlots.Slot slot = relay.handshakes().tryAcquire();
+    if (slot == null) {
+      refuse(socket, new GatewayRefusal(GatewayStatus.BUSY, "too many connections are starting; try again"));
+      return;
+    }
+    new Handshake(socket, slot).begin();
+  }
+
+  private void refuse(NetSocket socket, GatewayRefusal refusal) {
+    relay.metrics().refused(refusal.gatewayStatus());
+    LOG.debug("Raw gateway refused {}: {} {}", socket.remoteAddress(), refusal.status(), refusal.detail());
+    socket.handler(null);
+    socket.write("ERR " + refusal.status() + " " + oneLine(refusal.detail()) + "\n");
+    socket.end();
+  }
+
+  private static String oneLine(String text) {
+    return text.replace('\n', ' ').replace('\r', ' ');
+  }
+
+  /** One connection until it has a stream or is refused. */
+  private final class Handshake {
+    private final NetSocket socket;
+    private final HandshakeSlots.Slot slot;
+    private Buffer received = Buffer.buffer();
+    private long timer;
+    private boolean done;
+
+    Handshake(NetSocket socket, HandshakeSlots.Slot slot) {
+      this.socket = socket;
+      this.slot = slot;
+    }
+
+    void begin() {
+      timer = vertx.setTimer(relay.config().handshakeTimeout().toMillis(), id -> fail(new GatewayRefusal(
+          GatewayStatus.HANDSHAKE_TIMEOUT, "no ticket within " + relay.config().handshakeTimeout().toMillis()
+          + " ms")));
+      socket.closeHandler(v -> {
+        if (!done) {
+          done = true;
+          vertx.cancelTimer(timer);
+          slot.release();
+        }
+      });
+      socket.handler(this::data);
+    }
+
+    private void data(Buffer buffer) {
+      received.appendBuffer(buffer);
+      int newline = indexOfNewline(received);
+      if (newline < 0) {
+        if (received.length() >= MAX_LINE) {
+          fail(new GatewayRefusal(GatewayStatus.BAD_REQUEST, "expected 'OUTPOST/1 <ticket>' and a newline"));
+        }
+        return;
+      }
+      socket.pause();
+      socket.handler(null);
+      String line = received.getString(0, newline, StandardCharsets.UTF_8.name());
+      Buffer early = received.getBuffer(newline + 1, received.length());
+      received = null;
+      if (line.endsWith("\r")) {
+        line = line.substring(0, line.length() - 1);
+      }
+      if (!line.startsWith(PREFIX) || line.length() == PREFIX.length() || line.indexOf(' ', PREFIX.length()) >= 0) {
+        fail(new GatewayRefusal(GatewayStatus.BAD_REQUEST, "expected 'OUTPOST/1 <ticket>' and a newline"));
+        return;
+      }
+      relay.open(line.substring(PREFIX.length()), null).onComplete(ar -> {
+        if (ar.failed()) {
+          fail(ar.cause() instanceof GatewayRefusal refusal ? refusal
+              : new GatewayRefusal(GatewayStatus.BUSY, "the gateway could not open the stream", ar.cause()));
+        } else if (done) {
+          ar.result().host().close(); // the client left or timed out meanwhile
+        } else {
+          finishHandshake();
+          socket.write("OK " + ar.result().ticket().sessionId() + "\n");
+          relay.splice(ar.result(), clientSide(), early);
+        }
+      });
+    }
+
+    private Splice.ClientSide clientSide() {
+      return new Splice.ClientSide() {
+        @Override
+        public ReadStream<Buffer> in() {
+          return socket;
+        }
+
+        @Override
+        public WriteStream<Buffer> out() {
+          return socket;
+        }
+
+        @Override
+        public void onClose(Runnable handler) {
+          socket.closeHandler(v -> handler.run());
+        }
+
+        @Override
+        public void end(boolean idle) {
+          socket.end();
+        }
+      };
+    }
+
+    private void finishHandshake() {
+      done = true;
+      vertx.cancelTimer(timer);
+      slot.release();
+    }
+
+    private void fail(GatewayRefusal refusal) {
+      if (done) {
+        return;
+      }
+      finishHandshake();
+      refuse(socket, refusal);
+      // a client that never reads must not keep the socket: give the error line a moment, then close
+      vertx.setTimer(TimeUnit.SECONDS.toMillis(1), id -> socket.close());
+    }
+  }
+
+  private static int indexOfNewline(Buffer buffer) {
+    for (int i = 0; i < buffer.length(); i++) {
+      if (buffer.getByte(i) == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,120 @@
+package dev.outpost.gateway.impl;
+
+import dev.outpost.gateway.TicketStore.Ticket;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.WriteStream;
+import java.time.Duration;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One open stream: the client's side and the host's socket piped both ways with back-pressure (each pipe pauses
+ * its source while the destination's write queue is full, so no buffer grows without bound). The stream has no
+ * half-close: when either side ends or fails, both are ended once their queued bytes are written. Closes
+ * itself after the idle timeout without bytes in either direction.
+ */
+final class Splice {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Splice.class);
+
+  /** The client's end of a stream, whatever carries it (a TLS socket or a WebSocket). */
+  interface ClientSide {
+    ReadStream<Buffer> in();
+
+    WriteStream<Buffer> out();
+
+    /** Runs {@code handler} once when the client's connection is gone. */
+    void onClose(Runnable handler);
+
+    /** Ends the client's connection after its queued writes; {@code idle} tells why when the carrier can say. */
+    void end(boolean idle);
+  }
+
+  private final Vertx vertx;
+  private final Ticket ticket;
+  private final NetSocket host;
+  private final ClientSide client;
+  private final GatewayMetrics metrics;
+  private final SessionReports reports;
+  private final Duration idleTimeout;
+  private final long started = System.nanoTime();
+  private long bytesUp;
+  private long bytesDown;
+  private volatile long lastActivity = System.nanoTime();
+  private long idleTimer = -1;
+  private boolean finished;
+
+  Splice(Vertx vertx, Ticket ticket, NetSocket host, ClientSide client, GatewayMetrics metrics,
+      SessionReports reports, Duration idleTimeout) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.ticket = Objects.requireNonNull(ticket);
+    this.host = Objects.requireNonNull(host);
+    this.client = Objects.requireNonNull(client);
+    this.metrics = Objects.requireNonNull(metrics);
+    this.reports = Objects.requireNonNull(reports);
+    this.idleTimeout = Objects.requireNonNull(idleTimeout);
+  }
+
+  /**
+   * Starts carrying bytes; {@code early} holds bytes the client sent right after its ticket, delivered to the
+   * host first. Call on the client connection's context.
+   */
+  void start(Buffer early) {
+    metrics.opened();
+    reports.opened(ticket.sessionId());
+    host.closeHandler(v -> finish());
+    client.onClose(this::finish);
+    if (early != null && early.length() > 0) {
+      countUp(early.length());
+      host.write(early);
+    }
+    Future<Void> up = new CountingReadStream(client.in(), this::countUp).pipeTo(host);
+    Future<Void> down = new CountingReadStream(host, this::countDown).pipeTo(client.out());
+    up.onComplete(ar -> finish());
+    down.onComplete(ar -> finish());
+    long period = Math.max(100, Math.min(idleTimeout.toMillis() / 4, 30_000));
+    idleTimer = vertx.setPeriodic(period, id -> checkIdle());
+  }
+
+  private void countUp(int n) {
+    bytesUp += n;
+    metrics.up(n);
+    lastActivity = System.nanoTime();
+  }
+
+  private void countDown(int n) {
+    bytesDown += n;
+    metrics.down(n);
+    lastActivity = System.nanoTime();
+  }
+
+  private void checkIdle() {
+    if (System.nanoTime() - lastActivity >= idleTimeout.toNanos()) {
+      LOG.atInfo().addKeyValue("sessionId", ticket.sessionId()).log("Closing gateway stream of session {}: idle for {}",
+          ticket.sessionId(), idleTimeout);
+      client.end(true);
+      host.end();
+      finish();
+    }
+  }
+
+  private void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    vertx.cancelTimer(idleTimer);
+    client.end(false);
+    host.end();
+    metrics.closed();
+    reports.closed(ticket.sessionId());
+    LOG.atInfo().addKeyValue("sessionId", ticket.sessionId()).addKeyValue("bytesUp", bytesUp)
+        .addKeyValue("bytesDown", bytesDown).addKeyValue("ms", (System.nanoTime() - started) / 1_000_000)
+        .log("Gateway stream of session {} ended: {} bytes up, {} bytes down", ticket.sessionId(), bytesUp, bytesDown);
+  }
+}

@@ -1,0 +1,221 @@
+package dev.outpost.gateway.impl;
+
+import dev.outpost.error.OutpostException;
+import dev.outpost.gateway.GatewayRefusal;
+import dev.outpost.gateway.GatewayStatus;
+import dev.outpost.identity.LoginService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.WriteStream;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code wss://appliance:8443/gateway}: the first text frame is {@code {"v":1,"ticket":"..."}}; the gateway answers
+ * {@code {"v":1,"status":200,"sessionId":"..."}} and from then on binary frames carry the stream. Refusals close
+ * the WebSocket with {@code 4000 + status} and the detail as reason. An {@code Authorization: Bearer} header on the
+ * upgrade request is optional; when present, its user must own the ticket.
+ */
+public final class WebSocketGateway {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WebSocketGateway.class);
+  /** Wire schema version of the handshake frames. */
+  public static final int VERSION = 1;
+  /** The longest close reason a WebSocket close frame can hold, in bytes. */
+  private static final int MAX_REASON = 123;
+
+  private final Vertx vertx;
+  private final SessionRelay relay;
+  private final LoginService logins;
+
+  public WebSocketGateway(Vertx vertx, SessionRelay relay, LoginService logins) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.relay = Objects.requireNonNull(relay);
+    this.logins = Objects.requireNonNull(logins);
+  }
+
+  /** Handles {@code GET /gateway}: checks the optional bearer token, then upgrades. */
+  public void handle(RoutingContext ctx) {
+    if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+      ctx.fail(new GatewayRefusal(GatewayStatus.BAD_REQUEST,
+          "the gateway is a WebSocket: connect with wss:// and send the ticket as the first text frame"));
+      return;
+    }
+    HandshakeSlots.Slot slot = relay.handshakes().tryAcquire();
+    if (slot == null) {
+      relay.metrics().refused(GatewayStatus.BUSY);
+      ctx.fail(new GatewayRefusal(GatewayStatus.BUSY, "too many connections are starting; try again"));
+      return;
+    }
+    ctx.request().pause(); // the upgrade may wait for the token check; the request must not be consumed meanwhile
+    bearerUser(ctx)
+        .compose(userId -> ctx.request().toWebSocket().map(ws -> {
+          new Handshake(ws, slot, userId).begin();
+          return ws;
+        }))
+        .onFailure(e -> {
+          slot.release();
+          if (e instanceof GatewayRefusal refusal) {
+            relay.metrics().refused(refusal.gatewayStatus());
+          }
+          if (!ctx.response().headWritten()) {
+            ctx.fail(e);
+          }
+        });
+  }
+
+  /** The user of the bearer token sent with the upgrade, {@code null} when none was sent. */
+  private Future<String> bearerUser(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null) {
+      return Future.succeededFuture(null);
+    }
+    if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return Future.failedFuture(new GatewayRefusal(GatewayStatus.WRONG_USER,
+          "the Authorization header must be 'Bearer <token>'"));
+    }
+    return logins.authenticate(header.substring(7).trim())
+        .recover(e -> Future.failedFuture(e instanceof OutpostException ? e
+            : new GatewayRefusal(GatewayStatus.BUSY, "sign-ins cannot be checked right now", e)))
+        .compose(principal -> principal == null
+            ? Future.failedFuture(new GatewayRefusal(GatewayStatus.WRONG_USER,
+                "the bearer token has expired or was signed out"))
+            : Future.succeededFuture(principal.userId()));
+  }
+
+  /** One WebSocket until it has a stream or is refused. */
+  private final class Handshake {
+    private final ServerWebSocket ws;
+    private final HandshakeSlots.Slot slot;
+    private final String userId;
+    private long timer;
+    private boolean done;
+
+    Handshake(ServerWebSocket ws, HandshakeSlots.Slot slot, String userId) {
+      this.ws = ws;
+      this.slot = slot;
+      this.userId = userId;
+    }
+
+    void begin() {
+      timer = vertx.setTimer(relay.config().handshakeTimeout().toMillis(), id -> fail(new GatewayRefusal(
+          GatewayStatus.HANDSHAKE_TIMEOUT, "no ticket within " + relay.config().handshakeTimeout().toMillis()
+          + " ms")));
+      ws.closeHandler(v -> {
+        if (!done) {
+          done = true;
+          vertx.cancelTimer(timer);
+          slot.release();
+        }
+      });
+      ws.frameHandler(this::firstFrame);
+    }
+
+    private void firstFrame(WebSocketFrame frame) {
+      if (done || !(frame.isText() || frame.isBinary() || frame.isContinuation())) {
+        return; // pings and pongs before the ticket
+      }
+      ws.pause();
+      ws.frameHandler(null);
+      String ticket = ticket(frame);
+      if (ticket == null) {
+        fail(new GatewayRefusal(GatewayStatus.BAD_REQUEST,
+            "the first frame must be the text {\"v\":" + VERSION + ",\"ticket\":\"...\"}"));
+        return;
+      }
+      relay.open(ticket, userId).onComplete(ar -> {
+        if (ar.failed()) {
+          fail(ar.cause() instanceof GatewayRefusal refusal ? refusal
+              : new GatewayRefusal(GatewayStatus.BUSY, "the gateway could not open the stream", ar.cause()));
+        } else if (done || ws.isClosed()) {
+          ar.result().host().close();
+        } else {
+          finishHandshake();
+          ws.writeTextMessage(new JsonObject().put("v", VERSION).put("status", 200)
+              .put("sessionId", ar.result().ticket().sessionId()).encode());
+          relay.splice(ar.result(), clientSide(), null);
+        }
+      });
+    }
+
+    private String ticket(WebSocketFrame frame) {
+      if (!frame.isText() || !frame.isFinal()) {
+        return null;
+      }
+      try {
+        JsonObject hello = new JsonObject(frame.textData());
+        Object ticket = hello.getValue("ticket");
+        return hello.getInteger("v", 0) == VERSION && ticket instanceof String text && !text.isBlank()
+            && text.length() < 512 ? text : null;
+      } catch (DecodeException | ClassCastException e) {
+        return null;
+      }
+    }
+
+    private Splice.ClientSide clientSide() {
+      return new Splice.ClientSide() {
+        @Override
+        public ReadStream<Buffer> in() {
+          return ws;
+        }
+
+        @Override
+        public WriteStream<Buffer> out() {
+          return ws;
+        }
+
+        @Override
+        public void onClose(Runnable handler) {
+          ws.closeHandler(v -> handler.run());
+        }
+
+        @Override
+        public void end(boolean idle) {
+          if (!ws.isClosed()) {
+            if (idle) {
+              ws.close((short) 1000, "idle timeout");
+            } else {
+              ws.end();
+            }
+          }
+        }
+      };
+    }
+
+    private void finishHandshake() {
+      done = true;
+      vertx.cancelTimer(timer);
+      slot.release();
+    }
+
+    private void fail(GatewayRefusal refusal) {
+      if (done) {
+        return;
+      }
+      finishHandshake();
+      relay.metrics().refused(refusal.gatewayStatus());
+      LOG.debug("WebSocket gateway refused {}: {} {}", ws.remoteAddress(), refusal.status(), refusal.detail());
+      if (!ws.isClosed()) {
+        ws.close(refusal.gatewayStatus().closeCode(), reason(refusal.detail()));
+      }
+    }
+  }
+
+  /** The detail cut to fit a close frame (123 bytes of UTF-8). */
+  static String reason(String detail) {
+    String text = detail;
+    while (text.getBytes(StandardCharsets.UTF_8).length > MAX_REASON) {
+      text = text.substring(0, text.length() - 1);
+    }
+    return text;
+  }
+}
