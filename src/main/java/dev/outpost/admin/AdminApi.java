@@ -51,7 +51,7 @@ public final class AdminApi {
   private final LoginService logins;
   private final Supplier<JsonObject> nodes;
   private final String node;
-  private final String caFingerprint;
+  private final EnrollTokenRoutes.Authority tokens;
   private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
   private final List<EntityStore> stores;
@@ -61,26 +61,27 @@ public final class AdminApi {
 
   /**
    * @param node this node's id, recorded in audit rows
-   * @param caFingerprint the site CA's compact SHA-256 fingerprint, embedded in enrollment tokens
+   * @param tokens whose CA enrollment tokens name, and where agents enroll
    * @param agents the agents linked to this node
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
-      String node, String caFingerprint, AgentDirectory agents, BrokerClient broker) {
-    this(vertx, db, logins, nodes, hasher, node, caFingerprint, agents, broker, List.of());
+      String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker) {
+    this(vertx, db, logins, nodes, hasher, node, tokens, agents, broker, List.of());
   }
 
   /**
    * @param extensions admin-only routes of other features, mounted after the built-in ones
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
-      String node, String caFingerprint, AgentDirectory agents, BrokerClient broker, List<AdminExtension> extensions) {
+      String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
+      List<AdminExtension> extensions) {
     this.extensions = List.copyOf(extensions);
     this.brokerRoutes = new BrokerAdminRoutes(db, audit, broker, this::actor);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
     this.nodes = Objects.requireNonNull(nodes);
     this.node = Objects.requireNonNull(node);
-    this.caFingerprint = Objects.requireNonNull(caFingerprint);
+    this.tokens = Objects.requireNonNull(tokens);
     this.agents = Objects.requireNonNull(agents);
     this.stores = List.of(new UserStore(vertx, hasher, logins::revokeUser), new GroupStore(), new PoolStore(), new ResourceStore(),
         new EntitlementStore());
@@ -112,7 +113,13 @@ public final class AdminApi {
                 + managingHub.resolve(MOUNT + "/" + store.collection()))));
       }
     }
-    new EnrollTokenRoutes(db, audit, this::actor, caFingerprint, MOUNT).mount(api);
+    if (managingHub == null) {
+      new EnrollTokenRoutes(db, audit, this::actor, tokens, MOUNT).mount(api);
+    } else {
+      api.route("/enroll-tokens*").handler(ctx -> ctx.fail(ClientErrorException.conflict(
+          "this appliance belongs to hub " + managingHub + ": create enrollment tokens there, at "
+              + managingHub.resolve(MOUNT + "/enroll-tokens"))));
+    }
     api.get("/agents").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("node", node)
         .put("items", new JsonArray(agents.linked().stream().map(AgentDirectory.LinkedAgent::toJson).toList()))));
     new AuditRoutes(db, audit).mount(api);

@@ -2,6 +2,7 @@ package dev.outpost.appliance;
 
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.admin.AdminApi;
+import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.DemoSite;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.Broker;
@@ -24,7 +25,10 @@ import dev.outpost.hosts.AgentLinkProtocol;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.Tls;
+import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
+import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
+import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.Tls;
@@ -241,11 +245,13 @@ public final class ApplianceNode {
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
     StoreApi store = new StoreApi(logins, this::status,
         new ResourceRoutes(logins, broker, tickets, new GatewayAddresses(() -> gatewayPort)));
-    agents = new AgentEndpoint(vertx, db, certificates, broker, nodeId, AgentEndpoint.Settings.DEFAULTS,
+    EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
+        : new RelayedEnrollmentLedger(hubLink);
+    agents = new AgentEndpoint(vertx, ledger, certificates, broker, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC());
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
-        certificates.caFingerprint(), agents, broker);
+        EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, broker);
     if (membership != null) {
       admin.managedBy(membership.hub());
     }

@@ -2,7 +2,6 @@ package dev.outpost.hosts;
 
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.SiteCertificates;
-import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.hosts.AgentLinkProtocol.Command;
 import dev.outpost.hosts.impl.AgentLinks;
@@ -62,7 +61,7 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
   }
 
   private final Vertx vertx;
-  private final Database db;
+  private final EnrollmentLedger ledger;
   private final SiteCertificates certificates;
   private final HostEvents events;
   private final String applianceId;
@@ -74,16 +73,19 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
   /**
    * @param applianceId this node's id, reported with each registration
    */
-  public AgentEndpoint(Vertx vertx, Database db, SiteCertificates certificates, HostEvents events,
+  /**
+   * @param ledger where enrollments are recorded and enrolled hosts are found (this node's database, or the hub)
+   */
+  public AgentEndpoint(Vertx vertx, EnrollmentLedger ledger, SiteCertificates certificates, HostEvents events,
       String applianceId, Settings settings, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
-    this.db = Objects.requireNonNull(db);
+    this.ledger = Objects.requireNonNull(ledger);
     this.certificates = Objects.requireNonNull(certificates);
     this.events = Objects.requireNonNull(events);
     this.applianceId = Objects.requireNonNull(applianceId);
     this.settings = Objects.requireNonNull(settings);
     this.clock = Objects.requireNonNull(clock);
-    this.enrollment = new Enrollment(db, certificates, settings.certificateValidity(),
+    this.enrollment = new Enrollment(ledger, certificates, settings.certificateValidity(),
         settings.enrollFailuresPerMinute(), clock, applianceId);
   }
 
@@ -176,24 +178,21 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
 
   private Future<EnrolledHost> findHost(X509Certificate certificate) {
     String fingerprint = Fingerprints.sha256(certificate);
-    return db.pool().preparedQuery("SELECT id, name, pool_id, address, revoked FROM hosts WHERE certificate_sha256 = $1")
-        .execute(Tuple.of(fingerprint))
-        .map(rows -> {
-          if (rows.size() == 0) {
+    return ledger.find(fingerprint)
+        .map(row -> {
+          if (row.getString("id") == null) {
             throw ClientErrorException.unauthorized("the client certificate belongs to no enrolled host "
                 + "(the host was removed?); enroll again with a new token");
           }
-          Row row = rows.iterator().next();
-          String id = row.getUUID("id").toString();
-          if (row.getBoolean("revoked")) {
+          String id = row.getString("id");
+          if (row.getBoolean("revoked", false)) {
             throw ClientErrorException.forbidden("host " + row.getString("name") + " (" + id
                 + ") was revoked; enroll again with a new token");
           }
           if (!id.equals(commonName(certificate))) {
             throw ClientErrorException.forbidden("the certificate's subject does not name host " + id);
           }
-          return new EnrolledHost(id, row.getString("name"), row.getUUID("pool_id").toString(),
-              row.getString("address"));
+          return new EnrolledHost(id, row.getString("name"), row.getString("poolId"), row.getString("address"));
         });
   }
 

@@ -8,6 +8,7 @@ import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
 import dev.outpost.hosts.AgentDirectory;
+import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.Tls;
@@ -89,12 +90,13 @@ public final class HubNode {
         config.identity(), metrics, Clock.systemUTC());
     Locations locations = new Locations(vertx, db, certificates);
     HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up(db.description())));
-    AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, certificates.caFingerprint(),
+    AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
         AgentDirectory.none(), broker.adminClient(), List.of(new LocationRoutes(db, locations)));
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));
-    server = new HubServer(options, locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db))),
+    server = new HubServer(options, locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)),
+        new HostOperations(new DatabaseEnrollmentLedger(db))),
         health, Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,
             ConnectorEnrollmentRoutes.MOUNT, new ConnectorEnrollmentRoutes(locations)::mount),
         config.http().maxBodyBytes());

@@ -3,6 +3,7 @@ package dev.outpost.hosts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.appliance.HttpFrontDoor;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
@@ -77,7 +78,8 @@ class AgentLinkTest {
     token = site.client().post("/admin/api/v1/enroll-tokens", adminToken,
         new JsonObject().put("pool", "desktops").put("uses", 50).encode()).json().getString("token");
     SiteCertificates certificates = site.node().certificates();
-    endpoint = new AgentEndpoint(site.node().vertx(), site.node().database(), certificates, events, APPLIANCE,
+    endpoint = new AgentEndpoint(site.node().vertx(), new DatabaseEnrollmentLedger(site.node().database()), certificates,
+        events, APPLIANCE,
         new AgentEndpoint.Settings(Duration.ofDays(30), 3, Duration.ofSeconds(5), Duration.ofSeconds(5)),
         Clock.systemUTC());
     HttpFrontDoor door = new HttpFrontDoor(Tls.frontDoor(certificates, "0.0.0.0", 0), 1 << 20, router -> { },

@@ -37,18 +37,43 @@ public final class EnrollTokenRoutes {
   private final Database db;
   private final AuditLog audit;
   private final Function<RoutingContext, Actor> actors;
-  private final String caFingerprint;
+  private final Authority authority;
   private final String base;
 
   /**
-   * @param caFingerprint the site CA's compact SHA-256 fingerprint, embedded in every token
+   * Whose CA an agent must trust to enroll with a pool's token, and where it enrolls: on an appliance, the
+   * site CA and the appliance itself; on a hub, the CA of the appliances of the pool's resource location.
    */
-  public EnrollTokenRoutes(Database db, AuditLog audit, Function<RoutingContext, Actor> actors,
-      String caFingerprint, String mountPoint) {
+  public interface Authority {
+    /** The CA fingerprint (compact form) to embed in a token for this pool, or a failed future explaining why none. */
+    Future<String> fingerprint(SqlConnection conn, UUID poolId);
+
+    /** The {@code --appliance} value for the ready-to-paste agent command. */
+    String applianceUrl(RoutingContext ctx);
+
+    /** An appliance: its own site CA, and the URL the admin used to reach it. */
+    static Authority site(String caFingerprint) {
+      Objects.requireNonNull(caFingerprint);
+      return new Authority() {
+        @Override
+        public Future<String> fingerprint(SqlConnection conn, UUID poolId) {
+          return Future.succeededFuture(caFingerprint);
+        }
+
+        @Override
+        public String applianceUrl(RoutingContext ctx) {
+          return EnrollTokenRoutes.applianceUrl(ctx);
+        }
+      };
+    }
+  }
+
+  public EnrollTokenRoutes(Database db, AuditLog audit, Function<RoutingContext, Actor> actors, Authority authority,
+      String mountPoint) {
     this.db = Objects.requireNonNull(db);
     this.audit = Objects.requireNonNull(audit);
     this.actors = Objects.requireNonNull(actors);
-    this.caFingerprint = Objects.requireNonNull(caFingerprint);
+    this.authority = Objects.requireNonNull(authority);
     this.base = mountPoint + "/" + COLLECTION;
   }
 
@@ -68,16 +93,20 @@ public final class EnrollTokenRoutes {
   private void create(RoutingContext ctx) {
     JsonObject checked = CREATE.forCreate(JsonBodies.object(ctx));
     Actor actor = actors.apply(ctx);
-    EnrollmentToken token = EnrollmentToken.create(EnrollmentToken.AGENT, caFingerprint);
-    String applianceUrl = applianceUrl(ctx);
+    String applianceUrl = authority.applianceUrl(ctx);
+    EnrollmentToken[] token = new EnrollmentToken[1];
     db.transaction(conn -> IdOrName.resolve(conn, "pools", "name", "pool", checked.getString("pool"))
-            .compose(poolId -> insert(conn, poolId, checked, token, actor))
+            .compose(poolId -> authority.fingerprint(conn, poolId).compose(fingerprint -> {
+              token[0] = EnrollmentToken.create(EnrollmentToken.AGENT, fingerprint);
+              return insert(conn, poolId, checked, token[0], actor);
+            }))
             .compose(created -> audit.record(conn, actor, TYPE + ".create", TYPE, created.getString("id"),
                 created.getString("pool"), checked).map(created)))
         .recover(SqlConflicts::generic)
         .onSuccess(created -> {
-          created.put("token", token.text()).put("command", "outpost agent --appliance " + applianceUrl
-              + " --token " + token.text() + " --address <HOST_IP>");
+          String text = token[0].text();
+          created.put("token", text).put("command", "outpost agent --appliance " + applianceUrl
+              + " --token " + text + " --address <HOST_IP>");
           ctx.response().putHeader("Location", base + "/" + created.getString("id"));
           Responses.json(ctx, 201, created);
         })

@@ -1,0 +1,40 @@
+package dev.outpost.hub;
+
+import dev.outpost.error.ClientErrorException;
+import dev.outpost.hosts.EnrollmentLedger;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Host enrollment for appliances that belong to this hub: {@code hosts.enroll {tokenHash, entry}} records an
+ * enrollment (the appliance issued the certificate), {@code hosts.find {certificateSha256}} finds the host an
+ * agent's certificate belongs to.
+ */
+public final class HostOperations implements HubOperations {
+
+  public static final String ENROLL = "hosts.enroll";
+  public static final String FIND = "hosts.find";
+
+  private final EnrollmentLedger ledger;
+
+  public HostOperations(EnrollmentLedger ledger) {
+    this.ledger = Objects.requireNonNull(ledger);
+  }
+
+  @Override
+  public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
+    return switch (op) {
+      case ENROLL -> body -> {
+        if (!(body.getValue("tokenHash") instanceof String hash) || !(body.getValue("entry") instanceof JsonObject e)) {
+          return Future.failedFuture(ClientErrorException.validation("tokenHash and entry are required"));
+        }
+        return ledger.enroll(hash, EnrollmentLedger.Entry.fromJson(e.put("node", caller.node())));
+      };
+      case FIND -> body -> body.getValue("certificateSha256") instanceof String sha
+          ? ledger.find(sha) : Future.failedFuture(ClientErrorException.validation("certificateSha256 is required"));
+      default -> null;
+    };
+  }
+}
