@@ -157,7 +157,7 @@ public final class ApplianceNode {
           return Future.all(database, membership == null ? startInProcessHub() : startHubLink());
         })
         .compose(v -> membership != null ? Future.succeededFuture()
-            : deploy(brokerService = new BrokerService(db, Broker.Settings.defaults(), Clock.systemUTC())))
+            : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC())))
         .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
           long ms = (System.nanoTime() - started) / 1_000_000;

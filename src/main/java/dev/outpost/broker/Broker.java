@@ -39,6 +39,11 @@ public final class Broker {
 
   /** Tunables of placement and expiry. */
   public record Settings(Duration ticketTtl, Duration heartbeatInterval, int missedHeartbeats, Duration launchGrace) {
+    /** The defaults with this heartbeat interval and ticket lifetime. */
+    public static Settings of(Duration heartbeatInterval, Duration ticketTtl) {
+      return new Settings(ticketTtl, heartbeatInterval, 3, Duration.ofMinutes(2));
+    }
+
     public static Settings defaults() {
       return new Settings(Duration.ofSeconds(100), Duration.ofSeconds(10), 3, Duration.ofMinutes(2));
     }

@@ -80,6 +80,13 @@ public final class ConfigKeys {
   public static final ConfigKey<Duration> HUB_PING = key("hub.ping-interval", null, "5s",
       "How often the appliance checks that the hub answers.", Parsers.duration(Duration.ofMillis(200), Duration.ofMinutes(5)));
 
+  public static final ConfigKey<Duration> BROKER_HEARTBEAT = key("broker.heartbeat-interval", null, "10s",
+      "How often agents report; a host silent for 3 intervals is unregistered and its sessions end. Set on the hub "
+          + "(or an all-in-one appliance).", Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
+  public static final ConfigKey<Duration> BROKER_TICKET_TTL = key("broker.ticket-ttl", null, "100s",
+      "How long a launch ticket stays valid (single use).", Parsers.duration(Duration.ofSeconds(10),
+          Duration.ofMinutes(30)));
+
   public static final ConfigKey<String> DB_URL = secretKey("db.url", "--db-url", "",
       "External PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/DATABASE; empty starts an embedded one under data-dir.",
       Parsers.optionalPostgresUrl());

@@ -19,6 +19,7 @@ public record OutpostConfig(
     GatewayConfig gateway,
     ClusterConfig cluster,
     HubConfig hub,
+    BrokerConfig broker,
     DbConfig db,
     IdentityConfig identity) {
 
@@ -47,6 +48,10 @@ public record OutpostConfig(
     public boolean inProcess() {
       return url == null;
     }
+  }
+
+  /** Brokering: {@code broker.*}. */
+  public record BrokerConfig(Duration heartbeatInterval, Duration ticketTtl) {
   }
 
   /** The database: {@code db.*}. {@code url} is {@code null} for the embedded PostgreSQL. */
@@ -83,6 +88,7 @@ public record OutpostConfig(
         new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),
             c.get(ConfigKeys.HUB_PING)),
+        new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
         new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),
             c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW)));
