@@ -110,6 +110,16 @@ public final class OutpostProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** Kills the process with SIGKILL (no clean-up, like a crash or power loss) and waits for it to be gone. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   public long pid() {
     return process.pid();
   }
