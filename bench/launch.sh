@@ -118,7 +118,8 @@ java -jar "$jar" agent --appliance "https://localhost:$https" --token "$enroll" 
 pids+=("$!")
 deadline=$((SECONDS + 600))
 while :; do
-  registered=$(api GET /admin/api/v1/hosts | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+  registered=$(api GET /admin/api/v1/hosts 2>/dev/null \
+    | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("items", [])))' 2>/dev/null || echo 0)
   [ "$registered" -ge "$hosts" ] && break
   [ $SECONDS -lt $deadline ] || { echo "launch.sh: only $registered of $hosts hosts registered" >&2; keep=true; exit 1; }
   sleep 1

@@ -29,6 +29,7 @@ import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.relay.RelayedEnrollmentLedger;
+import dev.outpost.relay.TunnelProtocol;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.Tls;
@@ -192,13 +193,15 @@ public final class ApplianceNode {
   private Future<Void> startInProcessHub() {
     String credential = SecureTokens.random(32);
     HealthRoutes hubHealth = new HealthRoutes().check("db", this::dbCheck);
-    hub = new HubServer(Tls.server(certificates, "127.0.0.1", 0),
+    hub = new HubServer(Tls.server(certificates, "127.0.0.1", 0)
+        .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
         (presented, peer) -> credential.equals(presented) ? Future.succeededFuture(config.location())
             : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
         (caller, op) -> brokerService == null ? null : brokerService.operation(caller, op), hubHealth);
     return deploy(hub).compose(v -> {
       URI url = URI.create("https://127.0.0.1:" + hub.port());
-      hubLink = new HubLink(Tls.siteWebSocketClient(certificates), url,
+      hubLink = new HubLink(Tls.siteWebSocketClient(certificates).setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
+          url,
           new HubLink.Identity(nodeId, config.location(), Version.current(), credential), config.hub().pingInterval(),
           this::applianceOperation);
       return deploy(hubLink);
@@ -216,6 +219,7 @@ public final class ApplianceNode {
   /** The tunnel to a separate hub, authenticated with the certificate it issued at enrollment. */
   private Future<Void> startHubLink() {
     var options = Tls.siteWebSocketClient(certificates)
+        .setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setTrustOptions(membership.trust())
         .setKeyCertOptions(membership.clientCertificate());
     hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),

@@ -17,6 +17,7 @@ import dev.outpost.identity.IdentityRoutes;
 import dev.outpost.identity.InMemorySessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
+import dev.outpost.relay.TunnelProtocol;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -93,6 +94,7 @@ public final class HubNode {
     AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
         AgentDirectory.none(), broker.adminClient(), List.of(new LocationRoutes(db, locations)));
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
+        .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));
     server = new HubServer(options, locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)),

@@ -18,6 +18,12 @@ import io.vertx.core.json.JsonObject;
 public final class TunnelProtocol {
 
   public static final int VERSION = 1;
+  /**
+   * Largest message either side accepts: answers such as the host list of a large site are big, and a
+   * message over the limit would be dropped (its request then times out). Messages are sent in frames of
+   * at most 64 KiB.
+   */
+  public static final int MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
   public static final String PATH = "/hub/v1/tunnel";
   public static final String HELLO = "hello";
   public static final String WELCOME = "welcome";
