@@ -60,12 +60,14 @@ public class LaunchLoad {
         .setDefaultPort(port).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(concurrency));
     try {
       List<String> tokens = new ArrayList<>();
+      System.err.println("signing in " + users + " users ...");
       for (int i = 1; i <= users; i++) {
         JsonObject body = new JsonObject().put("username", prefix + i).put("password", password);
         JsonObject answer = await(call(client, HttpMethod.POST, "/api/v1/login", null, body.encode()))
             .toJsonObject();
         tokens.add(answer.getString("token"));
       }
+      System.err.println("measuring ...");
       run(client, "warm-up", concurrency, Math.min(5, seconds), i -> health(client));
       Result baseline = run(client, "health", concurrency, seconds, i -> health(client));
       Result signedIn = run(client, "me", concurrency, seconds, i -> timed(client, HttpMethod.GET, "/api/v1/me",
@@ -147,7 +149,7 @@ public class LaunchLoad {
   }
 
   static Future<Buffer> call(HttpClientAgent client, HttpMethod method, String path, String token, String body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    RequestOptions options = new RequestOptions().setMethod(method).setURI(path).setIdleTimeout(30_000);
     if (token != null) {
       options.putHeader("Authorization", "Bearer " + token);
     }

@@ -23,6 +23,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
     Throwable failure = ctx.failure();
     String instance = ctx.request().path();
     String requestId = RequestContext.requestId(ctx);
+    if (ctx.response().headWritten() && !(failure instanceof OutpostException)) {
+      // e.g. a WebSocket upgrade the client abandoned mid-handshake: nothing can be answered any more
+      LOG.atDebug().addKeyValue("requestId", requestId).log("{} {} ended after its response started: {}",
+          ctx.request().method(), instance, String.valueOf(failure));
+      return;
+    }
     if (failure instanceof OutpostException e) {
       if (e.status() >= 500) {
         LOG.atError().addKeyValue("requestId", requestId).setCause(e)
