@@ -6,7 +6,7 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: bench/launch.sh [--hosts N] [--users N] [--concurrency N] [--seconds N] [--jar PATH] [--keep]
+Usage: bench/launch.sh [--hosts N] [--users N] [--concurrency N] [--seconds N] [--separate-hub] [--jar PATH] [--keep]
 
 Starts an all-in-one appliance on free loopback ports, registers N simulated session hosts with
 `outpost agent --simulate N`, signs in the users, then keeps C requests in flight for S seconds, each user
@@ -18,6 +18,8 @@ Options:
   --users N         users cycling launches (default: 200)
   --concurrency N   requests in flight (default: 64)
   --seconds N       measuring time per phase (default: 20)
+  --separate-hub    run `outpost hub` as its own process with the appliance enrolled in it, so that the heap
+                    per host is the hub's alone (default: all-in-one, where it includes the agent links)
   --jar PATH        the jar (default: target/outpost.jar, built when missing)
   --keep            keep the temporary directory with logs
 Goals (issue "Session hosts and brokering", 2 cores): >= 2,000 launches/s, p99 < 50 ms, <= 20 KB per host.
@@ -25,7 +27,7 @@ USAGE
 }
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-hosts=1000; users=200; concurrency=64; seconds=20; jar="$root/target/outpost.jar"; keep=false
+hosts=1000; users=200; concurrency=64; seconds=20; jar="$root/target/outpost.jar"; keep=false; separate_hub=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) hosts="$2"; shift 2 ;;
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --jar) jar="$2"; shift 2 ;;
     --keep) keep=true; shift ;;
+    --separate-hub) separate_hub=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "launch.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -65,44 +68,76 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 https=$(free_port); cluster=$(free_port); gateway=$(free_port)
 printf '%s' "bench-admin-password" > "$work/admin-password"
 
-echo "Starting the appliance (https $https) ..." >&2
 read -r -a java_opts <<<"${OUTPOST_JAVA_OPTS:-}"
-java ${java_opts[@]+"${java_opts[@]}"} -jar "$jar" appliance --data-dir "$work/node" --https-port "$https" --cluster-port "$cluster" \
-  --gateway-port "$gateway" --admin-password-file "$work/admin-password" --log-level warn \
-  >"$work/node.out" 2>"$work/node.err" &
+wait_ready() { # PID CA URL WHAT
+  local deadline=$((SECONDS + 180))
+  until curl -sf --cacert "$2" "$3/health/ready" >/dev/null 2>&1; do
+    kill -0 "$1" 2>/dev/null || { echo "launch.sh: the $4 exited; see $work" >&2; keep=true; exit 1; }
+    [ $SECONDS -lt $deadline ] || { echo "launch.sh: the $4 did not become ready" >&2; keep=true; exit 1; }
+    sleep 0.2
+  done
+}
+sign_in() { # URL CA
+  curl -sS --cacert "$2" -X POST "$1/api/v1/login" -H 'Content-Type: application/json' \
+    -d '{"username":"admin","password":"bench-admin-password"}' \
+    | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("token") or sys.exit("sign-in refused: %s" % d))'
+}
+hub_args=()
+if $separate_hub; then
+  hub_port=$(free_port)
+  echo "Starting the hub (https $hub_port) ..." >&2
+  java ${java_opts[@]+"${java_opts[@]}"} -jar "$jar" hub --data-dir "$work/hub" --hub-port "$hub_port" \
+    --admin-password-file "$work/admin-password" --log-level warn >"$work/hub.out" 2>"$work/hub.err" &
+  hub_pid=$!; pids+=("$hub_pid")
+  hub_ca="$work/hub/tls/ca.crt"
+  wait_ready "$hub_pid" "$hub_ca" "https://localhost:$hub_port" hub
+  hub_token=$(sign_in "https://localhost:$hub_port" "$hub_ca")
+  connector=$(curl -sS --fail-with-body --cacert "$hub_ca" -X POST "https://localhost:$hub_port/admin/api/v1/locations" \
+    -H "Authorization: Bearer $hub_token" -H 'Content-Type: application/json' -d '{"name":"bench"}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["connectorToken"])')
+  hub_args=(--hub "https://localhost:$hub_port" --hub-token "$connector")
+fi
+
+echo "Starting the appliance (https $https) ..." >&2
+java ${java_opts[@]+"${java_opts[@]}"} -jar "$jar" appliance --data-dir "$work/node" --https-port "$https" \
+  --cluster-port "$cluster" --gateway-port "$gateway" --admin-password-file "$work/admin-password" --log-level warn \
+  ${hub_args[@]+"${hub_args[@]}"} >"$work/node.out" 2>"$work/node.err" &
 node_pid=$!; pids+=("$node_pid")
 ca="$work/node/tls/ca.crt"
-deadline=$((SECONDS + 180))
-until curl -sf --cacert "$ca" "https://localhost:$https/health/ready" >/dev/null 2>&1; do
-  kill -0 "$node_pid" 2>/dev/null || { echo "launch.sh: the appliance exited; see $work/node.err" >&2; keep=true; exit 1; }
-  [ $SECONDS -lt $deadline ] || { echo "launch.sh: the appliance did not become ready" >&2; keep=true; exit 1; }
-  sleep 0.2
-done
+wait_ready "$node_pid" "$ca" "https://localhost:$https" appliance
 
-api() { # METHOD PATH [BODY]
+token=$(sign_in "https://localhost:$https" "$ca")
+api() { # METHOD PATH [BODY]: the appliance's admin API (hosts, sessions)
   curl -sS --fail-with-body --cacert "$ca" -X "$1" "https://localhost:$https$2" -H "Authorization: Bearer $token" \
     ${3:+-H 'Content-Type: application/json' --data "$3"}
 }
-token=$(curl -sS --cacert "$ca" -X POST "https://localhost:$https/api/v1/login" -H 'Content-Type: application/json' \
-  -d '{"username":"admin","password":"bench-admin-password"}' \
-  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("token") or sys.exit("sign-in refused: %s" % d))')
+model() { # METHOD PATH [BODY]: where the site model lives (the hub when it is separate)
+  if $separate_hub; then
+    curl -sS --fail-with-body --cacert "$hub_ca" -X "$1" "https://localhost:$hub_port$2" \
+      -H "Authorization: Bearer $hub_token" ${3:+-H 'Content-Type: application/json' --data "$3"}
+  else
+    api "$@"
+  fi
+}
 
 capacity=$(( (users + hosts - 1) / hosts + 10 ))
-api POST /admin/api/v1/pools "{\"name\":\"bench\",\"maxSessionsPerHost\":$capacity}" >/dev/null
-api POST /admin/api/v1/resources '{"name":"bench","pool":"bench","kind":"desktop","port":22}' >/dev/null
-api POST /admin/api/v1/groups '{"name":"bench-users"}' >/dev/null
-api POST /admin/api/v1/entitlements '{"resource":"bench","group":"bench-users"}' >/dev/null
+location=default; $separate_hub && location=bench
+model POST /admin/api/v1/pools "{\"name\":\"bench\",\"maxSessionsPerHost\":$capacity,\"location\":\"$location\"}" >/dev/null
+model POST /admin/api/v1/resources '{"name":"bench","pool":"bench","kind":"desktop","port":22}' >/dev/null
+model POST /admin/api/v1/groups '{"name":"bench-users"}' >/dev/null
+model POST /admin/api/v1/entitlements '{"resource":"bench","group":"bench-users"}' >/dev/null
 echo "Creating $users users ..." >&2
 members="["
 for i in $(seq 1 "$users"); do
-  api POST /admin/api/v1/users "{\"username\":\"bench-$i\",\"password\":\"bench-user-password\"}" >/dev/null
+  model POST /admin/api/v1/users "{\"username\":\"bench-$i\",\"password\":\"bench-user-password\"}" >/dev/null
   members="$members\"bench-$i\","
 done
-api PUT /admin/api/v1/groups/bench-users "{\"members\":${members%,}]}" >/dev/null
+model PUT /admin/api/v1/groups/bench-users "{\"members\":${members%,}]}" >/dev/null
 
-heap_used() { # after a full GC, in bytes
-  jcmd "$node_pid" GC.run >/dev/null
-  jcmd "$node_pid" GC.heap_info | python3 -c '
+broker_pid=$node_pid; $separate_hub && broker_pid=$hub_pid
+heap_used() { # the broker's process (the hub when it is separate), after a full GC, in bytes
+  jcmd "$broker_pid" GC.run >/dev/null
+  jcmd "$broker_pid" GC.heap_info | python3 -c '
 import re,sys
 text=sys.stdin.read()
 m=re.search(r"used (\d+)K", text)
@@ -110,7 +145,7 @@ print(int(m.group(1))*1024 if m else 0)'
 }
 heap_before=$(heap_used)
 
-enroll=$(api POST /admin/api/v1/enroll-tokens "{\"pool\":\"bench\",\"uses\":$hosts,\"ttlSeconds\":3600}" \
+enroll=$(model POST /admin/api/v1/enroll-tokens "{\"pool\":\"bench\",\"uses\":$hosts,\"ttlSeconds\":3600}" \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("token") or sys.exit("no enroll token: %s" % d))')
 echo "Registering $hosts simulated hosts ..." >&2
 java -jar "$jar" agent --appliance "https://localhost:$https" --token "$enroll" --address 127.0.0.1 \
@@ -137,5 +172,6 @@ echo "$result"
 if [ -n "${OUTPOST_BENCH_JFR:-}" ]; then
   jcmd "$node_pid" JFR.dump name=bench filename="$OUTPOST_BENCH_JFR" >/dev/null
 fi
-echo "heap per registered host: $per_host bytes (before $heap_before, after $heap_after, $hosts hosts)"
+where=all-in-one; $separate_hub && where="separate hub"
+echo "heap per registered host ($where): $per_host bytes (before $heap_before, after $heap_after, $hosts hosts)"
 echo "goals: >= 2000 launches/s, p99 < 50 ms, <= 20480 bytes per host"
