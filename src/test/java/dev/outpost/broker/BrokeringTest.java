@@ -249,12 +249,6 @@ class BrokeringTest {
   }
 
   static void awaitTrue(Supplier<Boolean> condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(20);
-    while (!condition.get()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("condition not met within 20 s");
-      }
-      Thread.sleep(50);
-    }
+    dev.outpost.testing.Poll.until("condition", Duration.ofSeconds(20), condition::get);
   }
 }

@@ -479,12 +479,6 @@ class GatewayTest {
   }
 
   static void awaitTrue(String what, Supplier<Boolean> condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(20);
-    while (!condition.get()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError(what + ": not within 20 s");
-      }
-      Thread.sleep(50);
-    }
+    dev.outpost.testing.Poll.until(what, java.time.Duration.ofSeconds(20), condition::get);
   }
 }

@@ -11,7 +11,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -174,12 +173,6 @@ class BrokeringProcessIT {
   }
 
   private static void await(Supplier<Boolean> condition, String what) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(60);
-    while (!condition.get()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("not within 60 s: " + what);
-      }
-      Thread.sleep(200);
-    }
+    dev.outpost.testing.Poll.until(what, Duration.ofSeconds(60), condition::get);
   }
 }
