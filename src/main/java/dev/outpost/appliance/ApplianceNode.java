@@ -17,7 +17,9 @@ import dev.outpost.db.Database;
 import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerOperations;
 import dev.outpost.error.Failures;
+import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
+import dev.outpost.gateway.StreamClosingBroker;
 import dev.outpost.gateway.TicketStore;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
@@ -211,7 +213,15 @@ public final class ApplianceNode {
   /** Requests the hub sends down to this appliance. */
   private Function<JsonObject, Future<JsonObject>> applianceOperation(String op) {
     if (BrokerOperations.AGENT_COMMAND.equals(op)) {
-      return body -> agents.send(body.getString("hostId", ""), body.getJsonObject("command", new JsonObject()));
+      return body -> {
+        JsonObject command = body.getJsonObject("command", new JsonObject());
+        String sessionId = command.getString("sessionId");
+        if (sessionId != null && ("disconnect".equals(command.getString("command"))
+            || "logoff".equals(command.getString("command")))) {
+          gateway.disconnect(sessionId);
+        }
+        return agents.send(body.getString("hostId", ""), command);
+      };
     }
     return null;
   }
@@ -247,15 +257,17 @@ public final class ApplianceNode {
     broker = new RelayedBroker(hubLink);
     tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
+    // users and admins who disconnect or log off a session also drop its live streams on this node
+    BrokerClient sessions = new StreamClosingBroker(broker, gateway);
     StoreApi store = new StoreApi(logins, this::status,
-        new ResourceRoutes(logins, broker, tickets, new GatewayAddresses(() -> gatewayPort)));
+        new ResourceRoutes(logins, sessions, tickets, new GatewayAddresses(() -> gatewayPort)));
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
         : new RelayedEnrollmentLedger(hubLink);
     agents = new AgentEndpoint(vertx, ledger, certificates, broker, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC());
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
-        EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, broker);
+        EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions);
     if (membership != null) {
       admin.managedBy(membership.hub());
     }

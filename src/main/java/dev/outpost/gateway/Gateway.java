@@ -53,6 +53,11 @@ public final class Gateway {
     return new RawGatewayListener(options, relay);
   }
 
+  /** Ends the streams of a session on this node (it was disconnected or logged off); returns how many. */
+  public int disconnect(String sessionId) {
+    return relay.cut(sessionId);
+  }
+
   /** Open streams on this node. */
   public int connections() {
     return relay.metrics().connections();

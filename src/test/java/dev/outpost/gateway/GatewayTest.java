@@ -141,6 +141,29 @@ class GatewayTest {
   }
 
   @Test
+  void disconnectingASessionDropsItsLiveStream() throws Exception {
+    // GIVEN a stream that carries bytes
+    JsonObject launch = launch(alice, "echo");
+    String sessionId = launch.getJsonObject("session").getString("id");
+    try (RawStream stream = RawStream.open(launch.getString("ticket"))) {
+      assertEchoes(stream, 1024);
+
+      // WHEN its user disconnects the session through the store API
+      Response disconnected = client.post("/api/v1/sessions/" + sessionId + "/disconnect", alice, null);
+      assertThat(disconnected.status()).as(disconnected.body()).isEqualTo(200);
+
+      // THEN the gateway ends the stream: the client reads end-of-stream (or a reset) instead of waiting
+      int next;
+      try {
+        next = stream.socket.getInputStream().read();
+      } catch (java.net.SocketException e) {
+        next = -1;
+      }
+      assertThat(next).isEqualTo(-1);
+    }
+  }
+
+  @Test
   void aLaunchDescribesItselfAsALaunchFileThatCanBeDownloaded() {
     // WHEN a user launches an app that is not an SSH resource
     JsonObject launch = launch(alice, "echo");

@@ -31,6 +31,9 @@ public final class SessionRelay {
   private final HandshakeSlots handshakes;
   private final NetClient hosts;
 
+  /** Open streams by session id, so that a disconnect or log-off can end them. */
+  private final java.util.Map<String, java.util.Set<Splice>> live = new java.util.concurrent.ConcurrentHashMap<>();
+
   public SessionRelay(Vertx vertx, GatewayConfig config, TicketStore tickets, SessionReports reports,
       GatewayMetrics metrics, HandshakeSlots handshakes) {
     this.vertx = Objects.requireNonNull(vertx);
@@ -78,7 +81,22 @@ public final class SessionRelay {
 
   /** Carries the stream until either side ends; {@code early} bytes go to the host first. */
   void splice(Opened opened, Splice.ClientSide client, Buffer early) {
-    new Splice(vertx, opened.ticket(), opened.host(), client, metrics, reports, config.idleTimeout()).start(early);
+    String sessionId = opened.ticket().sessionId();
+    Splice[] self = new Splice[1];
+    self[0] = new Splice(vertx, opened.ticket(), opened.host(), client, metrics, reports, config.idleTimeout(),
+        () -> live.computeIfPresent(sessionId, (id, set) -> {
+          set.remove(self[0]);
+          return set.isEmpty() ? null : set;
+        }));
+    live.computeIfAbsent(sessionId, id -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(self[0]);
+    self[0].start(early);
+  }
+
+  /** Ends every stream of this session on this node; returns how many there were. */
+  public int cut(String sessionId) {
+    java.util.Set<Splice> streams = live.getOrDefault(sessionId, java.util.Set.of());
+    streams.forEach(Splice::cut);
+    return streams.size();
   }
 
   public Future<Void> close() {

@@ -48,10 +48,14 @@ final class Splice {
   private volatile long lastActivity = System.nanoTime();
   private long idleTimer = -1;
   private boolean finished;
+  private final io.vertx.core.Context context;
+  private final Runnable onFinish;
 
   Splice(Vertx vertx, Ticket ticket, NetSocket host, ClientSide client, GatewayMetrics metrics,
-      SessionReports reports, Duration idleTimeout) {
+      SessionReports reports, Duration idleTimeout, Runnable onFinish) {
     this.vertx = Objects.requireNonNull(vertx);
+    this.context = vertx.getOrCreateContext();
+    this.onFinish = Objects.requireNonNull(onFinish);
     this.ticket = Objects.requireNonNull(ticket);
     this.host = Objects.requireNonNull(host);
     this.client = Objects.requireNonNull(client);
@@ -103,11 +107,21 @@ final class Splice {
     }
   }
 
+  /** Ends the stream from any thread (the session was disconnected or logged off). */
+  void cut() {
+    context.runOnContext(v -> finish());
+  }
+
+  String sessionId() {
+    return ticket.sessionId();
+  }
+
   private void finish() {
     if (finished) {
       return;
     }
     finished = true;
+    onFinish.run();
     vertx.cancelTimer(idleTimer);
     client.end(false);
     host.end();
