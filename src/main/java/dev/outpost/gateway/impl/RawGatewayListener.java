@@ -70,29 +70,22 @@ public final class RawGatewayListener extends VerticleBase {
   }
 
   /** One connection until it has a stream or is refused. */
-  private final class Handshake {
+  private final class Handshake extends PendingHandshake {
     private final NetSocket socket;
-    private final HandshakeSlots.Slot slot;
     private Buffer received = Buffer.buffer();
-    private long timer;
-    private boolean done;
 
     Handshake(NetSocket socket, HandshakeSlots.Slot slot) {
+      super(RawGatewayListener.this.vertx, RawGatewayListener.this.relay, slot);
       this.socket = socket;
-      this.slot = slot;
     }
 
-    void begin() {
-      timer = vertx.setTimer(relay.config().handshakeTimeout().toMillis(), id -> fail(new GatewayRefusal(
-          GatewayStatus.HANDSHAKE_TIMEOUT, "no ticket within " + relay.config().handshakeTimeout().toMillis()
-          + " ms")));
-      socket.closeHandler(v -> {
-        if (!done) {
-          done = true;
-          vertx.cancelTimer(timer);
-          slot.release();
-        }
-      });
+    @Override
+    void onClientClose(Runnable handler) {
+      socket.closeHandler(v -> handler.run());
+    }
+
+    @Override
+    void listen() {
       socket.handler(this::data);
     }
 
@@ -117,21 +110,16 @@ public final class RawGatewayListener extends VerticleBase {
         fail(new GatewayRefusal(GatewayStatus.BAD_REQUEST, "expected 'OUTPOST/1 <ticket>' and a newline"));
         return;
       }
-      relay.open(line.substring(PREFIX.length()), null).onComplete(ar -> {
-        if (ar.failed()) {
-          fail(ar.cause() instanceof GatewayRefusal refusal ? refusal
-              : new GatewayRefusal(GatewayStatus.BUSY, "the gateway could not open the stream", ar.cause()));
-        } else if (done) {
-          ar.result().host().close(); // the client left or timed out meanwhile
-        } else {
-          finishHandshake();
-          socket.write("OK " + ar.result().ticket().sessionId() + "\n");
-          relay.splice(ar.result(), clientSide(), early);
-        }
-      });
+      open(line.substring(PREFIX.length()), null, early);
     }
 
-    private Splice.ClientSide clientSide() {
+    @Override
+    void accepted(String sessionId) {
+      socket.write("OK " + sessionId + "\n");
+    }
+
+    @Override
+    Splice.ClientSide clientSide() {
       return new Splice.ClientSide() {
         @Override
         public ReadStream<Buffer> in() {
@@ -155,18 +143,9 @@ public final class RawGatewayListener extends VerticleBase {
       };
     }
 
-    private void finishHandshake() {
-      done = true;
-      vertx.cancelTimer(timer);
-      slot.release();
-    }
-
-    private void fail(GatewayRefusal refusal) {
-      if (done) {
-        return;
-      }
-      finishHandshake();
-      refuse(socket, refusal);
+    @Override
+    void refuse(GatewayRefusal refusal) {
+      RawGatewayListener.this.refuse(socket, refusal);
       // a client that never reads must not keep the socket: give the error line a moment, then close
       vertx.setTimer(TimeUnit.SECONDS.toMillis(1), id -> socket.close());
     }

@@ -93,35 +93,33 @@ public final class WebSocketGateway {
   }
 
   /** One WebSocket until it has a stream or is refused. */
-  private final class Handshake {
+  private final class Handshake extends PendingHandshake {
     private final ServerWebSocket ws;
-    private final HandshakeSlots.Slot slot;
     private final String userId;
-    private long timer;
-    private boolean done;
 
     Handshake(ServerWebSocket ws, HandshakeSlots.Slot slot, String userId) {
+      super(WebSocketGateway.this.vertx, WebSocketGateway.this.relay, slot);
       this.ws = ws;
-      this.slot = slot;
       this.userId = userId;
     }
 
-    void begin() {
-      timer = vertx.setTimer(relay.config().handshakeTimeout().toMillis(), id -> fail(new GatewayRefusal(
-          GatewayStatus.HANDSHAKE_TIMEOUT, "no ticket within " + relay.config().handshakeTimeout().toMillis()
-          + " ms")));
-      ws.closeHandler(v -> {
-        if (!done) {
-          done = true;
-          vertx.cancelTimer(timer);
-          slot.release();
-        }
-      });
+    @Override
+    void onClientClose(Runnable handler) {
+      ws.closeHandler(v -> handler.run());
+    }
+
+    @Override
+    void listen() {
       ws.frameHandler(this::firstFrame);
     }
 
+    @Override
+    boolean clientGone() {
+      return ws.isClosed();
+    }
+
     private void firstFrame(WebSocketFrame frame) {
-      if (done || !(frame.isText() || frame.isBinary() || frame.isContinuation())) {
+      if (done() || !(frame.isText() || frame.isBinary() || frame.isContinuation())) {
         return; // pings and pongs before the ticket
       }
       ws.pause();
@@ -132,19 +130,12 @@ public final class WebSocketGateway {
             "the first frame must be the text {\"v\":" + VERSION + ",\"ticket\":\"...\"}"));
         return;
       }
-      relay.open(ticket, userId).onComplete(ar -> {
-        if (ar.failed()) {
-          fail(ar.cause() instanceof GatewayRefusal refusal ? refusal
-              : new GatewayRefusal(GatewayStatus.BUSY, "the gateway could not open the stream", ar.cause()));
-        } else if (done || ws.isClosed()) {
-          ar.result().host().close();
-        } else {
-          finishHandshake();
-          ws.writeTextMessage(new JsonObject().put("v", VERSION).put("status", 200)
-              .put("sessionId", ar.result().ticket().sessionId()).encode());
-          relay.splice(ar.result(), clientSide(), null);
-        }
-      });
+      open(ticket, userId, null);
+    }
+
+    @Override
+    void accepted(String sessionId) {
+      ws.writeTextMessage(new JsonObject().put("v", VERSION).put("status", 200).put("sessionId", sessionId).encode());
     }
 
     private String ticket(WebSocketFrame frame) {
@@ -161,7 +152,8 @@ public final class WebSocketGateway {
       }
     }
 
-    private Splice.ClientSide clientSide() {
+    @Override
+    Splice.ClientSide clientSide() {
       return new Splice.ClientSide() {
         @Override
         public ReadStream<Buffer> in() {
@@ -191,17 +183,8 @@ public final class WebSocketGateway {
       };
     }
 
-    private void finishHandshake() {
-      done = true;
-      vertx.cancelTimer(timer);
-      slot.release();
-    }
-
-    private void fail(GatewayRefusal refusal) {
-      if (done) {
-        return;
-      }
-      finishHandshake();
+    @Override
+    void refuse(GatewayRefusal refusal) {
       relay.metrics().refused(refusal.gatewayStatus());
       LOG.debug("WebSocket gateway refused {}: {} {}", ws.remoteAddress(), refusal.status(), refusal.detail());
       if (!ws.isClosed()) {
