@@ -11,6 +11,7 @@ import dev.outpost.cluster.ClusterSetup;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
+import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
@@ -20,6 +21,7 @@ import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
+import dev.outpost.gateway.RendezvousProtocol;
 import dev.outpost.gateway.TicketStore;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
@@ -223,6 +225,9 @@ public final class ApplianceNode {
         return agents.send(body.getString("hostId", ""), command);
       };
     }
+    if (RendezvousProtocol.OPEN.equals(op)) {
+      return body -> gateway.openForHub(body, () -> hubLink.dial(RendezvousProtocol.DATA_PATH));
+    }
     return null;
   }
 
@@ -260,7 +265,7 @@ public final class ApplianceNode {
     // users and admins who disconnect or log off a session also drop its live streams on this node
     BrokerClient sessions = new StreamClosingBroker(broker, gateway);
     StoreApi store = new StoreApi(logins, this::status,
-        new ResourceRoutes(logins, sessions, tickets, new GatewayAddresses(() -> gatewayPort)));
+        new ResourceRoutes(logins, sessions, tickets, gatewayAddresses()));
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
         : new RelayedEnrollmentLedger(hubLink);
     agents = new AgentEndpoint(vertx, ledger, certificates, broker, nodeId, AgentEndpoint.Settings.DEFAULTS,
@@ -296,6 +301,22 @@ public final class ApplianceNode {
           httpsPort = frontDoor.actualPort();
           return null;
         }));
+  }
+
+  /** Where clients present tickets; with a separate hub, its rendezvous gateway too. */
+  private GatewayAddresses gatewayAddresses() {
+    GatewayAddresses addresses = new GatewayAddresses(() -> gatewayPort);
+    if (membership == null) {
+      return addresses;
+    }
+    URI hubUrl = config.hub().publicUrl() != null ? config.hub().publicUrl() : membership.hub();
+    try {
+      return addresses.withHub(hubUrl, membership.location(),
+          Fingerprints.sha256(Pem.parseCertificate(membership.hubCaPem())));
+    } catch (java.io.IOException e) {
+      LOG.warn("Launches will not offer the hub's gateway: its CA certificate cannot be read ({})", e.getMessage());
+      return addresses;
+    }
   }
 
   /** The raw TLS gateway port, one listener per event loop like the HTTPS front door. */

@@ -7,6 +7,7 @@ import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.gateway.Gateway;
 import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.http.HealthRoutes;
@@ -102,6 +103,9 @@ public final class HubNode {
         health, Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,
             ConnectorEnrollmentRoutes.MOUNT, new ConnectorEnrollmentRoutes(locations)::mount),
         config.http().maxBodyBytes());
+    Gateway gateway = Gateway.hub(vertx, config.gateway(), server::requestLocation, server::authenticateAppliance,
+        metrics);
+    server.withRoutes(gateway::mount);
     return vertx.deployVerticle(server).mapEmpty();
   }
 

@@ -126,20 +126,32 @@ public final class HubLink extends VerticleBase {
     return hub.getPort() > 0 ? hub.getPort() : 443;
   }
 
-  private Future<Void> connect() {
-    if (stopped) {
-      return Future.succeededFuture();
-    }
+  /**
+   * Opens another WebSocket to the hub with this appliance's credentials (e.g. a gateway data channel), from the
+   * caller's context.
+   */
+  public Future<WebSocket> dial(String path) {
+    return client.connect(connectOptions(path));
+  }
+
+  private WebSocketConnectOptions connectOptions(String path) {
     WebSocketConnectOptions connect = new WebSocketConnectOptions()
         .setHost(hub.getHost())
         .setPort(port())
         .setSsl(true)
-        .setURI(TunnelProtocol.PATH)
+        .setURI(path)
         .setTimeout(5_000);
     if (!identity.credential().isEmpty()) {
       connect.addHeader("Authorization", "Bearer " + identity.credential());
     }
-    return client.connect(connect)
+    return connect;
+  }
+
+  private Future<Void> connect() {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    return client.connect(connectOptions(TunnelProtocol.PATH))
         .onSuccess(this::attach)
         .onFailure(this::connectFailed)
         .mapEmpty();

@@ -69,6 +69,9 @@ public final class ConfigKeys {
   public static final ConfigKey<URI> HUB_URL = key("hub.url", "--hub", "",
       "URL of a separate hub (https://host:9443); empty runs the hub role in this process.",
       Parsers.optionalHttpsUrl());
+  public static final ConfigKey<URI> HUB_PUBLIC_URL = key("hub.public-url", null, "",
+      "The hub's address for external clients (https://host:port), offered in launches as its rendezvous gateway; "
+          + "empty: hub.url. Appliances with a separate hub only.", Parsers.optionalHttpsUrl());
   public static final ConfigKey<String> HUB_TOKEN = secretKey("hub.token", "--hub-token", "",
       "Connector token from the hub (POST /admin/api/v1/locations there); needed on the first start with --hub only.",
       Parsers.text());

@@ -44,9 +44,14 @@ public record OutpostConfig(
   }
 
   /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
-  public record HubConfig(URI url, String token, String host, int port, Duration pingInterval) {
+  public record HubConfig(URI url, URI publicUrl, String token, String host, int port, Duration pingInterval) {
     public boolean inProcess() {
       return url == null;
+    }
+
+    /** Where external clients reach the hub. */
+    public URI clientUrl() {
+      return publicUrl != null ? publicUrl : url;
     }
   }
 
@@ -85,7 +90,7 @@ public record OutpostConfig(
         new ClusterConfig(clusterName.isEmpty() ? "outpost-" + location : clusterName,
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
             c.get(ConfigKeys.CLUSTER_PORT), join),
-        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
+        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),
             c.get(ConfigKeys.HUB_PING)),
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
