@@ -15,6 +15,7 @@ import dev.outpost.identity.LoginService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonObject;
@@ -36,6 +37,8 @@ public final class Gateway {
 
   /** Path of the WebSocket entry on the HTTPS listener. */
   public static final String WEBSOCKET_PATH = "/gateway";
+  /** Event-bus address (published to every node of the cluster) whose body is a session id to cut. */
+  public static final String CUT_ADDRESS = "outpost.gateway.cut";
 
   private final SessionRelay relay;
   private final WebSocketGateway webSocket;
@@ -59,7 +62,10 @@ public final class Gateway {
     HandshakeSlots slots = new HandshakeSlots(config.maxHandshakes());
     SessionRelay relay = new SessionRelay(vertx, config, new HostDialer(tickets, hosts), SessionReports.to(broker),
         new GatewayMetrics(registry, slots), slots);
-    return new Gateway(relay, new WebSocketGateway(vertx, relay, WebSocketGateway.Bearers.of(logins)), hosts, null);
+    Gateway gateway = new Gateway(relay, new WebSocketGateway(vertx, relay, WebSocketGateway.Bearers.of(logins)),
+        hosts, null);
+    vertx.eventBus().<String>consumer(CUT_ADDRESS, message -> relay.cut(message.body()));
+    return gateway;
   }
 
   /**
@@ -102,9 +108,13 @@ public final class Gateway {
     return new RendezvousAnswer(relay, dataChannel).answer(request);
   }
 
-  /** Ends the streams of a session on this node (it was disconnected or logged off); returns how many. */
-  public int disconnect(String sessionId) {
-    return relay.cut(sessionId);
+  /**
+   * Ends the streams of a session (it was disconnected or logged off) on every node of the cluster: the client
+   * may have connected through any of them.
+   */
+  public void disconnect(String sessionId) {
+    relay.cut(sessionId);
+    relay.vertx().eventBus().publish(CUT_ADDRESS, sessionId, new DeliveryOptions().setLocalOnly(false));
   }
 
   /** Open streams on this node. */

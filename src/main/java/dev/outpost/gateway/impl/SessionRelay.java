@@ -36,6 +36,10 @@ public final class SessionRelay {
     this.handshakes = Objects.requireNonNull(handshakes);
   }
 
+  public Vertx vertx() {
+    return vertx;
+  }
+
   public GatewayConfig config() {
     return config;
   }
