@@ -15,8 +15,6 @@ import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
-import dev.outpost.broker.Broker;
-import dev.outpost.broker.BrokerOperations;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
@@ -47,6 +45,9 @@ import dev.outpost.identity.UserAccounts;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.relay.HubLink;
 import dev.outpost.relay.RelayedAccounts;
+import dev.outpost.relay.HubFailover;
+import dev.outpost.relay.LocalBroker;
+import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedBroker;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.ResourceRoutes;
@@ -96,7 +97,10 @@ public final class ApplianceNode {
   /** Set when this appliance belongs to a separate hub. */
   private HubEnrollment.Membership membership;
   private BrokerService brokerService;
-  private RelayedBroker broker;
+  /** Brokering and host reports: relayed to the in-process hub, or failing over to the local host cache. */
+  private BrokerClient broker;
+  private HostEvents hostEvents;
+  private HubFailover failover;
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
@@ -173,7 +177,7 @@ public final class ApplianceNode {
   private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast);
-    AccountDirectory directory = membership == null ? new UserAccounts(db) : new RelayedAccounts(hubLink);
+    AccountDirectory directory = membership == null ? new UserAccounts(db) : failover.accounts();
     LoginService logins = new LoginService(vertx, directory,
         new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME),
             hazelcast.getMap(HazelcastSessionStore.REVOCATIONS_MAP_NAME)), hasher, config.identity(),
@@ -239,7 +243,13 @@ public final class ApplianceNode {
         .setKeyCertOptions(membership.clientCertificate());
     hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
         Version.current(), ""), config.hub().pingInterval(), this::applianceOperation);
-    return deploy(hubLink);
+    LocalHostCache cache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
+    LocalBroker local = new LocalBroker(cache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
+        config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)
+        .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
+            e.getMessage())));
+    failover = new HubFailover(hubLink, local, cache, config.hub().outageThreshold());
+    return deploy(hubLink).compose(v -> deploy(cache)).compose(v -> deploy(local)).compose(v -> deploy(failover));
   }
 
   private static String localHostName() {
@@ -258,8 +268,17 @@ public final class ApplianceNode {
             ? Check.up(cluster.size() + " member(s) in " + cluster.clusterName())
             : Check.down("cluster member is not running")))
         .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up(hubLink.describe())
-            : Check.down(hubLink.describe())));
-    broker = new RelayedBroker(hubLink);
+            : failover != null && failover.mode() == HubFailover.Mode.LOCAL
+                ? Check.up("brokering locally from the local host cache: " + hubLink.describe())
+                : Check.down(hubLink.describe())));
+    if (failover != null) {
+      broker = failover;
+      hostEvents = failover;
+    } else {
+      RelayedBroker relayed = new RelayedBroker(hubLink);
+      broker = relayed;
+      hostEvents = relayed;
+    }
     tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
     // users and admins who disconnect or log off a session also drop its live streams on this node
@@ -268,7 +287,7 @@ public final class ApplianceNode {
         new ResourceRoutes(logins, sessions, tickets, gatewayAddresses()));
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
         : new RelayedEnrollmentLedger(hubLink);
-    agents = new AgentEndpoint(vertx, ledger, certificates, broker, nodeId, AgentEndpoint.Settings.DEFAULTS,
+    agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC());
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
@@ -367,7 +386,7 @@ public final class ApplianceNode {
   private JsonObject status() {
     boolean hubUp = hubLink != null && hubLink.reachable();
     return new JsonObject()
-        .put("mode", "hub")
+        .put("mode", failover == null ? HubFailover.Mode.HUB.wireName() : failover.mode().wireName())
         .put("location", membership == null ? config.location() : membership.location())
         .put("hub", new JsonObject().put("reachable", hubUp))
         .put("version", Version.current());
@@ -422,7 +441,7 @@ public final class ApplianceNode {
 
   /** Where this node reports the session hosts linked to it (relayed to the hub's broker). */
   public HostEvents hostEvents() {
-    return broker;
+    return hostEvents;
   }
 
   /** The agent endpoint of this node: its linked agents and the commands sent to them. */

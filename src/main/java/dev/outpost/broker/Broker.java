@@ -301,6 +301,54 @@ public final class Broker {
     return Optional.ofNullable(sessions.get(id)).map(this::view);
   }
 
+  /**
+   * Takes over a session another broker placed: an appliance that brokered alone while the hub could not be
+   * reached reports its sessions when the hub is back, and an appliance's standby broker mirrors the hub's
+   * placements. Idempotent by session id: a known session only takes the reported state. A host not registered
+   * here yet is added from the session's fields; its agent's next heartbeat completes it, or the silence limit
+   * removes it (and ends its sessions as lost).
+   *
+   * @param appliance the appliance node that holds the host's agent, for a host added here
+   */
+  public SessionView adopt(SessionView reported, String appliance) {
+    Session known = sessions.get(reported.id());
+    if (known != null) {
+      if (known.open() && "ended".equals(reported.state())) {
+        end(known, reported.endReason() == null ? "ended" : reported.endReason());
+      } else if (known.open() && !"ended".equals(reported.state())) {
+        known.state = reported.state();
+        known.updatedAt = reported.updatedAt();
+      }
+      return view(known);
+    }
+    SiteModel site = model.get();
+    SiteModel.Resource resource = site.resource(reported.resourceId()).orElseThrow(() -> ClientErrorException
+        .notFound("resource " + reported.resourceId() + " of session " + reported.id() + " is not published"));
+    Host host = hosts.computeIfAbsent(reported.hostId(), id -> {
+      Host stub = new Host(id);
+      stub.name = reported.hostName();
+      stub.poolId = resource.poolId();
+      stub.address = reported.hostAddress();
+      stub.appliance = appliance;
+      stub.lastSeen = clock.instant();
+      return stub;
+    });
+    Session session = new Session(reported.id(), new UserRef(reported.userId(), reported.username()), resource, host,
+        reported.createdAt());
+    session.state = reported.state();
+    session.endReason = reported.endReason();
+    session.updatedAt = reported.updatedAt();
+    sessions.put(session.id, session);
+    byUser.computeIfAbsent(session.user.id(), k -> new java.util.LinkedHashSet<>()).add(session);
+    if (session.open()) {
+      openByUserResource.putIfAbsent(key(session.user.id(), resource.id()), session);
+      host.sessions++;
+    }
+    SessionView view = view(session);
+    listener.accept(view);
+    return view;
+  }
+
   /** Moves a session to connected or disconnected (reported by the gateway or the agent). */
   public SessionView markState(String sessionId, String state) {
     Session session = sessions.get(sessionId);

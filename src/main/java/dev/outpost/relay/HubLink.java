@@ -45,6 +45,7 @@ public final class HubLink extends VerticleBase {
   private WebSocketClient client;
   private TunnelChannel channel;
   private Instant lastAnswer;
+  private volatile long lastAnswerNanos = System.nanoTime();
   private String hubId;
   private long seq;
   private long backoffMs = MIN_BACKOFF_MS;
@@ -101,6 +102,14 @@ public final class HubLink extends VerticleBase {
   /** Whether the hub answered within the last three ping intervals. Safe from any thread. */
   public boolean reachable() {
     return up;
+  }
+
+  /**
+   * How long since the hub last answered (or since this link started, if it never did); a closed tunnel does not
+   * reset it. Safe from any thread.
+   */
+  public Duration silence() {
+    return Duration.ofNanos(System.nanoTime() - lastAnswerNanos);
   }
 
   /** A one-line description of the link's state, for health checks. Safe from any thread. */
@@ -180,10 +189,12 @@ public final class HubLink extends VerticleBase {
     if (TunnelProtocol.WELCOME.equals(type)) {
       hubId = String.valueOf(msg.getValue("hub"));
       lastAnswer = Instant.now();
+      lastAnswerNanos = System.nanoTime();
       refreshStatus();
       LOG.info("Hub tunnel up: hub {} at {}:{}", hubId, hub.getHost(), port());
     } else if (TunnelProtocol.PONG.equals(type)) {
       lastAnswer = Instant.now();
+      lastAnswerNanos = System.nanoTime();
     }
   }
 

@@ -80,8 +80,14 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> HUB_PORT = key("hub.port", "--hub-port", "9443",
       "HTTPS port of `outpost hub`. The in-process hub of an appliance listens on a free loopback port instead.",
       Parsers.port(true));
-  public static final ConfigKey<Duration> HUB_PING = key("hub.ping-interval", null, "5s",
+  public static final ConfigKey<Duration> HUB_PING = key("hub.ping-interval", null, "2s",
       "How often the appliance checks that the hub answers.", Parsers.duration(Duration.ofMillis(200), Duration.ofMinutes(5)));
+  public static final ConfigKey<Duration> HUB_OUTAGE_THRESHOLD = key("hub.outage-threshold", null, "10s",
+      "How long the hub may stay silent before this appliance brokers alone from its local host cache (outage "
+          + "mode). Appliances with a separate hub only.", Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
+  public static final ConfigKey<Duration> HUB_SYNC_INTERVAL = key("hub.sync-interval", null, "10s",
+      "How often the appliance refreshes its local host cache (site configuration and accounts) from the hub.",
+      Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
 
   public static final ConfigKey<Duration> BROKER_HEARTBEAT = key("broker.heartbeat-interval", null, "10s",
       "How often agents report; a host silent for 3 intervals is unregistered and its sessions end. Set on the hub "

@@ -44,7 +44,8 @@ public record OutpostConfig(
   }
 
   /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
-  public record HubConfig(URI url, URI publicUrl, String token, String host, int port, Duration pingInterval) {
+  public record HubConfig(URI url, URI publicUrl, String token, String host, int port, Duration pingInterval,
+      Duration outageThreshold, Duration syncInterval) {
     public boolean inProcess() {
       return url == null;
     }
@@ -92,7 +93,7 @@ public record OutpostConfig(
             c.get(ConfigKeys.CLUSTER_PORT), join),
         new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),
-            c.get(ConfigKeys.HUB_PING)),
+            c.get(ConfigKeys.HUB_PING), c.get(ConfigKeys.HUB_OUTAGE_THRESHOLD), c.get(ConfigKeys.HUB_SYNC_INTERVAL)),
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
         new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),
