@@ -140,7 +140,8 @@ class DirectorySignInTest {
   void directoryBackToNormal() {
     slapd.start();
     Response reset = client.put("/admin/api/v1/directories/corp", admin, new JsonObject()
-        .put("urls", new JsonArray().add(slapd.url())).put("tls", "none").put("caCertificate", "").encode());
+        .put("urls", new JsonArray().add(slapd.url())).put("tls", "none").put("caCertificate", "")
+        .put("groupMembership", "member").encode());
     assertThat(reset.status()).as(reset.body()).isEqualTo(200);
   }
 
@@ -306,6 +307,22 @@ class DirectorySignInTest {
     JsonObject test = client.post("/admin/api/v1/directories/corp/test", admin, "{\"username\":\"carol\"}").json();
     assertThat(test.getJsonObject("bind").getBoolean("ok")).isFalse();
     assertThat(signIn("gina", password("gina")).status()).isEqualTo(401);
+  }
+
+  @Test
+  void groupsReadFromMemberOfAsInActiveDirectoryIncludeNestedOnes() {
+    // GIVEN the directory reads groups from the users' memberOf (slapd's memberof overlay keeps it, as AD does)
+    Response changed = client.put("/admin/api/v1/directories/corp", admin, "{\"groupMembership\":\"memberOf\"}");
+    assertThat(changed.status()).as(changed.body()).isEqualTo(200);
+
+    // WHEN bob, a member of engineers (itself in staff), is tested and signs in
+    JsonObject test = client.post("/admin/api/v1/directories/corp/test", admin, "{\"username\":\"bob\"}").json();
+    Response bob = signIn("bob", password("bob"));
+
+    // THEN both groups are found, and the staff entitlement applies
+    assertThat(test.getJsonArray("groups")).containsExactlyInAnyOrder("cn=engineers,ou=groups,dc=example,dc=org",
+        "cn=staff,ou=groups,dc=example,dc=org");
+    assertThat(resourcesOf(bob.json().getString("token"))).containsExactly("shell");
   }
 
   @Test
