@@ -200,6 +200,7 @@ public final class ApplianceNode {
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, cluster, hasher, metrics, hazelcast);
+    serving = serving.onSuccess(v -> directories.start());
     if (membership != null) {
       // Accounts and the site model live on the hub: nothing to create here.
       if (config.demo()) {

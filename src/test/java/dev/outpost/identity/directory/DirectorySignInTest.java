@@ -2,6 +2,7 @@ package dev.outpost.identity.directory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.Slapd;
@@ -93,7 +94,7 @@ class DirectorySignInTest {
   }
 
   @BeforeAll
-  static void start() {
+  static void start() throws InterruptedException {
     slapd = Slapd.start(tmp.resolve("slapd"), LDIF);
     site = TestSite.start(tmp.resolve("node"), Map.of(
         "identity.login.max-failures-per-user", "3",
@@ -107,6 +108,10 @@ class DirectorySignInTest {
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     directoryId = created.json().getString("id");
     createResourceEntitledTo("cn=Staff, ou=Groups, dc=example, dc=org");
+    // the broker reloads the site model when it changes: wait until the new entitlement is in it
+    String alice = client.login("alice", password("alice"));
+    Poll.until("the staff entitlement reaching the broker", Duration.ofSeconds(30),
+        () -> resourcesOf(alice).contains("shell"));
   }
 
   static JsonObject plainDirectory() {

@@ -66,6 +66,7 @@ public final class DirectoryService implements DirectorySignIn, DirectoryProbe {
   private final GroupCache groupCache;
   private final WorkerExecutor workers;
   private volatile Known known;
+  private long refreshTimer = -1;
 
   /**
    * @param source the directories of this appliance's location (from the hub's site model)
@@ -82,6 +83,15 @@ public final class DirectoryService implements DirectorySignIn, DirectoryProbe {
     this.workers = vertx.createSharedWorkerExecutor("outpost-directory", WORKERS);
   }
 
+  /**
+   * Reads the settings now and then every {@code directory.settings-refresh}, so that verifiers of removed
+   * directories go, and so that the hub knows this appliance can run directory tests for its location.
+   */
+  public void start() {
+    refreshTimer = vertx.setPeriodic(1, config.settingsRefresh().toMillis(), id -> reload(known)
+        .onFailure(e -> LOG.debug("Directory settings not refreshed: {}", e.getMessage())));
+  }
+
   /** Drops the cached settings and groups: the next sign-in reads the directories' settings again. */
   public void invalidate() {
     known = null;
@@ -89,6 +99,9 @@ public final class DirectoryService implements DirectorySignIn, DirectoryProbe {
   }
 
   public Future<Void> close() {
+    if (refreshTimer >= 0) {
+      vertx.cancelTimer(refreshTimer);
+    }
     return workers.close();
   }
 
@@ -159,6 +172,9 @@ public final class DirectoryService implements DirectorySignIn, DirectoryProbe {
 
   /** Keeps the verifier of this good password; a failure here costs offline sign-in only, not this one. */
   private Future<Void> remember(DirectorySettings settings, String login, String password, DirectoryAccount account) {
+    if (config.offlineWindow().isZero()) {
+      return Future.succeededFuture(); // offline sign-in is off: keep nothing
+    }
     Instant now = clock.instant();
     return blocking(() -> hasher.hash(password))
         .compose(verifier -> offline.remember(settings.id(), login, account, verifier, now))
@@ -260,10 +276,14 @@ public final class DirectoryService implements DirectorySignIn, DirectoryProbe {
   /** The directories of this location by priority; refreshed from the source now and then, stale if it fails. */
   private Future<List<LdapDirectory>> directories() {
     Known current = known;
-    Instant now = clock.instant();
-    if (current != null && current.fetchedAt().plus(config.settingsRefresh()).isAfter(now)) {
+    if (current != null && current.fetchedAt().plus(config.settingsRefresh()).isAfter(clock.instant())) {
       return Future.succeededFuture(current.directories());
     }
+    return reload(current);
+  }
+
+  private Future<List<LdapDirectory>> reload(Known current) {
+    Instant now = clock.instant();
     return source.get()
         .map(settings -> {
           List<LdapDirectory> built = build(settings, current);
