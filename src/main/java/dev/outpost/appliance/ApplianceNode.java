@@ -12,6 +12,7 @@ import dev.outpost.cluster.ClusterView;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.Pem;
+import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
@@ -36,12 +37,17 @@ import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.Tls;
 import dev.outpost.hub.BrokerService;
+import dev.outpost.hub.DirectoryRelay;
+import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubServer;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
+import dev.outpost.identity.directory.DirectoryOperations;
+import dev.outpost.identity.directory.DirectoryTable;
+import dev.outpost.identity.directory.impl.DirectoryService;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.relay.HubLink;
 import dev.outpost.relay.RelayedAccounts;
@@ -49,6 +55,7 @@ import dev.outpost.relay.HubFailover;
 import dev.outpost.relay.LocalBroker;
 import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedBroker;
+import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.ResourceRoutes;
 import dev.outpost.store.StoreApi;
@@ -111,6 +118,9 @@ public final class ApplianceNode {
   private volatile int gatewayPort;
   private TicketStore tickets;
   private Gateway gateway;
+  private SecretBox secrets;
+  private DirectoryRelay directoryRelay;
+  private DirectoryService directories;
 
   private ApplianceNode(OutpostConfig config, Console console) {
     this.config = Objects.requireNonNull(config);
@@ -134,6 +144,12 @@ public final class ApplianceNode {
     } catch (IOException | RuntimeException e) {
       return Future.failedFuture(new StartupException("cannot prepare TLS certificates in "
           + config.dataDir().resolve("tls") + ": " + e.getMessage(), e));
+    }
+    try {
+      secrets = SecretBox.loadOrCreate(config.dataDir().resolve("secrets").resolve("directory.key"));
+    } catch (IOException e) {
+      return Future.failedFuture(new StartupException("cannot read or create the key for stored secrets in "
+          + config.dataDir().resolve("secrets") + ": " + e.getMessage(), e));
     }
     if (!config.hub().inProcess()) {
       try {
@@ -178,13 +194,19 @@ public final class ApplianceNode {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast);
     AccountDirectory directory = membership == null ? new UserAccounts(db) : failover.accounts();
-    LoginService logins = new LoginService(vertx, directory,
+    if (membership == null) {
+      directoryRelay = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
+    }
+    directories = new DirectoryService(vertx, new RelayedDirectorySettings(hubLink), db, hasher, config.directory(),
+        Clock.systemUTC());
+    LoginService logins = new LoginService(vertx, directory, directories,
         new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME),
             hazelcast.getMap(HazelcastSessionStore.REVOCATIONS_MAP_NAME)), hasher, config.identity(),
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, cluster, hasher, metrics, hazelcast);
+    serving = serving.onSuccess(v -> directories.start());
     if (membership != null) {
       // Accounts and the site model live on the hub: nothing to create here.
       if (config.demo()) {
@@ -205,7 +227,7 @@ public final class ApplianceNode {
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
         (presented, peer) -> credential.equals(presented) ? Future.succeededFuture(config.location())
             : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
-        (caller, op) -> brokerService == null ? null : brokerService.operation(caller, op), hubHealth);
+        this::hubOperation, hubHealth);
     return deploy(hub).compose(v -> {
       URI url = URI.create("https://127.0.0.1:" + hub.port());
       hubLink = new HubLink(Tls.siteWebSocketClient(certificates).setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
@@ -216,8 +238,23 @@ public final class ApplianceNode {
     });
   }
 
+  /** What the in-process hub offers this node's tunnel, once the services behind it are up. */
+  private Function<JsonObject, Future<JsonObject>> hubOperation(HubOperations.Caller caller, String op) {
+    Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
+        : brokerService.operation(caller, op);
+    return handler != null || directoryRelay == null ? handler : directoryRelay.operation(caller, op);
+  }
+
   /** Requests the hub sends down to this appliance. */
   private Function<JsonObject, Future<JsonObject>> applianceOperation(String op) {
+    if (DirectoryOperations.TEST.equals(op)) {
+      return body -> directories.test(body.getString("directoryId", ""), body.getString("username"),
+          body.getString("password"));
+    }
+    if (DirectoryOperations.GROUPS.equals(op)) {
+      return body -> directories.groups(body.getString("directoryId", ""), body.getString("query", ""))
+          .map(items -> new JsonObject().put("items", items));
+    }
     if (BrokerOperations.AGENT_COMMAND.equals(op)) {
       return body -> {
         JsonObject command = body.getJsonObject("command", new JsonObject());
@@ -292,6 +329,7 @@ public final class ApplianceNode {
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions);
+    admin.directories(secrets, directories::invalidate, directories);
     if (membership != null) {
       admin.managedBy(membership.hub());
     }

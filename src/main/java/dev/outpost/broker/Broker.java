@@ -193,7 +193,7 @@ public final class Broker {
   public List<ResourceView> enumerate(UserRef user) {
     SiteModel site = model.get();
     List<ResourceView> views = new ArrayList<>();
-    for (SiteModel.Resource resource : site.entitledResources(user.id())) {
+    for (SiteModel.Resource resource : site.entitledResources(user.id(), user.directoryGroups())) {
       Session open = openByUserResource.get(key(user.id(), resource.id()));
       if (open != null) {
         views.add(new ResourceView(resource, true, "reconnect"));
@@ -212,7 +212,7 @@ public final class Broker {
   public Launch launch(UserRef user, String resourceIdOrName) {
     SiteModel site = model.get();
     SiteModel.Resource resource = site.resource(resourceIdOrName)
-        .filter(r -> site.entitled(user.id(), r.id()))
+        .filter(r -> site.entitled(user.id(), user.directoryGroups(), r.id()))
         .orElseThrow(() -> ClientErrorException.notFound("no resource '" + resourceIdOrName
             + "' is published to " + user.username()));
     Instant now = clock.instant();

@@ -28,7 +28,8 @@ public final class SiteModelJson {
         .put("launchHint", r.launchHint())));
     return new JsonObject().put("v", VERSION).put("version", model.version()).put("pools", pools)
         .put("resources", resources).put("groupsByUser", sets(model.groupsByUser()))
-        .put("usersEntitled", sets(model.usersEntitled())).put("groupsEntitled", sets(model.groupsEntitled()));
+        .put("usersEntitled", sets(model.usersEntitled())).put("groupsEntitled", sets(model.groupsEntitled()))
+        .put("directoryGroupsEntitled", sets(model.directoryGroupsEntitled()));
   }
 
   public static SiteModel fromJson(JsonObject json) {
@@ -46,7 +47,8 @@ public final class SiteModelJson {
           r.getString("launchHint", "")));
     }
     return new SiteModel(json.getLong("version", 0L), pools, resources, sets(json.getJsonObject("groupsByUser")),
-        sets(json.getJsonObject("usersEntitled")), sets(json.getJsonObject("groupsEntitled")));
+        sets(json.getJsonObject("usersEntitled")), sets(json.getJsonObject("groupsEntitled")),
+        sets(json.getJsonObject("directoryGroupsEntitled")));
   }
 
   private static JsonObject sets(Map<String, Set<String>> map) {

@@ -122,7 +122,7 @@ class HubOutageIT {
             assertThat(openSessions(hubApi, hubAdmin)).isEqualTo(localOpen);
             Response stillFull = store.post("/api/v1/resources/app/launch", user4, null);
             assertThat(stillFull.status()).as(stillFull.body()).isEqualTo(409);
-            assertThat(appliance.stdout()).contains("brokering locally from the local host cache")
+            assertThat(appliance.stdout() + appliance.stderr()).contains("brokering locally from the local host cache")
                 .contains("took over this appliance's 3 session(s)");
             System.out.printf("hub stopped -> local mode in %d ms (threshold %d s)%n", toLocalMs, THRESHOLD.toSeconds());
           }

@@ -113,6 +113,23 @@ public final class ConfigKeys {
   public static final ConfigKey<Duration> LOGIN_WINDOW = key("identity.login.window", null, "5m",
       "Window over which failed sign-ins are counted.", Parsers.duration(Duration.ofSeconds(1), Duration.ofDays(1)));
 
+  public static final ConfigKey<Duration> DIRECTORY_OFFLINE_WINDOW = key("directory.offline-window", null, "7d",
+      "While a directory (LDAP/AD) cannot be reached, users who signed in through it within this window still sign "
+          + "in against a verifier of their last good password kept on the appliance; 0s turns offline sign-in off.",
+      Parsers.duration(Duration.ZERO, Duration.ofDays(90)));
+  public static final ConfigKey<Duration> DIRECTORY_CONNECT_TIMEOUT = key("directory.connect-timeout", null, "3s",
+      "How long to wait for a directory server to accept a connection before trying its next URL.",
+      Parsers.duration(Duration.ofMillis(100), Duration.ofMinutes(1)));
+  public static final ConfigKey<Duration> DIRECTORY_TIMEOUT = key("directory.timeout", null, "5s",
+      "How long any one directory operation (StartTLS, bind, search) may take.",
+      Parsers.duration(Duration.ofMillis(100), Duration.ofMinutes(2)));
+  public static final ConfigKey<Duration> DIRECTORY_GROUP_CACHE_TTL = key("directory.group-cache-ttl", null, "5m",
+      "How long a directory user's groups, resolved at sign-in, are reused for their next sign-ins; 0s: always ask.",
+      Parsers.duration(Duration.ZERO, Duration.ofDays(1)));
+  public static final ConfigKey<Duration> DIRECTORY_SETTINGS_REFRESH = key("directory.settings-refresh", null, "30s",
+      "How often an appliance reads its location's directory settings from the hub again.",
+      Parsers.duration(Duration.ofSeconds(1), Duration.ofHours(1)));
+
   private ConfigKeys() {
   }
 

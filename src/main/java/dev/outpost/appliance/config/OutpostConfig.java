@@ -21,7 +21,8 @@ public record OutpostConfig(
     HubConfig hub,
     BrokerConfig broker,
     DbConfig db,
-    IdentityConfig identity) {
+    IdentityConfig identity,
+    DirectoryConfig directory) {
 
   /** Logging: {@code log.*}. */
   public record LogConfig(String format, String level) {
@@ -72,6 +73,15 @@ public record OutpostConfig(
       Duration loginWindow) {
   }
 
+  /** Directory (LDAP/AD) sign-in on appliances: {@code directory.*}. */
+  public record DirectoryConfig(Duration offlineWindow, Duration connectTimeout, Duration timeout,
+      Duration groupCacheTtl, Duration settingsRefresh) {
+
+    /** The defaults, for tools and tests that build a service by hand. */
+    public static final DirectoryConfig DEFAULTS = new DirectoryConfig(Duration.ofDays(7), Duration.ofSeconds(3),
+        Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofSeconds(30));
+  }
+
   static OutpostConfig from(ConfigLoader c) {
     String location = c.get(ConfigKeys.LOCATION);
     List<String> join = c.get(ConfigKeys.CLUSTER_JOIN);
@@ -97,6 +107,9 @@ public record OutpostConfig(
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
         new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),
-            c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW)));
+            c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW)),
+        new DirectoryConfig(c.get(ConfigKeys.DIRECTORY_OFFLINE_WINDOW), c.get(ConfigKeys.DIRECTORY_CONNECT_TIMEOUT),
+            c.get(ConfigKeys.DIRECTORY_TIMEOUT), c.get(ConfigKeys.DIRECTORY_GROUP_CACHE_TTL),
+            c.get(ConfigKeys.DIRECTORY_SETTINGS_REFRESH)));
   }
 }
