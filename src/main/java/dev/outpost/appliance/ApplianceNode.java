@@ -48,6 +48,14 @@ import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryOperations;
 import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.identity.directory.impl.DirectoryService;
+import dev.outpost.lease.Lease;
+import dev.outpost.lease.LeaseAdminRoutes;
+import dev.outpost.lease.impl.ApplianceLeases;
+import dev.outpost.lease.impl.ApplianceRoster;
+import dev.outpost.lease.impl.LeaseAuthority;
+import dev.outpost.lease.impl.LeaseIssuer;
+import dev.outpost.lease.impl.LeaseTrustCache;
+import dev.outpost.lease.impl.Upstream;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.relay.HubLink;
 import dev.outpost.relay.RelayedAccounts;
@@ -57,6 +65,7 @@ import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedBroker;
 import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
+import dev.outpost.store.LeaseRoutes;
 import dev.outpost.store.ResourceRoutes;
 import dev.outpost.store.StoreApi;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -121,6 +130,11 @@ public final class ApplianceNode {
   private SecretBox secrets;
   private DirectoryRelay directoryRelay;
   private DirectoryService directories;
+  /** The site's lease authority, when the hub role runs in this process. */
+  private LeaseAuthority leaseAuthority;
+  /** With a separate hub: the local host cache. */
+  private LocalHostCache hostCache;
+  private LeaseTrustCache leaseTrust;
 
   private ApplianceNode(OutpostConfig config, Console console) {
     this.config = Objects.requireNonNull(config);
@@ -183,6 +197,7 @@ public final class ApplianceNode {
         })
         .compose(v -> membership != null ? Future.succeededFuture()
             : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC())))
+        .compose(v -> membership != null ? Future.succeededFuture() : startLeaseAuthority())
         .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
           long ms = (System.nanoTime() - started) / 1_000_000;
@@ -205,7 +220,7 @@ public final class ApplianceNode {
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
-    Future<Void> serving = startFrontDoor(logins, cluster, hasher, metrics, hazelcast);
+    Future<Void> serving = startFrontDoor(logins, directory, cluster, hasher, metrics, hazelcast);
     serving = serving.onSuccess(v -> directories.start());
     if (membership != null) {
       // Accounts and the site model live on the hub: nothing to create here.
@@ -238,10 +253,20 @@ public final class ApplianceNode {
     });
   }
 
+  /** The site's lease keys, signing and revocations, where the hub role runs in this process. */
+  private Future<Void> startLeaseAuthority() {
+    leaseAuthority = new LeaseAuthority(vertx, db, secrets, certificates.caFingerprint(), config.lease().validity(),
+        location -> brokerService.fresh().map(model -> model.forLocation(location)), Clock.systemUTC());
+    return leaseAuthority.start();
+  }
+
   /** What the in-process hub offers this node's tunnel, once the services behind it are up. */
   private Function<JsonObject, Future<JsonObject>> hubOperation(HubOperations.Caller caller, String op) {
     Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
         : brokerService.operation(caller, op);
+    if (handler == null && leaseAuthority != null) {
+      handler = leaseAuthority.operation(caller.location(), caller.node(), op);
+    }
     return handler != null || directoryRelay == null ? handler : directoryRelay.operation(caller, op);
   }
 
@@ -281,6 +306,7 @@ public final class ApplianceNode {
     hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
         Version.current(), ""), config.hub().pingInterval(), this::applianceOperation);
     LocalHostCache cache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
+    hostCache = cache;
     LocalBroker local = new LocalBroker(cache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)
         .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
@@ -297,7 +323,8 @@ public final class ApplianceNode {
     }
   }
 
-  private Future<Void> startFrontDoor(LoginService logins, ClusterView cluster, PasswordHasher hasher,
+  private Future<Void> startFrontDoor(LoginService logins, AccountDirectory accounts, ClusterView cluster,
+      PasswordHasher hasher,
       PrometheusMeterRegistry metrics, HazelcastInstance hazelcast) {
     HealthRoutes health = new HealthRoutes()
         .check("db", this::dbCheck)
@@ -320,15 +347,38 @@ public final class ApplianceNode {
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
     // users and admins who disconnect or log off a session also drop its live streams on this node
     BrokerClient sessions = new StreamClosingBroker(broker, gateway);
-    StoreApi store = new StoreApi(logins, this::status,
-        new ResourceRoutes(logins, sessions, tickets, gatewayAddresses()));
+    GatewayAddresses addresses = gatewayAddresses();
+    Upstream upstream = new Upstream() {
+      @Override
+      public Future<JsonObject> request(String op, JsonObject body) {
+        return hubLink.request(op, body);
+      }
+
+      @Override
+      public boolean reachable() {
+        return hubLink.reachable();
+      }
+    };
+    leaseTrust = new LeaseTrustCache(upstream, config.dataDir(), config.hub().syncInterval(),
+        hazelcast.getMap(LeaseTrustCache.MAP_NAME), membership == null ? null : db, nodeId, Clock.systemUTC());
+    ApplianceRoster roster = new ApplianceRoster(hazelcast.getMap(ApplianceRoster.MAP_NAME), nodeId, this::leaseEntry);
+    LeaseIssuer issuer = new LeaseIssuer(hazelcast, upstream, membership == null
+        ? () -> brokerService.model().forLocation(config.location()) : hostCache::model,
+        lease -> leaseTrust.trust().revoked(lease).isPresent(), config.lease().issueRate(), Clock.systemUTC());
+    ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
+        hazelcast.getMap(ApplianceLeases.PROOFS_MAP), db, membership != null, location(), addresses.hubGateway(),
+        config.lease().proofWindow(), Clock.systemUTC());
+    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses),
+        new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
         : new RelayedEnrollmentLedger(hubLink);
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC());
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
-        EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions);
+        EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
+        List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
+            () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC())));
     admin.directories(secrets, directories::invalidate, directories);
     if (membership != null) {
       admin.managedBy(membership.hub());
@@ -341,7 +391,8 @@ public final class ApplianceNode {
     };
     int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     HttpFrontDoor[] first = new HttpFrontDoor[1];
-    return startRawGateway(instances).compose(v -> vertx.deployVerticle(() -> {
+    return deploy(leaseTrust).compose(v -> deploy(issuer)).compose(v -> startRawGateway(instances))
+        .compose(v -> vertx.deployVerticle(() -> {
       HttpFrontDoor door = new HttpFrontDoor(Tls.frontDoor(certificates, config.http().host(),
           config.http().port()), config.http().maxBodyBytes(), root,
           Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount, AgentLinkProtocol.MOUNT, agents::mount));
@@ -357,7 +408,20 @@ public final class ApplianceNode {
           frontDoor = first[0];
           httpsPort = frontDoor.actualPort();
           return null;
-        }));
+        }))
+        .compose(v -> deploy(roster));
+  }
+
+  /** This node as connection leases name it: the first public name (else the host name) and its ports. */
+  private Lease.Appliance leaseEntry() {
+    String name = config.http().publicNames().isEmpty() ? localHostName() : config.http().publicNames().get(0);
+    String host = name.contains(":") && !name.startsWith("[") ? "[" + name + "]" : name;
+    return new Lease.Appliance("https://" + host + ":" + httpsPort, host + ":" + gatewayPort,
+        "wss://" + host + ":" + httpsPort + "/gateway", certificates.caFingerprint());
+  }
+
+  private String location() {
+    return membership == null ? config.location() : membership.location();
   }
 
   /** Where clients present tickets; with a separate hub, its rendezvous gateway too. */
@@ -425,7 +489,7 @@ public final class ApplianceNode {
     boolean hubUp = hubLink != null && hubLink.reachable();
     return new JsonObject()
         .put("mode", failover == null ? HubFailover.Mode.HUB.wireName() : failover.mode().wireName())
-        .put("location", membership == null ? config.location() : membership.location())
+        .put("location", location())
         .put("hub", new JsonObject().put("reachable", hubUp))
         .put("version", Version.current());
   }

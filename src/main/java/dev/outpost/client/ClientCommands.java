@@ -19,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -34,7 +36,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code outpost client}: the endpoint app. Signs in to an appliance (pinning its site CA), lists the user's
  * apps and sessions, and carries a resource's stream through the gateway — to a local port, or to stdin/stdout
- * for {@code ssh -o ProxyCommand}. State lives under {@code --home} (default {@code ~/.outpost}).
+ * for {@code ssh -o ProxyCommand}. Keeps the user's connection lease and launches with it, by itself, when the store
+ * cannot be reached. State lives under {@code --home} (default {@code ~/.outpost}).
  */
 @Command(name = "client", mixinStandardHelpOptions = true,
     description = {"Endpoint client: sign in to an appliance, list and launch your apps, and connect to them "
@@ -129,15 +132,71 @@ public final class ClientCommands implements Callable<Integer> {
             + login.username() + "'");
       }
       SSLContext tls = SiteTrust.pinnedTo(ca);
-      return new Signed(h, tls, new StoreClient(tls, login.appliance(), token));
+      return new Signed(h, login, tls, new StoreClient(tls, login.appliance(), token));
     }
 
-    record Signed(ClientHome home, SSLContext tls, StoreClient store) {
+    /**
+     * Launches through the store, or — when the store cannot be reached or fails with a 5xx — with the stored
+     * connection lease, saying so in one line on stderr.
+     */
+    Launched launch(Signed signed, String resource) {
+      try {
+        JsonObject launch = signed.launch(resource);
+        signed.refreshLease(false);
+        return new Launched(launch, signed.tls());
+      } catch (StoreUnavailable e) {
+        LeaseFallback.Launched viaLease = LeaseFallback.launch(signed.home(), signed.login(), resource, e);
+        synchronized (this) {
+          err().println("outpost client " + spec.name() + ": " + e.getMessage() + "; launched " + resource
+              + " with the connection lease at " + viaLease.appliance() + " (valid until "
+              + viaLease.lease().expiresAt() + ")");
+          err().flush();
+        }
+        return new Launched(viaLease.launch(), viaLease.tls());
+      }
+    }
+
+    record Signed(ClientHome home, ClientHome.Login login, SSLContext tls, StoreClient store) {
       JsonObject launch(String resource) {
         return store.post("/api/v1/resources/" + StoreClient.segment(resource) + "/launch", null);
       }
+
+      /**
+       * Fetches and keeps the user's connection lease when it is new. Unless {@code always}, only when the stored one
+       * is missing or older than {@link #LEASE_CHECK}. A lease is a bonus here: failures are ignored.
+       */
+      boolean refreshLease(boolean always) {
+        LeaseWallet wallet = new LeaseWallet(home);
+        try {
+          LeaseWallet.Stored stored = wallet.load(login.caSha256(), login.username());
+          if (!always && stored != null && stored.lease().issuedAt().isAfter(Instant.now().minus(LEASE_CHECK))) {
+            return true;
+          }
+          StoreClient.Answer answer = store.getAnswer("/api/v1/lease");
+          if (answer.status() != 200) {
+            return stored != null;
+          }
+          if (stored == null || !stored.token().equals(answer.body().getString("lease"))) {
+            wallet.save(login.caSha256(), login.username(), answer.body());
+          }
+          return true;
+        } catch (ClientFailure e) {
+          return false;
+        }
+      }
+    }
+
+    /** A launch answer and the TLS trust of the appliance that gave it. */
+    record Launched(JsonObject launch, SSLContext tls) {
+    }
+
+    static GatewayStream open(Launched launched, GatewayStream.Choice choice) {
+      return GatewayStream.open(launched.tls(), launched.launch(), choice);
     }
   }
+
+  /** How old a stored lease may be before a launch asks the store for a newer one. */
+  static final Duration LEASE_CHECK = Duration.ofHours(1);
 
   @Command(name = "login", mixinStandardHelpOptions = true,
       description = {"Sign in to an appliance and keep the token. On first contact the appliance's site CA must be "
@@ -158,6 +217,11 @@ public final class ClientCommands implements Callable<Integer> {
         description = "SHA-256 fingerprint of the appliance's site CA, as printed at its start (colons optional).")
     String caSha256;
 
+    @Option(names = "--lease-wait", paramLabel = "SECONDS", defaultValue = "10",
+        description = "How long to wait for the connection lease after signing in (0: do not wait; a later command "
+            + "fetches it). Default: ${DEFAULT-VALUE}.")
+    int leaseWait;
+
     @Override
     int run() {
       URI appliance = applianceUrl(url);
@@ -173,10 +237,36 @@ public final class ClientCommands implements Callable<Integer> {
       if (token == null) {
         throw new ClientFailure("the appliance did not return a token");
       }
-      h.saveLogin(new ClientHome.Login(appliance, user, SiteTrust.fingerprint(ca)), ca);
+      ClientHome.Login login = new ClientHome.Login(appliance, user, SiteTrust.fingerprint(ca));
+      h.saveLogin(login, ca);
       h.saveToken(token);
       out().println("Signed in to " + appliance + " as " + user + " (state in " + h.dir() + ")");
+      awaitLease(new Signed(h, login, SiteTrust.pinnedTo(ca), new StoreClient(SiteTrust.pinnedTo(ca), appliance,
+          token)));
       return 0;
+    }
+
+    /** Waits up to --lease-wait for the connection lease, which the appliance issues in the background. */
+    private void awaitLease(Signed signed) {
+      Instant deadline = Instant.now().plusSeconds(Math.max(0, leaseWait));
+      do {
+        if (signed.refreshLease(true)) {
+          LeaseWallet.Stored stored = new LeaseWallet(signed.home()).load(signed.login().caSha256(), user);
+          out().println("Connection lease " + stored.lease().id() + " valid until " + stored.lease().expiresAt()
+              + " for " + stored.lease().resources().size() + " app(s) and desktop(s)");
+          return;
+        }
+        if (!Instant.now().isBefore(deadline)) {
+          break;
+        }
+        try {
+          Thread.sleep(500); // the lease is issued through a rate-limited queue: ask again shortly
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      } while (Instant.now().isBefore(deadline));
+      out().println("The connection lease is still being issued; a later command fetches it");
     }
 
     private X509Certificate trustedCa(URI appliance, ClientHome h) {
@@ -250,7 +340,14 @@ public final class ClientCommands implements Callable<Integer> {
   static final class Apps extends Action {
     @Override
     int run() {
-      JsonArray items = signedIn().store().get("/api/v1/resources").getJsonArray("items", new JsonArray());
+      Signed signed = signedIn();
+      JsonArray items;
+      try {
+        items = signed.store().get("/api/v1/resources").getJsonArray("items", new JsonArray());
+        signed.refreshLease(true);
+      } catch (StoreUnavailable e) {
+        items = fromLease(signed, e);
+      }
       if (items.isEmpty()) {
         out().println("No apps or desktops are published to you.");
         return 0;
@@ -265,6 +362,21 @@ public final class ClientCommands implements Callable<Integer> {
             + (available || r.getString("reason") == null ? "" : "  (" + r.getString("reason") + ")"));
       }
       return 0;
+    }
+
+    /** The apps the stored lease names, when the store cannot list them; says so on stderr. */
+    private JsonArray fromLease(Signed signed, StoreUnavailable failure) {
+      LeaseWallet.Stored stored = new LeaseWallet(signed.home()).load(signed.login().caSha256(),
+          signed.login().username());
+      if (stored == null) {
+        throw failure;
+      }
+      JsonArray items = new JsonArray();
+      stored.lease().resources().forEach(r -> items.add(new JsonObject().put("name", r.name()).put("kind", r.kind())
+          .put("available", true).put("displayName", r.name() + "  (from the connection lease)")));
+      err().println("outpost client apps: " + failure.getMessage() + "; listing the apps of the connection lease"
+          + " (valid until " + stored.lease().expiresAt() + ")");
+      return items;
     }
   }
 
@@ -288,10 +400,10 @@ public final class ClientCommands implements Callable<Integer> {
       Signed signed = signedIn();
       GatewayStream.Choice choice = gateway.choice();
       if (localPort == null) {
-        out().println(signed.launch(resource).encodePrettily());
+        out().println(launch(signed, resource).launch().encodePrettily());
         return 0;
       }
-      signed.launch(resource); // fail now, not at the first connection, when the resource cannot start
+      launch(signed, resource); // fail now, not at the first connection, when the resource cannot start
       try (ServerSocket listener = new ServerSocket(localPort, 50, InetAddress.getLoopbackAddress())) {
         out().println("Forwarding 127.0.0.1:" + listener.getLocalPort() + " to " + resource + " (Ctrl-C to stop)");
         out().flush();
@@ -307,7 +419,7 @@ public final class ClientCommands implements Callable<Integer> {
     }
 
     private void forward(Signed signed, Socket local, GatewayStream.Choice choice) {
-      try (local; GatewayStream stream = GatewayStream.open(signed.tls(), signed.launch(resource), choice)) {
+      try (local; GatewayStream stream = open(launch(signed, resource), choice)) {
         local.setTcpNoDelay(true);
         CountDownLatch done = new CountDownLatch(1);
         Pump.start("up", local.getInputStream(), stream.out(), done::countDown);
@@ -347,7 +459,7 @@ public final class ClientCommands implements Callable<Integer> {
     int run() {
       Signed signed = signedIn();
       GatewayStream.Choice choice = gateway.choice();
-      try (GatewayStream stream = GatewayStream.open(signed.tls(), signed.launch(resource), choice)) {
+      try (GatewayStream stream = open(launch(signed, resource), choice)) {
         InputStream stdin = new FileInputStream(FileDescriptor.in);
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         CountDownLatch done = new CountDownLatch(1);
@@ -384,7 +496,8 @@ public final class ClientCommands implements Callable<Integer> {
   }
 
   @Command(name = "logout", mixinStandardHelpOptions = true,
-      description = "Sign out at the appliance and delete the stored token (the device key is kept).")
+      description = {"Sign out at the appliance, which also voids this device's connection leases there, and delete "
+          + "the stored token, connection leases and the key they are encrypted with. The device key itself is kept."})
   static final class Logout extends Action {
     @Override
     int run() {
@@ -395,13 +508,15 @@ public final class ClientCommands implements Callable<Integer> {
       } catch (ClientFailure e) {
         problem = e.getMessage();
       }
+      int leases = new LeaseWallet(h).deleteAll();
       boolean deleted = h.deleteToken();
+      String local = "the local token " + (deleted ? "was deleted" : "was already gone") + " and " + leases
+          + " connection lease(s) were deleted";
       if (problem != null) {
-        err().println("outpost client logout: the appliance did not confirm (" + problem + "); the local token "
-            + (deleted ? "was deleted" : "was already gone"));
-        return deleted ? 0 : FAILED;
+        err().println("outpost client logout: the appliance did not confirm (" + problem + "); " + local);
+        return deleted || leases > 0 ? 0 : FAILED;
       }
-      out().println("Signed out; the token was deleted (the device key stays in " + h.dir() + ")");
+      out().println("Signed out; " + local + " (the device key stays in " + h.dir() + ")");
       return 0;
     }
   }

@@ -1,7 +1,7 @@
 package dev.outpost.client;
 
 /** Something the user can act on; its message is printed as one line after {@code outpost client:}. */
-final class ClientFailure extends RuntimeException {
+class ClientFailure extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 

@@ -9,6 +9,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
@@ -49,6 +50,21 @@ final class DeviceKey {
   /** The public key as sent in {@code deviceKey}: base64 of the DER SubjectPublicKeyInfo. */
   String publicKeyBase64() {
     return Base64.getEncoder().encodeToString(publicKey.getEncoded());
+  }
+
+  /** The device key stored in the home, or {@code null} when there is none. */
+  static DeviceKey load(ClientHome home) {
+    Path pub = home.file(PUBLIC_FILE);
+    return Files.isRegularFile(pub) && Files.isRegularFile(home.file(PRIVATE_FILE)) ? new DeviceKey(read(pub)) : null;
+  }
+
+  /** The private key, to sign lease proofs with. */
+  PrivateKey privateKey(ClientHome home) {
+    try {
+      return Pem.readPrivateKey(home.file(PRIVATE_FILE));
+    } catch (IOException e) {
+      throw new ClientFailure("cannot read the device key " + home.file(PRIVATE_FILE) + ": " + e.getMessage(), e);
+    }
   }
 
   private static PublicKey read(Path file) {

@@ -32,6 +32,20 @@ final class StoreClient {
     return send("GET", path, null);
   }
 
+  /** The status and body of a GET, for answers that are not always 200 (e.g. 202 while a lease is issued). */
+  Answer getAnswer(String path) {
+    HttpResponse<String> response = checked(exchange("GET", path, null));
+    return new Answer(response.statusCode(), body(response));
+  }
+
+  /** A status and its JSON body. */
+  record Answer(int status, JsonObject body) {
+  }
+
+  URI appliance() {
+    return appliance;
+  }
+
   JsonObject post(String path, JsonObject body) {
     return send("POST", path, body);
   }
@@ -41,6 +55,21 @@ final class StoreClient {
   }
 
   private JsonObject send(String method, String path, JsonObject body) {
+    return body(checked(exchange(method, path, body)));
+  }
+
+  /** The response when it succeeded; 5xx means the store is unavailable, 4xx is the caller's to fix. */
+  private HttpResponse<String> checked(HttpResponse<String> response) {
+    if (response.statusCode() >= 500) {
+      throw new StoreUnavailable(appliance + " failed: " + problem(response), false, null);
+    }
+    if (response.statusCode() >= 400) {
+      throw new ClientFailure(problem(response));
+    }
+    return response;
+  }
+
+  private HttpResponse<String> exchange(String method, String path, JsonObject body) {
     HttpRequest.Builder request = HttpRequest.newBuilder(appliance.resolve(path)).timeout(TIMEOUT)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(body.encode()));
@@ -54,7 +83,7 @@ final class StoreClient {
     try {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new ClientFailure("cannot reach " + appliance + ": " + SiteTrust.rootMessage(e), e);
+      throw new StoreUnavailable("cannot reach " + appliance + ": " + SiteTrust.rootMessage(e), true, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ClientFailure("interrupted", e);
@@ -62,9 +91,10 @@ final class StoreClient {
     if (response.statusCode() == 401 && token != null) {
       throw new ClientFailure("the sign-in has expired or was signed out: run 'outpost client login' again");
     }
-    if (response.statusCode() >= 400) {
-      throw new ClientFailure(problem(response));
-    }
+    return response;
+  }
+
+  private JsonObject body(HttpResponse<String> response) {
     if (response.body().isEmpty()) {
       return new JsonObject();
     }

@@ -8,6 +8,7 @@ import com.hazelcast.config.NearCacheConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.QueueConfig;
 import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
 import dev.outpost.identity.HazelcastSessionStore;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
@@ -18,6 +19,9 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
  * cluster name of the resource location, and backups on every map that brokering relies on.
  */
 public final class ClusterSetup {
+
+  /** Name pattern of the lease feature's maps and queue. */
+  private static final String LEASE_STRUCTURES = "outpost.lease.*";
 
   private ClusterSetup() {
   }
@@ -65,6 +69,10 @@ public final class ClusterSetup {
         .setNearCacheConfig(nearCache()));
     config.addMapConfig(new MapConfig(HazelcastSessionStore.REVOCATIONS_MAP_NAME).setBackupCount(1)
         .setNearCacheConfig(nearCache()));
+    // Connection leases: the issuing queue and its requests, issued leases, revocations, used proofs, appliance
+    // addresses. A backup on another member, so that a node's death loses none of them.
+    config.addMapConfig(new MapConfig(LEASE_STRUCTURES).setBackupCount(1));
+    config.addQueueConfig(new QueueConfig(LEASE_STRUCTURES).setBackupCount(1));
     return config;
   }
 }

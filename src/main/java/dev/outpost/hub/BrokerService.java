@@ -88,6 +88,19 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     return model;
   }
 
+  /**
+   * The site model as the database has it now: reloaded first when its change counter moved since the last load
+   * (one small query otherwise). For answers that must not lag behind an admin's change, like a lease's resources.
+   */
+  public Future<SiteModel> fresh() {
+    return onContext(() -> models.version()
+        .compose(version -> version == model.version() ? Future.succeededFuture(model) : models.load()
+            .map(loaded -> {
+              model = loaded;
+              return loaded;
+            })));
+  }
+
   /** Reloads the site model now (e.g. right after an admin change), on this service's context. */
   public Future<SiteModel> refreshNow() {
     return onContext(() -> models.load().map(loaded -> {

@@ -20,6 +20,8 @@ import dev.outpost.identity.InMemorySessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryTable;
+import dev.outpost.lease.LeaseAdminRoutes;
+import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.relay.TunnelProtocol;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -102,22 +104,28 @@ public final class HubNode {
     Locations locations = new Locations(vertx, db, certificates);
     DirectoryRelay directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
     HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up(db.description())));
+    LeaseAuthority leases = new LeaseAuthority(vertx, db, secrets, certificates.caFingerprint(),
+        config.lease().validity(), location -> broker.fresh().map(model -> model.forLocation(location)),
+        Clock.systemUTC());
     AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
-        AgentDirectory.none(), broker.adminClient(), List.of(new LocationRoutes(db, locations)))
+        AgentDirectory.none(), broker.adminClient(), List.of(new LocationRoutes(db, locations),
+            new LeaseAdminRoutes(db, new UserAccounts(db), leases, LeaseAdminRoutes.Publisher.NONE, List::of, false,
+                Clock.systemUTC())))
         .directories(secrets, () -> { }, directories);
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));
     server = new HubServer(options, locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)), directories,
-        new HostOperations(new DatabaseEnrollmentLedger(db))),
+        new HostOperations(new DatabaseEnrollmentLedger(db)),
+        (caller, op) -> leases.operation(caller.location(), caller.node(), op)),
         health, Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,
             ConnectorEnrollmentRoutes.MOUNT, new ConnectorEnrollmentRoutes(locations)::mount),
         config.http().maxBodyBytes());
     Gateway gateway = Gateway.hub(vertx, config.gateway(), server::requestLocation, server::authenticateAppliance,
         metrics);
     server.withRoutes(gateway::mount);
-    return vertx.deployVerticle(server).mapEmpty();
+    return leases.start().compose(v -> vertx.deployVerticle(server)).mapEmpty();
   }
 
   private JsonObject appliances() {

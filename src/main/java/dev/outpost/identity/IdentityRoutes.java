@@ -1,5 +1,6 @@
 package dev.outpost.identity;
 
+import dev.outpost.crypto.DeviceKeys;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.http.JsonBodies;
 import dev.outpost.http.RequestContext;
@@ -11,15 +12,44 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
 
-/** {@code POST /login}, {@code POST /logout} and {@code GET /me} of the store API. */
+/**
+ * {@code POST /login}, {@code POST /logout} and {@code GET /me} of the store API. A sign-in may carry the client's
+ * {@code deviceKey} (base64 of an Ed25519 SubjectPublicKeyInfo); its thumbprint is kept in the session.
+ */
 public final class IdentityRoutes {
 
   private static final int MAX_FIELD = 256;
 
+  /** What else happens when someone signs in or out here (e.g. their connection lease). */
+  public interface SignInHooks {
+    /** After a successful sign-in; must not block or fail the sign-in. */
+    void signedIn(Principal principal, RoutingContext ctx);
+
+    /** Before the session ends. */
+    io.vertx.core.Future<Void> signingOut(Principal principal);
+
+    SignInHooks NONE = new SignInHooks() {
+      @Override
+      public void signedIn(Principal principal, RoutingContext ctx) {
+      }
+
+      @Override
+      public io.vertx.core.Future<Void> signingOut(Principal principal) {
+        return io.vertx.core.Future.succeededFuture();
+      }
+    };
+  }
+
   private final LoginService logins;
+  private final SignInHooks hooks;
 
   public IdentityRoutes(LoginService logins) {
+    this(logins, SignInHooks.NONE);
+  }
+
+  public IdentityRoutes(LoginService logins, SignInHooks hooks) {
     this.logins = logins;
+    this.hooks = java.util.Objects.requireNonNull(hooks);
   }
 
   /** Mounts the routes on the store API router (which already has a body handler). */
@@ -33,9 +63,11 @@ public final class IdentityRoutes {
     JsonObject body = JsonBodies.object(ctx);
     String username = requiredText(body, "username");
     String password = requiredText(body, "password");
-    logins.login(username.trim(), password, RequestContext.clientAddress(ctx))
+    String device = deviceThumbprint(body);
+    logins.login(username.trim(), password, RequestContext.clientAddress(ctx), device)
         .onSuccess(signedIn -> {
           Principal p = signedIn.principal();
+          hooks.signedIn(p, ctx);
           ctx.response().addCookie(sessionCookie(signedIn.token(), Duration.between(Instant.now(), p.expiresAt())));
           ctx.response().putHeader("Cache-Control", "no-store").putHeader("Content-Type", "application/json")
               .end(new JsonObject()
@@ -51,7 +83,8 @@ public final class IdentityRoutes {
 
   private void logout(RoutingContext ctx) {
     Principal principal = AuthHandler.principal(ctx);
-    logins.logout(principal)
+    hooks.signingOut(principal)
+        .compose(v -> logins.logout(principal))
         .onSuccess(v -> {
           ctx.response().addCookie(sessionCookie("", Duration.ZERO));
           ctx.response().setStatusCode(204).end();
@@ -73,6 +106,22 @@ public final class IdentityRoutes {
         .setHttpOnly(true)
         .setSameSite(CookieSameSite.STRICT)
         .setMaxAge(Math.max(0, maxAge.toSeconds()));
+  }
+
+  /** The thumbprint of the sign-in's {@code deviceKey}, or {@code null} when it has none. */
+  private static String deviceThumbprint(JsonObject body) {
+    Object value = body.getValue("deviceKey");
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof String text)) {
+      throw ClientErrorException.validation("field 'deviceKey' must be a string");
+    }
+    try {
+      return DeviceKeys.parse(text).thumbprint();
+    } catch (IllegalArgumentException e) {
+      throw ClientErrorException.validation(e.getMessage());
+    }
   }
 
   private static String requiredText(JsonObject body, String field) {

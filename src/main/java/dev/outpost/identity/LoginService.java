@@ -72,6 +72,14 @@ public final class LoginService {
   }
 
   public Future<SignedIn> login(String username, String password, String address) {
+    return login(username, password, address, null);
+  }
+
+  /**
+   * @param device thumbprint of the device key the client sent, kept in the session for its connection lease;
+   *     {@code null} for none
+   */
+  public Future<SignedIn> login(String username, String password, String address, String device) {
     var wait = throttle.blockedFor(username, address);
     if (wait.isPresent()) {
       throttled.increment();
@@ -93,7 +101,7 @@ public final class LoginService {
             return Future.failedFuture(ClientErrorException.unauthorized(INVALID));
           }
           throttle.recordSuccess(username);
-          return open(verified);
+          return open(verified, device);
         });
   }
 
@@ -139,13 +147,13 @@ public final class LoginService {
         .map(ok -> ok && account != null && account.passwordHash() != null && !account.disabled() ? account : null);
   }
 
-  private Future<SignedIn> open(Verified verified) {
+  private Future<SignedIn> open(Verified verified, String device) {
     AccountDirectory.Account account = verified.account();
     String token = SecureTokens.random(32);
     Instant now = clock.instant();
     Principal principal = new Principal(SecureTokens.hash(token), account.id(), account.username(),
         account.displayName(), account.roles(), SecureTokens.random(24), now, now.plus(config.sessionTtl()),
-        verified.signIn(), verified.directoryGroups());
+        verified.signIn(), verified.directoryGroups(), device);
     return sessions.put(principal, config.sessionTtl())
         .map(v -> {
           succeeded.increment();

@@ -14,9 +14,12 @@ import java.util.Set;
  * @param signIn how the password was checked: {@link #LOCAL}, {@link #DIRECTORY}, or {@link #OFFLINE} (against
  *     the appliance's verifier of a directory user's last good password while the directory was unreachable)
  * @param directoryGroups normalised DNs of a directory user's groups, resolved at sign-in
+ * @param device thumbprint of the device key sent at sign-in (what connection leases are bound to), or
+ *     {@code null} when the client sent none
  */
 public record Principal(String sessionId, String userId, String username, String displayName, Set<Role> roles,
-    String csrfToken, Instant createdAt, Instant expiresAt, String signIn, Set<String> directoryGroups) {
+    String csrfToken, Instant createdAt, Instant expiresAt, String signIn, Set<String> directoryGroups,
+    String device) {
 
   public static final String LOCAL = "local";
   public static final String DIRECTORY = "directory";
@@ -34,7 +37,7 @@ public record Principal(String sessionId, String userId, String username, String
   /** A local account's session. */
   public Principal(String sessionId, String userId, String username, String displayName, Set<Role> roles,
       String csrfToken, Instant createdAt, Instant expiresAt) {
-    this(sessionId, userId, username, displayName, roles, csrfToken, createdAt, expiresAt, LOCAL, Set.of());
+    this(sessionId, userId, username, displayName, roles, csrfToken, createdAt, expiresAt, LOCAL, Set.of(), null);
   }
 
   public boolean has(Role role) {
@@ -44,7 +47,7 @@ public record Principal(String sessionId, String userId, String username, String
   public JsonObject toJson() {
     JsonArray roleNames = new JsonArray();
     roles.stream().map(Role::wireName).sorted().forEach(roleNames::add);
-    // v stays 1: the directory fields are optional, and a reader that does not know them ignores them
+    // v stays 1: the directory and device fields are optional; a reader that does not know them ignores them
     JsonObject json = new JsonObject()
         .put("v", 1)
         .put("sessionId", sessionId)
@@ -59,6 +62,9 @@ public record Principal(String sessionId, String userId, String username, String
     if (!directoryGroups.isEmpty()) {
       json.put("directoryGroups", new JsonArray(directoryGroups.stream().sorted().toList()));
     }
+    if (device != null) {
+      json.put("device", device);
+    }
     return json;
   }
 
@@ -70,7 +76,8 @@ public record Principal(String sessionId, String userId, String username, String
     return new Principal(json.getString("sessionId"), json.getString("userId"), json.getString("username"),
         json.getString("displayName", ""), roles, json.getString("csrf"), Instant.parse(json.getString("createdAt")),
         Instant.parse(json.getString("expiresAt")), json.getString("signIn", LOCAL),
-        Set.copyOf(json.getJsonArray("directoryGroups", new JsonArray()).stream().map(String::valueOf).toList()));
+        Set.copyOf(json.getJsonArray("directoryGroups", new JsonArray()).stream().map(String::valueOf).toList()),
+        json.getString("device"));
   }
 
   /** The public view of the account, for API responses. */

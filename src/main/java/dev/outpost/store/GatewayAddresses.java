@@ -1,5 +1,6 @@
 package dev.outpost.store;
 
+import dev.outpost.lease.Lease;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -52,15 +53,35 @@ public final class GatewayAddresses {
   }
 
   public JsonArray forRequest(RoutingContext ctx) {
-    String hostPart = hostPart(ctx);
-    int port = port(ctx);
     JsonArray addresses = new JsonArray()
-        .add(new JsonObject().put("type", "wss").put("url", "wss://" + hostPart + ":" + port + "/gateway"))
-        .add(new JsonObject().put("type", "tls").put("address", hostPart + ":" + gatewayPort.getAsInt()));
+        .add(new JsonObject().put("type", "wss").put("url", wssUrl(ctx)))
+        .add(new JsonObject().put("type", "tls").put("address", tlsAddress(ctx)));
     if (hub != null) {
       addresses.add(hub.copy());
     }
     return addresses;
+  }
+
+  /**
+   * This appliance as a lease names it: store URL and gateways as the client addressed it, and its CA.
+   *
+   * @param caSha256 hex SHA-256 of this appliance's site CA
+   */
+  public Lease.Appliance leaseEntry(RoutingContext ctx, String caSha256) {
+    return new Lease.Appliance(applianceUrl(ctx), tlsAddress(ctx), wssUrl(ctx), caSha256);
+  }
+
+  /** The hub's rendezvous gateway as a lease names it, or {@code null} when there is none. */
+  public Lease.HubGateway hubGateway() {
+    return hub == null ? null : new Lease.HubGateway(hub.getString("url"), hub.getString("caSha256"));
+  }
+
+  private String wssUrl(RoutingContext ctx) {
+    return "wss://" + hostPart(ctx) + ":" + port(ctx) + "/gateway";
+  }
+
+  private String tlsAddress(RoutingContext ctx) {
+    return hostPart(ctx) + ":" + gatewayPort.getAsInt();
   }
 
   private static String hostPart(RoutingContext ctx) {

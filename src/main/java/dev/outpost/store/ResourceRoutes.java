@@ -2,7 +2,6 @@ package dev.outpost.store;
 
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerClient.SessionQuery;
-import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -27,14 +26,17 @@ public final class ResourceRoutes {
 
   private final LoginService logins;
   private final BrokerClient broker;
-  private final TicketStore tickets;
-  private final GatewayAddresses gateways;
+  private final LaunchResponses launches;
 
   public ResourceRoutes(LoginService logins, BrokerClient broker, TicketStore tickets, GatewayAddresses gateways) {
     this.logins = Objects.requireNonNull(logins);
     this.broker = Objects.requireNonNull(broker);
-    this.tickets = Objects.requireNonNull(tickets);
-    this.gateways = Objects.requireNonNull(gateways);
+    this.launches = new LaunchResponses(broker, tickets, gateways);
+  }
+
+  /** How this store answers launches, shared with lease launches. */
+  LaunchResponses launches() {
+    return launches;
   }
 
   public void mount(Router api) {
@@ -56,9 +58,9 @@ public final class ResourceRoutes {
   /** {@code ?format=file} answers with the {@code .outpost} launch file as a download instead. */
   private void launch(RoutingContext ctx) {
     String resource = ctx.pathParam("id");
-    broker.launch(user(ctx), resource)
-        .compose(launch -> tickets.put(launch).map(launch))
-        .compose(launch -> launchHint(ctx, launch).map(hint -> describe(ctx, launch, hint)))
+    launches.launch(ctx, user(ctx), resource)
+        .map(body -> body.put("download", "/api/v1/resources/" + body.getJsonObject("session").getString("resourceId")
+            + "/launch?format=file"))
         .onSuccess(body -> {
           if ("file".equals(ctx.request().getParam("format"))) {
             ctx.response().putHeader("Content-Disposition", "attachment; filename=\""
@@ -70,31 +72,6 @@ public final class ResourceRoutes {
           }
         })
         .onFailure(ctx::fail);
-  }
-
-  /** The launched resource's hint (e.g. "ssh"); empty when the resource list cannot be read. */
-  private Future<String> launchHint(RoutingContext ctx, Launch launch) {
-    return broker.resources(user(ctx))
-        .map(list -> list.stream().filter(r -> r.resource().id().equals(launch.session().resourceId()))
-            .map(r -> r.resource().launchHint()).findFirst().orElse(""))
-        .otherwise("");
-  }
-
-  private JsonObject describe(RoutingContext ctx, Launch launch, String launchHint) {
-    JsonArray addresses = gateways.forRequest(ctx);
-    String name = launch.session().resourceName();
-    JsonObject body = new JsonObject()
-        .put("ticket", launch.ticket())
-        .put("expiresAt", launch.expiresAt().toString())
-        .put("reconnected", launch.reconnected())
-        .put("gateways", addresses)
-        .put("session", publicView(launch.session()))
-        .put("launchFile", LaunchDescriptor.launchFile(gateways.applianceUrl(ctx), launch, addresses))
-        .put("download", "/api/v1/resources/" + launch.session().resourceId() + "/launch?format=file");
-    if (LaunchDescriptor.SSH_HINT.equalsIgnoreCase(launchHint)) {
-      body.put("sshCommand", LaunchDescriptor.sshCommand(name, AuthHandler.principal(ctx).username()));
-    }
-    return body;
   }
 
   private void sessions(RoutingContext ctx) {
@@ -138,7 +115,6 @@ public final class ResourceRoutes {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-        .putHeader("Cache-Control", "no-store").end(body.encode());
+    LaunchResponses.json(ctx, status, body);
   }
 }

@@ -8,7 +8,10 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Objects;
 import java.util.function.Supplier;
 
-/** The user-facing API under {@code /api/v1/}: sign-in, the site's status, resources, launches and sessions. */
+/**
+ * The user-facing API under {@code /api/v1/}: sign-in, the site's status, resources, launches, sessions and
+ * connection leases.
+ */
 public final class StoreApi {
 
   public static final String MOUNT = "/api/v1";
@@ -16,20 +19,23 @@ public final class StoreApi {
   private final LoginService logins;
   private final Supplier<JsonObject> status;
   private final ResourceRoutes resources;
+  private final LeaseRoutes leases;
 
   /**
    * @param status the site's current status ({@code mode}, {@code hub}), shown to anyone
    */
-  public StoreApi(LoginService logins, Supplier<JsonObject> status, ResourceRoutes resources) {
+  public StoreApi(LoginService logins, Supplier<JsonObject> status, ResourceRoutes resources, LeaseRoutes leases) {
     this.logins = Objects.requireNonNull(logins);
     this.status = Objects.requireNonNull(status);
     this.resources = Objects.requireNonNull(resources);
+    this.leases = Objects.requireNonNull(leases);
   }
 
   public void mount(Router api) {
-    new IdentityRoutes(logins).mount(api);
+    new IdentityRoutes(logins, leases).mount(api);
     api.get("/status").handler(this::status);
     resources.mount(api);
+    leases.mount(api, resources.launches());
   }
 
   private void status(RoutingContext ctx) {

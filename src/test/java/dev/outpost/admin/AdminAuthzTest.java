@@ -37,7 +37,8 @@ class AdminAuthzTest {
       "sessions", new JsonObject(),
       "enroll-tokens", new JsonObject().put("pool", "authz-pool"),
       "directories", new JsonObject().put("name", "authz-new").put("urls", new JsonArray().add("ldap://127.0.0.1:1"))
-          .put("tls", "none").put("bindDn", "cn=x").put("bindSecret", "x").put("userBase", "dc=x"));
+          .put("tls", "none").put("bindDn", "cn=x").put("bindSecret", "x").put("userBase", "dc=x"),
+      "leases", new JsonObject().put("user", "authz-user"));
 
   @TempDir
   static Path tmp;

@@ -36,7 +36,8 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> HTTP_PORT = key("http.port", "--https-port", "8443",
       "HTTPS port for the web store, APIs and agent/client WebSockets.", Parsers.port(true));
   public static final ConfigKey<List<String>> HTTP_PUBLIC_NAMES = key("http.public-names", null, "",
-      "Extra DNS names or IP addresses put in the node certificate (comma-separated).", Parsers.nameList());
+      "Extra DNS names or IP addresses put in the node certificate (comma-separated); the first one is also how "
+          + "connection leases name this node to clients (default: its host name).", Parsers.nameList());
   public static final ConfigKey<Integer> HTTP_MAX_BODY = key("http.max-body-bytes", null, "65536",
       "Largest request body accepted; larger requests get 413.", Parsers.intRange(1024, 16 * 1024 * 1024));
 
@@ -129,6 +130,16 @@ public final class ConfigKeys {
   public static final ConfigKey<Duration> DIRECTORY_SETTINGS_REFRESH = key("directory.settings-refresh", null, "30s",
       "How often an appliance reads its location's directory settings from the hub again.",
       Parsers.duration(Duration.ofSeconds(1), Duration.ofHours(1)));
+
+  public static final ConfigKey<Integer> LEASE_VALIDITY_DAYS = key("lease.validity-days", null, "7",
+      "How long a connection lease stays valid (site policy). Read where the hub role runs: a separate hub or an "
+          + "all-in-one appliance.", Parsers.intRange(1, 30));
+  public static final ConfigKey<Integer> LEASE_ISSUE_RATE = key("lease.issue-rate", null, "100",
+      "Most leases per second a site's appliances ask their hub to sign, cluster-wide; sign-ins never wait for "
+          + "leases, which queue instead.", Parsers.intRange(1, 100_000));
+  public static final ConfigKey<Duration> LEASE_PROOF_WINDOW = key("lease.proof-window", null, "60s",
+      "How far the time in a lease launch's device-key proof may be from the appliance's clock; each proof is "
+          + "accepted once.", Parsers.duration(Duration.ofSeconds(5), Duration.ofMinutes(10)));
 
   private ConfigKeys() {
   }

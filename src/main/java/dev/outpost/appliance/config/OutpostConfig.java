@@ -22,7 +22,8 @@ public record OutpostConfig(
     BrokerConfig broker,
     DbConfig db,
     IdentityConfig identity,
-    DirectoryConfig directory) {
+    DirectoryConfig directory,
+    LeaseConfig lease) {
 
   /** Logging: {@code log.*}. */
   public record LogConfig(String format, String level) {
@@ -82,6 +83,18 @@ public record OutpostConfig(
         Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofSeconds(30));
   }
 
+  /**
+   * Connection leases: {@code lease.*}.
+   *
+   * @param issueRate most leases per second asked of the hub, cluster-wide
+   * @param proofWindow how far a lease launch proof's time may be from the appliance's
+   */
+  public record LeaseConfig(int validityDays, int issueRate, Duration proofWindow) {
+    public Duration validity() {
+      return Duration.ofDays(validityDays);
+    }
+  }
+
   static OutpostConfig from(ConfigLoader c) {
     String location = c.get(ConfigKeys.LOCATION);
     List<String> join = c.get(ConfigKeys.CLUSTER_JOIN);
@@ -110,6 +123,8 @@ public record OutpostConfig(
             c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW)),
         new DirectoryConfig(c.get(ConfigKeys.DIRECTORY_OFFLINE_WINDOW), c.get(ConfigKeys.DIRECTORY_CONNECT_TIMEOUT),
             c.get(ConfigKeys.DIRECTORY_TIMEOUT), c.get(ConfigKeys.DIRECTORY_GROUP_CACHE_TTL),
-            c.get(ConfigKeys.DIRECTORY_SETTINGS_REFRESH)));
+            c.get(ConfigKeys.DIRECTORY_SETTINGS_REFRESH)),
+        new LeaseConfig(c.get(ConfigKeys.LEASE_VALIDITY_DAYS), c.get(ConfigKeys.LEASE_ISSUE_RATE),
+            c.get(ConfigKeys.LEASE_PROOF_WINDOW)));
   }
 }

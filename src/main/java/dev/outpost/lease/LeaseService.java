@@ -1,0 +1,41 @@
+package dev.outpost.lease;
+
+import dev.outpost.identity.Principal;
+import io.vertx.core.Future;
+
+/**
+ * Connection leases as an appliance's store uses them: asked for at sign-in (never waited on), shown to their
+ * user, dropped at sign-out, and checked when a client launches with one.
+ */
+public interface LeaseService {
+
+  /** A lease as its user gets it: the token to keep and present, and what it says. */
+  record Current(String token, Lease lease) {
+  }
+
+  /** A lease launch that passed every check: the verified lease and the resource it names. */
+  record Admitted(Lease lease, Lease.Resource resource) {
+  }
+
+  /**
+   * A user signed in with a device key: queue a lease for them unless their current one is still good. Returns at
+   * once.
+   *
+   * @param here this appliance as the user reached it, listed first in the lease
+   */
+  void signedIn(Principal principal, Lease.Appliance here);
+
+  /** The user's current lease on their device, or {@code null} while it is being issued (queued if need be). */
+  Future<Current> current(Principal principal, Lease.Appliance here);
+
+  /** The user signed out: their leases on that device stop launching, everywhere. */
+  Future<Void> signedOut(Principal principal);
+
+  /**
+   * Checks a lease launch: the lease's signature, key, expiry and location, the proof's signature, device binding,
+   * freshness and single use, revocations, and that the lease names the resource.
+   *
+   * @throws LeaseRejected (as a failed future) with the reason when any check fails
+   */
+  Future<Admitted> admit(String leaseToken, String resource, String proofToken);
+}

@@ -1,0 +1,178 @@
+package dev.outpost.lease.impl;
+
+import com.hazelcast.map.IMap;
+import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.cluster.ClusterFutures;
+import dev.outpost.db.Database;
+import dev.outpost.identity.Principal;
+import dev.outpost.lease.Lease;
+import dev.outpost.lease.LeaseProof;
+import dev.outpost.lease.LeaseRejected;
+import dev.outpost.lease.LeaseService;
+import dev.outpost.lease.Revocation;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** An appliance's {@link LeaseService}: the issuing queue, the trust cache and the cluster-wide replay guard. */
+public final class ApplianceLeases implements LeaseService {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApplianceLeases.class);
+  /** Lease id and proof nonce -> first use, for as long as a proof can be fresh. */
+  public static final String PROOFS_MAP = "outpost.lease.proofs";
+  /** Most appliances a lease names. */
+  static final int MAX_APPLIANCES = 8;
+
+  private final Vertx vertx;
+  private final LeaseIssuer issuer;
+  private final LeaseTrustCache trust;
+  private final ApplianceRoster roster;
+  private final IMap<String, String> proofs;
+  private final Database db;
+  private final boolean forwardRevocations;
+  private final String location;
+  private final Lease.HubGateway hub;
+  private final Duration proofWindow;
+  private final Clock clock;
+  private final RevocationStore revocations = new RevocationStore();
+
+  /**
+   * @param db where revocations made at sign-out are kept
+   * @param forwardRevocations whether they must reach a separate hub later (else the hub shares {@code db})
+   * @param hub the hub's rendezvous gateway for leases, or {@code null}
+   * @param proofWindow how far a proof's time may be from this node's
+   */
+  public ApplianceLeases(Vertx vertx, LeaseIssuer issuer, LeaseTrustCache trust, ApplianceRoster roster,
+      IMap<String, String> proofs, Database db, boolean forwardRevocations, String location, Lease.HubGateway hub,
+      Duration proofWindow, Clock clock) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.issuer = Objects.requireNonNull(issuer);
+    this.trust = Objects.requireNonNull(trust);
+    this.roster = Objects.requireNonNull(roster);
+    this.proofs = Objects.requireNonNull(proofs);
+    this.db = Objects.requireNonNull(db);
+    this.forwardRevocations = forwardRevocations;
+    this.location = Objects.requireNonNull(location);
+    this.hub = hub;
+    this.proofWindow = Objects.requireNonNull(proofWindow);
+    this.clock = Objects.requireNonNull(clock);
+  }
+
+  @Override
+  public void signedIn(Principal principal, Lease.Appliance here) {
+    if (principal.device() != null) {
+      issuer.request(request(principal, here));
+    }
+  }
+
+  @Override
+  public Future<Current> current(Principal principal, Lease.Appliance here) {
+    if (principal.device() == null) {
+      return Future.failedFuture(dev.outpost.error.ClientErrorException.notFound(
+          "this sign-in has no device key, so it gets no lease: sign in with the Outpost client"));
+    }
+    String key = IssueRequest.key(principal.userId(), principal.device());
+    return issuer.issued(key).compose(issued -> {
+      if (issued != null) {
+        return Future.succeededFuture(new Current(issued.token(), issued.lease()));
+      }
+      return issuer.queued(key).compose(queued -> queued ? Future.succeededFuture()
+          : issuer.enqueue(request(principal, here))).map((Current) null);
+    });
+  }
+
+  @Override
+  public Future<Void> signedOut(Principal principal) {
+    if (principal.device() == null) {
+      return Future.succeededFuture();
+    }
+    Revocation revocation = Revocation.of(Revocation.Kind.DEVICE, principal.device(), principal.userId(),
+        clock.instant(), "signed out", principal.username());
+    Future<Void> stored = db.transaction(conn -> revocations.insert(conn, revocation, !forwardRevocations))
+        .<Void>mapEmpty()
+        .recover(e -> {
+          LOG.warn("The sign-out of {} voids their device's leases on this cluster only: the database did not take "
+              + "it ({})", principal.username(), e.getMessage());
+          return Future.succeededFuture();
+        });
+    return Future.all(trust.publish(revocation), stored,
+        issuer.forget(IssueRequest.key(principal.userId(), principal.device()))).mapEmpty();
+  }
+
+  @Override
+  public Future<Admitted> admit(String leaseToken, String resource, String proofToken) {
+    String keyId;
+    try {
+      keyId = Lease.read(leaseToken).keyId();
+    } catch (IllegalArgumentException e) {
+      keyId = "";
+    }
+    return trust.trustFor(keyId).compose(trusted -> {
+      Checked checked;
+      try {
+        checked = check(trusted, leaseToken, resource, proofToken);
+      } catch (LeaseRejected e) {
+        return Future.failedFuture(e);
+      }
+      Admitted admitted = checked.admitted();
+      // single use, cluster-wide: the first to store the nonce wins
+      return ClusterFutures.on(vertx.getOrCreateContext(), proofs.putAsync(admitted.lease().id() + ":"
+              + checked.nonce(), clock.instant().toString(),
+              proofWindow.toMillis() * 2 + 1_000, TimeUnit.MILLISECONDS))
+          .compose(previous -> previous == null ? Future.succeededFuture(admitted)
+              : Future.failedFuture(new LeaseRejected("the proof was used before (a replay); make a new one")));
+    });
+  }
+
+  /** A lease launch that passed every check but single use, and its proof's nonce. */
+  private record Checked(Admitted admitted, String nonce) {
+  }
+
+  /** Every check but single use; throws {@link LeaseRejected} with the first that fails. */
+  private Checked check(LeaseTrust trusted, String leaseToken, String resource, String proofToken) {
+    Instant now = clock.instant();
+    Lease lease = trusted.verify(leaseToken, now);
+    LeaseProof.Verified verified = LeaseProof.verify(proofToken);
+    LeaseProof proof = verified.proof();
+    if (!verified.thumbprint().equals(lease.device())) {
+      throw new LeaseRejected("the proof is signed with another device key than the one the lease is bound to");
+    }
+    if (!proof.leaseId().equals(lease.id()) || !proof.resource().equals(resource)) {
+      throw new LeaseRejected("the proof was made for another lease or resource");
+    }
+    if (Duration.between(proof.issuedAt(), now).abs().compareTo(proofWindow) > 0) {
+      throw new LeaseRejected("the proof is not fresh: it was made at " + proof.issuedAt() + ", this appliance's "
+          + "time is " + now + " (allowed: ±" + proofWindow.toSeconds() + " s)");
+    }
+    var revoked = trusted.revoked(lease);
+    if (revoked.isPresent()) {
+      throw new LeaseRejected(revoked.get().describe());
+    }
+    if (!location.equals(lease.location())) {
+      throw new LeaseRejected("the lease is for location " + lease.location() + "; this appliance serves " + location);
+    }
+    Lease.Resource named = lease.resource(resource).orElseThrow(() -> new LeaseRejected(
+        "the lease does not include '" + resource + "'"));
+    return new Checked(new Admitted(lease, named), proof.nonce());
+  }
+
+  private IssueRequest request(Principal principal, Lease.Appliance here) {
+    List<Lease.Appliance> appliances = new ArrayList<>();
+    appliances.add(here);
+    for (Lease.Appliance other : roster.appliances()) {
+      if (appliances.size() < MAX_APPLIANCES && appliances.stream().noneMatch(a -> a.url().equals(other.url()))) {
+        appliances.add(other);
+      }
+    }
+    return new IssueRequest(IssueRequest.key(principal.userId(), principal.device()), new UserRef(principal.userId(),
+        principal.username(), principal.directoryGroups()), principal.device(), appliances, hub);
+  }
+}

@@ -1,0 +1,65 @@
+package dev.outpost.lease.impl;
+
+import com.hazelcast.map.IMap;
+import dev.outpost.cluster.ClusterFutures;
+import dev.outpost.lease.Lease;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The appliances of this cluster as leases name them: each node announces its own store URL, gateways and CA in
+ * {@value #MAP_NAME} (an entry that expires unless renewed, so a node that is gone drops out), and reads the
+ * others' for the leases it asks for.
+ */
+public final class ApplianceRoster extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApplianceRoster.class);
+  public static final String MAP_NAME = "outpost.lease.appliances";
+  private static final long RENEW_MS = 20_000;
+  private static final long TTL_MS = 60_000;
+
+  private final IMap<String, String> map;
+  private final String node;
+  private final Supplier<Lease.Appliance> self;
+  private volatile List<Lease.Appliance> known = List.of();
+
+  /** @param self this node's addresses, asked once its listeners are bound */
+  public ApplianceRoster(IMap<String, String> map, String node, Supplier<Lease.Appliance> self) {
+    this.map = Objects.requireNonNull(map);
+    this.node = Objects.requireNonNull(node);
+    this.self = Objects.requireNonNull(self);
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(RENEW_MS, id -> renew());
+    renew();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return ClusterFutures.on(context, map.removeAsync(node)).otherwiseEmpty();
+  }
+
+  /** Every announced appliance, this one included (as last read). */
+  public List<Lease.Appliance> appliances() {
+    return known;
+  }
+
+  private void renew() {
+    ClusterFutures.on(context, map.setAsync(node, self.get().toJson().encode(), TTL_MS, TimeUnit.MILLISECONDS))
+        .compose(v -> vertx.executeBlocking(() -> map.values().stream()
+            .map(json -> Lease.Appliance.fromJson(new JsonObject(json))).sorted(
+                java.util.Comparator.comparing(Lease.Appliance::url)).toList(), false))
+        .onSuccess(list -> known = list)
+        .onFailure(e -> LOG.debug("Could not renew this appliance's lease address: {}", e.getMessage()));
+  }
+}

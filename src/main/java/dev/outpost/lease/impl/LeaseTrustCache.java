@@ -1,0 +1,196 @@
+package dev.outpost.lease.impl;
+
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import dev.outpost.cluster.ClusterFutures;
+import dev.outpost.crypto.SecureFiles;
+import dev.outpost.db.Database;
+import dev.outpost.lease.LeaseOperations;
+import dev.outpost.lease.Revocation;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The appliance's copy of what leases are checked against — the site's public lease keys and the revocations in
+ * force — next to the local host cache: in memory and on disk ({@code data-dir/lhc/lease-trust.json},
+ * owner-only), refreshed from the hub every {@code hub.sync-interval}, so that leases verify when the hub is gone.
+ * Revocations also travel through the cluster ({@value #MAP_NAME}), which is how one made on an appliance during
+ * a hub outage reaches every node of the location at once; revocations made on this appliance while it has a
+ * separate hub are handed to the hub when it answers.
+ */
+public final class LeaseTrustCache extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LeaseTrustCache.class);
+  /** Revocation id -> revocation JSON, cluster-wide (with a backup). */
+  public static final String MAP_NAME = "outpost.lease.revocations";
+
+  private final Upstream hub;
+  private final Path file;
+  private final Duration interval;
+  private final IMap<String, String> cluster;
+  private final Database forwardFrom;
+  private final String node;
+  private final Clock clock;
+  private final RevocationStore store = new RevocationStore();
+  private volatile LeaseTrust current = LeaseTrust.NONE;
+  private String persisted = "";
+  private boolean syncing;
+  private long lastSync = System.nanoTime();
+  private long lastOnDemand = System.nanoTime() - 1_000_000_000L;
+
+  /**
+   * @param forwardFrom this appliance's database, whose unforwarded revocations go to a separate hub; {@code null}
+   *     when the hub shares the database (all-in-one)
+   */
+  public LeaseTrustCache(Upstream hub, Path dataDir, Duration interval, IMap<String, String> cluster,
+      Database forwardFrom, String node, Clock clock) {
+    this.hub = Objects.requireNonNull(hub);
+    this.file = dataDir.resolve("lhc").resolve("lease-trust.json");
+    this.interval = Objects.requireNonNull(interval);
+    this.cluster = Objects.requireNonNull(cluster);
+    this.forwardFrom = forwardFrom;
+    this.node = Objects.requireNonNull(node);
+    this.clock = Objects.requireNonNull(clock);
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.executeBlocking(() -> {
+      LeaseTrust loaded = load();
+      cluster.addEntryListener((EntryAddedListener<String, String>) e -> learn(e.getValue()), true);
+      cluster.addEntryListener((EntryUpdatedListener<String, String>) e -> learn(e.getValue()), true);
+      List<Revocation> known = cluster.values().stream().map(v -> Revocation.fromJson(new JsonObject(v))).toList();
+      return (loaded == null ? LeaseTrust.NONE : loaded).withRevocations(known);
+    }, false).onSuccess(loaded -> {
+      update(t -> loaded.withRevocations(t.revocations()));
+      if (!loaded.keys().isEmpty()) {
+        LOG.info("Lease trust loaded: {} key(s), {} revocation(s)", loaded.keys().size(), loaded.revocations().size());
+      }
+      // until the first keys arrive, ask every second; then every interval
+      vertx.setPeriodic(Math.min(1_000, interval.toMillis()), id -> {
+        if (current.keys().isEmpty() || System.nanoTime() - lastSync >= interval.toNanos()) {
+          sync();
+        }
+      });
+      sync();
+    });
+  }
+
+  /** What leases are verified against now; safe from any thread. */
+  public LeaseTrust trust() {
+    return current;
+  }
+
+  /** Makes a revocation effective on every node of the cluster now (and on this one before the answer). */
+  public Future<Void> publish(Revocation revocation) {
+    update(t -> t.withRevocations(List.of(revocation)));
+    return ClusterFutures.on(vertx.getOrCreateContext(), cluster.setAsync(revocation.id(),
+        revocation.toJson().encode(), RevocationStore.RELEVANT.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  /**
+   * The trust to check a lease signed with {@code keyId}: the current one, or — when that key is not known yet, e.g.
+   * right after a key rotation — a fresh copy from the hub if it answers (at most one such fetch a second).
+   */
+  public Future<LeaseTrust> trustFor(String keyId) {
+    long now = System.nanoTime();
+    if (current.knows(keyId) || now - lastOnDemand < 1_000_000_000L) {
+      return Future.succeededFuture(current);
+    }
+    lastOnDemand = now;
+    return sync();
+  }
+
+  /** Fetches keys and revocations from the hub now, if it answers; completes with the trust in use afterwards. */
+  public Future<LeaseTrust> sync() {
+    if (syncing || !hub.reachable()) {
+      return Future.succeededFuture(current);
+    }
+    syncing = true;
+    return forward()
+        .compose(v -> hub.request(LeaseOperations.TRUST, new JsonObject()))
+        .map(LeaseTrust::fromJson)
+        .compose(this::keep)
+        .onSuccess(t -> lastSync = System.nanoTime())
+        .onFailure(e -> LOG.debug("Lease trust not refreshed: {}", e.getMessage()))
+        .recover(e -> Future.succeededFuture(current))
+        .onComplete(ar -> syncing = false);
+  }
+
+  /** Replaces the trust in use; mutations come from the event loop and from cluster event threads. */
+  private synchronized LeaseTrust update(java.util.function.UnaryOperator<LeaseTrust> change) {
+    current = change.apply(current);
+    return current;
+  }
+
+  private void learn(String json) {
+    try {
+      Revocation revocation = Revocation.fromJson(new JsonObject(json));
+      update(t -> t.withRevocations(List.of(revocation)));
+    } catch (RuntimeException e) {
+      LOG.warn("Ignoring an unreadable lease revocation from the cluster: {}", e.getMessage());
+    }
+  }
+
+  /** Hands revocations made here during an outage to the hub, oldest first. */
+  private Future<Void> forward() {
+    if (forwardFrom == null) {
+      return Future.succeededFuture();
+    }
+    return store.unforwarded(forwardFrom.pool())
+        .compose(list -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (Revocation r : list) {
+            chain = chain.compose(v -> hub.request(LeaseOperations.REVOKE, new JsonObject()
+                    .put("revocation", r.toJson()).put("node", node))
+                .compose(answer -> store.markForwarded(forwardFrom.pool(), r.id()))
+                .onSuccess(x -> LOG.info("Handed lease revocation {} to the hub", r.id())));
+          }
+          return chain;
+        })
+        .recover(e -> {
+          LOG.debug("Lease revocations not handed to the hub yet: {}", e.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
+  private Future<LeaseTrust> keep(LeaseTrust trusted) {
+    java.time.Instant horizon = clock.instant().minus(RevocationStore.RELEVANT);
+    LeaseTrust merged = update(t -> trusted.withRevocations(t.revocations().stream()
+        .filter(r -> r.revokedAt().isAfter(horizon)).toList()));
+    String content = merged.toJson().encode();
+    if (content.equals(persisted)) {
+      return Future.succeededFuture(merged);
+    }
+    return vertx.executeBlocking(() -> {
+      SecureFiles.createPrivateDirectories(file.getParent());
+      SecureFiles.writePrivate(file, content);
+      return merged;
+    }, false).onSuccess(t -> persisted = content);
+  }
+
+  private LeaseTrust load() throws IOException {
+    if (!Files.exists(file)) {
+      return null;
+    }
+    try {
+      return LeaseTrust.fromJson(new JsonObject(Files.readString(file, StandardCharsets.UTF_8)));
+    } catch (RuntimeException e) {
+      LOG.warn("Ignoring the unreadable lease trust file {}: {}", file, e.getMessage());
+      return null;
+    }
+  }
+}

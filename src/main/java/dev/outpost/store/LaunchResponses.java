@@ -1,0 +1,64 @@
+package dev.outpost.store;
+
+import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.gateway.TicketStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Objects;
+
+/**
+ * A launch as the store answers it, whether the user signed in or came with a lease: the broker places the session,
+ * the ticket goes to the cluster's ticket store, and the answer carries the ticket, gateways, session, launch file
+ * and (for SSH resources) a ready-to-use {@code ssh} command.
+ */
+final class LaunchResponses {
+
+  private final BrokerClient broker;
+  private final TicketStore tickets;
+  private final GatewayAddresses gateways;
+
+  LaunchResponses(BrokerClient broker, TicketStore tickets, GatewayAddresses gateways) {
+    this.broker = Objects.requireNonNull(broker);
+    this.tickets = Objects.requireNonNull(tickets);
+    this.gateways = Objects.requireNonNull(gateways);
+  }
+
+  Future<JsonObject> launch(RoutingContext ctx, UserRef user, String resource) {
+    return broker.launch(user, resource)
+        .compose(launch -> tickets.put(launch).map(launch))
+        .compose(launch -> launchHint(user, launch).map(hint -> describe(ctx, user, launch, hint)));
+  }
+
+  /** The launched resource's hint (e.g. "ssh"); empty when the resource list cannot be read. */
+  private Future<String> launchHint(UserRef user, Launch launch) {
+    return broker.resources(user)
+        .map(list -> list.stream().filter(r -> r.resource().id().equals(launch.session().resourceId()))
+            .map(r -> r.resource().launchHint()).findFirst().orElse(""))
+        .otherwise("");
+  }
+
+  private JsonObject describe(RoutingContext ctx, UserRef user, Launch launch, String launchHint) {
+    JsonArray addresses = gateways.forRequest(ctx);
+    String name = launch.session().resourceName();
+    JsonObject body = new JsonObject()
+        .put("ticket", launch.ticket())
+        .put("expiresAt", launch.expiresAt().toString())
+        .put("reconnected", launch.reconnected())
+        .put("gateways", addresses)
+        .put("session", ResourceRoutes.publicView(launch.session()))
+        .put("launchFile", LaunchDescriptor.launchFile(gateways.applianceUrl(ctx), launch, addresses));
+    if (LaunchDescriptor.SSH_HINT.equalsIgnoreCase(launchHint)) {
+      body.put("sshCommand", LaunchDescriptor.sshCommand(name, user.username()));
+    }
+    return body;
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store").end(body.encode());
+  }
+}
