@@ -515,6 +515,11 @@ public final class ApplianceNode {
     return tickets;
   }
 
+  /** The site's lease authority when the hub role runs in this node, else {@code null}; for tests and tooling. */
+  public LeaseAuthority leaseAuthority() {
+    return leaseAuthority;
+  }
+
   /** This node's session gateway. */
   public Gateway gateway() {
     return gateway;

@@ -1,20 +1,28 @@
 package dev.outpost.lease.impl;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * At most {@code perSecond} leases in any one-second window: counts what was sent in the last second and allows
- * the rest. Used from one thread (the issuing leader's event loop).
+ * At most {@code perSecond} leases signed by the hub in any one-second window, as the hub sees it. A batch counts
+ * from the moment it is sent until one second after its answer came back: the hub signs it somewhere in between,
+ * so whatever the tunnel's delays, any second at the hub overlaps only batches that were all counted together when
+ * the last of them was sent. Used from one thread (the issuing leader's event loop).
  */
 final class IssueRateLimit {
 
-  private record Sent(long atMillis, int count) {
+  /** One batch: how many leases, and when its answer came ({@code -1} while in flight). */
+  static final class Batch {
+    private final int count;
+    private long answeredAt = -1;
+
+    private Batch(int count) {
+      this.count = count;
+    }
   }
 
   private final int perSecond;
-  private final Deque<Sent> window = new ArrayDeque<>();
-  private int inWindow;
+  private final List<Batch> counted = new ArrayList<>();
 
   IssueRateLimit(int perSecond) {
     if (perSecond < 1) {
@@ -25,16 +33,22 @@ final class IssueRateLimit {
 
   /** How many may be sent at {@code nowMillis}. */
   int allowed(long nowMillis) {
-    while (!window.isEmpty() && window.peekFirst().atMillis() <= nowMillis - 1_000) {
-      inWindow -= window.removeFirst().count();
+    counted.removeIf(b -> b.answeredAt >= 0 && b.answeredAt <= nowMillis - 1_000);
+    int inWindow = 0;
+    for (Batch b : counted) {
+      inWindow += b.count;
     }
     return perSecond - inWindow;
   }
 
-  void sent(long nowMillis, int count) {
-    if (count > 0) {
-      window.addLast(new Sent(nowMillis, count));
-      inWindow += count;
-    }
+  /** Counts a batch sent now; call {@link #answered} when the hub's answer (or failure) comes back. */
+  Batch sent(int count) {
+    Batch batch = new Batch(count);
+    counted.add(batch);
+    return batch;
+  }
+
+  void answered(Batch batch, long nowMillis) {
+    batch.answeredAt = nowMillis;
   }
 }

@@ -204,8 +204,7 @@ public final class LeaseIssuer extends VerticleBase {
         .onComplete(ar -> polling = false)
         .onSuccess(taken -> {
           if (!taken.isEmpty()) {
-            limit.sent(clock.millis(), taken.size());
-            send(taken);
+            send(taken, limit.sent(taken.size()));
           }
         })
         .onFailure(e -> LOG.warn("Could not read the lease issuing queue: {}", e.getMessage()));
@@ -239,7 +238,7 @@ public final class LeaseIssuer extends VerticleBase {
     return taken;
   }
 
-  private void send(List<Taken> taken) {
+  private void send(List<Taken> taken, IssueRateLimit.Batch counted) {
     batches++;
     JsonArray items = new JsonArray(taken.stream().map(t -> (Object) new JsonObject(t.json())).toList());
     hub.request(LeaseOperations.ISSUE, new JsonObject().put("items", items))
@@ -257,6 +256,7 @@ public final class LeaseIssuer extends VerticleBase {
           }, false);
         })
         .onComplete(ar -> {
+          limit.answered(counted, clock.millis());
           batches--;
           taken.forEach(t -> inFlight.remove(t.key()));
         });
