@@ -81,6 +81,7 @@ public final class LeaseRoutes implements IdentityRoutes.SignInHooks {
         .put("site", lease.site())
         .put("location", lease.location())
         .put("user", new JsonObject().put("id", lease.user().id()).put("username", lease.user().name()))
+        .put("device", lease.device())
         .put("issuedAt", lease.issuedAt().toString())
         .put("expiresAt", lease.expiresAt().toString())
         .put("keyId", lease.keyId())
