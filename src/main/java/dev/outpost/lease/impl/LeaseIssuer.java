@@ -2,6 +2,7 @@ package dev.outpost.lease.impl;
 
 import com.hazelcast.collection.IQueue;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.IMap;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.SiteModel;
@@ -172,8 +173,14 @@ public final class LeaseIssuer extends VerticleBase {
 
   // ---- draining, on the oldest member ----------------------------------------------------------------
 
+  /** Whether this member is the oldest of the cluster, which drains the queue; false once it is shutting down. */
   private boolean leader() {
-    return hazelcast.getCluster().getMembers().iterator().next().localMember();
+    try {
+      return hazelcast.getLifecycleService().isRunning()
+          && hazelcast.getCluster().getMembers().iterator().next().localMember();
+    } catch (HazelcastInstanceNotActiveException e) {
+      return false;
+    }
   }
 
   private void tick() {

@@ -49,7 +49,8 @@ public final class LeaseTrustCache extends VerticleBase {
   private String persisted = "";
   private boolean syncing;
   private long lastSync = System.nanoTime();
-  private long lastOnDemand = System.nanoTime() - 1_000_000_000L;
+  private final java.util.concurrent.atomic.AtomicLong lastOnDemand =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 1_000_000_000L);
 
   /**
    * @param forwardFrom this appliance's database, whose unforwarded revocations go to a separate hub; {@code null}
@@ -82,10 +83,10 @@ public final class LeaseTrustCache extends VerticleBase {
       // until the first keys arrive, ask every second; then every interval
       vertx.setPeriodic(Math.min(1_000, interval.toMillis()), id -> {
         if (current.keys().isEmpty() || System.nanoTime() - lastSync >= interval.toNanos()) {
-          sync();
+          syncHere();
         }
       });
-      sync();
+      syncHere();
     });
   }
 
@@ -97,6 +98,7 @@ public final class LeaseTrustCache extends VerticleBase {
   /** Makes a revocation effective on every node of the cluster now (and on this one before the answer). */
   public Future<Void> publish(Revocation revocation) {
     update(t -> t.withRevocations(List.of(revocation)));
+    context.runOnContext(v -> persist());
     return ClusterFutures.on(vertx.getOrCreateContext(), cluster.setAsync(revocation.id(),
         revocation.toJson().encode(), RevocationStore.RELEVANT.toMillis(), TimeUnit.MILLISECONDS));
   }
@@ -107,15 +109,26 @@ public final class LeaseTrustCache extends VerticleBase {
    */
   public Future<LeaseTrust> trustFor(String keyId) {
     long now = System.nanoTime();
-    if (current.knows(keyId) || now - lastOnDemand < 1_000_000_000L) {
+    long last = lastOnDemand.get();
+    if (current.knows(keyId) || now - last < 1_000_000_000L || !lastOnDemand.compareAndSet(last, now)) {
       return Future.succeededFuture(current);
     }
-    lastOnDemand = now;
     return sync();
   }
 
-  /** Fetches keys and revocations from the hub now, if it answers; completes with the trust in use afterwards. */
+  /**
+   * Fetches keys and revocations from the hub now, if it answers; completes (on the caller's context) with the trust
+   * in use afterwards.
+   */
   public Future<LeaseTrust> sync() {
+    io.vertx.core.Context caller = vertx.getOrCreateContext();
+    java.util.concurrent.CompletableFuture<LeaseTrust> done = new java.util.concurrent.CompletableFuture<>();
+    context.runOnContext(v -> syncHere().onComplete(ar -> done.complete(ar.succeeded() ? ar.result() : current)));
+    return Future.fromCompletionStage(done, caller);
+  }
+
+  /** {@link #sync} on this verticle's context. */
+  private Future<LeaseTrust> syncHere() {
     if (syncing || !hub.reachable()) {
       return Future.succeededFuture(current);
     }
@@ -140,6 +153,7 @@ public final class LeaseTrustCache extends VerticleBase {
     try {
       Revocation revocation = Revocation.fromJson(new JsonObject(json));
       update(t -> t.withRevocations(List.of(revocation)));
+      context.runOnContext(v -> persist());
     } catch (RuntimeException e) {
       LOG.warn("Ignoring an unreadable lease revocation from the cluster: {}", e.getMessage());
     }
@@ -171,15 +185,20 @@ public final class LeaseTrustCache extends VerticleBase {
     java.time.Instant horizon = clock.instant().minus(RevocationStore.RELEVANT);
     LeaseTrust merged = update(t -> trusted.withRevocations(t.revocations().stream()
         .filter(r -> r.revokedAt().isAfter(horizon)).toList()));
-    String content = merged.toJson().encode();
+    return persist().map(merged);
+  }
+
+  /** Writes the trust in use to disk when it changed (so revocations learned in an outage survive a restart). */
+  private Future<Void> persist() {
+    String content = current.toJson().encode();
     if (content.equals(persisted)) {
-      return Future.succeededFuture(merged);
+      return Future.succeededFuture();
     }
     return vertx.executeBlocking(() -> {
       SecureFiles.createPrivateDirectories(file.getParent());
       SecureFiles.writePrivate(file, content);
-      return merged;
-    }, false).onSuccess(t -> persisted = content);
+      return null;
+    }, false).onSuccess(v -> persisted = content).mapEmpty();
   }
 
   private LeaseTrust load() throws IOException {
