@@ -25,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * store users reach through a front end (a TCP proxy standing in for a load balancer), an {@code outpost agent} on
  * the session host, a real sshd, and the real {@code outpost client} as ssh's ProxyCommand. The user signs in and
  * gets a connection lease; then the hub stops and the store path goes away. ssh still works: the client launches
- * with the lease at the appliance the lease names, which brokers from its local host cache. After logout it does not.
+ * with the lease at the appliance the lease names, which brokers from its local host cache. A revocation made at the
+ * appliance during the outage stops the lease at once and reaches the hub when it is back. After logout ssh does not
+ * work either.
  */
 class LeaseOutageIT {
 
@@ -44,8 +46,9 @@ class LeaseOutageIT {
       Files.writeString(passwordFile, ADMIN_PASSWORD);
       int hubPort = FreePorts.next();
       BlackholeProxy storePath = null;
-      OutpostProcess hub = OutpostProcess.start(tmp, Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
-          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
+      String[] hubArgs = {"hub", "--data-dir", tmp.resolve("hub").toString(), "--hub-port", Integer.toString(hubPort),
+          "--admin-password-file", passwordFile.toString()};
+      OutpostProcess hub = OutpostProcess.start(tmp, Map.of(), hubArgs);
       try {
         hub.awaitStdout("Outpost hub .* ready", START);
         SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
@@ -119,6 +122,27 @@ class LeaseOutageIT {
               .singleElement().asString()
               .contains("cannot reach https://localhost:" + storePath.port())
               .contains("launched shell with the connection lease at https://127.0.0.1:" + https);
+
+          // WHEN, still in the outage, an admin revokes alice's leases at the appliance (signed in from its cache)
+          String applianceAdmin = direct.login("admin", ADMIN_PASSWORD);
+          Response revoked = direct.post("/admin/api/v1/leases/revocations", applianceAdmin,
+              "{\"user\":\"alice\",\"reason\":\"laptop reported stolen\"}");
+          assertThat(revoked.status()).as(revoked.body()).isEqualTo(201);
+
+          // THEN her lease no longer launches, and ssh says why
+          Sshd.SshResult refused = sshd.ssh(List.of("-o", "ProxyCommand=" + proxy, Sshd.USER + "@shell", "echo ok"),
+              null);
+          assertThat(refused.exitCode()).isNotZero();
+          assertThat(refused.stderr()).contains("refused the connection lease").contains("laptop reported stolen");
+
+          // AND when the hub is back, the appliance hands the revocation to it
+          hub = OutpostProcess.start(tmp, Map.of(), hubArgs);
+          hub.awaitStdout("Outpost hub .* ready", START);
+          String hubAdmin = hubApi.login("admin", ADMIN_PASSWORD);
+          String revocationId = revoked.json().getString("id");
+          Poll.until("the hub has the revocation", Duration.ofSeconds(60), () -> hubApi.get(
+              "/admin/api/v1/leases/revocations", hubAdmin).json().getJsonArray("items").stream()
+              .anyMatch(r -> revocationId.equals(((JsonObject) r).getString("id"))));
 
           // WHEN alice logs out (the appliance cannot confirm; her leases are deleted all the same)
           Result logout = OutpostProcess.run(tmp, "client", "--home", home.toString(), "logout");
