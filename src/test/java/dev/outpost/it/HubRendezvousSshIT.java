@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HubRendezvousSshIT {
 
-  private static final Duration START = Duration.ofMinutes(2);
-  private static final String ADMIN_PASSWORD = "hub-admin-password-1";
+  private static final Duration START = ShellOverHub.START;
+  private static final String ADMIN_PASSWORD = ShellOverHub.ADMIN_PASSWORD;
 
   @TempDir
   Path tmp;
@@ -45,22 +45,12 @@ class HubRendezvousSshIT {
   void sshThroughTheHubsRendezvousGateway() throws Exception {
     try (Sshd sshd = Sshd.start(tmp.resolve("sshd"))) {
       // GIVEN a hub with a location, an SSH resource on sshd's port, and alice entitled to it
-      Path passwordFile = tmp.resolve("admin-password");
-      Files.writeString(passwordFile, ADMIN_PASSWORD);
       int hubPort = FreePorts.next();
-      try (OutpostProcess hub = OutpostProcess.start(tmp, Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
-          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString())) {
+      try (OutpostProcess hub = OutpostProcess.start(tmp, Map.of(), ShellOverHub.hubArgs(tmp, hubPort))) {
         hub.awaitStdout("Outpost hub .* ready", START);
         SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
         String admin = hubApi.login("admin", ADMIN_PASSWORD);
-        String connectorToken = created(hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"branch-1\"}"))
-            .getString("connectorToken");
-        created(hubApi.post("/admin/api/v1/pools", admin,
-            "{\"name\":\"linux\",\"maxSessionsPerHost\":10,\"location\":\"branch-1\"}"));
-        created(hubApi.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell").put("pool", "linux")
-            .put("kind", "desktop").put("port", sshd.port()).put("launchHint", "ssh").encode()));
-        created(hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
-        created(hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}"));
+        String connectorToken = ShellOverHub.publish(hubApi, admin, sshd.port());
 
         // AND an appliance of that location, and the session host's agent linked to the appliance
         Path applianceData = tmp.resolve("appliance");
@@ -69,7 +59,7 @@ class HubRendezvousSshIT {
             "appliance", "--data-dir", applianceData.toString(), "--https-port", Integer.toString(https),
             "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
             "--hub", "https://localhost:" + hubPort);
-            OutpostProcess agent = startAgent(appliance, https, hubApi, admin)) {
+            OutpostProcess agent = ShellOverHub.startAgent(tmp, appliance, https, hubApi, admin)) {
           SiteClient store = new SiteClient(applianceData.resolve("tls/ca.crt"), https);
           String alice = store.login("alice", "alice-password-1");
           Poll.until("shell is available to alice", Duration.ofSeconds(60), () -> store.get("/api/v1/resources", alice)
@@ -117,18 +107,6 @@ class HubRendezvousSshIT {
     }
   }
 
-  /** Once the appliance has enrolled with the hub, enrolls the session host's agent through it. */
-  private OutpostProcess startAgent(OutpostProcess appliance, int https, SiteClient hubApi, String admin) {
-    appliance.awaitStdout("ready: https://localhost:" + https, START);
-    String token = created(hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}"))
-        .getString("token");
-    OutpostProcess agent = OutpostProcess.start(tmp, Map.of(), "agent", "--appliance", "https://localhost:" + https,
-        "--token", token, "--address", "127.0.0.1", "--name", "sshd-host", "--data-dir",
-        tmp.resolve("agent").toString());
-    agent.awaitStdout("Linked to https://localhost:" + https, START);
-    return agent;
-  }
-
   /** Presents a ticket at the hub's gateway; returns "text ..." for the first answer or "close CODE REASON". */
   private static String presentAtHub(JsonObject hubGateway, String url, String ticket) throws Exception {
     CompletableFuture<String> first = new CompletableFuture<>();
@@ -174,7 +152,6 @@ class HubRendezvousSshIT {
   }
 
   private static JsonObject created(Response response) {
-    assertThat(response.status()).as(response.body()).isEqualTo(201);
-    return response.json();
+    return ShellOverHub.created(response);
   }
 }

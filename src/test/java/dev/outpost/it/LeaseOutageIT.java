@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LeaseOutageIT {
 
-  private static final Duration START = Duration.ofMinutes(2);
-  private static final String ADMIN_PASSWORD = "hub-admin-password-1";
+  private static final Duration START = ShellOverHub.START;
+  private static final String ADMIN_PASSWORD = ShellOverHub.ADMIN_PASSWORD;
   private static final Duration THRESHOLD = Duration.ofSeconds(4);
 
   @TempDir
@@ -42,26 +42,15 @@ class LeaseOutageIT {
   void sshWorksThroughTheLeaseWithTheHubAndTheStorePathGoneAndNotAfterLogout() throws Exception {
     try (Sshd sshd = Sshd.start(tmp.resolve("sshd"))) {
       // GIVEN a hub with a location, an SSH resource on sshd's port, and alice entitled to it
-      Path passwordFile = tmp.resolve("admin-password");
-      Files.writeString(passwordFile, ADMIN_PASSWORD);
       int hubPort = FreePorts.next();
       BlackholeProxy storePath = null;
-      String[] hubArgs = {"hub", "--data-dir", tmp.resolve("hub").toString(), "--hub-port", Integer.toString(hubPort),
-          "--admin-password-file", passwordFile.toString()};
+      String[] hubArgs = ShellOverHub.hubArgs(tmp, hubPort);
       OutpostProcess hub = OutpostProcess.start(tmp, Map.of(), hubArgs);
       try {
         hub.awaitStdout("Outpost hub .* ready", START);
         SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
         String admin = hubApi.login("admin", ADMIN_PASSWORD);
-        String connectorToken = created(hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"branch-1\"}"))
-            .getString("connectorToken");
-        created(hubApi.post("/admin/api/v1/pools", admin,
-            "{\"name\":\"linux\",\"maxSessionsPerHost\":10,\"location\":\"branch-1\"}"));
-        created(hubApi.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell")
-            .put("pool", "linux").put("kind", "desktop").put("port", sshd.port()).put("launchHint", "ssh").encode()));
-        created(hubApi.post("/admin/api/v1/users", admin,
-            "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
-        created(hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}"));
+        String connectorToken = ShellOverHub.publish(hubApi, admin, sshd.port());
 
         // AND an appliance of that location, named 127.0.0.1 in leases, with the session host's agent linked to it
         Path applianceData = tmp.resolve("appliance");
@@ -73,7 +62,7 @@ class LeaseOutageIT {
             applianceData.toString(), "--https-port", Integer.toString(https), "--cluster-port",
             Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()), "--hub",
             "https://localhost:" + hubPort);
-            OutpostProcess agent = startAgent(appliance, https, hubApi, admin)) {
+            OutpostProcess agent = ShellOverHub.startAgent(tmp, appliance, https, hubApi, admin)) {
           SiteClient direct = new SiteClient(applianceData.resolve("tls/ca.crt"), https);
           String probe = direct.login("alice", "alice-password-1");
           Poll.until("shell is available", Duration.ofSeconds(60), () -> direct.get("/api/v1/resources", probe)
@@ -168,19 +157,7 @@ class LeaseOutageIT {
     }
   }
 
-  private OutpostProcess startAgent(OutpostProcess appliance, int https, SiteClient hubApi, String admin) {
-    appliance.awaitStdout("ready: https://localhost:" + https, START);
-    String token = created(hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}"))
-        .getString("token");
-    OutpostProcess agent = OutpostProcess.start(tmp, Map.of(), "agent", "--appliance", "https://localhost:" + https,
-        "--token", token, "--address", "127.0.0.1", "--name", "sshd-host", "--data-dir",
-        tmp.resolve("agent").toString());
-    agent.awaitStdout("Linked to https://localhost:" + https, START);
-    return agent;
-  }
-
   private static JsonObject created(Response response) {
-    assertThat(response.status()).as(response.body()).isEqualTo(201);
-    return response.json();
+    return ShellOverHub.created(response);
   }
 }
