@@ -7,6 +7,7 @@ import dev.outpost.admin.DemoSite;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SiteModel;
 import dev.outpost.cluster.ClusterSetup;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.crypto.Fingerprints;
@@ -135,6 +136,7 @@ public final class ApplianceNode {
   /** With a separate hub: the local host cache. */
   private LocalHostCache hostCache;
   private LeaseTrustCache leaseTrust;
+  private volatile SiteModel locationModel;
 
   private ApplianceNode(OutpostConfig config, Console console) {
     this.config = Objects.requireNonNull(config);
@@ -260,6 +262,17 @@ public final class ApplianceNode {
     return leaseAuthority.start();
   }
 
+  /** This location's part of the in-process hub's site model, recomputed only when the model changed. */
+  private SiteModel inProcessLocationModel() {
+    SiteModel whole = brokerService.model();
+    SiteModel cached = locationModel;
+    if (cached == null || cached.version() != whole.version()) {
+      cached = whole.forLocation(config.location());
+      locationModel = cached;
+    }
+    return cached;
+  }
+
   /** What the in-process hub offers this node's tunnel, once the services behind it are up. */
   private Function<JsonObject, Future<JsonObject>> hubOperation(HubOperations.Caller caller, String op) {
     Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
@@ -363,7 +376,7 @@ public final class ApplianceNode {
         hazelcast.getMap(LeaseTrustCache.MAP_NAME), membership == null ? null : db, nodeId, Clock.systemUTC());
     ApplianceRoster roster = new ApplianceRoster(hazelcast.getMap(ApplianceRoster.MAP_NAME), nodeId, this::leaseEntry);
     LeaseIssuer issuer = new LeaseIssuer(hazelcast, upstream, membership == null
-        ? () -> brokerService.model().forLocation(config.location()) : hostCache::model,
+        ? this::inProcessLocationModel : hostCache::model,
         lease -> leaseTrust.trust().revoked(lease).isPresent(), config.lease().issueRate(), Clock.systemUTC());
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
         hazelcast.getMap(ApplianceLeases.PROOFS_MAP), db, membership != null, location(), addresses.hubGateway(),

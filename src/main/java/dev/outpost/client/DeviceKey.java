@@ -33,9 +33,9 @@ final class DeviceKey {
 
   /** Loads the device key from the home, or makes and stores one. */
   static DeviceKey loadOrCreate(ClientHome home) {
-    Path pub = home.file(PUBLIC_FILE);
-    if (Files.isRegularFile(pub) && Files.isRegularFile(home.file(PRIVATE_FILE))) {
-      return new DeviceKey(read(pub));
+    DeviceKey existing = load(home);
+    if (existing != null) {
+      return existing;
     }
     try {
       KeyPair pair = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();

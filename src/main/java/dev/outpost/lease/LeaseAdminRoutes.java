@@ -175,5 +175,4 @@ public final class LeaseAdminRoutes implements AdminExtension {
     }
     return value.toLowerCase(java.util.Locale.ROOT);
   }
-
 }
