@@ -163,27 +163,34 @@ public final class ClientCommands implements Callable<Integer> {
 
       /**
        * Fetches and keeps the user's connection lease when it is new. Unless {@code always}, only when the stored one
-       * is missing or older than {@link #LEASE_CHECK}. A lease is a bonus here: failures are ignored.
+       * is missing or older than {@link #LEASE_CHECK}. A lease is a bonus here: failures are only reported.
        */
-      boolean refreshLease(boolean always) {
+      LeaseState refreshLease(boolean always) {
         LeaseWallet wallet = new LeaseWallet(home);
         try {
           LeaseWallet.Stored stored = wallet.load(login.caSha256(), login.username());
           if (!always && stored != null && stored.lease().issuedAt().isAfter(Instant.now().minus(LEASE_CHECK))) {
-            return true;
+            return LeaseState.KEPT;
           }
           StoreClient.Answer answer = store.getAnswer("/api/v1/lease");
           if (answer.status() != 200) {
-            return stored != null;
+            return LeaseState.PENDING;
           }
           if (stored == null || !stored.token().equals(answer.body().getString("lease"))) {
             wallet.save(login.caSha256(), login.username(), answer.body());
           }
-          return true;
+          return LeaseState.KEPT;
+        } catch (StoreUnavailable e) {
+          return LeaseState.PENDING;
         } catch (ClientFailure e) {
-          return false;
+          return LeaseState.NONE;
         }
       }
+    }
+
+    /** After asking for the lease: a current one is kept, it is still being issued, or the store offers none. */
+    enum LeaseState {
+      KEPT, PENDING, NONE
     }
 
     /** A launch answer and the TLS trust of the appliance that gave it. */
@@ -250,10 +257,15 @@ public final class ClientCommands implements Callable<Integer> {
     private void awaitLease(Signed signed) {
       Instant deadline = Instant.now().plusSeconds(Math.max(0, leaseWait));
       do {
-        if (signed.refreshLease(true)) {
+        LeaseState state = signed.refreshLease(true);
+        if (state == LeaseState.KEPT) {
           LeaseWallet.Stored stored = new LeaseWallet(signed.home()).load(signed.login().caSha256(), user);
           out().println("Connection lease " + stored.lease().id() + " valid until " + stored.lease().expiresAt()
               + " for " + stored.lease().resources().size() + " app(s) and desktop(s)");
+          return;
+        }
+        if (state == LeaseState.NONE) {
+          out().println("No connection lease: " + signed.store().appliance() + " does not issue one for this sign-in");
           return;
         }
         if (!Instant.now().isBefore(deadline)) {
