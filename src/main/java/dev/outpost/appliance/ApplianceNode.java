@@ -16,6 +16,7 @@ import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
@@ -40,6 +41,7 @@ import dev.outpost.hub.BrokerService;
 import dev.outpost.hub.DirectoryRelay;
 import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubServer;
+import dev.outpost.hub.IdentityOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.HazelcastSessionStore;
@@ -108,6 +110,8 @@ public final class ApplianceNode {
   private BrokerClient broker;
   private HostEvents hostEvents;
   private HubFailover failover;
+  /** All-in-one only: the site configuration and accounts, for sign-in while the database is down. */
+  private LocalHostCache hostCache;
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
@@ -193,7 +197,7 @@ public final class ApplianceNode {
   private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast);
-    AccountDirectory directory = membership == null ? new UserAccounts(db) : failover.accounts();
+    AccountDirectory directory = membership == null ? localAccounts() : failover.accounts();
     if (membership == null) {
       directoryRelay = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
     }
@@ -234,14 +238,34 @@ public final class ApplianceNode {
           url,
           new HubLink.Identity(nodeId, config.location(), Version.current(), credential), config.hub().pingInterval(),
           this::applianceOperation);
-      return deploy(hubLink);
+      // the in-process hub is always reachable, but its database may not be: sign-in falls back to this cache
+      hostCache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
+      return deploy(hubLink).compose(x -> deploy(hostCache));
     });
+  }
+
+  /** Local accounts, or the local host cache's copy of them while the database cannot be reached. */
+  private AccountDirectory localAccounts() {
+    UserAccounts database = new UserAccounts(db);
+    return username -> database.find(username).recover(e -> e instanceof ClientErrorException
+        ? Future.failedFuture(e)
+        : hostCache.find(username).compose(cached -> {
+          if (cached == null) {
+            return Future.failedFuture(e);
+          }
+          LOG.atWarn().addKeyValue("user", cached.username()).log("The database cannot be reached ({}): {} signs in "
+              + "with the local host cache's copy of the account", Failures.rootMessage(e), cached.username());
+          return Future.succeededFuture(cached);
+        }));
   }
 
   /** What the in-process hub offers this node's tunnel, once the services behind it are up. */
   private Function<JsonObject, Future<JsonObject>> hubOperation(HubOperations.Caller caller, String op) {
     Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
         : brokerService.operation(caller, op);
+    if (handler == null && db != null && IdentityOperations.SNAPSHOT.equals(op)) {
+      handler = new IdentityOperations(new UserAccounts(db)).operation(caller, op);
+    }
     return handler != null || directoryRelay == null ? handler : directoryRelay.operation(caller, op);
   }
 

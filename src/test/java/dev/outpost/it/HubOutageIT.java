@@ -6,6 +6,7 @@ import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
+import dev.outpost.testing.TcpProxy;
 import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -129,7 +130,7 @@ class HubOutageIT {
   void aBlackholedHubLinkAlsoMeansLocalModeAndTheHubTakesOverWhenTheLinkIsBack() throws Exception {
     // GIVEN the appliance reaches the hub through a link that can fail silently
     publish();
-    try (BlackholeProxy link = new BlackholeProxy(hubPort)) {
+    try (TcpProxy link = new TcpProxy(hubPort)) {
       applianceAndHost(link.port());
 
       // WHEN the link drops every packet (no reset: only the missing answers tell)
