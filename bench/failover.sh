@@ -97,10 +97,11 @@ enroll=$(model POST /admin/api/v1/enroll-tokens '{"pool":"bench","uses":10}' | j
 java -jar "$jar" agent --appliance "$node" --token "$enroll" --simulate 10 --address 127.0.0.1 \
   --data-dir "$work/agents" \
   >"$work/agents.out" 2>"$work/agents.err" &
-pids+=("$!")
+agents_pid=$!; pids+=("$agents_pid")
 echo "Waiting for the simulated hosts ..." >&2
 deadline=$((SECONDS + 120))
 until [ "$(model GET /admin/api/v1/hosts '' 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))' 2>/dev/null || echo 0)" -ge 10 ]; do
+  kill -0 "$agents_pid" 2>/dev/null || { echo "failover.sh: the agents exited: $(tail -n 1 "$work/agents.err")" >&2; keep=true; exit 1; }
   [ $SECONDS -lt $deadline ] || { echo "failover.sh: the hosts did not register" >&2; keep=true; exit 1; }
   sleep 0.5
 done
