@@ -307,10 +307,10 @@ function replacePanel() {
 
 function launchPanel() {
   const launchState = state.launch;
-  const panel = h('section', {id: 'launch-panel', 'aria-labelledby': 'launch-heading', 'aria-live': 'polite'});
   if (!launchState) {
-    return panel;
+    return h('div', {id: 'launch-panel', hidden: true});
   }
+  const panel = h('section', {id: 'launch-panel', 'aria-labelledby': 'launch-heading'});
   const title = launchState.resource.displayName || launchState.resource.name;
   panel.className = 'card launch-panel';
   if (launchState.pending) {

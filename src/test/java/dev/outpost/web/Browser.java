@@ -125,6 +125,15 @@ final class Browser implements AutoCloseable {
     field.sendKeys(text);
   }
 
+  /** Picks the option with this text in a select. */
+  void choose(String css, String optionText) throws InterruptedException {
+    WebElement select = await(css);
+    until("option " + optionText + " in " + css, () -> select.findElements(By.tagName("option")).stream()
+        .anyMatch(option -> option.getText().equals(optionText)));
+    select.findElements(By.tagName("option")).stream().filter(option -> option.getText().equals(optionText))
+        .findFirst().orElseThrow().click();
+  }
+
   void click(String css) throws InterruptedException {
     await(css).click();
   }
@@ -163,6 +172,12 @@ final class Browser implements AutoCloseable {
       click("#sign-out");
       await("#signin-username");
     }
+  }
+
+  /** Console messages since the last call that report a Content-Security-Policy violation. */
+  List<String> cspViolations() {
+    return driver.manage().logs().get("browser").getAll().stream().map(entry -> entry.getMessage())
+        .filter(message -> message.contains("Content Security Policy")).toList();
   }
 
   void phoneSized() {

@@ -1,0 +1,119 @@
+package dev.outpost.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.testing.TestSite;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The admin console in real headless Chromium: publishing a resource end to end, and the help desk's view. */
+@ExtendWith(WebSite.class)
+class ConsoleBrowserTest {
+
+  static WebSite web;
+  static Browser browser;
+
+  @BeforeAll
+  static void start(WebSite site) {
+    web = site;
+    browser = Browser.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.close();
+    }
+  }
+
+  @AfterEach
+  void signOut() throws Exception {
+    browser.open(web.url("/admin/"));
+    browser.signOutIfSignedIn();
+  }
+
+  @Test
+  void anAdminPublishesAResourceThroughTheConsoleAndTheEntitledUserSeesIt() throws Exception {
+    // GIVEN the console's sign-in page and a user dave entitled to nothing
+    web.createUser("dave");
+    browser.open(web.url("/admin/"));
+    browser.signIn("admin", TestSite.ADMIN_PASSWORD);
+    assertThat(browser.await("#view[data-section='dashboard'] h1").getText()).isEqualTo("Dashboard");
+
+    // WHEN the admin creates a pool
+    browser.click("nav a[href='/admin/pools']");
+    browser.type("#pools-field-name", "linux");
+    browser.type("#pools-field-maxSessionsPerHost", "5");
+    browser.click("#pools-form button[type='submit']");
+    assertThat(browser.await("#crud-status").getText()).isEqualTo("Created pool linux.");
+
+    // AND a resource in it
+    browser.click("nav a[href='/admin/resources']");
+    browser.type("#resources-field-name", "shell");
+    browser.type("#resources-field-displayName", "Linux shell");
+    browser.choose("#resources-field-pool", "linux");
+    browser.choose("#resources-field-kind", "desktop");
+    browser.type("#resources-field-port", "22");
+    browser.type("#resources-field-launchHint", "ssh");
+    browser.click("#resources-form button[type='submit']");
+    assertThat(browser.await("#crud-status").getText()).isEqualTo("Created resource shell.");
+
+    // AND an entitlement of dave to it
+    browser.click("nav a[href='/admin/entitlements']");
+    browser.choose("#entitlements-field-resource", "shell");
+    browser.choose("#entitlements-field-user", "dave");
+    browser.click("#entitlements-form button[type='submit']");
+    assertThat(browser.await("#crud-status").getText()).isEqualTo("Created entitlement shell for user dave.");
+
+    // AND an enrollment token for the pool
+    browser.click("nav a[href='/admin/enroll-tokens']");
+    browser.choose("#token-pool", "linux");
+    browser.click("#token-form button[type='submit']");
+
+    // THEN the console shows a ready agent command with a token the admin API lists as active for the pool
+    String command = browser.await("#token-created code.command").getText();
+    assertThat(command).startsWith("outpost agent --appliance " + web.url("") + " --token OPT")
+        .endsWith("--address <HOST_IP>");
+    JsonObject token = web.client.get("/admin/api/v1/enroll-tokens", web.adminToken).json().getJsonArray("items")
+        .getJsonObject(0);
+    assertThat(token.getString("pool")).isEqualTo("linux");
+    assertThat(token.getString("state")).isEqualTo("active");
+    assertThat(browser.await("#view table").getText()).contains("linux", "active");
+
+    // WHEN dave signs in to the store THEN he sees the new resource
+    browser.click("#sign-out");
+    browser.await("#signin-username");
+    browser.open(web.url("/"));
+    browser.signIn("dave", "dave" + WebSite.PASSWORD_SUFFIX);
+    assertThat(browser.await("li[data-resource='shell'] h3").getText()).isEqualTo("Linux shell");
+    assertThat(browser.await("li[data-resource='shell'] img").getAttribute("src")).endsWith("/icons/desktop.svg");
+    browser.click("#sign-out");
+    browser.await("#signin-username");
+  }
+
+  @Test
+  void aSessionAdminSeesOnlySessionsEvenWhenAskingForAnotherSection() throws Exception {
+    // GIVEN alice has an open session
+    String alice = web.client.login("alice", "alice" + WebSite.PASSWORD_SUFFIX);
+    assertThat(web.client.post("/api/v1/resources/echo/launch", alice, null).status()).isEqualTo(200);
+
+    // WHEN the help desk signs in on a deep link to pools
+    browser.open(web.url("/admin/pools"));
+    browser.signIn("helpdesk", "helpdesk" + WebSite.PASSWORD_SUFFIX);
+
+    // THEN the console shows sessions only, at their own address, with alice's session
+    assertThat(browser.await("#view[data-section='sessions'] h1").getText()).isEqualTo("Sessions");
+    assertThat(browser.all("nav.sections a")).extracting(a -> a.getText()).containsExactly("Sessions");
+    assertThat(browser.driver.getCurrentUrl()).isEqualTo(web.url("/admin/sessions"));
+    assertThat(browser.await("#view table").getText()).contains("alice", "echo");
+
+    // WHEN the help desk logs alice off THEN her session leaves the open list
+    browser.click("#view button[aria-label='Log off alice from echo']");
+    browser.awaitGone("#view button[aria-label='Log off alice from echo']");
+    assertThat(web.client.get("/api/v1/sessions", alice).json().getJsonArray("items")).isEmpty();
+  }
+}
