@@ -9,18 +9,19 @@ export async function dashboardView(view) {
   const [status, nodes, hosts, sessions] = await Promise.all([
     api('/api/v1/status').then(r => r.data),
     api(API + 'nodes').then(r => r.data),
-    api(API + 'hosts').then(r => r.data.items),
+    api(API + 'hosts?enrolled=true').then(r => r.data.items),
     api(API + 'sessions?open=true').then(r => r.data.items),
   ]);
   const count = state => hosts.filter(host => host.state === state).length;
-  const load = hosts.length === 0 ? 0 : hosts.reduce((sum, host) => sum + host.load, 0) / hosts.length;
+  const live = hosts.filter(host => host.state !== 'lost');
+  const load = live.length === 0 ? 0 : live.reduce((sum, host) => sum + host.load, 0) / live.length;
   view.append(
     h('div', {class: 'tiles'},
       tile('Mode', status.mode, status.mode === 'hub' ? 'normal: the hub brokers' : 'outage: brokering locally'),
       tile('Hub link', status.hub && status.hub.reachable ? 'up' : 'down', `location ${status.location}`),
       tile('Nodes', nodes.items.length, `cluster ${nodes.cluster}`),
       tile('Hosts', hosts.length, `${count('registered')} registered, ${count('draining')} draining, `
-        + `${count('maintenance')} in maintenance`),
+        + `${count('maintenance')} in maintenance, ${count('lost')} lost`),
       tile('Average load', `${Math.round(load * 100)}%`, 'of the registered hosts'),
       tile('Open sessions', sessions.length, 'launching, connected or disconnected')),
     table('Nodes', ['Node', 'Address', 'Role', 'Version'], nodes.items.map(node => [
@@ -32,10 +33,10 @@ export async function dashboardView(view) {
 export async function hostsView(view) {
   const status = h('p', {role: 'status', class: 'notice'});
   const holder = h('div');
-  view.append(h('h1', {}, 'Hosts'), h('p', {class: 'muted'}, 'Session hosts whose agent is linked to the site. '
-    + 'Enroll more under Enrollment tokens.'), status, holder);
+  view.append(h('h1', {}, 'Hosts'), h('p', {class: 'muted'}, 'Enrolled session hosts. A lost host\'s agent is not '
+    + 'linked now (stopped, unreachable, or silent too long). Enroll more under Enrollment tokens.'), status, holder);
   async function reload() {
-    fill(holder, hostTable((await api(API + 'hosts')).data.items, async (host, change, label) => {
+    fill(holder, hostTable((await api(API + 'hosts?enrolled=true')).data.items, async (host, change, label) => {
       try {
         await api(`${API}hosts/${encodeURIComponent(host.id)}`, {method: 'PUT', body: change});
         status.textContent = `${host.name}: ${label}.`;
@@ -51,8 +52,9 @@ export async function hostsView(view) {
 function hostTable(hosts, act) {
   const headings = ['Host', 'Pool', 'State', 'Load', 'Sessions', 'Last seen'];
   return table('Hosts', act ? [...headings, 'Actions'] : headings, hosts.map(host => {
-    const cells = [host.name, host.pool, host.state, `${Math.round(host.load * 100)}%`,
-      `${host.sessions} of ${host.maxSessions}`, when(host.lastSeen)];
+    const lost = host.state === 'lost';
+    const cells = [host.name, host.pool, host.state, lost ? '' : `${Math.round(host.load * 100)}%`,
+      lost ? '' : `${host.sessions} of ${host.maxSessions}`, when(host.lastSeen)];
     if (act) {
       cells.push(h('div', {class: 'actions'},
         h('button', {type: 'button', class: 'secondary', 'aria-label': `${host.draining ? 'Stop draining' : 'Drain'} ${host.name}`,

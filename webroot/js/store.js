@@ -314,16 +314,16 @@ function launchPanel() {
   const title = launchState.resource.displayName || launchState.resource.name;
   panel.className = 'card launch-panel';
   if (launchState.pending) {
-    panel.append(h('h2', {id: 'launch-heading', tabindex: '-1'}, `Starting ${title}…`));
+    fill(panel, h('h2', {id: 'launch-heading', tabindex: '-1'}, `Starting ${title}…`));
     return panel;
   }
   if (launchState.error) {
-    panel.append(h('h2', {id: 'launch-heading', tabindex: '-1'}, `${title} did not start`),
+    fill(panel, h('h2', {id: 'launch-heading', tabindex: '-1'}, `${title} did not start`),
       h('p', {class: 'error', role: 'alert'}, launchState.error));
     return panel;
   }
   const {data, file} = launchState;
-  panel.append(
+  fill(panel,
     h('h2', {id: 'launch-heading', tabindex: '-1'}, `${title} is ready`),
     h('p', {}, `${data.reconnected ? 'You are reconnected to your session' : 'Your session is placed'} on `
       + `${data.session.host}. The launch file ${file.name} was downloaded: open it with the Outpost client. `

@@ -96,6 +96,31 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void theDashboardShowsModeHubLinkNodesAndHostsIncludingLostOnesAndHostsCanBeDrained() throws Exception {
+    // GIVEN a site with one registered host and one enrolled host whose agent is silent
+    browser.open(web.url("/admin/"));
+
+    // WHEN the admin signs in
+    browser.signIn("admin", TestSite.ADMIN_PASSWORD);
+
+    // THEN the dashboard shows the mode, the hub link, this node and both hosts
+    String dashboard = browser.await("#view[data-section='dashboard'] table").findElement(
+        org.openqa.selenium.By.xpath("ancestor::div[@id='view']")).getText();
+    assertThat(dashboard).contains("Mode\nhub", "Hub link\nup", "Nodes\n1", "(this node)",
+        "1 registered, 0 draining, 0 in maintenance, 1 lost", "web-host-1", "web-host-2");
+
+    // WHEN the admin drains the registered host on the hosts page
+    browser.click("nav a[href='/admin/hosts']");
+    browser.click("#view button[aria-label='Drain web-host-1']");
+
+    // THEN it is draining, and the lost host is listed as lost
+    browser.await("#view button[aria-label='Stop draining web-host-1']");
+    assertThat(browser.await("#view table").getText()).contains("web-host-1 web draining", "web-host-2 web lost");
+    browser.click("#view button[aria-label='Stop draining web-host-1']");
+    browser.await("#view button[aria-label='Drain web-host-1']");
+  }
+
+  @Test
   void aSessionAdminSeesOnlySessionsEvenWhenAskingForAnotherSection() throws Exception {
     // GIVEN alice has an open session
     String alice = web.client.login("alice", "alice" + WebSite.PASSWORD_SUFFIX);

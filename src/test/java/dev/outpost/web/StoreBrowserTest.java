@@ -85,6 +85,7 @@ class StoreBrowserTest {
     assertThat(browser.await("#launch-heading").getText()).isEqualTo("Echo service is ready");
     assertThat(browser.await("#launch-panel code.command").getText())
         .isEqualTo("outpost client launch echo --local-port " + clientPort());
+    assertThat(browser.await("#launch-panel").getText()).doesNotContain("null", "undefined");
     Path file = browser.downloads.resolve("echo.outpost");
     Poll.until("echo.outpost downloaded", Browser.WAIT, () -> Files.exists(file) && readable(file));
     JsonObject launchFile = new JsonObject(Files.readString(file));
@@ -172,6 +173,39 @@ class StoreBrowserTest {
     Poll.until("echo startable again", Browser.WAIT, () -> "true".equals(
         browser.attribute("li[data-resource='echo']", "data-startable")));
     assertThat(browser.await("li[data-resource='echo'] button.launch").isEnabled()).isTrue();
+  }
+
+  @Test
+  void offlineAResourceTheLeaseCoversIsHandedToTheEndpointClient() throws Exception {
+    // GIVEN alice's store, controlled by the service worker, and a lease for echo kept in her feed the way the
+    // service worker keeps GET /api/v1/lease (the appliance serves no leases yet)
+    browser.open(web.url("/"));
+    browser.signIn("alice", "alice" + WebSite.PASSWORD_SUFFIX);
+    browser.await("li[data-resource='echo']");
+    browser.until("service worker controls the store",
+        () -> Boolean.TRUE.equals(browser.script("return navigator.serviceWorker.controller !== null;")));
+    browser.open(web.url("/"));
+    browser.await("li[data-resource='echo']");
+    web.link.cut();
+    String lease = new JsonObject().put("id", "lease-1").put("expiresAt", Instant.now().plusSeconds(3600).toString())
+        .put("resources", new io.vertx.core.json.JsonArray().add("echo")).encode();
+    assertThat(browser.asyncScript("const done = arguments[arguments.length - 1];"
+        + "caches.open('outpost-feeds-v1').then(c => c.put(location.origin + '/__feed/alice/api/v1/lease',"
+        + "new Response(arguments[0], {headers: {'Content-Type': 'application/json'}}))).then(() => done(true));",
+        lease)).isEqualTo(true);
+
+    // WHEN she reloads the store offline
+    browser.open(web.url("/"));
+    browser.await("#offline-banner");
+
+    // THEN echo is not greyed out: the store cannot launch it, but hands it to the client with the command to run
+    WebElement echo = browser.await("li[data-resource='echo']");
+    assertThat(echo.getAttribute("data-lease")).isEqualTo("true");
+    assertThat(echo.getAttribute("class")).doesNotContain("unavailable");
+    assertThat(browser.await("li[data-resource='echo'] button.launch").isEnabled()).isFalse();
+    browser.click("li[data-resource='echo'] button.handoff");
+    assertThat(browser.await("li[data-resource='echo'] .client-handoff code").getText())
+        .isEqualTo("outpost client launch echo --local-port " + clientPort());
   }
 
   private static int clientPort() {

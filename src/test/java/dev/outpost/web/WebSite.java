@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * One real site for every browser test of the run: embedded PostgreSQL, Hazelcast, HTTPS, a session host
- * registered for pool {@code web} whose resource {@code echo} is a real TCP echo server, and users
+ * registered for pool {@code web} (and a second, enrolled but silent, so lost) whose resource {@code echo} is a real TCP echo server, and users
  * {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet) and {@code helpdesk}
  * (session-admin). The browser reaches the site through a {@link NetworkLink} that a test can cut.
  * Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run ends.
@@ -129,6 +129,11 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
         .execute(Tuple.of(hostId, "web-host-1", UUID.fromString(poolId), "127.0.0.1", "test-" + hostId)));
     await(site.node().hostEvents().registered(new HostRegistration(hostId.toString(), "web-host-1", poolId,
         "127.0.0.1", "node", Map.of(echo.actualPort(), true), 0.1, List.of())));
+    // an enrolled host whose agent never registered: the console lists it as lost
+    UUID silentId = UUID.randomUUID();
+    await(site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
+        + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)")
+        .execute(Tuple.of(silentId, "web-host-2", UUID.fromString(poolId), "127.0.0.2", "test-" + silentId)));
     String alice = client.login("alice", "alice" + PASSWORD_SUFFIX);
     Poll.until("echo listed as available for alice", Duration.ofSeconds(30), () -> client.get("/api/v1/resources",
         alice).json().getJsonArray("items").stream().map(JsonObject.class::cast)
