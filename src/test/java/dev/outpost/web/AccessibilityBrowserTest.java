@@ -3,34 +3,14 @@ package dev.outpost.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.testing.TestSite;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.Keys;
 
 /**
  * axe-core over the store and the console, on a desktop and a phone-sized window: no serious or critical
  * violations, no sideways scrolling, no CSP violations in the console, and the store usable by keyboard alone.
  */
-@ExtendWith(WebSite.class)
-class AccessibilityBrowserTest {
-
-  static WebSite web;
-  static Browser browser;
-
-  @BeforeAll
-  static void start(WebSite site) {
-    web = site;
-    browser = Browser.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (browser != null) {
-      browser.close();
-    }
-  }
+class AccessibilityBrowserTest extends BrowserTest {
 
   @Test
   void theStorePassesAxeOnDesktopAndPhone() throws Exception {

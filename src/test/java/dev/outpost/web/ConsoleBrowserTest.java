@@ -4,31 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The admin console in real headless Chromium: publishing a resource end to end, and the help desk's view. */
-@ExtendWith(WebSite.class)
-class ConsoleBrowserTest {
-
-  static WebSite web;
-  static Browser browser;
-
-  @BeforeAll
-  static void start(WebSite site) {
-    web = site;
-    browser = Browser.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (browser != null) {
-      browser.close();
-    }
-  }
+class ConsoleBrowserTest extends BrowserTest {
 
   @AfterEach
   void signOut() throws Exception {
@@ -44,29 +25,13 @@ class ConsoleBrowserTest {
     browser.signIn("admin", TestSite.ADMIN_PASSWORD);
     assertThat(browser.await("#view[data-section='dashboard'] h1").getText()).isEqualTo("Dashboard");
 
-    // WHEN the admin creates a pool
-    browser.click("nav a[href='/admin/pools']");
-    browser.type("#pools-field-name", "linux");
-    browser.type("#pools-field-maxSessionsPerHost", "5");
-    browser.click("#pools-form button[type='submit']");
+    // WHEN the admin creates a pool, a resource in it, and an entitlement of dave to it
+    create("pools", Map.of("name", "linux", "maxSessionsPerHost", "5"), Map.of());
     assertThat(browser.await("#crud-status").getText()).isEqualTo("Created pool linux.");
-
-    // AND a resource in it
-    browser.click("nav a[href='/admin/resources']");
-    browser.type("#resources-field-name", "shell");
-    browser.type("#resources-field-displayName", "Linux shell");
-    browser.choose("#resources-field-pool", "linux");
-    browser.choose("#resources-field-kind", "desktop");
-    browser.type("#resources-field-port", "22");
-    browser.type("#resources-field-launchHint", "ssh");
-    browser.click("#resources-form button[type='submit']");
+    create("resources", Map.of("name", "shell", "displayName", "Linux shell", "port", "22", "launchHint", "ssh"),
+        Map.of("pool", "linux", "kind", "desktop"));
     assertThat(browser.await("#crud-status").getText()).isEqualTo("Created resource shell.");
-
-    // AND an entitlement of dave to it
-    browser.click("nav a[href='/admin/entitlements']");
-    browser.choose("#entitlements-field-resource", "shell");
-    browser.choose("#entitlements-field-user", "dave");
-    browser.click("#entitlements-form button[type='submit']");
+    create("entitlements", Map.of(), Map.of("resource", "shell", "user", "dave"));
     assertThat(browser.await("#crud-status").getText()).isEqualTo("Created entitlement shell for user dave.");
 
     // AND an enrollment token for the pool
@@ -93,6 +58,20 @@ class ConsoleBrowserTest {
     assertThat(browser.await("li[data-resource='shell'] img").getAttribute("src")).endsWith("/icons/desktop.svg");
     browser.click("#sign-out");
     browser.await("#signin-username");
+  }
+
+  /** Opens a collection's section, types and chooses the fields of the new entry, and submits the form. */
+  private static void create(String collection, Map<String, String> typed, Map<String, String> chosen)
+      throws InterruptedException {
+    browser.click("nav a[href='/admin/" + collection + "']");
+    browser.await("#" + collection + "-form");
+    for (var field : typed.entrySet()) {
+      browser.type("#" + collection + "-field-" + field.getKey(), field.getValue());
+    }
+    for (var field : chosen.entrySet()) {
+      browser.choose("#" + collection + "-field-" + field.getKey(), field.getValue());
+    }
+    browser.click("#" + collection + "-form button[type='submit']");
   }
 
   @Test

@@ -2,7 +2,7 @@ package dev.outpost.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.outpost.testing.Poll;
+import dev.outpost.testing.SiteClient;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,18 +10,10 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Instant;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.Cookie;
 import org.openqa.selenium.WebElement;
 
@@ -29,24 +21,7 @@ import org.openqa.selenium.WebElement;
  * The web store in real headless Chromium against a real site: sign in, entitled resources only, a launch whose
  * ticket the gateway accepts, sessions, sign out; offline through the service worker and back; accessibility.
  */
-@ExtendWith(WebSite.class)
-class StoreBrowserTest {
-
-  static WebSite web;
-  static Browser browser;
-
-  @BeforeAll
-  static void start(WebSite site) {
-    web = site;
-    browser = Browser.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (browser != null) {
-      browser.close();
-    }
-  }
+class StoreBrowserTest extends BrowserTest {
 
   @AfterEach
   void signOutAndReconnect() throws Exception {
@@ -87,7 +62,7 @@ class StoreBrowserTest {
         .isEqualTo("outpost client launch echo --local-port " + clientPort());
     assertThat(browser.await("#launch-panel").getText()).doesNotContain("null", "undefined");
     Path file = browser.downloads.resolve("echo.outpost");
-    Poll.until("echo.outpost downloaded", Browser.WAIT, () -> Files.exists(file) && readable(file));
+    browser.until("echo.outpost downloaded", () -> Files.exists(file) && readable(file));
     JsonObject launchFile = new JsonObject(Files.readString(file));
     assertThat(launchFile.getString("type")).isEqualTo("outpost-launch");
     assertThat(launchFile.getString("resource")).isEqualTo("echo");
@@ -140,14 +115,8 @@ class StoreBrowserTest {
   @Test
   void offlineTheCachedStoreRendersGreyedOutAndReconnectRestoresTheLiveView() throws Exception {
     // GIVEN alice signed in once, with the service worker controlling the page and her feed cached
-    browser.open(web.url("/"));
-    browser.signIn("alice", "alice" + WebSite.PASSWORD_SUFFIX);
-    browser.await("li[data-resource='echo']");
-    Poll.until("service worker controls the store", Browser.WAIT,
-        () -> Boolean.TRUE.equals(browser.script("return navigator.serviceWorker.controller !== null;")));
-    browser.open(web.url("/"));
-    browser.await("li[data-resource='echo']");
-    Poll.until("alice's resource list cached", Browser.WAIT, () -> Boolean.TRUE.equals(browser.asyncScript(
+    aliceUnderTheServiceWorker();
+    browser.until("alice's resource list cached", () -> Boolean.TRUE.equals(browser.asyncScript(
         "const done = arguments[arguments.length - 1];"
             + "caches.open('outpost-feeds-v1').then(c => c.keys()).then(keys => done(keys.some("
             + "k => k.url.endsWith('/__feed/alice/api/v1/resources'))), () => done(false));")));
@@ -170,7 +139,7 @@ class StoreBrowserTest {
 
     // THEN the live view returns: no banner, echo can be launched
     browser.awaitGone("#offline-banner");
-    Poll.until("echo startable again", Browser.WAIT, () -> "true".equals(
+    browser.until("echo startable again", () -> "true".equals(
         browser.attribute("li[data-resource='echo']", "data-startable")));
     assertThat(browser.await("li[data-resource='echo'] button.launch").isEnabled()).isTrue();
   }
@@ -179,13 +148,7 @@ class StoreBrowserTest {
   void offlineAResourceTheLeaseCoversIsHandedToTheEndpointClient() throws Exception {
     // GIVEN alice's store, controlled by the service worker, and a lease for echo kept in her feed the way the
     // service worker keeps GET /api/v1/lease (the appliance serves no leases yet)
-    browser.open(web.url("/"));
-    browser.signIn("alice", "alice" + WebSite.PASSWORD_SUFFIX);
-    browser.await("li[data-resource='echo']");
-    browser.until("service worker controls the store",
-        () -> Boolean.TRUE.equals(browser.script("return navigator.serviceWorker.controller !== null;")));
-    browser.open(web.url("/"));
-    browser.await("li[data-resource='echo']");
+    aliceUnderTheServiceWorker();
     web.link.cut();
     String lease = new JsonObject().put("id", "lease-1").put("expiresAt", Instant.now().plusSeconds(3600).toString())
         .put("resources", new io.vertx.core.json.JsonArray().add("echo")).encode();
@@ -208,6 +171,17 @@ class StoreBrowserTest {
         .isEqualTo("outpost client launch echo --local-port " + clientPort());
   }
 
+  /** Alice signed in, and the store reloaded once the service worker controls it (so it keeps her feed). */
+  private static void aliceUnderTheServiceWorker() throws InterruptedException {
+    browser.open(web.url("/"));
+    browser.signIn("alice", "alice" + WebSite.PASSWORD_SUFFIX);
+    browser.await("li[data-resource='echo']");
+    browser.until("service worker controls the store",
+        () -> Boolean.TRUE.equals(browser.script("return navigator.serviceWorker.controller !== null;")));
+    browser.open(web.url("/"));
+    browser.await("li[data-resource='echo']");
+  }
+
   private static int clientPort() {
     int port = web.echo.actualPort();
     return port >= 1024 ? port : 10000 + port;
@@ -224,7 +198,7 @@ class StoreBrowserTest {
 
   /** Presents a ticket on the raw TLS gateway, sends a line, and reads the answer and the echo. */
   private static String echoThroughGateway(String ticket, String text) throws Exception {
-    try (SSLSocket socket = (SSLSocket) siteTls().getSocketFactory().createSocket("localhost",
+    try (SSLSocket socket = (SSLSocket) SiteClient.trusting(web.site.dataDir().resolve("tls/ca.crt")).getSocketFactory().createSocket("localhost",
         web.site.node().gatewayPort())) {
       socket.setSoTimeout(15_000);
       OutputStream out = socket.getOutputStream();
@@ -244,17 +218,4 @@ class StoreBrowserTest {
     return line.toString();
   }
 
-  private static SSLContext siteTls() throws Exception {
-    try (InputStream in = Files.newInputStream(web.site.dataDir().resolve("tls/ca.crt"))) {
-      X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      trust.setCertificateEntry("site-ca", ca);
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, tmf.getTrustManagers(), null);
-      return context;
-    }
-  }
 }
