@@ -26,7 +26,7 @@ class AccessibilityBrowserTest extends BrowserTest {
       browser.await("li[data-resource='echo']");
       check("store", phone);
       browser.click("li[data-resource='echo'] button.launch");
-      browser.await("#launch-heading");
+      browser.awaitText("#launch-heading", "Echo service is ready");
       browser.await("#sessions tbody button");
       check("store after a launch", phone);
 

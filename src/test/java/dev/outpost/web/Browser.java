@@ -106,6 +106,17 @@ final class Browser implements AutoCloseable {
         }));
   }
 
+  /** Waits until the first element matching a CSS selector shows exactly this text. */
+  void awaitText(String css, String expected) throws InterruptedException {
+    until(css + " shows '" + expected + "'", () -> {
+      try {
+        return expected.equals(driver.findElement(By.cssSelector(css)).getText());
+      } catch (NoSuchElementException | StaleElementReferenceException e) {
+        return false;
+      }
+    });
+  }
+
   /** An attribute of the first element matching a CSS selector, or null when there is none. */
   String attribute(String css, String name) {
     try {

@@ -27,12 +27,12 @@ class ConsoleBrowserTest extends BrowserTest {
 
     // WHEN the admin creates a pool, a resource in it, and an entitlement of dave to it
     create("pools", Map.of("name", "linux", "maxSessionsPerHost", "5"), Map.of());
-    assertThat(browser.await("#crud-status").getText()).isEqualTo("Created pool linux.");
+    browser.awaitText("#crud-status", "Created pool linux.");
     create("resources", Map.of("name", "shell", "displayName", "Linux shell", "port", "22", "launchHint", "ssh"),
         Map.of("pool", "linux", "kind", "desktop"));
-    assertThat(browser.await("#crud-status").getText()).isEqualTo("Created resource shell.");
+    browser.awaitText("#crud-status", "Created resource shell.");
     create("entitlements", Map.of(), Map.of("resource", "shell", "user", "dave"));
-    assertThat(browser.await("#crud-status").getText()).isEqualTo("Created entitlement shell for user dave.");
+    browser.awaitText("#crud-status", "Created entitlement shell for user dave.");
 
     // AND an enrollment token for the pool
     browser.click("nav a[href='/admin/enroll-tokens']");

@@ -57,7 +57,7 @@ class StoreBrowserTest extends BrowserTest {
     browser.click("li[data-resource='echo'] button.launch");
 
     // THEN the launch panel is shown and the .outpost file is downloaded
-    assertThat(browser.await("#launch-heading").getText()).isEqualTo("Echo service is ready");
+    browser.awaitText("#launch-heading", "Echo service is ready");
     assertThat(browser.await("#launch-panel code.command").getText())
         .isEqualTo("outpost client launch echo --local-port " + clientPort());
     assertThat(browser.await("#launch-panel").getText()).doesNotContain("null", "undefined");
@@ -101,7 +101,7 @@ class StoreBrowserTest extends BrowserTest {
     browser.click("#signin-cancel");
 
     // THEN the form says so and can be used again
-    assertThat(browser.await("#signin-status").getText()).isEqualTo("Sign-in cancelled.");
+    browser.awaitText("#signin-status", "Sign-in cancelled.");
     assertThat(browser.await("#signin-submit").isEnabled()).isTrue();
     browser.awaitGone("#signin-cancel");
 
