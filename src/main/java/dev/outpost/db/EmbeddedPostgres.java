@@ -38,6 +38,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
     Path pgData = dbDir.resolve("pgdata");
     Path passwordFile = dbDir.resolve("password");
     SecureFiles.createPrivateDirectories(dbDir);
+    // zonky extracts the binaries once per JVM: a second database in the same JVM (tests) reuses the first one's
+    // runtime directory while it exists and leaves its own empty, so make sure it is there either way
+    Path runtime = dbDir.resolve("runtime");
+    SecureFiles.createPrivateDirectories(runtime);
     boolean secured = Files.exists(passwordFile) && Files.exists(pgData.resolve("PG_VERSION"));
     String password = secured ? Files.readString(passwordFile, StandardCharsets.UTF_8).trim() : null;
     var builder = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
@@ -45,7 +49,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         .setCleanDataDirectory(false)
         .setRegisterShutdownHook(true)
         .setPGStartupWait(Duration.ofSeconds(60))
-        .setOverrideWorkingDirectory(dbDir.resolve("runtime").toFile())
+        .setOverrideWorkingDirectory(runtime.toFile())
         .setServerConfig("listen_addresses", "127.0.0.1")
         .setServerConfig("max_connections", "100")
         .setServerConfig("unix_socket_directories", "")
@@ -57,7 +61,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
     long started = System.nanoTime();
     io.zonky.test.db.postgres.embedded.EmbeddedPostgres server = builder.start();
     // The extracted binaries need not be writable or readable by anyone else.
-    Files.setPosixFilePermissions(dbDir.resolve("runtime"), PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
     if (password == null) {
       password = secure(server, pgData, passwordFile);
     }

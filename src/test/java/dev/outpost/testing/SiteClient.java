@@ -37,7 +37,7 @@ public final class SiteClient {
   private final URI base;
 
   public SiteClient(Path caCertificate, int port) {
-    this.http = HttpClient.newBuilder().sslContext(sslContext(caCertificate)).connectTimeout(Duration.ofSeconds(5))
+    this.http = HttpClient.newBuilder().sslContext(trusting(caCertificate)).connectTimeout(Duration.ofSeconds(5))
         .build();
     this.base = URI.create("https://localhost:" + port);
   }
@@ -99,7 +99,8 @@ public final class SiteClient {
     return response.json().getString("token");
   }
 
-  private static SSLContext sslContext(Path caCertificate) {
+  /** A TLS context that trusts only this site CA. */
+  public static SSLContext trusting(Path caCertificate) {
     try (InputStream in = Files.newInputStream(caCertificate)) {
       X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
       KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
