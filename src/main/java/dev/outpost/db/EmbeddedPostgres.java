@@ -56,10 +56,19 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
     long started = System.nanoTime();
     io.zonky.test.db.postgres.embedded.EmbeddedPostgres server = builder.start();
-    // The extracted binaries need not be writable or readable by anyone else.
-    Files.setPosixFilePermissions(dbDir.resolve("runtime"), PosixFilePermissions.fromString("rwx------"));
-    if (password == null) {
-      password = secure(server, pgData, passwordFile);
+    try {
+      // The extracted binaries need not be writable or readable by anyone else. A second server in the same JVM
+      // (a tool next to a node, or tests) reuses the binaries the first one unpacked and has no runtime dir.
+      Path runtime = dbDir.resolve("runtime");
+      if (Files.isDirectory(runtime)) {
+        Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
+      }
+      if (password == null) {
+        password = secure(server, pgData, passwordFile);
+      }
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw e;
     }
     LOG.info("Embedded PostgreSQL ready on 127.0.0.1:{} in {} ms (data in {})", server.getPort(),
         (System.nanoTime() - started) / 1_000_000, pgData);
