@@ -172,6 +172,26 @@ class ProxiedLinksTest {
   }
 
   @Test
+  void theTunnelIsTlsEndToEndSoATokenForAnotherCaIsStillRefused() throws Exception {
+    // GIVEN a token that names a CA other than the appliance's
+    TestSite site = appliance();
+    String token = enrollToken().replaceFirst("\\.[0-9a-f]{64}\\.", "." + "ab".repeat(32) + ".");
+
+    // WHEN an agent enrolls through the proxy THEN the pinned CA check still runs against the appliance itself
+    Vertx agents = Vertx.vertx();
+    try {
+      AgentRunner runner = new AgentRunner(agentOptions(site, token, "pinned-host",
+          OutboundProxy.of(proxy.url(PROXY_USER, "proxy%20pass%3A1"), List.of())), line -> { });
+      assertThatThrownBy(() -> runner.prepare(agents))
+          .isInstanceOf(AgentException.class)
+          .hasMessageContaining("the appliance at https://localhost:" + site.httpsPort() + " presents CA sha256 "
+              + site.node().caFingerprintDisplay() + ", but the token expects AB:AB:");
+    } finally {
+      await(agents.close());
+    }
+  }
+
+  @Test
   void noProxyLetsAnAgentReachTheApplianceDirectly() throws Exception {
     // GIVEN HTTPS_PROXY names the proxy and NO_PROXY names the appliance's host
     TestSite site = appliance();
