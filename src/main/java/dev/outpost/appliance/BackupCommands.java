@@ -42,6 +42,12 @@ final class BackupCommands {
   private BackupCommands() {
   }
 
+  /** A backup or a restore of one site. */
+  @FunctionalInterface
+  interface Operation {
+    Future<SiteBackup.Summary> apply(SiteBackup site, char[] passphrase, boolean nodeRunning);
+  }
+
   /** Where the node's state is: the same keys, flags and environment as {@code outpost appliance}. */
   static final class Location {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "The node's data dir (default: data-dir from "
@@ -95,6 +101,44 @@ final class BackupCommands {
       return typed == null ? new char[0] : typed;
     }
 
+    /**
+     * The course both commands share: the configuration, the data dir's owner, the passphrase, the data dir's
+     * lock (a backup works next to a running node, a restore only without one), the operation, and its summary
+     * as JSON on stdout.
+     */
+    int perform(AdminCommand parent, boolean backup, Operation operation) {
+      OutpostConfig config = config();
+      Path dataDir = config.dataDir();
+      if (Files.isDirectory(dataDir)) {
+        checkOwner(dataDir);
+      } else if (backup) {
+        throw new AdminCliException(AdminCommand.FAILED, "no data dir " + dataDir + ": check --data-dir");
+      }
+      char[] passphrase = passphrase(backup);
+      if (backup && passphrase.length < MIN_PASSPHRASE) {
+        throw new AdminCliException(AdminCommand.USAGE, "the passphrase must have at least " + MIN_PASSPHRASE
+            + " characters");
+      }
+      DataDirLock lock = tryLock(dataDir);
+      if (lock == null && !backup) {
+        throw new AdminCliException(AdminCommand.FAILED, "a node runs on " + dataDir + ": stop it first "
+            + "(systemctl stop outpost, docker stop ...)");
+      }
+      try {
+        SiteBackup.Summary summary = run(vertx -> operation.apply(new SiteBackup(vertx, dataDir, config.db(),
+            Version.current(), ArchiveCipher.DEFAULT), passphrase, lock == null));
+        PrintWriter out = parent.spec.commandLine().getOut();
+        out.println(summary.toJson().put("dataDir", dataDir.toString()).encodePrettily());
+        out.flush();
+        return 0;
+      } finally {
+        if (lock != null) {
+          lock.close();
+        }
+        Arrays.fill(passphrase, '\0');
+      }
+    }
+
     /** Fails when the data dir belongs to another user: files written here must stay readable by the node. */
     void checkOwner(Path dir) {
       try {
@@ -133,36 +177,8 @@ final class BackupCommands {
 
     @Override
     public Integer call() {
-      return parent.guarded(() -> {
-        OutpostConfig config = location.config();
-        Path dataDir = config.dataDir();
-        if (!Files.isDirectory(dataDir)) {
-          throw new AdminCliException(AdminCommand.FAILED, "no data dir " + dataDir + ": check --data-dir");
-        }
-        location.checkOwner(dataDir);
-        char[] passphrase = location.passphrase(true);
-        if (passphrase.length < MIN_PASSPHRASE) {
-          throw new AdminCliException(AdminCommand.USAGE, "the passphrase must have at least " + MIN_PASSPHRASE
-              + " characters");
-        }
-        DataDirLock lock = tryLock(dataDir);
-        try {
-          return print(run(vertx -> new SiteBackup(vertx, dataDir, config.db(), Version.current(),
-              ArchiveCipher.DEFAULT).backup(archive.toAbsolutePath(), passphrase, lock == null)));
-        } finally {
-          if (lock != null) {
-            lock.close();
-          }
-          Arrays.fill(passphrase, '\0');
-        }
-      });
-    }
-
-    private int print(SiteBackup.Summary summary) {
-      PrintWriter out = parent.spec.commandLine().getOut();
-      out.println(summary.toJson().encodePrettily());
-      out.flush();
-      return 0;
+      return parent.guarded(() -> location.perform(parent, true,
+          (site, passphrase, nodeRunning) -> site.backup(archive.toAbsolutePath(), passphrase, nodeRunning)));
     }
   }
 
@@ -191,31 +207,11 @@ final class BackupCommands {
     @Override
     public Integer call() {
       return parent.guarded(() -> {
-        OutpostConfig config = location.config();
-        Path dataDir = config.dataDir();
         if (!Files.isReadable(archive)) {
           throw new AdminCliException(AdminCommand.USAGE, "cannot read " + archive);
         }
-        if (Files.isDirectory(dataDir)) {
-          location.checkOwner(dataDir);
-        }
-        char[] passphrase = location.passphrase(false);
-        DataDirLock lock = tryLock(dataDir);
-        if (lock == null) {
-          throw new AdminCliException(AdminCommand.FAILED, "a node runs on " + dataDir + ": stop it first "
-              + "(systemctl stop outpost, docker stop ...)");
-        }
-        try {
-          SiteBackup.Summary summary = run(vertx -> new SiteBackup(vertx, dataDir, config.db(), Version.current(),
-              ArchiveCipher.DEFAULT).restore(archive.toAbsolutePath(), passphrase, replace));
-          PrintWriter out = parent.spec.commandLine().getOut();
-          out.println(summary.toJson().put("dataDir", dataDir.toString()).encodePrettily());
-          out.flush();
-          return 0;
-        } finally {
-          lock.close();
-          Arrays.fill(passphrase, '\0');
-        }
+        return location.perform(parent, false,
+            (site, passphrase, nodeRunning) -> site.restore(archive.toAbsolutePath(), passphrase, replace));
       });
     }
   }

@@ -120,22 +120,13 @@ class ProxiedLinksTest {
     int before = proxy.tunnels().size();
 
     // WHEN an agent enrolls and links with the proxy and its credentials
-    OutboundProxy through = OutboundProxy.of(proxy.url(PROXY_USER, "proxy%20pass%3A1"), List.of());
-    Vertx agents = Vertx.vertx();
-    try {
-      AgentRunner runner = new AgentRunner(agentOptions(site, token, "proxied-host", through), line -> { });
-      List<AgentIdentity> identities = runner.prepare(agents);
-      runner.link(agents, identities);
+    // THEN the appliance sees the host linked
+    enrollAndLink(site, token, "proxied-host",
+        OutboundProxy.of(proxy.url(PROXY_USER, "proxy%20pass%3A1"), List.of()));
 
-      // THEN the appliance sees the host linked, and both connections were tunnels to the appliance's port
-      String hostId = identities.get(0).hostId();
-      Poll.until("the agent is linked", WAIT, () -> site.node().agentEndpoint().linked().stream()
-          .anyMatch(agent -> agent.hostId().equals(hostId)));
-      assertThat(proxy.tunnels().subList(before, proxy.tunnels().size()))
-          .containsExactly("localhost:" + site.httpsPort(), "localhost:" + site.httpsPort());
-    } finally {
-      await(agents.close());
-    }
+    // AND both connections were tunnels to the appliance's port
+    assertThat(proxy.tunnels().subList(before, proxy.tunnels().size()))
+        .containsExactly("localhost:" + site.httpsPort(), "localhost:" + site.httpsPort());
   }
 
   @Test
@@ -201,17 +192,7 @@ class ProxiedLinksTest {
     List<String> tunnelsBefore = proxy.tunnels();
 
     // WHEN an agent enrolls and links
-    Vertx agents = Vertx.vertx();
-    try {
-      AgentRunner runner = new AgentRunner(agentOptions(site, token, "direct-host", fromEnv), line -> { });
-      List<AgentIdentity> identities = runner.prepare(agents);
-      runner.link(agents, identities);
-      String hostId = identities.get(0).hostId();
-      Poll.until("the agent is linked", WAIT, () -> site.node().agentEndpoint().linked().stream()
-          .anyMatch(agent -> agent.hostId().equals(hostId)));
-    } finally {
-      await(agents.close());
-    }
+    enrollAndLink(site, token, "direct-host", fromEnv);
 
     // THEN it never went through the proxy
     assertThat(proxy.tunnels()).isEqualTo(tunnelsBefore);
@@ -236,6 +217,22 @@ class ProxiedLinksTest {
         new JsonObject().put("pool", "branch-hosts").put("uses", 1).encode());
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     return created.json().getString("token");
+  }
+
+  /** Enrolls a host with {@code token} and links its agent; returns once the appliance lists the link. */
+  private static void enrollAndLink(TestSite site, String token, String name, OutboundProxy through)
+      throws Exception {
+    Vertx agents = Vertx.vertx();
+    try {
+      AgentRunner runner = new AgentRunner(agentOptions(site, token, name, through), line -> { });
+      List<AgentIdentity> identities = runner.prepare(agents);
+      runner.link(agents, identities);
+      String hostId = identities.get(0).hostId();
+      Poll.until("the agent is linked", WAIT, () -> site.node().agentEndpoint().linked().stream()
+          .anyMatch(agent -> agent.hostId().equals(hostId)));
+    } finally {
+      await(agents.close());
+    }
   }
 
   private static AgentRunner.Options agentOptions(TestSite site, String token, String name, OutboundProxy proxy) {
