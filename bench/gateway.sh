@@ -13,8 +13,8 @@ if [ ! -f target/outpost.jar ] || [ ! -f target/test-classes/dev/outpost/bench/G
   echo "gateway.sh: building (mvn -DskipTests package)" >&2
   mvn -B -q -DskipTests package >&2
 fi
-# each stream holds four sockets in this one process (client, gateway x2, echo service)
-need=$((streams * 4 + 1000))
+# each stream holds three sockets in this process (client, gateway x2); the echo service runs in its own
+need=$((streams * 3 + 1000))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
   ulimit -n "$need" 2>/dev/null || echo "gateway.sh: ulimit -n $(ulimit -n) may be too low for $streams streams" >&2
 fi

@@ -4,6 +4,7 @@ import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.AuditLog;
 import dev.outpost.admin.impl.AuditRoutes;
 import dev.outpost.admin.impl.CrudRoutes;
+import dev.outpost.admin.impl.DirectoryStore;
 import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.impl.EntitlementStore;
 import dev.outpost.admin.impl.EntityStore;
@@ -15,6 +16,7 @@ import dev.outpost.admin.impl.UnmatchedRoutes;
 import dev.outpost.admin.impl.UserStore;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.crypto.PasswordHasher;
+import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.hosts.AgentDirectory;
@@ -22,6 +24,7 @@ import dev.outpost.identity.AuthHandler;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.Principal;
 import dev.outpost.identity.Role;
+import dev.outpost.identity.directory.DirectoryProbe;
 import dev.outpost.http.RequestContext;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -37,7 +40,7 @@ import java.util.function.Supplier;
 
 /**
  * The admin REST API under {@code /admin/api/v1/}: the site model (users, groups, pools, resources,
- * entitlements), enrollment tokens, the audit log, the cluster's nodes and the agents linked to this node, for
+ * entitlements, directories), enrollment tokens, the audit log, the cluster's nodes and the agents linked to this node, for
  * the {@code admin} role only. The OpenAPI
  * document at {@code openapi.json} is public so that tools can read it before signing in.
  */
@@ -58,6 +61,8 @@ public final class AdminApi {
   private final BrokerAdminRoutes brokerRoutes;
   private final List<AdminExtension> extensions;
   private java.net.URI managingHub;
+  private EntityStore directoryStore;
+  private DirectoryAdminRoutes directoryRoutes;
 
   /**
    * @param node this node's id, recorded in audit rows
@@ -96,6 +101,18 @@ public final class AdminApi {
     return this;
   }
 
+  /**
+   * Serves directories ({@code /directories}): CRUD over the site model, with bind secrets sealed by
+   * {@code secrets}, and tests and group lists run by {@code probe}. Call before {@link #mount}.
+   *
+   * @param changed told after every change of a directory
+   */
+  public AdminApi directories(SecretBox secrets, Runnable changed, DirectoryProbe probe) {
+    this.directoryStore = new DirectoryStore(secrets, changed);
+    this.directoryRoutes = new DirectoryAdminRoutes(probe);
+    return this;
+  }
+
   public void mount(Router api) {
     api.get("/openapi.json").handler(AdminApi::openApi);
     // Session admins (help desk) may list and act on sessions, and nothing else.
@@ -104,7 +121,14 @@ public final class AdminApi {
     api.route().handler(AuthHandler.requireAny(logins, Role.ADMIN));
     brokerRoutes.mountHosts(api);
     api.get("/nodes").handler(ctx -> Responses.json(ctx, 200, nodes.get()));
-    for (EntityStore store : stores) {
+    if (directoryRoutes != null) {
+      directoryRoutes.mount(api); // before the collection routes: an appliance of a hub still tests its directories
+    }
+    List<EntityStore> served = new java.util.ArrayList<>(stores);
+    if (directoryStore != null) {
+      served.add(directoryStore);
+    }
+    for (EntityStore store : served) {
       if (managingHub == null) {
         new CrudRoutes(db, audit, store, this::actor, MOUNT).mount(api);
       } else {

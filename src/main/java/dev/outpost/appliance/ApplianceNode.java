@@ -11,15 +11,16 @@ import dev.outpost.cluster.ClusterSetup;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
+import dev.outpost.crypto.Pem;
+import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
-import dev.outpost.broker.Broker;
-import dev.outpost.broker.BrokerOperations;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
+import dev.outpost.gateway.RendezvousProtocol;
 import dev.outpost.gateway.TicketStore;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
@@ -37,16 +38,25 @@ import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.OutboundProxy;
 import dev.outpost.http.Tls;
 import dev.outpost.hub.BrokerService;
+import dev.outpost.hub.DirectoryRelay;
+import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubServer;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
+import dev.outpost.identity.directory.DirectoryOperations;
+import dev.outpost.identity.directory.DirectoryTable;
+import dev.outpost.identity.directory.impl.DirectoryService;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.relay.HubLink;
 import dev.outpost.relay.RelayedAccounts;
+import dev.outpost.relay.HubFailover;
+import dev.outpost.relay.LocalBroker;
+import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedBroker;
+import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.ResourceRoutes;
 import dev.outpost.store.StoreApi;
@@ -95,7 +105,10 @@ public final class ApplianceNode {
   /** Set when this appliance belongs to a separate hub. */
   private HubEnrollment.Membership membership;
   private BrokerService brokerService;
-  private RelayedBroker broker;
+  /** Brokering and host reports: relayed to the in-process hub, or failing over to the local host cache. */
+  private BrokerClient broker;
+  private HostEvents hostEvents;
+  private HubFailover failover;
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
@@ -106,6 +119,9 @@ public final class ApplianceNode {
   private volatile int gatewayPort;
   private TicketStore tickets;
   private Gateway gateway;
+  private SecretBox secrets;
+  private DirectoryRelay directoryRelay;
+  private DirectoryService directories;
 
   private ApplianceNode(OutpostConfig config, Console console) {
     this.config = Objects.requireNonNull(config);
@@ -129,6 +145,12 @@ public final class ApplianceNode {
     } catch (IOException | RuntimeException e) {
       return Future.failedFuture(new StartupException("cannot prepare TLS certificates in "
           + config.dataDir().resolve("tls") + ": " + e.getMessage(), e));
+    }
+    try {
+      secrets = SecretBox.loadOrCreate(config.dataDir().resolve("secrets").resolve("directory.key"));
+    } catch (IOException e) {
+      return Future.failedFuture(new StartupException("cannot read or create the key for stored secrets in "
+          + config.dataDir().resolve("secrets") + ": " + e.getMessage(), e));
     }
     if (!config.hub().inProcess()) {
       try {
@@ -172,14 +194,20 @@ public final class ApplianceNode {
   private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast);
-    AccountDirectory directory = membership == null ? new UserAccounts(db) : new RelayedAccounts(hubLink);
-    LoginService logins = new LoginService(vertx, directory,
+    AccountDirectory directory = membership == null ? new UserAccounts(db) : failover.accounts();
+    if (membership == null) {
+      directoryRelay = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
+    }
+    directories = new DirectoryService(vertx, new RelayedDirectorySettings(hubLink), db, hasher, config.directory(),
+        Clock.systemUTC());
+    LoginService logins = new LoginService(vertx, directory, directories,
         new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME),
             hazelcast.getMap(HazelcastSessionStore.REVOCATIONS_MAP_NAME)), hasher, config.identity(),
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, cluster, hasher, metrics, hazelcast);
+    serving = serving.onSuccess(v -> directories.start());
     if (membership != null) {
       // Accounts and the site model live on the hub: nothing to create here.
       if (config.demo()) {
@@ -200,7 +228,7 @@ public final class ApplianceNode {
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
         (presented, peer) -> credential.equals(presented) ? Future.succeededFuture(config.location())
             : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
-        (caller, op) -> brokerService == null ? null : brokerService.operation(caller, op), hubHealth);
+        this::hubOperation, hubHealth);
     return deploy(hub).compose(v -> {
       URI url = URI.create("https://127.0.0.1:" + hub.port());
       hubLink = new HubLink(Tls.siteWebSocketClient(certificates).setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
@@ -211,8 +239,23 @@ public final class ApplianceNode {
     });
   }
 
+  /** What the in-process hub offers this node's tunnel, once the services behind it are up. */
+  private Function<JsonObject, Future<JsonObject>> hubOperation(HubOperations.Caller caller, String op) {
+    Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
+        : brokerService.operation(caller, op);
+    return handler != null || directoryRelay == null ? handler : directoryRelay.operation(caller, op);
+  }
+
   /** Requests the hub sends down to this appliance. */
   private Function<JsonObject, Future<JsonObject>> applianceOperation(String op) {
+    if (DirectoryOperations.TEST.equals(op)) {
+      return body -> directories.test(body.getString("directoryId", ""), body.getString("username"),
+          body.getString("password"));
+    }
+    if (DirectoryOperations.GROUPS.equals(op)) {
+      return body -> directories.groups(body.getString("directoryId", ""), body.getString("query", ""))
+          .map(items -> new JsonObject().put("items", items));
+    }
     if (BrokerOperations.AGENT_COMMAND.equals(op)) {
       return body -> {
         JsonObject command = body.getJsonObject("command", new JsonObject());
@@ -223,6 +266,9 @@ public final class ApplianceNode {
         }
         return agents.send(body.getString("hostId", ""), command);
       };
+    }
+    if (RendezvousProtocol.OPEN.equals(op)) {
+      return body -> gateway.openForHub(body, () -> hubLink.dial(RendezvousProtocol.DATA_PATH));
     }
     return null;
   }
@@ -239,7 +285,13 @@ public final class ApplianceNode {
     });
     hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
         Version.current(), ""), config.hub().pingInterval(), this::applianceOperation, config.proxy());
-    return deploy(hubLink);
+    LocalHostCache cache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
+    LocalBroker local = new LocalBroker(cache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
+        config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)
+        .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
+            e.getMessage())));
+    failover = new HubFailover(hubLink, local, cache, config.hub().outageThreshold());
+    return deploy(hubLink).compose(v -> deploy(cache)).compose(v -> deploy(local)).compose(v -> deploy(failover));
   }
 
   private static String localHostName() {
@@ -258,21 +310,31 @@ public final class ApplianceNode {
             ? Check.up(cluster.size() + " member(s) in " + cluster.clusterName())
             : Check.down("cluster member is not running")))
         .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up(hubLink.describe())
-            : Check.down(hubLink.describe())));
-    broker = new RelayedBroker(hubLink);
+            : failover != null && failover.mode() == HubFailover.Mode.LOCAL
+                ? Check.up("brokering locally from the local host cache: " + hubLink.describe())
+                : Check.down(hubLink.describe())));
+    if (failover != null) {
+      broker = failover;
+      hostEvents = failover;
+    } else {
+      RelayedBroker relayed = new RelayedBroker(hubLink);
+      broker = relayed;
+      hostEvents = relayed;
+    }
     tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
     // users and admins who disconnect or log off a session also drop its live streams on this node
     BrokerClient sessions = new StreamClosingBroker(broker, gateway);
     StoreApi store = new StoreApi(logins, this::status,
-        new ResourceRoutes(logins, sessions, tickets, new GatewayAddresses(() -> gatewayPort)));
+        new ResourceRoutes(logins, sessions, tickets, gatewayAddresses()));
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
         : new RelayedEnrollmentLedger(hubLink);
-    agents = new AgentEndpoint(vertx, ledger, certificates, broker, nodeId, AgentEndpoint.Settings.DEFAULTS,
+    agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC());
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions);
+    admin.directories(secrets, directories::invalidate, directories);
     if (membership != null) {
       admin.managedBy(membership.hub());
     }
@@ -301,6 +363,22 @@ public final class ApplianceNode {
           httpsPort = frontDoor.actualPort();
           return null;
         }));
+  }
+
+  /** Where clients present tickets; with a separate hub, its rendezvous gateway too. */
+  private GatewayAddresses gatewayAddresses() {
+    GatewayAddresses addresses = new GatewayAddresses(() -> gatewayPort);
+    if (membership == null) {
+      return addresses;
+    }
+    URI hubUrl = config.hub().publicUrl() != null ? config.hub().publicUrl() : membership.hub();
+    try {
+      return addresses.withHub(hubUrl, membership.location(),
+          Fingerprints.sha256(Pem.parseCertificate(membership.hubCaPem())));
+    } catch (java.io.IOException e) {
+      LOG.warn("Launches will not offer the hub's gateway: its CA certificate cannot be read ({})", e.getMessage());
+      return addresses;
+    }
   }
 
   /** The raw TLS gateway port, one listener per event loop like the HTTPS front door. */
@@ -351,7 +429,7 @@ public final class ApplianceNode {
   private JsonObject status() {
     boolean hubUp = hubLink != null && hubLink.reachable();
     return new JsonObject()
-        .put("mode", "hub")
+        .put("mode", failover == null ? HubFailover.Mode.HUB.wireName() : failover.mode().wireName())
         .put("location", membership == null ? config.location() : membership.location())
         .put("hub", new JsonObject().put("reachable", hubUp))
         .put("version", Version.current());
@@ -406,7 +484,7 @@ public final class ApplianceNode {
 
   /** Where this node reports the session hosts linked to it (relayed to the hub's broker). */
   public HostEvents hostEvents() {
-    return broker;
+    return hostEvents;
   }
 
   /** The agent endpoint of this node: its linked agents and the commands sent to them. */

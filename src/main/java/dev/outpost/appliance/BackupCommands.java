@@ -156,11 +156,11 @@ final class BackupCommands {
 
   @Command(name = "backup", mixinStandardHelpOptions = true, sortOptions = false, description = {
       "Write an encrypted archive of the site: its configuration (pools, resources, entitlements, users with their",
-      "password hashes, groups, locations, enrolled hosts and appliances, tokens) and the keys and certificates",
-      "that make a node part of it (site CA, hub membership). Run it on a node's machine, as the user the node",
-      "runs as; the node may keep running (the database is read in one consistent snapshot). The archive is",
-      "encrypted with AES-256-GCM under a key derived from the passphrase (argon2id): keep both safe, the",
-      "archive holds the site CA's private key.",
+      "password hashes, groups, locations, directories, enrolled hosts and appliances, tokens) and the keys and",
+      "certificates that make a node part of it (site CA, directory secrets key, hub membership). Run it on a",
+      "node's machine, as the user the node runs as; the node may keep running (the database is read in one",
+      "consistent snapshot). The archive is encrypted with AES-256-GCM under a key derived from the passphrase",
+      "(argon2id): keep both safe, the archive holds the site CA's private key.",
       "",
       "  sudo -u outpost outpost admin backup /var/backups/outpost-site.opb --data-dir /var/lib/outpost \\",
       "      --passphrase-file /root/backup-passphrase",

@@ -33,7 +33,7 @@ import java.util.zip.GZIPOutputStream;
  * Backup and restore of a site, run next to a node on its data dir ({@code outpost admin backup|restore}): an
  * encrypted archive of the site's configuration (every configuration table of its database, users with their
  * password hashes included) and of the keys and certificates that make a node a member of the site (site CA,
- * hub membership). Restoring it onto a fresh data dir (and database) brings a new node back as the same site:
+ * the key of stored directory bind passwords, hub membership). Restoring it onto a fresh data dir (and database) brings a new node back as the same site:
  * same CA fingerprint, same accounts, same enrolled hosts.
  */
 public final class SiteBackup {

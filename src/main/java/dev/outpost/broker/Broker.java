@@ -193,7 +193,7 @@ public final class Broker {
   public List<ResourceView> enumerate(UserRef user) {
     SiteModel site = model.get();
     List<ResourceView> views = new ArrayList<>();
-    for (SiteModel.Resource resource : site.entitledResources(user.id())) {
+    for (SiteModel.Resource resource : site.entitledResources(user.id(), user.directoryGroups())) {
       Session open = openByUserResource.get(key(user.id(), resource.id()));
       if (open != null) {
         views.add(new ResourceView(resource, true, "reconnect"));
@@ -212,7 +212,7 @@ public final class Broker {
   public Launch launch(UserRef user, String resourceIdOrName) {
     SiteModel site = model.get();
     SiteModel.Resource resource = site.resource(resourceIdOrName)
-        .filter(r -> site.entitled(user.id(), r.id()))
+        .filter(r -> site.entitled(user.id(), user.directoryGroups(), r.id()))
         .orElseThrow(() -> ClientErrorException.notFound("no resource '" + resourceIdOrName
             + "' is published to " + user.username()));
     Instant now = clock.instant();
@@ -299,6 +299,54 @@ public final class Broker {
 
   public Optional<SessionView> session(String id) {
     return Optional.ofNullable(sessions.get(id)).map(this::view);
+  }
+
+  /**
+   * Takes over a session another broker placed: an appliance that brokered alone while the hub could not be
+   * reached reports its sessions when the hub is back, and an appliance's standby broker mirrors the hub's
+   * placements. Idempotent by session id: a known session only takes the reported state. A host not registered
+   * here yet is added from the session's fields; its agent's next heartbeat completes it, or the silence limit
+   * removes it (and ends its sessions as lost).
+   *
+   * @param appliance the appliance node that holds the host's agent, for a host added here
+   */
+  public SessionView adopt(SessionView reported, String appliance) {
+    Session known = sessions.get(reported.id());
+    if (known != null) {
+      if (known.open() && "ended".equals(reported.state())) {
+        end(known, reported.endReason() == null ? "ended" : reported.endReason());
+      } else if (known.open() && !"ended".equals(reported.state())) {
+        known.state = reported.state();
+        known.updatedAt = reported.updatedAt();
+      }
+      return view(known);
+    }
+    SiteModel site = model.get();
+    SiteModel.Resource resource = site.resource(reported.resourceId()).orElseThrow(() -> ClientErrorException
+        .notFound("resource " + reported.resourceId() + " of session " + reported.id() + " is not published"));
+    Host host = hosts.computeIfAbsent(reported.hostId(), id -> {
+      Host stub = new Host(id);
+      stub.name = reported.hostName();
+      stub.poolId = resource.poolId();
+      stub.address = reported.hostAddress();
+      stub.appliance = appliance;
+      stub.lastSeen = clock.instant();
+      return stub;
+    });
+    Session session = new Session(reported.id(), new UserRef(reported.userId(), reported.username()), resource, host,
+        reported.createdAt());
+    session.state = reported.state();
+    session.endReason = reported.endReason();
+    session.updatedAt = reported.updatedAt();
+    sessions.put(session.id, session);
+    byUser.computeIfAbsent(session.user.id(), k -> new java.util.LinkedHashSet<>()).add(session);
+    if (session.open()) {
+      openByUserResource.putIfAbsent(key(session.user.id(), resource.id()), session);
+      host.sessions++;
+    }
+    SessionView view = view(session);
+    listener.accept(view);
+    return view;
   }
 
   /** Moves a session to connected or disconnected (reported by the gateway or the agent). */

@@ -15,14 +15,31 @@ public final class BrokerModels {
   private BrokerModels() {
   }
 
-  /** Who asks: the signed-in user's id and name. */
-  public record UserRef(String id, String username) {
+  /**
+   * Who asks: the signed-in user's id and name, and for a directory user the normalised DNs of their directory
+   * groups (resolved at sign-in; {@code directoryGroups} on the wire, absent when empty).
+   */
+  public record UserRef(String id, String username, java.util.Set<String> directoryGroups) {
+    public UserRef {
+      directoryGroups = directoryGroups == null ? java.util.Set.of() : java.util.Set.copyOf(directoryGroups);
+    }
+
+    /** A local user: no directory groups. */
+    public UserRef(String id, String username) {
+      this(id, username, java.util.Set.of());
+    }
+
     public JsonObject toJson() {
-      return new JsonObject().put("id", id).put("username", username);
+      JsonObject json = new JsonObject().put("id", id).put("username", username);
+      if (!directoryGroups.isEmpty()) {
+        json.put("directoryGroups", new JsonArray(directoryGroups.stream().sorted().toList()));
+      }
+      return json;
     }
 
     public static UserRef fromJson(JsonObject json) {
-      return new UserRef(json.getString("id"), json.getString("username"));
+      return new UserRef(json.getString("id"), json.getString("username"),
+          java.util.Set.copyOf(parseStrings(json.getJsonArray("directoryGroups"))));
     }
   }
 

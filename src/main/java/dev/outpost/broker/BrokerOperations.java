@@ -16,6 +16,8 @@ package dev.outpost.broker;
  * appliance -> hub   sessions.logoff  {sessionId, reason}            -> session
  * appliance -> hub   sessions.disconnect {sessionId}                 -> session
  * appliance -> hub   sessions.state   {sessionId, state: connected|disconnected} -> session
+ * appliance -> hub   site.snapshot    {haveVersion}                  -> {unchanged:true} | {model} (SiteModelJson)
+ * appliance -> hub   sessions.adopt   {items:[session]}              -> {adopted:n}
  * hub -> appliance   agent.command    {hostId, command:{command, sessionId?}} -> agent's result
  * </pre>
  */
@@ -32,6 +34,8 @@ public final class BrokerOperations {
   public static final String SESSIONS_LOGOFF = "sessions.logoff";
   public static final String SESSIONS_DISCONNECT = "sessions.disconnect";
   public static final String SESSIONS_STATE = "sessions.state";
+  public static final String SITE_SNAPSHOT = "site.snapshot";
+  public static final String SESSIONS_ADOPT = "sessions.adopt";
   public static final String AGENT_COMMAND = "agent.command";
 
   private BrokerOperations() {

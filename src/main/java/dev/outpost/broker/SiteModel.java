@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * An immutable snapshot of what brokering needs from the site model: pools, resources, group memberships
- * and entitlements. The hub keeps the newest in memory; it is also what appliances cache to broker alone.
+ * and entitlements (to users, local groups and directory groups by normalised DN). The hub keeps the newest in memory; it is also what appliances cache to broker alone.
  *
  * @param version increases with every change to the underlying tables
  */
@@ -18,14 +18,23 @@ public record SiteModel(
     Map<String, Resource> resources,
     Map<String, Set<String>> groupsByUser,
     Map<String, Set<String>> usersEntitled,
-    Map<String, Set<String>> groupsEntitled) {
+    Map<String, Set<String>> groupsEntitled,
+    Map<String, Set<String>> directoryGroupsEntitled) {
 
   public SiteModel {
+    directoryGroupsEntitled = Map.copyOf(directoryGroupsEntitled);
     pools = Map.copyOf(pools);
     resources = Map.copyOf(resources);
     groupsByUser = Map.copyOf(groupsByUser);
     usersEntitled = Map.copyOf(usersEntitled);
     groupsEntitled = Map.copyOf(groupsEntitled);
+  }
+
+  /** A model without entitlements to directory groups. */
+  public SiteModel(long version, Map<String, Pool> pools, Map<String, Resource> resources,
+      Map<String, Set<String>> groupsByUser, Map<String, Set<String>> usersEntitled,
+      Map<String, Set<String>> groupsEntitled) {
+    this(version, pools, resources, groupsByUser, usersEntitled, groupsEntitled, Map.of());
   }
 
   /** A pool of interchangeable session hosts. */
@@ -51,24 +60,44 @@ public record SiteModel(
         localResources.put(id, resource);
       }
     });
-    return new SiteModel(version, localPools, localResources, groupsByUser, usersEntitled, groupsEntitled);
+    return new SiteModel(version, localPools, localResources, groupsByUser, usersEntitled, groupsEntitled,
+        directoryGroupsEntitled);
   }
 
   public static SiteModel empty() {
-    return new SiteModel(0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
+    return new SiteModel(0, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
   }
 
   /** The resources this user may launch, directly or through a group, ordered by name. */
   public List<Resource> entitledResources(String userId) {
+    return entitledResources(userId, Set.of());
+  }
+
+  /**
+   * The resources this user may launch, directly, through a local group or through one of their directory
+   * groups (normalised DNs resolved at sign-in), ordered by name.
+   */
+  public List<Resource> entitledResources(String userId, Set<String> directoryGroups) {
     return resources.values().stream()
-        .filter(r -> entitled(userId, r.id()))
+        .filter(r -> entitled(userId, directoryGroups, r.id()))
         .sorted(Comparator.comparing(Resource::name, String.CASE_INSENSITIVE_ORDER))
         .toList();
   }
 
   public boolean entitled(String userId, String resourceId) {
+    return entitled(userId, Set.of(), resourceId);
+  }
+
+  public boolean entitled(String userId, Set<String> directoryGroups, String resourceId) {
     if (usersEntitled.getOrDefault(resourceId, Set.of()).contains(userId)) {
       return true;
+    }
+    if (!directoryGroups.isEmpty()) {
+      for (String group : directoryGroupsEntitled.getOrDefault(resourceId, Set.of())) {
+        if (directoryGroups.contains(group)) {
+          return true;
+        }
+      }
     }
     Set<String> groups = groupsEntitled.getOrDefault(resourceId, Set.of());
     if (groups.isEmpty()) {

@@ -35,6 +35,7 @@ public final class SiteModelLoader {
     Map<String, Set<String>> groupsByUser = new HashMap<>();
     Map<String, Set<String>> usersEntitled = new HashMap<>();
     Map<String, Set<String>> groupsEntitled = new HashMap<>();
+    Map<String, Set<String>> directoryGroupsEntitled = new HashMap<>();
     long[] version = new long[1];
     return conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute()
         .compose(v -> conn.query("SELECT version FROM site_model_version WHERE id = 1").execute())
@@ -59,19 +60,22 @@ public final class SiteModelLoader {
         })
         .compose(rows -> {
           collect(rows, groupsByUser);
-          return conn.query("SELECT resource_id, user_id, group_id FROM entitlements").execute();
+          return conn.query("SELECT resource_id, user_id, group_id, directory_group FROM entitlements")
+              .execute();
         })
         .map(rows -> {
           for (Row r : rows) {
             String resource = r.getUUID(0).toString();
             if (r.getUUID(1) != null) {
               usersEntitled.computeIfAbsent(resource, k -> new HashSet<>()).add(r.getUUID(1).toString());
-            } else {
+            } else if (r.getUUID(2) != null) {
               groupsEntitled.computeIfAbsent(resource, k -> new HashSet<>()).add(r.getUUID(2).toString());
+            } else {
+              directoryGroupsEntitled.computeIfAbsent(resource, k -> new HashSet<>()).add(r.getString(3));
             }
           }
           return new SiteModel(version[0], pools, resources, freeze(groupsByUser), freeze(usersEntitled),
-              freeze(groupsEntitled));
+              freeze(groupsEntitled), freeze(directoryGroupsEntitled));
         });
   }
 

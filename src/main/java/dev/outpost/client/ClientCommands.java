@@ -59,6 +59,20 @@ public final class ClientCommands implements Callable<Integer> {
     return 2;
   }
 
+  /** {@code --gateway auto|tls|wss|hub}, for the commands that open a stream. */
+  static final class GatewayOption {
+    @Option(names = "--gateway", paramLabel = "WAY", defaultValue = "auto",
+        description = "Which gateway carries the stream: tls (the appliance's raw TLS port), wss (the appliance's "
+            + "WebSocket, for networks that pass only HTTPS), hub (the hub's rendezvous gateway, from outside the "
+            + "resource location), or auto: tls, then wss, then hub, each only while the previous cannot be "
+            + "reached. Default: ${DEFAULT-VALUE}.")
+    String way;
+
+    GatewayStream.Choice choice() {
+      return GatewayStream.Choice.parse(way);
+    }
+  }
+
   /** {@code --home DIR}, accepted before or after the subcommand. */
   static final class HomeOption {
     @Option(names = "--home", paramLabel = "DIR",
@@ -266,9 +280,13 @@ public final class ClientCommands implements Callable<Integer> {
         description = "Listen on 127.0.0.1:PORT (0: any free port) and forward each connection.")
     Integer localPort;
 
+    @Mixin
+    GatewayOption gateway;
+
     @Override
     int run() {
       Signed signed = signedIn();
+      GatewayStream.Choice choice = gateway.choice();
       if (localPort == null) {
         out().println(signed.launch(resource).encodePrettily());
         return 0;
@@ -279,7 +297,7 @@ public final class ClientCommands implements Callable<Integer> {
         out().flush();
         while (true) {
           Socket local = listener.accept();
-          Thread worker = new Thread(() -> forward(signed, local), "forward-" + local.getPort());
+          Thread worker = new Thread(() -> forward(signed, local, choice), "forward-" + local.getPort());
           worker.setDaemon(true);
           worker.start();
         }
@@ -288,8 +306,8 @@ public final class ClientCommands implements Callable<Integer> {
       }
     }
 
-    private void forward(Signed signed, Socket local) {
-      try (local; GatewayStream stream = GatewayStream.open(signed.tls(), signed.launch(resource))) {
+    private void forward(Signed signed, Socket local, GatewayStream.Choice choice) {
+      try (local; GatewayStream stream = GatewayStream.open(signed.tls(), signed.launch(resource), choice)) {
         local.setTcpNoDelay(true);
         CountDownLatch done = new CountDownLatch(1);
         Pump.start("up", local.getInputStream(), stream.out(), done::countDown);
@@ -322,10 +340,14 @@ public final class ClientCommands implements Callable<Integer> {
     @Option(names = "--stdio", required = true, description = "Carry the stream on stdin and stdout.")
     boolean stdio;
 
+    @Mixin
+    GatewayOption gateway;
+
     @Override
     int run() {
       Signed signed = signedIn();
-      try (GatewayStream stream = GatewayStream.open(signed.tls(), signed.launch(resource))) {
+      GatewayStream.Choice choice = gateway.choice();
+      try (GatewayStream stream = GatewayStream.open(signed.tls(), signed.launch(resource), choice)) {
         InputStream stdin = new FileInputStream(FileDescriptor.in);
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         CountDownLatch done = new CountDownLatch(1);

@@ -1,118 +1,96 @@
 package dev.outpost.client;
 
+import dev.outpost.crypto.PinnedCaTrust;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 
 /**
- * One stream through the appliance's raw TLS gateway ({@code OUTPOST/1 <ticket>}, see docs/protocols/gateway.md),
- * opened with the ticket of a launch.
+ * One stream to a launched app or desktop, through one of the gateways a launch offers (see
+ * docs/protocols/gateway.md): the appliance's raw TLS port, its WebSocket, or the hub's rendezvous WebSocket for
+ * clients outside the resource location.
  */
-final class GatewayStream implements AutoCloseable {
+interface GatewayStream extends AutoCloseable {
 
-  private static final int MAX_LINE = 1024;
+  /** Which gateway to use: {@code auto} tries them in order while they cannot be reached. */
+  enum Choice {
+    AUTO, TLS, WSS, HUB;
 
-  private final SSLSocket socket;
-  private final String sessionId;
-
-  private GatewayStream(SSLSocket socket, String sessionId) {
-    this.socket = socket;
-    this.sessionId = sessionId;
-  }
-
-  /** Opens the stream for a launch response ({@code ticket} and {@code gateways}). */
-  static GatewayStream open(SSLContext tls, JsonObject launch) {
-    String address = tlsAddress(launch.getJsonArray("gateways", new JsonArray()));
-    int colon = address.lastIndexOf(':');
-    String host = address.substring(0, colon).replace("[", "").replace("]", "");
-    int port = Integer.parseInt(address.substring(colon + 1));
-    SSLSocket socket = null;
-    try {
-      socket = (SSLSocket) tls.getSocketFactory().createSocket();
-      socket.connect(new InetSocketAddress(host, port), 10_000);
-      socket.setTcpNoDelay(true);
-      SSLParameters params = socket.getSSLParameters();
-      params.setEndpointIdentificationAlgorithm("HTTPS");
-      socket.setSSLParameters(params);
-      socket.setSoTimeout(30_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(("OUTPOST/1 " + launch.getString("ticket") + "\n").getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      String answer = readLine(socket.getInputStream());
-      if (!answer.startsWith("OK ")) {
-        throw new ClientFailure("the gateway refused the connection: "
-            + (answer.startsWith("ERR ") ? answer.substring(4) : "'" + answer + "'"));
-      }
-      socket.setSoTimeout(0);
-      return new GatewayStream(socket, answer.substring(3));
-    } catch (IOException e) {
-      closeQuietly(socket);
-      throw new ClientFailure("cannot reach the gateway at " + address + ": " + SiteTrust.rootMessage(e), e);
-    } catch (RuntimeException e) {
-      closeQuietly(socket);
-      throw e;
-    }
-  }
-
-  private static String tlsAddress(JsonArray gateways) {
-    for (Object o : gateways) {
-      if (o instanceof JsonObject gateway && "tls".equals(gateway.getString("type"))
-          && gateway.getString("address", "").contains(":")) {
-        return gateway.getString("address");
+    static Choice parse(String text) {
+      try {
+        return valueOf(text.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new ClientFailure("--gateway must be auto, tls, wss or hub, not '" + text + "'");
       }
     }
-    throw new ClientFailure("the launch offers no raw TLS gateway address");
   }
 
-  private static String readLine(InputStream in) throws IOException {
-    ByteArrayOutputStream line = new ByteArrayOutputStream();
-    for (int c; (c = in.read()) != '\n'; ) {
-      if (c == -1) {
-        if (line.size() == 0) {
-          throw new IOException("the gateway closed the connection without an answer");
-        }
-        break;
-      }
-      if (line.size() >= MAX_LINE) {
-        throw new IOException("the gateway's answer is too long");
-      }
-      line.write(c);
-    }
-    return line.toString(StandardCharsets.UTF_8).strip();
-  }
+  String sessionId();
 
-  String sessionId() {
-    return sessionId;
-  }
+  InputStream in() throws IOException;
 
-  InputStream in() throws IOException {
-    return socket.getInputStream();
-  }
-
-  OutputStream out() throws IOException {
-    return socket.getOutputStream();
-  }
+  OutputStream out() throws IOException;
 
   @Override
-  public void close() {
-    closeQuietly(socket);
-  }
+  void close();
 
-  private static void closeQuietly(java.io.Closeable c) {
-    if (c != null) {
+  /**
+   * Opens a stream for a launch response ({@code ticket} and {@code gateways}). {@code siteTls} trusts the site;
+   * the hub is trusted by the CA fingerprint the launch gives for it. With {@link Choice#AUTO} the raw TLS port is
+   * tried first, then the appliance's WebSocket, then the hub: the next one only while the previous could not be
+   * reached (a gateway that was reached has used the ticket up).
+   */
+  static GatewayStream open(SSLContext siteTls, JsonObject launch, Choice choice) {
+    String ticket = launch.getString("ticket");
+    List<String> unreachable = new ArrayList<>();
+    for (JsonObject gateway : candidates(launch.getJsonArray("gateways", new JsonArray()), choice)) {
       try {
-        c.close();
-      } catch (IOException e) {
-        // closing: nothing left to do
+        return switch (gateway.getString("type")) {
+          case "tls" -> TlsGatewayStream.open(siteTls, gateway.getString("address"), ticket);
+          case "wss" -> WebSocketGatewayStream.open(siteTls, gateway.getString("url"), ticket);
+          default -> WebSocketGatewayStream.open(hubTls(gateway), gateway.getString("url"), ticket);
+        };
+      } catch (GatewayUnreachable e) {
+        unreachable.add(e.getMessage());
       }
     }
+    if (unreachable.isEmpty()) {
+      throw new ClientFailure("the launch offers no " + (choice == Choice.AUTO ? "" : choice.name().toLowerCase(
+          Locale.ROOT) + " ") + "gateway");
+    }
+    throw new ClientFailure(String.join("; ", unreachable));
+  }
+
+  private static List<JsonObject> candidates(JsonArray gateways, Choice choice) {
+    List<String> order = switch (choice) {
+      case AUTO -> List.of("tls", "wss", "hub-wss");
+      case TLS -> List.of("tls");
+      case WSS -> List.of("wss");
+      case HUB -> List.of("hub-wss");
+    };
+    List<JsonObject> found = new ArrayList<>();
+    for (String type : order) {
+      for (Object o : gateways) {
+        if (o instanceof JsonObject gateway && type.equals(gateway.getString("type"))
+            && (gateway.getString("address") != null || gateway.getString("url") != null)) {
+          found.add(gateway);
+        }
+      }
+    }
+    return found;
+  }
+
+  private static SSLContext hubTls(JsonObject gateway) {
+    String fingerprint = gateway.getString("caSha256");
+    if (fingerprint == null) {
+      throw new ClientFailure("the launch gives no CA fingerprint for the hub's gateway");
+    }
+    return PinnedCaTrust.of(fingerprint).sslContext();
   }
 }

@@ -43,4 +43,14 @@ public enum GatewayStatus {
   public String reason() {
     return reason;
   }
+
+  /** The status whose {@link #reason()} this is (e.g. a refusal relayed by another node), or {@code null}. */
+  public static GatewayStatus ofReason(String reason) {
+    for (GatewayStatus status : values()) {
+      if (status.reason.equals(reason)) {
+        return status;
+      }
+    }
+    return null;
+  }
 }

@@ -12,6 +12,7 @@ import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
+import dev.outpost.broker.SiteModelJson;
 import dev.outpost.broker.SiteModelLoader;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
@@ -123,6 +124,26 @@ public final class BrokerService extends VerticleBase implements HubOperations {
       case BrokerOperations.SESSIONS_DISCONNECT -> body -> sessionCommand(caller, body, "disconnect");
       case BrokerOperations.SESSIONS_STATE -> body -> sync(caller, b -> b.markState(required(body, "sessionId"),
           required(body, "state")).toJson());
+      case BrokerOperations.SITE_SNAPSHOT -> body -> onContext(() -> {
+        SiteModel location = modelFor(caller.location());
+        return Future.succeededFuture(location.version() == body.getLong("haveVersion", -1L)
+            ? new JsonObject().put("unchanged", true)
+            : new JsonObject().put("model", SiteModelJson.toJson(location)));
+      });
+      case BrokerOperations.SESSIONS_ADOPT -> body -> sync(caller, b -> {
+        int adopted = 0;
+        for (Object item : body.getJsonArray("items", new JsonArray())) {
+          try {
+            b.adopt(SessionView.fromJson((JsonObject) item), caller.node());
+            adopted++;
+          } catch (ClientErrorException e) {
+            LOG.warn("Could not take over a session from appliance {}: {}", caller.node(), e.getMessage());
+          }
+        }
+        LOG.atInfo().addKeyValue("node", caller.node()).addKeyValue("sessions", adopted)
+            .log("Took over sessions brokered while the hub could not be reached");
+        return new JsonObject().put("adopted", adopted);
+      });
       default -> null;
     };
   }

@@ -5,8 +5,10 @@ import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.Broker;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
+import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.gateway.Gateway;
 import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.http.HealthRoutes;
@@ -17,6 +19,7 @@ import dev.outpost.identity.IdentityRoutes;
 import dev.outpost.identity.InMemorySessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
+import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.relay.TunnelProtocol;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -47,6 +50,7 @@ public final class HubNode {
   private Vertx vertx;
   private Database db;
   private HubServer server;
+  private SecretBox secrets;
 
   private HubNode(OutpostConfig config, SiteCertificates certificates, Consumer<String> console) {
     this.config = Objects.requireNonNull(config);
@@ -63,6 +67,12 @@ public final class HubNode {
   }
 
   private Future<Void> boot() {
+    try {
+      secrets = SecretBox.loadOrCreate(config.dataDir().resolve("secrets").resolve("directory.key"));
+    } catch (java.io.IOException e) {
+      return Future.failedFuture(new IllegalStateException("cannot read or create the key for stored secrets in "
+          + config.dataDir().resolve("secrets") + ": " + e.getMessage(), e));
+    }
     vertx = Vertx.vertx();
     return Database.start(vertx, config.db(), config.dataDir())
         .compose(database -> {
@@ -90,18 +100,23 @@ public final class HubNode {
     LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(), hasher,
         config.identity(), metrics, Clock.systemUTC());
     Locations locations = new Locations(vertx, db, certificates);
+    DirectoryRelay directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
     HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up(db.description())));
     AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
-        AgentDirectory.none(), broker.adminClient(), List.of(new LocationRoutes(db, locations)));
+        AgentDirectory.none(), broker.adminClient(), List.of(new LocationRoutes(db, locations)))
+        .directories(secrets, () -> { }, directories);
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));
-    server = new HubServer(options, locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)),
+    server = new HubServer(options, locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)), directories,
         new HostOperations(new DatabaseEnrollmentLedger(db))),
         health, Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,
             ConnectorEnrollmentRoutes.MOUNT, new ConnectorEnrollmentRoutes(locations)::mount),
         config.http().maxBodyBytes());
+    Gateway gateway = Gateway.hub(vertx, config.gateway(), server::requestLocation, server::authenticateAppliance,
+        metrics);
+    server.withRoutes(gateway::mount);
     return vertx.deployVerticle(server).mapEmpty();
   }
 

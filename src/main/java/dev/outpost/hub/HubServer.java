@@ -1,6 +1,7 @@
 package dev.outpost.hub;
 
 import dev.outpost.crypto.SecureTokens;
+import dev.outpost.error.ServerErrorException;
 import dev.outpost.http.ApiRouter;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.relay.TunnelChannel;
@@ -18,6 +19,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -41,7 +44,10 @@ public final class HubServer extends VerticleBase {
   private final HealthRoutes health;
   private final String hubId;
   private final Map<String, JsonObject> appliances = new ConcurrentHashMap<>();
+  /** Connected tunnels by resource location, for requests to "any appliance of location X". */
+  private final Map<String, Set<TunnelSession>> byLocation = new ConcurrentHashMap<>();
   private final Map<String, Consumer<Router>> apis;
+  private Consumer<Router> extraRoutes = router -> { };
   private final int maxBodyBytes;
   private HttpServer server;
 
@@ -64,10 +70,17 @@ public final class HubServer extends VerticleBase {
     this.hubId = SecureTokens.random(6);
   }
 
+  /** Further routes on the root router (the rendezvous gateway); call before deploying. */
+  public HubServer withRoutes(Consumer<Router> routes) {
+    this.extraRoutes = Objects.requireNonNull(routes);
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     Router router = ApiRouter.build(vertx, maxBodyBytes, root -> {
       health.mount(root);
+      extraRoutes.accept(root);
       root.get(TunnelProtocol.PATH).handler(ctx -> ctx.request().toWebSocket()
           .onSuccess(this::tunnel)
           .onFailure(ctx::fail));
@@ -89,7 +102,21 @@ public final class HubServer extends VerticleBase {
     return Map.copyOf(appliances);
   }
 
-  private void tunnel(ServerWebSocket ws) {
+  /**
+   * Sends a request to one connected appliance of this resource location (a random one, so that streams and
+   * requests spread over the nodes); fails with 503 when none is connected.
+   */
+  public Future<JsonObject> requestLocation(String location, String op, JsonObject body) {
+    List<TunnelSession> sessions = List.copyOf(byLocation.getOrDefault(location, Set.of()));
+    if (sessions.isEmpty()) {
+      return Future.failedFuture(ServerErrorException.unavailable("no appliance of location '" + location
+          + "' is connected"));
+    }
+    return sessions.get(ThreadLocalRandom.current().nextInt(sessions.size())).request(op, body);
+  }
+
+  /** The resource location an appliance's WebSocket speaks for (bearer credential or client certificate). */
+  public Future<String> authenticateAppliance(ServerWebSocket ws) {
     String header = ws.headers().get("Authorization");
     String credential = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     List<Certificate> peer;
@@ -98,8 +125,12 @@ public final class HubServer extends VerticleBase {
     } catch (SSLPeerUnverifiedException e) {
       peer = List.of();
     }
+    return connectors.authenticate(credential, peer);
+  }
+
+  private void tunnel(ServerWebSocket ws) {
     ws.pause();
-    connectors.authenticate(credential, peer)
+    authenticateAppliance(ws)
         .onSuccess(location -> {
           new TunnelSession(ws, location).start();
           ws.resume();
@@ -127,6 +158,10 @@ public final class HubServer extends VerticleBase {
       channel = new TunnelChannel(vertx, ws, this::operation, this::onControl, REQUEST_TIMEOUT).start(() -> {
         if (node != null) {
           appliances.remove(node);
+          byLocation.computeIfPresent(location, (l, set) -> {
+            set.remove(this);
+            return set.isEmpty() ? null : set;
+          });
           LOG.info("Appliance {} of location {} disconnected", node, location);
         }
       });
@@ -162,6 +197,7 @@ public final class HubServer extends VerticleBase {
       caller = new HubOperations.Caller(location, node, this);
       appliances.put(node, new JsonObject().put("node", node).put("location", location)
           .put("version", msg.getValue("version")).put("since", Instant.now().toString()));
+      byLocation.computeIfAbsent(location, l -> ConcurrentHashMap.newKeySet()).add(this);
       LOG.info("Appliance {} of location {} connected", node, location);
       channel.send(TunnelProtocol.message(TunnelProtocol.WELCOME).put("hub", hubId)
           .put("time", Instant.now().toString()));

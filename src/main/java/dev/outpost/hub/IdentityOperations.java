@@ -1,7 +1,7 @@
 package dev.outpost.hub;
 
 import dev.outpost.error.ClientErrorException;
-import dev.outpost.identity.Role;
+import dev.outpost.identity.AccountJson;
 import dev.outpost.identity.UserAccounts;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -17,6 +17,8 @@ import java.util.function.Function;
 public final class IdentityOperations implements HubOperations {
 
   public static final String ACCOUNT = "identity.account";
+  /** Every account of the site with its hash: {@code {} -> {items:[account]}}, for appliances' local host cache. */
+  public static final String SNAPSHOT = "identity.snapshot";
 
   private final UserAccounts accounts;
 
@@ -26,6 +28,10 @@ public final class IdentityOperations implements HubOperations {
 
   @Override
   public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
+    if (SNAPSHOT.equals(op)) {
+      return body -> accounts.all().map(all -> new JsonObject().put("items",
+          new JsonArray(all.stream().map(AccountJson::toJson).toList())));
+    }
     if (!ACCOUNT.equals(op)) {
       return null;
     }
@@ -33,10 +39,7 @@ public final class IdentityOperations implements HubOperations {
       if (!(body.getValue("username") instanceof String username) || username.isEmpty()) {
         return Future.failedFuture(ClientErrorException.validation("username is required"));
       }
-      return accounts.find(username).map(account -> account == null ? new JsonObject() : new JsonObject()
-          .put("id", account.id()).put("username", account.username()).put("displayName", account.displayName())
-          .put("passwordHash", account.passwordHash()).put("disabled", account.disabled())
-          .put("roles", new JsonArray(account.roles().stream().map(Role::wireName).toList())));
+      return accounts.find(username).map(account -> account == null ? new JsonObject() : AccountJson.toJson(account));
     };
   }
 }

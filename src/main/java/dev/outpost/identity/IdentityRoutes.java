@@ -42,6 +42,7 @@ public final class IdentityRoutes {
                   .put("token", signedIn.token())
                   .put("csrfToken", p.csrfToken())
                   .put("expiresAt", p.expiresAt().toString())
+                  .put("signIn", p.signIn())
                   .put("user", p.userJson())
                   .encode());
         })

@@ -4,19 +4,25 @@ import dev.outpost.appliance.config.OutpostConfig.IdentityConfig;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.identity.directory.DirectoryAccount;
+import dev.outpost.identity.directory.DirectorySignIn;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Signs users in: throttles, verifies the argon2id hash on a worker thread, and opens a cluster-wide
- * session. Unknown users cost the same hash work as known ones so that timing does not reveal them.
+ * session. Local accounts come first; a name with no local account goes to the location's directories
+ * (LDAP/AD), with the same throttle, so lockout and rate limits count local and directory failures alike.
+ * Unknown users cost the same hash work as known ones so that timing does not reveal them.
  */
 public final class LoginService {
 
@@ -29,6 +35,7 @@ public final class LoginService {
 
   private final Vertx vertx;
   private final AccountDirectory accounts;
+  private final DirectorySignIn directories;
   private final SessionStore sessions;
   private final LoginThrottle throttle;
   private final PasswordHasher hasher;
@@ -42,8 +49,17 @@ public final class LoginService {
 
   public LoginService(Vertx vertx, AccountDirectory accounts, SessionStore sessions, PasswordHasher hasher,
       IdentityConfig config, MeterRegistry metrics, Clock clock) {
+    this(vertx, accounts, DirectorySignIn.none(), sessions, hasher, config, metrics, clock);
+  }
+
+  /**
+   * @param directories asked for names that have no local account
+   */
+  public LoginService(Vertx vertx, AccountDirectory accounts, DirectorySignIn directories, SessionStore sessions,
+      PasswordHasher hasher, IdentityConfig config, MeterRegistry metrics, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
     this.accounts = Objects.requireNonNull(accounts);
+    this.directories = Objects.requireNonNull(directories);
     this.sessions = Objects.requireNonNull(sessions);
     this.hasher = Objects.requireNonNull(hasher);
     this.config = Objects.requireNonNull(config);
@@ -66,17 +82,45 @@ public final class LoginService {
               + " s", wait.get()));
     }
     return accounts.find(username)
-        .compose(account -> verify(account, password))
-        .compose(account -> {
-          if (account == null) {
+        .transform(found -> found.succeeded() && found.result() != null
+            ? verify(found.result(), password).map(account -> account == null ? null : Verified.local(account))
+            : fromDirectory(username, password, found.failed() ? found.cause() : null))
+        .compose(verified -> {
+          if (verified == null) {
             throttle.recordFailure(username, address);
             failed.increment();
             LOG.atInfo().addKeyValue("user", username).addKeyValue("client", address).log("Sign-in failed");
             return Future.failedFuture(ClientErrorException.unauthorized(INVALID));
           }
           throttle.recordSuccess(username);
-          return open(account);
+          return open(verified);
         });
+  }
+
+  /** Who signed in, and how their password was checked. */
+  private record Verified(AccountDirectory.Account account, String signIn, Set<String> directoryGroups) {
+    static Verified local(AccountDirectory.Account account) {
+      return new Verified(account, Principal.LOCAL, Set.of());
+    }
+  }
+
+  /**
+   * A name with no local account: the directories decide. When none is configured, the answer is "unknown user"
+   * after the same hash work as for a known one, or the local lookup's own failure (e.g. the hub is unreachable).
+   */
+  private Future<Verified> fromDirectory(String username, String password, Throwable localFailure) {
+    return directories.authenticate(username, password).compose(result -> {
+      if (result.consulted()) {
+        DirectoryAccount found = result.account();
+        return Future.succeededFuture(found == null ? null : new Verified(new AccountDirectory.Account(found.id(),
+            found.username(), found.displayName(), null, EnumSet.of(Role.USER), false),
+            found.offline() ? Principal.OFFLINE : Principal.DIRECTORY, found.groups()));
+      }
+      if (localFailure != null) {
+        return Future.failedFuture(localFailure);
+      }
+      return verify(null, password).map(none -> (Verified) null);
+    });
   }
 
   private String decoy() {
@@ -95,16 +139,20 @@ public final class LoginService {
         .map(ok -> ok && account != null && account.passwordHash() != null && !account.disabled() ? account : null);
   }
 
-  private Future<SignedIn> open(AccountDirectory.Account account) {
+  private Future<SignedIn> open(Verified verified) {
+    AccountDirectory.Account account = verified.account();
     String token = SecureTokens.random(32);
     Instant now = clock.instant();
     Principal principal = new Principal(SecureTokens.hash(token), account.id(), account.username(),
-        account.displayName(), account.roles(), SecureTokens.random(24), now, now.plus(config.sessionTtl()));
+        account.displayName(), account.roles(), SecureTokens.random(24), now, now.plus(config.sessionTtl()),
+        verified.signIn(), verified.directoryGroups());
     return sessions.put(principal, config.sessionTtl())
         .map(v -> {
           succeeded.increment();
           LOG.atInfo().addKeyValue("user", account.username()).addKeyValue("session", principal.sessionId().substring(0, 12))
-              .log("Signed in");
+              .addKeyValue("signIn", verified.signIn())
+              .log(Principal.OFFLINE.equals(verified.signIn()) ? "Signed in (offline sign-in: directory unreachable)"
+                  : "Signed in");
           return new SignedIn(token, principal);
         });
   }

@@ -25,6 +25,18 @@ public final class UserAccounts implements AccountDirectory {
         .map(rows -> rows.size() == 0 ? null : toAccount(rows.iterator().next()));
   }
 
+  /** Every account, for the appliances' local host cache. */
+  public Future<java.util.List<Account>> all() {
+    return db.pool()
+        .query("SELECT id, username, display_name, password_hash, roles, disabled FROM users ORDER BY username")
+        .execute()
+        .map(rows -> {
+          java.util.List<Account> all = new java.util.ArrayList<>();
+          rows.forEach(row -> all.add(toAccount(row)));
+          return all;
+        });
+  }
+
   private static Account toAccount(Row row) {
     Set<Role> roles = EnumSet.noneOf(Role.class);
     for (String name : row.getArrayOfStrings("roles")) {

@@ -47,6 +47,7 @@ public final class HubLink extends VerticleBase {
   private WebSocketClient client;
   private TunnelChannel channel;
   private Instant lastAnswer;
+  private volatile long lastAnswerNanos = System.nanoTime();
   private String hubId;
   private long seq;
   private long backoffMs = MIN_BACKOFF_MS;
@@ -113,6 +114,14 @@ public final class HubLink extends VerticleBase {
     return up;
   }
 
+  /**
+   * How long since the hub last answered (or since this link started, if it never did); a closed tunnel does not
+   * reset it. Safe from any thread.
+   */
+  public Duration silence() {
+    return Duration.ofNanos(System.nanoTime() - lastAnswerNanos);
+  }
+
   /** A one-line description of the link's state, for health checks. Safe from any thread. */
   public String describe() {
     return description;
@@ -136,20 +145,32 @@ public final class HubLink extends VerticleBase {
     return hub.getPort() > 0 ? hub.getPort() : 443;
   }
 
-  private Future<Void> connect() {
-    if (stopped) {
-      return Future.succeededFuture();
-    }
+  /**
+   * Opens another WebSocket to the hub with this appliance's credentials (e.g. a gateway data channel), from the
+   * caller's context.
+   */
+  public Future<WebSocket> dial(String path) {
+    return client.connect(connectOptions(path));
+  }
+
+  private WebSocketConnectOptions connectOptions(String path) {
     WebSocketConnectOptions connect = new WebSocketConnectOptions()
         .setHost(hub.getHost())
         .setPort(port())
         .setSsl(true)
-        .setURI(TunnelProtocol.PATH)
+        .setURI(path)
         .setTimeout(5_000);
     if (!identity.credential().isEmpty()) {
       connect.addHeader("Authorization", "Bearer " + identity.credential());
     }
-    return client.connect(connect)
+    return connect;
+  }
+
+  private Future<Void> connect() {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    return client.connect(connectOptions(TunnelProtocol.PATH))
         .onSuccess(this::attach)
         .onFailure(this::connectFailed)
         .mapEmpty();
@@ -178,10 +199,12 @@ public final class HubLink extends VerticleBase {
     if (TunnelProtocol.WELCOME.equals(type)) {
       hubId = String.valueOf(msg.getValue("hub"));
       lastAnswer = Instant.now();
+      lastAnswerNanos = System.nanoTime();
       refreshStatus();
       LOG.info("Hub tunnel up: hub {} at {}:{}", hubId, hub.getHost(), port());
     } else if (TunnelProtocol.PONG.equals(type)) {
       lastAnswer = Instant.now();
+      lastAnswerNanos = System.nanoTime();
     }
   }
 

@@ -134,7 +134,7 @@ public final class ResourceRoutes {
 
   private static UserRef user(RoutingContext ctx) {
     Principal p = AuthHandler.principal(ctx);
-    return new UserRef(p.userId(), p.username());
+    return new UserRef(p.userId(), p.username(), p.directoryGroups());
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

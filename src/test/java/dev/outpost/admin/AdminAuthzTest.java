@@ -35,7 +35,9 @@ class AdminAuthzTest {
       "entitlements", new JsonObject().put("resource", "authz-res").put("group", "authz-group"),
       "hosts", new JsonObject().put("draining", true),
       "sessions", new JsonObject(),
-      "enroll-tokens", new JsonObject().put("pool", "authz-pool"));
+      "enroll-tokens", new JsonObject().put("pool", "authz-pool"),
+      "directories", new JsonObject().put("name", "authz-new").put("urls", new JsonArray().add("ldap://127.0.0.1:1"))
+          .put("tls", "none").put("bindDn", "cn=x").put("bindSecret", "x").put("userBase", "dc=x"));
 
   @TempDir
   static Path tmp;

@@ -79,7 +79,7 @@ class SiteBackupTest {
     assertThat(summary.getString("caSha256")).isEqualTo(site.node().caFingerprintDisplay());
     assertThat(summary.getJsonObject("rows").getInteger("users")).isEqualTo(2);
     assertThat(summary.getJsonObject("rows").getInteger("hosts")).isEqualTo(1);
-    assertThat(summary.getJsonArray("files")).contains("tls/ca.crt", "tls/ca.key");
+    assertThat(summary.getJsonArray("files")).contains("tls/ca.crt", "tls/ca.key", "secrets/directory.key");
     assertThat(Files.getPosixFilePermissions(archive)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
     String raw = new String(Files.readAllBytes(archive), StandardCharsets.ISO_8859_1);
     assertThat(raw).startsWith("OUTPOSTB").doesNotContain("PRIVATE KEY").doesNotContain("alice")

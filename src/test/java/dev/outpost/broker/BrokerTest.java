@@ -194,4 +194,44 @@ class BrokerTest {
     assertThat(broker.sessions(s -> !s.state().equals("ended"))).hasSize(2);
     assertThat(broker.launch(users.get("u1"), "ssh").reconnected()).as("an ended session is not reused").isFalse();
   }
+
+  @Test
+  void adoptedSessionsCountTowardsCapacityAndAdoptingTwiceChangesNothing() {
+    // GIVEN a session placed by another broker (an appliance brokering alone) on a host this broker has not seen
+    Broker other = new Broker(this::siteModel, Broker.Settings.defaults(), clock, s -> { });
+    other.register(new HostRegistration("h1", "host-h1", "p1", "10.0.0.1", "node-b", Map.of(22, true), 0.1, List.of()),
+        false, false);
+    SessionView placed = other.launch(users.get("u1"), "ssh").session();
+
+    // WHEN this broker adopts it, twice
+    SessionView adopted = broker.adopt(placed, "node-b");
+    broker.adopt(placed, "node-b");
+
+    // THEN it is known once, its host exists with that one session, and the host fills up at capacity (2)
+    assertThat(adopted.id()).isEqualTo(placed.id());
+    assertThat(broker.sessions(s -> true)).hasSize(1);
+    assertThat(broker.host("h1")).get().extracting(HostView::sessions).isEqualTo(1);
+    assertThat(broker.launch(users.get("u2"), "ssh").session().hostId()).isEqualTo("h1");
+    assertThatThrownBy(() -> broker.launch(users.get("u3"), "ssh")).isInstanceOf(ClientErrorException.class)
+        .hasMessageContaining("capacity");
+
+    // AND the owner reconnects to the adopted session; an adopted end frees the slot
+    assertThat(broker.launch(users.get("u1"), "ssh").reconnected()).isTrue();
+    broker.adopt(other.end(placed.id(), "logged off"), "node-b");
+    assertThat(broker.host("h1")).get().extracting(HostView::sessions).isEqualTo(1);
+    assertThat(broker.launch(users.get("u3"), "ssh").session().hostId()).isEqualTo("h1");
+  }
+
+  @Test
+  void theSiteModelSurvivesItsWireForm() {
+    SiteModel model = siteModel();
+    assertThat(SiteModelJson.fromJson(new io.vertx.core.json.JsonObject(SiteModelJson.toJson(model).encode())))
+        .isEqualTo(model);
+  }
+
+  private SiteModel siteModel() {
+    return new SiteModel(7, Map.of("p1", POOL, "p2", OTHER_POOL), Map.of("r1", SSH, "r2", RDP, "r3", SECRET),
+        Map.of("u8", Set.of("admins")), Map.of("r1", Set.of("u1", "u2", "u3"), "r2", Set.of("u1")),
+        Map.of("r3", Set.of("admins")), Map.of("r2", Set.of("cn=staff,dc=example,dc=org")));
+  }
 }

@@ -11,17 +11,11 @@ import dev.outpost.testing.TestSite;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
-import java.io.IOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -38,23 +32,19 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClientSshIT {
 
-  static final Path SSHD = Path.of("/usr/sbin/sshd");
-  static final String REMOTE = "echo ok; head -c 50000000 /dev/zero | sha256sum";
+  static final String REMOTE = Sshd.REMOTE;
 
   @TempDir
   static Path tmp;
   static TestSite site;
-  static Process sshd;
-  static Path key;
+  static Sshd sshd;
   static Path home;
-  static String user = System.getProperty("user.name");
+  static String user = Sshd.USER;
 
   @BeforeAll
   static void start() throws Exception {
-    // never skipped: a missing sshd is a failed set-up, which ./run-tests fixes by installing it
-    assertThat(Files.isExecutable(SSHD)).as("%s is missing: run ./run-tests, which installs openssh-server", SSHD)
-        .isTrue();
-    int sshPort = startSshd();
+    sshd = Sshd.start(tmp.resolve("sshd"));
+    int sshPort = sshd.port();
     site = TestSite.start(tmp.resolve("node"));
     SiteClient client = site.client();
     String admin = site.adminToken();
@@ -77,7 +67,7 @@ class ClientSshIT {
   @AfterAll
   static void stop() {
     if (sshd != null) {
-      sshd.destroy();
+      sshd.close();
     }
     if (site != null) {
       site.close();
@@ -117,24 +107,36 @@ class ClientSshIT {
     // WHEN ssh runs a command with `outpost client connect shell --stdio` as its ProxyCommand
     String proxy = String.join(" ", OutpostProcess.command("client", "--home", home.toString(), "connect", "%n",
         "--stdio"));
-    SshResult viaProxy = ssh(List.of("-o", "ProxyCommand=" + proxy, user + "@shell", REMOTE), null);
+    Sshd.SshResult viaProxy = sshd.ssh(List.of("-o", "ProxyCommand=" + proxy, user + "@shell", REMOTE), null);
 
     // THEN the command's output comes back whole
-    assertThat(viaProxy.exitCode).as(viaProxy.stderr).isZero();
-    assertThat(viaProxy.stdoutText()).isEqualTo("ok\n" + sha256Hex(new byte[50_000_000]) + "  -\n");
+    assertThat(viaProxy.exitCode()).as(viaProxy.stderr()).isZero();
+    assertThat(viaProxy.stdoutText()).isEqualTo(Sshd.remoteOutput());
+
+    // AND the same through the appliance's WebSocket gateway, for networks that pass only HTTPS
+    String proxyWss = String.join(" ", OutpostProcess.command("client", "--home", home.toString(), "connect", "%n",
+        "--stdio", "--gateway", "wss"));
+    Sshd.SshResult viaWss = sshd.ssh(List.of("-o", "ProxyCommand=" + proxyWss, user + "@shell", REMOTE), null);
+    assertThat(viaWss.exitCode()).as(viaWss.stderr()).isZero();
+    assertThat(viaWss.stdoutText()).isEqualTo(Sshd.remoteOutput());
+
+    // AND a launch that offers no hub gateway (all-in-one site) says so when the hub is asked for
+    Result noHub = client("connect", "shell", "--stdio", "--gateway", "hub");
+    assertThat(noHub.exitCode()).isEqualTo(1);
+    assertThat(noHub.stderr()).contains("the launch offers no hub gateway");
 
     // AND 50 MB stream down and 20 MB up through the gateway intact
-    SshResult download = ssh(List.of("-o", "ProxyCommand=" + proxy, user + "@shell", "head -c 50000000 /dev/zero"),
+    Sshd.SshResult download = sshd.ssh(List.of("-o", "ProxyCommand=" + proxy, user + "@shell", "head -c 50000000 /dev/zero"),
         null);
-    assertThat(download.exitCode).as(download.stderr).isZero();
-    assertThat(download.stdoutBytes).hasSize(50_000_000);
-    assertThat(sha256Hex(download.stdoutBytes)).isEqualTo(sha256Hex(new byte[50_000_000]));
+    assertThat(download.exitCode()).as(download.stderr()).isZero();
+    assertThat(download.stdoutBytes()).hasSize(50_000_000);
+    assertThat(Sshd.sha256Hex(download.stdoutBytes())).isEqualTo(Sshd.sha256Hex(new byte[50_000_000]));
     Path upload = tmp.resolve("upload.bin");
     byte[] random = new byte[20_000_000];
     new java.util.Random(11).nextBytes(random);
     Files.write(upload, random);
-    SshResult uploaded = ssh(List.of("-o", "ProxyCommand=" + proxy, user + "@shell", "sha256sum"), upload);
-    assertThat(uploaded.stdoutText()).isEqualTo(sha256Hex(random) + "  -\n");
+    Sshd.SshResult uploaded = sshd.ssh(List.of("-o", "ProxyCommand=" + proxy, user + "@shell", "sha256sum"), upload);
+    assertThat(uploaded.stdoutText()).isEqualTo(Sshd.sha256Hex(random) + "  -\n");
 
     // WHEN the client forwards a local port instead
     int localPort = FreePorts.next();
@@ -144,9 +146,9 @@ class ClientSshIT {
 
       // THEN ssh to that port works the same, twice (a fresh launch per connection)
       for (int i = 0; i < 2; i++) {
-        SshResult viaPort = ssh(List.of("-p", Integer.toString(localPort), user + "@127.0.0.1", REMOTE), null);
-        assertThat(viaPort.exitCode).as(viaPort.stderr).isZero();
-        assertThat(viaPort.stdoutText()).isEqualTo("ok\n" + sha256Hex(new byte[50_000_000]) + "  -\n");
+        Sshd.SshResult viaPort = sshd.ssh(List.of("-p", Integer.toString(localPort), user + "@127.0.0.1", REMOTE), null);
+        assertThat(viaPort.exitCode()).as(viaPort.stderr()).isZero();
+        assertThat(viaPort.stdoutText()).isEqualTo(Sshd.remoteOutput());
       }
     }
 
@@ -169,81 +171,6 @@ class ClientSshIT {
     List<String> all = new ArrayList<>(List.of("client", "--home", home.toString()));
     all.addAll(List.of(args));
     return OutpostProcess.run(tmp, all.toArray(String[]::new));
-  }
-
-  record SshResult(int exitCode, byte[] stdoutBytes, String stderr) {
-    String stdoutText() {
-      return new String(stdoutBytes, StandardCharsets.UTF_8);
-    }
-  }
-
-  static SshResult ssh(List<String> args, Path stdin) throws Exception {
-    List<String> command = new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-i", key.toString()));
-    command.addAll(args);
-    Path out = Files.createTempFile(tmp, "ssh", ".out");
-    Path err = Files.createTempFile(tmp, "ssh", ".err");
-    Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-        .redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
-            : ProcessBuilder.Redirect.from(stdin.toFile())).start();
-    if (!process.waitFor(3, TimeUnit.MINUTES)) {
-      process.destroyForcibly();
-      throw new AssertionError("ssh did not finish within 3 minutes: " + Files.readString(err));
-    }
-    return new SshResult(process.exitValue(), Files.readAllBytes(out), Files.readString(err));
-  }
-
-  /** A real sshd on a free loopback port, in the foreground as a child, with its own keys and config. */
-  static int startSshd() throws Exception {
-    Path dir = Files.createDirectories(tmp.resolve("sshd"));
-    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.resolve("host_key").toString());
-    key = dir.resolve("client_key");
-    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.toString());
-    Files.copy(dir.resolve("client_key.pub"), dir.resolve("authorized_keys"));
-    if ("root".equals(user)) {
-      Files.createDirectories(Path.of("/run/sshd")); // sshd's privilege separation directory
-    }
-    int port = FreePorts.next();
-    Path config = dir.resolve("sshd_config");
-    Files.writeString(config, String.join("\n",
-        "Port " + port,
-        "ListenAddress 127.0.0.1",
-        "HostKey " + dir.resolve("host_key"),
-        "PidFile " + dir.resolve("sshd.pid"),
-        "AuthorizedKeysFile " + dir.resolve("authorized_keys"),
-        "StrictModes no",
-        "UsePAM no",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "PubkeyAuthentication yes",
-        "PermitRootLogin prohibit-password",
-        "") + "\n");
-    sshd = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("sshd.log").toFile()).start();
-    Instant deadline = Instant.now().plusSeconds(20);
-    while (true) {
-      try (Socket probe = new Socket("127.0.0.1", port)) {
-        probe.shutdownOutput();
-        return port;
-      } catch (IOException e) {
-        if (!sshd.isAlive() || Instant.now().isAfter(deadline)) {
-          throw new AssertionError("sshd did not start: " + Files.readString(dir.resolve("sshd.log")));
-        }
-        Thread.sleep(50); // polling for the listener, with a deadline
-      }
-    }
-  }
-
-  static void run(String... command) throws Exception {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    byte[] output = process.getInputStream().readAllBytes();
-    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-      throw new AssertionError(String.join(" ", command) + " failed: " + new String(output, StandardCharsets.UTF_8));
-    }
-  }
-
-  static String sha256Hex(byte[] data) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
   }
 
   static JsonObject created(Response response) {

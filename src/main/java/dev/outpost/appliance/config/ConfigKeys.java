@@ -69,6 +69,9 @@ public final class ConfigKeys {
   public static final ConfigKey<URI> HUB_URL = key("hub.url", "--hub", "",
       "URL of a separate hub (https://host:9443); empty runs the hub role in this process.",
       Parsers.optionalHttpsUrl());
+  public static final ConfigKey<URI> HUB_PUBLIC_URL = key("hub.public-url", null, "",
+      "The hub's address for external clients (https://host:port), offered in launches as its rendezvous gateway; "
+          + "empty: hub.url. Appliances with a separate hub only.", Parsers.optionalHttpsUrl());
   public static final ConfigKey<String> HUB_TOKEN = secretKey("hub.token", "--hub-token", "",
       "Connector token from the hub (POST /admin/api/v1/locations there); needed on the first start with --hub only.",
       Parsers.text());
@@ -77,8 +80,14 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> HUB_PORT = key("hub.port", "--hub-port", "9443",
       "HTTPS port of `outpost hub`. The in-process hub of an appliance listens on a free loopback port instead.",
       Parsers.port(true));
-  public static final ConfigKey<Duration> HUB_PING = key("hub.ping-interval", null, "5s",
+  public static final ConfigKey<Duration> HUB_PING = key("hub.ping-interval", null, "2s",
       "How often the appliance checks that the hub answers.", Parsers.duration(Duration.ofMillis(200), Duration.ofMinutes(5)));
+  public static final ConfigKey<Duration> HUB_OUTAGE_THRESHOLD = key("hub.outage-threshold", null, "10s",
+      "How long the hub may stay silent before this appliance brokers alone from its local host cache (outage "
+          + "mode). Appliances with a separate hub only.", Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
+  public static final ConfigKey<Duration> HUB_SYNC_INTERVAL = key("hub.sync-interval", null, "10s",
+      "How often the appliance refreshes its local host cache (site configuration and accounts) from the hub.",
+      Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
 
   public static final ConfigKey<String> PROXY_URL = secretKey("proxy.url", "--proxy", "",
       "HTTP CONNECT proxy for the link to a separate hub, http://[USER:PASSWORD@]HOST:PORT; empty: HTTPS_PROXY (or "
@@ -111,6 +120,23 @@ public final class ConfigKeys {
       Parsers.intRange(1, 100000));
   public static final ConfigKey<Duration> LOGIN_WINDOW = key("identity.login.window", null, "5m",
       "Window over which failed sign-ins are counted.", Parsers.duration(Duration.ofSeconds(1), Duration.ofDays(1)));
+
+  public static final ConfigKey<Duration> DIRECTORY_OFFLINE_WINDOW = key("directory.offline-window", null, "7d",
+      "While a directory (LDAP/AD) cannot be reached, users who signed in through it within this window still sign "
+          + "in against a verifier of their last good password kept on the appliance; 0s turns offline sign-in off.",
+      Parsers.duration(Duration.ZERO, Duration.ofDays(90)));
+  public static final ConfigKey<Duration> DIRECTORY_CONNECT_TIMEOUT = key("directory.connect-timeout", null, "3s",
+      "How long to wait for a directory server to accept a connection before trying its next URL.",
+      Parsers.duration(Duration.ofMillis(100), Duration.ofMinutes(1)));
+  public static final ConfigKey<Duration> DIRECTORY_TIMEOUT = key("directory.timeout", null, "5s",
+      "How long any one directory operation (StartTLS, bind, search) may take.",
+      Parsers.duration(Duration.ofMillis(100), Duration.ofMinutes(2)));
+  public static final ConfigKey<Duration> DIRECTORY_GROUP_CACHE_TTL = key("directory.group-cache-ttl", null, "5m",
+      "How long a directory user's groups, resolved at sign-in, are reused for their next sign-ins; 0s: always ask.",
+      Parsers.duration(Duration.ZERO, Duration.ofDays(1)));
+  public static final ConfigKey<Duration> DIRECTORY_SETTINGS_REFRESH = key("directory.settings-refresh", null, "30s",
+      "How often an appliance reads its location's directory settings from the hub again.",
+      Parsers.duration(Duration.ofSeconds(1), Duration.ofHours(1)));
 
   private ConfigKeys() {
   }

@@ -23,7 +23,8 @@ public record OutpostConfig(
     OutboundProxy proxy,
     BrokerConfig broker,
     DbConfig db,
-    IdentityConfig identity) {
+    IdentityConfig identity,
+    DirectoryConfig directory) {
 
   /** Logging: {@code log.*}. */
   public record LogConfig(String format, String level) {
@@ -46,9 +47,15 @@ public record OutpostConfig(
   }
 
   /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
-  public record HubConfig(URI url, String token, String host, int port, Duration pingInterval) {
+  public record HubConfig(URI url, URI publicUrl, String token, String host, int port, Duration pingInterval,
+      Duration outageThreshold, Duration syncInterval) {
     public boolean inProcess() {
       return url == null;
+    }
+
+    /** Where external clients reach the hub. */
+    public URI clientUrl() {
+      return publicUrl != null ? publicUrl : url;
     }
   }
 
@@ -66,6 +73,15 @@ public record OutpostConfig(
   /** Sign-in and sessions: {@code identity.*}. */
   public record IdentityConfig(Duration sessionTtl, int maxFailuresPerUser, int maxFailuresPerAddress,
       Duration loginWindow) {
+  }
+
+  /** Directory (LDAP/AD) sign-in on appliances: {@code directory.*}. */
+  public record DirectoryConfig(Duration offlineWindow, Duration connectTimeout, Duration timeout,
+      Duration groupCacheTtl, Duration settingsRefresh) {
+
+    /** The defaults, for tools and tests that build a service by hand. */
+    public static final DirectoryConfig DEFAULTS = new DirectoryConfig(Duration.ofDays(7), Duration.ofSeconds(3),
+        Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofSeconds(30));
   }
 
   /**
@@ -103,13 +119,16 @@ public record OutpostConfig(
         new ClusterConfig(clusterName.isEmpty() ? "outpost-" + location : clusterName,
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
             c.get(ConfigKeys.CLUSTER_PORT), join),
-        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
+        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),
-            c.get(ConfigKeys.HUB_PING)),
+            c.get(ConfigKeys.HUB_PING), c.get(ConfigKeys.HUB_OUTAGE_THRESHOLD), c.get(ConfigKeys.HUB_SYNC_INTERVAL)),
         proxy(c),
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
         new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),
-            c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW)));
+            c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW)),
+        new DirectoryConfig(c.get(ConfigKeys.DIRECTORY_OFFLINE_WINDOW), c.get(ConfigKeys.DIRECTORY_CONNECT_TIMEOUT),
+            c.get(ConfigKeys.DIRECTORY_TIMEOUT), c.get(ConfigKeys.DIRECTORY_GROUP_CACHE_TTL),
+            c.get(ConfigKeys.DIRECTORY_SETTINGS_REFRESH)));
   }
 }

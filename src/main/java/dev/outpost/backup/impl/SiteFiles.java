@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * The keys and certificates of a node's data dir that make it a member of its site: the site CA (certificate
- * and key) and, on an appliance enrolled with a separate hub, its hub membership. Not the node's own TLS
+ * and key), the key its stored directory bind passwords are encrypted under, and, on an appliance enrolled
+ * with a separate hub, its hub membership. Not the node's own TLS
  * certificate and key, which a node re-issues from the CA for the names of the machine it runs on, and not
  * the embedded database's files, which travel as rows. Blocking: call from a worker.
  */
@@ -23,9 +24,11 @@ public final class SiteFiles {
   public static final String CA_CERTIFICATE = "tls/ca.crt";
   public static final String CA_KEY = "tls/ca.key";
   static final String MEMBERSHIP = "hub/membership.json";
+  /** The key that directories' bind passwords are stored under in the database: without it they are lost. */
+  static final String DIRECTORY_KEY = "secrets/directory.key";
   /** Every file a backup takes when present, relative to the data dir. */
   public static final List<String> FILES = List.of(CA_CERTIFICATE, CA_KEY, MEMBERSHIP, "hub/hub-ca.crt",
-      "hub/connector.crt", "hub/connector.key");
+      "hub/connector.crt", "hub/connector.key", DIRECTORY_KEY);
   private static final List<String> NODE_FILES = List.of("tls/node.crt", "tls/node.key");
 
   private SiteFiles() {

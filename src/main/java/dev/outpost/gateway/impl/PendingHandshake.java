@@ -42,17 +42,17 @@ abstract class PendingHandshake {
     return done;
   }
 
-  /** Opens the ticket's stream; {@code userId} (or null) must own it; {@code early} bytes go to the host first. */
-  final void open(String ticket, String userId, Buffer early) {
-    relay.open(ticket, userId).onComplete(ar -> {
+  /** Opens the ticket's stream; {@code early} bytes go to the far end first. */
+  final void open(StreamOpener.Request request, Buffer early) {
+    relay.open(request).onComplete(ar -> {
       if (ar.failed()) {
         fail(ar.cause() instanceof GatewayRefusal refusal ? refusal
             : new GatewayRefusal(GatewayStatus.BUSY, "the gateway could not open the stream", ar.cause()));
       } else if (done || clientGone()) {
-        ar.result().host().close(); // the client left or timed out meanwhile
+        ar.result().far().end(false); // the client left or timed out meanwhile
       } else {
         finish();
-        accepted(ar.result().ticket().sessionId());
+        accepted(ar.result().sessionId());
         relay.splice(ar.result(), clientSide(), early);
       }
     });
@@ -91,5 +91,5 @@ abstract class PendingHandshake {
   abstract void refuse(GatewayRefusal refusal);
 
   /** The client's end of the stream for the relay. */
-  abstract Splice.ClientSide clientSide();
+  abstract Splice.End clientSide();
 }

@@ -7,8 +7,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.streams.ReadStream;
-import io.vertx.core.streams.WriteStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -110,7 +108,7 @@ public final class RawGatewayListener extends VerticleBase {
         fail(new GatewayRefusal(GatewayStatus.BAD_REQUEST, "expected 'OUTPOST/1 <ticket>' and a newline"));
         return;
       }
-      open(line.substring(PREFIX.length()), null, early);
+      open(new StreamOpener.Request(line.substring(PREFIX.length()), null, null), early);
     }
 
     @Override
@@ -119,28 +117,8 @@ public final class RawGatewayListener extends VerticleBase {
     }
 
     @Override
-    Splice.ClientSide clientSide() {
-      return new Splice.ClientSide() {
-        @Override
-        public ReadStream<Buffer> in() {
-          return socket;
-        }
-
-        @Override
-        public WriteStream<Buffer> out() {
-          return socket;
-        }
-
-        @Override
-        public void onClose(Runnable handler) {
-          socket.closeHandler(v -> handler.run());
-        }
-
-        @Override
-        public void end(boolean idle) {
-          socket.end();
-        }
-      };
+    Splice.End clientSide() {
+      return StreamEnds.of(socket);
     }
 
     @Override

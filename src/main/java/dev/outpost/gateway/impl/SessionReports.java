@@ -21,11 +21,27 @@ public final class SessionReports {
   public static final String CONNECTED = "connected";
   public static final String DISCONNECTED = "disconnected";
 
-  private final BrokerClient broker;
+  /** Records a session's new state somewhere (the broker). */
+  @FunctionalInterface
+  public interface StateMarker {
+    Future<?> mark(String sessionId, String state);
+  }
+
+  private final StateMarker marker;
   private final Map<String, Streams> sessions = new HashMap<>();
 
-  public SessionReports(BrokerClient broker) {
-    this.broker = Objects.requireNonNull(broker);
+  public SessionReports(StateMarker marker) {
+    this.marker = Objects.requireNonNull(marker);
+  }
+
+  /** Reports to the broker. */
+  public static SessionReports to(BrokerClient broker) {
+    return new SessionReports(broker::markState);
+  }
+
+  /** Reports nowhere: for a gateway that only passes streams on (the hub's), whose far end reports them. */
+  public static SessionReports none() {
+    return new SessionReports((sessionId, state) -> Future.succeededFuture());
   }
 
   private static final class Streams {
@@ -67,7 +83,7 @@ public final class SessionReports {
   }
 
   private void report(String sessionId, Streams streams, String state) {
-    streams.last = streams.last.transform(ignored -> broker.markState(sessionId, state)
+    streams.last = streams.last.transform(ignored -> marker.mark(sessionId, state)
         .onFailure(e -> {
           if (e instanceof ClientErrorException) {
             LOG.debug("Could not mark session {} {}: {}", sessionId, state, e.getMessage());

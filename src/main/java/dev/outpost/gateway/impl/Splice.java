@@ -1,10 +1,8 @@
 package dev.outpost.gateway.impl;
 
-import dev.outpost.gateway.TicketStore.Ticket;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetSocket;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.core.streams.WriteStream;
 import java.time.Duration;
@@ -13,7 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One open stream: the client's side and the host's socket piped both ways with back-pressure (each pipe pauses
+ * One open stream: the client's end and the far end (the session host's socket, or the data channel of the
+ * appliance that reaches it) piped both ways with back-pressure (each pipe pauses
  * its source while the destination's write queue is full, so no buffer grows without bound). The stream has no
  * half-close: when either side ends or fails, both are ended once their queued bytes are written. Closes
  * itself after the idle timeout without bytes in either direction.
@@ -22,8 +21,8 @@ final class Splice {
 
   private static final Logger LOG = LoggerFactory.getLogger(Splice.class);
 
-  /** The client's end of a stream, whatever carries it (a TLS socket or a WebSocket). */
-  interface ClientSide {
+  /** One end of a stream, whatever carries it (a TCP or TLS socket, or a WebSocket). */
+  interface End {
     ReadStream<Buffer> in();
 
     WriteStream<Buffer> out();
@@ -31,14 +30,14 @@ final class Splice {
     /** Runs {@code handler} once when the client's connection is gone. */
     void onClose(Runnable handler);
 
-    /** Ends the client's connection after its queued writes; {@code idle} tells why when the carrier can say. */
+    /** Ends the connection after its queued writes; {@code idle} tells why when the carrier can say. */
     void end(boolean idle);
   }
 
   private final Vertx vertx;
-  private final Ticket ticket;
-  private final NetSocket host;
-  private final ClientSide client;
+  private final String sessionId;
+  private final End host;
+  private final End client;
   private final GatewayMetrics metrics;
   private final SessionReports reports;
   private final Duration idleTimeout;
@@ -51,12 +50,12 @@ final class Splice {
   private final io.vertx.core.Context context;
   private final Runnable onFinish;
 
-  Splice(Vertx vertx, Ticket ticket, NetSocket host, ClientSide client, GatewayMetrics metrics,
+  Splice(Vertx vertx, String sessionId, End host, End client, GatewayMetrics metrics,
       SessionReports reports, Duration idleTimeout, Runnable onFinish) {
     this.vertx = Objects.requireNonNull(vertx);
     this.context = vertx.getOrCreateContext();
     this.onFinish = Objects.requireNonNull(onFinish);
-    this.ticket = Objects.requireNonNull(ticket);
+    this.sessionId = Objects.requireNonNull(sessionId);
     this.host = Objects.requireNonNull(host);
     this.client = Objects.requireNonNull(client);
     this.metrics = Objects.requireNonNull(metrics);
@@ -70,15 +69,15 @@ final class Splice {
    */
   void start(Buffer early) {
     metrics.opened();
-    reports.opened(ticket.sessionId());
-    host.closeHandler(v -> finish());
+    reports.opened(sessionId);
+    host.onClose(this::finish);
     client.onClose(this::finish);
     if (early != null && early.length() > 0) {
       countUp(early.length());
-      host.write(early);
+      host.out().write(early);
     }
-    Future<Void> up = new CountingReadStream(client.in(), this::countUp).pipeTo(host);
-    Future<Void> down = new CountingReadStream(host, this::countDown).pipeTo(client.out());
+    Future<Void> up = new CountingReadStream(client.in(), this::countUp).pipeTo(host.out());
+    Future<Void> down = new CountingReadStream(host.in(), this::countDown).pipeTo(client.out());
     up.onComplete(ar -> finish());
     down.onComplete(ar -> finish());
     long period = Math.max(100, Math.min(idleTimeout.toMillis() / 4, 30_000));
@@ -99,10 +98,10 @@ final class Splice {
 
   private void checkIdle() {
     if (System.nanoTime() - lastActivity >= idleTimeout.toNanos()) {
-      LOG.atInfo().addKeyValue("sessionId", ticket.sessionId()).log("Closing gateway stream of session {}: idle for {}",
-          ticket.sessionId(), idleTimeout);
+      LOG.atInfo().addKeyValue("sessionId", sessionId).log("Closing gateway stream of session {}: idle for {}",
+          sessionId, idleTimeout);
       client.end(true);
-      host.end();
+      host.end(true);
       finish();
     }
   }
@@ -113,7 +112,7 @@ final class Splice {
   }
 
   String sessionId() {
-    return ticket.sessionId();
+    return sessionId;
   }
 
   private void finish() {
@@ -124,11 +123,11 @@ final class Splice {
     onFinish.run();
     vertx.cancelTimer(idleTimer);
     client.end(false);
-    host.end();
+    host.end(false);
     metrics.closed();
-    reports.closed(ticket.sessionId());
-    LOG.atInfo().addKeyValue("sessionId", ticket.sessionId()).addKeyValue("bytesUp", bytesUp)
+    reports.closed(sessionId);
+    LOG.atInfo().addKeyValue("sessionId", sessionId).addKeyValue("bytesUp", bytesUp)
         .addKeyValue("bytesDown", bytesDown).addKeyValue("ms", (System.nanoTime() - started) / 1_000_000)
-        .log("Gateway stream of session {} ended: {} bytes up, {} bytes down", ticket.sessionId(), bytesUp, bytesDown);
+        .log("Gateway stream of session {} ended: {} bytes up, {} bytes down", sessionId, bytesUp, bytesDown);
   }
 }

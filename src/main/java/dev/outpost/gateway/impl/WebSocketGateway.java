@@ -6,13 +6,10 @@ import dev.outpost.gateway.GatewayStatus;
 import dev.outpost.identity.LoginService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.streams.ReadStream;
-import io.vertx.core.streams.WriteStream;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
@@ -33,14 +30,40 @@ public final class WebSocketGateway {
   /** The longest close reason a WebSocket close frame can hold, in bytes. */
   private static final int MAX_REASON = 123;
 
+  /** Tells whose a bearer token is. */
+  @FunctionalInterface
+  public interface Bearers {
+    /** The user id of a signed-in token; fails with a {@link GatewayRefusal} (or 401) when it is not valid. */
+    Future<String> userOf(String token);
+
+    /** Checks tokens against this node's sign-ins. */
+    static Bearers of(LoginService logins) {
+      return token -> logins.authenticate(token)
+          .recover(e -> Future.failedFuture(e instanceof OutpostException ? e
+              : new GatewayRefusal(GatewayStatus.BUSY, "sign-ins cannot be checked right now", e)))
+          .compose(principal -> principal == null
+              ? Future.failedFuture(new GatewayRefusal(GatewayStatus.WRONG_USER,
+                  "the bearer token has expired or was signed out"))
+              : Future.succeededFuture(principal.userId()));
+    }
+
+    /** Does not check tokens: the hub does not know the appliances' sign-ins, and the ticket is the credential. */
+    static Bearers ignored() {
+      return token -> Future.succeededFuture(null);
+    }
+  }
+
+  /** The query parameter naming the resource location of the ticket, at the hub's gateway. */
+  public static final String LOCATION_PARAM = "location";
+
   private final Vertx vertx;
   private final SessionRelay relay;
-  private final LoginService logins;
+  private final Bearers bearers;
 
-  public WebSocketGateway(Vertx vertx, SessionRelay relay, LoginService logins) {
+  public WebSocketGateway(Vertx vertx, SessionRelay relay, Bearers bearers) {
     this.vertx = Objects.requireNonNull(vertx);
     this.relay = Objects.requireNonNull(relay);
-    this.logins = Objects.requireNonNull(logins);
+    this.bearers = Objects.requireNonNull(bearers);
   }
 
   /** Handles {@code GET /gateway}: checks the optional bearer token, then upgrades. */
@@ -59,7 +82,7 @@ public final class WebSocketGateway {
     ctx.request().pause(); // the upgrade may wait for the token check; the request must not be consumed meanwhile
     bearerUser(ctx)
         .compose(userId -> ctx.request().toWebSocket().map(ws -> {
-          new Handshake(ws, slot, userId).begin();
+          new Handshake(ws, slot, userId, ctx.request().getParam(LOCATION_PARAM)).begin();
           return ws;
         }))
         .onFailure(e -> {
@@ -83,24 +106,20 @@ public final class WebSocketGateway {
       return Future.failedFuture(new GatewayRefusal(GatewayStatus.WRONG_USER,
           "the Authorization header must be 'Bearer <token>'"));
     }
-    return logins.authenticate(header.substring(7).trim())
-        .recover(e -> Future.failedFuture(e instanceof OutpostException ? e
-            : new GatewayRefusal(GatewayStatus.BUSY, "sign-ins cannot be checked right now", e)))
-        .compose(principal -> principal == null
-            ? Future.failedFuture(new GatewayRefusal(GatewayStatus.WRONG_USER,
-                "the bearer token has expired or was signed out"))
-            : Future.succeededFuture(principal.userId()));
+    return bearers.userOf(header.substring(7).trim());
   }
 
   /** One WebSocket until it has a stream or is refused. */
   private final class Handshake extends PendingHandshake {
     private final ServerWebSocket ws;
     private final String userId;
+    private final String location;
 
-    Handshake(ServerWebSocket ws, HandshakeSlots.Slot slot, String userId) {
+    Handshake(ServerWebSocket ws, HandshakeSlots.Slot slot, String userId, String location) {
       super(WebSocketGateway.this.vertx, WebSocketGateway.this.relay, slot);
       this.ws = ws;
       this.userId = userId;
+      this.location = location;
     }
 
     @Override
@@ -130,7 +149,7 @@ public final class WebSocketGateway {
             "the first frame must be the text {\"v\":" + VERSION + ",\"ticket\":\"...\"}"));
         return;
       }
-      open(ticket, userId, null);
+      open(new StreamOpener.Request(ticket, userId, location), null);
     }
 
     @Override
@@ -153,34 +172,8 @@ public final class WebSocketGateway {
     }
 
     @Override
-    Splice.ClientSide clientSide() {
-      return new Splice.ClientSide() {
-        @Override
-        public ReadStream<Buffer> in() {
-          return ws;
-        }
-
-        @Override
-        public WriteStream<Buffer> out() {
-          return ws;
-        }
-
-        @Override
-        public void onClose(Runnable handler) {
-          ws.closeHandler(v -> handler.run());
-        }
-
-        @Override
-        public void end(boolean idle) {
-          if (!ws.isClosed()) {
-            if (idle) {
-              ws.close((short) 1000, "idle timeout");
-            } else {
-              ws.end();
-            }
-          }
-        }
-      };
+    Splice.End clientSide() {
+      return StreamEnds.of(ws);
     }
 
     @Override

@@ -1,0 +1,198 @@
+package dev.outpost.relay;
+
+import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokerModels.Heartbeat;
+import dev.outpost.broker.BrokerModels.HostRegistration;
+import dev.outpost.broker.BrokerModels.HostView;
+import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.ResourceView;
+import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.BrokerOperations;
+import dev.outpost.error.ServerErrorException;
+import dev.outpost.hosts.HostEvents;
+import dev.outpost.identity.AccountDirectory;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Outage mode (local host cache): brokering goes to the hub while it answers, and to this appliance's
+ * {@link LocalBroker} once the hub has not answered for {@code hub.outage-threshold}. Host reports always reach
+ * the local broker too, so hosts stay registered across the switch; the hub's placements are mirrored to it.
+ * When the hub answers again, the sessions created or changed meanwhile are reported up (the hub takes them over,
+ * idempotently by session id) before the hub is authoritative again.
+ */
+public final class HubFailover extends VerticleBase implements BrokerClient, HostEvents {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HubFailover.class);
+  private static final long CHECK_MS = 250;
+
+  /** Who brokers right now. */
+  public enum Mode {
+    /** The hub brokers; this appliance relays. */
+    HUB("hub"),
+    /** The hub cannot be reached: this appliance brokers from its local host cache. */
+    LOCAL("local");
+
+    private final String wireName;
+
+    Mode(String wireName) {
+      this.wireName = wireName;
+    }
+
+    public String wireName() {
+      return wireName;
+    }
+  }
+
+  private final HubLink link;
+  private final RelayedBroker hub;
+  private final LocalBroker local;
+  private final LocalHostCache cache;
+  private final AccountDirectory hubAccounts;
+  private final Duration threshold;
+  private volatile Mode mode = Mode.HUB;
+  private boolean reconciling;
+
+  public HubFailover(HubLink link, LocalBroker local, LocalHostCache cache, Duration threshold) {
+    this.link = Objects.requireNonNull(link);
+    this.hub = new RelayedBroker(link);
+    this.local = Objects.requireNonNull(local);
+    this.cache = Objects.requireNonNull(cache);
+    this.hubAccounts = new RelayedAccounts(link);
+    this.threshold = Objects.requireNonNull(threshold);
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(CHECK_MS, id -> check());
+    return Future.succeededFuture();
+  }
+
+  public Mode mode() {
+    return mode;
+  }
+
+  /** Sign-in accounts: the hub's while it brokers (the cache's when a lookup fails), the cache's in outage. */
+  public AccountDirectory accounts() {
+    return username -> mode == Mode.LOCAL ? cache.find(username)
+        : hubAccounts.find(username).recover(e -> e instanceof ServerErrorException ? cache.find(username)
+            : Future.failedFuture(e));
+  }
+
+  private void check() {
+    if (link.reachable() && link.silence().compareTo(threshold) < 0) {
+      if (mode == Mode.LOCAL && !reconciling) {
+        reconcile();
+      }
+    } else if (mode == Mode.HUB && link.silence().compareTo(threshold) >= 0) {
+      local.brokerAlone(true).onSuccess(v -> {
+        mode = Mode.LOCAL;
+        LOG.atWarn().addKeyValue("siteModelVersion", cache.model().version())
+            .log("The hub has not answered for {} s: brokering locally from the local host cache (site model "
+                + "version {}, received {})", threshold.toSeconds(), cache.model().version(),
+                cache.snapshot().receivedAt());
+      });
+    }
+  }
+
+  /** Reports what changed while brokering alone; the hub is authoritative again once it took it over. */
+  private void reconcile() {
+    reconciling = true;
+    local.toReport()
+        .compose(sessions -> sessions.isEmpty() ? Future.succeededFuture(sessions)
+            : link.request(BrokerOperations.SESSIONS_ADOPT, new JsonObject().put("items",
+                new JsonArray(sessions.stream().map(SessionView::toJson).toList()))).map(sessions))
+        .compose(sessions -> local.reported(sessions).map(sessions))
+        .compose(sessions -> local.brokerAlone(false).map(sessions))
+        .onSuccess(sessions -> {
+          mode = Mode.HUB;
+          LOG.atInfo().addKeyValue("sessions", sessions.size())
+              .log("The hub answers again and took over this appliance's {} session(s): brokering at the hub",
+                  sessions.size());
+          cache.sync();
+        })
+        .onFailure(e -> LOG.warn("Could not report the sessions brokered during the outage yet: {}", e.getMessage()))
+        .onComplete(ar -> reconciling = false);
+  }
+
+  private BrokerClient broker() {
+    return mode == Mode.HUB ? hub : local;
+  }
+
+  /** The hub's answer in hub mode, with its session mirrored to the local broker. */
+  private Future<SessionView> mirrored(Future<SessionView> fromHub) {
+    return fromHub.onSuccess(local::mirror);
+  }
+
+  // ---- brokering ----------------------------------------------------------------------------------
+
+  @Override
+  public Future<List<ResourceView>> resources(UserRef user) {
+    return broker().resources(user);
+  }
+
+  @Override
+  public Future<Launch> launch(UserRef user, String resource) {
+    return mode == Mode.HUB ? hub.launch(user, resource).onSuccess(l -> local.mirror(l.session()))
+        : local.launch(user, resource);
+  }
+
+  @Override
+  public Future<List<SessionView>> sessions(SessionQuery query) {
+    return broker().sessions(query);
+  }
+
+  @Override
+  public Future<SessionView> logoff(String sessionId, String reason) {
+    return mode == Mode.HUB ? mirrored(hub.logoff(sessionId, reason)) : local.logoff(sessionId, reason);
+  }
+
+  @Override
+  public Future<SessionView> disconnect(String sessionId) {
+    return mode == Mode.HUB ? mirrored(hub.disconnect(sessionId)) : local.disconnect(sessionId);
+  }
+
+  @Override
+  public Future<SessionView> markState(String sessionId, String state) {
+    return mode == Mode.HUB ? mirrored(hub.markState(sessionId, state)) : local.markState(sessionId, state);
+  }
+
+  @Override
+  public Future<List<HostView>> hosts() {
+    return broker().hosts();
+  }
+
+  @Override
+  public Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance) {
+    return broker().updateHost(hostId, draining, maintenance);
+  }
+
+  // ---- host reports: always to the local broker too ------------------------------------------------
+
+  @Override
+  public Future<Registered> registered(HostRegistration registration) {
+    Future<Registered> standby = local.registered(registration);
+    return mode == Mode.HUB ? hub.registered(registration) : standby;
+  }
+
+  @Override
+  public Future<Void> heartbeat(Heartbeat heartbeat) {
+    Future<Void> standby = local.heartbeat(heartbeat);
+    return mode == Mode.HUB ? hub.heartbeat(heartbeat) : standby;
+  }
+
+  @Override
+  public Future<Void> lost(String hostId, String reason) {
+    Future<Void> standby = local.lost(hostId, reason);
+    return mode == Mode.HUB ? hub.lost(hostId, reason) : standby;
+  }
+
+}

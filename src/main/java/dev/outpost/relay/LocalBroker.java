@@ -1,0 +1,203 @@
+package dev.outpost.relay;
+
+import dev.outpost.broker.Broker;
+import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokerModels.Heartbeat;
+import dev.outpost.broker.BrokerModels.HostRegistration;
+import dev.outpost.broker.BrokerModels.HostView;
+import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.ResourceView;
+import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.SiteModel;
+import dev.outpost.error.ServerErrorException;
+import dev.outpost.hosts.HostEvents;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The appliance's own broker, over the local host cache: a standby while the hub brokers (it hears every host
+ * report and mirrors the hub's placements, so that it knows each host's load), and the broker while the hub
+ * cannot be reached. All of its work runs on this verticle's context, so placement stays atomic. Sessions it
+ * creates or changes while brokering alone are kept for the hub to take over when it answers again.
+ */
+public final class LocalBroker extends VerticleBase implements BrokerClient, HostEvents {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalBroker.class);
+  private static final Duration SWEEP = Duration.ofSeconds(5);
+  private static final Duration KEEP_ENDED = Duration.ofMinutes(10);
+
+  private final Supplier<SiteModel> model;
+  private final Broker.Settings settings;
+  private final BiConsumer<String, JsonObject> tellAgent;
+  private final Broker broker;
+  /** Sessions created or changed while brokering alone, newest view per id, for the hub to take over. */
+  private final Map<String, SessionView> unreported = new LinkedHashMap<>();
+  private boolean alone;
+
+  /** @param tellAgent sends a command ({@code logoff}, {@code disconnect}) to the agent of a host */
+  public LocalBroker(Supplier<SiteModel> model, Broker.Settings settings, Clock clock,
+      BiConsumer<String, JsonObject> tellAgent) {
+    this.model = Objects.requireNonNull(model);
+    this.settings = Objects.requireNonNull(settings);
+    this.tellAgent = Objects.requireNonNull(tellAgent);
+    this.broker = new Broker(model, settings, clock, this::changed);
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(SWEEP.toMillis(), id -> {
+      broker.expireSilentHosts();
+      broker.sweep(KEEP_ENDED);
+    });
+    return Future.succeededFuture();
+  }
+
+  private void changed(SessionView session) {
+    if (alone) {
+      unreported.put(session.id(), session);
+    }
+  }
+
+  /** Starts or stops brokering alone (keeping what changes for the hub). */
+  public Future<Void> brokerAlone(boolean on) {
+    return onContext(() -> {
+      alone = on;
+      return null;
+    });
+  }
+
+  /**
+   * What the hub must know to take over: the sessions that changed while brokering alone (ended ones included),
+   * and every session open here (the hub may have restarted and forgotten those it placed itself).
+   * {@link #reported} forgets what the hub took over.
+   */
+  public Future<List<SessionView>> toReport() {
+    return onContext(() -> {
+      Map<String, SessionView> all = new LinkedHashMap<>();
+      broker.sessions(s -> !"ended".equals(s.state())).forEach(s -> all.put(s.id(), s));
+      all.putAll(unreported);
+      return new ArrayList<>(all.values());
+    });
+  }
+
+  /** Forgets these reports, unless the session changed again since. */
+  public Future<Void> reported(List<SessionView> sessions) {
+    return onContext(() -> {
+      sessions.forEach(s -> unreported.remove(s.id(), s));
+      return null;
+    });
+  }
+
+  /** Mirrors a placement or state change the hub made, so that this broker knows the hosts' load. */
+  public Future<SessionView> mirror(SessionView session) {
+    return onContext(() -> broker.adopt(session, ""));
+  }
+
+  // ---- host reports -------------------------------------------------------------------------------
+
+  @Override
+  public Future<Registered> registered(HostRegistration registration) {
+    return onContext(() -> {
+      broker.register(registration, false, false);
+      List<Integer> ports = model.get().resources().values().stream()
+          .filter(r -> r.poolId().equals(registration.poolId())).map(SiteModel.Resource::port).distinct().sorted()
+          .toList();
+      return new Registered(ports, settings.heartbeatInterval());
+    });
+  }
+
+  @Override
+  public Future<Void> heartbeat(Heartbeat heartbeat) {
+    return onContext(() -> {
+      broker.heartbeat(heartbeat);
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Void> lost(String hostId, String reason) {
+    return onContext(() -> {
+      broker.lost(hostId, reason);
+      return null;
+    });
+  }
+
+  // ---- brokering ----------------------------------------------------------------------------------
+
+  @Override
+  public Future<List<ResourceView>> resources(UserRef user) {
+    return onContext(() -> broker.enumerate(user));
+  }
+
+  @Override
+  public Future<Launch> launch(UserRef user, String resource) {
+    return onContext(() -> broker.launch(user, resource));
+  }
+
+  @Override
+  public Future<List<SessionView>> sessions(SessionQuery query) {
+    return onContext(() -> (query.userId() != null ? broker.sessionsOf(query.userId(), query::matches)
+        : broker.sessions(query::matches)).stream().limit(Math.max(1, query.limit())).toList());
+  }
+
+  @Override
+  public Future<SessionView> logoff(String sessionId, String reason) {
+    return onContext(() -> command(broker.end(sessionId, reason), "logoff"));
+  }
+
+  @Override
+  public Future<SessionView> disconnect(String sessionId) {
+    return onContext(() -> command(broker.markState(sessionId, "disconnected"), "disconnect"));
+  }
+
+  private SessionView command(SessionView session, String command) {
+    tellAgent.accept(session.hostId(), new JsonObject().put("command", command).put("sessionId", session.id()));
+    return session;
+  }
+
+  @Override
+  public Future<SessionView> markState(String sessionId, String state) {
+    return onContext(() -> broker.markState(sessionId, state));
+  }
+
+  @Override
+  public Future<List<HostView>> hosts() {
+    return onContext(broker::hosts);
+  }
+
+  @Override
+  public Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance) {
+    return Future.failedFuture(ServerErrorException.unavailable("hosts are read-only while the hub cannot be "
+        + "reached; this appliance brokers from its local host cache"));
+  }
+
+  /** Runs {@code work} on this broker's context; the result completes on the caller's. */
+  private <T> Future<T> onContext(Supplier<T> work) {
+    Context caller = vertx.getOrCreateContext();
+    CompletableFuture<T> result = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      try {
+        result.complete(work.get());
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return Future.fromCompletionStage(result, caller);
+  }
+
+}

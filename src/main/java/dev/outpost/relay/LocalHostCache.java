@@ -1,0 +1,175 @@
+package dev.outpost.relay;
+
+import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SiteModel;
+import dev.outpost.broker.SiteModelJson;
+import dev.outpost.crypto.SecureFiles;
+import dev.outpost.hub.IdentityOperations;
+import dev.outpost.identity.AccountDirectory;
+import dev.outpost.identity.AccountDirectory.Account;
+import dev.outpost.identity.AccountJson;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local host cache (LHC): the newest site configuration this appliance received from its hub — the
+ * location's pools, resources, entitlements and group memberships, and the accounts with their password hashes —
+ * kept in memory and on disk ({@code data-dir/lhc/snapshot.json}, owner-only), so that the appliance can sign
+ * users in and broker alone while the hub, or the database, cannot be reached. Refreshed every
+ * {@code hub.sync-interval} while the hub answers.
+ */
+public final class LocalHostCache extends VerticleBase implements AccountDirectory {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalHostCache.class);
+  /** Schema version of the file. */
+  public static final int FILE_VERSION = 1;
+
+  /** One consistent configuration. */
+  public record Snapshot(SiteModel model, Map<String, Account> accounts, Instant receivedAt) {
+    static final Snapshot EMPTY = new Snapshot(SiteModel.empty(), Map.of(), Instant.EPOCH);
+
+    public Snapshot {
+      accounts = Map.copyOf(accounts);
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("v", FILE_VERSION).put("receivedAt", receivedAt.toString())
+          .put("model", SiteModelJson.toJson(model))
+          .put("accounts", new JsonArray(accounts.values().stream().map(AccountJson::toJson).toList()));
+    }
+
+    static Snapshot fromJson(JsonObject json) {
+      return new Snapshot(SiteModelJson.fromJson(json.getJsonObject("model", new JsonObject())),
+          byName(json.getJsonArray("accounts", new JsonArray())), Instant.parse(json.getString("receivedAt")));
+    }
+  }
+
+  private final HubLink hub;
+  private final Path file;
+  private final Duration interval;
+  private volatile Snapshot current = Snapshot.EMPTY;
+  private String persisted = "";
+  private boolean syncing;
+
+  public LocalHostCache(HubLink hub, Path dataDir, Duration interval) {
+    this.hub = Objects.requireNonNull(hub);
+    this.file = dataDir.resolve("lhc").resolve("snapshot.json");
+    this.interval = Objects.requireNonNull(interval);
+  }
+
+  /** Loads the last snapshot from disk (if any), then keeps it fresh. */
+  @Override
+  public Future<?> start() {
+    return vertx.executeBlocking(this::load).onSuccess(loaded -> {
+      if (loaded != null) {
+        current = loaded;
+        LOG.info("Local host cache loaded: site model version {}, {} account(s), received {}",
+            loaded.model().version(), loaded.accounts().size(), loaded.receivedAt());
+      }
+      vertx.setPeriodic(interval.toMillis(), id -> sync());
+      sync();
+    });
+  }
+
+  /** The newest snapshot; safe from any thread. */
+  public Snapshot snapshot() {
+    return current;
+  }
+
+  public SiteModel model() {
+    return current.model();
+  }
+
+  @Override
+  public Future<Account> find(String username) {
+    return Future.succeededFuture(current.accounts().get(username.toLowerCase(Locale.ROOT)));
+  }
+
+  /** Fetches the configuration now if the hub answers; completes with the snapshot in use afterwards. */
+  public Future<Snapshot> sync() {
+    if (syncing || !hub.reachable()) {
+      return Future.succeededFuture(current);
+    }
+    syncing = true;
+    long have = current.model().version();
+    Future<JsonObject> model = hub.request(BrokerOperations.SITE_SNAPSHOT, new JsonObject().put("haveVersion", have));
+    Future<JsonObject> accounts = hub.request(IdentityOperations.SNAPSHOT, new JsonObject());
+    return Future.all(model, accounts)
+        .map(v -> {
+          SiteModel newest = model.result().getBoolean("unchanged", false) ? current.model()
+              : SiteModelJson.fromJson(model.result().getJsonObject("model"));
+          return new Snapshot(newest, byName(accounts.result().getJsonArray("items", new JsonArray())), Instant.now());
+        })
+        .compose(this::keep)
+        .onFailure(e -> LOG.debug("Local host cache not refreshed: {}", e.getMessage()))
+        .recover(e -> Future.succeededFuture(current))
+        .onComplete(ar -> syncing = false);
+  }
+
+  private Future<Snapshot> keep(Snapshot fresh) {
+    long before = current.model().version();
+    current = fresh;
+    JsonObject json = fresh.toJson();
+    json.remove("receivedAt");
+    String content = json.encode();
+    if (content.equals(persisted)) {
+      return Future.succeededFuture(fresh);
+    }
+    return vertx.executeBlocking(() -> {
+      write(fresh.toJson().encode());
+      return fresh;
+    }).onSuccess(s -> {
+      persisted = content;
+      if (before != s.model().version()) {
+        LOG.info("Local host cache updated to site model version {} ({} account(s))", s.model().version(),
+            s.accounts().size());
+      }
+    });
+  }
+
+  private Snapshot load() throws IOException {
+    if (!Files.exists(file)) {
+      return null;
+    }
+    try {
+      return Snapshot.fromJson(new JsonObject(Files.readString(file, StandardCharsets.UTF_8)));
+    } catch (RuntimeException e) {
+      LOG.warn("Ignoring the unreadable local host cache {}: {}", file, e.getMessage());
+      return null;
+    }
+  }
+
+  /** Replaces the file atomically, owner-only: it holds password hashes. */
+  private void write(String content) throws IOException {
+    SecureFiles.createPrivateDirectories(file.getParent());
+    Path next = file.resolveSibling("snapshot.json.new");
+    SecureFiles.writePrivate(next, content);
+    Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static Map<String, Account> byName(JsonArray items) {
+    Map<String, Account> accounts = new HashMap<>();
+    for (Object o : items) {
+      Account account = AccountJson.fromJson((JsonObject) o);
+      if (account != null) {
+        accounts.put(account.username().toLowerCase(Locale.ROOT), account);
+      }
+    }
+    return accounts;
+  }
+}
