@@ -36,6 +36,7 @@ import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.relay.TunnelProtocol;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.OutboundProxy;
 import dev.outpost.http.Tls;
 import dev.outpost.hub.BrokerService;
 import dev.outpost.hub.DirectoryRelay;
@@ -158,7 +159,7 @@ public final class ApplianceNode {
     if (!config.hub().inProcess()) {
       try {
         membership = HubEnrollment.loadOrEnroll(config.dataDir(), config.hub().url(), config.hub().token(),
-            localHostName(), certificates);
+            localHostName(), certificates, config.proxy());
         LOG.info("Member of location {} at hub {}", membership.location(), membership.hub());
       } catch (IllegalStateException e) {
         return Future.failedFuture(new StartupException(e.getMessage()));
@@ -302,8 +303,12 @@ public final class ApplianceNode {
         .setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setTrustOptions(membership.trust())
         .setKeyCertOptions(membership.clientCertificate());
+    config.proxy().forTarget(membership.hub().getHost()).ifPresent(proxy -> {
+      options.setProxyOptions(proxy);
+      LOG.info("The hub link goes through the proxy {}", config.proxy().describe());
+    });
     hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
-        Version.current(), ""), config.hub().pingInterval(), this::applianceOperation);
+        Version.current(), ""), config.hub().pingInterval(), this::applianceOperation, config.proxy());
     LocalHostCache cache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
     LocalBroker local = new LocalBroker(cache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)

@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,10 +61,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
     long started = System.nanoTime();
     io.zonky.test.db.postgres.embedded.EmbeddedPostgres server = builder.start();
-    // The extracted binaries need not be writable or readable by anyone else.
-    Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
-    if (password == null) {
-      password = secure(server, pgData, passwordFile);
+    try {
+      // The extracted binaries need not be writable or readable by anyone else.
+      Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
+      if (password == null) {
+        password = secure(server, pgData, passwordFile);
+      }
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw e;
     }
     LOG.info("Embedded PostgreSQL ready on 127.0.0.1:{} in {} ms (data in {})", server.getPort(),
         (System.nanoTime() - started) / 1_000_000, pgData);
@@ -88,6 +94,30 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
     SecureFiles.writePrivate(passwordFile, password);
     return password;
+  }
+
+  /**
+   * The port of the server a running node started in {@code dbDir}, from PostgreSQL's {@code postmaster.pid}
+   * (its fourth line).
+   *
+   * @throws IOException when no server runs there
+   */
+  public static int runningPort(Path dbDir) throws IOException {
+    Path pid = dbDir.resolve("pgdata").resolve("postmaster.pid");
+    if (!Files.exists(pid)) {
+      throw new IOException("no embedded PostgreSQL runs in " + dbDir + " (no postmaster.pid)");
+    }
+    List<String> lines = Files.readAllLines(pid, StandardCharsets.UTF_8);
+    try {
+      return Integer.parseInt(lines.get(3).strip());
+    } catch (IndexOutOfBoundsException | NumberFormatException e) {
+      throw new IOException("cannot read the port of the embedded PostgreSQL from " + pid);
+    }
+  }
+
+  /** The superuser password kept in {@code dbDir}. */
+  static String password(Path dbDir) throws IOException {
+    return Files.readString(dbDir.resolve("password"), StandardCharsets.UTF_8).trim();
   }
 
   public int port() {

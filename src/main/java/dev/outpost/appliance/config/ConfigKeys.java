@@ -89,6 +89,14 @@ public final class ConfigKeys {
       "How often the appliance refreshes its local host cache (site configuration and accounts) from the hub.",
       Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
 
+  public static final ConfigKey<String> PROXY_URL = secretKey("proxy.url", "--proxy", "",
+      "HTTP CONNECT proxy for the link to a separate hub, http://[USER:PASSWORD@]HOST:PORT; empty: HTTPS_PROXY (or "
+          + "https_proxy) from the environment; 'direct': no proxy even when HTTPS_PROXY is set.",
+      Parsers.proxyUrl());
+  public static final ConfigKey<List<String>> PROXY_NO_PROXY = key("proxy.no-proxy", null, "",
+      "Hosts reached without the proxy: '*', host names, addresses or domain suffixes (comma-separated); empty: "
+          + "NO_PROXY (or no_proxy) from the environment.", Parsers.bypassList());
+
   public static final ConfigKey<Duration> BROKER_HEARTBEAT = key("broker.heartbeat-interval", null, "10s",
       "How often agents report; a host silent for 3 intervals is unregistered and its sessions end. Set on the hub "
           + "(or an all-in-one appliance).", Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));

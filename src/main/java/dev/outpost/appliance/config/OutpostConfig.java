@@ -1,5 +1,6 @@
 package dev.outpost.appliance.config;
 
+import dev.outpost.http.OutboundProxy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ public record OutpostConfig(
     GatewayConfig gateway,
     ClusterConfig cluster,
     HubConfig hub,
+    OutboundProxy proxy,
     BrokerConfig broker,
     DbConfig db,
     IdentityConfig identity,
@@ -82,6 +84,22 @@ public record OutpostConfig(
         Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofSeconds(30));
   }
 
+  /**
+   * {@code proxy.*}, falling back to the standard {@code HTTPS_PROXY} and {@code NO_PROXY} variables when a
+   * key is left empty.
+   */
+  private static OutboundProxy proxy(ConfigLoader c) {
+    String url = c.get(ConfigKeys.PROXY_URL);
+    if (url.isEmpty()) {
+      url = c.standardVariable(ConfigKeys.PROXY_URL, OutboundProxy.PROXY_VARIABLES);
+    }
+    List<String> bypass = c.get(ConfigKeys.PROXY_NO_PROXY);
+    if (bypass.isEmpty()) {
+      bypass = c.standardVariable(ConfigKeys.PROXY_NO_PROXY, OutboundProxy.NO_PROXY_VARIABLES);
+    }
+    return OutboundProxy.of(url, bypass);
+  }
+
   static OutpostConfig from(ConfigLoader c) {
     String location = c.get(ConfigKeys.LOCATION);
     List<String> join = c.get(ConfigKeys.CLUSTER_JOIN);
@@ -104,6 +122,7 @@ public record OutpostConfig(
         new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),
             c.get(ConfigKeys.HUB_PING), c.get(ConfigKeys.HUB_OUTAGE_THRESHOLD), c.get(ConfigKeys.HUB_SYNC_INTERVAL)),
+        proxy(c),
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
         new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),
