@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * exponential back-off, and carries requests both ways ({@link TunnelChannel}). {@link #reachable()} says
  * whether the hub answered recently.
  */
-public final class HubLink extends VerticleBase {
+public final class HubLink extends VerticleBase implements Requests {
 
   private static final Logger LOG = LoggerFactory.getLogger(HubLink.class);
   private static final long MIN_BACKOFF_MS = 250;
@@ -96,6 +96,7 @@ public final class HubLink extends VerticleBase {
    * Sends a request to the hub from any thread; the answer completes on the caller's context. Fails with 503
    * when the hub is not connected.
    */
+  @Override
   public Future<JsonObject> request(String op, JsonObject body) {
     Context caller = vertx.getOrCreateContext();
     CompletableFuture<JsonObject> answer = new CompletableFuture<>();
