@@ -54,6 +54,7 @@ import dev.outpost.identity.directory.impl.DirectoryService;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.relay.HubLink;
 import dev.outpost.relay.RelayedAccounts;
+import dev.outpost.relay.ClusterBrokering;
 import dev.outpost.relay.HubFailover;
 import dev.outpost.relay.LocalBroker;
 import dev.outpost.relay.LocalHostCache;
@@ -184,7 +185,8 @@ public final class ApplianceNode {
           vertx = v;
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
               .onSuccess(opened -> db = opened);
-          return Future.all(database, membership == null ? startInProcessHub() : startHubLink());
+          return Future.all(database, membership == null ? startInProcessHub()
+              : startHubLink(clusterManager.getHazelcastInstance()));
         })
         .compose(v -> membership != null ? Future.succeededFuture()
             : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC())))
@@ -298,7 +300,7 @@ public final class ApplianceNode {
   }
 
   /** The tunnel to a separate hub, authenticated with the certificate it issued at enrollment. */
-  private Future<Void> startHubLink() {
+  private Future<Void> startHubLink(HazelcastInstance hazelcast) {
     var options = Tls.siteWebSocketClient(certificates)
         .setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setTrustOptions(membership.trust())
@@ -314,7 +316,8 @@ public final class ApplianceNode {
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)
         .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
             e.getMessage())));
-    failover = new HubFailover(hubLink, local, cache, config.hub().outageThreshold());
+    ClusterBrokering cluster = new ClusterBrokering(vertx, hazelcast, local, nodeId).start();
+    failover = new HubFailover(hubLink, local, cluster, cache, config.hub().outageThreshold());
     return deploy(hubLink).compose(v -> deploy(cache)).compose(v -> deploy(local)).compose(v -> deploy(failover));
   }
 

@@ -36,6 +36,11 @@ public final class SiteClient {
   private final HttpClient http;
   private final URI base;
 
+  /** The HTTPS port this client talks to. */
+  public int port() {
+    return base.getPort();
+  }
+
   public SiteClient(Path caCertificate, int port) {
     this.http = HttpClient.newBuilder().sslContext(trusting(caCertificate)).connectTimeout(Duration.ofSeconds(5))
         .build();
