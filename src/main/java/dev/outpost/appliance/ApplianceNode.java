@@ -316,7 +316,8 @@ public final class ApplianceNode {
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)
         .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
             e.getMessage())));
-    ClusterBrokering cluster = new ClusterBrokering(vertx, hazelcast, local, nodeId).start();
+    ClusterBrokering cluster = new ClusterBrokering(vertx, hazelcast, local, nodeId,
+        config.cluster().minMembers()).start();
     failover = new HubFailover(hubLink, local, cluster, cache, config.hub().outageThreshold());
     return deploy(hubLink).compose(v -> deploy(cache)).compose(v -> deploy(local)).compose(v -> deploy(failover));
   }

@@ -46,12 +46,19 @@ public final class ClusterBrokering implements Requests {
   private final HazelcastInstance hazelcast;
   private final LocalBroker local;
   private final String nodeId;
+  private final int minMembers;
 
-  public ClusterBrokering(Vertx vertx, HazelcastInstance hazelcast, LocalBroker local, String nodeId) {
+  /**
+   * @param minMembers {@code cluster.min-members}: below it this node may be cut off from the others (split
+   *     brain), and it must not place sessions alone, since the other half may elect a leader of its own
+   */
+  public ClusterBrokering(Vertx vertx, HazelcastInstance hazelcast, LocalBroker local, String nodeId,
+      int minMembers) {
     this.vertx = Objects.requireNonNull(vertx);
     this.hazelcast = Objects.requireNonNull(hazelcast);
     this.local = Objects.requireNonNull(local);
     this.nodeId = Objects.requireNonNull(nodeId);
+    this.minMembers = minMembers;
   }
 
   /** Starts answering brokering requests and applying the other nodes' reports. */
@@ -86,6 +93,12 @@ public final class ClusterBrokering implements Requests {
   /** Sends a brokering request to the leader's local broker (this node's own when it leads). */
   @Override
   public Future<JsonObject> request(String op, JsonObject body) {
+    int members = hazelcast.getCluster().getMembers().size();
+    if (members < minMembers) {
+      return Future.failedFuture(ServerErrorException.unavailable("this appliance sees " + members + " of the "
+          + minMembers + " cluster members it needs to broker without the hub (cluster.min-members): it may be cut "
+          + "off from the others; use another appliance"));
+    }
     String leader = leader();
     if (leader.equals(nodeId)) {
       Function<JsonObject, Future<JsonObject>> handler = local.operation(op);

@@ -64,16 +64,18 @@ class ClusterOutageIT {
       int firstClusterPort = FreePorts.next();
       List<SiteClient> nodes = new ArrayList<>();
       List<OutpostProcess> appliances = new ArrayList<>();
+      List<Integer> gatewayPorts = new ArrayList<>();
       for (int n = 1; n <= 3; n++) {
         int https = FreePorts.next();
         int clusterPort = n == 1 ? firstClusterPort : FreePorts.next();
+        gatewayPorts.add(FreePorts.next());
         Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s",
-            "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName,
+            "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName, "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
             // hosts stay registered through the seconds the cluster needs to notice a killed member (5 s)
             "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s");
         List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
             "--https-port", Integer.toString(https), "--cluster-port", Integer.toString(clusterPort),
-            "--gateway-port", Integer.toString(FreePorts.next()), "--hub", "https://localhost:" + hubPort));
+            "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub", "https://localhost:" + hubPort));
         if (n > 1) {
           args.addAll(List.of("--join", "127.0.0.1:" + firstClusterPort));
         }
@@ -139,6 +141,22 @@ class ClusterOutageIT {
       assertThat(fits.status()).as(fits.body()).isEqualTo(200);
       Response full = launchWithOneRetry(nodes.get(1), "user6", "user-password-6");
       assertThat(full.status()).as(full.body()).isEqualTo(409);
+
+      // WHEN node-3 holds an unused ticket and is then left alone, below cluster.min-members (2)
+      Response again = nodes.get(2).post("/api/v1/resources/app/launch", nodes.get(2).login("user5", "user-password-5"),
+          null);
+      assertThat(again.status()).as(again.body()).isEqualTo(200);
+      appliances.get(1).kill();
+      Poll.until("node-3 sees itself alone", Duration.ofSeconds(20), () -> nodes.get(2).get("/admin/api/v1/nodes",
+          nodes.get(2).login("admin", ADMIN_PASSWORD)).json().getJsonArray("items").size() == 1);
+
+      // THEN it places nothing (it may be the cut-off half of a split cluster) and its ticket opens no stream
+      Response alone = nodes.get(2).post("/api/v1/resources/app/launch", nodes.get(2).login("user6", "user-password-6"),
+          null);
+      assertThat(alone.status()).as(alone.body()).isEqualTo(503);
+      assertThat(alone.json().getString("detail")).contains("cluster.min-members");
+      assertThat(presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2), again.json().getString("ticket")))
+          .startsWith("ERR 503");
     } finally {
       for (OutpostProcess p : processes) {
         p.close();
@@ -150,6 +168,20 @@ class ClusterOutageIT {
     OutpostProcess process = OutpostProcess.start(tmp, env, args);
     processes.add(process);
     return process;
+  }
+
+  /** Presents a ticket on a node's raw TLS gateway; returns its answer line. */
+  private static String presentTicket(Path ca, int port, String ticket) throws Exception {
+    try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) SiteClient.trusting(ca).getSocketFactory()
+        .createSocket("localhost", port)) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(("OUTPOST/1 " + ticket + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      StringBuilder line = new StringBuilder();
+      for (int c; (c = socket.getInputStream().read()) != -1 && c != '\n'; ) {
+        line.append((char) c);
+      }
+      return line.toString();
+    }
   }
 
   private static Response launchWithOneRetry(SiteClient node, String user, String password) {

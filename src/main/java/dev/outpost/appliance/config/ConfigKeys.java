@@ -63,6 +63,9 @@ public final class ConfigKeys {
   public static final ConfigKey<List<String>> CLUSTER_JOIN = key("cluster.join", "--join", "",
       "Comma-separated host:port of other nodes of this site to join; empty for a single-node site.",
       Parsers.hostPortList(5701));
+  public static final ConfigKey<Integer> CLUSTER_MIN_MEMBERS = key("cluster.min-members", null, "1",
+      "Split-brain protection: a node that sees fewer members (itself included) refuses to consume tickets and to "
+          + "broker alone. Set it to a majority of the site's nodes (2 of 3); 1 turns it off.", Parsers.intRange(1, 100));
   public static final ConfigKey<String> CLUSTER_NAME = key("cluster.name", null, "",
       "Cluster name; empty: outpost-<site.location>. Nodes only join nodes with the same name.", Parsers.text());
 

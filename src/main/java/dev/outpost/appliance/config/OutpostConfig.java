@@ -43,7 +43,7 @@ public record OutpostConfig(
   }
 
   /** Cluster membership: {@code cluster.*}. */
-  public record ClusterConfig(String name, String host, int port, List<String> join) {
+  public record ClusterConfig(String name, String host, int port, List<String> join, int minMembers) {
   }
 
   /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
@@ -118,7 +118,7 @@ public record OutpostConfig(
             c.get(ConfigKeys.GATEWAY_CONNECT_TIMEOUT)),
         new ClusterConfig(clusterName.isEmpty() ? "outpost-" + location : clusterName,
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
-            c.get(ConfigKeys.CLUSTER_PORT), join),
+            c.get(ConfigKeys.CLUSTER_PORT), join, c.get(ConfigKeys.CLUSTER_MIN_MEMBERS)),
         new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),
             c.get(ConfigKeys.HUB_PING), c.get(ConfigKeys.HUB_OUTAGE_THRESHOLD), c.get(ConfigKeys.HUB_SYNC_INTERVAL)),
