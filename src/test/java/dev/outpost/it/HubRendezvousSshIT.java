@@ -53,14 +53,15 @@ class HubRendezvousSshIT {
         hub.awaitStdout("Outpost hub .* ready", START);
         SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
         String admin = hubApi.login("admin", ADMIN_PASSWORD);
-        String connectorToken = created(hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"branch-1\"}"))
+        String connectorToken = hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"branch-1\"}").created()
             .getString("connectorToken");
-        created(hubApi.post("/admin/api/v1/pools", admin,
-            "{\"name\":\"linux\",\"maxSessionsPerHost\":10,\"location\":\"branch-1\"}"));
-        created(hubApi.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell").put("pool", "linux")
-            .put("kind", "desktop").put("port", sshd.port()).put("launchHint", "ssh").encode()));
-        created(hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
-        created(hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}"));
+        hubApi.post("/admin/api/v1/pools", admin,
+            "{\"name\":\"linux\",\"maxSessionsPerHost\":10,\"location\":\"branch-1\"}").created();
+        hubApi.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell").put("pool", "linux")
+            .put("kind", "desktop").put("port", sshd.port()).put("launchHint", "ssh").encode()).created();
+        hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}")
+            .created();
+        hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}").created();
 
         // AND an appliance of that location, and the session host's agent linked to the appliance
         Path applianceData = tmp.resolve("appliance");
@@ -99,7 +100,8 @@ class HubRendezvousSshIT {
           Path home = tmp.resolve("home");
           Files.writeString(tmp.resolve("alice-password"), "alice-password-1\n");
           Result login = OutpostProcess.run(tmp, "client", "--home", home.toString(), "login",
-              "https://localhost:" + https, "--user", "alice", "--password-file", tmp.resolve("alice-password").toString(),
+              "https://localhost:" + https, "--user", "alice", "--password-file",
+              tmp.resolve("alice-password").toString(),
               "--ca-sha256", Fingerprints.sha256(Pem.readCertificate(applianceData.resolve("tls/ca.crt"))));
           assertThat(login.exitCode()).as(login.stderr()).isZero();
           String proxy = String.join(" ", OutpostProcess.command("client", "--home", home.toString(), "connect", "%n",
@@ -120,7 +122,7 @@ class HubRendezvousSshIT {
   /** Once the appliance has enrolled with the hub, enrolls the session host's agent through it. */
   private OutpostProcess startAgent(OutpostProcess appliance, int https, SiteClient hubApi, String admin) {
     appliance.awaitStdout("ready: https://localhost:" + https, START);
-    String token = created(hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}"))
+    String token = hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}").created()
         .getString("token");
     OutpostProcess agent = OutpostProcess.start(tmp, Map.of(), "agent", "--appliance", "https://localhost:" + https,
         "--token", token, "--address", "127.0.0.1", "--name", "sshd-host", "--data-dir",
@@ -171,10 +173,5 @@ class HubRendezvousSshIT {
       types.add(gateway.getString("type"));
     }
     throw new AssertionError("no " + type + " gateway among " + types);
-  }
-
-  private static JsonObject created(Response response) {
-    assertThat(response.status()).as(response.body()).isEqualTo(201);
-    return response.json();
   }
 }

@@ -41,12 +41,13 @@ class DatabaseOutageTest {
       // GIVEN a user entitled to a resource on a registered host, and the local host cache holding the site
       SiteClient client = site.client();
       String admin = site.adminToken();
-      String poolId = created(client.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":5}"))
+      String poolId = client.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":5}")
+          .created()
           .getString("id");
-      created(client.post("/admin/api/v1/resources", admin, "{\"name\":\"shell\",\"pool\":\"linux\",\"kind\":\"desktop\","
-          + "\"port\":22}"));
-      created(client.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
-      created(client.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}"));
+      client.post("/admin/api/v1/resources", admin, "{\"name\":\"shell\",\"pool\":\"linux\",\"kind\":\"desktop\","
+          + "\"port\":22}").created();
+      client.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}").created();
+      client.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}").created();
       UUID hostId = UUID.randomUUID();
       await(site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
           + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)")
@@ -55,7 +56,7 @@ class DatabaseOutageTest {
           "node", Map.of(22, true), 0.1, List.of())));
       Path cache = site.dataDir().resolve("lhc/snapshot.json");
       Poll.until("the local host cache holds alice", Duration.ofSeconds(30),
-          () -> Files.exists(cache) && read(cache).contains("alice"));
+          () -> Files.exists(cache) && SiteClient.readOrEmpty(cache).contains("alice"));
 
       // WHEN PostgreSQL cannot be reached
       network.down();
@@ -86,19 +87,6 @@ class DatabaseOutageTest {
       });
       Poll.until("ready again", Duration.ofSeconds(30), () -> client.get("/health/ready", null).status() == 200);
     }
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (java.io.IOException e) {
-      return "";
-    }
-  }
-
-  private static JsonObject created(Response response) {
-    assertThat(response.status()).as(response.body()).isEqualTo(201);
-    return response.json();
   }
 
   private static <T> T await(io.vertx.core.Future<T> future) throws Exception {

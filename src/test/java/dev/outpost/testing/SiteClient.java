@@ -31,6 +31,23 @@ public final class SiteClient {
     public String contentType() {
       return headers.firstValue("Content-Type").orElse("");
     }
+
+    /** The body of a 201 Created answer; fails the test with the body otherwise. */
+    public JsonObject created() {
+      if (status != 201) {
+        throw new AssertionError("expected 201 Created, got " + status + ": " + body);
+      }
+      return json();
+    }
+  }
+
+  /** A file's text, or "" while it does not exist or cannot be read (for polling). */
+  public static String readOrEmpty(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 
   private final HttpClient http;
