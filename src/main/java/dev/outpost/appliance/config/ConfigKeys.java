@@ -66,6 +66,9 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> CLUSTER_MIN_MEMBERS = key("cluster.min-members", null, "1",
       "Split-brain protection: a node that sees fewer members (itself included) refuses to consume tickets and to "
           + "broker alone. Set it to a majority of the site's nodes (2 of 3); 1 turns it off.", Parsers.intRange(1, 100));
+  public static final ConfigKey<String> CLUSTER_SECRET = secretKey("cluster.secret", null, "",
+      "Shared secret of the site's nodes: set the same value on every node; a node without it cannot join the "
+          + "cluster. Empty: any node that knows the cluster name and address can join.", Parsers.text());
   public static final ConfigKey<String> CLUSTER_NAME = key("cluster.name", null, "",
       "Cluster name; empty: outpost-<site.location>. Nodes only join nodes with the same name.", Parsers.text());
 

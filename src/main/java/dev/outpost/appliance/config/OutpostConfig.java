@@ -44,6 +44,25 @@ public record OutpostConfig(
 
   /** Cluster membership: {@code cluster.*}. */
   public record ClusterConfig(String name, String host, int port, List<String> join, int minMembers) {
+
+    /**
+     * The cluster name nodes compare when one joins: with a {@code cluster.secret}, the name carries an HMAC of it,
+     * so that a node without the secret asks to join another cluster and is turned away.
+     */
+    static String sealedName(String name, String secret) {
+      if (secret.isEmpty()) {
+        return name;
+      }
+      try {
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            "HmacSHA256"));
+        byte[] tag = mac.doFinal(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return name + "-" + java.util.HexFormat.of().formatHex(tag, 0, 12);
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 is not available", e);
+      }
+    }
   }
 
   /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
@@ -116,7 +135,8 @@ public record OutpostConfig(
         new GatewayConfig(c.get(ConfigKeys.GATEWAY_PORT), c.get(ConfigKeys.GATEWAY_IDLE_TIMEOUT),
             c.get(ConfigKeys.GATEWAY_HANDSHAKE_TIMEOUT), c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES),
             c.get(ConfigKeys.GATEWAY_CONNECT_TIMEOUT)),
-        new ClusterConfig(clusterName.isEmpty() ? "outpost-" + location : clusterName,
+        new ClusterConfig(ClusterConfig.sealedName(clusterName.isEmpty() ? "outpost-" + location : clusterName,
+            c.get(ConfigKeys.CLUSTER_SECRET)),
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
             c.get(ConfigKeys.CLUSTER_PORT), join, c.get(ConfigKeys.CLUSTER_MIN_MEMBERS)),
         new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
