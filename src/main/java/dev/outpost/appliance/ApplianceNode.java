@@ -213,6 +213,7 @@ public final class ApplianceNode {
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, cluster, hasher, metrics, hazelcast);
+    vertx.setPeriodic(0, 5_000, id -> publishStatus(cluster));
     serving = serving.onSuccess(v -> directories.start());
     if (membership != null) {
       // Accounts and the site model live on the hub: nothing to create here.
@@ -448,6 +449,24 @@ public final class ApplianceNode {
           }
           return new DemoSite(db).ensure("demo");
         });
+  }
+
+  /** This node's state as the other members list it: mode, hub link, database, agents and streams. */
+  private void publishStatus(ClusterView cluster) {
+    if (gateway == null || agents == null) {
+      return;
+    }
+    JsonObject status = status();
+    db.ping().transform(ar -> {
+      cluster.publishStatus(nodeId, status
+          .put("health", ar.succeeded() ? "up" : "degraded")
+          .put("db", ar.succeeded() ? "up" : "down: " + Failures.rootMessage(ar.cause()))
+          .put("hubLink", hubLink.describe())
+          .put("agents", agents.linked().size())
+          .put("gatewayStreams", gateway.connections())
+          .put("updatedAt", java.time.Instant.now().toString()));
+      return Future.succeededFuture();
+    });
   }
 
   private Future<Check> dbCheck() {
