@@ -112,6 +112,15 @@ class ClusterOutageIT {
         Poll.until("local mode", Duration.ofSeconds(10), () -> "local".equals(mode(node)));
       }
 
+      // AND every node lists the others with their roles and the mode they report
+      String nodeAdmin = nodes.get(2).login("admin", ADMIN_PASSWORD);
+      Poll.until("nodes report local mode", Duration.ofSeconds(20), () -> nodes.get(2).get("/admin/api/v1/nodes",
+          nodeAdmin).json().getJsonArray("items").stream().map(JsonObject.class::cast)
+          .allMatch(m -> "local".equals(m.getJsonObject("status").getString("mode"))));
+      assertThat(nodes.get(2).get("/admin/api/v1/nodes", nodeAdmin).json().getJsonArray("items").stream()
+          .map(JsonObject.class::cast).map(m -> m.getString("role")).toList())
+          .containsExactly("leader", "member", "member");
+
       // THEN users launching through different nodes fill the host exactly to its capacity, no further
       Map<String, Integer> statuses = new HashMap<>();
       for (int u = 2; u <= 5; u++) {
