@@ -189,7 +189,8 @@ public final class ApplianceNode {
               : startHubLink(clusterManager.getHazelcastInstance()));
         })
         .compose(v -> membership != null ? Future.succeededFuture()
-            : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC())))
+            : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
+            config.dataDir())))
         .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
           long ms = (System.nanoTime() - started) / 1_000_000;

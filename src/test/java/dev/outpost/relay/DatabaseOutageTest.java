@@ -58,6 +58,10 @@ class DatabaseOutageTest {
       Poll.until("the local host cache holds alice", Duration.ofSeconds(30),
           () -> Files.exists(cache) && SiteClient.readOrEmpty(cache).contains("alice"));
 
+      String before = client.login("alice", "alice-password-1");
+      Poll.until("the broker lists shell for alice", Duration.ofSeconds(30), () -> client.get("/api/v1/resources",
+          before).json().getJsonArray("items").size() == 1);
+
       // WHEN PostgreSQL cannot be reached
       network.down();
       assertThat(client.get("/health/ready", null).status()).isEqualTo(503);
@@ -73,7 +77,12 @@ class DatabaseOutageTest {
       assertThat(client.post("/api/v1/login", null, new JsonObject().put("username", "alice")
           .put("password", "wrong-password-1").encode()).status()).isEqualTo(401);
 
-      // WHEN the database is back THEN the session written behind reaches it
+      // AND the session's history waits on disk, not only in memory
+      Path spool = site.dataDir().resolve("spool/session-history.jsonl");
+      Poll.until("the history is spooled", Duration.ofSeconds(30),
+          () -> SiteClient.readOrEmpty(spool).contains(sessionId));
+
+      // WHEN the database is back THEN the session written behind reaches it, and the spool is gone
       network.restore();
       Poll.until("the session history reaches the database", Duration.ofSeconds(30), () -> {
         try (var conn = postgres.getPostgresDatabase().getConnection();
@@ -86,6 +95,7 @@ class DatabaseOutageTest {
         }
       });
       Poll.until("ready again", Duration.ofSeconds(30), () -> client.get("/health/ready", null).status() == 200);
+      Poll.until("the spool is emptied", Duration.ofSeconds(30), () -> !Files.exists(spool));
     }
   }
 
