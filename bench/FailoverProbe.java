@@ -13,11 +13,12 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Failover probe (bench/failover.sh): one user launches and logs off in a loop against an appliance while the
- * script takes the hub away; prints the time from the hub's loss (epoch ms read from STOP_FILE) to local mode,
- * and the brokering gap: the longest time without a successful launch.
+ * Failover probe (bench/failover.sh): one user launches and logs off in a loop against the appliances of a site
+ * while the script takes the hub or a node away; prints the time from the loss (epoch ms read from STOP_FILE) to
+ * local mode, and the brokering gap: the longest time without a successful launch. After a failed launch it
+ * retries on the next appliance, like a client with several addresses.
  *
- * Usage: java FailoverProbe.java URL CA_FILE USER PASSWORD SECONDS STOP_FILE
+ * Usage: java FailoverProbe.java URL[,URL...] CA_FILE[,CA_FILE...] USER PASSWORD SECONDS STOP_FILE
  */
 public class FailoverProbe {
   static final Pattern TOKEN = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"");
@@ -25,9 +26,14 @@ public class FailoverProbe {
   static final Pattern MODE = Pattern.compile("\"mode\"\\s*:\\s*\"([a-z]+)\"");
 
   public static void main(String[] args) throws Exception {
-    String url = args[0];
-    HttpClient http = HttpClient.newBuilder().sslContext(trust(Path.of(args[1])))
-        .connectTimeout(Duration.ofSeconds(2)).build();
+    String[] urls = args[0].split(",");
+    String[] cas = args[1].split(",");
+    HttpClient[] clients = new HttpClient[urls.length];
+    for (int i = 0; i < urls.length; i++) {
+      clients[i] = HttpClient.newBuilder().sslContext(trust(Path.of(cas[i]))).connectTimeout(Duration.ofSeconds(2))
+          .build();
+    }
+    int current = 0;
     String body = "{\"username\":\"" + args[2] + "\",\"password\":\"" + args[3] + "\"}";
     long end = System.currentTimeMillis() + Long.parseLong(args[4]) * 1000;
     Path stopFile = Path.of(args[5]);
@@ -40,6 +46,8 @@ public class FailoverProbe {
     int failed = 0;
     long nextStatus = 0;
     while (System.currentTimeMillis() < end) {
+      String url = urls[current];
+      HttpClient http = clients[current];
       long now = System.currentTimeMillis();
       if (now >= nextStatus) {
         nextStatus = now + 100;
@@ -69,13 +77,14 @@ public class FailoverProbe {
         if (e.getMessage() != null && e.getMessage().startsWith("401")) {
           token = null;
         }
+        current = (current + 1) % urls.length; // the next appliance, as a client with several addresses would
         Thread.sleep(50); // a client's retry pause after a failed launch
       }
     }
     long stoppedAt = Files.exists(stopFile) ? Long.parseLong(Files.readString(stopFile).trim()) : 0;
     System.out.printf("launches ok %d, failed %d, longest gap between successful launches %d ms%n", ok, failed,
         worstGap);
-    System.out.printf("hub lost -> local mode: %s%n", stoppedAt == 0 || localAt == 0 ? "not seen"
+    System.out.printf("lost -> local mode: %s%n", stoppedAt == 0 || localAt == 0 ? "not seen"
         : (localAt - stoppedAt) + " ms");
   }
 
