@@ -6,18 +6,22 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: bench/launch.sh [--hosts N] [--users N] [--concurrency N] [--seconds N] [--separate-hub] [--jar PATH] [--keep]
+Usage: bench/launch.sh [--hosts N] [--users N] [--concurrency N] [--seconds N] [--idle-seconds N] [--separate-hub]
+                       [--jar PATH] [--keep]
 
 Starts an all-in-one appliance on free loopback ports, registers N simulated session hosts with
 `outpost agent --simulate N`, signs in the users, then keeps C requests in flight for S seconds, each user
 cycling launch -> log off, and prints launches/s and latency percentiles next to a GET /health/live
-baseline. Also prints the heap the node holds per registered host (after a full GC, before vs after).
+baseline. Also prints the heap the node holds per registered host (after a full GC, before vs after), and the
+appliance's CPU and resident memory while the hosts only heartbeat (for sizing: docs/operations.md).
 
 Options:
   --hosts N         simulated hosts (default: 1000)
   --users N         users cycling launches (default: 200)
   --concurrency N   requests in flight (default: 64)
   --seconds N       measuring time per phase (default: 20)
+  --idle-seconds N  how long to measure the appliance's CPU with the hosts registered and no users (default: 30;
+                    0 skips it)
   --separate-hub    run `outpost hub` as its own process with the appliance enrolled in it, so that the heap
                     per host is the hub's alone (default: all-in-one, where it includes the agent links)
   --jar PATH        the jar (default: target/outpost.jar, built when missing)
@@ -27,13 +31,14 @@ USAGE
 }
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-hosts=1000; users=200; concurrency=64; seconds=20; jar="$root/target/outpost.jar"; keep=false; separate_hub=false
+hosts=1000; users=200; concurrency=64; seconds=20; idle_seconds=30; jar="$root/target/outpost.jar"; keep=false; separate_hub=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) hosts="$2"; shift 2 ;;
     --users) users="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
+    --idle-seconds) idle_seconds="$2"; shift 2 ;;
     --jar) jar="$2"; shift 2 ;;
     --keep) keep=true; shift ;;
     --separate-hub) separate_hub=true; shift ;;
@@ -162,6 +167,19 @@ done
 heap_after=$(heap_used)
 per_host=$(( (heap_after - heap_before) / hosts ))
 
+# CPU of the appliance's JVM (user + system, from /proc) while the hosts only send heartbeats, and its resident
+# memory. The embedded PostgreSQL's processes are not counted: they are idle here.
+idle=""
+if [[ "$idle_seconds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "Measuring the appliance at rest with $hosts hosts for $idle_seconds s ..." >&2
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$node_pid/stat"; }
+  t0=$(cpu_ticks); n0=$(date +%s%N)
+  sleep "$idle_seconds"  # the measuring window itself, not a wait for something to happen
+  t1=$(cpu_ticks); n1=$(date +%s%N)
+  rss_kib=$(awk '/^VmRSS/ {print $2}' "/proc/$node_pid/status")
+  idle=$(python3 -c "print('appliance at rest with %d hosts (heartbeat 10 s): CPU %.1f%% of one core, RSS %d MiB' % ($hosts, 100.0 * ($t1 - $t0) / $(getconf CLK_TCK) / (($n1 - $n0) / 1e9), $rss_kib // 1024))")
+fi
+
 echo "Measuring ($concurrency in flight, $seconds s per phase) ..." >&2
 if [ -n "${OUTPOST_BENCH_JFR:-}" ]; then  # profile the node during the measurement only
   jcmd "$node_pid" JFR.start name=bench settings=profile filename="$OUTPOST_BENCH_JFR" >/dev/null
@@ -174,4 +192,5 @@ if [ -n "${OUTPOST_BENCH_JFR:-}" ]; then
 fi
 where=all-in-one; $separate_hub && where="separate hub"
 echo "heap per registered host ($where): $per_host bytes (before $heap_before, after $heap_after, $hosts hosts)"
+[ -z "$idle" ] || echo "$idle"
 echo "goals: >= 2000 launches/s, p99 < 50 ms, <= 20480 bytes per host"

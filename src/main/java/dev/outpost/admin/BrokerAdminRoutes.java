@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
@@ -26,6 +27,11 @@ final class BrokerAdminRoutes {
 
   private static final Set<String> STATES = Set.of("launching", "connected", "disconnected", "ended");
   private static final Set<String> HOST_FIELDS = Set.of("draining", "maintenance");
+  /** The state of an enrolled host whose agent is not registered (silent, stopped, or never started). */
+  private static final String LOST = "lost";
+  private static final String ENROLLED_HOSTS = "SELECT h.id, h.name, h.address, h.pool_id, h.draining, h.maintenance, "
+      + "p.name AS pool, p.max_sessions_per_host FROM hosts h JOIN pools p ON p.id = h.pool_id WHERE NOT h.revoked "
+      + "ORDER BY h.name";
 
   private final Database db;
   private final AuditLog audit;
@@ -81,11 +87,34 @@ final class BrokerAdminRoutes {
         .onFailure(ctx::fail);
   }
 
+  /** {@code ?enrolled=true} adds the enrolled hosts whose agent is not registered now, as {@code lost}. */
   private void listHosts(RoutingContext ctx) {
+    boolean enrolled = "true".equals(ctx.request().getParam("enrolled"));
     broker.hosts()
-        .onSuccess(hosts -> Responses.json(ctx, 200, new JsonObject().put("items",
-            new JsonArray(hosts.stream().map(HostView::toJson).toList()))))
+        .map(hosts -> new JsonArray(hosts.stream().map(HostView::toJson).toList()))
+        .compose(registered -> enrolled ? withLost(registered) : Future.succeededFuture(registered))
+        .onSuccess(items -> Responses.json(ctx, 200, new JsonObject().put("items", items)))
         .onFailure(ctx::fail);
+  }
+
+  private Future<JsonArray> withLost(JsonArray registered) {
+    Set<String> live = registered.stream().map(JsonObject.class::cast).map(h -> h.getString("id"))
+        .collect(java.util.stream.Collectors.toSet());
+    return db.pool().query(ENROLLED_HOSTS).execute().map(rows -> {
+      JsonArray all = registered.copy();
+      for (Row row : rows) {
+        String id = row.getUUID("id").toString();
+        if (!live.contains(id)) {
+          all.add(new JsonObject().put("id", id).put("name", row.getString("name"))
+              .put("poolId", row.getUUID("pool_id").toString()).put("pool", row.getString("pool"))
+              .put("address", row.getString("address")).put("state", LOST)
+              .put("draining", row.getBoolean("draining")).put("maintenance", row.getBoolean("maintenance"))
+              .put("sessions", 0).put("maxSessions", row.getInteger("max_sessions_per_host")).put("load", 0.0)
+              .put("services", new JsonObject()));
+        }
+      }
+      return all;
+    });
   }
 
   private void getHost(RoutingContext ctx) {

@@ -32,14 +32,17 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
         "Command-line admin over the admin REST API (/admin/api/v1). Sign in once with 'login'; the URL, the",
         "trusted CA fingerprint and the session token are kept (mode 0600) under --home. Results print as JSON;",
-        "problems print 'outpost admin: <status> <detail>' on stderr and exit 1.",
+        "problems print 'outpost admin: <status> <detail>' on stderr and exit 1. 'backup' and 'restore' work on a",
+        "node's data dir instead, on its machine.",
         "",
         "  outpost admin --url https://APPLIANCE:8443 --ca-sha256 FP login --user admin --password-file F",
         "  outpost admin enroll-token create --pool linux --uses 5 --ttl 1d",
         "  outpost admin get pools        outpost admin post pools '{\"name\":\"p\",\"maxSessionsPerHost\":5}'",
+        "  outpost admin backup FILE --data-dir /var/lib/outpost --passphrase-file F",
         ""},
     subcommands = {AdminCommand.Login.class, AdminCommand.Logout.class, AdminCommand.EnrollTokens.class,
-        AdminCommand.Get.class, AdminCommand.Post.class, AdminCommand.Put.class, AdminCommand.Delete.class})
+        AdminCommand.Get.class, AdminCommand.Post.class, AdminCommand.Put.class, AdminCommand.Delete.class,
+        BackupCommands.Backup.class, BackupCommands.Restore.class})
 final class AdminCommand implements Runnable {
 
   static final int FAILED = 1;

@@ -3,6 +3,7 @@ package dev.outpost.appliance;
 import dev.outpost.hosts.agent.AgentException;
 import dev.outpost.hosts.agent.AgentIdentity;
 import dev.outpost.hosts.agent.AgentRunner;
+import dev.outpost.http.OutboundProxy;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
 import java.net.URI;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +20,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@code outpost agent}: the session-host agent. */
 @Command(name = "agent", mixinStandardHelpOptions = true, sortOptions = false,
@@ -34,6 +38,8 @@ import picocli.CommandLine.Model.CommandSpec;
     footer = {"", "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 enrollment failed or the appliance refused this host,",
         "2 bad usage (missing token on first run, malformed token or address)."})
 final class AgentCommand implements Callable<Integer> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AgentCommand.class);
 
   @Spec
   CommandSpec spec;
@@ -63,6 +69,11 @@ final class AgentCommand implements Callable<Integer> {
       + "agent never reports less often than the appliance asks (default: as the appliance asks, 10 s).")
   Integer heartbeat;
 
+  @Option(names = "--proxy", paramLabel = "URL", description = "HTTP CONNECT proxy to reach the appliances through, "
+      + "http://[USER:PASSWORD@]HOST:PORT, or 'direct' (default: HTTPS_PROXY from the environment). NO_PROXY is "
+      + "honoured either way.")
+  String proxy;
+
   @Option(names = "--simulate", paramLabel = "N", description = "Load generator: enroll and link N made-up hosts "
       + "(1-10000) from this process, each under DIR/sim-<i>/, reporting every port as up. The token needs N uses.")
   Integer simulate;
@@ -79,15 +90,40 @@ final class AgentCommand implements Callable<Integer> {
   public Integer call() {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     Console console = new Console(out);
+    Vertx vertx = null;
     try {
-      AgentRunner runner = new AgentRunner(options(), console::line);
+      AgentRunner.Options options = options();
+      AgentRunner runner = new AgentRunner(options, console::line);
       LogSetup.configure("json".equals(logFormat), logLevel);
-      List<AgentIdentity> identities = runner.prepare();
-      return run(runner, identities);
+      if (options.proxy().enabled()) {
+        LOG.info("Links to appliances go through the proxy {}", options.proxy().describe());
+      }
+      vertx = Vertx.vertx();
+      List<AgentIdentity> identities = runner.prepare(vertx);
+      return run(vertx, runner, identities);
     } catch (AgentException e) {
+      if (vertx != null) {
+        close(vertx);
+      }
       spec.commandLine().getErr().println("outpost agent: " + e.getMessage());
       spec.commandLine().getErr().flush();
       return e.exitCode();
+    }
+  }
+
+  private OutboundProxy proxy() {
+    Map<String, String> env = System.getenv();
+    try {
+      if (proxy == null) {
+        return OutboundProxy.fromEnvironment(env);
+      }
+      return OutboundProxy.of(proxy, OutboundProxy.parseBypass(OutboundProxy.firstSet(env,
+          OutboundProxy.NO_PROXY_VARIABLES)));
+    } catch (IllegalArgumentException e) {
+      String source = proxy != null ? "--proxy" : OutboundProxy.PROXY_VARIABLES.stream()
+          .filter(name -> !OutboundProxy.firstSet(env, List.of(name)).isEmpty()).findFirst().orElse("HTTPS_PROXY");
+      // the value may hold a password: never echo it
+      throw AgentException.usage(source + ": the value " + e.getMessage());
     }
   }
 
@@ -116,11 +152,11 @@ final class AgentCommand implements Callable<Integer> {
           ? "[" + uri.getHost() + "]" : uri.getHost()) + ":" + (uri.getPort() > 0 ? uri.getPort() : 443)));
     }
     return new AgentRunner.Options(urls, token, address, dataDir, name,
-        heartbeat == null ? null : Duration.ofSeconds(heartbeat), simulate == null ? 0 : simulate, Version.current());
+        heartbeat == null ? null : Duration.ofSeconds(heartbeat), simulate == null ? 0 : simulate, Version.current(),
+        proxy());
   }
 
-  private static int run(AgentRunner runner, List<AgentIdentity> identities) {
-    Vertx vertx = Vertx.vertx();
+  private static int run(Vertx vertx, AgentRunner runner, List<AgentIdentity> identities) {
     CompletableFuture<String> outcome = new CompletableFuture<>();
     runner.link(vertx, identities).onSuccess(outcome::complete);
     boolean signals = StopSignals.install(() -> outcome.complete(null));

@@ -50,6 +50,10 @@ final class ApplianceCommand implements Callable<Integer> {
       + "first start with --hub only.")
   String hubToken;
 
+  @Option(names = "--proxy", paramLabel = "URL", description = "HTTP CONNECT proxy for the link to the hub, "
+      + "http://[USER:PASSWORD@]HOST:PORT, or 'direct' (default: HTTPS_PROXY from the environment, NO_PROXY honoured).")
+  String proxy;
+
   @Option(names = "--demo", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
       description = "Create a demo user, pool and resource (idempotent).")
   String demo;
@@ -64,6 +68,7 @@ final class ApplianceCommand implements Callable<Integer> {
     CommonOptions.put(flags, ConfigKeys.CLUSTER_JOIN.name(), join);
     CommonOptions.put(flags, ConfigKeys.HUB_URL.name(), hub);
     CommonOptions.put(flags, ConfigKeys.HUB_TOKEN.name(), hubToken);
+    CommonOptions.put(flags, ConfigKeys.PROXY_URL.name(), proxy);
     CommonOptions.put(flags, ConfigKeys.DEMO.name(), demo);
     Console console = new Console(new java.io.PrintStream(System.out, true, java.nio.charset.StandardCharsets.UTF_8));
     return ServerRunner.run("appliance", flags, common.config, spec.commandLine().getErr(),

@@ -17,6 +17,7 @@ import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
@@ -36,11 +37,13 @@ import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.relay.TunnelProtocol;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.OutboundProxy;
 import dev.outpost.http.Tls;
 import dev.outpost.hub.BrokerService;
 import dev.outpost.hub.DirectoryRelay;
 import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubServer;
+import dev.outpost.hub.IdentityOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.HazelcastSessionStore;
@@ -60,6 +63,7 @@ import dev.outpost.lease.impl.Upstream;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.relay.HubLink;
 import dev.outpost.relay.RelayedAccounts;
+import dev.outpost.relay.ClusterBrokering;
 import dev.outpost.relay.HubFailover;
 import dev.outpost.relay.LocalBroker;
 import dev.outpost.relay.LocalHostCache;
@@ -118,6 +122,11 @@ public final class ApplianceNode {
   private BrokerClient broker;
   private HostEvents hostEvents;
   private HubFailover failover;
+  /**
+   * The local host cache: all-in-one, the site configuration and accounts for sign-in while the database is down;
+   * with a separate hub, what the appliance brokers from in outage mode.
+   */
+  private LocalHostCache hostCache;
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
@@ -133,8 +142,6 @@ public final class ApplianceNode {
   private DirectoryService directories;
   /** The site's lease authority, when the hub role runs in this process. */
   private LeaseAuthority leaseAuthority;
-  /** With a separate hub: the local host cache. */
-  private LocalHostCache hostCache;
   private LeaseTrustCache leaseTrust;
   private volatile SiteModel locationModel;
 
@@ -170,7 +177,7 @@ public final class ApplianceNode {
     if (!config.hub().inProcess()) {
       try {
         membership = HubEnrollment.loadOrEnroll(config.dataDir(), config.hub().url(), config.hub().token(),
-            localHostName(), certificates);
+            localHostName(), certificates, config.proxy());
         LOG.info("Member of location {} at hub {}", membership.location(), membership.hub());
       } catch (IllegalStateException e) {
         return Future.failedFuture(new StartupException(e.getMessage()));
@@ -195,10 +202,12 @@ public final class ApplianceNode {
           vertx = v;
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
               .onSuccess(opened -> db = opened);
-          return Future.all(database, membership == null ? startInProcessHub() : startHubLink());
+          return Future.all(database, membership == null ? startInProcessHub()
+              : startHubLink(clusterManager.getHazelcastInstance()));
         })
         .compose(v -> membership != null ? Future.succeededFuture()
-            : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC())))
+            : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
+            config.dataDir())))
         .compose(v -> membership != null ? Future.succeededFuture() : startLeaseAuthority())
         .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
@@ -210,7 +219,7 @@ public final class ApplianceNode {
   private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast);
-    AccountDirectory directory = membership == null ? new UserAccounts(db) : failover.accounts();
+    AccountDirectory directory = membership == null ? localAccounts() : failover.accounts();
     if (membership == null) {
       directoryRelay = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
     }
@@ -223,6 +232,7 @@ public final class ApplianceNode {
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, directory, cluster, hasher, metrics, hazelcast);
+    vertx.setPeriodic(0, 5_000, id -> publishStatus(cluster));
     serving = serving.onSuccess(v -> directories.start());
     if (membership != null) {
       // Accounts and the site model live on the hub: nothing to create here.
@@ -251,7 +261,9 @@ public final class ApplianceNode {
           url,
           new HubLink.Identity(nodeId, config.location(), Version.current(), credential), config.hub().pingInterval(),
           this::applianceOperation);
-      return deploy(hubLink);
+      // the in-process hub is always reachable, but its database may not be: sign-in falls back to this cache
+      hostCache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
+      return deploy(hubLink).compose(x -> deploy(hostCache));
     });
   }
 
@@ -273,12 +285,30 @@ public final class ApplianceNode {
     return cached;
   }
 
+  /** Local accounts, or the local host cache's copy of them while the database cannot be reached. */
+  private AccountDirectory localAccounts() {
+    UserAccounts database = new UserAccounts(db);
+    return username -> database.find(username).recover(e -> e instanceof ClientErrorException
+        ? Future.failedFuture(e)
+        : hostCache.find(username).compose(cached -> {
+          if (cached == null) {
+            return Future.failedFuture(e);
+          }
+          LOG.atWarn().addKeyValue("user", cached.username()).log("The database cannot be reached ({}): {} signs in "
+              + "with the local host cache's copy of the account", Failures.rootMessage(e), cached.username());
+          return Future.succeededFuture(cached);
+        }));
+  }
+
   /** What the in-process hub offers this node's tunnel, once the services behind it are up. */
   private Function<JsonObject, Future<JsonObject>> hubOperation(HubOperations.Caller caller, String op) {
     Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
         : brokerService.operation(caller, op);
     if (handler == null && leaseAuthority != null) {
       handler = leaseAuthority.operation(caller.location(), caller.node(), op);
+    }
+    if (handler == null && db != null && IdentityOperations.SNAPSHOT.equals(op)) {
+      handler = new IdentityOperations(new UserAccounts(db)).operation(caller, op);
     }
     return handler != null || directoryRelay == null ? handler : directoryRelay.operation(caller, op);
   }
@@ -311,20 +341,26 @@ public final class ApplianceNode {
   }
 
   /** The tunnel to a separate hub, authenticated with the certificate it issued at enrollment. */
-  private Future<Void> startHubLink() {
+  private Future<Void> startHubLink(HazelcastInstance hazelcast) {
     var options = Tls.siteWebSocketClient(certificates)
         .setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setTrustOptions(membership.trust())
         .setKeyCertOptions(membership.clientCertificate());
+    config.proxy().forTarget(membership.hub().getHost()).ifPresent(proxy -> {
+      options.setProxyOptions(proxy);
+      LOG.info("The hub link goes through the proxy {}", config.proxy().describe());
+    });
     hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
-        Version.current(), ""), config.hub().pingInterval(), this::applianceOperation);
+        Version.current(), ""), config.hub().pingInterval(), this::applianceOperation, config.proxy());
     LocalHostCache cache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
     hostCache = cache;
     LocalBroker local = new LocalBroker(cache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)
         .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
             e.getMessage())));
-    failover = new HubFailover(hubLink, local, cache, config.hub().outageThreshold());
+    ClusterBrokering cluster = new ClusterBrokering(vertx, hazelcast, local, nodeId,
+        config.cluster().minMembers()).start();
+    failover = new HubFailover(hubLink, local, cluster, cache, config.hub().outageThreshold());
     return deploy(hubLink).compose(v -> deploy(cache)).compose(v -> deploy(local)).compose(v -> deploy(failover));
   }
 
@@ -492,6 +528,24 @@ public final class ApplianceNode {
           }
           return new DemoSite(db).ensure("demo");
         });
+  }
+
+  /** This node's state as the other members list it: mode, hub link, database, agents and streams. */
+  private void publishStatus(ClusterView cluster) {
+    if (gateway == null || agents == null) {
+      return;
+    }
+    JsonObject status = status();
+    db.ping().transform(ar -> {
+      cluster.publishStatus(nodeId, status
+          .put("health", ar.succeeded() ? "up" : "degraded")
+          .put("db", ar.succeeded() ? "up" : "down: " + Failures.rootMessage(ar.cause()))
+          .put("hubLink", hubLink.describe())
+          .put("agents", agents.linked().size())
+          .put("gatewayStreams", gateway.connections())
+          .put("updatedAt", java.time.Instant.now().toString()));
+      return Future.succeededFuture();
+    });
   }
 
   private Future<Check> dbCheck() {

@@ -23,6 +23,26 @@ public final class DataDirLock implements AutoCloseable {
 
   /** Takes the lock or throws a {@link StartupException} naming the holder. */
   public static DataDirLock acquire(Path dataDir) {
+    DataDirLock lock = tryAcquire(dataDir);
+    if (lock == null) {
+      String holder;
+      try {
+        holder = Files.readString(dataDir.resolve("outpost.lock"), StandardCharsets.UTF_8).trim();
+      } catch (IOException e) {
+        holder = "";
+      }
+      throw new StartupException("data dir " + dataDir + " is in use by another Outpost process"
+          + (holder.isEmpty() ? "" : " (pid " + holder + ")") + "; stop it or start with another --data-dir");
+    }
+    return lock;
+  }
+
+  /**
+   * Takes the lock, or returns {@code null} when another process holds it (a node runs on the data dir).
+   *
+   * @throws StartupException when the data dir cannot be locked at all
+   */
+  public static DataDirLock tryAcquire(Path dataDir) {
     Path file = dataDir.resolve("outpost.lock");
     try {
       Files.createDirectories(dataDir);
@@ -35,10 +55,8 @@ public final class DataDirLock implements AutoCloseable {
         lock = null;
       }
       if (lock == null) {
-        String holder = Files.readString(file, StandardCharsets.UTF_8).trim();
         channel.close();
-        throw new StartupException("data dir " + dataDir + " is in use by another Outpost process"
-            + (holder.isEmpty() ? "" : " (pid " + holder + ")") + "; stop it or start with another --data-dir");
+        return null;
       }
       channel.truncate(0);
       channel.write(ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));

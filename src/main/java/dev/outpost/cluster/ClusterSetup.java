@@ -9,7 +9,10 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.QueueConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
+import dev.outpost.gateway.TicketStore;
 import dev.outpost.identity.HazelcastSessionStore;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -22,6 +25,8 @@ public final class ClusterSetup {
 
   /** Name pattern of the lease feature's maps and queue. */
   private static final String LEASE_STRUCTURES = "outpost.lease.*";
+  /** Name of the split-brain protection rule ({@code cluster.min-members}). */
+  public static final String QUORUM = "outpost-majority";
 
   private ClusterSetup() {
   }
@@ -63,6 +68,15 @@ public final class ClusterSetup {
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(cluster.join()).setConnectionTimeoutSeconds(2);
 
+    // Split-brain protection: with cluster.min-members above 1, a node cut off from the majority refuses to consume
+    // (or store) tickets, so that no ticket opens two streams while the halves of a split cluster each hold a copy.
+    if (cluster.minMembers() > 1) {
+      config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(QUORUM, true, cluster.minMembers())
+          .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+      config.addMapConfig(new MapConfig(TicketStore.MAP_NAME).setBackupCount(1).setSplitBrainProtectionName(QUORUM));
+    } else {
+      config.addMapConfig(new MapConfig(TicketStore.MAP_NAME).setBackupCount(1));
+    }
     // Every API request reads its session and the user's revocation mark: keep a local, invalidated copy so that
     // the read is served from this node's memory instead of a partition operation.
     config.addMapConfig(new MapConfig(HazelcastSessionStore.MAP_NAME).setBackupCount(1).setAsyncBackupCount(0)

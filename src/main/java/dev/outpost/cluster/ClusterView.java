@@ -1,5 +1,7 @@
 package dev.outpost.cluster;
 
+import java.util.concurrent.TimeUnit;
+
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.json.JsonArray;
@@ -30,6 +32,14 @@ public final class ClusterView {
     return hazelcast.getConfig().getClusterName();
   }
 
+  /** Where each node publishes its state for the others' {@code /admin/api/v1/nodes}; reads are local. */
+  public static final String STATUS_MAP = "outpost.nodes.status";
+
+  /** Publishes this node's state (mode, hub link, load) for every member's node list; call periodically. */
+  public void publishStatus(String nodeId, JsonObject status) {
+    hazelcast.<String, String>getReplicatedMap(STATUS_MAP).put(nodeId, status.encode(), 30, TimeUnit.SECONDS);
+  }
+
   /** Members in join order; the oldest member is the one that runs once-per-site duties. */
   public JsonArray members() {
     JsonArray members = new JsonArray();
@@ -41,8 +51,15 @@ public final class ClusterView {
           .put("local", member.localMember())
           .put("leader", member.equals(oldest))
           .put("version", member.getAttribute("outpost.version"))
-          .put("node", member.getAttribute("outpost.node")));
+          .put("node", member.getAttribute("outpost.node"))
+          .put("role", member.equals(oldest) ? "leader" : "member")
+          .put("status", status(member.getAttribute("outpost.node"))));
     }
     return members;
+  }
+
+  private JsonObject status(String nodeId) {
+    String published = nodeId == null ? null : hazelcast.<String, String>getReplicatedMap(STATUS_MAP).get(nodeId);
+    return published == null ? new JsonObject().put("health", "unknown") : new JsonObject(published);
   }
 }

@@ -80,26 +80,56 @@ public final class Database {
     return result;
   }
 
+  /**
+   * Connects to a node's database without running migrations, for tools that work next to a node (backups):
+   * the external one; with the embedded one, the server of the node running on {@code dataDir} when
+   * {@code nodeRunning} (its port from {@code postmaster.pid}), else a server started here and stopped by
+   * {@link #close()}.
+   */
+  public static Future<Database> connect(Vertx vertx, DbConfig config, Path dataDir, boolean nodeRunning) {
+    if (!config.embedded()) {
+      return startExternal(vertx, config, false);
+    }
+    Path dbDir = dataDir.resolve("db");
+    if (nodeRunning) {
+      return vertx.executeBlocking(() -> EmbeddedPostgres.runningPort(dbDir), false)
+          .compose(port -> vertx.executeBlocking(() -> EmbeddedPostgres.password(dbDir), false)
+              .compose(password -> open(vertx, config, embeddedOptions(port, password, EMBEDDED_DATABASE), null,
+                  "embedded PostgreSQL of the running node on 127.0.0.1:" + port, false)));
+    }
+    return vertx.executeBlocking(() -> EmbeddedPostgres.start(dbDir), false)
+        .compose(server -> prepareEmbedded(vertx, config, server, false));
+  }
+
   private static Future<Database> startExternal(Vertx vertx, DbConfig config) {
+    return startExternal(vertx, config, true);
+  }
+
+  private static Future<Database> startExternal(Vertx vertx, DbConfig config, boolean migrate) {
     PgConnectOptions options = PgConnectOptions.fromUri(config.url());
     String where = options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
-    return open(vertx, config, options, null, "external PostgreSQL at " + where);
+    return open(vertx, config, options, null, "external PostgreSQL at " + where, migrate);
   }
 
   private static Future<Database> prepareEmbedded(Vertx vertx, DbConfig config, EmbeddedPostgres server) {
-    PgConnectOptions admin = embeddedOptions(server, "postgres");
+    return prepareEmbedded(vertx, config, server, true);
+  }
+
+  private static Future<Database> prepareEmbedded(Vertx vertx, DbConfig config, EmbeddedPostgres server,
+      boolean migrate) {
+    PgConnectOptions admin = embeddedOptions(server.port(), server.password(), "postgres");
     return createDatabaseIfMissing(vertx, admin)
-        .compose(v -> open(vertx, config, embeddedOptions(server, EMBEDDED_DATABASE), server,
-            "embedded PostgreSQL on 127.0.0.1:" + server.port()))
+        .compose(v -> open(vertx, config, embeddedOptions(server.port(), server.password(), EMBEDDED_DATABASE),
+            server, "embedded PostgreSQL on 127.0.0.1:" + server.port(), migrate))
         .onFailure(e -> closeQuietly(server));
   }
 
-  private static PgConnectOptions embeddedOptions(EmbeddedPostgres server, String database) {
+  private static PgConnectOptions embeddedOptions(int port, String password, String database) {
     return new PgConnectOptions()
         .setHost("127.0.0.1")
-        .setPort(server.port())
+        .setPort(port)
         .setUser(EmbeddedPostgres.SUPERUSER)
-        .setPassword(server.password())
+        .setPassword(password)
         .setDatabase(database);
   }
 
@@ -112,7 +142,7 @@ public final class Database {
   }
 
   private static Future<Database> open(Vertx vertx, DbConfig config, PgConnectOptions options,
-      EmbeddedPostgres embedded, String description) {
+      EmbeddedPostgres embedded, String description, boolean migrate) {
     options.setReconnectAttempts(0).setCachePreparedStatements(true)
         .setPipeliningLimit(256);
     Pool pool = PgBuilder.pool()
@@ -122,7 +152,8 @@ public final class Database {
         .using(vertx)
         .build();
     Database db = new Database(vertx, pool, embedded, description);
-    return new Migrations(pool).migrate()
+    Future<Integer> migrated = migrate ? new Migrations(pool).migrate() : pool.query("SELECT 1").execute().map(0);
+    return migrated
         .map(count -> {
           LOG.info("Database ready: {} ({} migration(s) applied)", description, count);
           return db;

@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
     Path pgData = dbDir.resolve("pgdata");
     Path passwordFile = dbDir.resolve("password");
     SecureFiles.createPrivateDirectories(dbDir);
+    // zonky extracts the binaries once per JVM: a second database in the same JVM (tests) reuses the first one's
+    // runtime directory while it exists and leaves its own empty, so make sure it is there either way
+    Path runtime = dbDir.resolve("runtime");
+    SecureFiles.createPrivateDirectories(runtime);
     boolean secured = Files.exists(passwordFile) && Files.exists(pgData.resolve("PG_VERSION"));
     String password = secured ? Files.readString(passwordFile, StandardCharsets.UTF_8).trim() : null;
     var builder = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
@@ -45,7 +50,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         .setCleanDataDirectory(false)
         .setRegisterShutdownHook(true)
         .setPGStartupWait(Duration.ofSeconds(60))
-        .setOverrideWorkingDirectory(dbDir.resolve("runtime").toFile())
+        .setOverrideWorkingDirectory(runtime.toFile())
         .setServerConfig("listen_addresses", "127.0.0.1")
         .setServerConfig("max_connections", "100")
         .setServerConfig("unix_socket_directories", "")
@@ -56,10 +61,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
     long started = System.nanoTime();
     io.zonky.test.db.postgres.embedded.EmbeddedPostgres server = builder.start();
-    // The extracted binaries need not be writable or readable by anyone else.
-    Files.setPosixFilePermissions(dbDir.resolve("runtime"), PosixFilePermissions.fromString("rwx------"));
-    if (password == null) {
-      password = secure(server, pgData, passwordFile);
+    try {
+      // The extracted binaries need not be writable or readable by anyone else.
+      Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
+      if (password == null) {
+        password = secure(server, pgData, passwordFile);
+      }
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw e;
     }
     LOG.info("Embedded PostgreSQL ready on 127.0.0.1:{} in {} ms (data in {})", server.getPort(),
         (System.nanoTime() - started) / 1_000_000, pgData);
@@ -84,6 +94,30 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
     SecureFiles.writePrivate(passwordFile, password);
     return password;
+  }
+
+  /**
+   * The port of the server a running node started in {@code dbDir}, from PostgreSQL's {@code postmaster.pid}
+   * (its fourth line).
+   *
+   * @throws IOException when no server runs there
+   */
+  public static int runningPort(Path dbDir) throws IOException {
+    Path pid = dbDir.resolve("pgdata").resolve("postmaster.pid");
+    if (!Files.exists(pid)) {
+      throw new IOException("no embedded PostgreSQL runs in " + dbDir + " (no postmaster.pid)");
+    }
+    List<String> lines = Files.readAllLines(pid, StandardCharsets.UTF_8);
+    try {
+      return Integer.parseInt(lines.get(3).strip());
+    } catch (IndexOutOfBoundsException | NumberFormatException e) {
+      throw new IOException("cannot read the port of the embedded PostgreSQL from " + pid);
+    }
+  }
+
+  /** The superuser password kept in {@code dbDir}. */
+  static String password(Path dbDir) throws IOException {
+    return Files.readString(dbDir.resolve("password"), StandardCharsets.UTF_8).trim();
   }
 
   public int port() {

@@ -1,17 +1,16 @@
 package dev.outpost.http;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.StaticHandler;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
 /**
  * The router every Outpost HTTPS listener uses: request ids and logs, security headers, the feature
- * sub-routers with a bounded JSON body, the static web store, and one failure handler for all of them.
+ * sub-routers with a bounded JSON body, the static web store and admin console ({@link Webroot}), and one
+ * failure handler for all of them.
  */
 public final class ApiRouter {
 
@@ -35,8 +34,7 @@ public final class ApiRouter {
       sub.route().failureHandler(failures);
       router.route(api.getKey() + "/*").subRouter(sub);
     }
-    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("webroot")
-        .setCachingEnabled(true).setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false));
+    Webroot.mount(router);
     router.route().failureHandler(failures);
     router.errorHandler(404, failures);
     router.errorHandler(405, failures);

@@ -60,12 +60,13 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   private volatile SiteModel model = SiteModel.empty();
   private boolean reloading;
 
-  public BrokerService(Database db, Broker.Settings settings, Clock clock) {
+  /** @param dataDir where session history waits on disk while the database cannot be reached */
+  public BrokerService(Database db, Broker.Settings settings, Clock clock, java.nio.file.Path dataDir) {
     this.db = Objects.requireNonNull(db);
     this.settings = Objects.requireNonNull(settings);
     this.clock = Objects.requireNonNull(clock);
     this.models = new SiteModelLoader(db);
-    this.history = new SessionHistory(db);
+    this.history = new SessionHistory(db, dataDir.resolve("spool").resolve("session-history.jsonl"));
   }
 
   @Override

@@ -79,7 +79,8 @@ public final class HubNode {
     return Database.start(vertx, config.db(), config.dataDir())
         .compose(database -> {
           db = database;
-          BrokerService broker = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC());
+          BrokerService broker = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
+            config.dataDir());
           return vertx.deployVerticle(broker).map(id -> broker);
         })
         .compose(this::serve)

@@ -5,6 +5,10 @@ import dev.outpost.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,9 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes session history behind the broker: changes are coalesced per session and flushed in batches, so
- * that a launch never waits on PostgreSQL. When the database is down the batch is kept and retried; beyond
- * {@link #MAX_PENDING} sessions the oldest changes are dropped with a warning (the live state is not
- * affected). Used on the broker's context only.
+ * that a launch never waits on PostgreSQL. When the database is down, a batch that could not be written goes to
+ * a spool file on disk ({@code data-dir/spool/session-history.jsonl}, one change per line), which is written to the
+ * database once it answers again — also after a restart. Beyond {@link #MAX_PENDING} sessions in memory the oldest
+ * changes are dropped with a warning (the live state is not affected). Used on the broker's context only.
  */
 final class SessionHistory {
 
@@ -26,17 +31,30 @@ final class SessionHistory {
   static final int MAX_PENDING = 200_000;
   private static final long FLUSH_MS = 250;
   private static final int BATCH = 1_000;
+  private static final String UPSERT = """
+      INSERT INTO session_history(id, user_id, username, resource_id, host_id, state, created_at, updated_at, ended_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+        ended_at = excluded.ended_at
+      WHERE session_history.updated_at <= excluded.updated_at""";
 
   private final Database db;
+  private final Path spool;
   private final Map<String, SessionView> pending = new LinkedHashMap<>();
+  private Vertx vertx;
   private boolean flushing;
+  private boolean spooled;
   private long dropped;
 
-  SessionHistory(Database db) {
+  /** @param spool where changes wait while the database cannot be reached */
+  SessionHistory(Database db, Path spool) {
     this.db = db;
+    this.spool = spool;
   }
 
   void start(Vertx vertx) {
+    this.vertx = vertx;
+    spooled = Files.exists(spool);
     vertx.setPeriodic(FLUSH_MS, id -> flush());
   }
 
@@ -54,33 +72,94 @@ final class SessionHistory {
   }
 
   Future<Void> flush() {
-    if (flushing || pending.isEmpty()) {
+    if (flushing || pending.isEmpty() && !spooled) {
       return Future.succeededFuture();
     }
     flushing = true;
-    List<SessionView> batch = new ArrayList<>(Math.min(BATCH, pending.size()));
+    // the spool holds older changes than memory: it goes first, and while it cannot, memory joins it on disk
+    Future<Void> older = spooled ? replaySpool().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+    return older
+        .compose(v -> spooled ? toSpool(take(Integer.MAX_VALUE)) : writeOrSpool(take(BATCH)))
+        .onComplete(ar -> flushing = false);
+  }
+
+  /** Takes up to {@code max} of the oldest pending changes out of memory. */
+  private List<SessionView> take(int max) {
+    List<SessionView> batch = new ArrayList<>(Math.min(max, pending.size()));
     var it = pending.values().iterator();
-    while (it.hasNext() && batch.size() < BATCH) {
+    while (it.hasNext() && batch.size() < max) {
       batch.add(it.next());
       it.remove();
     }
-    List<Tuple> rows = batch.stream().map(SessionHistory::row).toList();
-    return db.pool().preparedQuery("""
-            INSERT INTO session_history(id, user_id, username, resource_id, host_id, state, created_at, updated_at, ended_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
-              ended_at = excluded.ended_at
-            WHERE session_history.updated_at <= excluded.updated_at""")
-        .executeBatch(rows)
-        .<Void>mapEmpty()
-        .onFailure(e -> {
-          // keep what failed unless a newer change arrived meanwhile
-          for (SessionView s : batch) {
-            pending.putIfAbsent(s.id(), s);
-          }
-          LOG.debug("Session history not written yet ({} pending): {}", pending.size(), e.getMessage());
-        })
-        .onComplete(ar -> flushing = false);
+    return batch;
+  }
+
+  private Future<Void> writeOrSpool(List<SessionView> batch) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return write(batch).recover(e -> {
+      LOG.debug("Session history not written yet: {}", e.getMessage());
+      return toSpool(batch);
+    });
+  }
+
+  /** Keeps a batch on disk until the database answers; on a disk failure keeps it in memory instead. */
+  private Future<Void> toSpool(List<SessionView> batch) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (vertx == null) {
+      batch.forEach(s -> pending.putIfAbsent(s.id(), s));
+      return Future.succeededFuture();
+    }
+    StringBuilder lines = new StringBuilder();
+    batch.forEach(s -> lines.append(s.toJson().encode()).append('\n'));
+    return vertx.executeBlocking(() -> {
+      Files.createDirectories(spool.getParent());
+      Files.writeString(spool, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      return null;
+    }).<Void>mapEmpty().onSuccess(v -> {
+      if (!spooled) {
+        LOG.warn("The database cannot be reached: session history is kept in {} until it can", spool);
+      }
+      spooled = true;
+    }).recover(e -> {
+      LOG.warn("Cannot spool session history to {} ({}); keeping it in memory", spool, e.getMessage());
+      batch.forEach(s -> pending.putIfAbsent(s.id(), s));
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Writes the spooled changes (oldest first, newest per session wins) and deletes the spool file. */
+  private Future<Void> replaySpool() {
+    return vertx.executeBlocking(() -> {
+      Map<String, SessionView> latest = new LinkedHashMap<>();
+      for (String line : Files.readAllLines(spool, StandardCharsets.UTF_8)) {
+        if (!line.isBlank()) {
+          SessionView view = SessionView.fromJson(new io.vertx.core.json.JsonObject(line));
+          latest.remove(view.id());
+          latest.put(view.id(), view);
+        }
+      }
+      return new ArrayList<>(latest.values());
+    }).compose(views -> {
+      List<Future<?>> batches = new ArrayList<>();
+      for (int from = 0; from < views.size(); from += BATCH) {
+        batches.add(write(views.subList(from, Math.min(views.size(), from + BATCH))));
+      }
+      return Future.all(batches).map(views.size());
+    }).compose(written -> vertx.executeBlocking(() -> {
+      Files.deleteIfExists(spool);
+      return written;
+    })).onSuccess(written -> {
+      spooled = false;
+      LOG.info("The database answers again: wrote {} spooled session history change(s)", written);
+    }).onFailure(e -> LOG.debug("Spooled session history not written yet: {}", e.getMessage())).mapEmpty();
+  }
+
+  private Future<Void> write(List<SessionView> batch) {
+    return db.pool().preparedQuery(UPSERT).executeBatch(batch.stream().map(SessionHistory::row).toList()).mapEmpty();
   }
 
   private static Tuple row(SessionView s) {

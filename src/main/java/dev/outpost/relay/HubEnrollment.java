@@ -7,21 +7,22 @@ import dev.outpost.crypto.PinnedCaTrust;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.Failures;
+import dev.outpost.http.OutboundProxy;
+import dev.outpost.http.PinnedJsonPost;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * This appliance's membership of a hub, kept under {@code <data-dir>/hub}: the hub's URL and CA, the
@@ -49,10 +50,11 @@ public final class HubEnrollment {
   /**
    * The stored membership, or a new one obtained with {@code token}.
    *
+   * @param proxy how to reach the hub
    * @throws IllegalStateException with a message for the user when enrollment is impossible
    */
   public static Membership loadOrEnroll(Path dataDir, URI hub, String token, String applianceName,
-      SiteCertificates site) throws IOException {
+      SiteCertificates site, OutboundProxy proxy) throws IOException {
     Path dir = dataDir.resolve("hub");
     Path state = dir.resolve("membership.json");
     if (Files.exists(state)) {
@@ -73,32 +75,19 @@ public final class HubEnrollment {
     EnrollmentToken parsed = EnrollmentToken.parse(token, EnrollmentToken.CONNECTOR).orElseThrow(() ->
         new IllegalStateException("hub.token: not a connector token (expected " + EnrollmentToken.CONNECTOR
             + ".<fingerprint>.<secret>); copy it again from the hub"));
-    return enroll(dir, hub, parsed, applianceName, site);
+    return enroll(dir, hub, parsed, applianceName, site, proxy);
   }
 
-  private static Membership enroll(Path dir, URI hub, EnrollmentToken token, String name, SiteCertificates site)
-      throws IOException {
+  private static Membership enroll(Path dir, URI hub, EnrollmentToken token, String name, SiteCertificates site,
+      OutboundProxy proxy) throws IOException {
     KeyPair key = SiteCertificates.newKeyPair();
     String applianceId = java.util.UUID.randomUUID().toString();
-    PinnedCaTrust trust = PinnedCaTrust.of(token.caFingerprint());
-    HttpClient http = HttpClient.newBuilder().sslContext(trust.sslContext()).connectTimeout(Duration.ofSeconds(10))
-        .build();
     JsonObject request = new JsonObject().put("token", token.text()).put("node", applianceId).put("name", name)
         .put("publicKey", Pem.encode(key.getPublic())).put("siteCaSha256", site.caFingerprint());
-    HttpResponse<String> response;
-    try {
-      response = http.send(HttpRequest.newBuilder(hub.resolve("/hub/v1/enroll")).timeout(Duration.ofSeconds(30))
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(request.encode()))
-          .build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new IllegalStateException("hub.url: cannot enroll with " + hub + ": " + Failures.rootMessage(e));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while enrolling with the hub");
-    }
+    PinnedJsonPost.Answer response = post(hub, PinnedCaTrust.of(token.caFingerprint()), request, proxy);
     JsonObject body = parse(response.body());
-    if (response.statusCode() != 201) {
-      throw new IllegalStateException("hub.token: the hub refused the enrollment (" + response.statusCode() + " "
+    if (response.status() != 201) {
+      throw new IllegalStateException("hub.token: the hub refused the enrollment (" + response.status() + " "
           + body.getString("detail", response.body()) + ")");
     }
     String ca = body.getString("ca");
@@ -112,6 +101,25 @@ public final class HubEnrollment {
         .put("location", body.getString("location")).put("applianceId", applianceId).encodePrettily());
     return new Membership(hub, body.getString("location"), applianceId, ca, body.getString("certificate"),
         Pem.encode(key.getPrivate()));
+  }
+
+  /** The one enrollment call, on a Vert.x of its own: it happens once, before the node's own Vert.x starts. */
+  private static PinnedJsonPost.Answer post(URI hub, PinnedCaTrust trust, JsonObject request, OutboundProxy proxy) {
+    Vertx vertx = Vertx.vertx();
+    try {
+      return new PinnedJsonPost(vertx, proxy, Duration.ofSeconds(30)).send(hub.resolve("/hub/v1/enroll"), trust,
+          request.encode());
+    } catch (PinnedJsonPost.ProxyRefusedException e) {
+      throw new IllegalStateException("proxy.url: cannot enroll with " + hub + ": " + e.getMessage());
+    } catch (IOException e) {
+      throw new IllegalStateException("hub.url: cannot enroll with " + hub + ": " + Failures.rootMessage(e));
+    } finally {
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // only threads of a finished call are left
+      }
+    }
   }
 
   private static boolean sameHub(URI a, URI b) {

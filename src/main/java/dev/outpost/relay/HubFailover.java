@@ -55,16 +55,22 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   private final HubLink link;
   private final RelayedBroker hub;
   private final LocalBroker local;
+  private final ClusterBrokering cluster;
+  /** In outage mode: the cluster leader's local broker (this node's own when it leads). */
+  private final RelayedBroker leader;
   private final LocalHostCache cache;
   private final AccountDirectory hubAccounts;
   private final Duration threshold;
   private volatile Mode mode = Mode.HUB;
   private boolean reconciling;
 
-  public HubFailover(HubLink link, LocalBroker local, LocalHostCache cache, Duration threshold) {
+  public HubFailover(HubLink link, LocalBroker local, ClusterBrokering cluster, LocalHostCache cache,
+      Duration threshold) {
     this.link = Objects.requireNonNull(link);
     this.hub = new RelayedBroker(link);
     this.local = Objects.requireNonNull(local);
+    this.cluster = Objects.requireNonNull(cluster);
+    this.leader = new RelayedBroker(cluster);
     this.cache = Objects.requireNonNull(cache);
     this.hubAccounts = new RelayedAccounts(link);
     this.threshold = Objects.requireNonNull(threshold);
@@ -124,12 +130,12 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   }
 
   private BrokerClient broker() {
-    return mode == Mode.HUB ? hub : local;
+    return mode == Mode.HUB ? hub : leader;
   }
 
-  /** The hub's answer in hub mode, with its session mirrored to the local broker. */
+  /** The hub's answer in hub mode, with its session mirrored to the local brokers of the cluster. */
   private Future<SessionView> mirrored(Future<SessionView> fromHub) {
-    return fromHub.onSuccess(local::mirror);
+    return fromHub.onSuccess(cluster::mirror);
   }
 
   // ---- brokering ----------------------------------------------------------------------------------
@@ -141,8 +147,8 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<Launch> launch(UserRef user, String resource) {
-    return mode == Mode.HUB ? hub.launch(user, resource).onSuccess(l -> local.mirror(l.session()))
-        : local.launch(user, resource);
+    return mode == Mode.HUB ? hub.launch(user, resource).onSuccess(l -> cluster.mirror(l.session()))
+        : leader.launch(user, resource);
   }
 
   @Override
@@ -152,17 +158,17 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<SessionView> logoff(String sessionId, String reason) {
-    return mode == Mode.HUB ? mirrored(hub.logoff(sessionId, reason)) : local.logoff(sessionId, reason);
+    return mode == Mode.HUB ? mirrored(hub.logoff(sessionId, reason)) : leader.logoff(sessionId, reason);
   }
 
   @Override
   public Future<SessionView> disconnect(String sessionId) {
-    return mode == Mode.HUB ? mirrored(hub.disconnect(sessionId)) : local.disconnect(sessionId);
+    return mode == Mode.HUB ? mirrored(hub.disconnect(sessionId)) : leader.disconnect(sessionId);
   }
 
   @Override
   public Future<SessionView> markState(String sessionId, String state) {
-    return mode == Mode.HUB ? mirrored(hub.markState(sessionId, state)) : local.markState(sessionId, state);
+    return mode == Mode.HUB ? mirrored(hub.markState(sessionId, state)) : leader.markState(sessionId, state);
   }
 
   @Override
@@ -175,23 +181,26 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
     return broker().updateHost(hostId, draining, maintenance);
   }
 
-  // ---- host reports: always to the local broker too ------------------------------------------------
+  // ---- host reports: always to every node's local broker too ---------------------------------------
 
   @Override
   public Future<Registered> registered(HostRegistration registration) {
     Future<Registered> standby = local.registered(registration);
+    cluster.publishHost("register", registration.toJson());
     return mode == Mode.HUB ? hub.registered(registration) : standby;
   }
 
   @Override
   public Future<Void> heartbeat(Heartbeat heartbeat) {
     Future<Void> standby = local.heartbeat(heartbeat);
+    cluster.publishHost("heartbeat", heartbeat.toJson());
     return mode == Mode.HUB ? hub.heartbeat(heartbeat) : standby;
   }
 
   @Override
   public Future<Void> lost(String hostId, String reason) {
     Future<Void> standby = local.lost(hostId, reason);
+    cluster.publishHost("lost", new JsonObject().put("hostId", hostId).put("reason", reason));
     return mode == Mode.HUB ? hub.lost(hostId, reason) : standby;
   }
 

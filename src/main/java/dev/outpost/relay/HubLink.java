@@ -1,6 +1,7 @@
 package dev.outpost.relay;
 
 import dev.outpost.error.ServerErrorException;
+import dev.outpost.http.OutboundProxy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * exponential back-off, and carries requests both ways ({@link TunnelChannel}). {@link #reachable()} says
  * whether the hub answered recently.
  */
-public final class HubLink extends VerticleBase {
+public final class HubLink extends VerticleBase implements Requests {
 
   private static final Logger LOG = LoggerFactory.getLogger(HubLink.class);
   private static final long MIN_BACKOFF_MS = 250;
@@ -41,6 +42,7 @@ public final class HubLink extends VerticleBase {
   private final Identity identity;
   private final Duration pingInterval;
   private final Function<String, Function<JsonObject, Future<JsonObject>>> applianceOperations;
+  private final OutboundProxy proxy;
 
   private WebSocketClient client;
   private TunnelChannel channel;
@@ -54,16 +56,24 @@ public final class HubLink extends VerticleBase {
   private volatile boolean up;
   private volatile String description = "not connected yet";
 
-  /**
-   * @param applianceOperations handlers for requests the hub sends down, by operation name
-   */
+  /** A link that connects directly (no proxy). */
   public HubLink(WebSocketClientOptions options, URI hub, Identity identity, Duration pingInterval,
       Function<String, Function<JsonObject, Future<JsonObject>>> applianceOperations) {
+    this(options, hub, identity, pingInterval, applianceOperations, OutboundProxy.direct());
+  }
+
+  /**
+   * @param applianceOperations handlers for requests the hub sends down, by operation name
+   * @param proxy the proxy {@code options} name, if any; to explain failures
+   */
+  public HubLink(WebSocketClientOptions options, URI hub, Identity identity, Duration pingInterval,
+      Function<String, Function<JsonObject, Future<JsonObject>>> applianceOperations, OutboundProxy proxy) {
     this.options = Objects.requireNonNull(options);
     this.hub = Objects.requireNonNull(hub);
     this.identity = Objects.requireNonNull(identity);
     this.pingInterval = Objects.requireNonNull(pingInterval);
     this.applianceOperations = Objects.requireNonNull(applianceOperations);
+    this.proxy = Objects.requireNonNull(proxy);
   }
 
   /** Starts connecting; completes once the first attempt succeeded or failed (the link keeps retrying). */
@@ -86,6 +96,7 @@ public final class HubLink extends VerticleBase {
    * Sends a request to the hub from any thread; the answer completes on the caller's context. Fails with 503
    * when the hub is not connected.
    */
+  @Override
   public Future<JsonObject> request(String op, JsonObject body) {
     Context caller = vertx.getOrCreateContext();
     CompletableFuture<JsonObject> answer = new CompletableFuture<>();
@@ -206,7 +217,13 @@ public final class HubLink extends VerticleBase {
   }
 
   private void connectFailed(Throwable e) {
-    lastError = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    String explained = proxy.explain(e, hub.getHost(), port()).orElse(null);
+    String error = explained != null ? explained : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    if (explained != null && !explained.equals(lastError)) {
+      // an operator has to fix this: say it once per new reason, not on every retry
+      LOG.warn("Hub tunnel: {}", explained);
+    }
+    lastError = error;
     LOG.debug("Hub tunnel connect failed: {}", lastError);
     scheduleReconnect();
   }

@@ -9,12 +9,14 @@ import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.hosts.HostEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,9 +27,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The appliance's own broker, over the local host cache: a standby while the hub brokers (it hears every host
@@ -37,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalBroker extends VerticleBase implements BrokerClient, HostEvents {
 
-  private static final Logger LOG = LoggerFactory.getLogger(LocalBroker.class);
   private static final Duration SWEEP = Duration.ofSeconds(5);
   private static final Duration KEEP_ENDED = Duration.ofMinutes(10);
 
@@ -48,6 +49,9 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   /** Sessions created or changed while brokering alone, newest view per id, for the hub to take over. */
   private final Map<String, SessionView> unreported = new LinkedHashMap<>();
   private boolean alone;
+  /** True while applying a change another node or the hub made, which must not be announced again. */
+  private boolean mirroring;
+  private Consumer<SessionView> announce = session -> { };
 
   /** @param tellAgent sends a command ({@code logoff}, {@code disconnect}) to the agent of a host */
   public LocalBroker(Supplier<SiteModel> model, Broker.Settings settings, Clock clock,
@@ -71,6 +75,14 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
     if (alone) {
       unreported.put(session.id(), session);
     }
+    if (!mirroring) {
+      announce.accept(session);
+    }
+  }
+
+  /** Where this broker announces the sessions it places or changes itself (the other nodes of the cluster). */
+  public void announceTo(Consumer<SessionView> target) {
+    this.announce = Objects.requireNonNull(target);
   }
 
   /** Starts or stops brokering alone (keeping what changes for the hub). */
@@ -105,7 +117,44 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
 
   /** Mirrors a placement or state change the hub made, so that this broker knows the hosts' load. */
   public Future<SessionView> mirror(SessionView session) {
-    return onContext(() -> broker.adopt(session, ""));
+    return onContext(() -> {
+      mirroring = true;
+      try {
+        return broker.adopt(session, "");
+      } finally {
+        mirroring = false;
+      }
+    });
+  }
+
+  /**
+   * This broker's answer to a brokering request from another node of the cluster, by {@link BrokerOperations}
+   * name with the same JSON bodies as the hub's; {@code null} for an operation it does not serve.
+   */
+  public Function<JsonObject, Future<JsonObject>> operation(String op) {
+    return switch (op) {
+      case BrokerOperations.RESOURCES -> body -> resources(UserRef.fromJson(body.getJsonObject("user")))
+          .map(list -> items(list.stream().map(ResourceView::toJson).toList()));
+      case BrokerOperations.LAUNCH -> body -> launch(UserRef.fromJson(body.getJsonObject("user")),
+          body.getString("resource", "")).map(Launch::toJson);
+      case BrokerOperations.SESSIONS_LIST -> body -> sessions(SessionQuery.fromJson(body.getJsonObject("query",
+          new JsonObject()))).map(list -> items(list.stream().map(SessionView::toJson).toList()));
+      case BrokerOperations.SESSIONS_LOGOFF -> body -> logoff(body.getString("sessionId", ""),
+          body.getString("reason", "logged off")).map(SessionView::toJson);
+      case BrokerOperations.SESSIONS_DISCONNECT -> body -> disconnect(body.getString("sessionId", ""))
+          .map(SessionView::toJson);
+      case BrokerOperations.SESSIONS_STATE -> body -> markState(body.getString("sessionId", ""),
+          body.getString("state", "")).map(SessionView::toJson);
+      case BrokerOperations.HOSTS_LIST -> body -> hosts().map(list -> items(list.stream().map(HostView::toJson)
+          .toList()));
+      case BrokerOperations.HOSTS_UPDATE -> body -> updateHost(body.getString("hostId", ""), null, null)
+          .map(HostView::toJson);
+      default -> null;
+    };
+  }
+
+  private static JsonObject items(List<JsonObject> items) {
+    return new JsonObject().put("items", new JsonArray(items));
   }
 
   // ---- host reports -------------------------------------------------------------------------------
@@ -188,6 +237,9 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
 
   /** Runs {@code work} on this broker's context; the result completes on the caller's. */
   private <T> Future<T> onContext(Supplier<T> work) {
+    if (context == null) {
+      return Future.failedFuture(ServerErrorException.unavailable("the local broker is starting"));
+    }
     Context caller = vertx.getOrCreateContext();
     CompletableFuture<T> result = new CompletableFuture<>();
     context.runOnContext(v -> {

@@ -107,14 +107,14 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
     }
     syncing = true;
     long have = current.model().version();
-    Future<JsonObject> model = hub.request(BrokerOperations.SITE_SNAPSHOT, new JsonObject().put("haveVersion", have));
-    Future<JsonObject> accounts = hub.request(IdentityOperations.SNAPSHOT, new JsonObject());
-    return Future.all(model, accounts)
-        .map(v -> {
-          SiteModel newest = model.result().getBoolean("unchanged", false) ? current.model()
-              : SiteModelJson.fromJson(model.result().getJsonObject("model"));
-          return new Snapshot(newest, byName(accounts.result().getJsonArray("items", new JsonArray())), Instant.now());
-        })
+    // accounts change the site model version too, so an unchanged model means unchanged accounts
+    return hub.request(BrokerOperations.SITE_SNAPSHOT, new JsonObject().put("haveVersion", have))
+        .compose(model -> model.getBoolean("unchanged", false) && !current.accounts().isEmpty()
+            ? Future.succeededFuture(current)
+            : hub.request(IdentityOperations.SNAPSHOT, new JsonObject()).map(accounts -> new Snapshot(
+                model.getBoolean("unchanged", false) ? current.model()
+                    : SiteModelJson.fromJson(model.getJsonObject("model")),
+                byName(accounts.getJsonArray("items", new JsonArray())), Instant.now())))
         .compose(this::keep)
         .onFailure(e -> LOG.debug("Local host cache not refreshed: {}", e.getMessage()))
         .recover(e -> Future.succeededFuture(current))
@@ -122,6 +122,9 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
   }
 
   private Future<Snapshot> keep(Snapshot fresh) {
+    if (fresh == current) {
+      return Future.succeededFuture(fresh);
+    }
     long before = current.model().version();
     current = fresh;
     JsonObject json = fresh.toJson();

@@ -17,12 +17,15 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 
-/** Brokering and host reports relayed to the hub's broker over this appliance's tunnel. */
+/**
+ * Brokering and host reports relayed as requests: to the hub's broker over this appliance's tunnel, or to the
+ * cluster's leading appliance over the event bus in outage mode.
+ */
 public final class RelayedBroker implements BrokerClient, HostEvents {
 
-  private final HubLink hub;
+  private final Requests hub;
 
-  public RelayedBroker(HubLink hub) {
+  public RelayedBroker(Requests hub) {
     this.hub = Objects.requireNonNull(hub);
   }
 

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
 import dev.outpost.it.OutpostProcess.Result;
+import dev.outpost.testing.ConnectProxy;
 import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.SiteClient;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -107,6 +109,25 @@ class AgentProcessIT {
         Result listed = admin(home, "get", "agents");
         assertThat(listed.exitCode()).isZero();
         assertThat(listed.stdout()).contains(hostId);
+      }
+
+      // WHEN another host's agent runs where the network only lets it out through a proxy named by HTTPS_PROXY
+      Vertx vertx = Vertx.vertx();
+      try (ConnectProxy proxy = ConnectProxy.start(vertx, "agent", "proxy-password")) {
+        JsonObject second = new JsonObject(admin(home, "enroll-token", "create", "--pool", "it-pool").stdout());
+        try (OutpostProcess agent = OutpostProcess.start(tmp, Map.of("HTTPS_PROXY", proxy.url("agent",
+            "proxy-password")), "agent", "--appliance", url, "--token", second.getString("token"), "--address",
+            "127.0.0.1", "--name", "proxied-host", "--data-dir", tmp.resolve("agent-proxied").toString())) {
+          String proxiedId = agent.awaitStdout("Enrolled as host ([0-9a-f-]{36})", START);
+          agent.awaitStdout("Linked to " + url + " as host " + proxiedId, START);
+
+          // THEN it enrolled and linked through the proxy's tunnels, and never logs the proxy's password
+          assertThat(proxy.tunnels()).containsExactly("localhost:" + https, "localhost:" + https);
+          assertThat(agent.stderr()).contains("through the proxy http://127.0.0.1:" + proxy.port()
+              + " (with credentials)").doesNotContain("proxy-password");
+        }
+      } finally {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
       }
     }
   }

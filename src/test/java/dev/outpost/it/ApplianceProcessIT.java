@@ -39,6 +39,10 @@ class ApplianceProcessIT {
       SiteClient client = new SiteClient(data.resolve("tls/ca.crt"), https);
       assertThat(client.get("/health/ready", null).status()).isEqualTo(200);
       assertThat(client.login("admin", password)).isNotEmpty();
+      // AND the jar's own copy of webroot/ serves the store, its service worker and the console's routes
+      assertThat(client.get("/", null).body()).contains("src=\"/js/store.js\"");
+      assertThat(client.get("/sw.js", null).status()).isEqualTo(200);
+      assertThat(client.get("/admin/pools", null).body()).contains("src=\"/admin/console.js\"");
       assertThat(fingerprint.replace(":", "").toLowerCase()).isEqualTo(
           dev.outpost.crypto.Fingerprints.sha256(dev.outpost.crypto.Pem.readCertificate(data.resolve("tls/ca.crt"))));
       assertThat(node.stdout()).contains("Demo user created: user 'demo'");

@@ -38,7 +38,7 @@ class CommandLineIT {
 
     assertThat(help.exitCode()).isZero();
     assertThat(help.stdout()).contains("--data-dir", "--https-port", "--gateway-port", "--cluster-port", "--join",
-        "--hub", "--db-url", "--admin-password-file", "--demo", "--log-format", "--config", "OUTPOST_");
+        "--hub", "--db-url", "--admin-password-file", "--demo", "--log-format", "--config", "--proxy", "OUTPOST_");
     assertThat(OutpostProcess.run(tmp, "serve", "--help").stdout()).isEqualTo(help.stdout());
   }
 
@@ -49,12 +49,16 @@ class CommandLineIT {
 
     assertThat(agent.exitCode()).isZero();
     assertThat(agent.stdout()).contains("--appliance", "--token", "--address", "--data-dir", "--name", "--heartbeat",
-        "--simulate", "--log-level", "Exit codes");
+        "--simulate", "--proxy", "HTTPS_PROXY", "NO_PROXY", "--log-level", "Exit codes");
     assertThat(admin.exitCode()).isZero();
     assertThat(admin.stdout()).contains("--url", "--ca-sha256", "--cacert", "--home", "login", "logout",
-        "enroll-token", "get", "post", "put", "delete");
+        "enroll-token", "get", "post", "put", "delete", "backup", "restore");
     assertThat(OutpostProcess.run(tmp, "admin", "enroll-token", "create", "--help").stdout())
         .contains("--pool", "--uses", "--ttl");
+    assertThat(OutpostProcess.run(tmp, "admin", "backup", "--help").stdout())
+        .contains("--data-dir", "--config", "--db-url", "--passphrase-file", "argon2id", "AES-256-GCM");
+    assertThat(OutpostProcess.run(tmp, "admin", "restore", "--help").stdout())
+        .contains("--data-dir", "--passphrase-file", "--replace");
   }
 
   @Test
@@ -92,6 +96,7 @@ class CommandLineIT {
       "--log-format|xml|log.format: 'xml' (from --log-format) is not allowed: use one of text, json",
       "--join|a b|cluster.join: 'a b' (from --join) is not a list of host:port members",
       "--db-url|mysql://u:secret@h/db|db.url: (value hidden) (from --db-url) is not a PostgreSQL URL",
+      "--proxy|https://u:secret@proxy:3128|proxy.url: (value hidden) (from --proxy) is not an http:// proxy URL",
       "--admin-password-file|/nonexistent/pw|admin.password-file: file /nonexistent/pw does not exist"})
   void aBadValueStopsStartUpWithOneLine(String flag, String value, String expected) {
     Result result = OutpostProcess.run(tmp, "appliance", "--data-dir", tmp.resolve("d").toString(), flag, value);

@@ -6,6 +6,7 @@ import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
+import dev.outpost.testing.TcpProxy;
 import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -59,10 +60,10 @@ class HubOutageIT {
     hub.awaitStdout("Outpost hub .* ready", START);
     hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
     hubAdmin = hubApi.login("admin", ADMIN_PASSWORD);
-    connectorToken = created(hubApi.post("/admin/api/v1/locations", hubAdmin, "{\"name\":\"site-a\"}"))
+    connectorToken = hubApi.post("/admin/api/v1/locations", hubAdmin, "{\"name\":\"site-a\"}").created()
         .getString("connectorToken");
-    created(hubApi.post("/admin/api/v1/pools", hubAdmin,
-        "{\"name\":\"linux\",\"maxSessionsPerHost\":3,\"location\":\"site-a\"}"));
+    hubApi.post("/admin/api/v1/pools", hubAdmin,
+        "{\"name\":\"linux\",\"maxSessionsPerHost\":3,\"location\":\"site-a\"}").created();
   }
 
   @AfterEach
@@ -86,7 +87,7 @@ class HubOutageIT {
         Integer.toString(FreePorts.next()), "--hub", "https://localhost:" + hubUrlPort);
     appliance.awaitStdout("ready: https://localhost:" + https, START);
     store = new SiteClient(applianceData.resolve("tls/ca.crt"), https);
-    String token = created(hubApi.post("/admin/api/v1/enroll-tokens", hubAdmin, "{\"pool\":\"linux\"}"))
+    String token = hubApi.post("/admin/api/v1/enroll-tokens", hubAdmin, "{\"pool\":\"linux\"}").created()
         .getString("token");
     agent = OutpostProcess.start(tmp, Map.of(), "agent", "--appliance", "https://localhost:" + https, "--token",
         token, "--address", "127.0.0.1", "--name", "host-1", "--data-dir", tmp.resolve("agent").toString());
@@ -96,7 +97,7 @@ class HubOutageIT {
     assertThat(store.post("/api/v1/resources/app/launch", user1, null).status()).isEqualTo(200);
     Path cache = applianceData.resolve("lhc/snapshot.json");
     Poll.until("the local host cache holds the site", Duration.ofSeconds(30),
-        () -> Files.exists(cache) && read(cache).contains("\"app\"") && read(cache).contains("user4"));
+        () -> SiteClient.readOrEmpty(cache).contains("\"app\"") && SiteClient.readOrEmpty(cache).contains("user4"));
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(cache))).isEqualTo("rw-------");
     assertThat(mode()).isEqualTo("hub");
   }
@@ -129,7 +130,7 @@ class HubOutageIT {
   void aBlackholedHubLinkAlsoMeansLocalModeAndTheHubTakesOverWhenTheLinkIsBack() throws Exception {
     // GIVEN the appliance reaches the hub through a link that can fail silently
     publish();
-    try (BlackholeProxy link = new BlackholeProxy(hubPort)) {
+    try (TcpProxy link = new TcpProxy(hubPort)) {
       applianceAndHost(link.port());
 
       // WHEN the link drops every packet (no reset: only the missing answers tell)
@@ -150,12 +151,13 @@ class HubOutageIT {
   }
 
   private void publish() {
-    created(hubApi.post("/admin/api/v1/resources", hubAdmin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\","
-        + "\"port\":" + service.getLocalPort() + "}"));
+    hubApi.post("/admin/api/v1/resources", hubAdmin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\","
+        + "\"port\":" + service.getLocalPort() + "}").created();
     for (int u = 1; u <= 4; u++) {
-      created(hubApi.post("/admin/api/v1/users", hubAdmin, "{\"username\":\"user" + u + "\",\"password\":"
-          + "\"user-password-" + u + "\"}"));
-      created(hubApi.post("/admin/api/v1/entitlements", hubAdmin, "{\"resource\":\"app\",\"user\":\"user" + u + "\"}"));
+      hubApi.post("/admin/api/v1/users", hubAdmin, "{\"username\":\"user" + u + "\",\"password\":"
+          + "\"user-password-" + u + "\"}").created();
+      hubApi.post("/admin/api/v1/entitlements", hubAdmin, "{\"resource\":\"app\",\"user\":\"user" + u + "\"}")
+          .created();
     }
   }
 
@@ -200,18 +202,5 @@ class HubOutageIT {
     return api.get("/admin/api/v1/sessions", admin).json().getJsonArray("items").stream()
         .map(JsonObject.class::cast).filter(s -> !"ended".equals(s.getString("state")))
         .map(s -> s.getString("id")).collect(Collectors.toSet());
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (java.io.IOException e) {
-      return "";
-    }
-  }
-
-  private static JsonObject created(Response response) {
-    assertThat(response.status()).as(response.body()).isEqualTo(201);
-    return response.json();
   }
 }

@@ -89,7 +89,8 @@ class HubRendezvousSshIT {
           Path home = tmp.resolve("home");
           Files.writeString(tmp.resolve("alice-password"), "alice-password-1\n");
           Result login = OutpostProcess.run(tmp, "client", "--home", home.toString(), "login",
-              "https://localhost:" + https, "--user", "alice", "--password-file", tmp.resolve("alice-password").toString(),
+              "https://localhost:" + https, "--user", "alice", "--password-file",
+              tmp.resolve("alice-password").toString(),
               "--ca-sha256", Fingerprints.sha256(Pem.readCertificate(applianceData.resolve("tls/ca.crt"))));
           assertThat(login.exitCode()).as(login.stderr()).isZero();
           String proxy = String.join(" ", OutpostProcess.command("client", "--home", home.toString(), "connect", "%n",
@@ -149,9 +150,5 @@ class HubRendezvousSshIT {
       types.add(gateway.getString("type"));
     }
     throw new AssertionError("no " + type + " gateway among " + types);
-  }
-
-  private static JsonObject created(Response response) {
-    return ShellOverHub.created(response);
   }
 }

@@ -8,6 +8,7 @@ import dev.outpost.it.OutpostProcess.Result;
 import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
+import dev.outpost.testing.TcpProxy;
 import dev.outpost.testing.SiteClient.Response;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ class LeaseOutageIT {
     try (Sshd sshd = Sshd.start(tmp.resolve("sshd"))) {
       // GIVEN a hub with a location, an SSH resource on sshd's port, and alice entitled to it
       int hubPort = FreePorts.next();
-      BlackholeProxy storePath = null;
+      TcpProxy storePath = null;
       String[] hubArgs = ShellOverHub.hubArgs(tmp, hubPort);
       OutpostProcess hub = OutpostProcess.start(tmp, Map.of(), hubArgs);
       try {
@@ -55,7 +56,7 @@ class LeaseOutageIT {
         // AND an appliance of that location, named 127.0.0.1 in leases, with the session host's agent linked to it
         Path applianceData = tmp.resolve("appliance");
         int https = FreePorts.next();
-        storePath = new BlackholeProxy(https);
+        storePath = new TcpProxy(https);
         Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connectorToken, "OUTPOST_HUB_OUTAGE_THRESHOLD",
             THRESHOLD.toSeconds() + "s", "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_HTTP_PUBLIC_NAMES", "127.0.0.1");
         try (OutpostProcess appliance = OutpostProcess.start(tmp, env, "appliance", "--data-dir",
@@ -155,9 +156,5 @@ class LeaseOutageIT {
         }
       }
     }
-  }
-
-  private static JsonObject created(Response response) {
-    return ShellOverHub.created(response);
   }
 }

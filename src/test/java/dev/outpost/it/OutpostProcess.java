@@ -45,11 +45,19 @@ public final class OutpostProcess implements AutoCloseable {
   }
 
   public static OutpostProcess start(Path workDir, Map<String, String> env, String... args) {
+    return startCommand(workDir, env, command(args));
+  }
+
+  /**
+   * Runs a whole command line as given, e.g. the start command of a packaging file with its paths pointed at
+   * this build's jar and a test data dir.
+   */
+  public static OutpostProcess startCommand(Path workDir, Map<String, String> env, List<String> commandLine) {
     try {
       Files.createDirectories(workDir);
       Path out = Files.createTempFile(workDir, "stdout", ".txt");
       Path err = Files.createTempFile(workDir, "stderr", ".txt");
-      ProcessBuilder builder = new ProcessBuilder(command(args)).directory(workDir.toFile())
+      ProcessBuilder builder = new ProcessBuilder(commandLine).directory(workDir.toFile())
           .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(
               new java.io.File("/dev/null")));
       builder.environment().keySet().removeIf(k -> k.startsWith("OUTPOST_"));

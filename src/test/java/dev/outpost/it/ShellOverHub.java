@@ -1,9 +1,6 @@
 package dev.outpost.it;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.outpost.testing.SiteClient;
-import dev.outpost.testing.SiteClient.Response;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,31 +29,26 @@ final class ShellOverHub {
 
   /** Publishes the location, pool, resource and user; returns the location's connector token. */
   static String publish(SiteClient hubApi, String admin, int sshPort) {
-    String connectorToken = created(hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"branch-1\"}"))
+    String connectorToken = hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"branch-1\"}").created()
         .getString("connectorToken");
-    created(hubApi.post("/admin/api/v1/pools", admin,
-        "{\"name\":\"linux\",\"maxSessionsPerHost\":10,\"location\":\"branch-1\"}"));
-    created(hubApi.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell").put("pool", "linux")
-        .put("kind", "desktop").put("port", sshPort).put("launchHint", "ssh").encode()));
-    created(hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
-    created(hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}"));
+    hubApi.post("/admin/api/v1/pools", admin,
+        "{\"name\":\"linux\",\"maxSessionsPerHost\":10,\"location\":\"branch-1\"}").created();
+    hubApi.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell").put("pool", "linux")
+        .put("kind", "desktop").put("port", sshPort).put("launchHint", "ssh").encode()).created();
+    hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}").created();
+    hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}").created();
     return connectorToken;
   }
 
   /** Once the appliance has enrolled with the hub, enrolls the session host's agent through it. */
   static OutpostProcess startAgent(Path tmp, OutpostProcess appliance, int https, SiteClient hubApi, String admin) {
     appliance.awaitStdout("ready: https://localhost:" + https, START);
-    String token = created(hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}"))
+    String token = hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}").created()
         .getString("token");
     OutpostProcess agent = OutpostProcess.start(tmp, Map.of(), "agent", "--appliance", "https://localhost:" + https,
         "--token", token, "--address", "127.0.0.1", "--name", "sshd-host", "--data-dir",
         tmp.resolve("agent").toString());
     agent.awaitStdout("Linked to https://localhost:" + https, START);
     return agent;
-  }
-
-  static JsonObject created(Response response) {
-    assertThat(response.status()).as(response.body()).isEqualTo(201);
-    return response.json();
   }
 }

@@ -96,7 +96,7 @@ class LeaseClusterTest {
     Poll.until("the revocation reached the other member", Duration.ofSeconds(10),
         () -> second.trust().trust().revocations().contains(revocation));
     Path file = tmp.resolve("node-1/lhc/lease-trust.json");
-    Poll.until("written to disk", Duration.ofSeconds(10), () -> Files.exists(file) && read(file).contains("user-7"));
+    Poll.until("written to disk", Duration.ofSeconds(10), () -> Files.exists(file) && dev.outpost.testing.SiteClient.readOrEmpty(file).contains("user-7"));
     assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
         .isEqualTo("rw-------");
   }
@@ -111,7 +111,7 @@ class LeaseClusterTest {
       join.add("127.0.0.1:" + port);
     }
     HazelcastClusterManager manager = ClusterSetup.clusterManager(new ClusterConfig("lease-test-" + ports[0],
-        "127.0.0.1", ports[index], join), "node-" + index, "test");
+        "127.0.0.1", ports[index], join, 1), "node-" + index, "test");
     Vertx vertx = await(Vertx.builder().withClusterManager(manager).buildClustered());
     nodes.add(vertx);
     HazelcastInstance hazelcast = manager.getHazelcastInstance();
@@ -140,14 +140,6 @@ class LeaseClusterTest {
       return await(member.issuer().issued(key)) != null;
     } catch (Exception e) {
       return false;
-    }
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (java.io.IOException e) {
-      return "";
     }
   }
 

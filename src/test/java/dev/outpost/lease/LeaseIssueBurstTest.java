@@ -55,13 +55,13 @@ class LeaseIssueBurstTest {
     try (TestSite site = TestSite.start(tmp.resolve("node"), Map.of("lease.issue-rate", Integer.toString(RATE)))) {
       // GIVEN 6,000 users in a group entitled to one app (cheap password hashes, so the storm measures Outpost)
       String admin = site.adminToken();
-      LeaseSites.created(site.client().post("/admin/api/v1/pools", admin, "{\"name\":\"p\",\"maxSessionsPerHost\":5}"));
-      LeaseSites.created(site.client().post("/admin/api/v1/resources", admin,
-          "{\"name\":\"app\",\"pool\":\"p\",\"kind\":\"app\",\"port\":80}"));
-      String group = LeaseSites.created(site.client().post("/admin/api/v1/groups", admin, "{\"name\":\"all\"}"))
+      site.client().post("/admin/api/v1/pools", admin, "{\"name\":\"p\",\"maxSessionsPerHost\":5}").created();
+      site.client().post("/admin/api/v1/resources", admin,
+          "{\"name\":\"app\",\"pool\":\"p\",\"kind\":\"app\",\"port\":80}").created();
+      String group = site.client().post("/admin/api/v1/groups", admin, "{\"name\":\"all\"}").created()
           .getString("id");
-      LeaseSites.created(site.client().post("/admin/api/v1/entitlements", admin,
-          "{\"resource\":\"app\",\"group\":\"all\"}"));
+      site.client().post("/admin/api/v1/entitlements", admin,
+          "{\"resource\":\"app\",\"group\":\"all\"}").created();
       Sql.update(site, "INSERT INTO users(id, username, password_hash) SELECT gen_random_uuid(), 'burst-' || g, $1 "
           + "FROM generate_series(1, $2) g", new PasswordHasher(8, 1, 1).hash(PASSWORD), WITH_LEASE + WITHOUT);
       Sql.update(site, "INSERT INTO group_members(group_id, user_id) SELECT $1, id FROM users "

@@ -91,12 +91,12 @@ final class LeaseSites {
   /** A pool "linux" with resources shell (ssh, port 22) and web (app, port 80), served by one registered host. */
   static void publish(TestSite site, String admin) throws Exception {
     SiteClient client = site.client();
-    String poolId = created(client.post("/admin/api/v1/pools", admin,
-        "{\"name\":\"linux\",\"maxSessionsPerHost\":1000}")).getString("id");
-    created(client.post("/admin/api/v1/resources", admin, "{\"name\":\"shell\",\"pool\":\"linux\",\"kind\":\"desktop\","
-        + "\"port\":22,\"launchHint\":\"ssh\"}"));
-    created(client.post("/admin/api/v1/resources", admin, "{\"name\":\"web\",\"pool\":\"linux\",\"kind\":\"app\","
-        + "\"port\":80}"));
+    String poolId = client.post("/admin/api/v1/pools", admin,
+        "{\"name\":\"linux\",\"maxSessionsPerHost\":1000}").created().getString("id");
+    client.post("/admin/api/v1/resources", admin, "{\"name\":\"shell\",\"pool\":\"linux\",\"kind\":\"desktop\","
+        + "\"port\":22,\"launchHint\":\"ssh\"}").created();
+    client.post("/admin/api/v1/resources", admin, "{\"name\":\"web\",\"pool\":\"linux\",\"kind\":\"app\","
+        + "\"port\":80}").created();
     UUID hostId = UUID.randomUUID();
     Sql.update(site, "INSERT INTO hosts(id, name, pool_id, address, certificate_sha256) VALUES ($1, $2, $3, $4, $5)",
         hostId, "host-1", UUID.fromString(poolId), "127.0.0.1", "test-" + hostId);
@@ -106,16 +106,11 @@ final class LeaseSites {
   }
 
   static void user(TestSite site, String admin, String name, String password, String... resources) {
-    created(site.client().post("/admin/api/v1/users", admin, new JsonObject().put("username", name)
-        .put("password", password).encode()));
+    site.client().post("/admin/api/v1/users", admin, new JsonObject().put("username", name)
+        .put("password", password).encode()).created();
     for (String resource : resources) {
-      created(site.client().post("/admin/api/v1/entitlements", admin, new JsonObject().put("resource", resource)
-          .put("user", name).encode()));
+      site.client().post("/admin/api/v1/entitlements", admin, new JsonObject().put("resource", resource)
+          .put("user", name).encode()).created();
     }
-  }
-
-  static JsonObject created(Response response) {
-    assertThat(response.status()).as(response.body()).isEqualTo(201);
-    return response.json();
   }
 }

@@ -31,13 +31,35 @@ public final class SiteClient {
     public String contentType() {
       return headers.firstValue("Content-Type").orElse("");
     }
+
+    /** The body of a 201 Created answer; fails the test with the body otherwise. */
+    public JsonObject created() {
+      if (status != 201) {
+        throw new AssertionError("expected 201 Created, got " + status + ": " + body);
+      }
+      return json();
+    }
+  }
+
+  /** A file's text, or "" while it does not exist or cannot be read (for polling). */
+  public static String readOrEmpty(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 
   private final HttpClient http;
   private final URI base;
 
+  /** The HTTPS port this client talks to. */
+  public int port() {
+    return base.getPort();
+  }
+
   public SiteClient(Path caCertificate, int port) {
-    this.http = HttpClient.newBuilder().sslContext(sslContext(caCertificate)).connectTimeout(Duration.ofSeconds(5))
+    this.http = HttpClient.newBuilder().sslContext(trusting(caCertificate)).connectTimeout(Duration.ofSeconds(5))
         .build();
     this.base = URI.create("https://localhost:" + port);
   }
@@ -99,7 +121,8 @@ public final class SiteClient {
     return response.json().getString("token");
   }
 
-  private static SSLContext sslContext(Path caCertificate) {
+  /** A TLS context that trusts only this site CA. */
+  public static SSLContext trusting(Path caCertificate) {
     try (InputStream in = Files.newInputStream(caCertificate)) {
       X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
       KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());

@@ -64,6 +64,12 @@ public final class ConfigKeys {
   public static final ConfigKey<List<String>> CLUSTER_JOIN = key("cluster.join", "--join", "",
       "Comma-separated host:port of other nodes of this site to join; empty for a single-node site.",
       Parsers.hostPortList(5701));
+  public static final ConfigKey<Integer> CLUSTER_MIN_MEMBERS = key("cluster.min-members", null, "1",
+      "Split-brain protection: a node that sees fewer members (itself included) refuses to consume tickets and to "
+          + "broker alone. Set it to a majority of the site's nodes (2 of 3); 1 turns it off.", Parsers.intRange(1, 100));
+  public static final ConfigKey<String> CLUSTER_SECRET = secretKey("cluster.secret", null, "",
+      "Shared secret of the site's nodes: set the same value on every node; a node without it cannot join the "
+          + "cluster. Empty: any node that knows the cluster name and address can join.", Parsers.text());
   public static final ConfigKey<String> CLUSTER_NAME = key("cluster.name", null, "",
       "Cluster name; empty: outpost-<site.location>. Nodes only join nodes with the same name.", Parsers.text());
 
@@ -89,6 +95,14 @@ public final class ConfigKeys {
   public static final ConfigKey<Duration> HUB_SYNC_INTERVAL = key("hub.sync-interval", null, "10s",
       "How often the appliance refreshes its local host cache (site configuration and accounts) from the hub.",
       Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
+
+  public static final ConfigKey<String> PROXY_URL = secretKey("proxy.url", "--proxy", "",
+      "HTTP CONNECT proxy for the link to a separate hub, http://[USER:PASSWORD@]HOST:PORT; empty: HTTPS_PROXY (or "
+          + "https_proxy) from the environment; 'direct': no proxy even when HTTPS_PROXY is set.",
+      Parsers.proxyUrl());
+  public static final ConfigKey<List<String>> PROXY_NO_PROXY = key("proxy.no-proxy", null, "",
+      "Hosts reached without the proxy: '*', host names, addresses or domain suffixes (comma-separated); empty: "
+          + "NO_PROXY (or no_proxy) from the environment.", Parsers.bypassList());
 
   public static final ConfigKey<Duration> BROKER_HEARTBEAT = key("broker.heartbeat-interval", null, "10s",
       "How often agents report; a host silent for 3 intervals is unregistered and its sessions end. Set on the hub "

@@ -22,9 +22,11 @@ import org.yaml.snakeyaml.error.YAMLException;
 public final class ConfigLoader {
 
   private final List<ConfigSource> sources;
+  private final Map<String, String> env;
 
-  private ConfigLoader(List<ConfigSource> sources) {
+  private ConfigLoader(List<ConfigSource> sources, Map<String, String> env) {
     this.sources = List.copyOf(sources);
+    this.env = Map.copyOf(env);
   }
 
   /**
@@ -39,7 +41,7 @@ public final class ConfigLoader {
     if (configFile != null) {
       sources.add(fromFile(configFile));
     }
-    return new ConfigLoader(sources);
+    return new ConfigLoader(sources, env);
   }
 
   /** Resolves and validates everything into the typed configuration. */
@@ -53,6 +55,21 @@ public final class ConfigLoader {
       String raw = source.values().get(key.name());
       if (raw != null) {
         return key.parse(raw, describe(source, key));
+      }
+    }
+    return key.parse(key.defaultValue(), "the default");
+  }
+
+  /**
+   * The value of the first of the standard (not {@code OUTPOST_*}) environment variables {@code names} that is
+   * set, validated as {@code key}; the key's default when none is. For keys that fall back to a convention
+   * other tools share, like {@code HTTPS_PROXY}.
+   */
+  public <T> T standardVariable(ConfigKey<T> key, List<String> names) {
+    for (String name : names) {
+      String raw = env.get(name);
+      if (raw != null && !raw.isBlank()) {
+        return key.parse(raw, name);
       }
     }
     return key.parse(key.defaultValue(), "the default");

@@ -1,5 +1,6 @@
 package dev.outpost.appliance.config;
 
+import dev.outpost.http.OutboundProxy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ public record OutpostConfig(
     GatewayConfig gateway,
     ClusterConfig cluster,
     HubConfig hub,
+    OutboundProxy proxy,
     BrokerConfig broker,
     DbConfig db,
     IdentityConfig identity,
@@ -42,7 +44,26 @@ public record OutpostConfig(
   }
 
   /** Cluster membership: {@code cluster.*}. */
-  public record ClusterConfig(String name, String host, int port, List<String> join) {
+  public record ClusterConfig(String name, String host, int port, List<String> join, int minMembers) {
+
+    /**
+     * The cluster name nodes compare when one joins: with a {@code cluster.secret}, the name carries an HMAC of it,
+     * so that a node without the secret asks to join another cluster and is turned away.
+     */
+    static String sealedName(String name, String secret) {
+      if (secret.isEmpty()) {
+        return name;
+      }
+      try {
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            "HmacSHA256"));
+        byte[] tag = mac.doFinal(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return name + "-" + java.util.HexFormat.of().formatHex(tag, 0, 12);
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 is not available", e);
+      }
+    }
   }
 
   /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
@@ -95,6 +116,22 @@ public record OutpostConfig(
     }
   }
 
+  /**
+   * {@code proxy.*}, falling back to the standard {@code HTTPS_PROXY} and {@code NO_PROXY} variables when a
+   * key is left empty.
+   */
+  private static OutboundProxy proxy(ConfigLoader c) {
+    String url = c.get(ConfigKeys.PROXY_URL);
+    if (url.isEmpty()) {
+      url = c.standardVariable(ConfigKeys.PROXY_URL, OutboundProxy.PROXY_VARIABLES);
+    }
+    List<String> bypass = c.get(ConfigKeys.PROXY_NO_PROXY);
+    if (bypass.isEmpty()) {
+      bypass = c.standardVariable(ConfigKeys.PROXY_NO_PROXY, OutboundProxy.NO_PROXY_VARIABLES);
+    }
+    return OutboundProxy.of(url, bypass);
+  }
+
   static OutpostConfig from(ConfigLoader c) {
     String location = c.get(ConfigKeys.LOCATION);
     List<String> join = c.get(ConfigKeys.CLUSTER_JOIN);
@@ -111,12 +148,14 @@ public record OutpostConfig(
         new GatewayConfig(c.get(ConfigKeys.GATEWAY_PORT), c.get(ConfigKeys.GATEWAY_IDLE_TIMEOUT),
             c.get(ConfigKeys.GATEWAY_HANDSHAKE_TIMEOUT), c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES),
             c.get(ConfigKeys.GATEWAY_CONNECT_TIMEOUT)),
-        new ClusterConfig(clusterName.isEmpty() ? "outpost-" + location : clusterName,
+        new ClusterConfig(ClusterConfig.sealedName(clusterName.isEmpty() ? "outpost-" + location : clusterName,
+            c.get(ConfigKeys.CLUSTER_SECRET)),
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
-            c.get(ConfigKeys.CLUSTER_PORT), join),
+            c.get(ConfigKeys.CLUSTER_PORT), join, c.get(ConfigKeys.CLUSTER_MIN_MEMBERS)),
         new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),
             c.get(ConfigKeys.HUB_PING), c.get(ConfigKeys.HUB_OUTAGE_THRESHOLD), c.get(ConfigKeys.HUB_SYNC_INTERVAL)),
+        proxy(c),
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
         new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),

@@ -1,5 +1,6 @@
 package dev.outpost.appliance.config;
 
+import dev.outpost.http.OutboundProxy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -184,6 +185,19 @@ final class Parsers {
         throw new IllegalArgumentException("is not a valid URL: use e.g. https://hub.example.com:9443");
       }
     };
+  }
+
+  /** A proxy URL as {@link OutboundProxy#of} reads it, {@value OutboundProxy#DIRECT}, or empty. */
+  static ConfigKey.Parser<String> proxyUrl() {
+    return raw -> {
+      OutboundProxy.of(raw, List.of());
+      return raw;
+    };
+  }
+
+  /** {@code NO_PROXY} entries. */
+  static ConfigKey.Parser<List<String>> bypassList() {
+    return OutboundProxy::parseBypass;
   }
 
   /** A PostgreSQL URL in the form postgresql://user:password@host:port/database, or empty for embedded. */

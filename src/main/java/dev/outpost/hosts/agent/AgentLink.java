@@ -3,6 +3,7 @@ package dev.outpost.hosts.agent;
 import dev.outpost.hosts.AgentLinkProtocol;
 import dev.outpost.hosts.AgentLinkProtocol.Command;
 import dev.outpost.hosts.AgentLinkProtocol.LinkStatus;
+import dev.outpost.http.OutboundProxy;
 import dev.outpost.http.Tls;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -49,8 +50,9 @@ public final class AgentLink extends VerticleBase {
   /**
    * @param heartbeatCap report at least this often (null: as the appliance asks)
    * @param simulated report every port as up and a made-up load, without probing (load generation)
+   * @param proxy how the link reaches the appliances
    */
-  public record Settings(Duration heartbeatCap, boolean simulated, String version) {
+  public record Settings(Duration heartbeatCap, boolean simulated, String version, OutboundProxy proxy) {
   }
 
   private final AgentIdentity identity;
@@ -124,14 +126,19 @@ public final class AgentLink extends VerticleBase {
     URI appliance = appliances.get(next);
     WebSocketConnectOptions connect = new WebSocketConnectOptions()
         .setHost(appliance.getHost())
-        .setPort(appliance.getPort() > 0 ? appliance.getPort() : 443)
+        .setPort(port(appliance))
         .setSsl(true)
         .setURI(AgentLinkProtocol.MOUNT + AgentLinkProtocol.LINK_PATH)
         .addHeader(AgentLinkProtocol.HOST_ID_HEADER, identity.hostId())
         .setTimeout(10_000);
+    settings.proxy().forTarget(appliance.getHost()).ifPresent(connect::setProxyOptions);
     client.connect(connect)
         .onSuccess(opened -> attach(opened, appliance))
         .onFailure(e -> connectFailed(appliance, e));
+  }
+
+  private static int port(URI appliance) {
+    return appliance.getPort() > 0 ? appliance.getPort() : 443;
   }
 
   private void attach(WebSocket opened, URI appliance) {
@@ -145,7 +152,8 @@ public final class AgentLink extends VerticleBase {
   }
 
   private void connectFailed(URI appliance, Throwable e) {
-    String reason = Enroller.rootMessage(e);
+    String reason = settings.proxy().explain(e, appliance.getHost(), port(appliance))
+        .orElseGet(() -> Enroller.rootMessage(e));
     if (e instanceof io.vertx.core.http.UpgradeRejectedException rejected
         && (rejected.getStatus() == 401 || rejected.getStatus() == 403)) {
       refused.tryComplete("the appliance at " + appliance + " refused host " + identity.hostId() + " ("

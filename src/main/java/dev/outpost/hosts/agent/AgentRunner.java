@@ -2,6 +2,8 @@ package dev.outpost.hosts.agent;
 
 import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.hosts.AgentLinkProtocol;
+import dev.outpost.http.OutboundProxy;
+import dev.outpost.http.PinnedJsonPost;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -34,14 +36,16 @@ public final class AgentRunner {
    * @param name null for this machine's host name
    * @param heartbeat null to report as often as the appliance asks
    * @param simulate 0 for a real agent
+   * @param proxy how enrollment and the link reach the appliances
    */
   public record Options(List<URI> appliances, String token, String address, Path dataDir, String name,
-      Duration heartbeat, int simulate, String version) {
+      Duration heartbeat, int simulate, String version, OutboundProxy proxy) {
 
     public Options {
       appliances = List.copyOf(appliances);
       Objects.requireNonNull(dataDir);
       Objects.requireNonNull(version);
+      Objects.requireNonNull(proxy);
     }
   }
 
@@ -49,14 +53,19 @@ public final class AgentRunner {
 
   private final Options options;
   private final Consumer<String> console;
+  private PinnedJsonPost enrollments;
 
   public AgentRunner(Options options, Consumer<String> console) {
     this.options = Objects.requireNonNull(options);
     this.console = Objects.requireNonNull(console);
   }
 
-  /** Loads or enrolls the identities to link with (blocking; network on first run). */
-  public List<AgentIdentity> prepare() {
+  /**
+   * Loads or enrolls the identities to link with (blocking; network on first run, with clients of
+   * {@code vertx}). Never call it on an event loop.
+   */
+  public List<AgentIdentity> prepare(Vertx vertx) {
+    enrollments = new PinnedJsonPost(vertx, options.proxy(), Enroller.TIMEOUT);
     if (options.address() != null && !AgentLinkProtocol.HOST_ADDRESS.matcher(options.address()).matches()) {
       throw AgentException.usage("--address must be an IP address or DNS name the gateway can reach this host on");
     }
@@ -101,7 +110,7 @@ public final class AgentRunner {
     if (!AgentLinkProtocol.HOST_NAME.matcher(name).matches()) {
       throw AgentException.usage("--name must match " + AgentLinkProtocol.HOST_NAME.pattern());
     }
-    AgentIdentity identity = new Enroller(token).enroll(options.appliances(), name, options.address());
+    AgentIdentity identity = new Enroller(token, enrollments).enroll(options.appliances(), name, options.address());
     save(identity, dir);
     console.accept("Enrolled as host " + identity.hostId() + " (" + identity.name() + ") in pool "
         + identity.pool() + "; key and certificates in " + dir);
@@ -139,7 +148,7 @@ public final class AgentRunner {
   public Future<String> link(Vertx vertx, List<AgentIdentity> identities) {
     Promise<String> refused = Promise.promise();
     AgentLink.Settings settings = new AgentLink.Settings(options.heartbeat(), options.simulate() > 0,
-        options.version());
+        options.version(), options.proxy());
     List<Future<String>> deployed = new ArrayList<>();
     for (AgentIdentity identity : identities) {
       List<URI> appliances = identity.appliances().stream().map(URI::create).toList();

@@ -8,12 +8,10 @@ import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.hosts.AgentLinkProtocol;
 import dev.outpost.crypto.EnrollmentToken;
 import io.vertx.core.json.JsonObject;
+import dev.outpost.http.PinnedJsonPost;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.security.KeyPair;
 import java.time.Duration;
@@ -27,12 +25,19 @@ import java.util.Objects;
  */
 public final class Enroller {
 
-  private static final Duration TIMEOUT = Duration.ofSeconds(15);
+  /** How long one appliance has to answer an enrollment. */
+  public static final Duration TIMEOUT = Duration.ofSeconds(15);
 
   private final EnrollmentToken token;
+  private final PinnedJsonPost http;
 
-  public Enroller(EnrollmentToken token) {
+  /**
+   * @param http how to reach the appliances (through the outbound proxy, if any); its timeout applies per
+   *     appliance
+   */
+  public Enroller(EnrollmentToken token, PinnedJsonPost http) {
     this.token = Objects.requireNonNull(token);
+    this.http = Objects.requireNonNull(http);
   }
 
   /** Enrolls with the first appliance that answers; fails with one line saying why none did. */
@@ -40,34 +45,26 @@ public final class Enroller {
     KeyPair key = SiteCertificates.newKeyPair();
     String body = new JsonObject().put("token", token.text()).put("name", name).put("address", address)
         .put("csr", CertificateRequests.pem(key, "CN=" + name)).encode();
-    PinnedCaTrust trust = PinnedCaTrust.of(token.caFingerprint());
-    HttpClient http = HttpClient.newBuilder().sslContext(trust.sslContext()).connectTimeout(Duration.ofSeconds(5))
-        .build();
     List<String> failures = new ArrayList<>();
     for (URI appliance : appliances) {
-      HttpRequest request = HttpRequest.newBuilder(appliance.resolve(AgentLinkProtocol.MOUNT
-              + AgentLinkProtocol.ENROLL_PATH)).timeout(TIMEOUT).header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-      HttpResponse<String> response;
+      PinnedJsonPost.Answer response;
       try {
-        response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        response = http.send(appliance.resolve(AgentLinkProtocol.MOUNT + AgentLinkProtocol.ENROLL_PATH),
+            PinnedCaTrust.of(token.caFingerprint()), body);
       } catch (IOException e) {
         failures.add(describe(appliance, e));
         continue;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw AgentException.failed("interrupted while enrolling");
       }
-      if (response.statusCode() == 201) {
+      if (response.status() == 201) {
         return identity(response.body(), key, address, appliances);
       }
       String detail = detail(response.body());
-      if (response.statusCode() < 500) {
+      if (response.status() < 500) {
         // the token or the request is wrong everywhere, not just at this appliance
         throw AgentException.failed("the appliance at " + appliance + " refused the enrollment: "
-            + response.statusCode() + " " + detail);
+            + response.status() + " " + detail);
       }
-      failures.add(appliance + " answered " + response.statusCode() + " " + detail);
+      failures.add(appliance + " answered " + response.status() + " " + detail);
     }
     throw AgentException.failed(failures.size() == 1 ? failures.get(0)
         : "no appliance could enroll this host: " + String.join("; ", failures));
@@ -97,6 +94,9 @@ public final class Enroller {
             + ", but the token expects " + Fingerprints.display(token.caFingerprint())
             + "; check --appliance or ask for a token from this site";
       }
+    }
+    if (e instanceof PinnedJsonPost.ProxyRefusedException) {
+      return "cannot reach the appliance at " + appliance + ": " + e.getMessage();
     }
     if (e instanceof ConnectException) {
       return "cannot reach the appliance at " + appliance + ": connection refused or unreachable";

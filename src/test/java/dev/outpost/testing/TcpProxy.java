@@ -1,4 +1,4 @@
-package dev.outpost.it;
+package dev.outpost.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,35 +11,47 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP proxy on loopback that can cut traffic the way a failed WAN link does: while blackholed it keeps every
- * connection open but drops what it reads (no reset, no FIN), and holds new connections without reaching the
- * target. {@link #restore()} drops the broken connections, as their peers would after a timeout, and forwards again.
+ * A TCP proxy on loopback that can fail the way networks and servers do: {@link #blackhole()} keeps every
+ * connection open but drops what it reads (no reset, no FIN) and holds new connections without reaching the
+ * target, like a failed WAN link; {@link #down()} closes every connection and each new one at once, like a
+ * stopped server. {@link #restore()} drops the broken connections, as their peers would after a timeout, and
+ * forwards again.
  */
-final class BlackholeProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
   private final ServerSocket listener;
   private final int targetPort;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private volatile boolean blackholed;
+  private volatile boolean down;
 
-  BlackholeProxy(int targetPort) throws IOException {
+  public TcpProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
     this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread acceptor = new Thread(this::accept, "blackhole-proxy");
+    Thread acceptor = new Thread(this::accept, "tcp-proxy");
     acceptor.setDaemon(true);
     acceptor.start();
   }
 
-  int port() {
+  public int port() {
     return listener.getLocalPort();
   }
 
-  void blackhole() {
+  public void blackhole() {
     blackholed = true;
   }
 
-  void restore() {
+  public void down() {
+    down = true;
+    for (Socket s : sockets) {
+      closeQuietly(s);
+    }
+    sockets.clear();
+  }
+
+  public void restore() {
     blackholed = false;
+    down = false;
     for (Socket s : sockets) {
       closeQuietly(s);
     }
@@ -50,6 +62,10 @@ final class BlackholeProxy implements AutoCloseable {
     while (!listener.isClosed()) {
       try {
         Socket client = listener.accept();
+        if (down) {
+          closeQuietly(client);
+          continue;
+        }
         sockets.add(client);
         if (blackholed) {
           pump(client.getInputStream(), OutputStream.nullOutputStream(), client, null);
@@ -85,7 +101,7 @@ final class BlackholeProxy implements AutoCloseable {
           closeQuietly(to);
         }
       }
-    }, "blackhole-pump");
+    }, "tcp-proxy-pump");
     thread.setDaemon(true);
     thread.start();
   }

@@ -1,0 +1,180 @@
+package dev.outpost.relay;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import dev.outpost.broker.BrokerModels.Heartbeat;
+import dev.outpost.broker.BrokerModels.HostRegistration;
+import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.error.ClientErrorException;
+import dev.outpost.error.OutpostException;
+import dev.outpost.error.ServerErrorException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Outage mode across the appliances of one cluster: while the hub cannot be reached, the cluster's leader (its
+ * oldest member) places every session, so that two nodes never over-fill a host; the other nodes relay their
+ * brokering to it over the clustered event bus. Host reports and session changes are published to every node, so
+ * each node's standby {@link LocalBroker} knows all hosts and placements and the next oldest node can lead when
+ * the leader dies. Event-bus payloads are the JSON forms of the broker models (schema {@link #VERSION}).
+ */
+public final class ClusterBrokering implements Requests {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterBrokering.class);
+  /** Schema version of the event-bus payloads below. */
+  public static final int VERSION = 1;
+  /** Point-to-point, plus the node id: {@code {v, op, body}} answered like the hub's tunnel operations. */
+  public static final String BROKER_ADDRESS = "outpost.lhc.broker.";
+  /** Published: {@code {v, origin, kind: register|heartbeat|lost, body}}. */
+  public static final String HOSTS_ADDRESS = "outpost.lhc.hosts";
+  /** Published: {@code {v, origin, session}}. */
+  public static final String SESSIONS_ADDRESS = "outpost.lhc.sessions";
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+  private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
+  private final LocalBroker local;
+  private final String nodeId;
+  private final int minMembers;
+
+  /**
+   * @param minMembers {@code cluster.min-members}: below it this node may be cut off from the others (split
+   *     brain), and it must not place sessions alone, since the other half may elect a leader of its own
+   */
+  public ClusterBrokering(Vertx vertx, HazelcastInstance hazelcast, LocalBroker local, String nodeId,
+      int minMembers) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.hazelcast = Objects.requireNonNull(hazelcast);
+    this.local = Objects.requireNonNull(local);
+    this.nodeId = Objects.requireNonNull(nodeId);
+    this.minMembers = minMembers;
+  }
+
+  /** Starts answering brokering requests and applying the other nodes' reports. */
+  public ClusterBrokering start() {
+    vertx.eventBus().<JsonObject>consumer(BROKER_ADDRESS + nodeId, this::serve);
+    vertx.eventBus().<JsonObject>consumer(HOSTS_ADDRESS, this::hostReport);
+    vertx.eventBus().<JsonObject>consumer(SESSIONS_ADDRESS, message -> {
+      JsonObject body = message.body();
+      if (!nodeId.equals(body.getString("origin")) && body.getJsonObject("session") != null) {
+        local.mirror(SessionView.fromJson(body.getJsonObject("session")))
+            .onFailure(e -> LOG.debug("Could not mirror a session from {}: {}", body.getString("origin"),
+                e.getMessage()));
+      }
+    });
+    local.announceTo(this::publish);
+    return this;
+  }
+
+  /** The node id of the cluster's leader: the oldest member. */
+  public String leader() {
+    for (Member member : hazelcast.getCluster().getMembers()) {
+      String node = member.getAttribute("outpost.node");
+      return node == null ? nodeId : node;
+    }
+    return nodeId;
+  }
+
+  public boolean leading() {
+    return nodeId.equals(leader());
+  }
+
+  /** Sends a brokering request to the leader's local broker (this node's own when it leads). */
+  @Override
+  public Future<JsonObject> request(String op, JsonObject body) {
+    int members = hazelcast.getCluster().getMembers().size();
+    if (members < minMembers) {
+      return Future.failedFuture(ServerErrorException.unavailable("this appliance sees " + members + " of the "
+          + minMembers + " cluster members it needs to broker without the hub (cluster.min-members): it may be cut "
+          + "off from the others; use another appliance"));
+    }
+    String leader = leader();
+    if (leader.equals(nodeId)) {
+      Function<JsonObject, Future<JsonObject>> handler = local.operation(op);
+      return handler == null ? Future.failedFuture(ClientErrorException.notFound("unknown operation " + op))
+          : handler.apply(body);
+    }
+    return vertx.eventBus().<JsonObject>request(BROKER_ADDRESS + leader, new JsonObject().put("v", VERSION)
+            .put("op", op).put("body", body), new DeliveryOptions().setSendTimeout(TIMEOUT.toMillis()))
+        .map(Message::body)
+        .recover(e -> Future.failedFuture(problem(leader, e)));
+  }
+
+  /** Tells every node of a host report this node received from one of its agents. */
+  public void publishHost(String kind, JsonObject body) {
+    vertx.eventBus().publish(HOSTS_ADDRESS, new JsonObject().put("v", VERSION).put("origin", nodeId)
+        .put("kind", kind).put("body", body));
+  }
+
+  /** Mirrors a placement the hub made through this node, here and on every node. */
+  public void mirror(SessionView session) {
+    local.mirror(session);
+    publish(session);
+  }
+
+  private void publish(SessionView session) {
+    vertx.eventBus().publish(SESSIONS_ADDRESS, new JsonObject().put("v", VERSION).put("origin", nodeId)
+        .put("session", session.toJson()));
+  }
+
+  private void serve(Message<JsonObject> message) {
+    JsonObject request = message.body();
+    Function<JsonObject, Future<JsonObject>> handler = local.operation(request.getString("op", ""));
+    if (handler == null) {
+      message.fail(404, problem(ClientErrorException.notFound("unknown operation " + request.getString("op"))));
+      return;
+    }
+    handler.apply(request.getJsonObject("body", new JsonObject()))
+        .onSuccess(message::reply)
+        .onFailure(e -> message.fail(e instanceof OutpostException o ? o.status() : 500, problem(e)));
+  }
+
+  private void hostReport(Message<JsonObject> message) {
+    JsonObject report = message.body();
+    if (nodeId.equals(report.getString("origin"))) {
+      return; // applied locally already
+    }
+    JsonObject body = report.getJsonObject("body", new JsonObject());
+    Future<?> applied = switch (report.getString("kind", "")) {
+      case "register" -> local.registered(HostRegistration.fromJson(body));
+      case "heartbeat" -> local.heartbeat(Heartbeat.fromJson(body))
+          .recover(e -> e instanceof ClientErrorException ? Future.succeededFuture() : Future.failedFuture(e));
+      case "lost" -> local.lost(body.getString("hostId", ""), body.getString("reason", "agent link lost"));
+      default -> Future.succeededFuture();
+    };
+    applied.onFailure(e -> LOG.debug("Could not apply a host report from {}: {}", report.getString("origin"),
+        e.getMessage()));
+  }
+
+  private static String problem(Throwable e) {
+    OutpostException o = e instanceof OutpostException known ? known
+        : ServerErrorException.internal("the leading appliance could not broker", e);
+    return new JsonObject().put("status", o.status()).put("type", o.type()).put("detail", o.detail()).encode();
+  }
+
+  private static OutpostException problem(String leader, Throwable e) {
+    if (e instanceof ReplyException reply && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      try {
+        JsonObject p = new JsonObject(reply.getMessage());
+        int status = p.getInteger("status", 500);
+        return status < 500 ? new ClientErrorException(status, p.getString("type"), p.getString("detail"))
+            : new ServerErrorException(status, p.getString("type"), p.getString("detail"), null);
+      } catch (DecodeException | ClassCastException ignored) {
+        // fall through: not one of ours
+      }
+    }
+    return ServerErrorException.unavailable("the cluster's leading appliance " + leader + " does not answer ("
+        + e.getMessage() + "); try again", e);
+  }
+}

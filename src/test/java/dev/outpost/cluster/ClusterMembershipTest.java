@@ -1,0 +1,51 @@
+package dev.outpost.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.testing.FreePorts;
+import dev.outpost.testing.Poll;
+import dev.outpost.testing.TestSite;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real nodes joining a cluster: with {@code cluster.secret} set, only a node with the same secret gets in. */
+class ClusterMembershipTest {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void onlyANodeWithTheSitesSecretJoinsItsCluster() throws Exception {
+    String name = "secret-test-" + System.nanoTime();
+    int firstPort = FreePorts.next();
+    // GIVEN a node of a site whose nodes share a secret
+    try (TestSite first = TestSite.start(tmp.resolve("a"), settings(name, "site-secret-1", firstPort, null))) {
+      // WHEN a node with the same secret joins, and another one with a wrong secret tries
+      try (TestSite second = TestSite.start(tmp.resolve("b"), settings(name, "site-secret-1", FreePorts.next(),
+          firstPort));
+          TestSite stranger = TestSite.start(tmp.resolve("c"), settings(name, "not-the-secret", FreePorts.next(),
+              firstPort))) {
+        // THEN the first two form one cluster and the stranger stays alone
+        Poll.until("the second node joined", Duration.ofSeconds(30), () -> members(first) == 2);
+        assertThat(members(second)).isEqualTo(2);
+        assertThat(members(stranger)).isEqualTo(1);
+        assertThat(members(first)).isEqualTo(2);
+      }
+    }
+  }
+
+  private static Map<String, String> settings(String name, String secret, int port, Integer join) {
+    return join == null
+        ? Map.of("cluster.name", name, "cluster.secret", secret, "cluster.port", Integer.toString(port),
+            "cluster.host", "127.0.0.1")
+        : Map.of("cluster.name", name, "cluster.secret", secret, "cluster.port", Integer.toString(port),
+            "cluster.host", "127.0.0.1", "cluster.join", "127.0.0.1:" + join);
+  }
+
+  private static int members(TestSite site) {
+    return site.client().get("/admin/api/v1/nodes", site.adminToken()).json().getJsonArray("items").size();
+  }
+}

@@ -1,0 +1,213 @@
+package dev.outpost.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.testing.FreePorts;
+import dev.outpost.testing.Poll;
+import dev.outpost.testing.SiteClient;
+import dev.outpost.testing.SiteClient.Response;
+import io.vertx.core.json.JsonObject;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three appliances of one location in one cluster, with a separate hub, as real processes. While the hub is down,
+ * the cluster's leader places every session, whichever node the user came through, so the host is never
+ * over-filled; when the leader is killed ({@code SIGKILL}), the next node leads with the hosts and sessions it
+ * mirrored, and launches go on after at most one retry.
+ */
+class ClusterOutageIT {
+
+  private static final Duration START = Duration.ofMinutes(3);
+  private static final String ADMIN_PASSWORD = "hub-admin-password-1";
+  private static final int CAPACITY = 4;
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void theLeaderPlacesForTheWholeClusterAndTheNextNodeLeadsWhenItDies() throws Exception {
+    Path passwordFile = tmp.resolve("admin-password");
+    Files.writeString(passwordFile, ADMIN_PASSWORD);
+    int hubPort = FreePorts.next();
+    List<OutpostProcess> processes = new ArrayList<>();
+    try (ServerSocket service = new ServerSocket(0)) {
+      OutpostProcess hub = start(processes, Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
+          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
+      hub.awaitStdout("Outpost hub .* ready", START);
+      SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
+      String admin = hubApi.login("admin", ADMIN_PASSWORD);
+
+      // GIVEN a location whose one host takes 4 sessions, and six entitled users
+      String connector = hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"site-a\"}").created()
+          .getString("connectorToken");
+      hubApi.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":" + CAPACITY
+          + ",\"location\":\"site-a\"}").created();
+      hubApi.post("/admin/api/v1/resources", admin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\","
+          + "\"port\":" + service.getLocalPort() + "}").created();
+      for (int u = 1; u <= 6; u++) {
+        hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"user" + u + "\",\"password\":"
+            + "\"user-password-" + u + "\"}").created();
+        hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"app\",\"user\":\"user" + u + "\"}").created();
+      }
+
+      // AND three appliances of the location in one cluster (node-1 the oldest), the host linked to node-3
+      String clusterName = "it-" + System.nanoTime();
+      int firstClusterPort = FreePorts.next();
+      List<SiteClient> nodes = new ArrayList<>();
+      List<OutpostProcess> appliances = new ArrayList<>();
+      List<Integer> gatewayPorts = new ArrayList<>();
+      for (int n = 1; n <= 3; n++) {
+        int https = FreePorts.next();
+        int clusterPort = n == 1 ? firstClusterPort : FreePorts.next();
+        gatewayPorts.add(FreePorts.next());
+        Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s",
+            "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName, "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
+            // hosts stay registered through the seconds the cluster needs to notice a killed member (5 s)
+            "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s");
+        List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
+            "--https-port", Integer.toString(https), "--cluster-port", Integer.toString(clusterPort),
+            "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub", "https://localhost:" + hubPort));
+        if (n > 1) {
+          args.addAll(List.of("--join", "127.0.0.1:" + firstClusterPort));
+        }
+        OutpostProcess node = start(processes, env, args.toArray(String[]::new));
+        node.awaitStdout("ready: https://localhost:" + https, START);
+        appliances.add(node);
+        nodes.add(new SiteClient(tmp.resolve("node-" + n + "/tls/ca.crt"), https));
+      }
+      String token = hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}").created()
+          .getString("token");
+      OutpostProcess agent = start(processes, Map.of(), "agent", "--appliance", "https://localhost:"
+          + nodes.get(2).port(), "--token", token, "--address", "127.0.0.1", "--name", "host-1", "--data-dir",
+          tmp.resolve("agent").toString());
+      agent.awaitStdout("Linked to", START);
+      String probe = nodes.get(0).login("user6", "user-password-6");
+      Poll.until("every node sees the host", Duration.ofSeconds(60), () -> available(nodes.get(0), probe));
+      assertThat(nodes.get(0).get("/admin/api/v1/nodes", nodes.get(0).login("admin", ADMIN_PASSWORD)).json()
+          .getJsonArray("items")).hasSize(3);
+      for (int n = 0; n < 3; n++) {
+        Path cache = tmp.resolve("node-" + (n + 1) + "/lhc/snapshot.json");
+        Poll.until("node " + (n + 1) + " caches the site", Duration.ofSeconds(30),
+            () -> Files.exists(cache) && SiteClient.readOrEmpty(cache).contains("user6"));
+      }
+
+      // AND user1 has a session placed by the hub through node-2
+      String user1 = nodes.get(1).login("user1", "user-password-1");
+      Response first = nodes.get(1).post("/api/v1/resources/app/launch", user1, null);
+      assertThat(first.status()).as(first.body()).isEqualTo(200);
+      String sessionId = first.json().getJsonObject("session").getString("id");
+
+      // WHEN the hub stops
+      assertThat(hub.stop()).isZero();
+      for (SiteClient node : nodes) {
+        Poll.until("local mode", Duration.ofSeconds(10), () -> "local".equals(mode(node)));
+      }
+
+      // AND every node lists the others with their roles and the mode they report
+      String nodeAdmin = nodes.get(2).login("admin", ADMIN_PASSWORD);
+      Poll.until("nodes report local mode", Duration.ofSeconds(20), () -> nodes.get(2).get("/admin/api/v1/nodes",
+          nodeAdmin).json().getJsonArray("items").stream().map(JsonObject.class::cast)
+          .allMatch(m -> "local".equals(m.getJsonObject("status").getString("mode"))));
+      assertThat(nodes.get(2).get("/admin/api/v1/nodes", nodeAdmin).json().getJsonArray("items").stream()
+          .map(JsonObject.class::cast).map(m -> m.getString("role")).toList())
+          .containsExactly("leader", "member", "member");
+
+      // THEN users launching through different nodes fill the host exactly to its capacity, no further
+      Map<String, Integer> statuses = new HashMap<>();
+      for (int u = 2; u <= 5; u++) {
+        SiteClient node = nodes.get(u % 3);
+        Response launch = node.post("/api/v1/resources/app/launch", node.login("user" + u, "user-password-" + u),
+            null);
+        statuses.merge(Integer.toString(launch.status()), 1, Integer::sum);
+      }
+      assertThat(statuses).isEqualTo(Map.of("200", CAPACITY - 1, "409", 1));
+
+      // WHEN the leader (node-1) is killed and user1 logs off through node-2, freeing one slot
+      appliances.get(0).kill();
+      Response logoff = null;
+      for (int attempt = 0; attempt < 2 && (logoff == null || logoff.status() != 200); attempt++) {
+        logoff = nodes.get(1).post("/api/v1/sessions/" + sessionId + "/logoff", user1, null);
+        if (logoff.status() != 200) {
+          Poll.until("the cluster notices node-1 is gone", Duration.ofSeconds(20),
+              () -> nodes.get(1).get("/admin/api/v1/nodes", nodes.get(1).login("admin", ADMIN_PASSWORD)).json()
+                  .getJsonArray("items").size() == 2);
+        }
+      }
+      assertThat(logoff.status()).as(logoff.body() + "\nsessions at node-2: "
+          + nodes.get(1).get("/admin/api/v1/sessions", nodes.get(1).login("admin", ADMIN_PASSWORD)).body())
+          .isEqualTo(200);
+
+      // THEN the new leader knows the host and its sessions: one more launch fits, the next does not
+      Response fits = launchWithOneRetry(nodes.get(2), "user5", "user-password-5");
+      assertThat(fits.status()).as(fits.body()).isEqualTo(200);
+      Response full = launchWithOneRetry(nodes.get(1), "user6", "user-password-6");
+      assertThat(full.status()).as(full.body()).isEqualTo(409);
+
+      // WHEN node-3 holds an unused ticket and is then left alone, below cluster.min-members (2)
+      Response again = nodes.get(2).post("/api/v1/resources/app/launch", nodes.get(2).login("user5", "user-password-5"),
+          null);
+      assertThat(again.status()).as(again.body()).isEqualTo(200);
+      appliances.get(1).kill();
+      Poll.until("node-3 sees itself alone", Duration.ofSeconds(20), () -> nodes.get(2).get("/admin/api/v1/nodes",
+          nodes.get(2).login("admin", ADMIN_PASSWORD)).json().getJsonArray("items").size() == 1);
+
+      // THEN it places nothing (it may be the cut-off half of a split cluster) and its ticket opens no stream
+      Response alone = nodes.get(2).post("/api/v1/resources/app/launch", nodes.get(2).login("user6", "user-password-6"),
+          null);
+      assertThat(alone.status()).as(alone.body()).isEqualTo(503);
+      assertThat(alone.json().getString("detail")).contains("cluster.min-members");
+      assertThat(presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2), again.json().getString("ticket")))
+          .startsWith("ERR 503");
+    } finally {
+      for (OutpostProcess p : processes) {
+        p.close();
+      }
+    }
+  }
+
+  private OutpostProcess start(List<OutpostProcess> processes, Map<String, String> env, String... args) {
+    OutpostProcess process = OutpostProcess.start(tmp, env, args);
+    processes.add(process);
+    return process;
+  }
+
+  /** Presents a ticket on a node's raw TLS gateway; returns its answer line. */
+  private static String presentTicket(Path ca, int port, String ticket) throws Exception {
+    try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) SiteClient.trusting(ca).getSocketFactory()
+        .createSocket("localhost", port)) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(("OUTPOST/1 " + ticket + "\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      StringBuilder line = new StringBuilder();
+      for (int c; (c = socket.getInputStream().read()) != -1 && c != '\n'; ) {
+        line.append((char) c);
+      }
+      return line.toString();
+    }
+  }
+
+  private static Response launchWithOneRetry(SiteClient node, String user, String password) {
+    String token = node.login(user, password);
+    Response launch = node.post("/api/v1/resources/app/launch", token, null);
+    return launch.status() >= 500 ? node.post("/api/v1/resources/app/launch", token, null) : launch;
+  }
+
+  private static boolean available(SiteClient node, String token) {
+    var items = node.get("/api/v1/resources", token).json().getJsonArray("items");
+    return !items.isEmpty() && items.getJsonObject(0).getBoolean("available");
+  }
+
+  private static String mode(SiteClient node) {
+    Response status = node.get("/api/v1/status", null);
+    return status.status() == 200 ? status.json().getString("mode") : "status " + status.status();
+  }
+}

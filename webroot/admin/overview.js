@@ -1,0 +1,76 @@
+// Dashboard (nodes, hub link, mode, hosts, sessions) and the hosts list with drain / maintenance.
+import {api, describe} from '/js/api.js';
+import {fill, h, table, when} from '/js/ui.js';
+
+const API = '/admin/api/v1/';
+
+export async function dashboardView(view) {
+  view.append(h('h1', {}, 'Dashboard'));
+  const [status, nodes, hosts, sessions] = await Promise.all([
+    api('/api/v1/status').then(r => r.data),
+    api(API + 'nodes').then(r => r.data),
+    api(API + 'hosts?enrolled=true').then(r => r.data.items),
+    api(API + 'sessions?open=true').then(r => r.data.items),
+  ]);
+  const count = state => hosts.filter(host => host.state === state).length;
+  const live = hosts.filter(host => host.state !== 'lost');
+  const load = live.length === 0 ? 0 : live.reduce((sum, host) => sum + host.load, 0) / live.length;
+  view.append(
+    h('div', {class: 'tiles'},
+      tile('Mode', status.mode, status.mode === 'hub' ? 'normal: the hub brokers' : 'outage: brokering locally'),
+      tile('Hub link', status.hub && status.hub.reachable ? 'up' : 'down', `location ${status.location}`),
+      tile('Nodes', nodes.items.length, `cluster ${nodes.cluster}`),
+      tile('Hosts', hosts.length, `${count('registered')} registered, ${count('draining')} draining, `
+        + `${count('maintenance')} in maintenance, ${count('lost')} lost`),
+      tile('Average load', `${Math.round(load * 100)}%`, 'of the registered hosts'),
+      tile('Open sessions', sessions.length, 'launching, connected or disconnected')),
+    table('Nodes', ['Node', 'Address', 'Role', 'Version'], nodes.items.map(node => [
+      `${node.node || node.id}${node.local ? ' (this node)' : ''}`, node.address, node.leader ? 'leader' : 'member',
+      node.version || ''])),
+    hostTable(hosts, null));
+}
+
+export async function hostsView(view) {
+  const status = h('p', {role: 'status', class: 'notice'});
+  const holder = h('div');
+  view.append(h('h1', {}, 'Hosts'), h('p', {class: 'muted'}, 'Enrolled session hosts. A lost host\'s agent is not '
+    + 'linked now (stopped, unreachable, or silent too long). Enroll more under Enrollment tokens.'), status, holder);
+  async function reload() {
+    fill(holder, hostTable((await api(API + 'hosts?enrolled=true')).data.items, async (host, change, label) => {
+      try {
+        await api(`${API}hosts/${encodeURIComponent(host.id)}`, {method: 'PUT', body: change});
+        status.textContent = `${host.name}: ${label}.`;
+        await reload();
+      } catch (e) {
+        status.textContent = describe(e, `change host ${host.name}`);
+      }
+    }));
+  }
+  await reload();
+}
+
+function hostTable(hosts, act) {
+  const headings = ['Host', 'Pool', 'State', 'Load', 'Sessions', 'Last seen'];
+  return table('Hosts', act ? [...headings, 'Actions'] : headings, hosts.map(host => {
+    const lost = host.state === 'lost';
+    const cells = [host.name, host.pool, host.state, lost ? '' : `${Math.round(host.load * 100)}%`,
+      lost ? '' : `${host.sessions} of ${host.maxSessions}`, when(host.lastSeen)];
+    if (act) {
+      cells.push(h('div', {class: 'actions'},
+        h('button', {type: 'button', class: 'secondary', 'aria-label': `${host.draining ? 'Stop draining' : 'Drain'} ${host.name}`,
+          onclick: () => act(host, {draining: !host.draining}, host.draining ? 'takes new sessions again' : 'draining')},
+        host.draining ? 'Stop draining' : 'Drain'),
+        h('button', {type: 'button', class: 'secondary',
+          'aria-label': `${host.maintenance ? 'End maintenance on' : 'Maintenance for'} ${host.name}`,
+          onclick: () => act(host, {maintenance: !host.maintenance},
+            host.maintenance ? 'out of maintenance' : 'in maintenance')},
+        host.maintenance ? 'End maintenance' : 'Maintenance')));
+    }
+    return cells;
+  }));
+}
+
+function tile(title, value, note) {
+  return h('section', {class: 'card tile', 'aria-label': title},
+    h('h2', {}, title), h('p', {}, String(value)), h('span', {class: 'muted'}, note));
+}

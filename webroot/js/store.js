@@ -1,0 +1,372 @@
+// The web store: sign in, find and launch your apps and desktops, manage your sessions, sign out. Offline
+// (appliance or network down) it shows the last resource list the service worker kept for this feed.
+import {api, ApiError, describe, OfflineError, setCsrfToken} from './api.js';
+import {favourites, forget, lastUser, rememberUser, saveFavourites} from './feed.js';
+import {clientCommand, currentLease, leaseCovers} from './lease.js';
+import {signInForm} from './signin.js';
+import {commandBox, fill, focusHeading, h, table, when} from './ui.js';
+
+/** The mode a site is in when its hub answers; anything else (e.g. "local") is an outage. */
+const NORMAL_MODE = 'hub';
+
+const main = document.getElementById('main');
+const banners = document.getElementById('banners');
+const who = document.getElementById('who');
+
+const state = {
+  user: null,
+  resources: [],
+  offline: false,
+  offlineSince: null,
+  degraded: null,
+  lease: null,
+  favourites: new Set(),
+  query: '',
+  favouritesOnly: false,
+  sessions: null,
+  launch: null,
+  message: '',
+};
+
+registerWorker();
+window.addEventListener('online', () => state.offline && load());
+navigator.serviceWorker?.addEventListener('controllerchange', primeFeed);
+load();
+
+function registerWorker() {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js', {scope: '/'}).catch(() => {
+      // the store works without it, only not offline
+    });
+  }
+}
+
+/** Once the service worker controls the page, fetch the feed again through it so that a copy is kept. */
+function primeFeed() {
+  if (state.user && !state.offline) {
+    const feed = state.user.username;
+    api('/api/v1/resources', {feed}).catch(() => null);
+    currentLease(feed);
+  }
+}
+
+/** Shows the live store when the appliance answers, the cached one when it does not, else the sign-in form. */
+async function load() {
+  try {
+    const {data} = await api('/api/v1/me');
+    setCsrfToken(data.csrfToken);
+    await showStore(data.user, false);
+  } catch (e) {
+    const remembered = lastUser();
+    if (e instanceof OfflineError && remembered) {
+      await showStore(remembered, true);
+    } else if (e instanceof OfflineError) {
+      showSignIn('', true);
+    } else {
+      showSignIn(e instanceof ApiError && e.status === 401 ? '' : describe(e, 'load the store'), false);
+    }
+  }
+}
+
+function showSignIn(message, offline) {
+  Object.assign(state, {user: null, resources: [], sessions: null, launch: null, lease: null, degraded: null,
+    offline, offlineSince: null});
+  renderBanners();
+  fill(who);
+  fill(main, signInForm('Sign in to Outpost', user => showStore(user, false).then(() => focusHeading(main))),
+    message ? h('p', {class: 'notice', role: 'status'}, message) : null);
+  document.title = 'Sign in · Outpost';
+}
+
+async function showStore(user, offline) {
+  state.user = user;
+  state.favourites = favourites(user.username);
+  state.launch = null;
+  state.message = '';
+  rememberUser(user);
+  await refresh(offline);
+  document.title = 'Your apps · Outpost';
+}
+
+/** Reads the resource list (live, or the feed's cached copy), the site's mode, the lease and the sessions. */
+async function refresh(knownOffline) {
+  const feed = state.user.username;
+  try {
+    const {data, offlineSince} = await api('/api/v1/resources', {feed});
+    state.resources = data.items || [];
+    state.offline = knownOffline || Boolean(offlineSince);
+    state.offlineSince = offlineSince || null;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      await forget(feed);
+      showSignIn('Your session has ended. Sign in again.', false);
+      return;
+    }
+    state.offline = e instanceof OfflineError;
+    state.offlineSince = null;
+    state.resources = [];
+    state.message = state.offline ? '' : describe(e, 'list your apps');
+  }
+  const [status, lease, sessions] = await Promise.all([
+    state.offline ? null : api('/api/v1/status').then(r => r.data, () => null),
+    currentLease(feed),
+    state.offline ? null : api('/api/v1/sessions').then(r => r.data.items, () => null),
+  ]);
+  state.degraded = status && status.mode && status.mode !== NORMAL_MODE ? status.mode : null;
+  state.lease = lease;
+  state.sessions = sessions;
+  render();
+}
+
+function render() {
+  renderBanners();
+  renderWho();
+  fill(main,
+    h('h1', {}, 'Your apps and desktops'),
+    state.message ? h('p', {class: 'error', role: 'alert'}, state.message) : null,
+    toolbar(),
+    resourceList(),
+    launchPanel(),
+    sessionsSection());
+}
+
+function renderBanners() {
+  const parts = [];
+  if (state.offline) {
+    const since = state.offlineSince && state.offlineSince !== 'none' ? ` (saved ${when(state.offlineSince)})` : '';
+    parts.push(h('div', {class: 'banner banner-offline', id: 'offline-banner', role: 'alert'},
+      h('strong', {}, 'You are offline.'),
+      h('span', {}, state.user
+        ? `The appliance cannot be reached. Showing your apps as last seen${since}; what cannot start now is greyed out.`
+        : 'The appliance cannot be reached, and nothing is saved on this device yet.'),
+      h('a', {href: '/', id: 'reconnect', onclick: reconnect}, 'Reconnect')));
+  }
+  if (state.degraded) {
+    parts.push(h('div', {class: 'banner banner-degraded', id: 'degraded-banner', role: 'status'},
+      h('strong', {}, 'Limited service.'),
+      h('span', {}, `The site is running in ${state.degraded} mode while its control plane is unreachable: `
+        + 'launching goes on, changes by administrators wait.')));
+  }
+  fill(banners, parts);
+}
+
+function reconnect(event) {
+  event.preventDefault();
+  const link = event.currentTarget;
+  link.textContent = 'Reconnecting…';
+  load().then(() => {
+    const heading = main.querySelector('h1');
+    if (!state.offline && heading) {
+      focusHeading(main);
+    } else {
+      document.getElementById('reconnect')?.focus();
+    }
+  });
+}
+
+function renderWho() {
+  fill(who,
+    h('span', {id: 'signed-in-user'}, state.user.displayName || state.user.username),
+    h('button', {type: 'button', id: 'sign-out', onclick: signOut}, 'Sign out'));
+}
+
+async function signOut() {
+  const username = state.user.username;
+  let message = 'You are signed out.';
+  try {
+    await api('/api/v1/logout', {method: 'POST'});
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) {
+      message = `Signed out on this device, but ${describe(e, 'tell the appliance').replace(/^Could not/, 'could not')}`;
+    }
+  }
+  setCsrfToken(null);
+  await forget(username);
+  showSignIn(message, false);
+  document.getElementById('signin-username')?.focus();
+}
+
+function toolbar() {
+  const search = h('input', {type: 'search', id: 'search', value: state.query, placeholder: 'Name of an app',
+    oninput: event => {
+      state.query = event.target.value;
+      updateList();
+    }});
+  const onlyFavourites = h('input', {type: 'checkbox', id: 'favourites-only', checked: state.favouritesOnly,
+    onchange: event => {
+      state.favouritesOnly = event.target.checked;
+      updateList();
+    }});
+  return h('div', {class: 'toolbar', role: 'search'},
+    h('label', {for: 'search'}, 'Search', search),
+    h('label', {class: 'check', for: 'favourites-only'}, onlyFavourites, 'Favourites only'));
+}
+
+function updateList() {
+  document.getElementById('resources').replaceWith(resourceList());
+}
+
+function visibleResources() {
+  const query = state.query.trim().toLowerCase();
+  return state.resources
+    .filter(r => !query || r.name.toLowerCase().includes(query) || (r.displayName || '').toLowerCase().includes(query))
+    .filter(r => !state.favouritesOnly || state.favourites.has(r.id))
+    .sort((a, b) => Number(state.favourites.has(b.id)) - Number(state.favourites.has(a.id))
+      || (a.displayName || a.name).localeCompare(b.displayName || b.name));
+}
+
+function resourceList() {
+  const shown = visibleResources();
+  const region = h('section', {id: 'resources', 'aria-labelledby': 'resources-heading'},
+    h('h2', {id: 'resources-heading'}, `Apps and desktops (${shown.length})`));
+  if (shown.length === 0) {
+    region.append(h('p', {class: 'muted'}, state.resources.length === 0
+      ? (state.offline ? 'No apps are saved on this device.' : 'No apps or desktops are published to you yet.')
+      : 'Nothing matches your search.'));
+    return region;
+  }
+  region.append(h('ul', {class: 'resources'}, shown.map(resourceCard)));
+  return region;
+}
+
+function resourceCard(resource) {
+  const throughLease = state.offline && leaseCovers(state.lease, resource);
+  const startable = !state.offline && resource.available !== false;
+  const reasonId = `reason-${resource.id}`;
+  const reason = state.offline
+    ? (throughLease ? 'Offline: launch it with the Outpost client (your connection lease).' : 'Offline: cannot start now.')
+    : (resource.available === false ? `Unavailable: ${resource.reason || 'no host can take it now'}` : '');
+  const favourite = state.favourites.has(resource.id);
+  const title = resource.displayName || resource.name;
+  const clientBox = h('div', {hidden: true, class: 'client-handoff'},
+    commandBox('Run on this device:', clientCommand(resource, state.user.username)));
+  return h('li', {class: startable || throughLease ? 'resource' : 'resource unavailable', 'data-resource': resource.name,
+    'data-startable': String(startable), 'data-lease': String(throughLease)},
+    h('img', {src: resource.kind === 'desktop' ? '/icons/desktop.svg' : '/icons/app.svg', alt: ''}),
+    h('div', {},
+      h('h3', {}, title),
+      h('p', {class: 'meta'}, `${resource.kind === 'desktop' ? 'Desktop' : 'App'}${title !== resource.name ? ` · ${resource.name}` : ''}`),
+      reason ? h('p', {class: 'meta state', id: reasonId}, reason) : null),
+    h('button', {type: 'button', class: 'fav', 'aria-pressed': String(favourite),
+      'aria-label': `Favourite ${title}`, onclick: () => toggleFavourite(resource)}, favourite ? '★' : '☆'),
+    h('div', {class: 'row'},
+      h('button', {type: 'button', class: 'launch', disabled: !startable, 'aria-describedby': reason ? reasonId : null,
+        onclick: event => launch(resource, event.currentTarget)}, `Launch`),
+      throughLease ? h('button', {type: 'button', class: 'secondary handoff', 'aria-expanded': 'false',
+        onclick: event => {
+          const open = clientBox.hidden;
+          clientBox.hidden = !open;
+          event.currentTarget.setAttribute('aria-expanded', String(open));
+        }}, 'Use the Outpost client') : null,
+      clientBox));
+}
+
+function toggleFavourite(resource) {
+  if (state.favourites.has(resource.id)) {
+    state.favourites.delete(resource.id);
+  } else {
+    state.favourites.add(resource.id);
+  }
+  saveFavourites(state.user.username, state.favourites);
+  updateList();
+  document.querySelector(`li[data-resource="${CSS.escape(resource.name)}"] .fav`)?.focus();
+}
+
+async function launch(resource, button) {
+  button.disabled = true;
+  state.launch = {resource, pending: true};
+  replacePanel();
+  try {
+    const {data} = await api(`/api/v1/resources/${encodeURIComponent(resource.id)}/launch`, {method: 'POST'});
+    state.launch = {resource, data, file: launchFile(data)};
+    state.launch.file.link.click();
+  } catch (e) {
+    state.launch = {resource, error: describe(e, `launch ${resource.displayName || resource.name}`)};
+  }
+  button.disabled = false;
+  replacePanel();
+  document.getElementById('launch-heading')?.focus();
+  state.sessions = await api('/api/v1/sessions').then(r => r.data.items, () => state.sessions);
+  document.getElementById('sessions').replaceWith(sessionsSection());
+}
+
+/** The .outpost launch file as a download link (the same document ?format=file answers). */
+function launchFile(data) {
+  if (state.launch?.file) {
+    URL.revokeObjectURL(state.launch.file.url);
+  }
+  const name = `${data.session.resource.replace(/[^A-Za-z0-9._-]/g, '_')}.outpost`;
+  const blob = new Blob([JSON.stringify(data.launchFile, null, 2)], {type: 'application/vnd.outpost.launch+json'});
+  const url = URL.createObjectURL(blob);
+  return {name, url, link: h('a', {href: url, download: name, id: 'launch-file'}, `Download ${name} again`)};
+}
+
+function replacePanel() {
+  document.getElementById('launch-panel').replaceWith(launchPanel());
+}
+
+function launchPanel() {
+  const launchState = state.launch;
+  if (!launchState) {
+    return h('div', {id: 'launch-panel', hidden: true});
+  }
+  const panel = h('section', {id: 'launch-panel', 'aria-labelledby': 'launch-heading'});
+  const title = launchState.resource.displayName || launchState.resource.name;
+  panel.className = 'card launch-panel';
+  if (launchState.pending) {
+    fill(panel, h('h2', {id: 'launch-heading', tabindex: '-1'}, `Starting ${title}…`));
+    return panel;
+  }
+  if (launchState.error) {
+    fill(panel, h('h2', {id: 'launch-heading', tabindex: '-1'}, `${title} did not start`),
+      h('p', {class: 'error', role: 'alert'}, launchState.error));
+    return panel;
+  }
+  const {data, file} = launchState;
+  fill(panel,
+    h('h2', {id: 'launch-heading', tabindex: '-1'}, `${title} is ready`),
+    h('p', {}, `${data.reconnected ? 'You are reconnected to your session' : 'Your session is placed'} on `
+      + `${data.session.host}. The launch file ${file.name} was downloaded: open it with the Outpost client. `
+      + `Its ticket works once, until ${when(data.expiresAt)}.`),
+    h('p', {}, file.link),
+    data.sshCommand ? commandBox('Connect with ssh:', data.sshCommand) : null,
+    commandBox('Or with the Outpost client:', clientCommand(launchState.resource, state.user.username)),
+    h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', onclick: () => {
+      state.launch = null;
+      replacePanel();
+      document.querySelector(`li[data-resource="${CSS.escape(launchState.resource.name)}"] .launch`)?.focus();
+    }}, 'Close')));
+  return panel;
+}
+
+function sessionsSection() {
+  const section = h('section', {id: 'sessions', 'aria-labelledby': 'sessions-heading'},
+    h('h2', {id: 'sessions-heading', tabindex: '-1'}, 'Your sessions'));
+  if (state.sessions === null) {
+    section.append(h('p', {class: 'muted'}, state.offline
+      ? 'Your sessions are listed when the appliance can be reached.' : 'Your sessions could not be listed.'));
+    return section;
+  }
+  const status = h('p', {role: 'status', class: 'muted', id: 'sessions-status'});
+  section.append(status, table('Open sessions', ['App', 'Host', 'State', 'Started', 'Actions'],
+    state.sessions.map(s => [s.resource, s.host, s.state, when(s.createdAt), h('div', {class: 'actions'},
+      h('button', {type: 'button', class: 'secondary', 'data-action': 'disconnect',
+        'aria-label': `Disconnect ${s.resource}`, onclick: () => sessionAction(s, 'disconnect', status)}, 'Disconnect'),
+      h('button', {type: 'button', class: 'danger', 'data-action': 'logoff',
+        'aria-label': `Log off ${s.resource}`, onclick: () => sessionAction(s, 'logoff', status)}, 'Log off'))])));
+  return section;
+}
+
+async function sessionAction(session, action, status) {
+  const doing = action === 'logoff' ? `log off ${session.resource}` : `disconnect ${session.resource}`;
+  try {
+    await api(`/api/v1/sessions/${encodeURIComponent(session.id)}/${action}`, {method: 'POST'});
+    state.sessions = await api('/api/v1/sessions').then(r => r.data.items, () => state.sessions);
+    document.getElementById('sessions').replaceWith(sessionsSection());
+    const done = document.getElementById('sessions-status');
+    done.textContent = action === 'logoff' ? `${session.resource}: logged off.` : `${session.resource}: disconnected.`;
+    document.getElementById('sessions-heading').focus();
+  } catch (e) {
+    status.textContent = describe(e, doing);
+  }
+}
