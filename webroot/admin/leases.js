@@ -1,9 +1,11 @@
-// Connection lease revocation. The lease admin API (GET/POST /admin/api/v1/leases/revocations) arrives with
-// connection leases; until an appliance serves it, this view says so instead of offering a form that cannot work.
+// Connection lease revocation (GET/POST /admin/api/v1/leases/revocations, see docs/leases.md): revoke every lease
+// of a user or of a device key issued until now, or one lease by id. An appliance that does not serve the lease
+// admin API (404) is said so instead of offering a form that cannot work.
 import {api, ApiError, describe} from '/js/api.js';
 import {fill, h, table, when} from '/js/ui.js';
 
 const API = '/admin/api/v1/leases/revocations';
+const KINDS = {user: 'user (name or id)', device: 'device key thumbprint', lease: 'lease id'};
 
 export async function leasesView(view) {
   view.append(h('h1', {}, 'Connection leases'));
@@ -12,31 +14,36 @@ export async function leasesView(view) {
     revocations = (await api(API)).data.items;
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) {
-      view.append(h('p', {id: 'leases-unavailable'}, 'This appliance does not issue connection leases yet, so there '
+      view.append(h('p', {id: 'leases-unavailable'}, 'This appliance does not issue connection leases, so there '
         + 'is nothing to revoke.'));
       return;
     }
     throw e;
   }
   const status = h('p', {role: 'status', class: 'notice'});
-  const kind = h('select', {id: 'revoke-kind'}, ['user', 'device', 'leaseId'].map(k => h('option', {value: k},
-    k === 'leaseId' ? 'lease id' : k)));
+  const kind = h('select', {id: 'revoke-kind'}, Object.entries(KINDS).map(([k, label]) => h('option', {value: k},
+    label)));
   const value = h('input', {id: 'revoke-value', required: true});
+  const reason = h('input', {id: 'revoke-reason'});
   const holder = h('div');
   const form = h('form', {class: 'inline'},
     h('label', {for: 'revoke-kind'}, 'Revoke by', kind),
     h('label', {for: 'revoke-value'}, 'Value', value),
+    h('label', {for: 'revoke-reason'}, 'Reason', reason),
     h('button', {type: 'submit', class: 'danger'}, 'Revoke'));
-  view.append(h('p', {class: 'muted'}, 'A revoked lease no longer launches anything, on every node.'), form, status,
-    holder);
-  const render = items => fill(holder, table('Revocations', ['What', 'Value', 'When', 'By'],
-    items.map(r => [r.kind || '', r.value || r.leaseId || r.user || r.device || '', when(r.at || r.createdAt),
-      r.actor || r.createdBy || ''])));
+  view.append(h('p', {class: 'muted'}, 'A revoked lease no longer launches anything, on every node. A user or '
+    + 'device revocation ends the leases issued until now; the next sign-in gets a new one.'), form, status, holder);
+  const render = items => fill(holder, table('Revocations', ['What', 'Value', 'Revoked at', 'By', 'Reason'],
+    items.map(r => [r.kind, r.subject, when(r.revokedAt), r.createdBy, r.reason])));
   render(revocations);
   form.addEventListener('submit', async event => {
     event.preventDefault();
+    const body = {[kind.value]: value.value.trim()};
+    if (reason.value.trim()) {
+      body.reason = reason.value.trim();
+    }
     try {
-      await api(API, {method: 'POST', body: {[kind.value]: value.value.trim()}});
+      await api(API, {method: 'POST', body});
       status.textContent = `Revoked by ${kind.value}: ${value.value.trim()}.`;
       render((await api(API)).data.items);
     } catch (e) {

@@ -9,7 +9,10 @@ import io.vertx.core.Future;
  */
 public interface LeaseService {
 
-  /** A lease as its user gets it: the token to keep and present, and what it says. */
+  /**
+   * A lease as its user gets it: what it says, and the token to keep and present — {@code null} when the lease is
+   * bound to another device of the user's than the one asking.
+   */
   record Current(String token, Lease lease) {
   }
 
@@ -25,7 +28,11 @@ public interface LeaseService {
    */
   void signedIn(Principal principal, Lease.Appliance here);
 
-  /** The user's current lease on their device, or {@code null} while it is being issued (queued if need be). */
+  /**
+   * The user's current lease on the device of their sign-in, or {@code null} while it is being issued (queued if need
+   * be). A sign-in without a device key (a web store) gets the lease the user's endpoint client got last, without its
+   * token, or a 404.
+   */
   Future<Current> current(Principal principal, Lease.Appliance here);
 
   /** The user signed out: their leases on that device stop launching, everywhere. */

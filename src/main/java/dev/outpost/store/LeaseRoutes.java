@@ -72,11 +72,15 @@ public final class LeaseRoutes implements IdentityRoutes.SignInHooks {
         .onFailure(ctx::fail);
   }
 
-  /** What {@code GET /lease} answers: the token to keep and, for reading, what it says. */
+  /**
+   * What {@code GET /lease} answers: the token to keep ({@code null} for a lease of another device) and, for
+   * reading, what it says.
+   */
   static JsonObject describe(LeaseService.Current current) {
     Lease lease = current.lease();
     JsonObject body = new JsonObject()
         .put("lease", current.token())
+        .put("thisDevice", current.token() != null)
         .put("id", lease.id())
         .put("site", lease.site())
         .put("location", lease.location())

@@ -91,6 +91,23 @@ class LeaseLaunchTest {
     // AND signing in again on the same device keeps the same lease (renewed at most once a day)
     String again = login(client, "alice", "alice-password-1", device);
     assertThat(client.get("/api/v1/lease", again).json().getString("id")).isEqualTo(read.id());
+
+    // AND a web store session (no device key) sees that lease's resources and expiry, but not its token
+    JsonObject web = client.get("/api/v1/lease", client.login("alice", "alice-password-1")).json();
+    assertThat(web.getString("id")).isEqualTo(read.id());
+    assertThat(web.getBoolean("thisDevice")).isFalse();
+    assertThat(web.getValue("lease")).isNull();
+    assertThat(web.getJsonArray("resources").getJsonObject(0).getString("name")).isEqualTo("shell");
+    assertThat(web.getString("expiresAt")).isEqualTo(read.expiresAt().toString());
+  }
+
+  @Test
+  void aUserWithoutAnyLeaseGetsA404() {
+    // GIVEN a user who never signed in with the Outpost client WHEN the web store asks for the lease THEN 404
+    LeaseSites.user(site, admin, "erin", "erin-password-1", "shell");
+    Response none = client.get("/api/v1/lease", client.login("erin", "erin-password-1"));
+    assertThat(none.status()).as(none.body()).isEqualTo(404);
+    assertThat(none.json().getString("detail")).contains("Outpost client");
   }
 
   @Test

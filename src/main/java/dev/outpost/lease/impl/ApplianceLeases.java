@@ -4,6 +4,7 @@ import com.hazelcast.map.IMap;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.cluster.ClusterFutures;
 import dev.outpost.db.Database;
+import dev.outpost.error.ClientErrorException;
 import dev.outpost.identity.Principal;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseProof;
@@ -76,8 +77,11 @@ public final class ApplianceLeases implements LeaseService {
   @Override
   public Future<Current> current(Principal principal, Lease.Appliance here) {
     if (principal.device() == null) {
-      return Future.failedFuture(dev.outpost.error.ClientErrorException.notFound(
-          "this sign-in has no device key, so it gets no lease: sign in with the Outpost client"));
+      // a web store's session: the lease of the user's endpoint client, without the token only that device can use
+      return issuer.latestOf(principal.userId()).compose(issued -> issued == null
+          ? Future.failedFuture(ClientErrorException.notFound("you have no connection lease: sign in with the "
+              + "Outpost client to get one"))
+          : Future.succeededFuture(new Current(null, issued.lease())));
     }
     String key = IssueRequest.key(principal.userId(), principal.device());
     return issuer.issued(key).compose(issued -> {

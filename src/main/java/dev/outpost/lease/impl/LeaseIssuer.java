@@ -46,6 +46,8 @@ public final class LeaseIssuer extends VerticleBase {
   public static final String PENDING_MAP = "outpost.lease.pending";
   public static final String QUEUE_NAME = "outpost.lease.queue";
   public static final String CURRENT_MAP = "outpost.lease.current";
+  /** User id -> key of the lease issued to that user last, on whichever device. */
+  public static final String LATEST_MAP = "outpost.lease.latest";
   /** A lease is renewed at most this often unless entitlements change. */
   public static final Duration REFRESH_AFTER = Duration.ofDays(1);
   private static final long TICK_MS = 100;
@@ -64,6 +66,7 @@ public final class LeaseIssuer extends VerticleBase {
   private final IMap<String, String> pending;
   private final IQueue<String> queue;
   private final IMap<String, String> current;
+  private final IMap<String, String> latest;
   private final Upstream hub;
   private final Supplier<SiteModel> model;
   private final Predicate<Lease> revoked;
@@ -90,6 +93,7 @@ public final class LeaseIssuer extends VerticleBase {
     this.pending = hazelcast.getMap(PENDING_MAP);
     this.queue = hazelcast.getQueue(QUEUE_NAME);
     this.current = hazelcast.getMap(CURRENT_MAP);
+    this.latest = hazelcast.getMap(LATEST_MAP);
     this.hub = Objects.requireNonNull(hub);
     this.model = Objects.requireNonNull(model);
     this.revoked = Objects.requireNonNull(revoked);
@@ -124,6 +128,12 @@ public final class LeaseIssuer extends VerticleBase {
       Lease lease = Lease.read(token);
       return lease.expiresAt().isAfter(clock.instant()) && !revoked.test(lease) ? new Issued(token, lease) : null;
     });
+  }
+
+  /** The lease issued to this user last, on whichever device, or {@code null}. */
+  public Future<Issued> latestOf(String userId) {
+    return ClusterFutures.on(vertx.getOrCreateContext(), latest.getAsync(userId))
+        .compose(key -> key == null ? Future.succeededFuture() : issued(key));
   }
 
   /** Whether a lease for this user and device is waiting to be issued. */
@@ -284,10 +294,12 @@ public final class LeaseIssuer extends VerticleBase {
       if (token == null) {
         LOG.warn("The hub refused a lease for {}: {}", t.key(), result.getString("error"));
       } else {
-        long ttl = Lease.read(token).expiresAt().toEpochMilli() - clock.millis();
+        Lease lease = Lease.read(token);
+        long ttl = lease.expiresAt().toEpochMilli() - clock.millis();
         if (ttl > 0) {
           current.set(t.key(), new JsonObject().put("token", token).put("request", new JsonObject(t.json()))
               .encode(), ttl, TimeUnit.MILLISECONDS);
+          latest.set(lease.user().id(), t.key(), ttl, TimeUnit.MILLISECONDS);
           kept++;
         }
       }
