@@ -60,6 +60,35 @@ class ConsoleBrowserTest extends BrowserTest {
     browser.await("#signin-username");
   }
 
+  @Test
+  void anAdminRevokesAUsersLeasesFromTheConsole() throws Exception {
+    // GIVEN the console's Leases section and a user erin
+    web.createUser("erin");
+    browser.open(web.url("/admin/"));
+    browser.signIn("admin", TestSite.ADMIN_PASSWORD);
+    browser.click("nav a[href='/admin/leases']");
+
+    // WHEN the admin revokes erin's leases with a reason
+    browser.choose("#revoke-kind", "user (name or id)");
+    browser.type("#revoke-value", "erin");
+    browser.type("#revoke-reason", "laptop lost");
+    browser.click("#view form button[type='submit']");
+
+    // THEN the console confirms it and lists it, as the admin API does
+    browser.awaitText("#view [role='status']", "Revoked by user: erin.");
+    browser.until("the revocation is listed", () -> {
+      try {
+        return browser.all("#view table").stream().anyMatch(t -> t.getText().contains("laptop lost"));
+      } catch (org.openqa.selenium.StaleElementReferenceException e) {
+        return false; // re-rendered meanwhile
+      }
+    });
+    JsonObject revocation = web.client.get("/admin/api/v1/leases/revocations", web.adminToken).json()
+        .getJsonArray("items").getJsonObject(0);
+    assertThat(revocation.getString("kind")).isEqualTo("user");
+    assertThat(revocation.getString("reason")).isEqualTo("laptop lost");
+  }
+
   /** Opens a collection's section, types and chooses the fields of the new entry, and submits the form. */
   private static void create(String collection, Map<String, String> typed, Map<String, String> chosen)
       throws InterruptedException {
