@@ -24,9 +24,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,7 +32,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Gateway benchmark, run by {@code bench/gateway.sh}: a real single-node site in this JVM, a loopback "host"
@@ -74,7 +70,7 @@ public final class GatewayBench {
         "broker.heartbeat-interval", "10m"))) {
       String token = publish(site, source.actualPort(), echoPort);
       SiteClient client = site.client();
-      SSLContext tls = sslContext(dir.resolve("node/tls/ca.crt"));
+      SSLContext tls = SiteClient.trusting(dir.resolve("node/tls/ca.crt"));
       int gatewayPort = site.node().gatewayPort();
       OUT.printf("cores %d, bulk %d MiB, %d round trips, %d concurrent streams%n",
           Runtime.getRuntime().availableProcessors(), bulkBytes >> 20, roundTrips, streams);
@@ -336,20 +332,6 @@ public final class GatewayBench {
       Thread.sleep(50); // the broker picks up the site model change; polled with a deadline
     }
     return admin;
-  }
-
-  private static SSLContext sslContext(Path caFile) throws Exception {
-    try (InputStream in = Files.newInputStream(caFile)) {
-      X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      trust.setCertificateEntry("site-ca", ca);
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, tmf.getTrustManagers(), null);
-      return context;
-    }
   }
 
   private static <T> T await(Future<T> future) throws Exception {
