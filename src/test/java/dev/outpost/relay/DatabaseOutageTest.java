@@ -62,6 +62,11 @@ class DatabaseOutageTest {
       Poll.until("the broker lists shell for alice", Duration.ofSeconds(30), () -> client.get("/api/v1/resources",
           before).json().getJsonArray("items").size() == 1);
 
+      // AND a user launching and logging off in a loop all along
+      SteadyLoad load = new SteadyLoad(client, client.login("alice", "alice-password-1"));
+      load.start();
+      Poll.until("the load runs", Duration.ofSeconds(30), () -> load.cycles.get() >= 5);
+
       // WHEN PostgreSQL cannot be reached
       network.down();
       assertThat(client.get("/health/ready", null).status()).isEqualTo(503);
@@ -82,8 +87,13 @@ class DatabaseOutageTest {
       Poll.until("the history is spooled", Duration.ofSeconds(30),
           () -> SiteClient.readOrEmpty(spool).contains(sessionId));
 
-      // WHEN the database is back THEN the session written behind reaches it, and the spool is gone
+      // WHEN the database is back THEN no launch of the load failed, the session written behind reaches it, and
+      // every session of the load is in the history: nothing was lost
+      int duringOutage = load.cycles.get();
+      Poll.until("the load ran during the outage", Duration.ofSeconds(30), () -> load.cycles.get() >= duringOutage + 5);
       network.restore();
+      load.stop();
+      assertThat(load.failures).as("launch or log-off failures: %s", load.firstFailure).hasValue(0);
       Poll.until("the session history reaches the database", Duration.ofSeconds(30), () -> {
         try (var conn = postgres.getPostgresDatabase().getConnection();
             var rs = conn.createStatement().executeQuery("SELECT count(*) FROM session_history WHERE id = '"
@@ -96,6 +106,55 @@ class DatabaseOutageTest {
       });
       Poll.until("ready again", Duration.ofSeconds(30), () -> client.get("/health/ready", null).status() == 200);
       Poll.until("the spool is emptied", Duration.ofSeconds(30), () -> !Files.exists(spool));
+      Poll.until("every session of the load is in the history", Duration.ofSeconds(30), () -> {
+        try (var conn = postgres.getPostgresDatabase().getConnection();
+            var rs = conn.createStatement()
+                .executeQuery("SELECT count(*) FROM session_history WHERE state = 'ended'")) {
+          rs.next();
+          return rs.getInt(1) >= load.cycles.get();
+        } catch (java.sql.SQLException e) {
+          return false;
+        }
+      });
+    }
+  }
+
+  /** One user launching and logging off in a loop on a thread of its own, counting what fails. */
+  private static final class SteadyLoad {
+    final java.util.concurrent.atomic.AtomicInteger cycles = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+    volatile String firstFailure = "";
+    private final SiteClient client;
+    private final String token;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    SteadyLoad(SiteClient client, String token) {
+      this.client = client;
+      this.token = token;
+      this.thread = new Thread(this::run, "steady-load");
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.join(30_000);
+    }
+
+    private void run() {
+      while (running) {
+        Response launch = client.post("/api/v1/resources/shell/launch", token, null);
+        Response logoff = launch.status() == 200 ? client.post("/api/v1/sessions/"
+            + launch.json().getJsonObject("session").getString("id") + "/logoff", token, null) : launch;
+        if (logoff.status() == 200) {
+          cycles.incrementAndGet();
+        } else if (failures.getAndIncrement() == 0) {
+          firstFailure = logoff.status() + " " + logoff.body();
+        }
+      }
     }
   }
 
