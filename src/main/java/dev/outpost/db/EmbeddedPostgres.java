@@ -43,6 +43,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
     // runtime directory while it exists and leaves its own empty, so make sure it is there either way
     Path runtime = dbDir.resolve("runtime");
     SecureFiles.createPrivateDirectories(runtime);
+    stopOrphan(pgData);
     boolean secured = Files.exists(passwordFile) && Files.exists(pgData.resolve("PG_VERSION"));
     String password = secured ? Files.readString(passwordFile, StandardCharsets.UTF_8).trim() : null;
     var builder = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
@@ -74,6 +75,41 @@ public final class EmbeddedPostgres implements AutoCloseable {
     LOG.info("Embedded PostgreSQL ready on 127.0.0.1:{} in {} ms (data in {})", server.getPort(),
         (System.nanoTime() - started) / 1_000_000, pgData);
     return new EmbeddedPostgres(server, password);
+  }
+
+  /**
+   * Stops a server a previous start left running on this data dir: a process killed with SIGKILL cannot stop its
+   * PostgreSQL, which then holds the data dir. The caller holds the data dir's lock, so no running Outpost owns it.
+   */
+  private static void stopOrphan(Path pgData) throws IOException {
+    Path pidFile = pgData.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readAllLines(pidFile, StandardCharsets.UTF_8).get(0).trim());
+    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      return; // not a pid file PostgreSQL would honour either
+    }
+    // only a postgres serving this very data dir: the pid may have been reused by something else since
+    var orphan = ProcessHandle.of(pid).filter(p -> p.info().commandLine()
+        .map(c -> c.contains("postgres") && c.contains(pgData.toString())).orElse(false));
+    if (orphan.isEmpty()) {
+      return;
+    }
+    LOG.warn("Stopping the embedded PostgreSQL (pid {}) that a previous start left running on {}", pid, pgData);
+    orphan.get().destroy(); // SIGTERM: its clients died with that start, so it stops at once
+    try {
+      orphan.get().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      orphan.get().destroyForcibly();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IOException("cannot stop the PostgreSQL left running on " + pgData, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping the PostgreSQL left running on " + pgData, e);
+    }
   }
 
   /** Sets a random superuser password and switches authentication from trust to SCRAM. */
