@@ -14,6 +14,7 @@ import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
 import dev.outpost.broker.SiteModelLoader;
+import dev.outpost.cluster.ContextHop;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import io.vertx.core.Context;
@@ -29,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -277,18 +277,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   }
 
   private <T> Future<T> onContext(Supplier<Future<T>> work) {
-    Context caller = vertx.getOrCreateContext();
-    CompletableFuture<T> result = new CompletableFuture<>();
-    context.runOnContext(v -> {
-      Future<T> future;
-      try {
-        future = work.get();
-      } catch (RuntimeException e) {
-        future = Future.failedFuture(e);
-      }
-      future.onSuccess(result::complete).onFailure(result::completeExceptionally);
-    });
-    return Future.fromCompletionStage(result, caller);
+    return ContextHop.to(vertx, context, work);
   }
 
   private void refreshModel() {

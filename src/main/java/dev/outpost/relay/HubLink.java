@@ -1,5 +1,6 @@
 package dev.outpost.relay;
 
+import dev.outpost.cluster.ContextHop;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.http.OutboundProxy;
 import io.vertx.core.Context;
@@ -15,7 +16,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -98,16 +98,12 @@ public final class HubLink extends VerticleBase implements Requests {
    */
   @Override
   public Future<JsonObject> request(String op, JsonObject body) {
-    Context caller = vertx.getOrCreateContext();
-    CompletableFuture<JsonObject> answer = new CompletableFuture<>();
-    context.runOnContext(v -> {
+    return ContextHop.to(vertx, context, () -> {
       TunnelChannel current = channel;
-      Future<JsonObject> sent = current == null || !current.isOpen()
+      return current == null || !current.isOpen()
           ? Future.failedFuture(ServerErrorException.unavailable("the hub is not connected: " + lastError))
           : current.request(op, body);
-      sent.onSuccess(answer::complete).onFailure(answer::completeExceptionally);
     });
-    return Future.fromCompletionStage(answer, caller);
   }
 
   /** Whether the hub answered within the last three ping intervals. Safe from any thread. */

@@ -11,6 +11,7 @@ import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
+import dev.outpost.cluster.ContextHop;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.hosts.HostEvents;
 import io.vertx.core.Context;
@@ -25,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -240,16 +240,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
     if (context == null) {
       return Future.failedFuture(ServerErrorException.unavailable("the local broker is starting"));
     }
-    Context caller = vertx.getOrCreateContext();
-    CompletableFuture<T> result = new CompletableFuture<>();
-    context.runOnContext(v -> {
-      try {
-        result.complete(work.get());
-      } catch (RuntimeException e) {
-        result.completeExceptionally(e);
-      }
-    });
-    return Future.fromCompletionStage(result, caller);
+    return ContextHop.to(vertx, context, () -> Future.succeededFuture(work.get()));
   }
 
 }
