@@ -30,9 +30,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,7 +44,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,7 +73,7 @@ class GatewayTest {
     site = TestSite.start(tmp.resolve("node"), Map.of("gateway.handshake-timeout", HANDSHAKE_TIMEOUT.toMillis() + "ms",
         "gateway.idle-timeout", IDLE_TIMEOUT.toSeconds() + "s"));
     client = site.client();
-    tls = sslContext(site.dataDir().resolve("tls/ca.crt"));
+    tls = SiteClient.trusting(site.dataDir().resolve("tls/ca.crt"));
     vertx = Vertx.vertx();
     echo = await(vertx.createNetServer().connectHandler(socket -> socket.pipeTo(socket)).listen(0, "127.0.0.1"));
     int deadPort;
@@ -476,20 +472,6 @@ class GatewayTest {
     return vertx.createWebSocketClient(new WebSocketClientOptions().setSsl(true)
         .setTrustOptions(Tls.siteTrust(site.node().certificates())).setVerifyHost(true).setConnectTimeout(30_000)
         .setMaxFrameSize(64 * 1024));
-  }
-
-  static SSLContext sslContext(Path caFile) throws Exception {
-    try (InputStream in = java.nio.file.Files.newInputStream(caFile)) {
-      X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      trust.setCertificateEntry("site-ca", ca);
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, tmf.getTrustManagers(), null);
-      return context;
-    }
   }
 
   static JsonObject created(Response response) {
