@@ -58,30 +58,14 @@ if [ ! -f "$jar" ]; then
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/outpost-launch.XXXXXX")"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  if $keep; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+me=launch.sh
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 https=$(free_port); cluster=$(free_port); gateway=$(free_port)
 printf '%s' "bench-admin-password" > "$work/admin-password"
 
 read -r -a java_opts <<<"${OUTPOST_JAVA_OPTS:-}"
-wait_ready() { # PID CA URL WHAT
-  local deadline=$((SECONDS + 180))
-  until curl -sf --cacert "$2" "$3/health/ready" >/dev/null 2>&1; do
-    kill -0 "$1" 2>/dev/null || { echo "launch.sh: the $4 exited; see $work" >&2; keep=true; exit 1; }
-    [ $SECONDS -lt $deadline ] || { echo "launch.sh: the $4 did not become ready" >&2; keep=true; exit 1; }
-    sleep 0.2
-  done
-}
 sign_in() { # URL CA
   curl -sS --cacert "$2" -X POST "$1/api/v1/login" -H 'Content-Type: application/json' \
     -d '{"username":"admin","password":"bench-admin-password"}' \
