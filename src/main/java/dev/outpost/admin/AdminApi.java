@@ -11,6 +11,7 @@ import dev.outpost.admin.impl.EntityStore;
 import dev.outpost.admin.impl.GroupStore;
 import dev.outpost.admin.impl.PoolStore;
 import dev.outpost.admin.impl.ResourceStore;
+import dev.outpost.admin.impl.SpooledAudit;
 import dev.outpost.admin.impl.Responses;
 import dev.outpost.admin.impl.UnmatchedRoutes;
 import dev.outpost.admin.impl.UserStore;
@@ -18,6 +19,7 @@ import dev.outpost.broker.BrokerClient;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
+import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.identity.AuthHandler;
@@ -32,6 +34,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import java.util.SortedSet;
@@ -57,6 +60,7 @@ public final class AdminApi {
   private final EnrollTokenRoutes.Authority tokens;
   private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
+  private final SpooledAudit spooledAudit;
   private final List<EntityStore> stores;
   private final BrokerAdminRoutes brokerRoutes;
   private final List<AdminExtension> extensions;
@@ -70,18 +74,21 @@ public final class AdminApi {
    * @param agents the agents linked to this node
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
-      String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker) {
-    this(vertx, db, logins, nodes, hasher, node, tokens, agents, broker, List.of());
+      String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
+      DiskSpool auditSpool) {
+    this(vertx, db, logins, nodes, hasher, node, tokens, agents, broker, auditSpool, List.of());
   }
 
   /**
+   * @param auditSpool where audit entries of session and host actions wait while the database is down
    * @param extensions admin-only routes of other features, mounted after the built-in ones
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
       String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
-      List<AdminExtension> extensions) {
+      DiskSpool auditSpool, List<AdminExtension> extensions) {
     this.extensions = List.copyOf(extensions);
-    this.brokerRoutes = new BrokerAdminRoutes(db, audit, broker, this::actor);
+    this.spooledAudit = new SpooledAudit(vertx, db, audit, auditSpool, Clock.systemUTC());
+    this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor, db);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
     this.nodes = Objects.requireNonNull(nodes);
@@ -114,6 +121,7 @@ public final class AdminApi {
   }
 
   public void mount(Router api) {
+    spooledAudit.start(); // once, however many front-door instances mount the API
     api.get("/openapi.json").handler(AdminApi::openApi);
     // Session admins (help desk) may list and act on sessions, and nothing else.
     api.route("/sessions*").handler(AuthHandler.requireAny(logins, Role.ADMIN, Role.SESSION_ADMIN));

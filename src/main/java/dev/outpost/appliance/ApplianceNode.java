@@ -17,6 +17,7 @@ import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
@@ -207,7 +208,7 @@ public final class ApplianceNode {
         })
         .compose(v -> membership != null ? Future.succeededFuture()
             : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
-            config.dataDir())))
+            config.dataDir(), metrics)))
         .compose(v -> membership != null ? Future.succeededFuture() : startLeaseAuthority())
         .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
@@ -426,7 +427,7 @@ public final class ApplianceNode {
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
-        List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
+        DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics), List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
             () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC())));
     admin.directories(secrets, directories::invalidate, directories);
     if (membership != null) {

@@ -1,0 +1,101 @@
+package dev.outpost.admin.impl;
+
+import dev.outpost.db.Database;
+import dev.outpost.db.DiskSpool;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Audit entries of actions that go on while PostgreSQL is down (an admin logs a session off, drains a host): written
+ * at once while the database answers; otherwise kept in a {@link DiskSpool} and written when it answers again, also
+ * after a restart, oldest first and once each (every entry carries an id the table keeps unique). Recording never
+ * fails the action it records.
+ */
+public final class SpooledAudit {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SpooledAudit.class);
+  /** How often a non-empty spool is tried against the database. */
+  static final Duration RETRY = Duration.ofSeconds(1);
+
+  private final Vertx vertx;
+  private final Database db;
+  private final AuditLog audit;
+  private final DiskSpool spool;
+  private final Clock clock;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean flushing = new AtomicBoolean();
+
+  public SpooledAudit(Vertx vertx, Database db, AuditLog audit, DiskSpool spool, Clock clock) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.db = Objects.requireNonNull(db);
+    this.audit = Objects.requireNonNull(audit);
+    this.spool = Objects.requireNonNull(spool);
+    this.clock = Objects.requireNonNull(clock);
+  }
+
+  /** Writes what an earlier run left in the spool and keeps trying while it is not empty; idempotent. */
+  public void start() {
+    if (started.compareAndSet(false, true)) {
+      vertx.setPeriodic(0, RETRY.toMillis(), id -> flush());
+    }
+  }
+
+  /** Records one entry: in the database, or in the spool while the database cannot take it. Never fails. */
+  public Future<Void> record(Actor actor, String action, String targetType, String targetId, String targetName,
+      JsonObject detail) {
+    AuditLog.Entry entry = AuditLog.Entry.of(actor, clock.instant(), action, targetType, targetId, targetName, detail);
+    if (!spool.isEmpty() || flushing.get()) {
+      return toSpool(entry); // behind the older entries waiting on disk, so that the log keeps their order
+    }
+    return db.transaction(conn -> audit.insert(conn, List.of(entry))).recover(e -> toSpool(entry));
+  }
+
+  private Future<Void> toSpool(AuditLog.Entry entry) {
+    return spool.append(List.of(entry.toJson().encode()))
+        .<Void>mapEmpty()
+        .recover(e -> {
+          LOG.error("Audit entry {} of {} ({}) is lost: the database cannot be reached and {} cannot be written: {}",
+              entry.id(), entry.action(), entry.targetId(), spool.file(), e.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Writes the spooled entries in their order and removes them from the spool; retried until it succeeds. */
+  Future<Void> flush() {
+    if (spool.isEmpty() || !flushing.compareAndSet(false, true)) {
+      return Future.succeededFuture();
+    }
+    return spool.read()
+        .compose(batch -> batch.lines().isEmpty() ? Future.succeededFuture()
+            : db.transaction(conn -> audit.insert(conn, entries(batch.lines())))
+                .compose(v -> spool.remove(batch.bytes()))
+                .onSuccess(v -> LOG.info("Wrote {} spooled audit entr{} to the database", batch.lines().size(),
+                    batch.lines().size() == 1 ? "y" : "ies")))
+        .onFailure(e -> LOG.debug("Spooled audit entries not written yet: {}", e.getMessage()))
+        .<Void>mapEmpty()
+        .recover(e -> Future.succeededFuture())
+        .onComplete(ar -> flushing.set(false));
+  }
+
+  /** The entries of spooled lines; a line that is not one (a damaged file) is skipped with a warning. */
+  private List<AuditLog.Entry> entries(List<String> lines) {
+    List<AuditLog.Entry> entries = new ArrayList<>(lines.size());
+    for (String line : lines) {
+      try {
+        entries.add(AuditLog.Entry.fromJson(new JsonObject(line)));
+      } catch (RuntimeException e) {
+        LOG.warn("Skipping a damaged line of {}: {}", spool.file(), e.getMessage());
+      }
+    }
+    return entries;
+  }
+}
