@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -23,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes that must reach PostgreSQL but cannot now wait on disk here, one JSON line each, in the order they came:
+ * Writes that must reach PostgreSQL but cannot now wait on disk here, one JSON object a line, in the order they came:
  * a file readable by its owner only ({@code 0600}), each append flushed to the disk before it counts. Whoever
  * replays the file {@link #read}s it, writes what it read, then {@link #remove}s exactly that much, so that lines
  * appended meanwhile stay. Bounded: past {@code maxBytes} further lines are refused with an error log line and the
@@ -38,8 +40,8 @@ public final class DiskSpool {
   /** Where a node's spools live, under its data dir. */
   public static final String DIRECTORY = "spool";
 
-  /** Lines read from the spool, and how many bytes of the file they take. */
-  public record Batch(List<String> lines, long bytes) {
+  /** Entries read from the spool, oldest first, and how many bytes of the file they take. */
+  public record Batch(List<JsonObject> entries, long bytes) {
   }
 
   private final Vertx vertx;
@@ -79,12 +81,12 @@ public final class DiskSpool {
   }
 
   /**
-   * Appends lines (each without a line break) and flushes them to the disk. The future holds whether they were
-   * kept: false when the spool is full (logged, counted).
+   * Appends entries, one line each, and flushes them to the disk. The future holds whether they were kept: false
+   * when the spool is full (logged, counted).
    */
-  public Future<Boolean> append(List<String> lines) {
+  public Future<Boolean> append(List<JsonObject> entries) {
     StringBuilder text = new StringBuilder();
-    lines.forEach(line -> text.append(line).append('\n'));
+    entries.forEach(entry -> text.append(entry.encode()).append('\n'));
     byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
     return vertx.executeBlocking(() -> appendNow(bytes), false);
   }
@@ -133,18 +135,22 @@ public final class DiskSpool {
       return new Batch(List.of(), 0);
     }
     byte[] content = Files.readAllBytes(file);
-    List<String> lines = new ArrayList<>();
+    List<JsonObject> entries = new ArrayList<>();
     int start = 0;
     for (int i = 0; i < content.length; i++) {
       if (content[i] == '\n') {
         String line = new String(content, start, i - start, StandardCharsets.UTF_8);
-        if (!line.isBlank()) {
-          lines.add(line);
+        try {
+          if (!line.isBlank()) {
+            entries.add(new JsonObject(line));
+          }
+        } catch (DecodeException e) {
+          LOG.warn("Skipping a damaged line of {} (cut short by a crash?): {}", file, e.getMessage());
         }
         start = i + 1;
       }
     }
-    return new Batch(lines, start);
+    return new Batch(entries, start);
   }
 
   private synchronized void removeNow(long bytes) throws IOException {

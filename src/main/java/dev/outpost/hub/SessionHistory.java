@@ -104,7 +104,7 @@ final class SessionHistory {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
-    return spool.append(batch.stream().map(s -> s.toJson().encode()).toList()).<Void>mapEmpty().recover(e -> {
+    return spool.append(batch.stream().map(SessionView::toJson).toList()).<Void>mapEmpty().recover(e -> {
       LOG.warn("Cannot spool session history to {} ({}); keeping it in memory", spool.file(), e.getMessage());
       batch.forEach(s -> pending.putIfAbsent(s.id(), s));
       return Future.succeededFuture();
@@ -115,8 +115,8 @@ final class SessionHistory {
   private Future<Void> replaySpool() {
     return spool.read().compose(batch -> {
       Map<String, SessionView> latest = new LinkedHashMap<>();
-      for (String line : batch.lines()) {
-        SessionView view = SessionView.fromJson(new JsonObject(line));
+      for (JsonObject json : batch.entries()) {
+        SessionView view = SessionView.fromJson(json);
         latest.remove(view.id());
         latest.put(view.id(), view);
       }

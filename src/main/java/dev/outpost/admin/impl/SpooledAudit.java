@@ -60,7 +60,7 @@ public final class SpooledAudit {
   }
 
   private Future<Void> toSpool(AuditLog.Entry entry) {
-    return spool.append(List.of(entry.toJson().encode()))
+    return spool.append(List.of(entry.toJson()))
         .<Void>mapEmpty()
         .recover(e -> {
           LOG.error("Audit entry {} of {} ({}) is lost: the database cannot be reached and {} cannot be written: {}",
@@ -75,25 +75,25 @@ public final class SpooledAudit {
       return Future.succeededFuture();
     }
     return spool.read()
-        .compose(batch -> batch.lines().isEmpty() ? Future.succeededFuture()
-            : db.transaction(conn -> audit.insert(conn, entries(batch.lines())))
+        .compose(batch -> batch.entries().isEmpty() ? spool.remove(batch.bytes())
+            : db.transaction(conn -> audit.insert(conn, entries(batch.entries())))
                 .compose(v -> spool.remove(batch.bytes()))
-                .onSuccess(v -> LOG.info("Wrote {} spooled audit entr{} to the database", batch.lines().size(),
-                    batch.lines().size() == 1 ? "y" : "ies")))
+                .onSuccess(v -> LOG.info("Wrote {} spooled audit entr{} to the database", batch.entries().size(),
+                    batch.entries().size() == 1 ? "y" : "ies")))
         .onFailure(e -> LOG.debug("Spooled audit entries not written yet: {}", e.getMessage()))
         .<Void>mapEmpty()
         .recover(e -> Future.succeededFuture())
         .onComplete(ar -> flushing.set(false));
   }
 
-  /** The entries of spooled lines; a line that is not one (a damaged file) is skipped with a warning. */
-  private List<AuditLog.Entry> entries(List<String> lines) {
-    List<AuditLog.Entry> entries = new ArrayList<>(lines.size());
-    for (String line : lines) {
+  /** The audit entries of spooled JSON; one that is not (a damaged file) is skipped with a warning. */
+  private List<AuditLog.Entry> entries(List<JsonObject> spooled) {
+    List<AuditLog.Entry> entries = new ArrayList<>(spooled.size());
+    for (JsonObject json : spooled) {
       try {
-        entries.add(AuditLog.Entry.fromJson(new JsonObject(line)));
+        entries.add(AuditLog.Entry.fromJson(json));
       } catch (RuntimeException e) {
-        LOG.warn("Skipping a damaged line of {}: {}", spool.file(), e.getMessage());
+        LOG.warn("Skipping a damaged entry of {}: {}", spool.file(), e.getMessage());
       }
     }
     return entries;
