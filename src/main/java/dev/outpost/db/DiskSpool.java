@@ -75,9 +75,12 @@ public final class DiskSpool {
     return file;
   }
 
-  /** Whether nothing waits; answered from memory, so cheap on an event loop. */
+  /**
+   * Whether nothing waits, answered from memory so that an event loop may ask: false until the file has been looked
+   * at by a first {@link #read} or {@link #append}, since an earlier run may have left entries in it.
+   */
   public boolean isEmpty() {
-    return opened ? size.get() == 0 : !Files.exists(file);
+    return opened && size.get() == 0;
   }
 
   /**
@@ -155,6 +158,9 @@ public final class DiskSpool {
 
   private synchronized void removeNow(long bytes) throws IOException {
     open();
+    if (bytes <= 0) {
+      return;
+    }
     long remaining = size.get() - bytes;
     if (remaining <= 0) {
       Files.deleteIfExists(file); // no file: nothing waits, at a glance

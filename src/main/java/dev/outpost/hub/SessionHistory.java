@@ -126,8 +126,11 @@ final class SessionHistory {
         batches.add(write(views.subList(from, Math.min(views.size(), from + BATCH))));
       }
       return Future.all(batches).compose(v -> spool.remove(batch.bytes())).map(views.size());
-    }).onSuccess(written -> LOG.info("The database answers again: wrote {} spooled session history change(s)",
-        written)).onFailure(e -> LOG.debug("Spooled session history not written yet: {}", e.getMessage()))
+    }).onSuccess(written -> {
+      if (written > 0) {
+        LOG.info("The database answers again: wrote {} spooled session history change(s)", written);
+      }
+    }).onFailure(e -> LOG.debug("Spooled session history not written yet: {}", e.getMessage()))
         .mapEmpty();
   }
 

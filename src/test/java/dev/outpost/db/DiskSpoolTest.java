@@ -33,6 +33,7 @@ class DiskSpoolTest {
   void aReplayRemovesWhatItReadAndKeepsWhatCameAfter() throws Exception {
     // GIVEN two lines spooled
     DiskSpool spool = new DiskSpool(vertx, tmp.resolve("spool"), "audit", 1_000, metrics);
+    assertThat(await(spool.read()).entries()).isEmpty();
     assertThat(spool.isEmpty()).isTrue();
     assertThat(await(spool.append(List.of(n(1), n(2))))).isTrue();
 

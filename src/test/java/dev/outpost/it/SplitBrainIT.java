@@ -61,17 +61,7 @@ class SplitBrainIT {
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 
       // GIVEN a location whose one host takes 3 sessions, and seven entitled users
-      String connector = hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"site-a\"}").created()
-          .getString("connectorToken");
-      hubApi.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":" + CAPACITY
-          + ",\"location\":\"site-a\"}").created();
-      hubApi.post("/admin/api/v1/resources", admin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\","
-          + "\"port\":" + service.getLocalPort() + "}").created();
-      for (int u = 1; u <= PROBE; u++) {
-        hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"user" + u + "\",\"password\":"
-            + "\"user-password-" + u + "\"}").created();
-        hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"app\",\"user\":\"user" + u + "\"}").created();
-      }
+      String connector = ClusterOverHub.publish(hubApi, admin, CAPACITY, service.getLocalPort(), PROBE);
 
       // AND three appliances in one cluster, each on a loopback address of its own, min-members 2
       String clusterName = "it-" + System.nanoTime();
@@ -109,7 +99,8 @@ class SplitBrainIT {
       for (int n = 0; n < 3; n++) {
         SiteClient node = nodes.get(n);
         String probe = node.login("user" + PROBE, "user-password-" + PROBE);
-        Poll.until("node-" + (n + 1) + " sees the host", Duration.ofSeconds(60), () -> available(node, probe));
+        Poll.until("node-" + (n + 1) + " sees the host", Duration.ofSeconds(60),
+            () -> ClusterOverHub.available(node, probe));
         Path cache = tmp.resolve("node-" + (n + 1) + "/lhc/snapshot.json");
         Poll.until("node-" + (n + 1) + " caches the site", Duration.ofSeconds(30),
             () -> Files.exists(cache) && SiteClient.readOrEmpty(cache).contains("user" + PROBE));
@@ -119,12 +110,12 @@ class SplitBrainIT {
       // AND the hub is stopped: the cluster brokers by itself (the dangerous case for a split)
       assertThat(hub.stop()).isZero();
       for (SiteClient node : nodes) {
-        Poll.until("local mode", Duration.ofSeconds(20), () -> "local".equals(mode(node)));
+        Poll.until("local mode", Duration.ofSeconds(20), () -> "local".equals(ClusterOverHub.mode(node)));
       }
 
       // AND user1 holds a ticket issued through node-3 before the cut
-      Response before = nodes.get(2).post("/api/v1/resources/app/launch", nodes.get(2).login("user1", "user-password-1"),
-          null);
+      Response before = nodes.get(2).post("/api/v1/resources/app/launch",
+          nodes.get(2).login("user1", "user-password-1"), null);
       assertThat(before.status()).as(before.body()).isEqualTo(200);
       String ticket = before.json().getString("ticket");
 
@@ -164,8 +155,8 @@ class SplitBrainIT {
 
       // THEN every node sees the whole cluster, the host is still full and not over-filled, and the ticket stays used
       for (SiteClient node : nodes) {
-        Poll.until("a merged node brokers again", Duration.ofSeconds(30), () -> node.post(
-            "/api/v1/resources/app/launch", node.login("user" + PROBE, "user-password-" + PROBE), null).status() == 409);
+        Poll.until("a merged node brokers again", Duration.ofSeconds(30), () -> node.post("/api/v1/resources/app/"
+            + "launch", node.login("user" + PROBE, "user-password-" + PROBE), null).status() == 409);
         assertThat(members(node)).isEqualTo(3);
       }
       assertThat(sessionsOnHost(nodes.get(0))).isEqualTo(CAPACITY);
@@ -238,29 +229,10 @@ class SplitBrainIT {
     return nodes.status() == 200 ? nodes.json().getJsonArray("items").size() : -1;
   }
 
+  /** Presents a ticket on node {@code node + 1}'s raw gateway; returns its answer line. */
   private String presentTicket(int node, List<Integer> gatewayPorts, String ticket) throws Exception {
-    Path ca = tmp.resolve("node-" + (node + 1) + "/tls/ca.crt");
-    try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) SiteClient.trusting(ca).getSocketFactory()
-        .createSocket("localhost", gatewayPorts.get(node))) {
-      socket.setSoTimeout(30_000);
-      socket.getOutputStream().write(("OUTPOST/1 " + ticket + "\n")
-          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      StringBuilder line = new StringBuilder();
-      for (int c; (c = socket.getInputStream().read()) != -1 && c != '\n'; ) {
-        line.append((char) c);
-      }
-      return line.toString();
-    }
-  }
-
-  private static boolean available(SiteClient node, String token) {
-    var items = node.get("/api/v1/resources", token).json().getJsonArray("items");
-    return !items.isEmpty() && items.getJsonObject(0).getBoolean("available");
-  }
-
-  private static String mode(SiteClient node) {
-    Response status = node.get("/api/v1/status", null);
-    return status.status() == 200 ? status.json().getString("mode") : "status " + status.status();
+    return ClusterOverHub.presentTicket(tmp.resolve("node-" + (node + 1) + "/tls/ca.crt"), gatewayPorts.get(node),
+        ticket);
   }
 
   /**
