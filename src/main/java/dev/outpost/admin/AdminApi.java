@@ -28,12 +28,14 @@ import dev.outpost.identity.Principal;
 import dev.outpost.identity.Role;
 import dev.outpost.identity.directory.DirectoryProbe;
 import dev.outpost.http.RequestContext;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.SqlClient;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
@@ -155,9 +157,21 @@ public final class AdminApi {
     api.get("/agents").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("node", node)
         .put("items", new JsonArray(agents.linked().stream().map(AgentDirectory.LinkedAgent::toJson).toList()))));
     new AuditRoutes(db, audit).mount(api);
+    AdminExtension.Auditor auditor = new AdminExtension.Auditor() {
+      @Override
+      public Future<Void> record(RoutingContext ctx, SqlClient sql, String action, String targetType,
+          String targetId, String targetName, JsonObject detail) {
+        return audit.record(sql, actor(ctx), action, targetType, targetId, targetName, detail);
+      }
+
+      @Override
+      public Future<Void> recordApart(RoutingContext ctx, String action, String targetType, String targetId,
+          String targetName, JsonObject detail) {
+        return spooledAudit.record(actor(ctx), action, targetType, targetId, targetName, detail);
+      }
+    };
     for (AdminExtension extension : extensions) {
-      extension.mount(api, (ctx, sql, action, type, id, name, detail) -> audit.record(sql, actor(ctx), action, type,
-          id, name, detail));
+      extension.mount(api, auditor);
     }
     api.route().handler(new UnmatchedRoutes(api));
   }

@@ -57,6 +57,7 @@ import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.ApplianceLeases;
 import dev.outpost.lease.impl.ApplianceRoster;
+import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseTrustCache;
@@ -427,8 +428,11 @@ public final class ApplianceNode {
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
-        DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics), List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
-            () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC())));
+        DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
+        List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
+            () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC(),
+            new DeferredRevocations(vertx, db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
+                metrics)))));
     admin.directories(secrets, directories::invalidate, directories);
     if (membership != null) {
       admin.managedBy(membership.hub());

@@ -20,7 +20,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,7 @@ public final class DiskSpool {
   private final String name;
   private final long maxBytes;
   private final AtomicLong size = new AtomicLong();
+  private final AtomicBoolean replaying = new AtomicBoolean();
   private final Counter refused;
   private volatile boolean opened;
 
@@ -97,6 +100,26 @@ public final class DiskSpool {
   /** Everything spooled now, oldest first. */
   public Future<Batch> read() {
     return vertx.executeBlocking(this::readNow, false);
+  }
+
+  /**
+   * Hands everything spooled now to {@code write} (oldest first) and, once that succeeds, removes it; the future
+   * holds how many entries were written. One replay at a time: while one runs, another does nothing.
+   */
+  public Future<Integer> replay(Function<List<JsonObject>, Future<?>> write) {
+    if (isEmpty() || !replaying.compareAndSet(false, true)) {
+      return Future.succeededFuture(0);
+    }
+    return read()
+        .compose(batch -> (batch.entries().isEmpty() ? Future.succeededFuture() : write.apply(batch.entries()))
+            .compose(v -> remove(batch.bytes()))
+            .map(batch.entries().size()))
+        .onComplete(ar -> replaying.set(false));
+  }
+
+  /** Whether a {@link #replay} runs now: entries recorded meanwhile should queue behind it. */
+  public boolean replaying() {
+    return replaying.get();
   }
 
   /** Removes the first {@code bytes} of the file (a {@link Batch} that was written), keeping what came after. */

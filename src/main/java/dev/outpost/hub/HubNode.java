@@ -22,6 +22,7 @@ import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.lease.LeaseAdminRoutes;
+import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.relay.TunnelProtocol;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -113,7 +114,8 @@ public final class HubNode {
         AgentDirectory.none(), broker.adminClient(), DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
         List.of(new LocationRoutes(db, locations),
             new LeaseAdminRoutes(db, new UserAccounts(db), leases, LeaseAdminRoutes.Publisher.NONE, List::of, false,
-                Clock.systemUTC())))
+                Clock.systemUTC(), new DeferredRevocations(vertx, db, DiskSpool.inDataDir(vertx, config.dataDir(),
+                    "lease-revocations", metrics)))))
         .directories(secrets, () -> { }, directories);
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)

@@ -113,25 +113,26 @@ final class SessionHistory {
 
   /** Writes the spooled changes (oldest first, newest per session wins) and removes them from the spool. */
   private Future<Void> replaySpool() {
-    return spool.read().compose(batch -> {
-      Map<String, SessionView> latest = new LinkedHashMap<>();
-      for (JsonObject json : batch.entries()) {
-        SessionView view = SessionView.fromJson(json);
-        latest.remove(view.id());
-        latest.put(view.id(), view);
-      }
-      List<SessionView> views = new ArrayList<>(latest.values());
-      List<Future<?>> batches = new ArrayList<>();
-      for (int from = 0; from < views.size(); from += BATCH) {
-        batches.add(write(views.subList(from, Math.min(views.size(), from + BATCH))));
-      }
-      return Future.all(batches).compose(v -> spool.remove(batch.bytes())).map(views.size());
-    }).onSuccess(written -> {
+    return spool.replay(this::writeSpooled).onSuccess(written -> {
       if (written > 0) {
         LOG.info("The database answers again: wrote {} spooled session history change(s)", written);
       }
-    }).onFailure(e -> LOG.debug("Spooled session history not written yet: {}", e.getMessage()))
-        .mapEmpty();
+    }).onFailure(e -> LOG.debug("Spooled session history not written yet: {}", e.getMessage())).mapEmpty();
+  }
+
+  private Future<?> writeSpooled(List<JsonObject> spooled) {
+    Map<String, SessionView> latest = new LinkedHashMap<>();
+    for (JsonObject json : spooled) {
+      SessionView view = SessionView.fromJson(json);
+      latest.remove(view.id());
+      latest.put(view.id(), view);
+    }
+    List<SessionView> views = new ArrayList<>(latest.values());
+    List<Future<?>> batches = new ArrayList<>();
+    for (int from = 0; from < views.size(); from += BATCH) {
+      batches.add(write(views.subList(from, Math.min(views.size(), from + BATCH))));
+    }
+    return Future.all(batches);
   }
 
   private Future<Void> write(List<SessionView> batch) {

@@ -132,7 +132,15 @@ class DatabaseOutageTest {
             .isEqualTo(200);
         assertThat(client.post("/admin/api/v1/sessions/" + sessionId + "/logoff", admin, null).status())
             .isEqualTo(200);
-        actions.addAll(List.of("session.disconnect:" + sessionId, "session.logoff:" + sessionId));
+        // AND revokes a lost device's lease, which this node knows at once
+        String leaseId = UUID.randomUUID().toString();
+        Response revoked = client.post("/admin/api/v1/leases/revocations", admin, new JsonObject().put("lease", leaseId)
+            .put("reason", "laptop lost").encode());
+        assertThat(revoked.status()).as(revoked.body()).isEqualTo(201);
+        String revocationId = revoked.json().getString("id");
+        assertThat(client.get("/admin/api/v1/leases/revocations", admin).body()).contains(revocationId);
+        actions.addAll(List.of("session.disconnect:" + sessionId, "session.logoff:" + sessionId,
+            "lease-revocation.create:" + revocationId));
         // AND changes of settings kept in the database are refused, saying why
         Response drain = client.put("/admin/api/v1/hosts/" + hostId, admin, "{\"draining\":true}");
         assertThat(drain.status()).isEqualTo(503);
@@ -140,8 +148,10 @@ class DatabaseOutageTest {
         assertThat(client.post("/admin/api/v1/users", admin, "{\"username\":\"bob\",\"password\":"
             + "\"bob-password-1\"}").status()).isEqualTo(503);
 
-        // AND the two entries wait on disk, readable by the node's user only
-        assertThat(Files.readAllLines(spool)).hasSize(2);
+        // AND the three entries and the revocation wait on disk, readable by the node's user only
+        assertThat(Files.readAllLines(spool)).hasSize(3);
+        Path revocations = tmp.resolve("node/spool/lease-revocations.jsonl");
+        assertThat(SiteClient.readOrEmpty(revocations)).contains(revocationId);
         assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(spool)))
             .isEqualTo("rw-------");
 
@@ -149,6 +159,9 @@ class DatabaseOutageTest {
         network.restore();
         Poll.until("the audit spool is written", Duration.ofSeconds(30), () -> !Files.exists(spool));
         assertThat(audited(client, admin)).isEqualTo(actions);
+        // AND the revocation is stored once
+        Poll.until("the revocation spool is written", Duration.ofSeconds(30), () -> !Files.exists(revocations));
+        assertThat(rows(postgres, "lease_revocations", revocationId)).isEqualTo(1);
 
         // WHEN the database is gone again, alice launches and the admin logs her off, and the node stops before the
         // database is back
@@ -198,14 +211,25 @@ class DatabaseOutageTest {
     return hostId;
   }
 
-  /** The audit log's session entries as {@code action:session}, oldest first. */
+  /** The audit log's session and lease revocation entries as {@code action:target}, oldest first. */
   private static List<String> audited(SiteClient client, String admin) {
     List<String> entries = new java.util.ArrayList<>(client.get("/admin/api/v1/audit?limit=500", admin).json()
         .getJsonArray("items").stream().map(JsonObject.class::cast)
-        .filter(e -> "session".equals(e.getString("targetType")))
+        .filter(e -> List.of("session", "lease-revocation").contains(e.getString("targetType")))
         .map(e -> e.getString("action") + ":" + e.getString("targetId")).toList());
     java.util.Collections.reverse(entries);
     return entries;
+  }
+
+  /** How many rows of {@code table} have the id {@code id}. */
+  private static int rows(io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres, String table, String id)
+      throws java.sql.SQLException {
+    try (var conn = postgres.getPostgresDatabase().getConnection();
+        var rs = conn.createStatement().executeQuery("SELECT count(*) FROM " + table + " WHERE id = '"
+            + UUID.fromString(id) + "'")) {
+      rs.next();
+      return rs.getInt(1);
+    }
   }
 
   /** Inserts the audit row of one spooled line, with its entry id, straight into PostgreSQL. */

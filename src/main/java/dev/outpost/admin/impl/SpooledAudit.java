@@ -32,7 +32,6 @@ public final class SpooledAudit {
   private final DiskSpool spool;
   private final Clock clock;
   private final AtomicBoolean started = new AtomicBoolean();
-  private final AtomicBoolean flushing = new AtomicBoolean();
 
   public SpooledAudit(Vertx vertx, Database db, AuditLog audit, DiskSpool spool, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
@@ -53,7 +52,7 @@ public final class SpooledAudit {
   public Future<Void> record(Actor actor, String action, String targetType, String targetId, String targetName,
       JsonObject detail) {
     AuditLog.Entry entry = AuditLog.Entry.of(actor, clock.instant(), action, targetType, targetId, targetName, detail);
-    if (!spool.isEmpty() || flushing.get()) {
+    if (!spool.isEmpty() || spool.replaying()) {
       return toSpool(entry); // behind the older entries waiting on disk, so that the log keeps their order
     }
     return db.transaction(conn -> audit.insert(conn, List.of(entry))).recover(e -> toSpool(entry));
@@ -71,19 +70,15 @@ public final class SpooledAudit {
 
   /** Writes the spooled entries in their order and removes them from the spool; retried until it succeeds. */
   Future<Void> flush() {
-    if (spool.isEmpty() || !flushing.compareAndSet(false, true)) {
-      return Future.succeededFuture();
-    }
-    return spool.read()
-        .compose(batch -> batch.entries().isEmpty() ? spool.remove(batch.bytes())
-            : db.transaction(conn -> audit.insert(conn, entries(batch.entries())))
-                .compose(v -> spool.remove(batch.bytes()))
-                .onSuccess(v -> LOG.info("Wrote {} spooled audit entr{} to the database", batch.entries().size(),
-                    batch.entries().size() == 1 ? "y" : "ies")))
+    return spool.replay(spooled -> db.transaction(conn -> audit.insert(conn, entries(spooled))))
+        .onSuccess(written -> {
+          if (written > 0) {
+            LOG.info("Wrote {} spooled audit entr{} to the database", written, written == 1 ? "y" : "ies");
+          }
+        })
         .onFailure(e -> LOG.debug("Spooled audit entries not written yet: {}", e.getMessage()))
         .<Void>mapEmpty()
-        .recover(e -> Future.succeededFuture())
-        .onComplete(ar -> flushing.set(false));
+        .recover(e -> Future.succeededFuture());
   }
 
   /** The audit entries of spooled JSON; one that is not (a damaged file) is skipped with a warning. */
