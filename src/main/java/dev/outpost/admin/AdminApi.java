@@ -89,7 +89,7 @@ public final class AdminApi {
       String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
       DiskSpool auditSpool, List<AdminExtension> extensions) {
     this.extensions = List.copyOf(extensions);
-    this.spooledAudit = new SpooledAudit(vertx, db, audit, auditSpool, Clock.systemUTC());
+    this.spooledAudit = new SpooledAudit(db, audit, auditSpool, Clock.systemUTC());
     this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor, db);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);

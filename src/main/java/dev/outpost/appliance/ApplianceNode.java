@@ -431,7 +431,7 @@ public final class ApplianceNode {
         DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
         List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
             () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC(),
-            new DeferredRevocations(vertx, db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
+            new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
                 metrics)))));
     admin.directories(secrets, directories::invalidate, directories);
     if (membership != null) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -52,6 +53,7 @@ public final class DiskSpool {
   private final long maxBytes;
   private final AtomicLong size = new AtomicLong();
   private final AtomicBoolean replaying = new AtomicBoolean();
+  private final AtomicBoolean replayer = new AtomicBoolean();
   private final Counter refused;
   private volatile boolean opened;
 
@@ -115,6 +117,22 @@ public final class DiskSpool {
             .compose(v -> remove(batch.bytes()))
             .map(batch.entries().size()))
         .onComplete(ar -> replaying.set(false));
+  }
+
+  /**
+   * Replays with {@code write} now and then every {@code every} while entries wait (also those an earlier run left),
+   * logging what was written; idempotent.
+   */
+  public void replayEvery(Duration every, Function<List<JsonObject>, Future<?>> write) {
+    if (replayer.compareAndSet(false, true)) {
+      vertx.setPeriodic(0, every.toMillis(), id -> replay(write)
+          .onSuccess(written -> {
+            if (written > 0) {
+              LOG.info("Wrote {} spooled {} entr{} to the database", written, name, written == 1 ? "y" : "ies");
+            }
+          })
+          .onFailure(e -> LOG.debug("Spooled {} entries not written yet: {}", name, e.getMessage())));
+    }
   }
 
   /** Whether a {@link #replay} runs now: entries recorded meanwhile should queue behind it. */

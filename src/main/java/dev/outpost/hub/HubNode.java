@@ -114,7 +114,7 @@ public final class HubNode {
         AgentDirectory.none(), broker.adminClient(), DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
         List.of(new LocationRoutes(db, locations),
             new LeaseAdminRoutes(db, new UserAccounts(db), leases, LeaseAdminRoutes.Publisher.NONE, List::of, false,
-                Clock.systemUTC(), new DeferredRevocations(vertx, db, DiskSpool.inDataDir(vertx, config.dataDir(),
+                Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
                     "lease-revocations", metrics)))))
         .directories(secrets, () -> { }, directories);
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())

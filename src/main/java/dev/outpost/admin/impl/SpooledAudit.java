@@ -3,14 +3,12 @@ package dev.outpost.admin.impl;
 import dev.outpost.db.Database;
 import dev.outpost.db.DiskSpool;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,15 +24,12 @@ public final class SpooledAudit {
   /** How often a non-empty spool is tried against the database. */
   static final Duration RETRY = Duration.ofSeconds(1);
 
-  private final Vertx vertx;
   private final Database db;
   private final AuditLog audit;
   private final DiskSpool spool;
   private final Clock clock;
-  private final AtomicBoolean started = new AtomicBoolean();
 
-  public SpooledAudit(Vertx vertx, Database db, AuditLog audit, DiskSpool spool, Clock clock) {
-    this.vertx = Objects.requireNonNull(vertx);
+  public SpooledAudit(Database db, AuditLog audit, DiskSpool spool, Clock clock) {
     this.db = Objects.requireNonNull(db);
     this.audit = Objects.requireNonNull(audit);
     this.spool = Objects.requireNonNull(spool);
@@ -43,9 +38,7 @@ public final class SpooledAudit {
 
   /** Writes what an earlier run left in the spool and keeps trying while it is not empty; idempotent. */
   public void start() {
-    if (started.compareAndSet(false, true)) {
-      vertx.setPeriodic(0, RETRY.toMillis(), id -> flush());
-    }
+    spool.replayEvery(RETRY, spooled -> db.transaction(conn -> audit.insert(conn, entries(spooled))));
   }
 
   /** Records one entry: in the database, or in the spool while the database cannot take it. Never fails. */
@@ -66,19 +59,6 @@ public final class SpooledAudit {
               entry.id(), entry.action(), entry.targetId(), spool.file(), e.getMessage());
           return Future.succeededFuture();
         });
-  }
-
-  /** Writes the spooled entries in their order and removes them from the spool; retried until it succeeds. */
-  Future<Void> flush() {
-    return spool.replay(spooled -> db.transaction(conn -> audit.insert(conn, entries(spooled))))
-        .onSuccess(written -> {
-          if (written > 0) {
-            LOG.info("Wrote {} spooled audit entr{} to the database", written, written == 1 ? "y" : "ies");
-          }
-        })
-        .onFailure(e -> LOG.debug("Spooled audit entries not written yet: {}", e.getMessage()))
-        .<Void>mapEmpty()
-        .recover(e -> Future.succeededFuture());
   }
 
   /** The audit entries of spooled JSON; one that is not (a damaged file) is skipped with a warning. */

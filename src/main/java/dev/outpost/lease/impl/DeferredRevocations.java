@@ -5,14 +5,10 @@ import dev.outpost.db.DatabaseUnavailableException;
 import dev.outpost.db.DiskSpool;
 import dev.outpost.lease.Revocation;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Revocations an admin makes while PostgreSQL cannot be reached: they take effect at once where they are published
@@ -21,27 +17,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeferredRevocations {
 
-  private static final Logger LOG = LoggerFactory.getLogger(DeferredRevocations.class);
   /** How often a non-empty spool is tried against the database. */
   static final Duration RETRY = Duration.ofSeconds(1);
 
-  private final Vertx vertx;
   private final Database db;
   private final DiskSpool spool;
   private final RevocationStore store = new RevocationStore();
-  private final AtomicBoolean started = new AtomicBoolean();
 
-  public DeferredRevocations(Vertx vertx, Database db, DiskSpool spool) {
-    this.vertx = Objects.requireNonNull(vertx);
+  public DeferredRevocations(Database db, DiskSpool spool) {
     this.db = Objects.requireNonNull(db);
     this.spool = Objects.requireNonNull(spool);
   }
 
   /** Writes what an earlier run left in the spool and keeps trying while it is not empty; idempotent. */
   public void start() {
-    if (started.compareAndSet(false, true)) {
-      vertx.setPeriodic(0, RETRY.toMillis(), id -> flush());
-    }
+    spool.replayEvery(RETRY, this::write);
   }
 
   /**
@@ -54,18 +44,6 @@ public final class DeferredRevocations {
     return spool.append(List.of(new JsonObject().put("revocation", revocation.toJson()).put("forwarded", forwarded)))
         .compose(kept -> kept ? Future.succeededFuture() : Future.failedFuture(new DatabaseUnavailableException(
             "the database cannot be reached and the spool of revocations waiting for it is full", null)));
-  }
-
-  Future<Void> flush() {
-    return spool.replay(this::write)
-        .onSuccess(written -> {
-          if (written > 0) {
-            LOG.info("Wrote {} lease revocation(s) made while the database was down", written);
-          }
-        })
-        .onFailure(e -> LOG.debug("Spooled lease revocations not written yet: {}", e.getMessage()))
-        .<Void>mapEmpty()
-        .recover(e -> Future.succeededFuture());
   }
 
   private Future<Void> write(List<JsonObject> spooled) {
