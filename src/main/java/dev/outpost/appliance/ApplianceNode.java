@@ -587,6 +587,11 @@ public final class ApplianceNode {
     });
   }
 
+  /** This node's id in the cluster and towards the hub; hosts linked here are registered under it. */
+  public String nodeId() {
+    return nodeId;
+  }
+
   public int httpsPort() {
     return httpsPort;
   }
