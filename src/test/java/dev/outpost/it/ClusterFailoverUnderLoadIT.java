@@ -10,7 +10,6 @@ import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,8 +20,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,18 +71,7 @@ class ClusterFailoverUnderLoadIT {
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 
       // GIVEN a location whose host takes CAPACITY sessions, and USERS entitled users
-      String connector = hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"site-a\"}").created()
-          .getString("connectorToken");
-      hubApi.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":" + CAPACITY
-          + ",\"location\":\"site-a\"}").created();
-      hubApi.post("/admin/api/v1/resources", admin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\","
-          + "\"port\":" + service.getLocalPort() + "}").created();
-      for (int u = 1; u <= USERS; u++) {
-        hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"user" + u + "\",\"password\":"
-            + "\"user-password-" + u + "\"}").created();
-        hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"app\",\"user\":\"user" + u + "\"}")
-            .created();
-      }
+      String connector = HubSite.publish(hubApi, admin, CAPACITY, service.getLocalPort(), USERS);
 
       // AND three appliances with one cluster secret; node-2 and node-3 join on fresh data dirs
       List<OutpostProcess> appliances = startAppliances(processes, connector, hubPort);
@@ -112,7 +98,7 @@ class ClusterFailoverUnderLoadIT {
           () -> SiteClient.readOrEmpty(agentDir.resolve("agent.json")).contains(url(1))
               && SiteClient.readOrEmpty(agentDir.resolve("agent.json")).contains(url(2)));
       String probe = nodes.get(1).login("user1", "user-password-1");
-      Poll.until("the host serves app", Duration.ofSeconds(60), () -> available(nodes.get(1), probe));
+      Poll.until("the host serves app", Duration.ofSeconds(60), () -> HubSite.available(nodes.get(1), probe));
 
       // WHEN users launch and log off through all three nodes, and node-1 is killed under that load
       String[] tokens = new String[USERS];
@@ -152,7 +138,7 @@ class ClusterFailoverUnderLoadIT {
       // AND the host never held more sessions than it takes
       assertThat(maxOnHost.get()).as("most open sessions seen on the host").isBetween(1, CAPACITY);
       assertThat(relinked).isIn(url(1), url(2));
-      Poll.until("the host stays registered", Duration.ofSeconds(10), () -> available(nodes.get(2),
+      Poll.until("the host stays registered", Duration.ofSeconds(10), () -> HubSite.available(nodes.get(2),
           nodes.get(2).login("user1", "user-password-1")));
       System.out.printf("site CA %s adopted by node-2 and node-3; agent relinked to %s %d ms after node-1 was "
               + "killed; launches ok %d (%d before the kill, %d after), full %d, retried on another node %d, tickets "
@@ -169,28 +155,11 @@ class ClusterFailoverUnderLoadIT {
   }
 
   private List<OutpostProcess> startAppliances(List<OutpostProcess> processes, String connector, int hubPort) {
-    String clusterName = "it-" + System.nanoTime();
-    int firstClusterPort = FreePorts.next();
-    List<OutpostProcess> appliances = new ArrayList<>();
-    for (int n = 1; n <= 3; n++) {
-      int https = FreePorts.next();
-      gatewayPorts.add(FreePorts.next());
-      Map<String, String> env = new HashMap<>(FAST);
-      env.putAll(Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_CLUSTER_NAME", clusterName,
-          "OUTPOST_CLUSTER_SECRET", SECRET, "OUTPOST_CLUSTER_MIN_MEMBERS", "2", "OUTPOST_HTTP_PUBLIC_NAMES", "localhost"));
-      List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
-          "--https-port", Integer.toString(https), "--cluster-port",
-          Integer.toString(n == 1 ? firstClusterPort : FreePorts.next()),
-          "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub", "https://localhost:" + hubPort));
-      if (n > 1) {
-        args.addAll(List.of("--join", "127.0.0.1:" + firstClusterPort));
-      }
-      OutpostProcess node = start(processes, env, args.toArray(String[]::new));
-      node.awaitStdout("ready: https://localhost:" + https, START);
-      appliances.add(node);
-      nodes.add(new SiteClient(tmp.resolve("node-" + n + "/tls/ca.crt"), https));
-    }
-    return appliances;
+    Map<String, String> env = new HashMap<>(FAST);
+    env.putAll(Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_CLUSTER_SECRET", SECRET,
+        "OUTPOST_CLUSTER_MIN_MEMBERS", "2", "OUTPOST_HTTP_PUBLIC_NAMES", "localhost"));
+    return HubSite.startThree(tmp, env, hubPort, nodes, gatewayPorts, (settings, args) -> start(processes, settings,
+        args));
   }
 
   private String url(int node) {
@@ -309,15 +278,8 @@ class ClusterFailoverUnderLoadIT {
 
   /** Presents a ticket on a node's raw TLS gateway; returns its answer line. */
   private String presentTicket(int node, String ticket) {
-    SSLContext tls = SiteClient.trusting(tmp.resolve("node-" + (node + 1) + "/tls/ca.crt"));
-    try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("localhost", gatewayPorts.get(node))) {
-      socket.setSoTimeout(30_000);
-      socket.getOutputStream().write(("OUTPOST/1 " + ticket + "\n").getBytes(StandardCharsets.US_ASCII));
-      StringBuilder line = new StringBuilder();
-      for (int c; (c = socket.getInputStream().read()) != -1 && c != '\n'; ) {
-        line.append((char) c);
-      }
-      return line.toString();
+    try {
+      return HubSite.presentTicket(tmp.resolve("node-" + (node + 1) + "/tls/ca.crt"), gatewayPorts.get(node), ticket);
     } catch (java.io.IOException e) {
       return "I/O error at node-" + (node + 1) + ": " + e;
     }
@@ -341,10 +303,5 @@ class ClusterFailoverUnderLoadIT {
     OutpostProcess process = OutpostProcess.start(tmp, env, args);
     processes.add(process);
     return process;
-  }
-
-  private static boolean available(SiteClient node, String token) {
-    var items = node.get("/api/v1/resources", token).json().getJsonArray("items");
-    return !items.isEmpty() && items.getJsonObject(0).getBoolean("available");
   }
 }

@@ -47,43 +47,16 @@ class ClusterOutageIT {
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 
       // GIVEN a location whose one host takes 4 sessions, and six entitled users
-      String connector = hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"site-a\"}").created()
-          .getString("connectorToken");
-      hubApi.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":" + CAPACITY
-          + ",\"location\":\"site-a\"}").created();
-      hubApi.post("/admin/api/v1/resources", admin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\","
-          + "\"port\":" + service.getLocalPort() + "}").created();
-      for (int u = 1; u <= 6; u++) {
-        hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"user" + u + "\",\"password\":"
-            + "\"user-password-" + u + "\"}").created();
-        hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"app\",\"user\":\"user" + u + "\"}").created();
-      }
+      String connector = HubSite.publish(hubApi, admin, CAPACITY, service.getLocalPort(), 6);
 
       // AND three appliances of the location in one cluster (node-1 the oldest), the host linked to node-3
-      String clusterName = "it-" + System.nanoTime();
-      int firstClusterPort = FreePorts.next();
       List<SiteClient> nodes = new ArrayList<>();
-      List<OutpostProcess> appliances = new ArrayList<>();
       List<Integer> gatewayPorts = new ArrayList<>();
-      for (int n = 1; n <= 3; n++) {
-        int https = FreePorts.next();
-        int clusterPort = n == 1 ? firstClusterPort : FreePorts.next();
-        gatewayPorts.add(FreePorts.next());
-        Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s",
-            "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName, "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
-            // hosts stay registered through the seconds the cluster needs to notice a killed member (5 s)
-            "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s");
-        List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
-            "--https-port", Integer.toString(https), "--cluster-port", Integer.toString(clusterPort),
-            "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub", "https://localhost:" + hubPort));
-        if (n > 1) {
-          args.addAll(List.of("--join", "127.0.0.1:" + firstClusterPort));
-        }
-        OutpostProcess node = start(processes, env, args.toArray(String[]::new));
-        node.awaitStdout("ready: https://localhost:" + https, START);
-        appliances.add(node);
-        nodes.add(new SiteClient(tmp.resolve("node-" + n + "/tls/ca.crt"), https));
-      }
+      List<OutpostProcess> appliances = HubSite.startThree(tmp, Map.of("OUTPOST_HUB_TOKEN", connector,
+          "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s", "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
+          // hosts stay registered through the seconds the cluster needs to notice a killed member (5 s)
+          "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s"), hubPort, nodes, gatewayPorts,
+          (env, args) -> start(processes, env, args));
       String token = hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}").created()
           .getString("token");
       OutpostProcess agent = start(processes, Map.of(), "agent", "--appliance", "https://localhost:"
@@ -91,7 +64,7 @@ class ClusterOutageIT {
           tmp.resolve("agent").toString());
       agent.awaitStdout("Linked to", START);
       String probe = nodes.get(0).login("user6", "user-password-6");
-      Poll.until("every node sees the host", Duration.ofSeconds(60), () -> available(nodes.get(0), probe));
+      Poll.until("every node sees the host", Duration.ofSeconds(60), () -> HubSite.available(nodes.get(0), probe));
       assertThat(nodes.get(0).get("/admin/api/v1/nodes", nodes.get(0).login("admin", ADMIN_PASSWORD)).json()
           .getJsonArray("items")).hasSize(3);
       for (int n = 0; n < 3; n++) {
@@ -165,7 +138,7 @@ class ClusterOutageIT {
           null);
       assertThat(alone.status()).as(alone.body()).isEqualTo(503);
       assertThat(alone.json().getString("detail")).contains("cluster.min-members");
-      assertThat(presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2), again.json().getString("ticket")))
+      assertThat(HubSite.presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2), again.json().getString("ticket")))
           .startsWith("ERR 503");
     } finally {
       for (OutpostProcess p : processes) {
@@ -180,30 +153,10 @@ class ClusterOutageIT {
     return process;
   }
 
-  /** Presents a ticket on a node's raw TLS gateway; returns its answer line. */
-  private static String presentTicket(Path ca, int port, String ticket) throws Exception {
-    try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) SiteClient.trusting(ca).getSocketFactory()
-        .createSocket("localhost", port)) {
-      socket.setSoTimeout(30_000);
-      socket.getOutputStream().write(("OUTPOST/1 " + ticket + "\n")
-          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      StringBuilder line = new StringBuilder();
-      for (int c; (c = socket.getInputStream().read()) != -1 && c != '\n'; ) {
-        line.append((char) c);
-      }
-      return line.toString();
-    }
-  }
-
   private static Response launchWithOneRetry(SiteClient node, String user, String password) {
     String token = node.login(user, password);
     Response launch = node.post("/api/v1/resources/app/launch", token, null);
     return launch.status() >= 500 ? node.post("/api/v1/resources/app/launch", token, null) : launch;
-  }
-
-  private static boolean available(SiteClient node, String token) {
-    var items = node.get("/api/v1/resources", token).json().getJsonArray("items");
-    return !items.isEmpty() && items.getJsonObject(0).getBoolean("available");
   }
 
   private static String mode(SiteClient node) {
