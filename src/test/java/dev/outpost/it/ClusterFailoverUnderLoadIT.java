@@ -10,7 +10,6 @@ import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,15 +57,11 @@ class ClusterFailoverUnderLoadIT {
 
   @Test
   void agentsFailOverAndLaunchesGoOnWhenTheirApplianceIsKilledUnderLoad() throws Exception {
-    Path passwordFile = tmp.resolve("admin-password");
-    Files.writeString(passwordFile, ADMIN_PASSWORD);
     int hubPort = FreePorts.next();
     List<OutpostProcess> processes = new ArrayList<>();
     try (ServerSocket service = new ServerSocket(0)) {
       Thread host = acceptAndClose(service);
-      OutpostProcess hub = start(processes, FAST, "hub", "--data-dir", tmp.resolve("hub").toString(),
-          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
-      hub.awaitStdout("Outpost hub .* ready", START);
+      HubSite.startHub(tmp, FAST, hubPort, ADMIN_PASSWORD, (env, args) -> start(processes, env, args));
       SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 

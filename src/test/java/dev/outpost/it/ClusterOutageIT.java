@@ -35,14 +35,11 @@ class ClusterOutageIT {
 
   @Test
   void theLeaderPlacesForTheWholeClusterAndTheNextNodeLeadsWhenItDies() throws Exception {
-    Path passwordFile = tmp.resolve("admin-password");
-    Files.writeString(passwordFile, ADMIN_PASSWORD);
     int hubPort = FreePorts.next();
     List<OutpostProcess> processes = new ArrayList<>();
     try (ServerSocket service = new ServerSocket(0)) {
-      OutpostProcess hub = start(processes, Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
-          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
-      hub.awaitStdout("Outpost hub .* ready", START);
+      OutpostProcess hub = HubSite.startHub(tmp, Map.of(), hubPort, ADMIN_PASSWORD,
+          (env, args) -> start(processes, env, args));
       SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 

@@ -4,6 +4,7 @@ import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.SiteClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +20,17 @@ final class HubSite {
   private static final Duration START = Duration.ofMinutes(3);
 
   private HubSite() {
+  }
+
+  /** Starts a hub under {@code tmp/hub} whose bootstrap admin has {@code adminPassword}; returns once it is ready. */
+  static OutpostProcess startHub(Path tmp, Map<String, String> env, int hubPort, String adminPassword,
+      BiFunction<Map<String, String>, String[], OutpostProcess> start) throws IOException {
+    Path passwordFile = tmp.resolve("admin-password");
+    Files.writeString(passwordFile, adminPassword);
+    OutpostProcess hub = start.apply(env, new String[] {"hub", "--data-dir", tmp.resolve("hub").toString(),
+        "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString()});
+    hub.awaitStdout("Outpost hub .* ready", START);
+    return hub;
   }
 
   /**
