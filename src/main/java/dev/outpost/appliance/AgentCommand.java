@@ -46,7 +46,8 @@ final class AgentCommand implements Callable<Integer> {
 
   @Option(names = "--appliance", paramLabel = "URL[,URL...]", split = ",",
       description = "Appliance(s) to link to, https://HOST:PORT; the agent keeps one link and tries the next on "
-          + "failure. Required on the first run; stored for later runs.")
+          + "failure. Required on the first run; stored for later runs, together with the other appliances of the "
+          + "site that the linked one names (given again, it replaces the stored list until the next link).")
   List<String> appliances = new ArrayList<>();
 
   @Option(names = "--token", paramLabel = "TOKEN", description = "Enrollment token (OPT1.<ca-sha256>.<secret>) from "

@@ -40,7 +40,9 @@ final class ApplianceCommand implements Callable<Integer> {
           + "from it (default: 127.0.0.1 when --join is empty).")
   String clusterHost;
 
-  @Option(names = "--join", paramLabel = "HOST:PORT,...", description = "Other nodes of this site to join.")
+  @Option(names = "--join", paramLabel = "HOST:PORT,...", description = "Other nodes of this site to join. With "
+      + "cluster.secret (OUTPOST_CLUSTER_SECRET) and a fresh data dir, the node adopts the site CA from them, so "
+      + "that agents fail over between the nodes.")
   String join;
 
   @Option(names = "--hub", paramLabel = "URL", description = "A separate hub (https://host:9443); default: the hub "

@@ -10,6 +10,7 @@ import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.cluster.ClusterSetup;
 import dev.outpost.cluster.ClusterView;
+import dev.outpost.cluster.SiteCaExchange;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.Pem;
@@ -90,6 +91,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -162,31 +164,14 @@ public final class ApplianceNode {
     long started = System.nanoTime();
     try {
       lock = DataDirLock.acquire(config.dataDir());
-      certificates = SiteCertificates.loadOrCreate(config.dataDir().resolve("tls"), config.location(),
-          config.http().publicNames());
     } catch (StartupException e) {
       return Future.failedFuture(e);
-    } catch (IOException | RuntimeException e) {
-      return Future.failedFuture(new StartupException("cannot prepare TLS certificates in "
-          + config.dataDir().resolve("tls") + ": " + e.getMessage(), e));
     }
     try {
       secrets = SecretBox.loadOrCreate(config.dataDir().resolve("secrets").resolve("directory.key"));
     } catch (IOException e) {
       return Future.failedFuture(new StartupException("cannot read or create the key for stored secrets in "
           + config.dataDir().resolve("secrets") + ": " + e.getMessage(), e));
-    }
-    if (!config.hub().inProcess()) {
-      try {
-        membership = HubEnrollment.loadOrEnroll(config.dataDir(), config.hub().url(), config.hub().token(),
-            localHostName(), certificates, config.proxy());
-        LOG.info("Member of location {} at hub {}", membership.location(), membership.hub());
-      } catch (IllegalStateException e) {
-        return Future.failedFuture(new StartupException(e.getMessage()));
-      } catch (IOException e) {
-        return Future.failedFuture(new StartupException("cannot read or write the hub membership in "
-            + config.dataDir().resolve("hub") + ": " + e.getMessage(), e));
-      }
     }
     // PostgreSQL and the cluster member take the longest to start: let them start side by side.
     embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir()) : null;
@@ -202,6 +187,10 @@ public final class ApplianceNode {
             + config.cluster().port() + " (" + Failures.rootMessage(e) + "); free the port or set --cluster-port", e)))
         .compose(v -> {
           vertx = v;
+          // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block
+          return vertx.executeBlocking(() -> prepareSite(clusterManager.getHazelcastInstance()), false);
+        })
+        .compose(v -> {
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
               .onSuccess(opened -> db = opened);
           return Future.all(database, membership == null ? startInProcessHub()
@@ -216,6 +205,36 @@ public final class ApplianceNode {
           long ms = (System.nanoTime() - started) / 1_000_000;
           LOG.atInfo().addKeyValue("ms", ms).log("Appliance ready on https port {}", httpsPort);
         });
+  }
+
+  /**
+   * This node's certificates (its own, or the site CA adopted from the cluster it joins) and, with a separate hub,
+   * its membership there. Blocking: runs on a worker.
+   */
+  private Void prepareSite(HazelcastInstance hazelcast) {
+    Path tls = config.dataDir().resolve("tls");
+    try {
+      certificates = new SiteCaExchange(hazelcast, config.cluster().secret(), config.cluster().join(),
+          SiteCaExchange.ADOPT_DEADLINE).loadOrAdopt(tls, config.location(), config.http().publicNames());
+    } catch (IllegalStateException e) {
+      throw new StartupException(e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      throw new StartupException("cannot prepare TLS certificates in " + tls + ": " + e.getMessage(), e);
+    }
+    if (config.hub().inProcess()) {
+      return null;
+    }
+    try {
+      membership = HubEnrollment.loadOrEnroll(config.dataDir(), config.hub().url(), config.hub().token(),
+          localHostName(), certificates, config.proxy());
+      LOG.info("Member of location {} at hub {}", membership.location(), membership.hub());
+      return null;
+    } catch (IllegalStateException e) {
+      throw new StartupException(e.getMessage());
+    } catch (IOException e) {
+      throw new StartupException("cannot read or write the hub membership in " + config.dataDir().resolve("hub")
+          + ": " + e.getMessage(), e);
+    }
   }
 
   private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
@@ -424,7 +443,7 @@ public final class ApplianceNode {
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
         : new RelayedEnrollmentLedger(hubLink);
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
-        Clock.systemUTC());
+        Clock.systemUTC(), roster::urls);
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
@@ -571,6 +590,11 @@ public final class ApplianceNode {
       deployments.add(id);
       return null;
     });
+  }
+
+  /** This node's id in the cluster and towards the hub; hosts linked here are registered under it. */
+  public String nodeId() {
+    return nodeId;
   }
 
   public int httpsPort() {

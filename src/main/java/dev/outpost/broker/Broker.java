@@ -159,6 +159,19 @@ public final class Broker {
     return true;
   }
 
+  /**
+   * Like {@link #lost}, but only while the host is registered through {@code appliance}: when an agent moved to
+   * another node (its appliance died or its link broke), the old node's late report of the lost link must not end
+   * the sessions the host still runs.
+   */
+  public boolean lostThrough(String hostId, String appliance, String reason) {
+    Host host = hosts.get(hostId);
+    if (host != null && !Objects.equals(host.appliance, appliance)) {
+      return false;
+    }
+    return lost(hostId, reason);
+  }
+
   /** Hosts silent for longer than the allowed missed heartbeats; call periodically. Returns their ids. */
   public List<String> expireSilentHosts() {
     Instant cutoff = clock.instant().minus(settings.silenceLimit());

@@ -75,7 +75,14 @@ public final class Pem {
   }
 
   public static PrivateKey readPrivateKey(Path file) throws IOException {
-    Object object = parse(Files.newBufferedReader(file, StandardCharsets.US_ASCII));
+    return privateKey(parse(Files.newBufferedReader(file, StandardCharsets.US_ASCII)), file.toString());
+  }
+
+  public static PrivateKey parsePrivateKey(String pem) throws IOException {
+    return privateKey(parse(new StringReader(pem)), "the given text");
+  }
+
+  private static PrivateKey privateKey(Object object, String source) throws IOException {
     JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
     if (object instanceof PrivateKeyInfo info) {
       return converter.getPrivateKey(info);
@@ -83,7 +90,7 @@ public final class Pem {
     if (object instanceof PEMKeyPair pair) {
       return converter.getKeyPair(pair).getPrivate();
     }
-    throw new IOException("not a PEM private key: " + file);
+    throw new IOException("not a PEM private key: " + source);
   }
 
   private static Object parse(Reader reader) throws IOException {

@@ -113,6 +113,52 @@ public final class SiteCertificates {
     return new SiteCertificates(ca, caKey, node, nodeKey, created);
   }
 
+  /** Whether {@code tlsDir} holds a site CA (certificate and key) already. */
+  public static boolean hasCa(Path tlsDir) {
+    return Files.exists(tlsDir.resolve("ca.crt")) && Files.exists(tlsDir.resolve("ca.key"));
+  }
+
+  /**
+   * Stores a site CA taken from another node of the site in {@code tlsDir} (owner-only, like one created here)
+   * and issues this node's certificate from it. Blocking: call it from a worker.
+   *
+   * @throws IOException when the certificate or key cannot be read, the key is not the certificate's, the
+   *     certificate is no CA, or the files cannot be written
+   */
+  public static SiteCertificates adopt(Path tlsDir, String caPem, String caKeyPem, Collection<String> extraNames)
+      throws IOException {
+    X509Certificate ca = Pem.parseCertificate(caPem);
+    PrivateKey key = Pem.parsePrivateKey(caKeyPem);
+    if (ca.getBasicConstraints() < 0) {
+      throw new IOException("the adopted certificate is not a CA");
+    }
+    if (!keyMatches(key, ca)) {
+      throw new IOException("the adopted CA key does not belong to its certificate");
+    }
+    SecureFiles.writePrivate(tlsDir.resolve("ca.key"), Pem.encode(key));
+    SecureFiles.writePrivate(tlsDir.resolve("ca.crt"), Pem.encode(ca));
+    LOG.info("Adopted the site certificate authority {} in {}", Fingerprints.display(Fingerprints.sha256(ca)),
+        tlsDir);
+    return loadOrCreate(tlsDir, "", extraNames);
+  }
+
+  private static boolean keyMatches(PrivateKey key, X509Certificate ca) {
+    try {
+      byte[] probe = new byte[32];
+      RANDOM.nextBytes(probe);
+      java.security.Signature signer = java.security.Signature.getInstance("SHA256withECDSA");
+      signer.initSign(key);
+      signer.update(probe);
+      byte[] signature = signer.sign();
+      java.security.Signature verifier = java.security.Signature.getInstance("SHA256withECDSA");
+      verifier.initVerify(ca.getPublicKey());
+      verifier.update(probe);
+      return verifier.verify(signature);
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
   public X509Certificate caCertificate() {
     return caCertificate;
   }
@@ -137,6 +183,11 @@ public final class SiteCertificates {
 
   public String caPem() {
     return Pem.encode(caCertificate);
+  }
+
+  /** The CA's private key, for {@link SiteCaSeal} only: it leaves this package sealed or not at all. */
+  String caKeyPem() {
+    return Pem.encode(caKey);
   }
 
   public String nodeCertificatePem() {

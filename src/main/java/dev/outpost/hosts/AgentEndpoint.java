@@ -23,9 +23,11 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
@@ -69,6 +71,7 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
   private final Clock clock;
   private final Enrollment enrollment;
   private final AgentLinks links = new AgentLinks();
+  private final Supplier<? extends Collection<String>> siteAppliances;
 
   /**
    * @param applianceId this node's id, reported with each registration
@@ -78,6 +81,16 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
    */
   public AgentEndpoint(Vertx vertx, EnrollmentLedger ledger, SiteCertificates certificates, HostEvents events,
       String applianceId, Settings settings, Clock clock) {
+    this(vertx, ledger, certificates, events, applianceId, settings, clock, List::of);
+  }
+
+  /**
+   * @param siteAppliances the HTTPS URLs of the location's appliances, this one included: each linked agent learns
+   *     them (in its own order, {@link ApplianceOrder}) to fail over to another node when this one goes
+   */
+  public AgentEndpoint(Vertx vertx, EnrollmentLedger ledger, SiteCertificates certificates, HostEvents events,
+      String applianceId, Settings settings, Clock clock, Supplier<? extends Collection<String>> siteAppliances) {
+    this.siteAppliances = Objects.requireNonNull(siteAppliances);
     this.vertx = Objects.requireNonNull(vertx);
     this.ledger = Objects.requireNonNull(ledger);
     this.certificates = Objects.requireNonNull(certificates);
@@ -148,7 +161,8 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
                 + ", not " + claimed));
           }
           return ctx.request().toWebSocket().map(ws -> new LinkSession(vertx, ws, host, events, applianceId, links,
-              new LinkSession.Timeouts(settings.registerTimeout(), settings.commandTimeout()), clock));
+              new LinkSession.Timeouts(settings.registerTimeout(), settings.commandTimeout()), clock,
+              () -> ApplianceOrder.forHost(host.id(), siteAppliances.get())));
         })
         .onSuccess(LinkSession::start)
         .onFailure(ctx::fail);

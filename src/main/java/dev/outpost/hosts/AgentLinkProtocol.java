@@ -35,6 +35,13 @@ public final class AgentLinkProtocol {
   public static final String REGISTERED = "registered";
   public static final String COMMAND = "command";
   public static final String COMMAND_RESULT = "command-result";
+  /**
+   * Appliance to agent, when the site's appliances changed: {@code appliances}, the HTTPS URLs of the location's
+   * appliances in the order this host should try them (also sent in {@code registered}).
+   */
+  public static final String APPLIANCES = "appliances";
+  /** Most appliance URLs one message carries. */
+  public static final int MAX_APPLIANCES = 32;
 
   private AgentLinkProtocol() {
   }

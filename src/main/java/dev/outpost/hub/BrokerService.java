@@ -132,8 +132,9 @@ public final class BrokerService extends VerticleBase implements HubOperations {
         b.heartbeat(Heartbeat.fromJson(body.getJsonObject("heartbeat", new JsonObject())));
         return new JsonObject();
       });
+      // an agent that moved to another node stays registered when its old node reports the link lost
       case BrokerOperations.HOSTS_LOST -> body -> sync(caller, b -> new JsonObject().put("known",
-          b.lost(body.getString("hostId", ""), body.getString("reason", "agent link lost"))));
+          b.lostThrough(body.getString("hostId", ""), caller.node(), body.getString("reason", "agent link lost"))));
       case BrokerOperations.HOSTS_LIST -> body -> sync(caller, b -> items(b.hosts().stream().map(HostView::toJson)
           .toList()));
       case BrokerOperations.HOSTS_UPDATE -> body -> updateHost(caller, body);

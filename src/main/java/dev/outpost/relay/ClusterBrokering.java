@@ -77,6 +77,11 @@ public final class ClusterBrokering implements Requests {
     return this;
   }
 
+  /** This node's id: hosts linked here register under it, and its reports carry it as their origin. */
+  public String nodeId() {
+    return nodeId;
+  }
+
   /** The node id of the cluster's leader: the oldest member. */
   public String leader() {
     for (Member member : hazelcast.getCluster().getMembers()) {
@@ -150,7 +155,8 @@ public final class ClusterBrokering implements Requests {
       case "register" -> local.registered(HostRegistration.fromJson(body));
       case "heartbeat" -> local.heartbeat(Heartbeat.fromJson(body))
           .recover(e -> e instanceof ClientErrorException ? Future.succeededFuture() : Future.failedFuture(e));
-      case "lost" -> local.lost(body.getString("hostId", ""), body.getString("reason", "agent link lost"));
+      case "lost" -> local.lostThrough(body.getString("hostId", ""), report.getString("origin", ""),
+          body.getString("reason", "agent link lost"));
       default -> Future.succeededFuture();
     };
     applied.onFailure(e -> LOG.debug("Could not apply a host report from {}: {}", report.getString("origin"),

@@ -199,7 +199,8 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<Void> lost(String hostId, String reason) {
-    Future<Void> standby = local.lost(hostId, reason);
+    // as at the hub: a host that moved to another node since stays registered
+    Future<Void> standby = local.lostThrough(hostId, cluster.nodeId(), reason);
     cluster.publishHost("lost", new JsonObject().put("hostId", hostId).put("reason", reason));
     return mode == Mode.HUB ? hub.lost(hostId, reason) : standby;
   }

@@ -186,6 +186,14 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
     });
   }
 
+  /** A lost link reported by node {@code appliance}: ignored when the host registered through another node since. */
+  public Future<Void> lostThrough(String hostId, String appliance, String reason) {
+    return onContext(() -> {
+      broker.lostThrough(hostId, appliance, reason);
+      return null;
+    });
+  }
+
   // ---- brokering ----------------------------------------------------------------------------------
 
   @Override

@@ -165,6 +165,22 @@ class BrokerTest {
   }
 
   @Test
+  void aLostLinkReportedByAnotherNodeThanTheHostsOwnEndsNothing() {
+    // GIVEN a host with a session, registered through node-a, whose agent then moved to node-b
+    register("h1", "p1", Map.of(22, true));
+    Launch launch = broker.launch(users.get("u1"), "ssh");
+    broker.register(new HostRegistration("h1", "host-h1", "p1", "10.0.0.1", "node-b", Map.of(22, true), 0.1,
+        List.of(launch.session().id())), false, false);
+
+    // WHEN node-a reports the old link lost, late
+    // THEN the host and its session stay; node-b's report counts
+    assertThat(broker.lostThrough("h1", "node-a", "agent link lost")).isFalse();
+    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state).isNotEqualTo("ended");
+    assertThat(broker.lostThrough("h1", "node-b", "agent link lost")).isTrue();
+    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state).isEqualTo("ended");
+  }
+
+  @Test
   void sessionsThatNeverConnectAreReclaimedAfterTheTicketAndGrace() {
     register("h1", "p1", Map.of(22, true));
     Launch launch = broker.launch(users.get("u1"), "ssh");

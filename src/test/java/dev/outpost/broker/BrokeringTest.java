@@ -224,7 +224,7 @@ class BrokeringTest {
 
   static HostEvents.Registered register(String name, Map<Integer, Boolean> services) throws Exception {
     return await(site.node().hostEvents().registered(new HostRegistration(hostIds.get(name), name, poolId,
-        "10.0.0." + name.length(), "node", services, 0.1, List.of())));
+        "10.0.0." + name.length(), site.node().nodeId(), services, 0.1, List.of())));
   }
 
   static String enroll(String name) throws Exception {

@@ -2,11 +2,13 @@ package dev.outpost.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.TestSite;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +25,9 @@ class ClusterMembershipTest {
     int firstPort = FreePorts.next();
     // GIVEN a node of a site whose nodes share a secret
     try (TestSite first = TestSite.start(tmp.resolve("a"), settings(name, "site-secret-1", firstPort, null))) {
-      // WHEN a node with the same secret joins, and another one with a wrong secret tries
+      // WHEN a node with the same secret joins, and another one with a wrong secret (and a CA of its own: with
+      // none, it would wait for the cluster's and not start at all) tries
+      SiteCertificates.loadOrCreate(tmp.resolve("c/tls"), "stranger", List.of());
       try (TestSite second = TestSite.start(tmp.resolve("b"), settings(name, "site-secret-1", FreePorts.next(),
           firstPort));
           TestSite stranger = TestSite.start(tmp.resolve("c"), settings(name, "not-the-secret", FreePorts.next(),
@@ -33,6 +37,9 @@ class ClusterMembershipTest {
         assertThat(members(second)).isEqualTo(2);
         assertThat(members(stranger)).isEqualTo(1);
         assertThat(members(first)).isEqualTo(2);
+        // AND the node that joined on a fresh data dir took the site's CA; the stranger has none of it
+        assertThat(second.node().caFingerprint()).isEqualTo(first.node().caFingerprint());
+        assertThat(stranger.node().caFingerprint()).isNotEqualTo(first.node().caFingerprint());
       }
     }
   }

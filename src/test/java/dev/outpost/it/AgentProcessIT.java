@@ -101,9 +101,11 @@ class AgentProcessIT {
       assertThat(again.exitCode()).isEqualTo(1);
       assertThat(again.stderr().strip()).startsWith("outpost agent: ").contains("used up").doesNotContain("\n");
 
-      // WHEN the first agent starts again without a token THEN it links with its stored certificate
+      // WHEN the first agent starts again without a token THEN it links with its stored certificate, to the
+      // appliance under the name it announces for itself (its host name: no http.public-names here) or the URL given
+      assertThat(SiteClient.readOrEmpty(agentData.resolve("agent.json"))).contains(url);
       try (OutpostProcess agent = OutpostProcess.start(tmp, Map.of(), "agent", "--data-dir", agentData.toString())) {
-        agent.awaitStdout("Linked to " + url + " as host " + hostId, START);
+        agent.awaitStdout("Linked to https://[^ /]+:" + https + " as host " + hostId, START);
         assertThat(agent.stdout()).doesNotContain("Enrolled");
         awaitAgents(api, adminToken, items -> items.stream().anyMatch(a -> hostId.equals(a.getString("hostId"))));
         Result listed = admin(home, "get", "agents");

@@ -35,45 +35,25 @@ class ClusterOutageIT {
 
   @Test
   void theLeaderPlacesForTheWholeClusterAndTheNextNodeLeadsWhenItDies() throws Exception {
-    Path passwordFile = tmp.resolve("admin-password");
-    Files.writeString(passwordFile, ADMIN_PASSWORD);
     int hubPort = FreePorts.next();
     List<OutpostProcess> processes = new ArrayList<>();
     try (ServerSocket service = new ServerSocket(0)) {
-      OutpostProcess hub = start(processes, Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
-          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
-      hub.awaitStdout("Outpost hub .* ready", START);
+      OutpostProcess hub = HubSite.startHub(tmp, Map.of(), hubPort, ADMIN_PASSWORD,
+          (env, args) -> start(processes, env, args));
       SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 
       // GIVEN a location whose one host takes 4 sessions, and six entitled users
-      String connector = ClusterOverHub.publish(hubApi, admin, CAPACITY, service.getLocalPort(), 6);
+      String connector = HubSite.publish(hubApi, admin, CAPACITY, service.getLocalPort(), 6);
 
       // AND three appliances of the location in one cluster (node-1 the oldest), the host linked to node-3
-      String clusterName = "it-" + System.nanoTime();
-      int firstClusterPort = FreePorts.next();
       List<SiteClient> nodes = new ArrayList<>();
-      List<OutpostProcess> appliances = new ArrayList<>();
       List<Integer> gatewayPorts = new ArrayList<>();
-      for (int n = 1; n <= 3; n++) {
-        int https = FreePorts.next();
-        int clusterPort = n == 1 ? firstClusterPort : FreePorts.next();
-        gatewayPorts.add(FreePorts.next());
-        Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s",
-            "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName, "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
-            // hosts stay registered through the seconds the cluster needs to notice a killed member (5 s)
-            "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s");
-        List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
-            "--https-port", Integer.toString(https), "--cluster-port", Integer.toString(clusterPort),
-            "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub", "https://localhost:" + hubPort));
-        if (n > 1) {
-          args.addAll(List.of("--join", "127.0.0.1:" + firstClusterPort));
-        }
-        OutpostProcess node = start(processes, env, args.toArray(String[]::new));
-        node.awaitStdout("ready: https://localhost:" + https, START);
-        appliances.add(node);
-        nodes.add(new SiteClient(tmp.resolve("node-" + n + "/tls/ca.crt"), https));
-      }
+      List<OutpostProcess> appliances = HubSite.startThree(tmp, Map.of("OUTPOST_HUB_TOKEN", connector,
+          "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s", "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
+          // hosts stay registered through the seconds the cluster needs to notice a killed member (5 s)
+          "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s"), hubPort, nodes, gatewayPorts,
+          (env, args) -> start(processes, env, args));
       String token = hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}").created()
           .getString("token");
       OutpostProcess agent = start(processes, Map.of(), "agent", "--appliance", "https://localhost:"
@@ -81,8 +61,7 @@ class ClusterOutageIT {
           tmp.resolve("agent").toString());
       agent.awaitStdout("Linked to", START);
       String probe = nodes.get(0).login("user6", "user-password-6");
-      Poll.until("every node sees the host", Duration.ofSeconds(60),
-          () -> ClusterOverHub.available(nodes.get(0), probe));
+      Poll.until("every node sees the host", Duration.ofSeconds(60), () -> HubSite.available(nodes.get(0), probe));
       assertThat(nodes.get(0).get("/admin/api/v1/nodes", nodes.get(0).login("admin", ADMIN_PASSWORD)).json()
           .getJsonArray("items")).hasSize(3);
       for (int n = 0; n < 3; n++) {
@@ -100,7 +79,7 @@ class ClusterOutageIT {
       // WHEN the hub stops
       assertThat(hub.stop()).isZero();
       for (SiteClient node : nodes) {
-        Poll.until("local mode", Duration.ofSeconds(10), () -> "local".equals(ClusterOverHub.mode(node)));
+        Poll.until("local mode", Duration.ofSeconds(10), () -> "local".equals(HubSite.mode(node)));
       }
 
       // AND every node lists the others with their roles and the mode they report
@@ -156,8 +135,7 @@ class ClusterOutageIT {
           null);
       assertThat(alone.status()).as(alone.body()).isEqualTo(503);
       assertThat(alone.json().getString("detail")).contains("cluster.min-members");
-      assertThat(ClusterOverHub.presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2),
-          again.json().getString("ticket")))
+      assertThat(HubSite.presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2), again.json().getString("ticket")))
           .startsWith("ERR 503");
     } finally {
       for (OutpostProcess p : processes) {

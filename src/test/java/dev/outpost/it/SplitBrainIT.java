@@ -61,7 +61,7 @@ class SplitBrainIT {
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 
       // GIVEN a location whose one host takes 3 sessions, and seven entitled users
-      String connector = ClusterOverHub.publish(hubApi, admin, CAPACITY, service.getLocalPort(), PROBE);
+      String connector = HubSite.publish(hubApi, admin, CAPACITY, service.getLocalPort(), PROBE);
 
       // AND three appliances in one cluster, each on a loopback address of its own, min-members 2
       String clusterName = "it-" + System.nanoTime();
@@ -100,7 +100,7 @@ class SplitBrainIT {
         SiteClient node = nodes.get(n);
         String probe = node.login("user" + PROBE, "user-password-" + PROBE);
         Poll.until("node-" + (n + 1) + " sees the host", Duration.ofSeconds(60),
-            () -> ClusterOverHub.available(node, probe));
+            () -> HubSite.available(node, probe));
         Path cache = tmp.resolve("node-" + (n + 1) + "/lhc/snapshot.json");
         Poll.until("node-" + (n + 1) + " caches the site", Duration.ofSeconds(30),
             () -> Files.exists(cache) && SiteClient.readOrEmpty(cache).contains("user" + PROBE));
@@ -110,7 +110,7 @@ class SplitBrainIT {
       // AND the hub is stopped: the cluster brokers by itself (the dangerous case for a split)
       assertThat(hub.stop()).isZero();
       for (SiteClient node : nodes) {
-        Poll.until("local mode", Duration.ofSeconds(20), () -> "local".equals(ClusterOverHub.mode(node)));
+        Poll.until("local mode", Duration.ofSeconds(20), () -> "local".equals(HubSite.mode(node)));
       }
 
       // AND user1 holds a ticket issued through node-3 before the cut
@@ -231,7 +231,7 @@ class SplitBrainIT {
 
   /** Presents a ticket on node {@code node + 1}'s raw gateway; returns its answer line. */
   private String presentTicket(int node, List<Integer> gatewayPorts, String ticket) throws Exception {
-    return ClusterOverHub.presentTicket(tmp.resolve("node-" + (node + 1) + "/tls/ca.crt"), gatewayPorts.get(node),
+    return HubSite.presentTicket(tmp.resolve("node-" + (node + 1) + "/tls/ca.crt"), gatewayPorts.get(node),
         ticket);
   }
 

@@ -111,7 +111,7 @@ class LeaseClusterTest {
       join.add("127.0.0.1:" + port);
     }
     HazelcastClusterManager manager = ClusterSetup.clusterManager(new ClusterConfig("lease-test-" + ports[0],
-        "127.0.0.1", ports[index], join, 1), "node-" + index, "test");
+        "127.0.0.1", ports[index], join, 1, ""), "node-" + index, "test");
     Vertx vertx = await(Vertx.builder().withClusterManager(manager).buildClustered());
     nodes.add(vertx);
     HazelcastInstance hazelcast = manager.getHazelcastInstance();

@@ -69,7 +69,9 @@ public final class ConfigKeys {
           + "broker alone. Set it to a majority of the site's nodes (2 of 3); 1 turns it off.", Parsers.intRange(1, 100));
   public static final ConfigKey<String> CLUSTER_SECRET = secretKey("cluster.secret", null, "",
       "Shared secret of the site's nodes: set the same value on every node; a node without it cannot join the "
-          + "cluster. Empty: any node that knows the cluster name and address can join.", Parsers.text());
+          + "cluster, and a node that joins with it on a fresh data dir adopts the site CA, so that agents fail over "
+          + "between the nodes. Empty: any node that knows the cluster name and address can join, with a CA of its "
+          + "own.", Parsers.text());
   public static final ConfigKey<String> CLUSTER_NAME = key("cluster.name", null, "",
       "Cluster name; empty: outpost-<site.location>. Nodes only join nodes with the same name.", Parsers.text());
 

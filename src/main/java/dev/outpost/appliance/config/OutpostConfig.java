@@ -43,8 +43,23 @@ public record OutpostConfig(
       Duration connectTimeout) {
   }
 
-  /** Cluster membership: {@code cluster.*}. */
-  public record ClusterConfig(String name, String host, int port, List<String> join, int minMembers) {
+  /**
+   * Cluster membership: {@code cluster.*}.
+   *
+   * @param secret {@code cluster.secret}, empty when not set; never shown by {@link #toString()}
+   */
+  public record ClusterConfig(String name, String host, int port, List<String> join, int minMembers, String secret) {
+
+    /** Whether the site's nodes share a secret, and with it the site CA. */
+    public boolean hasSecret() {
+      return !secret.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "ClusterConfig[name=" + name + ", host=" + host + ", port=" + port + ", join=" + join + ", minMembers="
+          + minMembers + ", secret=" + (secret.isEmpty() ? "" : "(set)") + "]";
+    }
 
     /**
      * The cluster name nodes compare when one joins: with a {@code cluster.secret}, the name carries an HMAC of it,
@@ -151,7 +166,8 @@ public record OutpostConfig(
         new ClusterConfig(ClusterConfig.sealedName(clusterName.isEmpty() ? "outpost-" + location : clusterName,
             c.get(ConfigKeys.CLUSTER_SECRET)),
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
-            c.get(ConfigKeys.CLUSTER_PORT), join, c.get(ConfigKeys.CLUSTER_MIN_MEMBERS)),
+            c.get(ConfigKeys.CLUSTER_PORT), join, c.get(ConfigKeys.CLUSTER_MIN_MEMBERS),
+            c.get(ConfigKeys.CLUSTER_SECRET)),
         new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),
             c.get(ConfigKeys.HUB_PING), c.get(ConfigKeys.HUB_OUTAGE_THRESHOLD), c.get(ConfigKeys.HUB_SYNC_INTERVAL)),

@@ -56,10 +56,13 @@ public final class AgentLink extends VerticleBase {
   }
 
   private final AgentIdentity identity;
-  private final List<URI> appliances;
   private final Settings settings;
   private final Consumer<String> console;
   private final Promise<String> refused;
+  private final Consumer<List<String>> learned;
+
+  /** The appliances to try, in order; replaced when an appliance tells of the site's others. */
+  private List<URI> appliances;
 
   private WebSocketClient client;
   private NetClient probes;
@@ -80,14 +83,16 @@ public final class AgentLink extends VerticleBase {
   /**
    * @param console where one-line status for the person running the agent goes
    * @param refused completed with a reason when an appliance refuses this host for good (revoked, unknown)
+   * @param learned called (on the link's context) with the new list when the appliances told of a change, to keep it
    */
   public AgentLink(AgentIdentity identity, List<URI> appliances, Settings settings, Consumer<String> console,
-      Promise<String> refused) {
+      Promise<String> refused, Consumer<List<String>> learned) {
     this.identity = Objects.requireNonNull(identity);
     this.appliances = List.copyOf(appliances);
     this.settings = Objects.requireNonNull(settings);
     this.console = Objects.requireNonNull(console);
     this.refused = Objects.requireNonNull(refused);
+    this.learned = Objects.requireNonNull(learned);
     if (this.appliances.isEmpty()) {
       throw new IllegalArgumentException("no appliance to link to");
     }
@@ -176,6 +181,9 @@ public final class AgentLink extends VerticleBase {
     Object type = msg.getValue("type");
     if (AgentLinkProtocol.REGISTERED.equals(type)) {
       registered(msg, appliance);
+      learnAppliances(msg, appliance);
+    } else if (AgentLinkProtocol.APPLIANCES.equals(type)) {
+      learnAppliances(msg, appliance);
     } else if (AgentLinkProtocol.COMMAND.equals(type)) {
       command(msg);
     } else {
@@ -205,6 +213,19 @@ public final class AgentLink extends VerticleBase {
     }
     heartbeatTimer = vertx.setPeriodic(interval.toMillis(), id -> heartbeat());
     probe();
+  }
+
+  /**
+   * Keeps the site's appliances as the linked one lists them, in the order it gives (its own per host, so that
+   * agents spread over the nodes); on link loss the agent tries the one after the current, round the list.
+   */
+  private void learnAppliances(JsonObject msg, URI appliance) {
+    ApplianceList.learn(msg.getValue(AgentLinkProtocol.APPLIANCES), appliances, appliance).ifPresent(list -> {
+      appliances = list;
+      next = ApplianceList.indexOf(list, appliance);
+      console.accept("Appliances of the site: " + list + " (this host fails over in this order)");
+      learned.accept(list.stream().map(URI::toString).toList());
+    });
   }
 
   private void heartbeat() {

@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,6 +55,8 @@ public final class AgentRunner {
 
   private final Options options;
   private final Consumer<String> console;
+  /** Where each prepared identity is stored, by host id: the list of appliances it learns is saved there. */
+  private final Map<String, Path> stored = new ConcurrentHashMap<>();
   private PinnedJsonPost enrollments;
 
   public AgentRunner(Options options, Consumer<String> console) {
@@ -76,6 +80,12 @@ public final class AgentRunner {
   }
 
   private AgentIdentity prepare(Path dir, String name) {
+    AgentIdentity identity = loadOrEnroll(dir, name);
+    stored.put(identity.hostId(), dir);
+    return identity;
+  }
+
+  private AgentIdentity loadOrEnroll(Path dir, String name) {
     Optional<AgentIdentity> stored = AgentIdentity.load(dir);
     if (stored.isPresent()) {
       AgentIdentity identity = stored.get();
@@ -153,7 +163,7 @@ public final class AgentRunner {
     for (AgentIdentity identity : identities) {
       List<URI> appliances = identity.appliances().stream().map(URI::create).toList();
       deployed.add(vertx.deployVerticle(new AgentLink(identity, appliances, settings,
-          options.simulate() > 0 ? line -> { } : console, refused)));
+          options.simulate() > 0 ? line -> { } : console, refused, learned -> keep(vertx, identity, learned))));
     }
     Future.all(deployed).onSuccess(v -> {
       if (options.simulate() > 0) {
@@ -161,6 +171,16 @@ public final class AgentRunner {
       }
     });
     return refused.future();
+  }
+
+  /** Stores the appliances an identity learned, so that a restarted agent can reach any of them. */
+  private void keep(Vertx vertx, AgentIdentity identity, List<String> appliances) {
+    Path dir = stored.get(identity.hostId());
+    vertx.executeBlocking(() -> {
+      identity.with(identity.address(), appliances).save(dir);
+      return null;
+    }, true).onFailure(e -> console.accept("Cannot store the appliances of the site in " + dir + ": "
+        + e.getMessage()));
   }
 
   private static void save(AgentIdentity identity, Path dir) {

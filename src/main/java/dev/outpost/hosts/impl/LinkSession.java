@@ -16,15 +16,18 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +64,8 @@ public final class LinkSession {
   private final String remote;
   private final Instant since;
   private final Map<String, Pending> pending = new HashMap<>();
+  /** The site's appliances in the order this host should try them; empty when not known. */
+  private final Supplier<List<String>> appliances;
 
   private volatile Context context;
   private volatile String address;
@@ -76,9 +81,15 @@ public final class LinkSession {
   private long lastHeard = System.nanoTime();
   private long silenceTimer = -1;
   private long registerTimer = -1;
+  /** What the agent was last told of the site's appliances. */
+  private List<String> advertised = List.of();
 
+  /**
+   * @param appliances the site's appliance URLs in the order this host should try them (sent to the agent so that
+   *     it can fail over); an empty list sends none
+   */
   public LinkSession(Vertx vertx, ServerWebSocket ws, EnrolledHost host, HostEvents events, String appliance,
-      AgentLinks registry, Timeouts timeouts, Clock clock) {
+      AgentLinks registry, Timeouts timeouts, Clock clock, Supplier<List<String>> appliances) {
     this.vertx = Objects.requireNonNull(vertx);
     this.ws = Objects.requireNonNull(ws);
     this.host = Objects.requireNonNull(host);
@@ -87,6 +98,7 @@ public final class LinkSession {
     this.registry = Objects.requireNonNull(registry);
     this.timeouts = Objects.requireNonNull(timeouts);
     this.clock = Objects.requireNonNull(clock);
+    this.appliances = Objects.requireNonNull(appliances);
     this.remote = ws.remoteAddress() == null ? "unknown" : ws.remoteAddress().hostAddress();
     this.since = clock.instant();
     this.address = host.address();
@@ -230,8 +242,13 @@ public final class LinkSession {
         registry.linked(this);
         LOG.info("Host {} ({}) linked from {}", host.name(), host.id(), remote);
       }
-      ws.writeTextMessage(AgentLinkProtocol.message(AgentLinkProtocol.REGISTERED).put("hostId", host.id())
-          .put("ports", answer.ports()).put("heartbeatSeconds", Math.max(1, interval.toSeconds())).encode());
+      JsonObject registered = AgentLinkProtocol.message(AgentLinkProtocol.REGISTERED).put("hostId", host.id())
+          .put("ports", answer.ports()).put("heartbeatSeconds", Math.max(1, interval.toSeconds()));
+      advertised = appliances.get();
+      if (!advertised.isEmpty()) {
+        registered.put(AgentLinkProtocol.APPLIANCES, new JsonArray(advertised));
+      }
+      ws.writeTextMessage(registered.encode());
       watchSilence();
     });
   }
@@ -242,6 +259,7 @@ public final class LinkSession {
     lastHeartbeat = clock.instant();
     registration = new HostRegistration(host.id(), host.name(), host.poolId(), address, appliance, beat.services(),
         beat.load(), beat.sessions());
+    advertiseChangedAppliances();
     events.heartbeat(beat).onFailure(e -> {
       if (e instanceof ClientErrorException client && client.status() == 404 && !closing) {
         LOG.info("The broker no longer knows host {} ({}); registering it again", host.name(), host.id());
@@ -250,6 +268,16 @@ public final class LinkSession {
         LOG.warn("Heartbeat of host {} not delivered: {}", host.id(), e.getMessage());
       }
     });
+  }
+
+  /** Tells the agent when nodes joined or left the site since it last heard, once per heartbeat at most. */
+  private void advertiseChangedAppliances() {
+    List<String> current = appliances.get();
+    if (!current.isEmpty() && !current.equals(advertised)) {
+      advertised = current;
+      ws.writeTextMessage(AgentLinkProtocol.message(AgentLinkProtocol.APPLIANCES)
+          .put(AgentLinkProtocol.APPLIANCES, new JsonArray(current)).encode());
+    }
   }
 
   private void commandResult(JsonObject msg) {

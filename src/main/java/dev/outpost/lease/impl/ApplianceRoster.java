@@ -24,6 +24,11 @@ public final class ApplianceRoster extends VerticleBase {
   public static final String MAP_NAME = "outpost.lease.appliances";
   private static final long RENEW_MS = 20_000;
   private static final long TTL_MS = 60_000;
+  /**
+   * How often the others' entries are read between renewals: agents learn from this list where to fail over to,
+   * and a node that just joined should be in it within seconds, not at the next renewal.
+   */
+  private static final long READ_MS = 2_000;
 
   private final IMap<String, String> map;
   private final String node;
@@ -40,6 +45,7 @@ public final class ApplianceRoster extends VerticleBase {
   @Override
   public Future<?> start() {
     vertx.setPeriodic(RENEW_MS, id -> renew());
+    vertx.setPeriodic(READ_MS, READ_MS, id -> read());
     renew();
     return Future.succeededFuture();
   }
@@ -54,12 +60,28 @@ public final class ApplianceRoster extends VerticleBase {
     return known;
   }
 
+  /** The HTTPS URLs of every announced appliance, this one included (as last read). */
+  public List<String> urls() {
+    return known.stream().map(Lease.Appliance::url).toList();
+  }
+
   private void renew() {
     ClusterFutures.on(context, map.setAsync(node, self.get().toJson().encode(), TTL_MS, TimeUnit.MILLISECONDS))
-        .compose(v -> vertx.executeBlocking(() -> map.values().stream()
-            .map(json -> Lease.Appliance.fromJson(new JsonObject(json))).sorted(
-                java.util.Comparator.comparing(Lease.Appliance::url)).toList(), false))
-        .onSuccess(list -> known = list)
+        .compose(v -> readAll())
         .onFailure(e -> LOG.debug("Could not renew this appliance's lease address: {}", e.getMessage()));
+  }
+
+  private void read() {
+    readAll().onFailure(e -> LOG.debug("Could not read the appliances' lease addresses: {}", e.getMessage()));
+  }
+
+  private Future<Void> readAll() {
+    return vertx.executeBlocking(() -> map.values().stream()
+            .map(json -> Lease.Appliance.fromJson(new JsonObject(json))).sorted(
+                java.util.Comparator.comparing(Lease.Appliance::url)).toList(), false)
+        .map(list -> {
+          known = list;
+          return null;
+        });
   }
 }

@@ -1,0 +1,126 @@
+package dev.outpost.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import dev.outpost.crypto.Fingerprints;
+import dev.outpost.crypto.SiteCaSeal;
+import dev.outpost.crypto.SiteCertificates;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One site CA for every node of a cluster. Each member publishes its CA in {@value #MAP_NAME} (the key sealed
+ * under {@code cluster.secret}, see {@link SiteCaSeal}); the first to publish sets it. A node that joins on a
+ * fresh data dir adopts that CA instead of making its own, so a session host's agent trusts, and is trusted by,
+ * every node of the site and can fail over between them. Every method blocks: call them from a worker.
+ */
+public final class SiteCaExchange {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SiteCaExchange.class);
+  public static final String MAP_NAME = "outpost.site.ca";
+  static final String ENTRY = "site-ca";
+  /** How long a joining node waits for the site CA before start-up fails. */
+  public static final Duration ADOPT_DEADLINE = Duration.ofSeconds(30);
+  private static final long POLL_MS = 200;
+
+  private final IMap<String, String> map;
+  /** Null without {@code cluster.secret}: then nothing is shared. */
+  private final SiteCaSeal seal;
+  private final List<String> join;
+  private final Duration deadline;
+
+  /**
+   * @param secret {@code cluster.secret}, empty when none is set
+   * @param join {@code cluster.join}: empty for the first node of a site
+   */
+  public SiteCaExchange(HazelcastInstance hazelcast, String secret, List<String> join, Duration deadline) {
+    this.map = hazelcast.getMap(MAP_NAME);
+    this.seal = secret.isEmpty() ? null : SiteCaSeal.of(secret);
+    this.join = List.copyOf(join);
+    this.deadline = Objects.requireNonNull(deadline);
+  }
+
+  /**
+   * This node's certificates: the stored ones; on a fresh data dir of a joining node with a secret, the
+   * cluster's CA; else a new CA. Then publishes the CA for later members.
+   *
+   * @throws IllegalStateException with one line for the operator when no site CA arrives in time
+   * @throws IOException when the tls directory cannot be read or written
+   */
+  public SiteCertificates loadOrAdopt(Path tlsDir, String siteName, Collection<String> names) throws IOException {
+    SiteCertificates certificates;
+    if (SiteCertificates.hasCa(tlsDir) || join.isEmpty()) {
+      certificates = SiteCertificates.loadOrCreate(tlsDir, siteName, names);
+    } else if (seal == null) {
+      LOG.warn("This node joins a cluster without cluster.secret, so it makes a site CA of its own: agents enrolled "
+          + "through other nodes cannot fail over to it, nor its agents to them; set the same cluster.secret on "
+          + "every node and start this one on an empty {} to adopt the site CA", tlsDir);
+      certificates = SiteCertificates.loadOrCreate(tlsDir, siteName, names);
+    } else {
+      certificates = adopt(tlsDir, names);
+    }
+    if (seal != null) {
+      publish(certificates);
+    }
+    return certificates;
+  }
+
+  private SiteCertificates adopt(Path tlsDir, Collection<String> names) throws IOException {
+    SiteCaSeal.Sealed sealed = await();
+    String key;
+    try {
+      key = seal.openKey(sealed);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("cluster.secret: cannot open the site CA the cluster published (" + e.getMessage()
+          + "); set the same cluster.secret as the other nodes of the site");
+    }
+    return SiteCertificates.adopt(tlsDir, sealed.caPem(), key, names);
+  }
+
+  private SiteCaSeal.Sealed await() {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (true) {
+      String published = map.get(ENTRY);
+      if (published != null) {
+        return SiteCaSeal.Sealed.fromJson(new JsonObject(published));
+      }
+      if (System.nanoTime() - end > 0) {
+        throw new IllegalStateException("cluster.join: no site CA arrived from the cluster within "
+            + deadline.toSeconds() + " s; start this node while another node of the site runs with the same "
+            + "cluster.secret, or copy tls/ca.crt and tls/ca.key from a node of the site into this node's data dir");
+      }
+      try {
+        // a worker waiting for another member's put: the map has no blocking read to wait on
+        Thread.sleep(POLL_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the site CA");
+      }
+    }
+  }
+
+  /** Offers this node's CA; when the cluster has another, says so: agents cannot fail over between the two. */
+  private void publish(SiteCertificates certificates) {
+    String mine = certificates.caFingerprint();
+    String existing = map.get(ENTRY);
+    if (existing == null) {
+      existing = map.putIfAbsent(ENTRY, seal.seal(certificates).toJson().encode());
+    }
+    if (existing == null) {
+      return;
+    }
+    String theirs = SiteCaSeal.Sealed.fromJson(new JsonObject(existing)).caFingerprint();
+    if (!theirs.equals(mine)) {
+      LOG.warn("This node's site CA {} differs from the cluster's {}: it keeps its own, and agents cannot fail "
+          + "over between it and the other nodes; to share the cluster's, move this node's tls/ aside and start it "
+          + "again with --join", Fingerprints.display(mine), Fingerprints.display(theirs));
+    }
+  }
+}
