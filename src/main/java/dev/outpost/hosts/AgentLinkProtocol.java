@@ -84,7 +84,12 @@ public final class AgentLinkProtocol {
     UNAUTHORIZED(4401, 401),
     FORBIDDEN(4403, 403),
     SILENT(4408, 408),
-    REPLACED(4409, 409);
+    REPLACED(4409, 409),
+    /**
+     * The appliance is draining (rolling upgrade): link to the next appliance of the list at once, without
+     * back-off. The host stays registered meanwhile. Older agents treat it as any lost link.
+     */
+    RELINK(4307, 307);
 
     private final short closeCode;
     private final int httpStatus;

@@ -305,11 +305,25 @@ public final class AgentLink extends VerticleBase {
       refused.tryComplete("the appliance at " + appliance + " refused host " + identity.hostId() + ": " + reason);
       return;
     }
+    if (status == LinkStatus.RELINK) {
+      relink(appliance, reason);
+      return;
+    }
     if (linked) {
       console.accept("Link to " + appliance + " closed (" + reason + "); reconnecting");
       linked = false;
     }
     retry();
+  }
+
+  /** The appliance is draining: the next one of the list at once, without back-off. */
+  private void relink(URI draining, String reason) {
+    next = (next + 1) % appliances.size();
+    backoffMs = MIN_BACKOFF_MS;
+    linked = false;
+    console.accept("Appliance " + draining + " hands this host off (" + reason + "); linking to "
+        + appliances.get(next));
+    connect();
   }
 
   private void retry() {

@@ -70,6 +70,7 @@ public final class LinkSession {
   private HostRegistration registration;
   private boolean linked;
   private boolean replaced;
+  private boolean handedOff;
   private boolean closing;
   private String closeReason;
   private Duration interval = Duration.ofSeconds(10);
@@ -125,6 +126,17 @@ public final class LinkSession {
     context.runOnContext(v -> {
       replaced = true;
       close(LinkStatus.REPLACED, "a newer link of the same host took over");
+    });
+  }
+
+  /**
+   * Tells the agent to relink to another node because this one is draining (from any thread); the host stays
+   * registered, since the agent registers again there within moments (and its silence unregisters it if not).
+   */
+  void handOff() {
+    context.runOnContext(v -> {
+      handedOff = true;
+      close(LinkStatus.RELINK, "this appliance is draining: link to another one");
     });
   }
 
@@ -284,7 +296,7 @@ public final class LinkSession {
     }
     closing = true;
     closeReason = reason;
-    if (status == LinkStatus.REPLACED || status == LinkStatus.NORMAL) {
+    if (status == LinkStatus.REPLACED || status == LinkStatus.NORMAL || status == LinkStatus.RELINK) {
       LOG.info("Closing the link of host {} ({}): {}", host.name(), host.id(), reason);
     } else {
       LOG.warn("Closing the link of host {} ({}) from {}: {}", host.name(), host.id(), remote, reason);
@@ -307,7 +319,10 @@ public final class LinkSession {
     });
     pending.clear();
     // a link that a newer one replaced leaves the host registered: the newer link speaks for it now
-    if (linked && !replaced && registry.unlinked(this)) {
+    if (linked && handedOff) {
+      registry.unlinked(this);
+      LOG.info("Host {} ({}) handed off: {}", host.name(), host.id(), reason);
+    } else if (linked && !replaced && registry.unlinked(this)) {
       LOG.info("Host {} ({}) unlinked: {}", host.name(), host.id(), reason);
       events.lost(host.id(), reason).onFailure(e -> LOG.warn("Could not report host {} as lost: {}", host.id(),
           e.getMessage()));
