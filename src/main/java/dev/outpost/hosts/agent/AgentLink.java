@@ -173,6 +173,12 @@ public final class AgentLink extends VerticleBase {
       from.close(LinkStatus.INVALID_PAYLOAD.closeCode(), "malformed message");
       return;
     }
+    java.util.Optional<String> refused = AgentLinkProtocol.refusal(msg);
+    if (refused.isPresent()) {
+      LOG.error("The appliance at {} speaks another major version of the agent link: {}", appliance, refused.get());
+      from.close(LinkStatus.PROTOCOL_ERROR.closeCode(), AgentLinkProtocol.closeReason(refused.get()));
+      return;
+    }
     Object type = msg.getValue("type");
     if (AgentLinkProtocol.REGISTERED.equals(type)) {
       registered(msg, appliance);

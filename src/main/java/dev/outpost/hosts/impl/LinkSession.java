@@ -181,9 +181,9 @@ public final class LinkSession {
       close(LinkStatus.INVALID_PAYLOAD, "malformed message: not a JSON object");
       return;
     }
-    if (!(msg.getValue("v") instanceof Integer v) || v != AgentLinkProtocol.VERSION) {
-      close(LinkStatus.PROTOCOL_ERROR, "unsupported schema version " + msg.getValue("v") + "; this appliance speaks v"
-          + AgentLinkProtocol.VERSION);
+    java.util.Optional<String> refused = AgentLinkProtocol.refusal(msg);
+    if (refused.isPresent()) {
+      close(LinkStatus.PROTOCOL_ERROR, refused.get());
       return;
     }
     Object type = msg.getValue("type");
