@@ -69,7 +69,7 @@ public final class ClusterView {
   }
 
   /** A published status as {@code /admin/api/v1/nodes} shows it; one of another major version shows as unknown. */
-  static JsonObject readStatus(JsonObject published) {
+  public static JsonObject readStatus(JsonObject published) {
     return SchemaVersion.refusal(published, STATUS_VERSION, "node status")
         .map(reason -> new JsonObject().put("health", "unknown").put("detail", reason))
         .orElse(published);

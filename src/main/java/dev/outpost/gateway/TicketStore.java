@@ -37,7 +37,7 @@ public final class TicketStore {
           .put("expiresAt", expiresAt.toString());
     }
 
-    static Ticket fromJson(JsonObject json) {
+    public static Ticket fromJson(JsonObject json) {
       SchemaVersion.require(json, ENTRY_VERSION, "ticket");
       return new Ticket(Objects.requireNonNull(json.getString("sessionId")),
           Objects.requireNonNull(json.getString("userId")), json.getString("hostId"),

@@ -168,7 +168,7 @@ public final class ClusterBrokering implements Requests {
   }
 
   /** Whether a published report is of a major version this node reads; logs the ones it must drop. */
-  static boolean readable(JsonObject published) {
+  public static boolean readable(JsonObject published) {
     Optional<String> refused = SchemaVersion.refusal(published, VERSION, "cluster brokering");
     refused.ifPresent(reason -> LOG.warn("Dropping a report from {}: {}", published.getString("origin"), reason));
     return refused.isEmpty();
