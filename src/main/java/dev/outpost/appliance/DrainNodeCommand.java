@@ -196,8 +196,10 @@ final class DrainNodeCommand implements Callable<Integer> {
       case "handoff" -> "Handing off agents";
       case "streams" -> "Told " + status.getInteger("agentsHandedOff", 0) + " agent(s) to link to another node; "
           + status.getInteger("streams", 0) + " live gateway stream(s) remain";
-      case "stopping" -> "Drained (" + status.getInteger("streams", 0) + " stream(s) left); the node is stopping";
-      case "drained" -> "Drained (" + status.getInteger("streams", 0) + " stream(s) left)";
+      case "stopping" -> "Handed off " + status.getInteger("agentsHandedOff", 0) + " agent(s); drained ("
+          + status.getInteger("streams", 0) + " stream(s) left); the node is stopping";
+      case "drained" -> "Handed off " + status.getInteger("agentsHandedOff", 0) + " agent(s); drained ("
+          + status.getInteger("streams", 0) + " stream(s) left)";
       default -> "Phase " + phase;
     };
   }

@@ -40,6 +40,8 @@ class RollingUpgradeIT {
   private static final String NEXT_VERSION = "99.0.0-rolling-test";
   private static final int NODES = 3;
   private static final int USERS = 3;
+  /** Each user's pause between a log-off and the next launch, so that the load leaves the nodes CPU to restart. */
+  private static final long THINK_MS = 200;
 
   @TempDir
   Path tmp;
@@ -74,11 +76,13 @@ class RollingUpgradeIT {
 
       // AND three appliances of the location in one cluster, sharing the site CA
       Cluster cluster = new Cluster(connector, hubPort);
-      for (int n = 0; n < NODES; n++) {
-        cluster.start(n, Map.of());
-        if (n == 0) {
-          shareSiteCa(cluster);
-        }
+      cluster.start(0, Map.of());
+      shareSiteCa(cluster);
+      for (int n = 1; n < NODES; n++) {
+        cluster.launch(n, Map.of());
+      }
+      for (int n = 1; n < NODES; n++) {
+        cluster.awaitReady(n);
       }
       SiteClient first = cluster.client(0);
       Poll.until("three members", START, () -> members(first).size() == NODES);
@@ -172,6 +176,15 @@ class RollingUpgradeIT {
     }
 
     void start(int n, Map<String, String> extraEnv) {
+      launch(n, extraEnv);
+      awaitReady(n);
+    }
+
+    void awaitReady(int n) {
+      running[n].awaitStdout("ready: https://localhost:" + https[n], START);
+    }
+
+    void launch(int n, Map<String, String> extraEnv) {
       Map<String, String> env = new java.util.HashMap<>(Map.of("OUTPOST_HUB_TOKEN", connector,
           "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName, "OUTPOST_CLUSTER_MIN_MEMBERS", "2"));
       env.putAll(extraEnv);
@@ -181,7 +194,6 @@ class RollingUpgradeIT {
           "--https-port", Integer.toString(https[n]), "--cluster-port", Integer.toString(clusterPorts[n]),
           "--gateway-port", Integer.toString(gateways[n]), "--hub", "https://localhost:" + hubPort,
           "--join", join);
-      running[n].awaitStdout("ready: https://localhost:" + https[n], START);
     }
 
     Path dataDir(int n) {
@@ -284,6 +296,7 @@ class RollingUpgradeIT {
             failures.add("logoff by user" + user + " at port " + logoffAt.port() + ": " + logoff.status() + " "
                 + logoff.body());
           }
+          pause(THINK_MS);
         } catch (RuntimeException e) {
           failures.add("request by user" + user + " at node-" + (node + 1) + ": " + e);
         }
