@@ -71,7 +71,8 @@ public record Revocation(String id, Kind kind, String subject, String userId, In
   public static final int SCHEMA = 1;
 
   public JsonObject toJson() {
-    return SchemaVersion.stamp(new JsonObject(), SCHEMA).put("id", id).put("kind", kind.wireName()).put("subject", subject).put("userId", userId)
+    return SchemaVersion.stamp(new JsonObject(), SCHEMA).put("id", id).put("kind", kind.wireName())
+        .put("subject", subject).put("userId", userId)
         .put("revokedAt", revokedAt.toString()).put("reason", reason).put("createdBy", createdBy);
   }
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterOutageIT {
 
   private static final Duration START = Duration.ofMinutes(3);
-  private static final String ADMIN_PASSWORD = "hub-admin-password-1";
+  private static final String ADMIN_PASSWORD = HubProcess.ADMIN_PASSWORD;
   private static final int CAPACITY = 4;
 
   @TempDir
@@ -35,28 +35,19 @@ class ClusterOutageIT {
 
   @Test
   void theLeaderPlacesForTheWholeClusterAndTheNextNodeLeadsWhenItDies() throws Exception {
-    Path passwordFile = tmp.resolve("admin-password");
-    Files.writeString(passwordFile, ADMIN_PASSWORD);
-    int hubPort = FreePorts.next();
     List<OutpostProcess> processes = new ArrayList<>();
     try (ServerSocket service = new ServerSocket(0)) {
-      OutpostProcess hub = start(processes, Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
-          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
-      hub.awaitStdout("Outpost hub .* ready", START);
-      SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
-      String admin = hubApi.login("admin", ADMIN_PASSWORD);
+      HubProcess hubProcess = HubProcess.start(tmp, args -> start(processes, Map.of(), args), START);
+      OutpostProcess hub = hubProcess.process();
+      SiteClient hubApi = hubProcess.api();
+      String admin = hubProcess.admin();
+      int hubPort = hubProcess.port();
 
       // GIVEN a location whose one host takes 4 sessions, and six entitled users
-      String connector = hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"site-a\"}").created()
-          .getString("connectorToken");
-      hubApi.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":" + CAPACITY
-          + ",\"location\":\"site-a\"}").created();
-      hubApi.post("/admin/api/v1/resources", admin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\","
-          + "\"port\":" + service.getLocalPort() + "}").created();
+      String connector = hubProcess.location("site-a");
+      hubProcess.poolWithApp("site-a", CAPACITY, service.getLocalPort());
       for (int u = 1; u <= 6; u++) {
-        hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"user" + u + "\",\"password\":"
-            + "\"user-password-" + u + "\"}").created();
-        hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"app\",\"user\":\"user" + u + "\"}").created();
+        hubProcess.entitledUser(u);
       }
 
       // AND three appliances of the location in one cluster (node-1 the oldest), the host linked to node-3

@@ -36,7 +36,7 @@ class RollingUpgradeIT {
 
   private static final Logger LOG = LoggerFactory.getLogger(RollingUpgradeIT.class);
   private static final Duration START = Duration.ofMinutes(3);
-  private static final String ADMIN_PASSWORD = "hub-admin-password-1";
+  private static final String ADMIN_PASSWORD = HubProcess.ADMIN_PASSWORD;
   private static final String NEXT_VERSION = "99.0.0-rolling-test";
   private static final int NODES = 3;
   private static final int USERS = 3;
@@ -50,28 +50,17 @@ class RollingUpgradeIT {
 
   @Test
   void everyNodeIsDrainedAndUpgradedInTurnWithoutAFailedLaunch() throws Exception {
-    Path passwordFile = tmp.resolve("admin-password");
-    Files.writeString(passwordFile, ADMIN_PASSWORD);
-    int hubPort = FreePorts.next();
     try (ServerSocket service = new ServerSocket(0)) {
-      OutpostProcess hub = start(Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
-          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
-      hub.awaitStdout("Outpost hub .* ready", START);
-      SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
-      String admin = hubApi.login("admin", ADMIN_PASSWORD);
+      HubProcess hub = HubProcess.start(tmp, args -> start(Map.of(), args), START);
+      SiteClient hubApi = hub.api();
+      String admin = hub.admin();
+      int hubPort = hub.port();
 
       // GIVEN a location with one host for many sessions, and users entitled to an app on it
-      String connector = hubApi.post("/admin/api/v1/locations", admin, "{\"name\":\"site-a\"}").created()
-          .getString("connectorToken");
-      hubApi.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":50,"
-          + "\"location\":\"site-a\"}").created();
-      hubApi.post("/admin/api/v1/resources", admin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\","
-          + "\"port\":" + service.getLocalPort() + "}").created();
+      String connector = hub.location("site-a");
+      hub.poolWithApp("site-a", 50, service.getLocalPort());
       for (int u = 1; u <= USERS; u++) {
-        hubApi.post("/admin/api/v1/users", admin, "{\"username\":\"user" + u + "\",\"password\":"
-            + "\"user-password-" + u + "\"}").created();
-        hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"app\",\"user\":\"user" + u + "\"}")
-            .created();
+        hub.entitledUser(u);
       }
 
       // AND three appliances of the location in one cluster, sharing the site CA

@@ -155,7 +155,8 @@ public final class WebSocketGateway {
 
     @Override
     void accepted(String sessionId) {
-      ws.writeTextMessage(SchemaVersion.stamp(new JsonObject(), VERSION).put("status", 200).put("sessionId", sessionId).encode());
+      ws.writeTextMessage(SchemaVersion.stamp(new JsonObject(), VERSION).put("status", 200).put("sessionId", sessionId)
+          .encode());
     }
 
     private String ticket(WebSocketFrame frame) {
@@ -165,8 +166,8 @@ public final class WebSocketGateway {
       try {
         JsonObject hello = new JsonObject(frame.textData());
         Object ticket = hello.getValue("ticket");
-        return SchemaVersion.refusal(hello, VERSION, "gateway").isEmpty() && ticket instanceof String text && !text.isBlank()
-            && text.length() < 512 ? text : null;
+        return SchemaVersion.refusal(hello, VERSION, "gateway").isEmpty() && ticket instanceof String text
+            && !text.isBlank() && text.length() < 512 ? text : null;
       } catch (DecodeException | ClassCastException e) {
         return null;
       }

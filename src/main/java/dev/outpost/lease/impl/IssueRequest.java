@@ -33,7 +33,8 @@ public record IssueRequest(String key, UserRef user, String device, List<Lease.A
   public static final int SCHEMA = 1;
 
   public JsonObject toJson() {
-    JsonObject json = SchemaVersion.stamp(new JsonObject(), SCHEMA).put("key", key).put("user", user.toJson()).put("device", device)
+    JsonObject json = SchemaVersion.stamp(new JsonObject(), SCHEMA).put("key", key).put("user", user.toJson())
+        .put("device", device)
         .put("appliances", new JsonArray(appliances.stream().map(Lease.Appliance::toJson).toList()));
     if (hub != null) {
       json.put("hub", hub.toJson());
