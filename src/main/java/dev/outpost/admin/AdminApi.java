@@ -14,6 +14,7 @@ import dev.outpost.admin.impl.EntityStore;
 import dev.outpost.admin.impl.GroupStore;
 import dev.outpost.admin.impl.PoolStore;
 import dev.outpost.admin.impl.ResourceStore;
+import dev.outpost.admin.impl.SpooledAudit;
 import dev.outpost.admin.impl.Responses;
 import dev.outpost.admin.impl.UnmatchedRoutes;
 import dev.outpost.admin.impl.UserStore;
@@ -21,6 +22,7 @@ import dev.outpost.broker.BrokerClient;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
+import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.identity.AuthHandler;
@@ -29,12 +31,15 @@ import dev.outpost.identity.Principal;
 import dev.outpost.identity.Role;
 import dev.outpost.identity.directory.DirectoryProbe;
 import dev.outpost.http.RequestContext;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.SqlClient;
+import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import java.util.SortedSet;
@@ -61,6 +66,7 @@ public final class AdminApi {
   private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
   private NodeDrainRoutes drainRoutes;
+  private final SpooledAudit spooledAudit;
   private final List<EntityStore> stores;
   private final BrokerAdminRoutes brokerRoutes;
   private final List<AdminExtension> extensions;
@@ -74,18 +80,21 @@ public final class AdminApi {
    * @param agents the agents linked to this node
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
-      String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker) {
-    this(vertx, db, logins, nodes, hasher, node, tokens, agents, broker, List.of());
+      String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
+      DiskSpool auditSpool) {
+    this(vertx, db, logins, nodes, hasher, node, tokens, agents, broker, auditSpool, List.of());
   }
 
   /**
+   * @param auditSpool where audit entries of session and host actions wait while the database is down
    * @param extensions admin-only routes of other features, mounted after the built-in ones
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
       String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
-      List<AdminExtension> extensions) {
+      DiskSpool auditSpool, List<AdminExtension> extensions) {
     this.extensions = List.copyOf(extensions);
-    this.brokerRoutes = new BrokerAdminRoutes(db, audit, broker, this::actor);
+    this.spooledAudit = new SpooledAudit(db, audit, auditSpool, Clock.systemUTC());
+    this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor, db);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
     this.nodes = Objects.requireNonNull(nodes);
@@ -129,6 +138,7 @@ public final class AdminApi {
   }
 
   public void mount(Router api) {
+    spooledAudit.start(); // once, however many front-door instances mount the API
     api.get("/openapi.json").handler(AdminApi::openApi);
     if (drainRoutes != null) {
       drainRoutes.mount(api); // before the admin role check: the local control credential is no admin session
@@ -165,9 +175,21 @@ public final class AdminApi {
     api.get("/agents").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("node", node)
         .put("items", new JsonArray(agents.linked().stream().map(AgentDirectory.LinkedAgent::toJson).toList()))));
     new AuditRoutes(db, audit).mount(api);
+    AdminExtension.Auditor auditor = new AdminExtension.Auditor() {
+      @Override
+      public Future<Void> record(RoutingContext ctx, SqlClient sql, String action, String targetType,
+          String targetId, String targetName, JsonObject detail) {
+        return audit.record(sql, actor(ctx), action, targetType, targetId, targetName, detail);
+      }
+
+      @Override
+      public Future<Void> recordApart(RoutingContext ctx, String action, String targetType, String targetId,
+          String targetName, JsonObject detail) {
+        return spooledAudit.record(actor(ctx), action, targetType, targetId, targetName, detail);
+      }
+    };
     for (AdminExtension extension : extensions) {
-      extension.mount(api, (ctx, sql, action, type, id, name, detail) -> audit.record(sql, actor(ctx), action, type,
-          id, name, detail));
+      extension.mount(api, auditor);
     }
     api.route().handler(new UnmatchedRoutes(api));
   }

@@ -10,9 +10,17 @@ import io.vertx.sqlclient.SqlClient;
 @FunctionalInterface
 public interface AdminExtension {
 
-  /** Appends one audit row for the signed-in admin of {@code ctx}, inside the change's transaction. */
+  /** Appends audit rows for the signed-in admin of {@code ctx}. */
   interface Auditor {
+    /** One row inside the change's transaction. */
     Future<Void> record(RoutingContext ctx, SqlClient sql, String action, String targetType, String targetId,
+        String targetName, JsonObject detail);
+
+    /**
+     * One row of an action that went on without the database: written now if it answers, else spooled on disk
+     * and written when it does. Never fails.
+     */
+    Future<Void> recordApart(RoutingContext ctx, String action, String targetType, String targetId,
         String targetName, JsonObject detail);
   }
 

@@ -1,7 +1,7 @@
 package dev.outpost.admin;
 
 import dev.outpost.admin.impl.Actor;
-import dev.outpost.admin.impl.AuditLog;
+import dev.outpost.admin.impl.SpooledAudit;
 import dev.outpost.admin.impl.Responses;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerClient.SessionQuery;
@@ -33,12 +33,17 @@ final class BrokerAdminRoutes {
       + "p.name AS pool, p.max_sessions_per_host FROM hosts h JOIN pools p ON p.id = h.pool_id WHERE NOT h.revoked "
       + "ORDER BY h.name";
 
-  private final Database db;
-  private final AuditLog audit;
+  private final SpooledAudit audit;
   private final BrokerClient broker;
   private final Function<RoutingContext, Actor> actors;
+  private final Database db;
 
-  BrokerAdminRoutes(Database db, AuditLog audit, BrokerClient broker, Function<RoutingContext, Actor> actors) {
+  /**
+   * @param audit where the actions are audited: they go on while the database is down, so their entries may wait
+   *     on disk
+   * @param db for the enrolled hosts that are not registered
+   */
+  BrokerAdminRoutes(SpooledAudit audit, BrokerClient broker, Function<RoutingContext, Actor> actors, Database db) {
     this.db = Objects.requireNonNull(db);
     this.audit = Objects.requireNonNull(audit);
     this.broker = Objects.requireNonNull(broker);
@@ -80,9 +85,9 @@ final class BrokerAdminRoutes {
     String id = ctx.pathParam("id");
     Future<SessionView> done = "logoff".equals(action) ? broker.logoff(id, "logged off by admin " + actor.username())
         : broker.disconnect(id);
-    done.compose(session -> db.transaction(conn -> audit.record(conn, actor, "session." + action, "session",
-            session.id(), session.username() + "@" + session.resourceName(), new JsonObject().put("host",
-                session.hostName()))).map(session))
+    done.compose(session -> audit.record(actor, "session." + action, "session", session.id(),
+            session.username() + "@" + session.resourceName(), new JsonObject().put("host", session.hostName()))
+            .map(session))
         .onSuccess(session -> Responses.json(ctx, 200, session.toJson()))
         .onFailure(ctx::fail);
   }
@@ -142,8 +147,8 @@ final class BrokerAdminRoutes {
     Actor actor = actors.apply(ctx);
     String id = ctx.pathParam("id");
     broker.updateHost(id, body.getBoolean("draining"), body.getBoolean("maintenance"))
-        .compose(host -> db.transaction(conn -> audit.record(conn, actor, "host.update", "host", id,
-            host == null ? "" : host.name(), body)).map(host))
+        .compose(host -> audit.record(actor, "host.update", "host", id, host == null ? "" : host.name(), body)
+            .map(host))
         .onSuccess(host -> Responses.json(ctx, 200, host == null
             ? new JsonObject().put("id", id).put("state", "unregistered").mergeIn(body) : host.toJson()))
         .onFailure(ctx::fail);

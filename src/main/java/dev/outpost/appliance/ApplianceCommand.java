@@ -38,7 +38,8 @@ final class ApplianceCommand implements Callable<Integer> {
   String clusterPort;
 
   @Option(names = "--cluster-host", paramLabel = "ADDRESS",
-      description = "Address other nodes reach this node on (default: 127.0.0.1 when --join is empty).")
+      description = "Address other nodes reach this node on; the cluster member listens on it and connects "
+          + "from it (default: 127.0.0.1 when --join is empty).")
   String clusterHost;
 
   @Option(names = "--join", paramLabel = "HOST:PORT,...", description = "Other nodes of this site to join.")

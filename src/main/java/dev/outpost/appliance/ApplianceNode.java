@@ -19,6 +19,7 @@ import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
@@ -58,6 +59,7 @@ import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.ApplianceLeases;
 import dev.outpost.lease.impl.ApplianceRoster;
+import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseTrustCache;
@@ -213,7 +215,7 @@ public final class ApplianceNode {
         })
         .compose(v -> membership != null ? Future.succeededFuture()
             : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
-            config.dataDir())))
+            config.dataDir(), metrics)))
         .compose(v -> membership != null ? Future.succeededFuture() : startLeaseAuthority())
         .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
         .onSuccess(v -> {
@@ -434,8 +436,11 @@ public final class ApplianceNode {
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
+        DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
         List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
-            () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC())));
+            () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC(),
+            new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
+                metrics)))));
     admin.directories(secrets, directories::invalidate, directories);
     admin.drain(drain, control, id -> nodeId.equals(id) || "local".equals(id) || cluster.localMemberId().equals(id));
     if (membership != null) {

@@ -10,6 +10,7 @@ import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.QueueConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.spi.merge.DiscardMergePolicy;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
 import dev.outpost.gateway.TicketStore;
@@ -27,6 +28,8 @@ public final class ClusterSetup {
   private static final String LEASE_STRUCTURES = "outpost.lease.*";
   /** Name of the split-brain protection rule ({@code cluster.min-members}). */
   public static final String QUORUM = "outpost-majority";
+  /** How often a node looks for the other half of a split cluster to merge with. */
+  static final int MERGE_DELAY_SECONDS = 5;
 
   private ClusterSetup() {
   }
@@ -41,6 +44,16 @@ public final class ClusterSetup {
         .setEvictionConfig(new EvictionConfig().setSize(100_000).setEvictionPolicy(EvictionPolicy.LRU));
   }
 
+  /**
+   * One-time tickets. When a split heals, the smaller half's tickets are discarded rather than merged in: a ticket
+   * consumed on the larger half (an entry removed) must not come back from the other half's copy and open twice.
+   */
+  private static MapConfig tickets() {
+    MapConfig tickets = new MapConfig(TicketStore.MAP_NAME).setBackupCount(1);
+    tickets.getMergePolicyConfig().setPolicy(DiscardMergePolicy.class.getName());
+    return tickets;
+  }
+
   static Config hazelcastConfig(ClusterConfig cluster, String nodeId, String version) {
     Config config = ConfigUtil.loadConfig();
     config.getMemberAttributeConfig().setAttribute("outpost.node", nodeId).setAttribute("outpost.version", version);
@@ -53,6 +66,10 @@ public final class ClusterSetup {
     config.setProperty("hazelcast.max.wait.seconds.before.join", "0");
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+    // After a network split heals, look for the other half within seconds rather than Hazelcast's default of
+    // minutes: the minority half refuses to broker until it is merged back.
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(MERGE_DELAY_SECONDS));
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(MERGE_DELAY_SECONDS));
 
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(cluster.port()).setPortAutoIncrement(false);
@@ -60,8 +77,10 @@ public final class ClusterSetup {
       network.setPublicAddress(cluster.host() + ":" + cluster.port());
       network.getInterfaces().setEnabled(true).addInterface(cluster.host());
       config.setProperty("hazelcast.local.localAddress", cluster.host());
-      // Listen on that address only, not on every interface.
+      // Listen on that address only, not on every interface, and speak to other members from it too, so that
+      // firewall rules between nodes can name each node by its address.
       config.setProperty("hazelcast.socket.bind.any", "false");
+      config.setProperty("hazelcast.socket.client.bind.any", "false");
     }
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
@@ -73,9 +92,9 @@ public final class ClusterSetup {
     if (cluster.minMembers() > 1) {
       config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(QUORUM, true, cluster.minMembers())
           .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
-      config.addMapConfig(new MapConfig(TicketStore.MAP_NAME).setBackupCount(1).setSplitBrainProtectionName(QUORUM));
+      config.addMapConfig(tickets().setSplitBrainProtectionName(QUORUM));
     } else {
-      config.addMapConfig(new MapConfig(TicketStore.MAP_NAME).setBackupCount(1));
+      config.addMapConfig(tickets());
     }
     // Every API request reads its session and the user's revocation mark: keep a local, invalidated copy so that
     // the read is served from this node's memory instead of a partition operation.

@@ -1,6 +1,9 @@
 package dev.outpost.db;
 
 import dev.outpost.error.ServerErrorException;
+import io.vertx.sqlclient.ClosedConnectionException;
+import java.net.ConnectException;
+import java.util.Optional;
 
 /** The database could not be started, reached or migrated. */
 public final class DatabaseUnavailableException extends ServerErrorException {
@@ -9,5 +12,19 @@ public final class DatabaseUnavailableException extends ServerErrorException {
 
   public DatabaseUnavailableException(String detail, Throwable cause) {
     super(503, "database-unavailable", detail, cause);
+  }
+
+  /**
+   * The failure as a 503 when it says that PostgreSQL could not be reached (a connection lost or refused), so that
+   * a write refused during a database outage says so instead of being an unexpected error; else empty.
+   */
+  public static Optional<DatabaseUnavailableException> of(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof ClosedConnectionException || cause instanceof ConnectException) {
+        return Optional.of(new DatabaseUnavailableException("the database cannot be reached (" + cause.getMessage()
+            + "); changes kept in it are refused until it answers again", failure));
+      }
+    }
+    return Optional.empty();
   }
 }

@@ -1,5 +1,6 @@
 package dev.outpost.http;
 
+import dev.outpost.db.DatabaseUnavailableException;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.OutpostException;
 import io.vertx.core.Handler;
@@ -29,6 +30,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
           ctx.request().method(), instance, String.valueOf(failure));
       return;
     }
+    failure = DatabaseUnavailableException.of(failure).<Throwable>map(e -> e).orElse(failure);
     if (failure instanceof OutpostException e) {
       if (e.status() >= 500) {
         LOG.atError().addKeyValue("requestId", requestId).setCause(e)

@@ -16,7 +16,10 @@ import dev.outpost.broker.SiteModelJson;
 import dev.outpost.broker.SiteModelLoader;
 import dev.outpost.cluster.ContextHop;
 import dev.outpost.db.Database;
+import dev.outpost.db.DatabaseUnavailableException;
+import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -44,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class BrokerService extends VerticleBase implements HubOperations {
 
   private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);
+  /** The spool of session history under {@code data-dir/spool/}. */
+  static final String HISTORY_SPOOL = "session-history";
   private static final Duration MODEL_POLL = Duration.ofMillis(500);
   private static final Duration SWEEP = Duration.ofSeconds(5);
   private static final Duration KEEP_ENDED = Duration.ofMinutes(10);
@@ -52,7 +57,9 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   private final Broker.Settings settings;
   private final Clock clock;
   private final SiteModelLoader models;
-  private final SessionHistory history;
+  private final java.nio.file.Path dataDir;
+  private final MeterRegistry metrics;
+  private SessionHistory history;
   private final Map<String, Broker> brokers = new HashMap<>();
   private final Map<String, SiteModel> byLocation = new HashMap<>();
   /** The tunnel to each appliance node, for commands to the agents it holds. */
@@ -60,17 +67,23 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   private volatile SiteModel model = SiteModel.empty();
   private boolean reloading;
 
-  /** @param dataDir where session history waits on disk while the database cannot be reached */
-  public BrokerService(Database db, Broker.Settings settings, Clock clock, java.nio.file.Path dataDir) {
+  /**
+   * @param dataDir where session history waits on disk while the database cannot be reached
+   * @param metrics where the size of that spool is reported
+   */
+  public BrokerService(Database db, Broker.Settings settings, Clock clock, java.nio.file.Path dataDir,
+      MeterRegistry metrics) {
     this.db = Objects.requireNonNull(db);
     this.settings = Objects.requireNonNull(settings);
     this.clock = Objects.requireNonNull(clock);
     this.models = new SiteModelLoader(db);
-    this.history = new SessionHistory(db, dataDir.resolve("spool").resolve("session-history.jsonl"));
+    this.dataDir = Objects.requireNonNull(dataDir);
+    this.metrics = Objects.requireNonNull(metrics);
   }
 
   @Override
   public Future<?> start() {
+    history = new SessionHistory(db, DiskSpool.inDataDir(vertx, dataDir, HISTORY_SPOOL, metrics));
     return models.load().onSuccess(loaded -> model = loaded).onSuccess(loaded -> {
       vertx.setPeriodic(MODEL_POLL.toMillis(), id -> refreshModel());
       vertx.setPeriodic(SWEEP.toMillis(), id -> sweep());
@@ -81,7 +94,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
 
   @Override
   public Future<?> stop() {
-    return history.flush();
+    return history == null ? Future.succeededFuture() : history.flush();
   }
 
   /** The newest site model snapshot this broker uses. */
@@ -210,6 +223,8 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     return db.pool().preparedQuery("UPDATE hosts SET draining = coalesce($2, draining), "
             + "maintenance = coalesce($3, maintenance) WHERE id = $1 AND NOT revoked")
         .execute(Tuple.of(id, draining, maintenance))
+        .recover(e -> Future.failedFuture(new DatabaseUnavailableException("the database cannot be reached: "
+            + "draining and maintenance are host settings kept there; change them again when it answers", e)))
         .compose(rows -> rows.rowCount() == 0 ? Future.failedFuture(ClientErrorException.notFound("no host " + hostId))
             : onContext(() -> Future.succeededFuture(scope.get())).map(b -> {
               HostView view = b.host(hostId).orElse(null);

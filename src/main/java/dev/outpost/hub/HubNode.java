@@ -8,6 +8,7 @@ import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.db.DiskSpool;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
@@ -21,6 +22,7 @@ import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.lease.LeaseAdminRoutes;
+import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.relay.TunnelProtocol;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -49,6 +51,7 @@ public final class HubNode {
   private final SiteCertificates certificates;
   private final Consumer<String> console;
   private final String nodeId = UUID.randomUUID().toString();
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private Vertx vertx;
   private Database db;
   private HubServer server;
@@ -80,7 +83,7 @@ public final class HubNode {
         .compose(database -> {
           db = database;
           BrokerService broker = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
-            config.dataDir());
+            config.dataDir(), metrics);
           return vertx.deployVerticle(broker).map(id -> broker);
         })
         .compose(this::serve)
@@ -99,7 +102,6 @@ public final class HubNode {
 
   private Future<Void> serve(BrokerService broker) {
     PasswordHasher hasher = PasswordHasher.create();
-    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(), hasher,
         config.identity(), metrics, Clock.systemUTC());
     Locations locations = new Locations(vertx, db, certificates);
@@ -109,9 +111,11 @@ public final class HubNode {
         config.lease().validity(), location -> broker.fresh().map(model -> model.forLocation(location)),
         Clock.systemUTC());
     AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
-        AgentDirectory.none(), broker.adminClient(), List.of(new LocationRoutes(db, locations),
+        AgentDirectory.none(), broker.adminClient(), DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
+        List.of(new LocationRoutes(db, locations),
             new LeaseAdminRoutes(db, new UserAccounts(db), leases, LeaseAdminRoutes.Publisher.NONE, List::of, false,
-                Clock.systemUTC())))
+                Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
+                    "lease-revocations", metrics)))))
         .directories(secrets, () -> { }, directories);
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)

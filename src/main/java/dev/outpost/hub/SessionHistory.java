@@ -2,13 +2,11 @@ package dev.outpost.hub;
 
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.db.Database;
+import dev.outpost.db.DiskSpool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * Writes session history behind the broker: changes are coalesced per session and flushed in batches, so
  * that a launch never waits on PostgreSQL. When the database is down, a batch that could not be written goes to
  * a spool file on disk ({@code data-dir/spool/session-history.jsonl}, one change per line), which is written to the
- * database once it answers again — also after a restart. Beyond {@link #MAX_PENDING} sessions in memory the oldest
+ * database once it answers again — also after a restart (a {@link DiskSpool}, bounded like every spool). Beyond {@link #MAX_PENDING} sessions in memory the oldest
  * changes are dropped with a warning (the live state is not affected). Used on the broker's context only.
  */
 final class SessionHistory {
@@ -39,22 +37,18 @@ final class SessionHistory {
       WHERE session_history.updated_at <= excluded.updated_at""";
 
   private final Database db;
-  private final Path spool;
+  private final DiskSpool spool;
   private final Map<String, SessionView> pending = new LinkedHashMap<>();
-  private Vertx vertx;
   private boolean flushing;
-  private boolean spooled;
   private long dropped;
 
   /** @param spool where changes wait while the database cannot be reached */
-  SessionHistory(Database db, Path spool) {
+  SessionHistory(Database db, DiskSpool spool) {
     this.db = db;
     this.spool = spool;
   }
 
   void start(Vertx vertx) {
-    this.vertx = vertx;
-    spooled = Files.exists(spool);
     vertx.setPeriodic(FLUSH_MS, id -> flush());
   }
 
@@ -72,14 +66,15 @@ final class SessionHistory {
   }
 
   Future<Void> flush() {
-    if (flushing || pending.isEmpty() && !spooled) {
+    if (flushing || pending.isEmpty() && spool.isEmpty()) {
       return Future.succeededFuture();
     }
     flushing = true;
     // the spool holds older changes than memory: it goes first, and while it cannot, memory joins it on disk
-    Future<Void> older = spooled ? replaySpool().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+    Future<Void> older = spool.isEmpty() ? Future.succeededFuture()
+        : replaySpool().recover(e -> Future.succeededFuture());
     return older
-        .compose(v -> spooled ? toSpool(take(Integer.MAX_VALUE)) : writeOrSpool(take(BATCH)))
+        .compose(v -> spool.isEmpty() ? writeOrSpool(take(BATCH)) : toSpool(take(Integer.MAX_VALUE)))
         .onComplete(ar -> flushing = false);
   }
 
@@ -109,53 +104,35 @@ final class SessionHistory {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
-    if (vertx == null) {
-      batch.forEach(s -> pending.putIfAbsent(s.id(), s));
-      return Future.succeededFuture();
-    }
-    StringBuilder lines = new StringBuilder();
-    batch.forEach(s -> lines.append(s.toJson().encode()).append('\n'));
-    return vertx.executeBlocking(() -> {
-      Files.createDirectories(spool.getParent());
-      Files.writeString(spool, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-      return null;
-    }).<Void>mapEmpty().onSuccess(v -> {
-      if (!spooled) {
-        LOG.warn("The database cannot be reached: session history is kept in {} until it can", spool);
-      }
-      spooled = true;
-    }).recover(e -> {
-      LOG.warn("Cannot spool session history to {} ({}); keeping it in memory", spool, e.getMessage());
+    return spool.append(batch.stream().map(SessionView::toJson).toList()).<Void>mapEmpty().recover(e -> {
+      LOG.warn("Cannot spool session history to {} ({}); keeping it in memory", spool.file(), e.getMessage());
       batch.forEach(s -> pending.putIfAbsent(s.id(), s));
       return Future.succeededFuture();
     });
   }
 
-  /** Writes the spooled changes (oldest first, newest per session wins) and deletes the spool file. */
+  /** Writes the spooled changes (oldest first, newest per session wins) and removes them from the spool. */
   private Future<Void> replaySpool() {
-    return vertx.executeBlocking(() -> {
-      Map<String, SessionView> latest = new LinkedHashMap<>();
-      for (String line : Files.readAllLines(spool, StandardCharsets.UTF_8)) {
-        if (!line.isBlank()) {
-          SessionView view = SessionView.fromJson(new io.vertx.core.json.JsonObject(line));
-          latest.remove(view.id());
-          latest.put(view.id(), view);
-        }
+    return spool.replay(this::writeSpooled).onSuccess(written -> {
+      if (written > 0) {
+        LOG.info("The database answers again: wrote {} spooled session history change(s)", written);
       }
-      return new ArrayList<>(latest.values());
-    }).compose(views -> {
-      List<Future<?>> batches = new ArrayList<>();
-      for (int from = 0; from < views.size(); from += BATCH) {
-        batches.add(write(views.subList(from, Math.min(views.size(), from + BATCH))));
-      }
-      return Future.all(batches).map(views.size());
-    }).compose(written -> vertx.executeBlocking(() -> {
-      Files.deleteIfExists(spool);
-      return written;
-    })).onSuccess(written -> {
-      spooled = false;
-      LOG.info("The database answers again: wrote {} spooled session history change(s)", written);
     }).onFailure(e -> LOG.debug("Spooled session history not written yet: {}", e.getMessage())).mapEmpty();
+  }
+
+  private Future<?> writeSpooled(List<JsonObject> spooled) {
+    Map<String, SessionView> latest = new LinkedHashMap<>();
+    for (JsonObject json : spooled) {
+      SessionView view = SessionView.fromJson(json);
+      latest.remove(view.id());
+      latest.put(view.id(), view);
+    }
+    List<SessionView> views = new ArrayList<>(latest.values());
+    List<Future<?>> batches = new ArrayList<>();
+    for (int from = 0; from < views.size(); from += BATCH) {
+      batches.add(write(views.subList(from, Math.min(views.size(), from + BATCH))));
+    }
+    return Future.all(batches);
   }
 
   private Future<Void> write(List<SessionView> batch) {

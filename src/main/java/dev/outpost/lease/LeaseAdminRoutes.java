@@ -3,10 +3,12 @@ package dev.outpost.lease;
 import dev.outpost.admin.AdminExtension;
 import dev.outpost.admin.impl.Responses;
 import dev.outpost.db.Database;
+import dev.outpost.db.DatabaseUnavailableException;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.http.JsonBodies;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.AuthHandler;
+import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.RevocationStore;
 import io.vertx.core.Future;
@@ -30,7 +32,7 @@ import java.util.function.Supplier;
  * The admin API's leases: {@code /leases/revocations} (list; revoke by user, device key thumbprint or lease id,
  * with an audit row in the same transaction) and, where the site's signing keys live, {@code /leases/keys} (list;
  * rotate). A revocation made on an appliance takes effect on every node of its cluster at once, also while the hub
- * cannot be reached, and is handed to a separate hub when it answers.
+ * or the database cannot be reached, and is handed to a separate hub when it answers.
  */
 public final class LeaseAdminRoutes implements AdminExtension {
 
@@ -52,15 +54,17 @@ public final class LeaseAdminRoutes implements AdminExtension {
   private final boolean forward;
   private final Clock clock;
   private final RevocationStore store = new RevocationStore();
+  private final DeferredRevocations deferred;
 
   /**
    * @param accounts to find a user named in a revocation
    * @param authority the site's lease authority when it runs here (hub or all-in-one), else {@code null}
    * @param known revocations this node knows besides its database's (an appliance's trust cache)
    * @param forward whether revocations made here must still reach a separate hub
+   * @param deferred where revocations made while the database cannot be reached wait for it
    */
   public LeaseAdminRoutes(Database db, AccountDirectory accounts, LeaseAuthority authority, Publisher publisher,
-      Supplier<Collection<Revocation>> known, boolean forward, Clock clock) {
+      Supplier<Collection<Revocation>> known, boolean forward, Clock clock, DeferredRevocations deferred) {
     this.db = Objects.requireNonNull(db);
     this.accounts = Objects.requireNonNull(accounts);
     this.authority = authority;
@@ -68,10 +72,12 @@ public final class LeaseAdminRoutes implements AdminExtension {
     this.known = Objects.requireNonNull(known);
     this.forward = forward;
     this.clock = Objects.requireNonNull(clock);
+    this.deferred = Objects.requireNonNull(deferred);
   }
 
   @Override
   public void mount(Router api, Auditor auditor) {
+    deferred.start(); // once, however many front-door instances mount the API
     api.get("/leases/revocations").handler(this::list);
     api.post("/leases/revocations").handler(ctx -> revoke(ctx, auditor));
     if (authority != null) {
@@ -82,6 +88,9 @@ public final class LeaseAdminRoutes implements AdminExtension {
 
   private void list(RoutingContext ctx) {
     store.relevant(db.pool(), clock.instant())
+        // while the database cannot be reached, the revocations this node knows are the list
+        .recover(e -> DatabaseUnavailableException.of(e).isPresent() ? Future.succeededFuture(List.<Revocation>of())
+            : Future.failedFuture(e))
         .map(stored -> {
           Map<String, Revocation> all = new LinkedHashMap<>();
           stored.forEach(r -> all.put(r.id(), r));
@@ -117,6 +126,8 @@ public final class LeaseAdminRoutes implements AdminExtension {
         .compose(revocation -> db.transaction(conn -> store.insert(conn, revocation, !forward)
                 .compose(v -> auditor.record(ctx, conn, TYPE + ".create", TYPE, revocation.id(), value,
                     revocation.toJson())))
+            .recover(e -> DatabaseUnavailableException.of(e).isPresent() ? defer(ctx, auditor, revocation, value)
+                : Future.failedFuture(e))
             .compose(v -> publisher.publish(revocation))
             .map(revocation))
         .onSuccess(revocation -> {
@@ -124,6 +135,15 @@ public final class LeaseAdminRoutes implements AdminExtension {
           Responses.json(ctx, 201, revocation.toJson());
         })
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * A revocation must not wait for the database (a lost device is revoked now): it is published as usual and its
+   * row and audit entry wait on disk until the database answers.
+   */
+  private Future<Void> defer(RoutingContext ctx, Auditor auditor, Revocation revocation, String value) {
+    return deferred.defer(revocation, !forward)
+        .compose(v -> auditor.recordApart(ctx, TYPE + ".create", TYPE, revocation.id(), value, revocation.toJson()));
   }
 
   /** A user named by id (any UUID, so directory users too) or by the name of an account. */

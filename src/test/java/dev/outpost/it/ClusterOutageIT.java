@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterOutageIT {
 
   private static final Duration START = Duration.ofMinutes(3);
-  private static final String ADMIN_PASSWORD = HubProcess.ADMIN_PASSWORD;
+  private static final String ADMIN_PASSWORD = "hub-admin-password-1";
   private static final int CAPACITY = 4;
 
   @TempDir
@@ -35,20 +35,19 @@ class ClusterOutageIT {
 
   @Test
   void theLeaderPlacesForTheWholeClusterAndTheNextNodeLeadsWhenItDies() throws Exception {
+    Path passwordFile = tmp.resolve("admin-password");
+    Files.writeString(passwordFile, ADMIN_PASSWORD);
+    int hubPort = FreePorts.next();
     List<OutpostProcess> processes = new ArrayList<>();
     try (ServerSocket service = new ServerSocket(0)) {
-      HubProcess hubProcess = HubProcess.start(tmp, args -> start(processes, Map.of(), args), START);
-      OutpostProcess hub = hubProcess.process();
-      SiteClient hubApi = hubProcess.api();
-      String admin = hubProcess.admin();
-      int hubPort = hubProcess.port();
+      OutpostProcess hub = start(processes, Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
+          "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
+      hub.awaitStdout("Outpost hub .* ready", START);
+      SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
+      String admin = hubApi.login("admin", ADMIN_PASSWORD);
 
       // GIVEN a location whose one host takes 4 sessions, and six entitled users
-      String connector = hubProcess.location("site-a");
-      hubProcess.poolWithApp("site-a", CAPACITY, service.getLocalPort());
-      for (int u = 1; u <= 6; u++) {
-        hubProcess.entitledUser(u);
-      }
+      String connector = ClusterOverHub.publish(hubApi, admin, CAPACITY, service.getLocalPort(), 6);
 
       // AND three appliances of the location in one cluster (node-1 the oldest), the host linked to node-3
       String clusterName = "it-" + System.nanoTime();
@@ -82,7 +81,8 @@ class ClusterOutageIT {
           tmp.resolve("agent").toString());
       agent.awaitStdout("Linked to", START);
       String probe = nodes.get(0).login("user6", "user-password-6");
-      Poll.until("every node sees the host", Duration.ofSeconds(60), () -> available(nodes.get(0), probe));
+      Poll.until("every node sees the host", Duration.ofSeconds(60),
+          () -> ClusterOverHub.available(nodes.get(0), probe));
       assertThat(nodes.get(0).get("/admin/api/v1/nodes", nodes.get(0).login("admin", ADMIN_PASSWORD)).json()
           .getJsonArray("items")).hasSize(3);
       for (int n = 0; n < 3; n++) {
@@ -100,7 +100,7 @@ class ClusterOutageIT {
       // WHEN the hub stops
       assertThat(hub.stop()).isZero();
       for (SiteClient node : nodes) {
-        Poll.until("local mode", Duration.ofSeconds(10), () -> "local".equals(mode(node)));
+        Poll.until("local mode", Duration.ofSeconds(10), () -> "local".equals(ClusterOverHub.mode(node)));
       }
 
       // AND every node lists the others with their roles and the mode they report
@@ -156,7 +156,8 @@ class ClusterOutageIT {
           null);
       assertThat(alone.status()).as(alone.body()).isEqualTo(503);
       assertThat(alone.json().getString("detail")).contains("cluster.min-members");
-      assertThat(presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2), again.json().getString("ticket")))
+      assertThat(ClusterOverHub.presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2),
+          again.json().getString("ticket")))
           .startsWith("ERR 503");
     } finally {
       for (OutpostProcess p : processes) {
@@ -171,34 +172,10 @@ class ClusterOutageIT {
     return process;
   }
 
-  /** Presents a ticket on a node's raw TLS gateway; returns its answer line. */
-  private static String presentTicket(Path ca, int port, String ticket) throws Exception {
-    try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) SiteClient.trusting(ca).getSocketFactory()
-        .createSocket("localhost", port)) {
-      socket.setSoTimeout(30_000);
-      socket.getOutputStream().write(("OUTPOST/1 " + ticket + "\n")
-          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      StringBuilder line = new StringBuilder();
-      for (int c; (c = socket.getInputStream().read()) != -1 && c != '\n'; ) {
-        line.append((char) c);
-      }
-      return line.toString();
-    }
-  }
-
   private static Response launchWithOneRetry(SiteClient node, String user, String password) {
     String token = node.login(user, password);
     Response launch = node.post("/api/v1/resources/app/launch", token, null);
     return launch.status() >= 500 ? node.post("/api/v1/resources/app/launch", token, null) : launch;
   }
 
-  private static boolean available(SiteClient node, String token) {
-    var items = node.get("/api/v1/resources", token).json().getJsonArray("items");
-    return !items.isEmpty() && items.getJsonObject(0).getBoolean("available");
-  }
-
-  private static String mode(SiteClient node) {
-    Response status = node.get("/api/v1/status", null);
-    return status.status() == 200 ? status.json().getString("mode") : "status " + status.status();
-  }
 }

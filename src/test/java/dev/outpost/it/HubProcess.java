@@ -33,25 +33,4 @@ record HubProcess(OutpostProcess process, SiteClient api, String admin, int port
     SiteClient api = new SiteClient(tmp.resolve("hub/tls/ca.crt"), port);
     return new HubProcess(hub, api, api.login("admin", ADMIN_PASSWORD), port);
   }
-
-  /** Creates a resource location; returns its connector token. */
-  String location(String name) {
-    return api.post("/admin/api/v1/locations", admin, "{\"name\":\"" + name + "\"}").created()
-        .getString("connectorToken");
-  }
-
-  /** Creates a pool of the location and an app resource in it on {@code port}. */
-  void poolWithApp(String location, int maxSessionsPerHost, int port) {
-    api.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":" + maxSessionsPerHost
-        + ",\"location\":\"" + location + "\"}").created();
-    api.post("/admin/api/v1/resources", admin, "{\"name\":\"app\",\"pool\":\"linux\",\"kind\":\"app\",\"port\":"
-        + port + "}").created();
-  }
-
-  /** Creates {@code user<n>} with password {@code user-password-<n>}, entitled to the app. */
-  void entitledUser(int n) {
-    api.post("/admin/api/v1/users", admin, "{\"username\":\"user" + n + "\",\"password\":\"user-password-" + n
-        + "\"}").created();
-    api.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"app\",\"user\":\"user" + n + "\"}").created();
-  }
 }

@@ -57,11 +57,7 @@ class RollingUpgradeIT {
       int hubPort = hub.port();
 
       // GIVEN a location with one host for many sessions, and users entitled to an app on it
-      String connector = hub.location("site-a");
-      hub.poolWithApp("site-a", 50, service.getLocalPort());
-      for (int u = 1; u <= USERS; u++) {
-        hub.entitledUser(u);
-      }
+      String connector = ClusterOverHub.publish(hubApi, admin, 50, service.getLocalPort(), USERS);
 
       // AND three appliances of the location in one cluster, sharing the site CA
       Cluster cluster = new Cluster(connector, hubPort);

@@ -59,8 +59,8 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> CLUSTER_PORT = key("cluster.port", "--cluster-port", "5701",
       "Port of the cluster (Hazelcast) member on this node.", Parsers.port(false));
   public static final ConfigKey<String> CLUSTER_HOST = key("cluster.host", "--cluster-host", "",
-      "Address other nodes reach this node on; empty: 127.0.0.1 when --join is empty, else chosen automatically.",
-      Parsers.text());
+      "Address other nodes reach this node on; the member listens on it only and connects to them from it. "
+          + "Empty: 127.0.0.1 when --join is empty, else chosen automatically.", Parsers.text());
   public static final ConfigKey<List<String>> CLUSTER_JOIN = key("cluster.join", "--join", "",
       "Comma-separated host:port of other nodes of this site to join; empty for a single-node site.",
       Parsers.hostPortList(5701));
