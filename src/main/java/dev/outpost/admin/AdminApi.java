@@ -2,6 +2,9 @@ package dev.outpost.admin;
 
 import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.AuditLog;
+import dev.outpost.admin.impl.NodeDrainRoutes;
+import dev.outpost.cluster.LocalControl;
+import dev.outpost.cluster.NodeDrain;
 import dev.outpost.admin.impl.AuditRoutes;
 import dev.outpost.admin.impl.CrudRoutes;
 import dev.outpost.admin.impl.DirectoryStore;
@@ -62,6 +65,7 @@ public final class AdminApi {
   private final EnrollTokenRoutes.Authority tokens;
   private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
+  private NodeDrainRoutes drainRoutes;
   private final SpooledAudit spooledAudit;
   private final List<EntityStore> stores;
   private final BrokerAdminRoutes brokerRoutes;
@@ -122,9 +126,23 @@ public final class AdminApi {
     return this;
   }
 
+  /**
+   * Serves {@code /nodes/{id}/drain} for this node: to admins and to the holder of the data dir's local control
+   * credential. Call before {@link #mount}.
+   *
+   * @param thisNode whether an id names this node
+   */
+  public AdminApi drain(NodeDrain drain, LocalControl control, java.util.function.Predicate<String> thisNode) {
+    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, thisNode, node);
+    return this;
+  }
+
   public void mount(Router api) {
     spooledAudit.start(); // once, however many front-door instances mount the API
     api.get("/openapi.json").handler(AdminApi::openApi);
+    if (drainRoutes != null) {
+      drainRoutes.mount(api); // before the admin role check: the local control credential is no admin session
+    }
     // Session admins (help desk) may list and act on sessions, and nothing else.
     api.route("/sessions*").handler(AuthHandler.requireAny(logins, Role.ADMIN, Role.SESSION_ADMIN));
     brokerRoutes.mountSessions(api);

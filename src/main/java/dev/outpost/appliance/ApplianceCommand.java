@@ -1,6 +1,7 @@
 package dev.outpost.appliance;
 
 import dev.outpost.appliance.config.ConfigKeys;
+import io.vertx.core.Future;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,6 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code outpost appliance}: a connector node of a resource location. */
 @Command(name = "appliance", aliases = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+    subcommands = DrainNodeCommand.class,
     description = {
         "Run a connector node: web store, admin API, broker, gateway and the outbound link to the hub.",
         "With no options it runs a complete single-node site: embedded PostgreSQL under ./data, a self-signed",
@@ -79,7 +81,17 @@ final class ApplianceCommand implements Callable<Integer> {
           console.line("Outpost appliance " + Version.current() + " ready: https://localhost:" + node.httpsPort()
               + "/  (data in " + config.dataDir() + ")");
           console.line("CA sha256: " + node.caFingerprintDisplay());
-          return node::stop;
+          return new ServerRunner.Running() {
+            @Override
+            public Future<Void> stop() {
+              return node.stop();
+            }
+
+            @Override
+            public Future<Void> stopRequested() {
+              return node.stopRequested();
+            }
+          };
         }));
   }
 }

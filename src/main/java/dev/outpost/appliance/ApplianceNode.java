@@ -11,6 +11,8 @@ import dev.outpost.broker.SiteModel;
 import dev.outpost.cluster.ClusterSetup;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.cluster.SiteCaExchange;
+import dev.outpost.cluster.LocalControl;
+import dev.outpost.cluster.NodeDrain;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.Pem;
@@ -80,6 +82,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
@@ -148,6 +151,9 @@ public final class ApplianceNode {
   private LeaseAuthority leaseAuthority;
   private LeaseTrustCache leaseTrust;
   private volatile SiteModel locationModel;
+  /** Taking this node out of service for a rolling upgrade ({@code outpost appliance drain-node}). */
+  private NodeDrain drain;
+  private final LocalControl control = LocalControl.create();
 
   private ApplianceNode(OutpostConfig config, Console console) {
     this.config = Objects.requireNonNull(config);
@@ -254,7 +260,7 @@ public final class ApplianceNode {
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, directory, cluster, hasher, metrics, hazelcast);
     vertx.setPeriodic(0, 5_000, id -> publishStatus(cluster));
-    serving = serving.onSuccess(v -> directories.start());
+    serving = serving.onSuccess(v -> directories.start()).compose(v -> publishControl());
     if (membership != null) {
       // Accounts and the site model live on the hub: nothing to create here.
       if (config.demo()) {
@@ -396,7 +402,9 @@ public final class ApplianceNode {
   private Future<Void> startFrontDoor(LoginService logins, AccountDirectory accounts, ClusterView cluster,
       PasswordHasher hasher,
       PrometheusMeterRegistry metrics, HazelcastInstance hazelcast) {
+    drain = new NodeDrain(vertx, drainTarget(cluster), Clock.systemUTC());
     HealthRoutes health = new HealthRoutes()
+        .check("drain", drain::check)
         .check("db", this::dbCheck)
         .check("cluster", () -> Future.succeededFuture(cluster.running()
             ? Check.up(cluster.size() + " member(s) in " + cluster.clusterName())
@@ -453,6 +461,7 @@ public final class ApplianceNode {
             new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
                 metrics)))));
     admin.directories(secrets, directories::invalidate, directories);
+    admin.drain(drain, control, id -> nodeId.equals(id) || "local".equals(id) || cluster.localMemberId().equals(id));
     if (membership != null) {
       admin.managedBy(membership.hub());
     }
@@ -582,7 +591,41 @@ public final class ApplianceNode {
         .put("mode", failover == null ? HubFailover.Mode.HUB.wireName() : failover.mode().wireName())
         .put("location", location())
         .put("hub", new JsonObject().put("reachable", hubUp))
-        .put("version", Version.current());
+        .put("version", Version.current())
+        .put("draining", drain != null && drain.draining());
+  }
+
+  /** What a drain acts on here: the agent links, the gateway's streams, and the status the cluster sees. */
+  private NodeDrain.Node drainTarget(ClusterView cluster) {
+    return new NodeDrain.Node() {
+      @Override
+      public Future<Integer> handOffAgents() {
+        return agents.handOffAll();
+      }
+
+      @Override
+      public int liveStreams() {
+        return gateway.connections();
+      }
+
+      @Override
+      public void changed() {
+        publishStatus(cluster);
+      }
+    };
+  }
+
+  /** Writes the data dir's local control credential, with which {@code drain-node} on this machine reaches us. */
+  private Future<Void> publishControl() {
+    String host = config.http().host();
+    String local = host == null || host.isEmpty() || "0.0.0.0".equals(host) || "::".equals(host) ? "localhost" : host;
+    return control.publish(vertx, config.dataDir(), nodeId, "https://" + local + ":" + httpsPort,
+        certificates.caFingerprint());
+  }
+
+  /** Completes when a finished drain asks this process to stop. */
+  public Future<Void> stopRequested() {
+    return drain == null ? Promise.<Void>promise().future() : drain.stopRequested();
   }
 
   private Future<Void> deploy(io.vertx.core.Deployable verticle) {

@@ -21,6 +21,11 @@ final class ServerRunner {
   /** Something that runs until stopped. */
   interface Running {
     Future<Void> stop();
+
+    /** Completes when the server asks to be stopped itself (a drained node); never, by default. */
+    default Future<Void> stopRequested() {
+      return io.vertx.core.Promise.<Void>promise().future();
+    }
   }
 
   private ServerRunner() {
@@ -61,6 +66,7 @@ final class ServerRunner {
     }
     CountDownLatch stopRequested = new CountDownLatch(1);
     boolean signalsHandled = StopSignals.install(stopRequested::countDown);
+    running.stopRequested().onComplete(ar -> stopRequested.countDown());
     Thread hook = new Thread(() -> stopQuietly(running), "outpost-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     // Without our own signal handler the latch never opens and the JVM stops us through the hook (exit 143).

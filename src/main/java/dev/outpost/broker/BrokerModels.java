@@ -1,5 +1,6 @@
 package dev.outpost.broker;
 
+import dev.outpost.wire.SchemaVersion;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -55,12 +56,13 @@ public final class BrokerModels {
     public JsonObject toJson() {
       JsonObject svc = new JsonObject();
       services.forEach((port, up) -> svc.put(Integer.toString(port), up));
-      return new JsonObject().put("v", SCHEMA).put("id", id).put("name", name).put("poolId", poolId)
+      return SchemaVersion.stamp(new JsonObject(), SCHEMA).put("id", id).put("name", name).put("poolId", poolId)
           .put("address", address).put("appliance", appliance).put("services", svc).put("load", load)
           .put("sessions", new JsonArray(sessions));
     }
 
     public static HostRegistration fromJson(JsonObject json) {
+      SchemaVersion.require(json, SCHEMA, "host registration");
       return new HostRegistration(json.getString("id"), json.getString("name"), json.getString("poolId"),
           json.getString("address"), json.getString("appliance"), parseServices(json.getJsonObject("services")),
           json.getDouble("load", 0.0), parseStrings(json.getJsonArray("sessions")));
@@ -77,11 +79,12 @@ public final class BrokerModels {
     public JsonObject toJson() {
       JsonObject svc = new JsonObject();
       services.forEach((port, up) -> svc.put(Integer.toString(port), up));
-      return new JsonObject().put("v", SCHEMA).put("hostId", hostId).put("services", svc).put("load", load)
+      return SchemaVersion.stamp(new JsonObject(), SCHEMA).put("hostId", hostId).put("services", svc).put("load", load)
           .put("sessions", new JsonArray(sessions));
     }
 
     public static Heartbeat fromJson(JsonObject json) {
+      SchemaVersion.require(json, SCHEMA, "heartbeat");
       return new Heartbeat(json.getString("hostId"), parseServices(json.getJsonObject("services")),
           json.getDouble("load", 0.0), parseStrings(json.getJsonArray("sessions")));
     }

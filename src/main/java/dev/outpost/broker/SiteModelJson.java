@@ -1,5 +1,6 @@
 package dev.outpost.broker;
 
+import dev.outpost.wire.SchemaVersion;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
@@ -26,13 +27,19 @@ public final class SiteModelJson {
     model.resources().values().forEach(r -> resources.add(new JsonObject().put("id", r.id()).put("name", r.name())
         .put("displayName", r.displayName()).put("poolId", r.poolId()).put("kind", r.kind()).put("port", r.port())
         .put("launchHint", r.launchHint())));
-    return new JsonObject().put("v", VERSION).put("version", model.version()).put("pools", pools)
+    return SchemaVersion.stamp(new JsonObject(), VERSION).put("version", model.version()).put("pools", pools)
         .put("resources", resources).put("groupsByUser", sets(model.groupsByUser()))
         .put("usersEntitled", sets(model.usersEntitled())).put("groupsEntitled", sets(model.groupsEntitled()))
         .put("directoryGroupsEntitled", sets(model.directoryGroupsEntitled()));
   }
 
+  /**
+   * Reads a site model as {@link #toJson} writes it.
+   *
+   * @throws SchemaVersion.UnreadableException for another major schema version
+   */
   public static SiteModel fromJson(JsonObject json) {
+    SchemaVersion.require(json, VERSION, "site model");
     Map<String, SiteModel.Pool> pools = new HashMap<>();
     for (Object o : json.getJsonArray("pools", new JsonArray())) {
       JsonObject p = (JsonObject) o;

@@ -1,5 +1,6 @@
 package dev.outpost.cluster;
 
+import dev.outpost.wire.SchemaVersion;
 import java.util.concurrent.TimeUnit;
 
 import com.hazelcast.cluster.Member;
@@ -35,9 +36,13 @@ public final class ClusterView {
   /** Where each node publishes its state for the others' {@code /admin/api/v1/nodes}; reads are local. */
   public static final String STATUS_MAP = "outpost.nodes.status";
 
+  /** Major schema version of the published node status. */
+  public static final int STATUS_VERSION = 1;
+
   /** Publishes this node's state (mode, hub link, load) for every member's node list; call periodically. */
   public void publishStatus(String nodeId, JsonObject status) {
-    hazelcast.<String, String>getReplicatedMap(STATUS_MAP).put(nodeId, status.encode(), 30, TimeUnit.SECONDS);
+    hazelcast.<String, String>getReplicatedMap(STATUS_MAP).put(nodeId,
+        SchemaVersion.stamp(status.copy(), STATUS_VERSION).encode(), 30, TimeUnit.SECONDS);
   }
 
   /** Members in join order; the oldest member is the one that runs once-per-site duties. */
@@ -60,6 +65,13 @@ public final class ClusterView {
 
   private JsonObject status(String nodeId) {
     String published = nodeId == null ? null : hazelcast.<String, String>getReplicatedMap(STATUS_MAP).get(nodeId);
-    return published == null ? new JsonObject().put("health", "unknown") : new JsonObject(published);
+    return published == null ? new JsonObject().put("health", "unknown") : readStatus(new JsonObject(published));
+  }
+
+  /** A published status as {@code /admin/api/v1/nodes} shows it; one of another major version shows as unknown. */
+  public static JsonObject readStatus(JsonObject published) {
+    return SchemaVersion.refusal(published, STATUS_VERSION, "node status")
+        .map(reason -> new JsonObject().put("health", "unknown").put("detail", reason))
+        .orElse(published);
   }
 }

@@ -1,5 +1,9 @@
 package dev.outpost.gateway;
 
+import dev.outpost.wire.SchemaVersion;
+import io.vertx.core.json.JsonObject;
+import java.util.Optional;
+
 /**
  * Wire constants of the hub rendezvous (see docs/protocols/gateway.md): the hub asks an appliance of the ticket's
  * resource location, over that appliance's outbound tunnel, to open the stream; the appliance consumes the ticket,
@@ -17,4 +21,15 @@ public final class RendezvousProtocol {
 
   private RendezvousProtocol() {
   }
+
+  /** A rendezvous message (open request or data channel hello) with the schema version set. */
+  public static JsonObject message() {
+    return SchemaVersion.stamp(new JsonObject(), VERSION);
+  }
+
+  /** Why this end must not read {@code message} (another major schema version), or empty; see {@link SchemaVersion}. */
+  public static Optional<String> refusal(JsonObject message) {
+    return SchemaVersion.refusal(message, VERSION, "rendezvous");
+  }
+
 }

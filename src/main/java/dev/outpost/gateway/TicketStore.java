@@ -1,5 +1,6 @@
 package dev.outpost.gateway;
 
+import dev.outpost.wire.SchemaVersion;
 import com.hazelcast.map.IMap;
 import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.cluster.ClusterFutures;
@@ -31,12 +32,13 @@ public final class TicketStore {
       Instant expiresAt) {
 
     public JsonObject toJson() {
-      return new JsonObject().put("v", ENTRY_VERSION).put("sessionId", sessionId).put("userId", userId)
+      return SchemaVersion.stamp(new JsonObject(), ENTRY_VERSION).put("sessionId", sessionId).put("userId", userId)
           .put("hostId", hostId).put("hostAddress", hostAddress).put("port", port)
           .put("expiresAt", expiresAt.toString());
     }
 
-    static Ticket fromJson(JsonObject json) {
+    public static Ticket fromJson(JsonObject json) {
+      SchemaVersion.require(json, ENTRY_VERSION, "ticket");
       return new Ticket(Objects.requireNonNull(json.getString("sessionId")),
           Objects.requireNonNull(json.getString("userId")), json.getString("hostId"),
           Objects.requireNonNull(json.getString("hostAddress")), json.getInteger("port"),
@@ -95,6 +97,9 @@ public final class TicketStore {
     Ticket ticket;
     try {
       ticket = Ticket.fromJson(new JsonObject(stored));
+    } catch (SchemaVersion.UnreadableException e) {
+      return Future.failedFuture(new GatewayRefusal(GatewayStatus.UNKNOWN_TICKET, "unreadable ticket entry: "
+          + e.getMessage() + "; launch again through a node of this version", e));
     } catch (DecodeException | DateTimeParseException | NullPointerException | ClassCastException e) {
       return Future.failedFuture(new GatewayRefusal(GatewayStatus.UNKNOWN_TICKET, "unreadable ticket entry", e));
     }

@@ -3,6 +3,7 @@ package dev.outpost.hosts;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.error.ServerErrorException;
 import dev.outpost.hosts.AgentLinkProtocol.Command;
 import dev.outpost.hosts.impl.AgentLinks;
 import dev.outpost.hosts.impl.Enrollment;
@@ -72,6 +73,7 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
   private final Enrollment enrollment;
   private final AgentLinks links = new AgentLinks();
   private final Supplier<? extends Collection<String>> siteAppliances;
+  private volatile boolean handingOff;
 
   /**
    * @param applianceId this node's id, reported with each registration
@@ -116,6 +118,15 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
     return links.views();
   }
 
+  /**
+   * Drains this endpoint: refuses new links (503, so that agents try their next appliance) and tells every linked
+   * agent to relink to another node at once. Completes with how many agents were told.
+   */
+  public Future<Integer> handOffAll() {
+    handingOff = true;
+    return Future.succeededFuture(links.handOffAll());
+  }
+
   @Override
   public Future<JsonObject> send(String hostId, JsonObject command) {
     Context caller = vertx.getOrCreateContext();
@@ -148,6 +159,10 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
   private void link(RoutingContext ctx) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       ctx.fail(ClientErrorException.badRequest("this is the agent link: open it as a WebSocket"));
+      return;
+    }
+    if (handingOff) {
+      ctx.fail(ServerErrorException.unavailable("this appliance is draining; link to another appliance of the site"));
       return;
     }
     // keep the (empty) request unread while the host is looked up, so that it can still be upgraded

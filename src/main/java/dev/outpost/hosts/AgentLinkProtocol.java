@@ -1,5 +1,6 @@
 package dev.outpost.hosts;
 
+import dev.outpost.wire.SchemaVersion;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -10,7 +11,8 @@ import java.util.regex.Pattern;
 /**
  * Wire constants of the agent link (schema v1, {@code docs/protocols/agent-link.md}): paths, message types,
  * commands and the close codes both ends use. Every message is one JSON object in one text message with
- * {@code v} (the schema version) and {@code type}; unknown fields are ignored.
+ * {@code v} (the schema version) and {@code type}; unknown fields are ignored, versions read as {@link SchemaVersion}
+ * says.
  */
 public final class AgentLinkProtocol {
 
@@ -48,8 +50,14 @@ public final class AgentLinkProtocol {
 
   /** A message of this type with the schema version set. */
   public static JsonObject message(String type) {
-    return new JsonObject().put("v", VERSION).put("type", type);
+    return SchemaVersion.stamp(new JsonObject(), VERSION).put("type", type);
   }
+
+  /** Why this end must not read {@code message} (another major schema version), or empty; see {@link SchemaVersion}. */
+  public static Optional<String> refusal(JsonObject message) {
+    return SchemaVersion.refusal(message, VERSION, "agent-link");
+  }
+
 
   /** What the appliance may ask an agent to do. */
   public enum Command {
@@ -91,7 +99,12 @@ public final class AgentLinkProtocol {
     UNAUTHORIZED(4401, 401),
     FORBIDDEN(4403, 403),
     SILENT(4408, 408),
-    REPLACED(4409, 409);
+    REPLACED(4409, 409),
+    /**
+     * The appliance is draining (rolling upgrade): link to the next appliance of the list at once, without
+     * back-off. The host stays registered meanwhile. Older agents treat it as any lost link.
+     */
+    RELINK(4307, 307);
 
     private final short closeCode;
     private final int httpStatus;

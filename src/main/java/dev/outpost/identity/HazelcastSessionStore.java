@@ -1,5 +1,6 @@
 package dev.outpost.identity;
 
+import dev.outpost.wire.SchemaVersion;
 import dev.outpost.cluster.ClusterFutures;
 import com.hazelcast.map.IMap;
 import io.vertx.core.Context;
@@ -12,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 /** Sessions in a Hazelcast map (with backups): they survive the loss of the node that created them. */
 public final class HazelcastSessionStore implements SessionStore {
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HazelcastSessionStore.class);
 
   public static final String MAP_NAME = "outpost.identity.sessions";
   /** User id -> epoch millis before which that user's sessions are void. */
@@ -41,7 +44,14 @@ public final class HazelcastSessionStore implements SessionStore {
           if (value == null) {
             return Future.succeededFuture(null);
           }
-          Principal principal = Principal.fromJson(new JsonObject(value));
+          Principal principal;
+          try {
+            principal = Principal.fromJson(new JsonObject(value));
+          } catch (SchemaVersion.UnreadableException e) {
+            LOG.warn("A session written by another major version cannot be read here ({}); its user signs in again",
+                e.getMessage());
+            return Future.succeededFuture(null);
+          }
           if (!principal.expiresAt().isAfter(Instant.now())) {
             return Future.succeededFuture(null);
           }

@@ -1,5 +1,6 @@
 package dev.outpost.identity;
 
+import dev.outpost.wire.SchemaVersion;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -21,6 +22,8 @@ public record Principal(String sessionId, String userId, String username, String
     String csrfToken, Instant createdAt, Instant expiresAt, String signIn, Set<String> directoryGroups,
     String device) {
 
+  /** Major schema version of a principal's JSON (kept in the cluster's session map). */
+  public static final int SCHEMA = 1;
   public static final String LOCAL = "local";
   public static final String DIRECTORY = "directory";
   public static final String OFFLINE = "offline";
@@ -47,9 +50,8 @@ public record Principal(String sessionId, String userId, String username, String
   public JsonObject toJson() {
     JsonArray roleNames = new JsonArray();
     roles.stream().map(Role::wireName).sorted().forEach(roleNames::add);
-    // v stays 1: the directory and device fields are optional; a reader that does not know them ignores them
-    JsonObject json = new JsonObject()
-        .put("v", 1)
+    // the major stays 1: the directory and device fields are optional; a reader that does not know them ignores them
+    JsonObject json = SchemaVersion.stamp(new JsonObject(), SCHEMA)
         .put("sessionId", sessionId)
         .put("userId", userId)
         .put("username", username)
@@ -68,7 +70,13 @@ public record Principal(String sessionId, String userId, String username, String
     return json;
   }
 
+  /**
+   * Reads a principal as {@link #toJson} writes it.
+   *
+   * @throws SchemaVersion.UnreadableException for another major schema version
+   */
   public static Principal fromJson(JsonObject json) {
+    SchemaVersion.require(json, SCHEMA, "session");
     Set<Role> roles = new java.util.HashSet<>();
     for (Object name : json.getJsonArray("roles", new JsonArray())) {
       Role.parse(String.valueOf(name)).ifPresent(roles::add);

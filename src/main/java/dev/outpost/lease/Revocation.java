@@ -1,5 +1,6 @@
 package dev.outpost.lease;
 
+import dev.outpost.wire.SchemaVersion;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Locale;
@@ -63,12 +64,20 @@ public record Revocation(String id, Kind kind, String subject, String userId, In
     return what + (reason.isEmpty() ? "" : " (" + reason + ")");
   }
 
+  /**
+   * Major schema version of a revocation's JSON (cluster map, disk, hub tunnel). A revocation of another major is
+   * refused loudly rather than skipped: skipping it would let a revoked lease through.
+   */
+  public static final int SCHEMA = 1;
+
   public JsonObject toJson() {
-    return new JsonObject().put("id", id).put("kind", kind.wireName()).put("subject", subject).put("userId", userId)
+    return SchemaVersion.stamp(new JsonObject(), SCHEMA).put("id", id).put("kind", kind.wireName())
+        .put("subject", subject).put("userId", userId)
         .put("revokedAt", revokedAt.toString()).put("reason", reason).put("createdBy", createdBy);
   }
 
   public static Revocation fromJson(JsonObject json) {
+    SchemaVersion.require(json, SCHEMA, "lease revocation");
     return new Revocation(json.getString("id"), Kind.parse(json.getString("kind")), json.getString("subject"),
         json.getString("userId"), Instant.parse(json.getString("revokedAt")), json.getString("reason", ""),
         json.getString("createdBy", ""));

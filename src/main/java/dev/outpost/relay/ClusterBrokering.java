@@ -1,5 +1,6 @@
 package dev.outpost.relay;
 
+import dev.outpost.wire.SchemaVersion;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.broker.BrokerModels.Heartbeat;
@@ -18,6 +19,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +69,9 @@ public final class ClusterBrokering implements Requests {
     vertx.eventBus().<JsonObject>consumer(HOSTS_ADDRESS, this::hostReport);
     vertx.eventBus().<JsonObject>consumer(SESSIONS_ADDRESS, message -> {
       JsonObject body = message.body();
+      if (!readable(body)) {
+        return;
+      }
       if (!nodeId.equals(body.getString("origin")) && body.getJsonObject("session") != null) {
         local.mirror(SessionView.fromJson(body.getJsonObject("session")))
             .onFailure(e -> LOG.debug("Could not mirror a session from {}: {}", body.getString("origin"),
@@ -110,7 +115,7 @@ public final class ClusterBrokering implements Requests {
       return handler == null ? Future.failedFuture(ClientErrorException.notFound("unknown operation " + op))
           : handler.apply(body);
     }
-    return vertx.eventBus().<JsonObject>request(BROKER_ADDRESS + leader, new JsonObject().put("v", VERSION)
+    return vertx.eventBus().<JsonObject>request(BROKER_ADDRESS + leader, SchemaVersion.stamp(new JsonObject(), VERSION)
             .put("op", op).put("body", body), new DeliveryOptions().setSendTimeout(TIMEOUT.toMillis()))
         .map(Message::body)
         .recover(e -> Future.failedFuture(problem(leader, e)));
@@ -118,7 +123,7 @@ public final class ClusterBrokering implements Requests {
 
   /** Tells every node of a host report this node received from one of its agents. */
   public void publishHost(String kind, JsonObject body) {
-    vertx.eventBus().publish(HOSTS_ADDRESS, new JsonObject().put("v", VERSION).put("origin", nodeId)
+    vertx.eventBus().publish(HOSTS_ADDRESS, SchemaVersion.stamp(new JsonObject(), VERSION).put("origin", nodeId)
         .put("kind", kind).put("body", body));
   }
 
@@ -129,12 +134,17 @@ public final class ClusterBrokering implements Requests {
   }
 
   private void publish(SessionView session) {
-    vertx.eventBus().publish(SESSIONS_ADDRESS, new JsonObject().put("v", VERSION).put("origin", nodeId)
+    vertx.eventBus().publish(SESSIONS_ADDRESS, SchemaVersion.stamp(new JsonObject(), VERSION).put("origin", nodeId)
         .put("session", session.toJson()));
   }
 
   private void serve(Message<JsonObject> message) {
     JsonObject request = message.body();
+    Optional<String> refused = SchemaVersion.refusal(request, VERSION, "cluster brokering");
+    if (refused.isPresent()) {
+      message.fail(400, problem(ClientErrorException.badRequest(refused.get())));
+      return;
+    }
     Function<JsonObject, Future<JsonObject>> handler = local.operation(request.getString("op", ""));
     if (handler == null) {
       message.fail(404, problem(ClientErrorException.notFound("unknown operation " + request.getString("op"))));
@@ -147,7 +157,7 @@ public final class ClusterBrokering implements Requests {
 
   private void hostReport(Message<JsonObject> message) {
     JsonObject report = message.body();
-    if (nodeId.equals(report.getString("origin"))) {
+    if (!readable(report) || nodeId.equals(report.getString("origin"))) {
       return; // applied locally already
     }
     JsonObject body = report.getJsonObject("body", new JsonObject());
@@ -161,6 +171,13 @@ public final class ClusterBrokering implements Requests {
     };
     applied.onFailure(e -> LOG.debug("Could not apply a host report from {}: {}", report.getString("origin"),
         e.getMessage()));
+  }
+
+  /** Whether a published report is of a major version this node reads; logs the ones it must drop. */
+  public static boolean readable(JsonObject published) {
+    Optional<String> refused = SchemaVersion.refusal(published, VERSION, "cluster brokering");
+    refused.ifPresent(reason -> LOG.warn("Dropping a report from {}: {}", published.getString("origin"), reason));
+    return refused.isEmpty();
   }
 
   private static String problem(Throwable e) {

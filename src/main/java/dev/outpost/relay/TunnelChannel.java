@@ -110,6 +110,13 @@ public final class TunnelChannel {
       ws.close(TunnelProtocol.CLOSE_PROTOCOL, "frame is not a JSON object");
       return;
     }
+    java.util.Optional<String> refused = TunnelProtocol.refusal(msg);
+    if (refused.isPresent()) {
+      LOG.error("Closing the hub tunnel: {}", refused.get());
+      ws.close(TunnelProtocol.CLOSE_PROTOCOL, refused.get().length() > 120 ? refused.get().substring(0, 120)
+          : refused.get());
+      return;
+    }
     Object type = msg.getValue("type");
     if (TunnelProtocol.REQUEST.equals(type)) {
       onRequest(msg);

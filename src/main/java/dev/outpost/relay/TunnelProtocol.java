@@ -1,6 +1,8 @@
 package dev.outpost.relay;
 
+import dev.outpost.wire.SchemaVersion;
 import io.vertx.core.json.JsonObject;
+import java.util.Optional;
 
 /**
  * The appliance-to-hub tunnel: one WebSocket per appliance node, opened by the appliance (outbound only),
@@ -41,6 +43,12 @@ public final class TunnelProtocol {
   }
 
   public static JsonObject message(String type) {
-    return new JsonObject().put("v", VERSION).put("type", type);
+    return SchemaVersion.stamp(new JsonObject(), VERSION).put("type", type);
   }
+
+  /** Why this end must not read {@code message} (another major schema version), or empty; see {@link SchemaVersion}. */
+  public static Optional<String> refusal(JsonObject message) {
+    return SchemaVersion.refusal(message, VERSION, "hub tunnel");
+  }
+
 }

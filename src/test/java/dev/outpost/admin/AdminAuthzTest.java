@@ -93,7 +93,8 @@ class AdminAuthzTest {
           String path = template.replace("{idOrName}", "authz-" + collection.replaceAll("s$", ""))
               .replace("{id}", entitlementId);
           boolean hasBody = method.equals("POST") || method.equals("PUT");
-          return arguments(method, AdminApi.MOUNT + path, hasBody ? BODIES.get(collection).encode() : null);
+          return arguments(method, AdminApi.MOUNT + path,
+              hasBody ? BODIES.getOrDefault(collection, new JsonObject()).encode() : null);
         });
   }
 

@@ -43,6 +43,26 @@ class CommandLineIT {
   }
 
   @Test
+  void drainNodeHasHelpAndSaysWhenNoNodeRunsOnTheDataDir() throws Exception {
+    Result help = OutpostProcess.run(tmp, "appliance", "drain-node", "--help");
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.stdout()).contains("--data-dir", "--config", "--grace", "--timeout", "--no-stop", "/health/ready",
+        "Exit codes");
+    assertThat(OutpostProcess.run(tmp, "appliance", "--help").stdout()).contains("drain-node");
+
+    // GIVEN a data dir no node runs on WHEN drain-node is asked to drain it THEN it says so, with exit code 3
+    java.nio.file.Files.createDirectories(tmp.resolve("idle"));
+    Result idle = OutpostProcess.run(tmp, "appliance", "drain-node", "--data-dir", tmp.resolve("idle").toString());
+    assertThat(idle.exitCode()).as(idle.stderr()).isEqualTo(3);
+    assertThat(idle.stderr()).contains("no node runs on data dir").contains("idle");
+
+    // AND a bad duration is a usage error naming the option
+    Result bad = OutpostProcess.run(tmp, "appliance", "drain-node", "--grace", "soon");
+    assertThat(bad.exitCode()).isEqualTo(2);
+    assertThat(bad.stderr()).contains("--grace").contains("10s");
+  }
+
+  @Test
   void agentAndAdminHelpDocumentEveryOption() {
     Result agent = OutpostProcess.run(tmp, "agent", "--help");
     Result admin = OutpostProcess.run(tmp, "admin", "--help");

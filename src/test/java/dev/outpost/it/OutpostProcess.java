@@ -118,6 +118,20 @@ public final class OutpostProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** Waits for the process to exit by itself; returns the exit code. */
+  public int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("outpost did not exit within " + timeout + "\nstdout:\n" + tail(stdout())
+            + "\nstderr:\n" + tail(stderr()));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    return process.exitValue();
+  }
+
   /** Kills the process with SIGKILL (no clean-up, like a crash or power loss) and waits for it to be gone. */
   public void kill() {
     process.destroyForcibly();

@@ -157,6 +157,16 @@ public final class ConfigKeys {
       "How far the time in a lease launch's device-key proof may be from the appliance's clock; each proof is "
           + "accepted once.", Parsers.duration(Duration.ofSeconds(5), Duration.ofMinutes(10)));
 
+  /**
+   * A duration written as in the configuration ({@code 500ms}, {@code 10s}, {@code 5m}, {@code 8h}, {@code 7d}), for
+   * command options that take one.
+   *
+   * @throws IllegalArgumentException naming the accepted form or range
+   */
+  public static java.time.Duration duration(String raw, java.time.Duration min, java.time.Duration max) {
+    return Parsers.duration(min, max).parse(raw);
+  }
+
   private ConfigKeys() {
   }
 

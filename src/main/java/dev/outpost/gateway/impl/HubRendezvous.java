@@ -73,7 +73,7 @@ public final class HubRendezvous implements StreamOpener {
     waiting.put(rendezvous, new Waiting(location, promise, context));
     long timer = vertx.setTimer(timeout.toMillis(), id -> give(rendezvous, new GatewayRefusal(GatewayStatus.BUSY,
         "no appliance of location '" + location + "' opened the stream within " + timeout.toMillis() + " ms")));
-    appliances.request(location, RendezvousProtocol.OPEN, new JsonObject().put("v", RendezvousProtocol.VERSION)
+    appliances.request(location, RendezvousProtocol.OPEN, RendezvousProtocol.message()
             .put("ticket", request.ticket()).put("rendezvous", rendezvous))
         .onFailure(e -> give(rendezvous, refusal(location, e)));
     return promise.future().onComplete(ar -> vertx.cancelTimer(timer));
@@ -136,7 +136,7 @@ public final class HubRendezvous implements StreamOpener {
     String sessionId = hello.getValue("sessionId") instanceof String id ? id : null;
     Waiting w = waiting.get(rendezvous);
     if (w == null || !w.location().equals(location) || sessionId == null
-        || hello.getInteger("v", 0) != RendezvousProtocol.VERSION || !waiting.remove(rendezvous, w)) {
+        || RendezvousProtocol.refusal(hello).isPresent() || !waiting.remove(rendezvous, w)) {
       ws.close(CLOSE_UNKNOWN, "unknown rendezvous");
       return;
     }

@@ -29,7 +29,7 @@ public final class RendezvousAnswer {
   public Future<JsonObject> answer(JsonObject request) {
     String ticket = request.getValue("ticket") instanceof String t && !t.isBlank() ? t : null;
     String rendezvous = request.getValue("rendezvous") instanceof String r && !r.isBlank() ? r : null;
-    if (request.getInteger("v", 0) != RendezvousProtocol.VERSION || ticket == null || rendezvous == null) {
+    if (RendezvousProtocol.refusal(request).isPresent() || ticket == null || rendezvous == null) {
       return Future.failedFuture(ClientErrorException.badRequest("a rendezvous needs v="
           + RendezvousProtocol.VERSION + ", a ticket and a rendezvous id"));
     }
@@ -41,7 +41,7 @@ public final class RendezvousAnswer {
                   "the appliance could not open a data channel to the hub: " + e.getMessage(), e));
             })
             .map(ws -> {
-              ws.writeTextMessage(new JsonObject().put("v", RendezvousProtocol.VERSION)
+              ws.writeTextMessage(RendezvousProtocol.message()
                   .put("rendezvous", rendezvous).put("sessionId", opened.sessionId()).encode());
               relay.splice(opened, StreamEnds.of(ws), null);
               return new JsonObject().put("sessionId", opened.sessionId());

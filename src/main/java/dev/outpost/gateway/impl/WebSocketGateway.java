@@ -1,5 +1,6 @@
 package dev.outpost.gateway.impl;
 
+import dev.outpost.wire.SchemaVersion;
 import dev.outpost.error.OutpostException;
 import dev.outpost.gateway.GatewayRefusal;
 import dev.outpost.gateway.GatewayStatus;
@@ -154,7 +155,8 @@ public final class WebSocketGateway {
 
     @Override
     void accepted(String sessionId) {
-      ws.writeTextMessage(new JsonObject().put("v", VERSION).put("status", 200).put("sessionId", sessionId).encode());
+      ws.writeTextMessage(SchemaVersion.stamp(new JsonObject(), VERSION).put("status", 200).put("sessionId", sessionId)
+          .encode());
     }
 
     private String ticket(WebSocketFrame frame) {
@@ -164,8 +166,8 @@ public final class WebSocketGateway {
       try {
         JsonObject hello = new JsonObject(frame.textData());
         Object ticket = hello.getValue("ticket");
-        return hello.getInteger("v", 0) == VERSION && ticket instanceof String text && !text.isBlank()
-            && text.length() < 512 ? text : null;
+        return SchemaVersion.refusal(hello, VERSION, "gateway").isEmpty() && ticket instanceof String text
+            && !text.isBlank() && text.length() < 512 ? text : null;
       } catch (DecodeException | ClassCastException e) {
         return null;
       }

@@ -178,6 +178,12 @@ public final class AgentLink extends VerticleBase {
       from.close(LinkStatus.INVALID_PAYLOAD.closeCode(), "malformed message");
       return;
     }
+    java.util.Optional<String> refused = AgentLinkProtocol.refusal(msg);
+    if (refused.isPresent()) {
+      LOG.error("The appliance at {} speaks another major version of the agent link: {}", appliance, refused.get());
+      from.close(LinkStatus.PROTOCOL_ERROR.closeCode(), AgentLinkProtocol.closeReason(refused.get()));
+      return;
+    }
     Object type = msg.getValue("type");
     if (AgentLinkProtocol.REGISTERED.equals(type)) {
       registered(msg, appliance);
@@ -326,11 +332,25 @@ public final class AgentLink extends VerticleBase {
       refused.tryComplete("the appliance at " + appliance + " refused host " + identity.hostId() + ": " + reason);
       return;
     }
+    if (status == LinkStatus.RELINK) {
+      relink(appliance, reason);
+      return;
+    }
     if (linked) {
       console.accept("Link to " + appliance + " closed (" + reason + "); reconnecting");
       linked = false;
     }
     retry();
+  }
+
+  /** The appliance is draining: the next one of the list at once, without back-off. */
+  private void relink(URI draining, String reason) {
+    next = (next + 1) % appliances.size();
+    backoffMs = MIN_BACKOFF_MS;
+    linked = false;
+    console.accept("Appliance " + draining + " hands this host off (" + reason + "); linking to "
+        + appliances.get(next));
+    connect();
   }
 
   private void retry() {

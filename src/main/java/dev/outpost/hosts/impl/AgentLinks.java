@@ -29,6 +29,13 @@ public final class AgentLinks {
     return byHost.get(hostId);
   }
 
+  /** Tells every linked agent to relink to another node; returns how many were told. */
+  public int handOffAll() {
+    List<LinkSession> sessions = List.copyOf(byHost.values());
+    sessions.forEach(LinkSession::handOff);
+    return sessions.size();
+  }
+
   public List<LinkedAgent> views() {
     return byHost.values().stream().map(LinkSession::view)
         .sorted(Comparator.comparing(LinkedAgent::name, Comparator.nullsLast(Comparator.naturalOrder()))

@@ -75,6 +75,7 @@ public final class LinkSession {
   private HostRegistration registration;
   private boolean linked;
   private boolean replaced;
+  private boolean handedOff;
   private boolean closing;
   private String closeReason;
   private Duration interval = Duration.ofSeconds(10);
@@ -140,6 +141,17 @@ public final class LinkSession {
     });
   }
 
+  /**
+   * Tells the agent to relink to another node because this one is draining (from any thread); the host stays
+   * registered, since the agent registers again there within moments (and its silence unregisters it if not).
+   */
+  void handOff() {
+    context.runOnContext(v -> {
+      handedOff = true;
+      close(LinkStatus.RELINK, "this appliance is draining: link to another one");
+    });
+  }
+
   /** Sends a command and completes with the agent's result; call on this link's context. */
   public Future<JsonObject> command(Command command, JsonObject request) {
     if (!linked || closing) {
@@ -181,9 +193,9 @@ public final class LinkSession {
       close(LinkStatus.INVALID_PAYLOAD, "malformed message: not a JSON object");
       return;
     }
-    if (!(msg.getValue("v") instanceof Integer v) || v != AgentLinkProtocol.VERSION) {
-      close(LinkStatus.PROTOCOL_ERROR, "unsupported schema version " + msg.getValue("v") + "; this appliance speaks v"
-          + AgentLinkProtocol.VERSION);
+    java.util.Optional<String> refused = AgentLinkProtocol.refusal(msg);
+    if (refused.isPresent()) {
+      close(LinkStatus.PROTOCOL_ERROR, refused.get());
       return;
     }
     Object type = msg.getValue("type");
@@ -312,7 +324,7 @@ public final class LinkSession {
     }
     closing = true;
     closeReason = reason;
-    if (status == LinkStatus.REPLACED || status == LinkStatus.NORMAL) {
+    if (status == LinkStatus.REPLACED || status == LinkStatus.NORMAL || status == LinkStatus.RELINK) {
       LOG.info("Closing the link of host {} ({}): {}", host.name(), host.id(), reason);
     } else {
       LOG.warn("Closing the link of host {} ({}) from {}: {}", host.name(), host.id(), remote, reason);
@@ -335,7 +347,10 @@ public final class LinkSession {
     });
     pending.clear();
     // a link that a newer one replaced leaves the host registered: the newer link speaks for it now
-    if (linked && !replaced && registry.unlinked(this)) {
+    if (linked && handedOff) {
+      registry.unlinked(this);
+      LOG.info("Host {} ({}) handed off: {}", host.name(), host.id(), reason);
+    } else if (linked && !replaced && registry.unlinked(this)) {
       LOG.info("Host {} ({}) unlinked: {}", host.name(), host.id(), reason);
       events.lost(host.id(), reason).onFailure(e -> LOG.warn("Could not report host {} as lost: {}", host.id(),
           e.getMessage()));

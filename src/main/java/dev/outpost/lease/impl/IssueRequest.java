@@ -1,5 +1,6 @@
 package dev.outpost.lease.impl;
 
+import dev.outpost.wire.SchemaVersion;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.lease.Lease;
 import io.vertx.core.json.JsonArray;
@@ -28,8 +29,12 @@ public record IssueRequest(String key, UserRef user, String device, List<Lease.A
     return userId + "|" + device;
   }
 
+  /** Major schema version of a queued request's JSON (cluster queue and map). */
+  public static final int SCHEMA = 1;
+
   public JsonObject toJson() {
-    JsonObject json = new JsonObject().put("key", key).put("user", user.toJson()).put("device", device)
+    JsonObject json = SchemaVersion.stamp(new JsonObject(), SCHEMA).put("key", key).put("user", user.toJson())
+        .put("device", device)
         .put("appliances", new JsonArray(appliances.stream().map(Lease.Appliance::toJson).toList()));
     if (hub != null) {
       json.put("hub", hub.toJson());
@@ -38,6 +43,7 @@ public record IssueRequest(String key, UserRef user, String device, List<Lease.A
   }
 
   public static IssueRequest fromJson(JsonObject json) {
+    SchemaVersion.require(json, SCHEMA, "lease issue request");
     JsonObject hub = json.getJsonObject("hub");
     return new IssueRequest(json.getString("key"), UserRef.fromJson(json.getJsonObject("user")),
         json.getString("device"), json.getJsonArray("appliances", new JsonArray()).stream()
