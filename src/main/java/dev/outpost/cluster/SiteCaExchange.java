@@ -1,5 +1,6 @@
 package dev.outpost.cluster;
 
+import com.hazelcast.cluster.Cluster;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import dev.outpost.crypto.Fingerprints;
@@ -19,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * One site CA for every node of a cluster. Each member publishes its CA in {@value #MAP_NAME} (the key sealed
  * under {@code cluster.secret}, see {@link SiteCaSeal}); the first to publish sets it. A node that joins on a
  * fresh data dir adopts that CA instead of making its own, so a session host's agent trusts, and is trusted by,
- * every node of the site and can fail over between them. Every method blocks: call them from a worker.
+ * every node of the site and can fail over between them. A fresh node that is the oldest member (it found no
+ * running node, e.g. every node of a new site lists the others in {@code cluster.join} and this one came first)
+ * founds the site: it makes the CA the others adopt. Every method blocks: call them from a worker.
  */
 public final class SiteCaExchange {
 
@@ -31,6 +34,7 @@ public final class SiteCaExchange {
   private static final long POLL_MS = 200;
 
   private final IMap<String, String> map;
+  private final Cluster cluster;
   /** Null without {@code cluster.secret}: then nothing is shared. */
   private final SiteCaSeal seal;
   private final List<String> join;
@@ -42,6 +46,7 @@ public final class SiteCaExchange {
    */
   public SiteCaExchange(HazelcastInstance hazelcast, String secret, List<String> join, Duration deadline) {
     this.map = hazelcast.getMap(MAP_NAME);
+    this.cluster = hazelcast.getCluster();
     this.seal = secret.isEmpty() ? null : SiteCaSeal.of(secret);
     this.join = List.copyOf(join);
     this.deadline = Objects.requireNonNull(deadline);
@@ -64,7 +69,7 @@ public final class SiteCaExchange {
           + "every node and start this one on an empty {} to adopt the site CA", tlsDir);
       certificates = SiteCertificates.loadOrCreate(tlsDir, siteName, names);
     } else {
-      certificates = adopt(tlsDir, names);
+      certificates = adoptOrFound(tlsDir, siteName, names);
     }
     if (seal != null) {
       publish(certificates);
@@ -72,8 +77,13 @@ public final class SiteCaExchange {
     return certificates;
   }
 
-  private SiteCertificates adopt(Path tlsDir, Collection<String> names) throws IOException {
+  private SiteCertificates adoptOrFound(Path tlsDir, String siteName, Collection<String> names) throws IOException {
     SiteCaSeal.Sealed sealed = await();
+    if (sealed == null) {
+      LOG.info("No running node of the site has published a site CA and this node is the oldest member: it makes the "
+          + "site CA that the nodes joining later adopt");
+      return SiteCertificates.loadOrCreate(tlsDir, siteName, names);
+    }
     String key;
     try {
       key = seal.openKey(sealed);
@@ -84,12 +94,16 @@ public final class SiteCaExchange {
     return SiteCertificates.adopt(tlsDir, sealed.caPem(), key, names);
   }
 
+  /** The CA the cluster published; null when there is none and this node is the oldest member, so founds it. */
   private SiteCaSeal.Sealed await() {
     long end = System.nanoTime() + deadline.toNanos();
     while (true) {
       String published = map.get(ENTRY);
       if (published != null) {
         return SiteCaSeal.Sealed.fromJson(new JsonObject(published));
+      }
+      if (oldest()) {
+        return null;
       }
       if (System.nanoTime() - end > 0) {
         throw new IllegalStateException("cluster.join: no site CA arrived from the cluster within "
@@ -104,6 +118,10 @@ public final class SiteCaExchange {
         throw new IllegalStateException("interrupted while waiting for the site CA");
       }
     }
+  }
+
+  private boolean oldest() {
+    return cluster.getMembers().iterator().next().localMember();
   }
 
   /** Offers this node's CA; when the cluster has another, says so: agents cannot fail over between the two. */

@@ -126,7 +126,8 @@ class PackagingFilesTest {
   void theSiteComposeFileRunsTheImageAsAHubAndTwoNodesOnAnExternalPostgres() {
     // GIVEN the two-node site, with the variables an operator sets
     Map<String, Map<String, Object>> services = PackagingFiles.services(PackagingFiles.compose(
-        PackagingFiles.COMPOSE_SITE, Map.of("OUTPOST_DB_PASSWORD", "pw", "OUTPOST_HUB_TOKEN", "OPC1.t")));
+        PackagingFiles.COMPOSE_SITE, Map.of("OUTPOST_DB_PASSWORD", "pw", "OUTPOST_HUB_TOKEN", "OPC1.t",
+        "OUTPOST_CLUSTER_SECRET", "s")));
 
     // THEN it has PostgreSQL, a hub and two appliance nodes
     assertThat(services).containsOnlyKeys("postgres", "hub", "node1", "node2");

@@ -22,24 +22,36 @@ class SiteCaExchangeTest {
 
   private static final List<String> JOIN = List.of("127.0.0.1:5701");
   private static final Duration SHORT = Duration.ofMillis(600);
+  /** The oldest member of the test cluster. */
   private static HazelcastInstance hazelcast;
+  /** A member that joined it. */
+  private static HazelcastInstance younger;
 
   @TempDir
   Path tmp;
 
   @BeforeAll
-  static void member() {
-    Config config = new Config().setClusterName("ca-test-" + System.nanoTime());
+  static void members() {
+    String name = "ca-test-" + System.nanoTime();
+    int first = FreePorts.next();
+    hazelcast = Hazelcast.newHazelcastInstance(config(name, first, List.of()));
+    younger = Hazelcast.newHazelcastInstance(config(name, FreePorts.next(), List.of("127.0.0.1:" + first)));
+  }
+
+  private static Config config(String name, int port, List<String> join) {
+    Config config = new Config().setClusterName(name);
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
-    config.getNetworkConfig().setPort(FreePorts.next()).setPortAutoIncrement(false).getJoin().getAutoDetectionConfig()
+    config.getNetworkConfig().setPort(port).setPortAutoIncrement(false).getJoin().getAutoDetectionConfig()
         .setEnabled(false);
     config.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
-    hazelcast = Hazelcast.newHazelcastInstance(config);
+    config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).setMembers(join);
+    return config;
   }
 
   @AfterAll
   static void stop() {
+    younger.shutdown();
     hazelcast.shutdown();
   }
 
@@ -53,7 +65,7 @@ class SiteCaExchangeTest {
     SiteCaExchange first = exchange("site-secret-1", List.of());
     SiteCertificates site = first.loadOrAdopt(tmp.resolve("node-1/tls"), "site-a", List.of());
 
-    SiteCertificates joined = new SiteCaExchange(hazelcast, "site-secret-1", JOIN, SHORT)
+    SiteCertificates joined = new SiteCaExchange(younger, "site-secret-1", JOIN, SHORT)
         .loadOrAdopt(tmp.resolve("node-2/tls"), "site-a", List.of("node-2.example"));
 
     assertThat(joined.caFingerprint()).isEqualTo(site.caFingerprint());
@@ -63,10 +75,21 @@ class SiteCaExchangeTest {
   }
 
   @Test
-  void aJoiningNodeThatGetsNoCaInTimeDoesNotStart() {
-    SiteCaExchange alone = exchange("site-secret-1", JOIN);
+  void aFreshNodeThatIsTheOldestMemberFoundsTheSiteCa() throws Exception {
+    SiteCertificates founded = exchange("site-secret-1", JOIN).loadOrAdopt(tmp.resolve("node-1/tls"), "site-a",
+        List.of());
 
-    assertThatThrownBy(() -> alone.loadOrAdopt(tmp.resolve("tls"), "site-a", List.of()))
+    assertThat(SiteCertificates.hasCa(tmp.resolve("node-1/tls"))).isTrue();
+    assertThat(new SiteCaExchange(younger, "site-secret-1", JOIN, SHORT).loadOrAdopt(tmp.resolve("node-2/tls"),
+        "site-a", List.of()).caFingerprint()).isEqualTo(founded.caFingerprint());
+  }
+
+  @Test
+  void aJoiningNodeThatGetsNoCaInTimeDoesNotStart() {
+    hazelcast.getMap(SiteCaExchange.MAP_NAME).clear();
+    SiteCaExchange waiting = new SiteCaExchange(younger, "site-secret-1", JOIN, SHORT);
+
+    assertThatThrownBy(() -> waiting.loadOrAdopt(tmp.resolve("tls"), "site-a", List.of()))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("cluster.join: no site CA arrived from the cluster within 0 s")
         .hasMessageContaining("tls/ca.crt and tls/ca.key");
@@ -77,7 +100,7 @@ class SiteCaExchangeTest {
   void aJoiningNodeWithAnotherSecretCannotOpenTheCa() throws Exception {
     exchange("site-secret-1", List.of()).loadOrAdopt(tmp.resolve("node-1/tls"), "site-a", List.of());
 
-    assertThatThrownBy(() -> new SiteCaExchange(hazelcast, "site-secret-2", JOIN, SHORT)
+    assertThatThrownBy(() -> new SiteCaExchange(younger, "site-secret-2", JOIN, SHORT)
         .loadOrAdopt(tmp.resolve("node-2/tls"), "site-a", List.of()))
         .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("cluster.secret: cannot open the site CA");
   }

@@ -37,6 +37,7 @@ class PackagedStartCommandIT {
   private static final Duration START = Duration.ofMinutes(3);
   private static final String DATA = "/var/lib/outpost";
   private static final String JAR = "/opt/outpost/outpost.jar";
+  private static final String CLUSTER_SECRET = "compose-cluster-secret-0123456789abcdef";
 
   @TempDir
   Path tmp;
@@ -88,7 +89,7 @@ class PackagedStartCommandIT {
 
       // WHEN the hub service starts as the compose file says (first step, no token yet)
       Map<String, Map<String, Object>> services = PackagingFiles.services(PackagingFiles.compose(
-          PackagingFiles.COMPOSE_SITE, Map.of("OUTPOST_DB_PASSWORD", dbPassword)));
+          PackagingFiles.COMPOSE_SITE, Map.of("OUTPOST_DB_PASSWORD", dbPassword, "OUTPOST_CLUSTER_SECRET", CLUSTER_SECRET)));
       try (OutpostProcess hub = service(services.get("hub"), "hub", addresses, Map.of("OUTPOST_HUB_PORT",
           Integer.toString(hubPort)))) {
         hub.awaitStdout("Outpost hub .* ready", START);
@@ -105,7 +106,8 @@ class PackagedStartCommandIT {
         Response location = hubClient.post("/admin/api/v1/locations", admin, "{\"name\":\"site-1\"}");
         assertThat(location.status()).as(location.body()).isEqualTo(201);
         services = PackagingFiles.services(PackagingFiles.compose(PackagingFiles.COMPOSE_SITE, Map.of(
-            "OUTPOST_DB_PASSWORD", dbPassword, "OUTPOST_HUB_TOKEN", location.json().getString("connectorToken"))));
+            "OUTPOST_DB_PASSWORD", dbPassword, "OUTPOST_CLUSTER_SECRET", CLUSTER_SECRET,
+            "OUTPOST_HUB_TOKEN", location.json().getString("connectorToken"))));
         assertThat(hubClient.post("/admin/api/v1/users", admin,
             "{\"username\":\"carol\",\"password\":\"carol-password-1\"}").status()).isEqualTo(201);
         Map<String, String> node1Ports = nodePorts(node1Cluster, clusterName);
@@ -126,6 +128,9 @@ class PackagedStartCommandIT {
               });
             }
             assertThat(hubClient.get("/admin/api/v1/nodes", admin).json().getJsonArray("items")).hasSize(2);
+            // AND node2 adopted node1's site CA through the cluster secret
+            assertThat(Files.readString(tmp.resolve("node2/tls/ca.crt")))
+                .isEqualTo(Files.readString(tmp.resolve("node1/tls/ca.crt")));
             assertThat(two.get("/health/ready", null).json().getJsonObject("checks").getJsonObject("db")
                 .getString("detail")).contains("external PostgreSQL at 127.0.0.1:" + postgres.port() + "/outpost_site");
 
