@@ -714,8 +714,10 @@ public final class ApplianceNode {
     if (db != null) {
       chain = chain.compose(v -> db.close().recover(e -> Future.succeededFuture()));
     } else if (embeddedStarting != null) {
-      // start-up failed before the database took ownership of the embedded server
-      embeddedStarting.thenAccept(ApplianceNode::closeQuietly);
+      // start-up failed before the database took ownership of the embedded server: stop it (off the event loop)
+      // and only then report the node stopped, so that nothing writes in the data dir afterwards
+      chain = chain.compose(v -> Future.fromCompletionStage(embeddedStarting.thenAcceptAsync(ApplianceNode::closeQuietly))
+          .recover(e -> Future.succeededFuture()));
     }
     if (vertx != null) {
       Vertx v0 = vertx;
