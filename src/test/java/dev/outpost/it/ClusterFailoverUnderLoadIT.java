@@ -58,10 +58,9 @@ class ClusterFailoverUnderLoadIT {
   @Test
   void agentsFailOverAndLaunchesGoOnWhenTheirApplianceIsKilledUnderLoad() throws Exception {
     int hubPort = FreePorts.next();
-    List<OutpostProcess> processes = new ArrayList<>();
-    try (ServerSocket service = new ServerSocket(0)) {
+    try (Processes processes = new Processes(tmp); ServerSocket service = new ServerSocket(0)) {
       Thread host = acceptAndClose(service);
-      HubSite.startHub(tmp, FAST, hubPort, ADMIN_PASSWORD, (env, args) -> start(processes, env, args));
+      HubSite.startHub(tmp, FAST, hubPort, ADMIN_PASSWORD, processes::start);
       SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 
@@ -84,7 +83,7 @@ class ClusterFailoverUnderLoadIT {
       String token = hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}").created()
           .getString("token");
       Path agentDir = tmp.resolve("agent");
-      OutpostProcess agent = start(processes, Map.of(), "agent", "--appliance", url(0), "--token", token,
+      OutpostProcess agent = processes.start(Map.of(), "agent", "--appliance", url(0), "--token", token,
           "--address", "127.0.0.1", "--name", "host-1", "--data-dir", agentDir.toString());
       agent.awaitStdout("Linked to " + url(0), START);
 
@@ -142,19 +141,14 @@ class ClusterFailoverUnderLoadIT {
           launchedBeforeKill, launchedAfterKill.get(), full.get(), retried.get(), ticketsTwice.get(),
           longestGapMs.get(), maxOnHost.get(), CAPACITY);
       host.interrupt();
-    } finally {
-      for (OutpostProcess p : processes) {
-        p.close();
-      }
     }
   }
 
-  private List<OutpostProcess> startAppliances(List<OutpostProcess> processes, String connector, int hubPort) {
+  private List<OutpostProcess> startAppliances(Processes processes, String connector, int hubPort) {
     Map<String, String> env = new HashMap<>(FAST);
     env.putAll(Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_CLUSTER_SECRET", SECRET,
         "OUTPOST_CLUSTER_MIN_MEMBERS", "2", "OUTPOST_HTTP_PUBLIC_NAMES", "localhost"));
-    return HubSite.startThree(tmp, env, hubPort, nodes, gatewayPorts, (settings, args) -> start(processes, settings,
-        args));
+    return HubSite.startThree(tmp, env, hubPort, nodes, gatewayPorts, processes::start);
   }
 
   private String url(int node) {
@@ -292,11 +286,5 @@ class ClusterFailoverUnderLoadIT {
         }
       }
     });
-  }
-
-  private OutpostProcess start(List<OutpostProcess> processes, Map<String, String> env, String... args) {
-    OutpostProcess process = OutpostProcess.start(tmp, env, args);
-    processes.add(process);
-    return process;
   }
 }

@@ -36,10 +36,8 @@ class ClusterOutageIT {
   @Test
   void theLeaderPlacesForTheWholeClusterAndTheNextNodeLeadsWhenItDies() throws Exception {
     int hubPort = FreePorts.next();
-    List<OutpostProcess> processes = new ArrayList<>();
-    try (ServerSocket service = new ServerSocket(0)) {
-      OutpostProcess hub = HubSite.startHub(tmp, Map.of(), hubPort, ADMIN_PASSWORD,
-          (env, args) -> start(processes, env, args));
+    try (Processes processes = new Processes(tmp); ServerSocket service = new ServerSocket(0)) {
+      OutpostProcess hub = HubSite.startHub(tmp, Map.of(), hubPort, ADMIN_PASSWORD, processes::start);
       SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
       String admin = hubApi.login("admin", ADMIN_PASSWORD);
 
@@ -52,11 +50,10 @@ class ClusterOutageIT {
       List<OutpostProcess> appliances = HubSite.startThree(tmp, Map.of("OUTPOST_HUB_TOKEN", connector,
           "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s", "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
           // hosts stay registered through the seconds the cluster needs to notice a killed member (5 s)
-          "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s"), hubPort, nodes, gatewayPorts,
-          (env, args) -> start(processes, env, args));
+          "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s"), hubPort, nodes, gatewayPorts, processes::start);
       String token = hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\"}").created()
           .getString("token");
-      OutpostProcess agent = start(processes, Map.of(), "agent", "--appliance", "https://localhost:"
+      OutpostProcess agent = processes.start(Map.of(), "agent", "--appliance", "https://localhost:"
           + nodes.get(2).port(), "--token", token, "--address", "127.0.0.1", "--name", "host-1", "--data-dir",
           tmp.resolve("agent").toString());
       agent.awaitStdout("Linked to", START);
@@ -137,17 +134,7 @@ class ClusterOutageIT {
       assertThat(alone.json().getString("detail")).contains("cluster.min-members");
       assertThat(HubSite.presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2), again.json().getString("ticket")))
           .startsWith("ERR 503");
-    } finally {
-      for (OutpostProcess p : processes) {
-        p.close();
-      }
     }
-  }
-
-  private OutpostProcess start(List<OutpostProcess> processes, Map<String, String> env, String... args) {
-    OutpostProcess process = OutpostProcess.start(tmp, env, args);
-    processes.add(process);
-    return process;
   }
 
   private static Response launchWithOneRetry(SiteClient node, String user, String password) {

@@ -154,6 +154,13 @@ public final class OutpostProcess implements AutoCloseable {
     return read(stderr);
   }
 
+  /** Sends SIGTERM without waiting; {@link #close()} waits. */
+  void requestStop() {
+    if (process.isAlive()) {
+      process.destroy();
+    }
+  }
+
   @Override
   public void close() {
     if (process.isAlive()) {

@@ -51,10 +51,9 @@ class SplitBrainIT {
     Path passwordFile = tmp.resolve("admin-password");
     Files.writeString(passwordFile, ADMIN_PASSWORD);
     int hubPort = FreePorts.next();
-    List<OutpostProcess> processes = new ArrayList<>();
     Firewall firewall = new Firewall(RULE_TAG + ProcessHandle.current().pid() + "-" + System.nanoTime());
-    try (ServerSocket service = new ServerSocket(0)) {
-      OutpostProcess hub = start(processes, Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
+    try (Processes processes = new Processes(tmp); ServerSocket service = new ServerSocket(0)) {
+      OutpostProcess hub = processes.start(Map.of(), "hub", "--data-dir", tmp.resolve("hub").toString(),
           "--hub-port", Integer.toString(hubPort), "--admin-password-file", passwordFile.toString());
       hub.awaitStdout("Outpost hub .* ready", START);
       SiteClient hubApi = new SiteClient(tmp.resolve("hub/tls/ca.crt"), hubPort);
@@ -83,7 +82,7 @@ class SplitBrainIT {
         if (n > 1) {
           args.addAll(List.of("--join", HOSTS[0] + ":" + firstClusterPort));
         }
-        OutpostProcess node = start(processes, env, args.toArray(String[]::new));
+        OutpostProcess node = processes.start(env, args.toArray(String[]::new));
         node.awaitStdout("ready: https://localhost:" + https, START);
         nodes.add(new SiteClient(tmp.resolve("node-" + n + "/tls/ca.crt"), https));
         if (n == 1) {
@@ -93,7 +92,7 @@ class SplitBrainIT {
         }
       }
       // AND the host's agent linked to node-1
-      start(processes, Map.of(), "agent", "--appliance", "https://localhost:" + nodes.get(0).port(), "--token", token,
+      processes.start(Map.of(), "agent", "--appliance", "https://localhost:" + nodes.get(0).port(), "--token", token,
           "--address", "127.0.0.1", "--name", "host-1", "--data-dir", tmp.resolve("agent").toString())
           .awaitStdout("Linked to", START);
       for (int n = 0; n < 3; n++) {
@@ -165,16 +164,7 @@ class SplitBrainIT {
       }
     } finally {
       firewall.heal();
-      for (OutpostProcess p : processes) {
-        p.close();
-      }
     }
-  }
-
-  private OutpostProcess start(List<OutpostProcess> processes, Map<String, String> env, String... args) {
-    OutpostProcess process = OutpostProcess.start(tmp, env, args);
-    processes.add(process);
-    return process;
   }
 
   /**
