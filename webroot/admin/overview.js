@@ -1,4 +1,4 @@
-// Dashboard (nodes, hub link, mode, hosts, sessions) and the hosts list with drain / maintenance.
+// Dashboard (nodes and their state, hub link, mode, hosts, sessions) and the hosts list with drain / maintenance.
 import {api, describe} from '/js/api.js';
 import {fill, h, table, when} from '/js/ui.js';
 
@@ -24,9 +24,13 @@ export async function dashboardView(view) {
         + `${count('maintenance')} in maintenance, ${count('lost')} lost`),
       tile('Average load', `${Math.round(load * 100)}%`, 'of the registered hosts'),
       tile('Open sessions', sessions.length, 'launching, connected or disconnected')),
-    table('Nodes', ['Node', 'Address', 'Role', 'Version'], nodes.items.map(node => [
-      `${node.node || node.id}${node.local ? ' (this node)' : ''}`, node.address, node.leader ? 'leader' : 'member',
-      node.version || ''])),
+    table('Nodes', ['Node', 'Address', 'Role', 'Version', 'State', 'Database', 'Agents', 'Streams'],
+      nodes.items.map(node => {
+        const status = node.status || {};
+        return [`${node.node || node.id}${node.local ? ' (this node)' : ''}`, node.address,
+          node.leader ? 'leader' : 'member', node.version || '', nodeState(status), status.db || '',
+          status.agents ?? '', status.gatewayStreams ?? ''];
+      })),
     hostTable(hosts, null));
 }
 
@@ -68,6 +72,15 @@ function hostTable(hosts, act) {
     }
     return cells;
   }));
+}
+
+// What the node published last (every 5 s): draining first, then its health and, in an outage, its mode.
+function nodeState(status) {
+  if (status.draining) {
+    return 'draining';
+  }
+  const health = status.health || 'unknown';
+  return status.mode === 'local' ? `${health}, brokering locally` : health;
 }
 
 function tile(title, value, note) {

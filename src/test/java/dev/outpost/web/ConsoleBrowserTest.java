@@ -116,6 +116,9 @@ class ConsoleBrowserTest extends BrowserTest {
         org.openqa.selenium.By.xpath("ancestor::div[@id='view']")).getText();
     assertThat(dashboard).contains("Mode\nhub", "Hub link\nup", "Nodes\n1", "(this node)",
         "1 registered, 0 draining, 0 in maintenance, 1 lost", "web-host-1", "web-host-2");
+    // AND the node's state as it publishes it: healthy, its database up, its agent links and gateway streams
+    assertThat(browser.await("#view table").getText()).contains("State Database Agents Streams")
+        .containsPattern("\\(this node\\) \\S+ leader \\S+ up up \\d+ \\d+");
 
     // WHEN the admin drains the registered host on the hosts page
     browser.click("nav a[href='/admin/hosts']");
