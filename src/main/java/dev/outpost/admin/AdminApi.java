@@ -58,6 +58,7 @@ public final class AdminApi {
   /** Classpath location of the hand-written OpenAPI document. */
   public static final String OPENAPI_RESOURCE = "openapi/admin-api.json";
 
+  private final Vertx vertx;
   private final Database db;
   private final LoginService logins;
   private final Supplier<JsonObject> nodes;
@@ -95,6 +96,7 @@ public final class AdminApi {
     this.extensions = List.copyOf(extensions);
     this.spooledAudit = new SpooledAudit(db, audit, auditSpool, Clock.systemUTC());
     this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor, db);
+    this.vertx = Objects.requireNonNull(vertx);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
     this.nodes = Objects.requireNonNull(nodes);
@@ -127,13 +129,15 @@ public final class AdminApi {
   }
 
   /**
-   * Serves {@code /nodes/{id}/drain} for this node: to admins and to the holder of the data dir's local control
-   * credential. Call before {@link #mount}.
+   * Serves {@code /nodes/{id}/drain}: for this node to admins and to the holder of the data dir's local control
+   * credential, for the cluster's other nodes to admins (through the event bus), and answers the other nodes'
+   * requests for this one. Call before {@link #mount}.
    *
-   * @param thisNode whether an id names this node
+   * @param ids the ids that name this node: its node id and its cluster member id
    */
-  public AdminApi drain(NodeDrain drain, LocalControl control, java.util.function.Predicate<String> thisNode) {
-    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, thisNode, node);
+  public AdminApi drain(NodeDrain drain, LocalControl control, java.util.Set<String> ids) {
+    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, vertx.eventBus(), ids, node);
+    drainRoutes.listen();
     return this;
   }
 

@@ -8,14 +8,12 @@ import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.OutpostException;
+import dev.outpost.error.ProblemReplies;
 import dev.outpost.error.ServerErrorException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Objects;
@@ -43,6 +41,7 @@ public final class ClusterBrokering implements Requests {
   /** Published: {@code {v, origin, session}}. */
   public static final String SESSIONS_ADDRESS = "outpost.lhc.sessions";
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private static final String INTERNAL = "the leading appliance could not broker";
 
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
@@ -142,17 +141,18 @@ public final class ClusterBrokering implements Requests {
     JsonObject request = message.body();
     Optional<String> refused = SchemaVersion.refusal(request, VERSION, "cluster brokering");
     if (refused.isPresent()) {
-      message.fail(400, problem(ClientErrorException.badRequest(refused.get())));
+      ProblemReplies.fail(message, ClientErrorException.badRequest(refused.get()), INTERNAL);
       return;
     }
     Function<JsonObject, Future<JsonObject>> handler = local.operation(request.getString("op", ""));
     if (handler == null) {
-      message.fail(404, problem(ClientErrorException.notFound("unknown operation " + request.getString("op"))));
+      ProblemReplies.fail(message, ClientErrorException.notFound("unknown operation " + request.getString("op")),
+          INTERNAL);
       return;
     }
     handler.apply(request.getJsonObject("body", new JsonObject()))
         .onSuccess(message::reply)
-        .onFailure(e -> message.fail(e instanceof OutpostException o ? o.status() : 500, problem(e)));
+        .onFailure(e -> ProblemReplies.fail(message, e, INTERNAL));
   }
 
   private void hostReport(Message<JsonObject> message) {
@@ -180,24 +180,8 @@ public final class ClusterBrokering implements Requests {
     return refused.isEmpty();
   }
 
-  private static String problem(Throwable e) {
-    OutpostException o = e instanceof OutpostException known ? known
-        : ServerErrorException.internal("the leading appliance could not broker", e);
-    return new JsonObject().put("status", o.status()).put("type", o.type()).put("detail", o.detail()).encode();
-  }
-
   private static OutpostException problem(String leader, Throwable e) {
-    if (e instanceof ReplyException reply && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-      try {
-        JsonObject p = new JsonObject(reply.getMessage());
-        int status = p.getInteger("status", 500);
-        return status < 500 ? new ClientErrorException(status, p.getString("type"), p.getString("detail"))
-            : new ServerErrorException(status, p.getString("type"), p.getString("detail"), null);
-      } catch (DecodeException | ClassCastException ignored) {
-        // fall through: not one of ours
-      }
-    }
-    return ServerErrorException.unavailable("the cluster's leading appliance " + leader + " does not answer ("
-        + e.getMessage() + "); try again", e);
+    return ProblemReplies.read(e).orElseGet(() -> ServerErrorException.unavailable("the cluster's leading appliance "
+        + leader + " does not answer (" + e.getMessage() + "); try again", e));
   }
 }

@@ -67,10 +67,16 @@ class NodeDrainTest {
     assertThat(stranger.status()).isEqualTo(401);
     assertThat(stranger.contentType()).startsWith("application/problem+json");
 
-    // GIVEN another node's id THEN 409 naming this node
-    Response other = site.client().post("/admin/api/v1/nodes/some-other-node/drain", site.adminToken(), "{}");
+    // GIVEN another node's id with the local credential THEN 409 naming this node
+    String credential = LocalControl.Endpoint.read(site.dataDir()).token();
+    Response other = site.client().post("/admin/api/v1/nodes/some-other-node/drain", credential, "{}");
     assertThat(other.status()).isEqualTo(409);
     assertThat(other.json().getString("detail")).contains(nodeId);
+
+    // GIVEN an admin naming a node that is not in the cluster THEN 404 saying where the nodes are listed
+    Response unknown = site.client().post("/admin/api/v1/nodes/some-other-node/drain", site.adminToken(), "{}");
+    assertThat(unknown.status()).as(unknown.body()).isEqualTo(404);
+    assertThat(unknown.json().getString("detail")).contains("some-other-node", "/admin/api/v1/nodes");
 
     // GIVEN a negative grace period THEN 400 naming the field
     Response bad = site.client().post("/admin/api/v1/nodes/local/drain", site.adminToken(), "{\"graceSeconds\":-1}");

@@ -1,0 +1,72 @@
+package dev.outpost.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.testing.FreePorts;
+import dev.outpost.testing.Poll;
+import dev.outpost.testing.SiteClient.Response;
+import dev.outpost.testing.TestSite;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An admin signed in at one node of a real two-node cluster drains the other node and follows its progress. */
+class NodeDrainClusterTest {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void anAdminAtOneNodeDrainsAnotherNodeOfTheCluster() throws Exception {
+    String name = "drain-test-" + System.nanoTime();
+    int firstPort = FreePorts.next();
+    try (TestSite first = TestSite.start(tmp.resolve("a"), settings(name, firstPort, null));
+        TestSite second = TestSite.start(tmp.resolve("b"), settings(name, FreePorts.next(), firstPort))) {
+      Poll.until("two members", Duration.ofSeconds(30), () -> first.client().get("/admin/api/v1/nodes",
+          first.adminToken()).json().getJsonArray("items").size() == 2);
+      String target = second.node().nodeId();
+
+      // WHEN an admin at the first node drains the second one, keeping it up
+      Response started = first.client().post("/admin/api/v1/nodes/" + target + "/drain", first.adminToken(),
+          "{\"graceSeconds\":0,\"timeoutSeconds\":5,\"stop\":false}");
+
+      // THEN the second node answers through the first: it drains, the first does not
+      assertThat(started.status()).as(started.body()).isEqualTo(202);
+      assertThat(started.json().getBoolean("draining")).isTrue();
+      assertThat(second.client().get("/health/ready", null).status()).isEqualTo(503);
+      assertThat(first.client().get("/health/ready", null).status()).isEqualTo(200);
+
+      // AND its progress can be followed through the first node
+      Poll.until("drained", Duration.ofSeconds(20), () -> "drained".equals(first.client()
+          .get("/admin/api/v1/nodes/" + target + "/drain", first.adminToken()).json().getString("phase")));
+
+      // AND a bad body is refused by the node that drains, with its own problem
+      Response bad = first.client().post("/admin/api/v1/nodes/" + target + "/drain", first.adminToken(),
+          "{\"timeoutSeconds\":\"soon\"}");
+      assertThat(bad.status()).as(bad.body()).isEqualTo(400);
+      assertThat(bad.contentType()).startsWith("application/problem+json");
+      assertThat(bad.json().getString("detail")).contains("timeoutSeconds");
+
+      // AND the drained node audits who asked, and through which node
+      Poll.until("the drain is audited", Duration.ofSeconds(10), () -> "node.drain".equals(latestAudit(second)
+          .getString("action")));
+      assertThat(latestAudit(second).getString("actor")).isEqualTo("admin");
+      assertThat(latestAudit(second).encode()).contains(first.node().nodeId());
+    }
+  }
+
+  private static JsonObject latestAudit(TestSite site) {
+    return site.client().get("/admin/api/v1/audit", site.adminToken()).json().getJsonArray("items").getJsonObject(0);
+  }
+
+  private static Map<String, String> settings(String name, int port, Integer join) {
+    return join == null
+        ? Map.of("cluster.name", name, "cluster.secret", "drain-secret-1", "cluster.port", Integer.toString(port),
+            "cluster.host", "127.0.0.1")
+        : Map.of("cluster.name", name, "cluster.secret", "drain-secret-1", "cluster.port", Integer.toString(port),
+            "cluster.host", "127.0.0.1", "cluster.join", "127.0.0.1:" + join);
+  }
+}
