@@ -9,7 +9,6 @@ import dev.outpost.testing.TestSite;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,14 +23,15 @@ class ClusterMembershipTest {
     String name = "secret-test-" + System.nanoTime();
     int firstPort = FreePorts.next();
     // GIVEN a node of a site whose nodes share a secret
-    try (TestSite first = TestSite.start(tmp.resolve("a"), settings(name, "site-secret-1", firstPort, null))) {
+    try (TestSite first = TestSite.start(tmp.resolve("a"), TestSite.clusterSettings(name, "site-secret-1", firstPort,
+        null))) {
       // WHEN a node with the same secret joins, and another one with a wrong secret (and a CA of its own: with
       // none, it would wait for the cluster's and not start at all) tries
       SiteCertificates.loadOrCreate(tmp.resolve("c/tls"), "stranger", List.of());
-      try (TestSite second = TestSite.start(tmp.resolve("b"), settings(name, "site-secret-1", FreePorts.next(),
-          firstPort));
-          TestSite stranger = TestSite.start(tmp.resolve("c"), settings(name, "not-the-secret", FreePorts.next(),
-              firstPort))) {
+      try (TestSite second = TestSite.start(tmp.resolve("b"), TestSite.clusterSettings(name, "site-secret-1",
+          FreePorts.next(), firstPort));
+          TestSite stranger = TestSite.start(tmp.resolve("c"), TestSite.clusterSettings(name, "not-the-secret",
+              FreePorts.next(), firstPort))) {
         // THEN the first two form one cluster and the stranger stays alone
         Poll.until("the second node joined", Duration.ofSeconds(30), () -> members(first) == 2);
         assertThat(members(second)).isEqualTo(2);
@@ -42,14 +42,6 @@ class ClusterMembershipTest {
         assertThat(stranger.node().caFingerprint()).isNotEqualTo(first.node().caFingerprint());
       }
     }
-  }
-
-  private static Map<String, String> settings(String name, String secret, int port, Integer join) {
-    return join == null
-        ? Map.of("cluster.name", name, "cluster.secret", secret, "cluster.port", Integer.toString(port),
-            "cluster.host", "127.0.0.1")
-        : Map.of("cluster.name", name, "cluster.secret", secret, "cluster.port", Integer.toString(port),
-            "cluster.host", "127.0.0.1", "cluster.join", "127.0.0.1:" + join);
   }
 
   private static int members(TestSite site) {

@@ -9,12 +9,13 @@ import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** An admin signed in at one node of a real two-node cluster drains the other node and follows its progress. */
 class NodeDrainClusterTest {
+
+  private static final String SECRET = "drain-secret-1";
 
   @TempDir
   Path tmp;
@@ -23,8 +24,9 @@ class NodeDrainClusterTest {
   void anAdminAtOneNodeDrainsAnotherNodeOfTheCluster() throws Exception {
     String name = "drain-test-" + System.nanoTime();
     int firstPort = FreePorts.next();
-    try (TestSite first = TestSite.start(tmp.resolve("a"), settings(name, firstPort, null));
-        TestSite second = TestSite.start(tmp.resolve("b"), settings(name, FreePorts.next(), firstPort))) {
+    try (TestSite first = TestSite.start(tmp.resolve("a"), TestSite.clusterSettings(name, SECRET, firstPort, null));
+        TestSite second = TestSite.start(tmp.resolve("b"), TestSite.clusterSettings(name, SECRET, FreePorts.next(),
+            firstPort))) {
       Poll.until("two members", Duration.ofSeconds(30), () -> first.client().get("/admin/api/v1/nodes",
           first.adminToken()).json().getJsonArray("items").size() == 2);
       String target = second.node().nodeId();
@@ -60,13 +62,5 @@ class NodeDrainClusterTest {
 
   private static JsonObject latestAudit(TestSite site) {
     return site.client().get("/admin/api/v1/audit", site.adminToken()).json().getJsonArray("items").getJsonObject(0);
-  }
-
-  private static Map<String, String> settings(String name, int port, Integer join) {
-    return join == null
-        ? Map.of("cluster.name", name, "cluster.secret", "drain-secret-1", "cluster.port", Integer.toString(port),
-            "cluster.host", "127.0.0.1")
-        : Map.of("cluster.name", name, "cluster.secret", "drain-secret-1", "cluster.port", Integer.toString(port),
-            "cluster.host", "127.0.0.1", "cluster.join", "127.0.0.1:" + join);
   }
 }

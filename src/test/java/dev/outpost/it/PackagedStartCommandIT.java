@@ -171,8 +171,8 @@ class PackagedStartCommandIT {
   /** POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB of the postgres service, then its init scripts. */
   private static void preparePostgres(EmbeddedPostgres postgres, String password) throws Exception {
     Map<String, String> environment = new HashMap<>();
-    map(PackagingFiles.services(PackagingFiles.compose(PackagingFiles.COMPOSE_SITE,
-        Map.of("OUTPOST_DB_PASSWORD", password, "OUTPOST_CLUSTER_SECRET", CLUSTER_SECRET))).get("postgres").get("environment"))
+    map(PackagingFiles.services(PackagingFiles.compose(PackagingFiles.COMPOSE_SITE, Map.of("OUTPOST_DB_PASSWORD",
+        password, "OUTPOST_CLUSTER_SECRET", CLUSTER_SECRET))).get("postgres").get("environment"))
         .forEach((k, v) -> environment.put(k, String.valueOf(v)));
     Map<String, String> admin = postgres.connection();
     String url = "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/postgres";

@@ -42,6 +42,19 @@ public final class TestSite implements AutoCloseable {
   }
 
   /** Starts a site; {@code settings} are configuration keys (e.g. {@code db.url}) overriding the test defaults. */
+  /**
+   * Settings of a clustered node on 127.0.0.1: cluster {@code name} and {@code secret}, its member port, and the
+   * port of a node to join ({@code null} for the first node).
+   */
+  public static Map<String, String> clusterSettings(String name, String secret, int port, Integer join) {
+    Map<String, String> settings = new java.util.HashMap<>(Map.of("cluster.name", name, "cluster.secret", secret,
+        "cluster.port", Integer.toString(port), "cluster.host", "127.0.0.1"));
+    if (join != null) {
+      settings.put("cluster.join", "127.0.0.1:" + join);
+    }
+    return Map.copyOf(settings);
+  }
+
   public static TestSite start(Path dataDir, Map<String, String> settings) {
     try {
       Files.createDirectories(dataDir);
