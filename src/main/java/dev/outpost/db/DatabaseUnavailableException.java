@@ -1,5 +1,6 @@
 package dev.outpost.db;
 
+import dev.outpost.error.OutpostException;
 import dev.outpost.error.ServerErrorException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import java.net.ConnectException;
@@ -16,10 +17,15 @@ public final class DatabaseUnavailableException extends ServerErrorException {
 
   /**
    * The failure as a 503 when it says that PostgreSQL could not be reached (a connection lost or refused), so that
-   * a write refused during a database outage says so instead of being an unexpected error; else empty.
+   * a write refused during a database outage says so instead of being an unexpected error; else empty. A failure
+   * that is, or wraps, one of Outpost's own problems is that problem (e.g. the hub or another node could not be
+   * reached), never a database outage.
    */
   public static Optional<DatabaseUnavailableException> of(Throwable failure) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof OutpostException) {
+        return Optional.empty();
+      }
       if (cause instanceof ClosedConnectionException || cause instanceof ConnectException) {
         return Optional.of(new DatabaseUnavailableException("the database cannot be reached (" + cause.getMessage()
             + "); changes kept in it are refused until it answers again", failure));
