@@ -35,7 +35,9 @@ import picocli.CommandLine.Model.CommandSpec;
         "keeps serving for --grace; it tells its agents to link to another node; it waits for its live gateway",
         "streams to end (at most --timeout); then it stops, leaving the cluster, unless --no-stop.", ""},
     footer = {"", "Exit codes: 0 drained (and stopped unless --no-stop), 1 the node refused or could not be reached or",
-        "did not stop in time, 2 bad usage or configuration, 3 no node runs on this data dir."})
+        "did not stop in time, 2 bad usage or configuration, 3 no node runs on this data dir.", "",
+        "An admin drains any node of the cluster from another one with POST /admin/api/v1/nodes/{id}/drain",
+        "(docs/operations.md, Rolling upgrade)."})
 final class DrainNodeCommand implements Callable<Integer> {
 
   static final int NO_NODE = 3;
