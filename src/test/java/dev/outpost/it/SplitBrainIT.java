@@ -153,9 +153,23 @@ class SplitBrainIT {
           merged[0], merged[1]);
 
       // THEN every node sees the whole cluster, the host is still full and not over-filled, and the ticket stays used
-      for (SiteClient node : nodes) {
-        Poll.until("a merged node brokers again", Duration.ofSeconds(30), () -> node.post("/api/v1/resources/app/"
-            + "launch", node.login("user" + PROBE, "user-password-" + PROBE), null).status() == 409);
+      for (int n = 0; n < nodes.size(); n++) {
+        SiteClient node = nodes.get(n);
+        List<String> answers = new ArrayList<>();
+        long since = System.nanoTime();
+        try {
+          Poll.until("a merged node brokers again", Duration.ofSeconds(60), () -> {
+            Response probe = node.post("/api/v1/resources/app/launch", node.login("user" + PROBE, "user-password-"
+                + PROBE), null);
+            answers.add(probe.status() + " " + probe.body());
+            return probe.status() == 409;
+          });
+        } catch (AssertionError e) {
+          throw new AssertionError("node-" + (n + 1) + " after the merge answered " + answers.stream().distinct()
+              .toList(), e);
+        }
+        System.out.printf("split brain healed: node-%d brokers (host full) %d ms later%n", n + 1,
+            (System.nanoTime() - since) / 1_000_000);
         assertThat(members(node)).isEqualTo(3);
       }
       assertThat(sessionsOnHost(nodes.get(0))).isEqualTo(CAPACITY);
