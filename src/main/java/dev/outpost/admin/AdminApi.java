@@ -133,12 +133,25 @@ public final class AdminApi {
    * credential, for the cluster's other nodes to admins (through the event bus), and answers the other nodes'
    * requests for this one. Call before {@link #mount}.
    *
-   * @param ids the ids that name this node: its node id and its cluster member id
+   * <p>A node id or member id names the member of {@code /nodes} that has it now.
    */
-  public AdminApi drain(NodeDrain drain, LocalControl control, java.util.Set<String> ids) {
-    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, vertx.eventBus(), ids, node);
+  public AdminApi drain(NodeDrain drain, LocalControl control) {
+    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, vertx.eventBus(), this::nodeOf, node);
     drainRoutes.listen();
     return this;
+  }
+
+  /** The node id of the member of {@code /nodes} whose node id or member id is {@code id}. */
+  private java.util.Optional<String> nodeOf(String id) {
+    JsonArray members = nodes.get().getJsonArray("items", new JsonArray());
+    for (int i = 0; i < members.size(); i++) {
+      JsonObject member = members.getJsonObject(i);
+      if (member.getString("node") != null && (id.equals(member.getString("id"))
+          || id.equals(member.getString("node")))) {
+        return java.util.Optional.of(member.getString("node"));
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   public void mount(Router api) {

@@ -461,7 +461,7 @@ public final class ApplianceNode {
             new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
                 metrics)))));
     admin.directories(secrets, directories::invalidate, directories);
-    admin.drain(drain, control, java.util.Set.of(nodeId, cluster.localMemberId()));
+    admin.drain(drain, control);
     if (membership != null) {
       admin.managedBy(membership.hub());
     }

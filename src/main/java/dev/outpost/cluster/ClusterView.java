@@ -25,10 +25,6 @@ public final class ClusterView {
     return hazelcast.getCluster().getMembers().size();
   }
 
-  public String localMemberId() {
-    return hazelcast.getCluster().getLocalMember().getUuid().toString();
-  }
-
   public String clusterName() {
     return hazelcast.getConfig().getClusterName();
   }

@@ -41,9 +41,12 @@ class NodeDrainClusterTest {
       assertThat(second.client().get("/health/ready", null).status()).isEqualTo(503);
       assertThat(first.client().get("/health/ready", null).status()).isEqualTo(200);
 
-      // AND its progress can be followed through the first node
+      // AND its progress can be followed through the first node, also by its member id from the node list
+      String member = first.client().get("/admin/api/v1/nodes", first.adminToken()).json().getJsonArray("items")
+          .stream().map(JsonObject.class::cast).filter(m -> target.equals(m.getString("node"))).findFirst()
+          .orElseThrow().getString("id");
       Poll.until("drained", Duration.ofSeconds(20), () -> "drained".equals(first.client()
-          .get("/admin/api/v1/nodes/" + target + "/drain", first.adminToken()).json().getString("phase")));
+          .get("/admin/api/v1/nodes/" + member + "/drain", first.adminToken()).json().getString("phase")));
 
       // AND a bad body is refused by the node that drains, with its own problem
       Response bad = first.client().post("/admin/api/v1/nodes/" + target + "/drain", first.adminToken(),

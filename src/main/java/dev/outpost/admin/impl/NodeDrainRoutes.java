@@ -23,7 +23,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
 public final class NodeDrainRoutes {
 
   private static final Logger LOG = LoggerFactory.getLogger(NodeDrainRoutes.class);
-  /** Where each node answers drain requests from the other nodes, followed by its node id or member id. */
+  /** Where each node answers drain requests from the other nodes, followed by its node id. */
   public static final String ADDRESS = "outpost.node.drain.";
   /** Major schema version of those requests. */
   public static final int VERSION = 1;
@@ -52,30 +52,29 @@ public final class NodeDrainRoutes {
   private final NodeDrain drain;
   private final LocalControl control;
   private final EventBus bus;
-  private final Set<String> ids;
+  private final Function<String, Optional<String>> nodeOf;
   private final String node;
 
   /**
-   * @param ids the ids that name this node: its node id and its cluster member id
+   * @param nodeOf the node id of the member a node id or member id names now (a member's id changes when it
+   *     merges back after a split), or empty when no member has it
    * @param node this node's id, recorded in audit rows
    */
   public NodeDrainRoutes(Database db, AuditLog audit, LoginService logins, NodeDrain drain, LocalControl control,
-      EventBus bus, Set<String> ids, String node) {
+      EventBus bus, Function<String, Optional<String>> nodeOf, String node) {
     this.db = Objects.requireNonNull(db);
     this.audit = Objects.requireNonNull(audit);
     this.adminOnly = AuthHandler.requireAny(logins, Role.ADMIN);
     this.drain = Objects.requireNonNull(drain);
     this.control = Objects.requireNonNull(control);
     this.bus = Objects.requireNonNull(bus);
-    this.ids = Set.copyOf(ids);
+    this.nodeOf = Objects.requireNonNull(nodeOf);
     this.node = Objects.requireNonNull(node);
   }
 
   /** Answers the other nodes' requests for this node; call once per node. */
   public void listen() {
-    for (String id : ids) {
-      bus.<JsonObject>consumer(ADDRESS + id, this::serve);
-    }
+    bus.<JsonObject>consumer(ADDRESS + node, this::serve);
   }
 
   /** Mounts the routes; call before the admin role check, since they authenticate the local credential too. */
@@ -99,13 +98,16 @@ public final class NodeDrainRoutes {
 
   private void checkNode(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    if ("local".equals(id) || ids.contains(id)) {
+    Optional<String> named = "local".equals(id) ? Optional.of(node) : nodeOf.apply(id);
+    if (named.isPresent() && named.get().equals(node)) {
       ctx.next();
     } else if (Boolean.TRUE.equals(ctx.get(VIA_CREDENTIAL))) {
       ctx.fail(ClientErrorException.conflict("node " + id + " is not the node that answered (" + node + "): the "
           + "data dir's control credential drains its own node only; use 'local', or an admin session"));
+    } else if (named.isEmpty()) {
+      ctx.fail(unknown(id));
     } else {
-      forward(ctx, id);
+      forward(ctx, named.get());
     }
   }
 
@@ -120,11 +122,14 @@ public final class NodeDrainRoutes {
     }
     bus.<JsonObject>request(ADDRESS + id, request, new DeliveryOptions().setSendTimeout(TIMEOUT.toMillis()))
         .onSuccess(reply -> Responses.json(ctx, post ? 202 : 200, reply.body()))
-        .onFailure(e -> ctx.fail(ProblemReplies.read(e).orElseGet(() -> ProblemReplies.noHandler(e)
-            ? ClientErrorException.notFound("no node '" + id + "' in this cluster: GET /admin/api/v1/nodes lists "
-                + "them (use an item's node or id)")
+        .onFailure(e -> ctx.fail(ProblemReplies.read(e).orElseGet(() -> ProblemReplies.noHandler(e) ? unknown(id)
             : ServerErrorException.unavailable("node " + id + " did not answer (" + e.getMessage() + "); try again",
                 e))));
+  }
+
+  private static ClientErrorException unknown(String id) {
+    return ClientErrorException.notFound("no node '" + id + "' in this cluster: GET /admin/api/v1/nodes lists them "
+        + "(use an item's node or id)");
   }
 
   private void serve(Message<JsonObject> message) {
