@@ -37,14 +37,19 @@ final class ApplianceCommand implements Callable<Integer> {
   @Option(names = "--cluster-port", paramLabel = "PORT", description = "Cluster member port (default: 5701).")
   String clusterPort;
 
+  @Option(names = "--cluster-bus-port", paramLabel = "PORT", description = "Event bus port between the site's "
+      + "nodes, mutual TLS (default: the cluster port + 1, 5702).")
+  String clusterBusPort;
+
   @Option(names = "--cluster-host", paramLabel = "ADDRESS",
       description = "Address other nodes reach this node on; the cluster member listens on it and connects "
           + "from it (default: 127.0.0.1 when --join is empty).")
   String clusterHost;
 
-  @Option(names = "--join", paramLabel = "HOST:PORT,...", description = "Other nodes of this site to join. With "
-      + "cluster.secret (OUTPOST_CLUSTER_SECRET) and a fresh data dir, the node adopts the site CA from them, so "
-      + "that agents fail over between the nodes.")
+  @Option(names = "--join", paramLabel = "HOST:PORT,...", description = "Other nodes of this site to join; needs "
+      + "the site's cluster.secret (OUTPOST_CLUSTER_SECRET: 'outpost appliance join-command' on a running node "
+      + "prints both). On a fresh data dir the node adopts the site CA from them, so that agents fail over between "
+      + "the nodes.")
   String join;
 
   @Option(names = "--hub", paramLabel = "URL", description = "A separate hub (https://host:9443); default: the hub "
@@ -69,6 +74,7 @@ final class ApplianceCommand implements Callable<Integer> {
     CommonOptions.put(flags, ConfigKeys.HTTP_PORT.name(), httpsPort);
     CommonOptions.put(flags, ConfigKeys.GATEWAY_PORT.name(), gatewayPort);
     CommonOptions.put(flags, ConfigKeys.CLUSTER_PORT.name(), clusterPort);
+    CommonOptions.put(flags, ConfigKeys.CLUSTER_BUS_PORT.name(), clusterBusPort);
     CommonOptions.put(flags, ConfigKeys.CLUSTER_HOST.name(), clusterHost);
     CommonOptions.put(flags, ConfigKeys.CLUSTER_JOIN.name(), join);
     CommonOptions.put(flags, ConfigKeys.HUB_URL.name(), hub);

@@ -8,7 +8,14 @@ import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
+import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
+import dev.outpost.cluster.ClusterBus;
+import dev.outpost.cluster.ClusterSeal;
+import dev.outpost.cluster.ClusterSecret;
 import dev.outpost.cluster.ClusterSetup;
+import dev.outpost.cluster.MemberAuthenticator;
+import dev.outpost.cluster.SealedMap;
+import dev.outpost.crypto.ClusterKeys;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.cluster.SiteCaExchange;
 import dev.outpost.cluster.LocalControl;
@@ -85,13 +92,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -119,6 +124,12 @@ public final class ApplianceNode {
   private final String nodeId = UUID.randomUUID().toString();
   private final List<String> deployments = new ArrayList<>();
   private DataDirLock lock;
+  /** {@code cluster.*} with the secret this node proves (configured, or kept in the data dir). */
+  private ClusterConfig cluster;
+  /** Seals what this node keeps in the cluster's maps under the cluster secret. */
+  private ClusterSeal seal;
+  /** This node's cluster member; shut down after Vert.x, which does not own it. */
+  private HazelcastInstance member;
   private SiteCertificates certificates;
   private Vertx vertx;
   private Database db;
@@ -179,38 +190,82 @@ public final class ApplianceNode {
       return Future.failedFuture(new StartupException("cannot read or create the key for stored secrets in "
           + config.dataDir().resolve("secrets") + ": " + e.getMessage(), e));
     }
+    try {
+      cluster = clusterSettings();
+    } catch (IOException e) {
+      return Future.failedFuture(new StartupException("cannot read or create the cluster secret in "
+          + ClusterSecret.file(config.dataDir()) + ": " + e.getMessage(), e));
+    }
     // PostgreSQL and the cluster member take the longest to start: let them start side by side.
     embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir()) : null;
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    HazelcastClusterManager clusterManager = ClusterSetup.clusterManager(config.cluster(), nodeId, Version.current());
-    VertxOptions options = new VertxOptions()
-        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true))
-        .setEventBusOptions(new EventBusOptions().setHost(config.cluster().host().isEmpty() ? null
-            : config.cluster().host()).setPort(0));
-    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics))
-        .withClusterManager(clusterManager).buildClustered()
-        .recover(e -> Future.failedFuture(new StartupException("cannot start the cluster member on port "
-            + config.cluster().port() + " (" + Failures.rootMessage(e) + "); free the port or set --cluster-port", e)))
+    ClusterKeys keys = ClusterKeys.of(cluster.secret());
+    seal = ClusterSeal.create(keys, metrics);
+    MemberAuthenticator authenticator = new MemberAuthenticator(keys, metrics);
+    SiteCertificates busCertificates = SiteCertificates.busAuthority(keys.busAuthority(), nodeId);
+    return startMember(authenticator)
+        .compose(joined -> {
+          member = joined;
+          VertxOptions options = new VertxOptions()
+              .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true))
+              .setEventBusOptions(ClusterBus.options(busCertificates, busHost(joined), cluster.busPort()));
+          return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics))
+              .withClusterManager(ClusterSetup.clusterManager(joined)).buildClustered()
+              .recover(e -> Future.failedFuture(new StartupException("cannot start the event bus on port "
+                  + cluster.busPort() + " (" + Failures.rootMessage(e) + "); free the port or set "
+                  + "--cluster-bus-port", e)));
+        })
         .compose(v -> {
           vertx = v;
           // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block
-          return vertx.executeBlocking(() -> prepareSite(clusterManager.getHazelcastInstance()), false);
+          return vertx.executeBlocking(() -> prepareSite(member), false);
         })
         .compose(v -> {
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
               .onSuccess(opened -> db = opened);
           return Future.all(database, membership == null ? startInProcessHub()
-              : startHubLink(clusterManager.getHazelcastInstance()));
+              : startHubLink(member));
         })
         .compose(v -> membership != null ? Future.succeededFuture()
             : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
             config.dataDir(), metrics)))
         .compose(v -> membership != null ? Future.succeededFuture() : startLeaseAuthority())
-        .compose(v -> wire(clusterManager.getHazelcastInstance(), metrics))
+        .compose(v -> wire(member, metrics))
         .onSuccess(v -> {
           long ms = (System.nanoTime() - started) / 1_000_000;
           LOG.atInfo().addKeyValue("ms", ms).log("Appliance ready on https port {}", httpsPort);
         });
+  }
+
+  /** The cluster settings with the secret this node proves: the configured one, or the one kept in the data dir. */
+  private ClusterConfig clusterSettings() throws IOException {
+    ClusterConfig configured = config.cluster();
+    if (configured.hasSecret()) {
+      return configured;
+    }
+    return configured.withSecret(ClusterSecret.loadOrCreate(config.dataDir()));
+  }
+
+  /** Starts the cluster member on a thread of its own: it blocks until it has joined (or found nobody to join). */
+  private Future<HazelcastInstance> startMember(MemberAuthenticator authenticator) {
+    java.util.concurrent.CompletableFuture<HazelcastInstance> started = new java.util.concurrent.CompletableFuture<>();
+    Thread starter = new Thread(() -> {
+      try {
+        started.complete(ClusterSetup.start(cluster, nodeId, Version.current(), authenticator));
+      } catch (RuntimeException e) {
+        started.completeExceptionally(e);
+      }
+    }, "outpost-cluster-start");
+    starter.setDaemon(true);
+    starter.start();
+    return Future.fromCompletionStage(started).recover(e -> Future.failedFuture(new StartupException(
+        "cannot start the cluster member on port " + cluster.port() + " (" + Failures.rootMessage(e) + "); free the "
+            + "port or set --cluster-port", e)));
+  }
+
+  /** Where the other nodes reach this node's event bus: the cluster address, or the one the member chose. */
+  private String busHost(HazelcastInstance started) {
+    return cluster.host().isEmpty() ? started.getCluster().getLocalMember().getAddress().getHost() : cluster.host();
   }
 
   /**
@@ -220,7 +275,7 @@ public final class ApplianceNode {
   private Void prepareSite(HazelcastInstance hazelcast) {
     Path tls = config.dataDir().resolve("tls");
     try {
-      certificates = new SiteCaExchange(hazelcast, config.cluster().secret(), config.cluster().join(),
+      certificates = new SiteCaExchange(hazelcast, cluster.secret(), cluster.join(),
           SiteCaExchange.ADOPT_DEADLINE).loadOrAdopt(tls, config.location(), config.http().publicNames());
     } catch (IllegalStateException e) {
       throw new StartupException(e.getMessage());
@@ -245,7 +300,7 @@ public final class ApplianceNode {
 
   private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
     PasswordHasher hasher = PasswordHasher.create();
-    ClusterView cluster = new ClusterView(hazelcast);
+    ClusterView cluster = new ClusterView(hazelcast, seal);
     AccountDirectory directory = membership == null ? localAccounts() : failover.accounts();
     if (membership == null) {
       directoryRelay = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
@@ -253,8 +308,8 @@ public final class ApplianceNode {
     directories = new DirectoryService(vertx, new RelayedDirectorySettings(hubLink), db, hasher, config.directory(),
         Clock.systemUTC());
     LoginService logins = new LoginService(vertx, directory, directories,
-        new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME),
-            hazelcast.getMap(HazelcastSessionStore.REVOCATIONS_MAP_NAME)), hasher, config.identity(),
+        new HazelcastSessionStore(vertx, SealedMap.of(hazelcast, HazelcastSessionStore.MAP_NAME, seal),
+            SealedMap.of(hazelcast, HazelcastSessionStore.REVOCATIONS_MAP_NAME, seal)), hasher, config.identity(),
         metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
@@ -385,9 +440,8 @@ public final class ApplianceNode {
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)
         .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
             e.getMessage())));
-    ClusterBrokering cluster = new ClusterBrokering(vertx, hazelcast, local, nodeId,
-        config.cluster().minMembers()).start();
-    failover = new HubFailover(hubLink, local, cluster, cache, config.hub().outageThreshold());
+    ClusterBrokering brokering = new ClusterBrokering(vertx, hazelcast, local, nodeId, cluster.minMembers()).start();
+    failover = new HubFailover(hubLink, local, brokering, cache, config.hub().outageThreshold());
     return deploy(hubLink).compose(v -> deploy(cache)).compose(v -> deploy(local)).compose(v -> deploy(failover));
   }
 
@@ -407,12 +461,13 @@ public final class ApplianceNode {
         .check("drain", drain::check)
         .check("db", this::dbCheck)
         .check("cluster", () -> Future.succeededFuture(cluster.running()
-            ? Check.up(cluster.size() + " member(s) in " + cluster.clusterName())
+            ? Check.up(cluster.size() + " member(s)")
             : Check.down("cluster member is not running")))
-        .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up(hubLink.describe())
+        // no addresses here: anyone may read readiness; admins see the hub link in /admin/api/v1/nodes
+        .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up("connected")
             : failover != null && failover.mode() == HubFailover.Mode.LOCAL
-                ? Check.up("brokering locally from the local host cache: " + hubLink.describe())
-                : Check.down(hubLink.describe())));
+                ? Check.up("brokering locally from the local host cache")
+                : Check.down("not connected")));
     if (failover != null) {
       broker = failover;
       hostEvents = failover;
@@ -421,7 +476,7 @@ public final class ApplianceNode {
       broker = relayed;
       hostEvents = relayed;
     }
-    tickets = new TicketStore(vertx, hazelcast.getMap(TicketStore.MAP_NAME));
+    tickets = new TicketStore(vertx, SealedMap.of(hazelcast, TicketStore.MAP_NAME, seal));
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
     // users and admins who disconnect or log off a session also drop its live streams on this node
     BrokerClient sessions = new StreamClosingBroker(broker, gateway);
@@ -438,13 +493,15 @@ public final class ApplianceNode {
       }
     };
     leaseTrust = new LeaseTrustCache(upstream, config.dataDir(), config.hub().syncInterval(),
-        hazelcast.getMap(LeaseTrustCache.MAP_NAME), membership == null ? null : db, nodeId, Clock.systemUTC());
-    ApplianceRoster roster = new ApplianceRoster(hazelcast.getMap(ApplianceRoster.MAP_NAME), nodeId, this::leaseEntry);
-    LeaseIssuer issuer = new LeaseIssuer(hazelcast, upstream, membership == null
+        SealedMap.of(hazelcast, LeaseTrustCache.MAP_NAME, seal), membership == null ? null : db, nodeId,
+        Clock.systemUTC());
+    ApplianceRoster roster = new ApplianceRoster(SealedMap.of(hazelcast, ApplianceRoster.MAP_NAME, seal), nodeId,
+        this::leaseEntry);
+    LeaseIssuer issuer = new LeaseIssuer(hazelcast, seal, upstream, membership == null
         ? this::inProcessLocationModel : hostCache::model,
         lease -> leaseTrust.trust().revoked(lease).isPresent(), config.lease().issueRate(), Clock.systemUTC());
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
-        hazelcast.getMap(ApplianceLeases.PROOFS_MAP), db, membership != null, location(), addresses.hubGateway(),
+        SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, membership != null, location(), addresses.hubGateway(),
         config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses),
         new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
@@ -573,6 +630,7 @@ public final class ApplianceNode {
       cluster.publishStatus(nodeId, status
           .put("health", ar.succeeded() ? "up" : "degraded")
           .put("db", ar.succeeded() ? "up" : "down: " + Failures.rootMessage(ar.cause()))
+          .put("database", db.description())
           .put("hubLink", hubLink.describe())
           .put("agents", agents.linked().size())
           .put("gatewayStreams", gateway.connections())
@@ -581,8 +639,10 @@ public final class ApplianceNode {
     });
   }
 
+  /** Whether the database answers; where it is shows in {@code /admin/api/v1/nodes} only. */
   private Future<Check> dbCheck() {
-    return db.ping().map(v -> Check.up(db.description()));
+    return db.ping().map(v -> Check.up("reachable"))
+        .recover(e -> Future.succeededFuture(Check.down("not reachable")));
   }
 
   private JsonObject status() {
@@ -722,6 +782,13 @@ public final class ApplianceNode {
     if (vertx != null) {
       Vertx v0 = vertx;
       chain = chain.compose(v -> v0.close().recover(e -> Future.succeededFuture()));
+    }
+    if (member != null) {
+      HazelcastInstance m0 = member;
+      member = null;
+      chain = chain.compose(v -> Future.fromCompletionStage(java.util.concurrent.CompletableFuture.runAsync(
+          () -> m0.getLifecycleService().shutdown(), runnable -> new Thread(runnable, "outpost-cluster-stop").start()))
+          .recover(e -> Future.succeededFuture()));
     }
     return chain.onComplete(ar -> {
       if (lock != null) {

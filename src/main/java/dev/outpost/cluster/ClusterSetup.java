@@ -1,5 +1,6 @@
 package dev.outpost.cluster;
 
+import com.hazelcast.config.AdvancedNetworkConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.EvictionConfig;
 import com.hazelcast.config.EvictionPolicy;
@@ -7,9 +8,12 @@ import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.NearCacheConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
-import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.QueueConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
+import com.hazelcast.config.SocketInterceptorConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.instance.impl.HazelcastInstanceFactory;
 import com.hazelcast.spi.merge.DiscardMergePolicy;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
@@ -19,8 +23,10 @@ import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
- * Hazelcast configuration for a site's nodes: TCP-IP join only (no multicast), the exact cluster port, the
- * cluster name of the resource location, and backups on every map that brokering relies on.
+ * Hazelcast for a site's nodes: TCP-IP join only (no multicast), the exact cluster port, the cluster name of the
+ * resource location, and backups on every map that brokering relies on. The port speaks the member protocol only
+ * (no client endpoint), and every connection on it first proves {@code cluster.secret} ({@link
+ * MemberAuthenticator}).
  */
 public final class ClusterSetup {
 
@@ -34,8 +40,25 @@ public final class ClusterSetup {
   private ClusterSetup() {
   }
 
-  public static HazelcastClusterManager clusterManager(ClusterConfig config, String nodeId, String version) {
-    return new HazelcastClusterManager(hazelcastConfig(config, nodeId, version));
+  /** Member attribute in which Vert.x's cluster manager finds its node id when it is handed a running member. */
+  static final String VERTX_NODE_ATTRIBUTE = "__vertx.nodeId";
+
+  /**
+   * Starts this node's cluster member; blocks until it has joined the nodes of {@code cluster.join} it can reach
+   * (or found none).
+   *
+   * @param authenticator proves {@code cluster.secret} on every cluster connection
+   */
+  public static HazelcastInstance start(ClusterConfig cluster, String nodeId, String version,
+      MemberAuthenticator authenticator) {
+    Config config = hazelcastConfig(cluster, nodeId, version);
+    return HazelcastInstanceFactory.newHazelcastInstance(config, "outpost-" + nodeId,
+        new AuthenticatingNodeContext(authenticator));
+  }
+
+  /** Vert.x's view of a member started by {@link #start}; shutting the member down stays with the caller. */
+  public static HazelcastClusterManager clusterManager(HazelcastInstance member) {
+    return new HazelcastClusterManager(member);
   }
 
   private static NearCacheConfig nearCache() {
@@ -56,7 +79,8 @@ public final class ClusterSetup {
 
   static Config hazelcastConfig(ClusterConfig cluster, String nodeId, String version) {
     Config config = ConfigUtil.loadConfig();
-    config.getMemberAttributeConfig().setAttribute("outpost.node", nodeId).setAttribute("outpost.version", version);
+    config.getMemberAttributeConfig().setAttribute("outpost.node", nodeId).setAttribute("outpost.version", version)
+        .setAttribute(VERTX_NODE_ATTRIBUTE, nodeId);
     config.setClusterName(cluster.name());
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
@@ -71,17 +95,21 @@ public final class ClusterSetup {
     config.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(MERGE_DELAY_SECONDS));
     config.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(MERGE_DELAY_SECONDS));
 
-    NetworkConfig network = config.getNetworkConfig();
-    network.setPort(cluster.port()).setPortAutoIncrement(false);
+    // The member endpoint only: a Hazelcast client cannot even start its protocol on the cluster port.
+    AdvancedNetworkConfig network = config.getAdvancedNetworkConfig().setEnabled(true);
+    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
+    member.setPort(cluster.port()).setPortAutoIncrement(false)
+        .setSocketInterceptorConfig(new SocketInterceptorConfig().setEnabled(true));
     if (!cluster.host().isEmpty()) {
-      network.setPublicAddress(cluster.host() + ":" + cluster.port());
-      network.getInterfaces().setEnabled(true).addInterface(cluster.host());
+      member.setPublicAddress(cluster.host() + ":" + cluster.port());
+      member.getInterfaces().setEnabled(true).addInterface(cluster.host());
       config.setProperty("hazelcast.local.localAddress", cluster.host());
       // Listen on that address only, not on every interface, and speak to other members from it too, so that
       // firewall rules between nodes can name each node by its address.
       config.setProperty("hazelcast.socket.bind.any", "false");
       config.setProperty("hazelcast.socket.client.bind.any", "false");
     }
+    network.setMemberEndpointConfig(member);
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);

@@ -12,9 +12,12 @@ import io.vertx.core.json.JsonObject;
 public final class ClusterView {
 
   private final HazelcastInstance hazelcast;
+  private final ClusterSeal seal;
 
-  public ClusterView(HazelcastInstance hazelcast) {
-    this.hazelcast = hazelcast;
+  /** @param seal seals each node's published status, so that no other program can pass one off */
+  public ClusterView(HazelcastInstance hazelcast, ClusterSeal seal) {
+    this.hazelcast = java.util.Objects.requireNonNull(hazelcast);
+    this.seal = java.util.Objects.requireNonNull(seal);
   }
 
   public boolean running() {
@@ -25,6 +28,7 @@ public final class ClusterView {
     return hazelcast.getCluster().getMembers().size();
   }
 
+  /** The cluster's name, for admins only: it must not be shown to anyone unauthenticated. */
   public String clusterName() {
     return hazelcast.getConfig().getClusterName();
   }
@@ -37,8 +41,8 @@ public final class ClusterView {
 
   /** Publishes this node's state (mode, hub link, load) for every member's node list; call periodically. */
   public void publishStatus(String nodeId, JsonObject status) {
-    hazelcast.<String, String>getReplicatedMap(STATUS_MAP).put(nodeId,
-        SchemaVersion.stamp(status.copy(), STATUS_VERSION).encode(), 30, TimeUnit.SECONDS);
+    hazelcast.<String, String>getReplicatedMap(STATUS_MAP).put(nodeId, seal.seal(STATUS_MAP, nodeId,
+        SchemaVersion.stamp(status.copy(), STATUS_VERSION).encode()), 30, TimeUnit.SECONDS);
   }
 
   /** Members in join order; the oldest member is the one that runs once-per-site duties. */
@@ -60,7 +64,8 @@ public final class ClusterView {
   }
 
   private JsonObject status(String nodeId) {
-    String published = nodeId == null ? null : hazelcast.<String, String>getReplicatedMap(STATUS_MAP).get(nodeId);
+    String published = nodeId == null ? null : seal.open(STATUS_MAP, nodeId,
+        hazelcast.<String, String>getReplicatedMap(STATUS_MAP).get(nodeId)).orElse(null);
     return published == null ? new JsonObject().put("health", "unknown") : readStatus(new JsonObject(published));
   }
 

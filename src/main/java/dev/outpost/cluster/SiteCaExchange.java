@@ -35,26 +35,25 @@ public final class SiteCaExchange {
 
   private final IMap<String, String> map;
   private final Cluster cluster;
-  /** Null without {@code cluster.secret}: then nothing is shared. */
   private final SiteCaSeal seal;
   private final List<String> join;
   private final Duration deadline;
 
   /**
-   * @param secret {@code cluster.secret}, empty when none is set
+   * @param secret {@code cluster.secret} (configured, or the one a single node keeps in its data dir)
    * @param join {@code cluster.join}: empty for the first node of a site
    */
   public SiteCaExchange(HazelcastInstance hazelcast, String secret, List<String> join, Duration deadline) {
     this.map = hazelcast.getMap(MAP_NAME);
     this.cluster = hazelcast.getCluster();
-    this.seal = secret.isEmpty() ? null : SiteCaSeal.of(secret);
+    this.seal = SiteCaSeal.of(secret);
     this.join = List.copyOf(join);
     this.deadline = Objects.requireNonNull(deadline);
   }
 
   /**
-   * This node's certificates: the stored ones; on a fresh data dir of a joining node with a secret, the
-   * cluster's CA; else a new CA. Then publishes the CA for later members.
+   * This node's certificates: the stored ones; on a fresh data dir of a joining node, the cluster's CA; else a new
+   * CA. Then publishes the CA for later members.
    *
    * @throws IllegalStateException with one line for the operator when no site CA arrives in time
    * @throws IOException when the tls directory cannot be read or written
@@ -63,17 +62,10 @@ public final class SiteCaExchange {
     SiteCertificates certificates;
     if (SiteCertificates.hasCa(tlsDir) || join.isEmpty()) {
       certificates = SiteCertificates.loadOrCreate(tlsDir, siteName, names);
-    } else if (seal == null) {
-      LOG.warn("This node joins a cluster without cluster.secret, so it makes a site CA of its own: agents enrolled "
-          + "through other nodes cannot fail over to it, nor its agents to them; set the same cluster.secret on "
-          + "every node and start this one on an empty {} to adopt the site CA", tlsDir);
-      certificates = SiteCertificates.loadOrCreate(tlsDir, siteName, names);
     } else {
       certificates = adoptOrFound(tlsDir, siteName, names);
     }
-    if (seal != null) {
-      publish(certificates);
-    }
+    publish(certificates);
     return certificates;
   }
 

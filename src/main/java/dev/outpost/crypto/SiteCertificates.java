@@ -49,6 +49,8 @@ public final class SiteCertificates {
   private static final Logger LOG = LoggerFactory.getLogger(SiteCertificates.class);
   private static final Duration CA_VALIDITY = Duration.ofDays(3650);
   private static final Duration NODE_VALIDITY = Duration.ofDays(825);
+  private static final Instant BUS_CA_FROM = Instant.parse("2025-01-01T00:00:00Z");
+  private static final Instant BUS_CA_UNTIL = Instant.parse("2125-01-01T00:00:00Z");
   private static final Duration RENEW_BEFORE = Duration.ofDays(30);
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -215,6 +217,44 @@ public final class SiteCertificates {
     return issue(new KeyPair(subjectKey, null), subject, names, validity, server);
   }
 
+  /**
+   * The certificate authority of the nodes' event bus and this node's certificate from it, in memory. The CA's key
+   * is derived from {@code seed} (a key derived from {@code cluster.secret}), so every node of a site holds the same
+   * key and trusts the others' certificates without exchanging anything, while a site CA certificate (which agents
+   * and appliances of a hub also chain to) is of no use on the bus.
+   */
+  public static SiteCertificates busAuthority(byte[] seed, String nodeName) {
+    KeyPair ca = derivedKeyPair(seed);
+    // the same serial and validity on every node, so that each node's copy of the CA certificate is the issuer that
+    // the others' certificates name (their authority key identifier carries issuer and serial)
+    X509Certificate caCertificate = selfSignedCa(ca, "cluster bus", new BigInteger(1, java.util.Arrays.copyOf(seed,
+        16)).add(BigInteger.ONE), BUS_CA_FROM, BUS_CA_UNTIL);
+    KeyPair node = newKeyPair();
+    X509Certificate nodeCertificate = issue(caCertificate, ca.getPrivate(), node, "CN=" + nodeName + ",OU=node",
+        Set.of(), NODE_VALIDITY, true);
+    return new SiteCertificates(caCertificate, ca.getPrivate(), nodeCertificate, node.getPrivate(), false);
+  }
+
+  /** A P-256 key pair whose private key is {@code seed} reduced into [1, n-1]: the same seed, the same pair. */
+  static KeyPair derivedKeyPair(byte[] seed) {
+    try {
+      java.security.spec.ECParameterSpec params = ((java.security.interfaces.ECPublicKey) newKeyPair().getPublic())
+          .getParams();
+      BigInteger order = params.getOrder();
+      BigInteger d = new BigInteger(1, seed).mod(order.subtract(BigInteger.ONE)).add(BigInteger.ONE);
+      org.bouncycastle.math.ec.ECPoint q = org.bouncycastle.asn1.x9.ECNamedCurveTable.getByName("secp256r1").getG()
+          .multiply(d).normalize();
+      java.security.KeyFactory factory = java.security.KeyFactory.getInstance("EC");
+      PrivateKey privateKey = factory.generatePrivate(new java.security.spec.ECPrivateKeySpec(d, params));
+      java.security.PublicKey publicKey = factory.generatePublic(new java.security.spec.ECPublicKeySpec(
+          new java.security.spec.ECPoint(q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger()),
+          params));
+      return new KeyPair(publicKey, privateKey);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("EC P-256 is not available", e);
+    }
+  }
+
   public static KeyPair newKeyPair() {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
@@ -226,12 +266,17 @@ public final class SiteCertificates {
   }
 
   private static X509Certificate selfSignedCa(KeyPair pair, String siteName) {
+    Instant now = Instant.now();
+    return selfSignedCa(pair, siteName, serial(), now.minus(Duration.ofHours(1)), now.plus(CA_VALIDITY));
+  }
+
+  private static X509Certificate selfSignedCa(KeyPair pair, String siteName, BigInteger serial, Instant from,
+      Instant until) {
     try {
-      Instant now = Instant.now();
       X500Name name = new X500Name("CN=Outpost site CA " + siteName + ",O=Outpost");
       JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(),
-          Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(CA_VALIDITY)), name, pair.getPublic())
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial,
+          Date.from(from), Date.from(until), name, pair.getPublic())
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
           .addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(pair.getPublic()));

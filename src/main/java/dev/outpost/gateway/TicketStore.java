@@ -1,7 +1,7 @@
 package dev.outpost.gateway;
 
 import dev.outpost.wire.SchemaVersion;
-import com.hazelcast.map.IMap;
+import dev.outpost.cluster.SealedMap;
 import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.cluster.ClusterFutures;
 import dev.outpost.crypto.SecureTokens;
@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One-time launch tickets, kept cluster-wide under the SHA-256 of the ticket (never the ticket itself) until
- * they are used or expire. The gateway consumes them atomically: {@link IMap#removeAsync} hands an entry's value
- * to exactly one caller in the whole cluster.
+ * they are used or expire, sealed under the cluster secret (a ticket entry that nobody of the site wrote does not
+ * open, so it admits nobody). The gateway consumes them atomically: {@link SealedMap#removeAsync} hands an entry's
+ * value to exactly one caller in the whole cluster.
  */
 public final class TicketStore {
 
@@ -47,14 +48,14 @@ public final class TicketStore {
   }
 
   private final Vertx vertx;
-  private final IMap<String, String> tickets;
+  private final SealedMap tickets;
   private final Clock clock;
 
-  public TicketStore(Vertx vertx, IMap<String, String> tickets) {
+  public TicketStore(Vertx vertx, SealedMap tickets) {
     this(vertx, tickets, Clock.systemUTC());
   }
 
-  public TicketStore(Vertx vertx, IMap<String, String> tickets, Clock clock) {
+  public TicketStore(Vertx vertx, SealedMap tickets, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
     this.tickets = Objects.requireNonNull(tickets);
     this.clock = Objects.requireNonNull(clock);

@@ -17,7 +17,12 @@ import java.util.function.Supplier;
  */
 public final class HealthRoutes {
 
-  /** The outcome of one check; {@code detail} is shown to anyone, so it must hold no secret. */
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HealthRoutes.class);
+
+  /**
+   * The outcome of one check; {@code detail} is shown to anyone, so it must hold no secret and no address, port or
+   * cluster name (those belong in {@code /admin/api/v1/nodes}).
+   */
   public record Check(boolean up, String detail) {
     public static Check up(String detail) {
       return new Check(true, detail);
@@ -44,7 +49,7 @@ public final class HealthRoutes {
     List<String> names = new ArrayList<>(checks.keySet());
     List<Future<Check>> results = new ArrayList<>();
     for (String name : names) {
-      results.add(run(checks.get(name)));
+      results.add(run(name, checks.get(name)));
     }
     Future.join(results).onComplete(ignored -> {
       JsonObject detail = new JsonObject();
@@ -58,14 +63,26 @@ public final class HealthRoutes {
     });
   }
 
-  private static Future<Check> run(Supplier<Future<Check>> check) {
+  /**
+   * Runs a check; a failure shows as "failed" and a check that takes over 3 s as "no answer", never with the
+   * exception's message: readiness is public, and messages name addresses and ports (logged at debug instead).
+   */
+  private static Future<Check> run(String name, Supplier<Future<Check>> check) {
     try {
-      return check.get().recover(e -> Future.succeededFuture(Check.down(String.valueOf(e.getMessage()))))
+      return check.get().recover(e -> failed(name, e))
           .timeout(3, java.util.concurrent.TimeUnit.SECONDS)
-          .recover(e -> Future.succeededFuture(Check.down("no answer: " + e.getMessage())));
+          .recover(e -> {
+            LOG.debug("Readiness check {} did not answer: {}", name, e.getMessage());
+            return Future.succeededFuture(Check.down("no answer"));
+          });
     } catch (RuntimeException e) {
-      return Future.succeededFuture(Check.down(String.valueOf(e.getMessage())));
+      return failed(name, e);
     }
+  }
+
+  private static Future<Check> failed(String name, Throwable e) {
+    LOG.debug("Readiness check {} failed: {}", name, e.getMessage());
+    return Future.succeededFuture(Check.down("failed"));
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -2,7 +2,7 @@ package dev.outpost.identity;
 
 import dev.outpost.wire.SchemaVersion;
 import dev.outpost.cluster.ClusterFutures;
-import com.hazelcast.map.IMap;
+import dev.outpost.cluster.SealedMap;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,7 +11,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
-/** Sessions in a Hazelcast map (with backups): they survive the loss of the node that created them. */
+/**
+ * Sessions in a Hazelcast map (with backups): they survive the loss of the node that created them. Kept under the
+ * hash of their token and sealed under the cluster secret, so that nothing on the cluster network can read a
+ * session or write one that a node would accept.
+ */
 public final class HazelcastSessionStore implements SessionStore {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HazelcastSessionStore.class);
@@ -22,10 +26,10 @@ public final class HazelcastSessionStore implements SessionStore {
   private static final long REVOCATION_TTL_DAYS = 31;
 
   private final Vertx vertx;
-  private final IMap<String, String> sessions;
-  private final IMap<String, Long> revocations;
+  private final SealedMap sessions;
+  private final SealedMap revocations;
 
-  public HazelcastSessionStore(Vertx vertx, IMap<String, String> sessions, IMap<String, Long> revocations) {
+  public HazelcastSessionStore(Vertx vertx, SealedMap sessions, SealedMap revocations) {
     this.vertx = vertx;
     this.sessions = sessions;
     this.revocations = revocations;
@@ -56,14 +60,14 @@ public final class HazelcastSessionStore implements SessionStore {
             return Future.succeededFuture(null);
           }
           return ClusterFutures.on(context(), revocations.getAsync(principal.userId()))
-              .map(revokedAt -> revokedAt != null && revokedAt >= principal.createdAt().toEpochMilli() ? null
-                  : principal);
+              .map(revokedAt -> revokedAt != null && Long.parseLong(revokedAt) >= principal.createdAt().toEpochMilli()
+                  ? null : principal);
         });
   }
 
   @Override
   public Future<Void> revokeUser(String userId) {
-    return ClusterFutures.on(context(), revocations.setAsync(userId, Instant.now().toEpochMilli(), REVOCATION_TTL_DAYS,
+    return ClusterFutures.on(context(), revocations.setAsync(userId, Long.toString(Instant.now().toEpochMilli()), REVOCATION_TTL_DAYS,
         TimeUnit.DAYS));
   }
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** An admin signed in at one node of a real two-node cluster drains the other node and follows its progress. */
 class NodeDrainClusterTest {
 
-  private static final String SECRET = "drain-secret-1";
+  private static final String SECRET = "drain-secret-0123456789";
 
   @TempDir
   Path tmp;

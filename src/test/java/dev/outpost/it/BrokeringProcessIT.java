@@ -74,7 +74,7 @@ class BrokeringProcessIT {
       int https = FreePorts.next();
       Path applianceData = tmp.resolve("appliance");
       try (OutpostProcess appliance = OutpostProcess.start(tmp, Map.of("OUTPOST_HUB_TOKEN", connector), "appliance",
-          "--data-dir", applianceData.toString(), "--https-port", Integer.toString(https), "--cluster-port",
+          "--data-dir", applianceData.toString(), "--https-port", Integer.toString(https), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
           Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()), "--hub",
           "https://localhost:" + hubPort)) {
         appliance.awaitStdout("ready: https://localhost:" + https, START);

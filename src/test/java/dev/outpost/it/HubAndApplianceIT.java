@@ -51,7 +51,7 @@ class HubAndApplianceIT {
 
       // AND a wrong token is refused with one clear line
       OutpostProcess.Result refused = OutpostProcess.run(tmp, "appliance", "--data-dir", tmp.resolve("bad").toString(),
-          "--https-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
+          "--https-port", Integer.toString(FreePorts.next()), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
           "--hub", "https://localhost:" + hubPort, "--hub-token", token.substring(0, token.length() - 4) + "AAAA");
       assertThat(refused.exitCode()).isEqualTo(1);
       assertThat(refused.stderr()).contains("the hub refused the enrollment (401");
@@ -60,7 +60,7 @@ class HubAndApplianceIT {
       Path applianceData = tmp.resolve("appliance");
       int https = FreePorts.next();
       String[] args = {"appliance", "--data-dir", applianceData.toString(), "--https-port", Integer.toString(https),
-          "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()), "--hub", "https://localhost:" + hubPort};
+          "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()), "--hub", "https://localhost:" + hubPort};
       try (OutpostProcess appliance = OutpostProcess.start(tmp, Map.of("OUTPOST_HUB_TOKEN", token), args)) {
         appliance.awaitStdout("ready: https://localhost:" + https, START);
         SiteClient store = new SiteClient(applianceData.resolve("tls/ca.crt"), https);

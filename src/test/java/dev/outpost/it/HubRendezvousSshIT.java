@@ -57,7 +57,7 @@ class HubRendezvousSshIT {
         int https = FreePorts.next();
         try (OutpostProcess appliance = OutpostProcess.start(tmp, Map.of("OUTPOST_HUB_TOKEN", connectorToken),
             "appliance", "--data-dir", applianceData.toString(), "--https-port", Integer.toString(https),
-            "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
+            "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
             "--hub", "https://localhost:" + hubPort);
             OutpostProcess agent = ShellOverHub.startAgent(tmp, appliance, https, hubApi, admin)) {
           SiteClient store = new SiteClient(applianceData.resolve("tls/ca.crt"), https);

@@ -53,6 +53,7 @@ class PackagedStartCommandIT {
     Map<String, String> ports = Map.of("OUTPOST_HTTP_PORT", Integer.toString(FreePorts.next()),
         "OUTPOST_GATEWAY_PORT", Integer.toString(FreePorts.next()),
         "OUTPOST_CLUSTER_PORT", Integer.toString(FreePorts.next()),
+        "OUTPOST_CLUSTER_BUS_PORT", Integer.toString(FreePorts.next()),
         "OUTPOST_CLUSTER_NAME", "packaged-" + System.nanoTime());
 
     // WHEN it runs
@@ -131,8 +132,12 @@ class PackagedStartCommandIT {
             // AND node2 adopted node1's site CA through the cluster secret
             assertThat(Files.readString(tmp.resolve("node2/tls/ca.crt")))
                 .isEqualTo(Files.readString(tmp.resolve("node1/tls/ca.crt")));
-            assertThat(two.get("/health/ready", null).json().getJsonObject("checks").getJsonObject("db")
-                .getString("detail")).contains("external PostgreSQL at 127.0.0.1:" + postgres.port() + "/outpost_site");
+            // AND node2 is on the external PostgreSQL: its admins see where, readiness (public) does not say
+            String where = "external PostgreSQL at 127.0.0.1:" + postgres.port() + "/outpost_site";
+            assertThat(two.get("/health/ready", null).body()).doesNotContain(Integer.toString(postgres.port()));
+            String nodeAdmin = two.login("admin", password);
+            Poll.until("node2's published status", Duration.ofSeconds(20),
+                () -> two.get("/admin/api/v1/nodes", nodeAdmin).body().contains(where));
 
             // AND a user of the hub signs in at either node
             assertThat(one.login("carol", "carol-password-1")).isNotEmpty();
@@ -161,6 +166,7 @@ class PackagedStartCommandIT {
     return Map.of("OUTPOST_HTTP_PORT", Integer.toString(FreePorts.next()),
         "OUTPOST_GATEWAY_PORT", Integer.toString(FreePorts.next()),
         "OUTPOST_CLUSTER_PORT", Integer.toString(clusterPort),
+        "OUTPOST_CLUSTER_BUS_PORT", Integer.toString(FreePorts.next()),
         "OUTPOST_CLUSTER_NAME", clusterName);
   }
 

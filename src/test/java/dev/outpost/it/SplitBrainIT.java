@@ -76,7 +76,7 @@ class SplitBrainIT {
             "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName, "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
             "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s");
         List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
-            "--https-port", Integer.toString(https), "--cluster-host", HOSTS[n - 1], "--cluster-port",
+            "--https-port", Integer.toString(https), "--cluster-host", HOSTS[n - 1], "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
             Integer.toString(clusterPort), "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub",
             "https://localhost:" + hubPort));
         if (n > 1) {

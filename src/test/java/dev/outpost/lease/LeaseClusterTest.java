@@ -3,21 +3,20 @@ package dev.outpost.lease;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.core.HazelcastInstance;
-import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.SiteModel;
-import dev.outpost.cluster.ClusterSetup;
+import dev.outpost.cluster.SealedMap;
 import dev.outpost.lease.impl.IssueRequest;
 import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseOperationsStub;
 import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
+import dev.outpost.testing.ClusterNode;
 import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.Poll;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -40,17 +39,11 @@ class LeaseClusterTest {
 
   @TempDir
   Path tmp;
-  final List<Vertx> nodes = new ArrayList<>();
+  final List<ClusterNode> nodes = new ArrayList<>();
 
   @AfterEach
   void stop() {
-    for (Vertx node : nodes) {
-      try {
-        node.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // a node the test killed is gone already
-      }
-    }
+    nodes.forEach(ClusterNode::close);
   }
 
   @Test
@@ -109,15 +102,10 @@ class LeaseClusterTest {
 
   /** One cluster member; {@code hub} null: the hub cannot be reached. */
   private Member member(int[] ports, int index, LeaseOperationsStub hub) throws Exception {
-    List<String> join = new ArrayList<>();
-    for (int port : ports) {
-      join.add("127.0.0.1:" + port);
-    }
-    HazelcastClusterManager manager = ClusterSetup.clusterManager(new ClusterConfig("lease-test-" + ports[0],
-        "127.0.0.1", ports[index], join, 1, ""), "node-" + index, "test");
-    Vertx vertx = await(Vertx.builder().withClusterManager(manager).buildClustered());
-    nodes.add(vertx);
-    HazelcastInstance hazelcast = manager.getHazelcastInstance();
+    ClusterNode node = ClusterNode.start("lease-test-" + ports[0], "lease-test-cluster-secret", ports, index);
+    nodes.add(node);
+    Vertx vertx = node.vertx();
+    HazelcastInstance hazelcast = node.hazelcast();
     Upstream upstream = hub != null ? hub : new Upstream() {
       @Override
       public Future<JsonObject> request(String op, JsonObject body) {
@@ -129,10 +117,10 @@ class LeaseClusterTest {
         return false;
       }
     };
-    LeaseIssuer issuer = new LeaseIssuer(hazelcast, upstream, SiteModel::empty, lease -> false, 50,
+    LeaseIssuer issuer = new LeaseIssuer(hazelcast, node.seal(), upstream, SiteModel::empty, lease -> false, 50,
         Clock.systemUTC());
     LeaseTrustCache trust = new LeaseTrustCache(upstream, tmp.resolve("node-" + index), Duration.ofSeconds(10),
-        hazelcast.getMap(LeaseTrustCache.MAP_NAME), null, "node-" + index, Clock.systemUTC());
+        SealedMap.of(hazelcast, LeaseTrustCache.MAP_NAME, node.seal()), null, "node-" + index, Clock.systemUTC());
     await(vertx.deployVerticle(issuer));
     await(vertx.deployVerticle(trust));
     return new Member(vertx, hazelcast, issuer, trust);

@@ -48,7 +48,8 @@ public final class TestSite implements AutoCloseable {
    */
   public static Map<String, String> clusterSettings(String name, String secret, int port, Integer join) {
     Map<String, String> settings = new java.util.HashMap<>(Map.of("cluster.name", name, "cluster.secret", secret,
-        "cluster.port", Integer.toString(port), "cluster.host", "127.0.0.1"));
+        "cluster.port", Integer.toString(port), "cluster.bus-port", Integer.toString(FreePorts.next()),
+        "cluster.host", "127.0.0.1"));
     if (join != null) {
       settings.put("cluster.join", "127.0.0.1:" + join);
     }
@@ -65,6 +66,8 @@ public final class TestSite implements AutoCloseable {
       flags.put("http.port", "0");
       flags.put("gateway.port", "0");
       flags.put("cluster.port", Integer.toString(FreePorts.next()));
+      // not cluster.port + 1: a free port from the ephemeral range may have an outgoing connection's port after it
+      flags.put("cluster.bus-port", Integer.toString(FreePorts.next()));
       flags.put("cluster.name", "test-" + Long.toHexString(System.nanoTime()));
       flags.put("admin.password-file", passwordFile.toString());
       flags.putAll(settings);

@@ -67,11 +67,16 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> CLUSTER_MIN_MEMBERS = key("cluster.min-members", null, "1",
       "Split-brain protection: a node that sees fewer members (itself included) refuses to consume tickets and to "
           + "broker alone. Set it to a majority of the site's nodes (2 of 3); 1 turns it off.", Parsers.intRange(1, 100));
+  public static final ConfigKey<Integer> CLUSTER_BUS_PORT = key("cluster.bus-port", "--cluster-bus-port", "0",
+      "Port of this node's event bus (mutual TLS between the site's nodes) on cluster.host; 0: cluster.port + 1 "
+          + "(5702 by default). Open it between the nodes like cluster.port.", Parsers.port(true));
   public static final ConfigKey<String> CLUSTER_SECRET = secretKey("cluster.secret", null, "",
-      "Shared secret of the site's nodes: set the same value on every node; a node without it cannot join the "
-          + "cluster, and a node that joins with it on a fresh data dir adopts the site CA, so that agents fail over "
-          + "between the nodes. Empty: any node that knows the cluster name and address can join, with a CA of its "
-          + "own.", Parsers.text());
+      "Shared secret of the site's nodes (at least 16 characters; e.g. openssl rand -hex 32): set the same value on "
+          + "every node. Every cluster connection proves it, the values kept in the cluster are sealed under it, and "
+          + "a node that joins with it on a fresh data dir adopts the site CA. Required with --join; empty on a "
+          + "single node: the node makes one and keeps it in <data-dir>/secrets/cluster.secret "
+          + "(outpost appliance join-command prints it for the next node).",
+      Parsers.optionalSecret(dev.outpost.crypto.ClusterKeys.MIN_SECRET_LENGTH));
   public static final ConfigKey<String> CLUSTER_NAME = key("cluster.name", null, "",
       "Cluster name; empty: outpost-<site.location>. Nodes only join nodes with the same name.", Parsers.text());
 

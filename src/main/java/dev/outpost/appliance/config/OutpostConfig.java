@@ -46,19 +46,32 @@ public record OutpostConfig(
   /**
    * Cluster membership: {@code cluster.*}.
    *
+   * @param busPort the event bus port ({@code cluster.bus-port}), never 0
    * @param secret {@code cluster.secret}, empty when not set; never shown by {@link #toString()}
    */
-  public record ClusterConfig(String name, String host, int port, List<String> join, int minMembers, String secret) {
+  public record ClusterConfig(String name, String host, int port, int busPort, List<String> join, int minMembers,
+      String secret) {
 
     /** Whether the site's nodes share a secret, and with it the site CA. */
     public boolean hasSecret() {
       return !secret.isEmpty();
     }
 
+    /**
+     * The same settings with {@code secret} (e.g. the one a single node keeps in its data dir), and the cluster
+     * name sealed with it as {@link OutpostConfig} seals a configured one.
+     */
+    public ClusterConfig withSecret(String secret) {
+      if (!this.secret.isEmpty()) {
+        throw new IllegalStateException("cluster.secret is set already");
+      }
+      return new ClusterConfig(sealedName(name, secret), host, port, busPort, join, minMembers, secret);
+    }
+
     @Override
     public String toString() {
-      return "ClusterConfig[name=" + name + ", host=" + host + ", port=" + port + ", join=" + join + ", minMembers="
-          + minMembers + ", secret=" + (secret.isEmpty() ? "" : "(set)") + "]";
+      return "ClusterConfig[name=" + name + ", host=" + host + ", port=" + port + ", busPort=" + busPort + ", join="
+          + join + ", minMembers=" + minMembers + ", secret=" + (secret.isEmpty() ? "" : "(set)") + "]";
     }
 
     /**
@@ -147,11 +160,28 @@ public record OutpostConfig(
     return OutboundProxy.of(url, bypass);
   }
 
+  /** {@code cluster.bus-port}: 0 stands for the port after the cluster port. */
+  private static int busPort(int clusterPort, int busPort) {
+    if (busPort != 0) {
+      return busPort;
+    }
+    if (clusterPort == 65535) {
+      throw new ConfigException(ConfigKeys.CLUSTER_BUS_PORT.name(), "cannot be cluster.port + 1 when cluster.port is "
+          + "65535; " + ConfigKeys.CLUSTER_BUS_PORT.howToSet());
+    }
+    return clusterPort + 1;
+  }
+
   static OutpostConfig from(ConfigLoader c) {
     String location = c.get(ConfigKeys.LOCATION);
     List<String> join = c.get(ConfigKeys.CLUSTER_JOIN);
     String clusterName = c.get(ConfigKeys.CLUSTER_NAME);
     String clusterHost = c.get(ConfigKeys.CLUSTER_HOST);
+    if (!join.isEmpty() && c.get(ConfigKeys.CLUSTER_SECRET).isEmpty()) {
+      throw new ConfigException(ConfigKeys.CLUSTER_SECRET.name(), "is required with --join (cluster.join): every "
+          + "cluster connection proves it; run 'outpost appliance join-command' on a running node of the site and "
+          + "start this node as it prints, or " + ConfigKeys.CLUSTER_SECRET.howToSet() + " to that site's secret");
+    }
     return new OutpostConfig(
         c.get(ConfigKeys.DATA_DIR).toAbsolutePath().normalize(),
         location,
@@ -166,7 +196,8 @@ public record OutpostConfig(
         new ClusterConfig(ClusterConfig.sealedName(clusterName.isEmpty() ? "outpost-" + location : clusterName,
             c.get(ConfigKeys.CLUSTER_SECRET)),
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
-            c.get(ConfigKeys.CLUSTER_PORT), join, c.get(ConfigKeys.CLUSTER_MIN_MEMBERS),
+            c.get(ConfigKeys.CLUSTER_PORT), busPort(c.get(ConfigKeys.CLUSTER_PORT), c.get(ConfigKeys.CLUSTER_BUS_PORT)),
+            join, c.get(ConfigKeys.CLUSTER_MIN_MEMBERS),
             c.get(ConfigKeys.CLUSTER_SECRET)),
         new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
             c.get(ConfigKeys.HUB_PORT),

@@ -73,6 +73,17 @@ final class Parsers {
     return raw -> raw;
   }
 
+  /** Empty, or a secret of at least {@code minLength} characters. */
+  static ConfigKey.Parser<String> optionalSecret(int minLength) {
+    return raw -> {
+      if (!raw.isEmpty() && raw.length() < minLength) {
+        throw new IllegalArgumentException("is shorter than " + minLength + " characters: use a long random value "
+            + "(e.g. openssl rand -hex 32), the same on every node");
+      }
+      return raw;
+    };
+  }
+
   static ConfigKey.Parser<String> name() {
     return raw -> {
       if (!NAME.matcher(raw).matches()) {

@@ -1,8 +1,8 @@
 package dev.outpost.lease.impl;
 
-import com.hazelcast.map.IMap;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.cluster.ClusterFutures;
+import dev.outpost.cluster.SealedMap;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.identity.Principal;
@@ -36,7 +36,7 @@ public final class ApplianceLeases implements LeaseService {
   private final LeaseIssuer issuer;
   private final LeaseTrustCache trust;
   private final ApplianceRoster roster;
-  private final IMap<String, String> proofs;
+  private final SealedMap proofs;
   private final Database db;
   private final boolean forwardRevocations;
   private final String location;
@@ -52,7 +52,7 @@ public final class ApplianceLeases implements LeaseService {
    * @param proofWindow how far a proof's time may be from this node's
    */
   public ApplianceLeases(Vertx vertx, LeaseIssuer issuer, LeaseTrustCache trust, ApplianceRoster roster,
-      IMap<String, String> proofs, Database db, boolean forwardRevocations, String location, Lease.HubGateway hub,
+      SealedMap proofs, Database db, boolean forwardRevocations, String location, Lease.HubGateway hub,
       Duration proofWindow, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
     this.issuer = Objects.requireNonNull(issuer);

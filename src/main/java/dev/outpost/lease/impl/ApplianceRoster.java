@@ -1,7 +1,7 @@
 package dev.outpost.lease.impl;
 
-import com.hazelcast.map.IMap;
 import dev.outpost.cluster.ClusterFutures;
+import dev.outpost.cluster.SealedMap;
 import dev.outpost.lease.Lease;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -30,13 +30,13 @@ public final class ApplianceRoster extends VerticleBase {
    */
   private static final long READ_MS = 2_000;
 
-  private final IMap<String, String> map;
+  private final SealedMap map;
   private final String node;
   private final Supplier<Lease.Appliance> self;
   private volatile List<Lease.Appliance> known = List.of();
 
   /** @param self this node's addresses, asked once its listeners are bound */
-  public ApplianceRoster(IMap<String, String> map, String node, Supplier<Lease.Appliance> self) {
+  public ApplianceRoster(SealedMap map, String node, Supplier<Lease.Appliance> self) {
     this.map = Objects.requireNonNull(map);
     this.node = Objects.requireNonNull(node);
     this.self = Objects.requireNonNull(self);

@@ -3,10 +3,11 @@ package dev.outpost.lease.impl;
 import com.hazelcast.collection.IQueue;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
-import com.hazelcast.map.IMap;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.cluster.ClusterFutures;
+import dev.outpost.cluster.ClusterSeal;
+import dev.outpost.cluster.SealedMap;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseOperations;
 import io.vertx.core.Future;
@@ -63,10 +64,10 @@ public final class LeaseIssuer extends VerticleBase {
   }
 
   private final HazelcastInstance hazelcast;
-  private final IMap<String, String> pending;
+  private final SealedMap pending;
   private final IQueue<String> queue;
-  private final IMap<String, String> current;
-  private final IMap<String, String> latest;
+  private final SealedMap current;
+  private final SealedMap latest;
   private final Upstream hub;
   private final Supplier<SiteModel> model;
   private final Predicate<Lease> revoked;
@@ -86,14 +87,15 @@ public final class LeaseIssuer extends VerticleBase {
    * @param model this location's site model as this node knows it, to tell when entitlements changed
    * @param revoked whether a lease was revoked (it is then replaced at the next sign-in or request)
    * @param ratePerSecond most leases asked of the hub in any one second, cluster-wide
+   * @param seal seals the requests and leases kept in the cluster (the queue holds only their keys)
    */
-  public LeaseIssuer(HazelcastInstance hazelcast, Upstream hub, Supplier<SiteModel> model, Predicate<Lease> revoked,
-      int ratePerSecond, Clock clock) {
+  public LeaseIssuer(HazelcastInstance hazelcast, ClusterSeal seal, Upstream hub, Supplier<SiteModel> model,
+      Predicate<Lease> revoked, int ratePerSecond, Clock clock) {
     this.hazelcast = Objects.requireNonNull(hazelcast);
-    this.pending = hazelcast.getMap(PENDING_MAP);
+    this.pending = SealedMap.of(hazelcast, PENDING_MAP, seal);
     this.queue = hazelcast.getQueue(QUEUE_NAME);
-    this.current = hazelcast.getMap(CURRENT_MAP);
-    this.latest = hazelcast.getMap(LATEST_MAP);
+    this.current = SealedMap.of(hazelcast, CURRENT_MAP, seal);
+    this.latest = SealedMap.of(hazelcast, LATEST_MAP, seal);
     this.hub = Objects.requireNonNull(hub);
     this.model = Objects.requireNonNull(model);
     this.revoked = Objects.requireNonNull(revoked);
@@ -345,7 +347,7 @@ public final class LeaseIssuer extends VerticleBase {
 
   private int rescan(SiteModel site) {
     int n = 0;
-    for (Map.Entry<String, String> entry : current.entrySet()) {
+    for (Map.Entry<String, String> entry : current.entries().entrySet()) {
       JsonObject stored = new JsonObject(entry.getValue());
       IssueRequest request = IssueRequest.fromJson(stored.getJsonObject("request"));
       if (!sameResources(Lease.read(stored.getString("token")), site, request.user())

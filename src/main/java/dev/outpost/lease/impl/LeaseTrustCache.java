@@ -1,9 +1,7 @@
 package dev.outpost.lease.impl;
 
-import com.hazelcast.map.IMap;
-import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryUpdatedListener;
 import dev.outpost.cluster.ClusterFutures;
+import dev.outpost.cluster.SealedMap;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.db.Database;
 import dev.outpost.lease.LeaseOperations;
@@ -40,7 +38,7 @@ public final class LeaseTrustCache extends VerticleBase {
   private final Upstream hub;
   private final Path file;
   private final Duration interval;
-  private final IMap<String, String> cluster;
+  private final SealedMap cluster;
   private final Database forwardFrom;
   private final String node;
   private final Clock clock;
@@ -56,7 +54,7 @@ public final class LeaseTrustCache extends VerticleBase {
    * @param forwardFrom this appliance's database, whose unforwarded revocations go to a separate hub; {@code null}
    *     when the hub shares the database (all-in-one)
    */
-  public LeaseTrustCache(Upstream hub, Path dataDir, Duration interval, IMap<String, String> cluster,
+  public LeaseTrustCache(Upstream hub, Path dataDir, Duration interval, SealedMap cluster,
       Database forwardFrom, String node, Clock clock) {
     this.hub = Objects.requireNonNull(hub);
     this.file = dataDir.resolve("lhc").resolve("lease-trust.json");
@@ -71,8 +69,7 @@ public final class LeaseTrustCache extends VerticleBase {
   public Future<?> start() {
     return vertx.executeBlocking(() -> {
       LeaseTrust loaded = load();
-      cluster.addEntryListener((EntryAddedListener<String, String>) e -> learn(e.getValue()), true);
-      cluster.addEntryListener((EntryUpdatedListener<String, String>) e -> learn(e.getValue()), true);
+      cluster.addListener((id, json) -> learn(json));
       List<Revocation> known = cluster.values().stream().map(v -> Revocation.fromJson(new JsonObject(v))).toList();
       return (loaded == null ? LeaseTrust.NONE : loaded).withRevocations(known);
     }, false).onSuccess(loaded -> {
