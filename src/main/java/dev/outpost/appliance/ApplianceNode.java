@@ -710,6 +710,16 @@ public final class ApplianceNode {
   }
 
   /** The cluster-wide launch tickets; for tests and operational tooling. */
+  /** This node's cluster member; for tests and operational tooling. */
+  public HazelcastInstance clusterMember() {
+    return member;
+  }
+
+  /** The cluster settings this node runs with, its secret included; for tests and {@code join-command}. */
+  public ClusterConfig clusterConfig() {
+    return cluster;
+  }
+
   public TicketStore tickets() {
     return tickets;
   }

@@ -52,5 +52,7 @@ public final class LogSetup {
     // Known, understood warnings: Outpost does not use the CP subsystem, and Vert.x registers shared gauges twice.
     context.getLogger("com.hazelcast.cp.CPSubsystem").setLevel(Level.ERROR);
     context.getLogger("io.micrometer.core.instrument.MeterRegistry").setLevel(Level.ERROR);
+    // A cluster connection that fails Outpost's member handshake is logged once, in one line, by Outpost.
+    context.getLogger("com.hazelcast.internal.server.tcp.TcpServerAcceptor").setLevel(Level.ERROR);
   }
 }
