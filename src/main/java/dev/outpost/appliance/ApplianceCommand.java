@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code outpost appliance}: a connector node of a resource location. */
 @Command(name = "appliance", aliases = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-    subcommands = DrainNodeCommand.class,
+    subcommands = {DrainNodeCommand.class, JoinCommand.class},
     description = {
         "Run a connector node: web store, admin API, broker, gateway and the outbound link to the hub.",
         "With no options it runs a complete single-node site: embedded PostgreSQL under ./data, a self-signed",
@@ -87,6 +87,7 @@ final class ApplianceCommand implements Callable<Integer> {
           console.line("Outpost appliance " + Version.current() + " ready: https://localhost:" + node.httpsPort()
               + "/  (data in " + config.dataDir() + ")");
           console.line("CA sha256: " + node.caFingerprintDisplay());
+          console.line("Add a node to this site: outpost appliance join-command (prints what the new node runs)");
           return new ServerRunner.Running() {
             @Override
             public Future<Void> stop() {
