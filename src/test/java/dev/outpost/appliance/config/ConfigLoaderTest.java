@@ -51,7 +51,8 @@ class ConfigLoaderTest {
           port: 3001
           join: [ "10.0.0.2:5701", "10.0.0.3" ]
         """);
-    Map<String, String> env = Map.of("OUTPOST_HTTP_PORT", "1002", "OUTPOST_GATEWAY_PORT", "2002");
+    Map<String, String> env = Map.of("OUTPOST_HTTP_PORT", "1002", "OUTPOST_GATEWAY_PORT", "2002",
+        "OUTPOST_CLUSTER_SECRET", "loader-test-secret-0123456789");
     Map<String, String> flags = Map.of("http.port", "1003");
 
     // WHEN they are resolved
@@ -63,6 +64,23 @@ class ConfigLoaderTest {
     assertThat(config.cluster().port()).isEqualTo(3001);
     assertThat(config.cluster().join()).containsExactly("10.0.0.2:5701", "10.0.0.3:5701");
     assertThat(config.cluster().host()).as("auto-detected when joining others").isEmpty();
+  }
+
+  @Test
+  void joiningNeedsALongEnoughClusterSecretAndTheBusPortFollowsTheClusterPort() {
+    // WHEN a node is told to join without a secret, THEN start-up stops with one line naming the key and the fix
+    assertThatThrownBy(() -> ConfigLoader.create(Map.of("cluster.join", "10.0.0.2"), Map.of(), null).load())
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("cluster.secret: is required with --join")
+        .hasMessageContaining("outpost appliance join-command").hasMessageNotContaining("\n");
+    // WHEN the secret is short, THEN it is refused without being shown
+    assertThatThrownBy(() -> ConfigLoader.create(Map.of(), Map.of("OUTPOST_CLUSTER_SECRET", "short-secret"), null)
+        .load()).isInstanceOf(ConfigException.class).hasMessageContaining("shorter than 16 characters")
+        .hasMessageNotContaining("short-secret");
+    // WHEN no bus port is set, THEN it is the one after the cluster port; a set one stays
+    assertThat(ConfigLoader.create(Map.of("cluster.port", "6000"), Map.of(), null).load().cluster().busPort())
+        .isEqualTo(6001);
+    assertThat(ConfigLoader.create(Map.of("cluster.bus-port", "7000"), Map.of(), null).load().cluster().busPort())
+        .isEqualTo(7000);
   }
 
   @Test
