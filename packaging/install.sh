@@ -15,7 +15,10 @@ the unit, keeps the data and the settings it is not given).
   --from DIR|URL         where outpost.jar and outpost.service are (a directory, or an https:// base URL)
   --hub URL              the hub to enroll with (https://HUB:9443); without it the node runs the hub in-process
   --hub-token TOKEN      connector token from the hub (first start only; removed from outpost.env once ready)
-  --join HOST:PORT,...   other nodes of this site to join
+  --join HOST:PORT,...   other nodes of this site to join (needs --cluster-secret)
+  --cluster-secret S     the site's cluster secret, the same on every node (at least 16 characters, e.g.
+                         openssl rand -hex 32; or OUTPOST_CLUSTER_SECRET in the environment). Without it and
+                         --join, the node makes one; 'outpost appliance join-command' prints it for the next node
   --cluster-host ADDR    address the other nodes reach this node on (default: this VM's first address when
                          --join is given)
   --db-url URL           external PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/DB (default: embedded)
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
     --hub-token) settings[OUTPOST_HUB_TOKEN]="$2"; shift 2 ;;
     --join) settings[OUTPOST_CLUSTER_JOIN]="$2"; shift 2 ;;
     --cluster-host) settings[OUTPOST_CLUSTER_HOST]="$2"; shift 2 ;;
+    --cluster-secret) settings[OUTPOST_CLUSTER_SECRET]="$2"; shift 2 ;;
     --db-url) settings[OUTPOST_DB_URL]="$2"; shift 2 ;;
     --proxy) settings[OUTPOST_PROXY_URL]="$2"; shift 2 ;;
     --public-names) settings[OUTPOST_HTTP_PUBLIC_NAMES]="$2"; shift 2 ;;
@@ -49,9 +53,23 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$from" ] || { echo "install.sh: --from DIR|URL is required" >&2; exit 2; }
+if [ -z "${settings[OUTPOST_CLUSTER_SECRET]:-}" ] && [ -n "${OUTPOST_CLUSTER_SECRET:-}" ]; then
+  settings[OUTPOST_CLUSTER_SECRET]="$OUTPOST_CLUSTER_SECRET"
+fi
+if [ -n "${settings[OUTPOST_CLUSTER_SECRET]:-}" ] && [ "${#settings[OUTPOST_CLUSTER_SECRET]}" -lt 16 ]; then
+  echo "install.sh: --cluster-secret must have at least 16 characters (e.g. openssl rand -hex 32)" >&2; exit 2
+fi
 [[ "$wait_s" =~ ^[0-9]+$ ]] || { echo "install.sh: --wait takes a number of seconds" >&2; exit 2; }
 if [ -z "$root" ] && [ "$(id -u)" -ne 0 ]; then
   echo "install.sh: run as root (or with --root DIR to stage the files)" >&2; exit 2
+fi
+# A node that joins others proves the site's cluster secret: refuse to install one that could not start.
+previous() { [ -f "$root/etc/outpost/outpost.env" ] && sed -n "s/^$1=//p" "$root/etc/outpost/outpost.env" || true; }
+if [ -n "${settings[OUTPOST_CLUSTER_JOIN]:-$(previous OUTPOST_CLUSTER_JOIN)}" ] \
+    && [ -z "${settings[OUTPOST_CLUSTER_SECRET]:-$(previous OUTPOST_CLUSTER_SECRET)}" ]; then
+  echo "install.sh: --join needs --cluster-secret: the same secret on every node of the site ('outpost appliance" \
+    "join-command' on a running node prints it)" >&2
+  exit 2
 fi
 live=true
 [ -z "$root" ] || live=false

@@ -194,9 +194,13 @@ class PackagingFilesTest {
     Files.copy(PackagingFiles.SYSTEMD_UNIT, release.resolve("outpost.service"));
     Path root = tmp.resolve("root");
 
+    // WHEN the installer is asked for a node that joins another without the site's cluster secret, THEN it refuses
+    assertThat(install(root, "--from", release.toString(), "--join", "10.0.0.11:5701")).isEqualTo(2);
+    assertThat(install(root, "--from", release.toString(), "--join", "10.0.0.11:5701", "--cluster-secret", "short"))
+        .isEqualTo(2);
     // WHEN the installer stages a node that enrolls with a hub and joins another node
     assertThat(install(root, "--from", release.toString(), "--hub", "https://hub.example.com:9443", "--hub-token",
-        "OPC1.secret", "--join", "10.0.0.11:5701")).isZero();
+        "OPC1.secret", "--join", "10.0.0.11:5701", "--cluster-secret", "install-test-secret-0123456789")).isZero();
     // and runs again with another join address (an upgrade or a change)
     assertThat(install(root, "--from", release.toString(), "--join", "10.0.0.12:5701")).isZero();
 
@@ -206,7 +210,8 @@ class PackagingFilesTest {
     Path env = root.resolve("etc/outpost/outpost.env");
     assertThat(Files.getPosixFilePermissions(env)).isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
     assertThat(Files.readAllLines(env)).containsExactlyInAnyOrder("OUTPOST_HUB_URL=https://hub.example.com:9443",
-        "OUTPOST_HUB_TOKEN=OPC1.secret", "OUTPOST_CLUSTER_JOIN=10.0.0.12:5701");
+        "OUTPOST_HUB_TOKEN=OPC1.secret", "OUTPOST_CLUSTER_JOIN=10.0.0.12:5701",
+        "OUTPOST_CLUSTER_SECRET=install-test-secret-0123456789");
     assertThat(Files.readString(root.resolve("usr/local/bin/outpost"))).contains("java -jar " + JAR);
     assertThat(PackagingFiles.systemdUnit(PackagingFiles.SYSTEMD_UNIT).get("Service").get("EnvironmentFile"))
         .containsExactly("-/etc/outpost/outpost.env");
@@ -218,7 +223,7 @@ class PackagingFilesTest {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(output).doesNotContain("OPC1.secret");
+    assertThat(output).doesNotContain("OPC1.secret").doesNotContain("install-test-secret");
     return process.exitValue();
   }
 
