@@ -1,10 +1,12 @@
 package dev.outpost.cluster;
 
 import com.hazelcast.config.AdvancedNetworkConfig;
+import com.hazelcast.config.ClassFilter;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.EvictionConfig;
 import com.hazelcast.config.EvictionPolicy;
 import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.NearCacheConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
@@ -95,6 +97,10 @@ public final class ClusterSetup {
     config.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(MERGE_DELAY_SECONDS));
     config.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(MERGE_DELAY_SECONDS));
 
+    // Java deserialization of Hazelcast's, the JDK's, Vert.x's and Outpost's own classes only (Hazelcast's default
+    // deny-list of known gadgets stays): a second line behind the member handshake.
+    config.getSerializationConfig().setJavaSerializationFilterConfig(new JavaSerializationFilterConfig()
+        .setWhitelist(new ClassFilter().addPrefixes("dev.outpost.", "io.vertx.")));
     // The member endpoint only: a Hazelcast client cannot even start its protocol on the cluster port.
     AdvancedNetworkConfig network = config.getAdvancedNetworkConfig().setEnabled(true);
     ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
