@@ -198,7 +198,10 @@ public final class ApplianceNode {
         })
         .compose(v -> {
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
-              .onSuccess(opened -> db = opened);
+              .onSuccess(opened -> {
+                db = opened;
+                db.bindMetrics(metrics);
+              });
           return Future.all(database, membership == null ? startInProcessHub()
               : startHubLink(clusterManager.getHazelcastInstance()));
         })
