@@ -100,6 +100,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -179,8 +180,10 @@ public final class ApplianceNode {
       return Future.failedFuture(new StartupException("cannot read or create the key for stored secrets in "
           + config.dataDir().resolve("secrets") + ": " + e.getMessage(), e));
     }
-    // PostgreSQL and the cluster member take the longest to start: let them start side by side.
-    embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir()) : null;
+    // PostgreSQL and the cluster member take the longest to start: let them start side by side, the database off
+    // the ports this node's listeners are configured with (they bind later, and a test may give them any port)
+    embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir(),
+        Set.copyOf(List.of(config.cluster().port(), config.http().port(), config.gateway().port()))) : null;
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     HazelcastClusterManager clusterManager = ClusterSetup.clusterManager(config.cluster(), nodeId, Version.current());
     VertxOptions options = new VertxOptions()

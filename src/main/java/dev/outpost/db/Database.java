@@ -14,6 +14,7 @@ import io.vertx.sqlclient.SqlConnectOptions;
 import io.vertx.sqlclient.SqlConnection;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -68,12 +69,15 @@ public final class Database {
         .compose(server -> prepareEmbedded(vertx, config, server));
   }
 
-  /** Starts the embedded server on its own thread; the future completes when it accepts connections. */
-  public static CompletableFuture<EmbeddedPostgres> startEmbeddedEarly(Path dataDir) {
+  /**
+   * Starts the embedded server on its own thread; the future completes when it accepts connections. It never takes
+   * one of {@code reserved}, the ports the node's own listeners are about to bind.
+   */
+  public static CompletableFuture<EmbeddedPostgres> startEmbeddedEarly(Path dataDir, Set<Integer> reserved) {
     CompletableFuture<EmbeddedPostgres> result = new CompletableFuture<>();
     Thread starter = new Thread(() -> {
       try {
-        result.complete(EmbeddedPostgres.start(dataDir.resolve("db")));
+        result.complete(EmbeddedPostgres.start(dataDir.resolve("db"), reserved));
       } catch (Exception | Error e) {
         result.completeExceptionally(e);
       }

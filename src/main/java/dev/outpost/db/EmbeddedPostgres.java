@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -60,7 +61,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   /** Starts the server on a free loopback port, initialising the cluster on first use. */
   public static EmbeddedPostgres start(Path dbDir) throws IOException {
-    return start(dbDir, EmbeddedPostgres::freeLoopbackPort);
+    return start(dbDir, Set.of());
+  }
+
+  /**
+   * Like {@link #start(Path)}, never on one of {@code reserved}: the ports the node's own listeners are configured
+   * with, which they may bind only after this start picked its port.
+   */
+  public static EmbeddedPostgres start(Path dbDir, Set<Integer> reserved) throws IOException {
+    return start(dbDir, () -> freeLoopbackPort(reserved));
   }
 
   /** Like {@link #start(Path)}, taking the ports to try from {@code ports}. */
@@ -126,6 +135,17 @@ public final class EmbeddedPostgres implements AutoCloseable {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       return socket.getLocalPort();
     }
+  }
+
+  /** A free loopback port that is none of {@code reserved}. */
+  static int freeLoopbackPort(Set<Integer> reserved) throws IOException {
+    for (int tries = 0; tries < 100; tries++) {
+      int port = freeLoopbackPort();
+      if (!reserved.contains(port)) {
+        return port;
+      }
+    }
+    throw new IOException("the kernel offers only the node's own ports " + reserved + " on 127.0.0.1");
   }
 
   private static void initdb(PostgresBinaries binaries, Path pgData, Path log) throws IOException {
