@@ -120,8 +120,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
       } catch (Postmaster.PortInUse e) {
         taken.add(next);
         if (taken.size() >= PORT_ATTEMPTS) {
-          throw new IOException("no free port on 127.0.0.1 for the embedded PostgreSQL: other programs took "
-              + taken + " as it started", e);
+          // not the cause: callers report the innermost message, and this one is the whole story
+          IOException none = new IOException("no free port on 127.0.0.1 for the embedded PostgreSQL: other programs "
+              + "took " + taken + " as it started");
+          none.addSuppressed(e);
+          throw none;
         }
         LOG.warn("The embedded PostgreSQL cannot listen on 127.0.0.1:{}: another program took the port; "
             + "trying another", next);

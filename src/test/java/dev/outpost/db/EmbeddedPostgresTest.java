@@ -1,11 +1,12 @@
 package dev.outpost.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.outpost.error.Failures;
 import dev.outpost.testing.Poll;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -86,13 +87,16 @@ class EmbeddedPostgresTest {
       others.add(closing(new Listener()));
     }
 
-    // WHEN it starts THEN the start fails with one clear line naming each port taken
+    // WHEN it starts
     Iterator<Listener> next = others.iterator();
-    assertThatThrownBy(() -> EmbeddedPostgres.start(dbDir, () -> next.next().port()))
-        .isInstanceOf(IOException.class)
-        .hasMessageStartingWith("no free port on 127.0.0.1 for the embedded PostgreSQL: other programs took [")
-        .hasMessageContaining(Integer.toString(others.get(0).port()))
-        .hasMessageContaining(Integer.toString(others.get(EmbeddedPostgres.PORT_ATTEMPTS - 1).port()));
+    Throwable failure = catchThrowable(() -> EmbeddedPostgres.start(dbDir, () -> next.next().port()));
+
+    // THEN it fails with one clear line naming each port taken, also as the start-up error reports it
+    assertThat(failure).isInstanceOf(IOException.class);
+    assertThat(Failures.rootMessage(failure))
+        .startsWith("no free port on 127.0.0.1 for the embedded PostgreSQL: other programs took [")
+        .contains(Integer.toString(others.get(0).port()))
+        .contains(Integer.toString(others.get(EmbeddedPostgres.PORT_ATTEMPTS - 1).port()));
     // AND no server is left running on the data dir
     assertThat(serversOn(dbDir)).isEmpty();
   }
