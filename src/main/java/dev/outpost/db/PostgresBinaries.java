@@ -97,6 +97,7 @@ final class PostgresBinaries {
   /** Unpacks into a fresh directory that becomes {@code home} in one rename: a killed start leaves no half copy. */
   private static void extract(byte[] archive, Path runtime, Path home) throws IOException {
     long started = System.nanoTime();
+    removeStaleStaging(runtime);
     Path staging = runtime.resolve(".unpacking-" + UUID.randomUUID());
     Files.createDirectories(staging);
     try (TarArchiveInputStream tar = new TarArchiveInputStream(new XZInputStream(new ByteArrayInputStream(archive)))) {
@@ -132,6 +133,15 @@ final class PostgresBinaries {
       Files.setPosixFilePermissions(target, permissions);
     } else {
       throw new IOException("the PostgreSQL archive holds an entry of an unknown kind: " + entry.getName());
+    }
+  }
+
+  /** Half copies that a start killed while unpacking left behind (the data dir's lock keeps out other starts). */
+  private static void removeStaleStaging(Path runtime) throws IOException {
+    try (Stream<Path> entries = Files.list(runtime)) {
+      for (Path stale : entries.filter(p -> p.getFileName().toString().startsWith(".unpacking-")).toList()) {
+        deleteTree(stale);
+      }
     }
   }
 
