@@ -105,6 +105,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -196,8 +197,10 @@ public final class ApplianceNode {
       return Future.failedFuture(new StartupException("cannot read or create the cluster secret in "
           + ClusterSecret.file(config.dataDir()) + ": " + e.getMessage(), e));
     }
-    // PostgreSQL and the cluster member take the longest to start: let them start side by side.
-    embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir()) : null;
+    // PostgreSQL and the cluster member take the longest to start: let them start side by side, the database off
+    // the ports this node's listeners are configured with (they bind later, and a test may give them any port)
+    embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir(),
+        Set.copyOf(List.of(cluster.port(), cluster.busPort(), config.http().port(), config.gateway().port()))) : null;
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ClusterKeys keys = ClusterKeys.of(cluster.secret());
     seal = ClusterSeal.create(keys, metrics);
@@ -222,7 +225,10 @@ public final class ApplianceNode {
         })
         .compose(v -> {
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
-              .onSuccess(opened -> db = opened);
+              .onSuccess(opened -> {
+                db = opened;
+                db.bindMetrics(metrics);
+              });
           return Future.all(database, membership == null ? startInProcessHub()
               : startHubLink(member));
         })

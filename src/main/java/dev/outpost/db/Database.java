@@ -3,17 +3,21 @@ package dev.outpost.db;
 import dev.outpost.appliance.config.OutpostConfig.DbConfig;
 import dev.outpost.error.Failures;
 import dev.outpost.error.ServerErrorException;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnectOptions;
 import io.vertx.sqlclient.SqlConnection;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +33,9 @@ public final class Database {
   private final Vertx vertx;
   private final Pool pool;
   private final EmbeddedPostgres embedded;
-  private final String description;
+  private final Supplier<String> description;
 
-  private Database(Vertx vertx, Pool pool, EmbeddedPostgres embedded, String description) {
+  private Database(Vertx vertx, Pool pool, EmbeddedPostgres embedded, Supplier<String> description) {
     this.vertx = vertx;
     this.pool = pool;
     this.embedded = embedded;
@@ -65,12 +69,15 @@ public final class Database {
         .compose(server -> prepareEmbedded(vertx, config, server));
   }
 
-  /** Starts the embedded server on its own thread; the future completes when it accepts connections. */
-  public static CompletableFuture<EmbeddedPostgres> startEmbeddedEarly(Path dataDir) {
+  /**
+   * Starts the embedded server on its own thread; the future completes when it accepts connections. It never takes
+   * one of {@code reserved}, the ports the node's own listeners are about to bind.
+   */
+  public static CompletableFuture<EmbeddedPostgres> startEmbeddedEarly(Path dataDir, Set<Integer> reserved) {
     CompletableFuture<EmbeddedPostgres> result = new CompletableFuture<>();
     Thread starter = new Thread(() -> {
       try {
-        result.complete(EmbeddedPostgres.start(dataDir.resolve("db")));
+        result.complete(EmbeddedPostgres.start(dataDir.resolve("db"), reserved));
       } catch (Exception | Error e) {
         result.completeExceptionally(e);
       }
@@ -94,8 +101,8 @@ public final class Database {
     if (nodeRunning) {
       return vertx.executeBlocking(() -> EmbeddedPostgres.runningPort(dbDir), false)
           .compose(port -> vertx.executeBlocking(() -> EmbeddedPostgres.password(dbDir), false)
-              .compose(password -> open(vertx, config, embeddedOptions(port, password, EMBEDDED_DATABASE), null,
-                  "embedded PostgreSQL of the running node on 127.0.0.1:" + port, false)));
+              .compose(password -> open(vertx, config, () -> embeddedOptions(port, password, EMBEDDED_DATABASE),
+                  null, () -> "embedded PostgreSQL of the running node on 127.0.0.1:" + port, false)));
     }
     return vertx.executeBlocking(() -> EmbeddedPostgres.start(dbDir), false)
         .compose(server -> prepareEmbedded(vertx, config, server, false));
@@ -108,7 +115,8 @@ public final class Database {
   private static Future<Database> startExternal(Vertx vertx, DbConfig config, boolean migrate) {
     PgConnectOptions options = PgConnectOptions.fromUri(config.url());
     String where = options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
-    return open(vertx, config, options, null, "external PostgreSQL at " + where, migrate);
+    return open(vertx, config, () -> new PgConnectOptions(options), null, () -> "external PostgreSQL at " + where,
+        migrate);
   }
 
   private static Future<Database> prepareEmbedded(Vertx vertx, DbConfig config, EmbeddedPostgres server) {
@@ -118,9 +126,10 @@ public final class Database {
   private static Future<Database> prepareEmbedded(Vertx vertx, DbConfig config, EmbeddedPostgres server,
       boolean migrate) {
     PgConnectOptions admin = embeddedOptions(server.port(), server.password(), "postgres");
+    // the port is read at every new connection: a restarted server may have had to move to another one
     return createDatabaseIfMissing(vertx, admin)
-        .compose(v -> open(vertx, config, embeddedOptions(server.port(), server.password(), EMBEDDED_DATABASE),
-            server, "embedded PostgreSQL on 127.0.0.1:" + server.port(), migrate))
+        .compose(v -> open(vertx, config, () -> embeddedOptions(server.port(), server.password(), EMBEDDED_DATABASE),
+            server, () -> "embedded PostgreSQL on 127.0.0.1:" + server.port(), migrate))
         .onFailure(e -> closeQuietly(server));
   }
 
@@ -141,10 +150,10 @@ public final class Database {
         .eventually(bootstrap::close);
   }
 
-  private static Future<Database> open(Vertx vertx, DbConfig config, PgConnectOptions options,
-      EmbeddedPostgres embedded, String description, boolean migrate) {
-    options.setReconnectAttempts(0).setCachePreparedStatements(true)
-        .setPipeliningLimit(256);
+  private static Future<Database> open(Vertx vertx, DbConfig config, Supplier<PgConnectOptions> server,
+      EmbeddedPostgres embedded, Supplier<String> description, boolean migrate) {
+    Supplier<Future<SqlConnectOptions>> options = () -> Future.succeededFuture(server.get().setReconnectAttempts(0)
+        .setCachePreparedStatements(true).setPipeliningLimit(256));
     Pool pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(config.poolSize()).setName("outpost-db").setShared(false)
             .setMaxWaitQueueSize(1_000).setConnectionTimeout(10))
@@ -155,11 +164,11 @@ public final class Database {
     Future<Integer> migrated = migrate ? new Migrations(pool).migrate() : pool.query("SELECT 1").execute().map(0);
     return migrated
         .map(count -> {
-          LOG.info("Database ready: {} ({} migration(s) applied)", description, count);
+          LOG.info("Database ready: {} ({} migration(s) applied)", description.get(), count);
           return db;
         })
-        .recover(e -> db.close().transform(ignored -> Future.failedFuture(
-            new DatabaseUnavailableException("cannot use " + description + ": " + Failures.rootMessage(e), e))));
+        .recover(e -> db.close().transform(ignored -> Future.failedFuture(new DatabaseUnavailableException(
+            "cannot use " + description.get() + ": " + Failures.rootMessage(e), e))));
   }
 
   /** The shared pool; prefer {@link #transaction} for writes that must land together. */
@@ -174,12 +183,24 @@ public final class Database {
   /** A cheap round trip, for readiness checks. */
   public Future<Void> ping() {
     return pool.query("SELECT 1").execute().<Void>mapEmpty()
-        .recover(e -> Future.failedFuture(ServerErrorException.unavailable("database: " + Failures.rootMessage(e), e)));
+        .recover(e -> Future.failedFuture(ServerErrorException.unavailable("database: " + Failures.rootMessage(e)
+            + (embedded != null && !embedded.running() ? " (the embedded PostgreSQL stopped and is being restarted)"
+            : ""), e)));
   }
 
   /** Where the data lives, without secrets. */
   public String description() {
-    return description;
+    return description.get();
+  }
+
+  /**
+   * Publishes the database's own metrics in {@code registry}: with the embedded server, its supervision (see
+   * {@link EmbeddedPostgres#bindMetrics}); an external server has none of its own here.
+   */
+  public void bindMetrics(MeterRegistry registry) {
+    if (embedded != null) {
+      embedded.bindMetrics(registry);
+    }
   }
 
   public boolean embedded() {

@@ -2,7 +2,12 @@ package dev.outpost.db;
 
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.crypto.SecureTokens;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,70 +16,160 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A private PostgreSQL server kept under {@code <data-dir>/db}, started and stopped with the process. It
- * listens on loopback only and, after its first start, requires a password (SCRAM) that only the data dir
- * holds. Blocking: start it before the event loop or from a worker.
+ * A private PostgreSQL server kept under {@code <data-dir>/db}, started and stopped with the process, and started
+ * again by a {@link PostmasterSupervisor} when it ends on its own. It listens on a loopback port only and, after
+ * its first start, requires a password (SCRAM) that only the data dir holds. Blocking: start it before the event
+ * loop or from a worker.
  */
 public final class EmbeddedPostgres implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
   static final String SUPERUSER = "postgres";
+  static final Duration STARTUP_WAIT = Duration.ofSeconds(60);
+  /** Ports tried at one start when other programs take them between our pick and PostgreSQL's bind. */
+  static final int PORT_ATTEMPTS = 5;
 
-  private final io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
+  /** Where the next start may listen: a loopback port that is free when asked. */
+  @FunctionalInterface
+  interface PortSource {
+    int next() throws IOException;
+  }
+
+  private final PostmasterSupervisor supervisor;
   private final String password;
+  private final Thread shutdownHook;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
-  private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres server, String password) {
-    this.server = server;
+  private EmbeddedPostgres(PostmasterSupervisor supervisor, String password) {
+    this.supervisor = supervisor;
     this.password = password;
+    // a JVM that exits without closing the node (an unhandled error) must not leave the server running
+    this.shutdownHook = new Thread(this::close, "outpost-embedded-postgres-stop");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
   /** Starts the server on a free loopback port, initialising the cluster on first use. */
   public static EmbeddedPostgres start(Path dbDir) throws IOException {
+    return start(dbDir, Set.of());
+  }
+
+  /**
+   * Like {@link #start(Path)}, never on one of {@code reserved}: the ports the node's own listeners are configured
+   * with, which they may bind only after this start picked its port.
+   */
+  public static EmbeddedPostgres start(Path dbDir, Set<Integer> reserved) throws IOException {
+    return start(dbDir, () -> freeLoopbackPort(reserved));
+  }
+
+  /** Like {@link #start(Path)}, taking the ports to try from {@code ports}. */
+  static EmbeddedPostgres start(Path dbDir, PortSource ports) throws IOException {
     Path pgData = dbDir.resolve("pgdata");
     Path passwordFile = dbDir.resolve("password");
+    Path log = dbDir.resolve("postgres.log");
     SecureFiles.createPrivateDirectories(dbDir);
-    // zonky extracts the binaries once per JVM: a second database in the same JVM (tests) reuses the first one's
-    // runtime directory while it exists and leaves its own empty, so make sure it is there either way
     Path runtime = dbDir.resolve("runtime");
     SecureFiles.createPrivateDirectories(runtime);
     stopOrphan(pgData);
+    PostgresBinaries binaries = PostgresBinaries.unpack(runtime);
+    // The extracted binaries need not be writable or readable by anyone else.
+    Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
     boolean secured = Files.exists(passwordFile) && Files.exists(pgData.resolve("PG_VERSION"));
     String password = secured ? Files.readString(passwordFile, StandardCharsets.UTF_8).trim() : null;
-    var builder = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
-        .setDataDirectory(pgData)
-        .setCleanDataDirectory(false)
-        .setRegisterShutdownHook(true)
-        .setPGStartupWait(Duration.ofSeconds(60))
-        .setOverrideWorkingDirectory(runtime.toFile())
-        .setServerConfig("listen_addresses", "127.0.0.1")
-        .setServerConfig("max_connections", "100")
-        .setServerConfig("unix_socket_directories", "")
-        .setOutputRedirector(ProcessBuilder.Redirect.appendTo(dbDir.resolve("postgres.log").toFile()))
-        .setErrorRedirector(ProcessBuilder.Redirect.appendTo(dbDir.resolve("postgres.log").toFile()));
-    if (password != null) {
-      builder.setConnectConfig("password", password);
+    if (!Files.exists(pgData.resolve("postgresql.conf"))) {
+      initdb(binaries, pgData, log);
     }
     long started = System.nanoTime();
-    io.zonky.test.db.postgres.embedded.EmbeddedPostgres server = builder.start();
+    PostmasterSupervisor.Launcher launcher = (port, abandon) -> launch(binaries, pgData, log, ports, port, abandon);
+    Postmaster server = launcher.launch(0, () -> false);
     try {
-      // The extracted binaries need not be writable or readable by anyone else.
-      Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
       if (password == null) {
-        password = secure(server, pgData, passwordFile);
+        password = secure(server.port(), pgData, passwordFile);
       }
     } catch (IOException | RuntimeException e) {
-      server.close();
+      server.stop();
       throw e;
     }
-    LOG.info("Embedded PostgreSQL ready on 127.0.0.1:{} in {} ms (data in {})", server.getPort(),
+    LOG.info("Embedded PostgreSQL ready on 127.0.0.1:{} in {} ms (data in {})", server.port(),
         (System.nanoTime() - started) / 1_000_000, pgData);
-    return new EmbeddedPostgres(server, password);
+    return new EmbeddedPostgres(new PostmasterSupervisor(server, launcher, log.toString()), password);
+  }
+
+  /**
+   * Starts the server on {@code port} (0: any), or on another free port when another program holds that one, up to
+   * {@link #PORT_ATTEMPTS} ports: the port is picked before PostgreSQL binds it, and a program starting meanwhile
+   * (the node's own cluster member, in the worst case) can take it first.
+   */
+  private static Postmaster launch(PostgresBinaries binaries, Path pgData, Path log, PortSource ports, int port,
+      BooleanSupplier abandon) throws IOException {
+    List<Integer> taken = new ArrayList<>();
+    int next = port > 0 ? port : ports.next();
+    while (true) {
+      try {
+        return Postmaster.launch(binaries, pgData, next, log, STARTUP_WAIT, abandon);
+      } catch (Postmaster.PortInUse e) {
+        taken.add(next);
+        if (taken.size() >= PORT_ATTEMPTS) {
+          // not the cause: callers report the innermost message, and this one is the whole story
+          IOException none = new IOException("no free port on 127.0.0.1 for the embedded PostgreSQL: other programs "
+              + "took " + taken + " as it started");
+          none.addSuppressed(e);
+          throw none;
+        }
+        LOG.warn("The embedded PostgreSQL cannot listen on 127.0.0.1:{}: another program took the port; "
+            + "trying another", next);
+        next = ports.next();
+      }
+    }
+  }
+
+  /** A port that nothing listens on right now, chosen by the kernel as for any client socket. */
+  static int freeLoopbackPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** A free loopback port that is none of {@code reserved}. */
+  static int freeLoopbackPort(Set<Integer> reserved) throws IOException {
+    for (int tries = 0; tries < 100; tries++) {
+      int port = freeLoopbackPort();
+      if (!reserved.contains(port)) {
+        return port;
+      }
+    }
+    throw new IOException("the kernel offers only the node's own ports " + reserved + " on 127.0.0.1");
+  }
+
+  private static void initdb(PostgresBinaries binaries, Path pgData, Path log) throws IOException {
+    long started = System.nanoTime();
+    Files.createDirectories(pgData);
+    Process initdb = new ProcessBuilder(binaries.command("initdb", List.of("-A", "trust", "-U", SUPERUSER,
+        "-D", pgData.toString(), "-E", "UTF-8")))
+        .redirectInput(new java.io.File("/dev/null"))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+    try {
+      if (initdb.waitFor() != 0) {
+        throw new IOException("initdb failed with status " + initdb.exitValue() + " (see " + log + ")");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      initdb.destroyForcibly();
+      throw new IOException("interrupted while initdb ran", e);
+    }
+    LOG.info("Initialised the embedded database in {} in {} ms", pgData, (System.nanoTime() - started) / 1_000_000);
   }
 
   /**
@@ -113,15 +208,19 @@ public final class EmbeddedPostgres implements AutoCloseable {
   }
 
   /** Sets a random superuser password and switches authentication from trust to SCRAM. */
-  private static String secure(io.zonky.test.db.postgres.embedded.EmbeddedPostgres server, Path pgData,
-      Path passwordFile) throws IOException {
+  private static String secure(int port, Path pgData, Path passwordFile) throws IOException {
     String password = SecureTokens.random(24);
     Files.writeString(pgData.resolve("pg_hba.conf"), """
         # Written by Outpost: loopback only, password required.
         host all all 127.0.0.1/32 scram-sha-256
         host all all ::1/128 scram-sha-256
         """, StandardCharsets.UTF_8);
-    try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+    PGSimpleDataSource trust = new PGSimpleDataSource();
+    trust.setServerNames(new String[] {"127.0.0.1"});
+    trust.setPortNumbers(new int[] {port});
+    trust.setDatabaseName("postgres");
+    trust.setUser(SUPERUSER);
+    try (Connection c = trust.getConnection(); Statement s = c.createStatement()) {
       s.execute("SET password_encryption = 'scram-sha-256'");
       s.execute("ALTER USER " + SUPERUSER + " PASSWORD '" + password + "'");
       s.execute("SELECT pg_reload_conf()");
@@ -156,8 +255,24 @@ public final class EmbeddedPostgres implements AutoCloseable {
     return Files.readString(dbDir.resolve("password"), StandardCharsets.UTF_8).trim();
   }
 
+  /** The port the server listens on now; it may change when the server is restarted and its port was taken. */
   public int port() {
-    return server.getPort();
+    return supervisor.current().port();
+  }
+
+  /** The running server's process id. */
+  public long pid() {
+    return supervisor.current().pid();
+  }
+
+  /** Whether the server runs (false while it is being restarted, and after {@link #close()}). */
+  public boolean running() {
+    return supervisor.state() == PostmasterSupervisor.State.RUNNING;
+  }
+
+  /** How many times the server was started again after it ended on its own. */
+  public long restarts() {
+    return supervisor.restarts();
   }
 
   /** Connection settings for the Vert.x client. */
@@ -169,8 +284,33 @@ public final class EmbeddedPostgres implements AutoCloseable {
     return password;
   }
 
+  /**
+   * Publishes the supervision in {@code registry}: {@code outpost_db_embedded_up} (1 while the server runs, 0 while
+   * it is restarted), {@code outpost_db_embedded_restarts_total} and
+   * {@code outpost_db_embedded_restart_failures_total}.
+   */
+  public void bindMetrics(MeterRegistry registry) {
+    Gauge.builder("outpost.db.embedded.up", this, db -> db.running() ? 1 : 0)
+        .description("1 while the embedded PostgreSQL runs, 0 while it is being restarted").register(registry);
+    FunctionCounter.builder("outpost.db.embedded.restarts", supervisor, PostmasterSupervisor::restarts)
+        .description("Times the embedded PostgreSQL was started again after it ended on its own")
+        .register(registry);
+    FunctionCounter.builder("outpost.db.embedded.restart.failures", supervisor, PostmasterSupervisor::failedAttempts)
+        .description("Restart attempts of the embedded PostgreSQL that failed (each is retried after a back-off)")
+        .register(registry);
+  }
+
+  /** Stops supervising and stops the server; a restart under way gives up first. Idempotent. */
   @Override
-  public void close() throws IOException {
-    server.close();
+  public void close() {
+    if (closed.getAndSet(true)) {
+      return;
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // the JVM is exiting: this may be the hook itself
+    }
+    supervisor.stop();
   }
 }

@@ -82,6 +82,7 @@ public final class HubNode {
     return Database.start(vertx, config.db(), config.dataDir())
         .compose(database -> {
           db = database;
+          db.bindMetrics(metrics);
           BrokerService broker = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
             config.dataDir(), metrics);
           return vertx.deployVerticle(broker).map(id -> broker);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import java.net.ConnectException;
 import java.util.concurrent.CompletionException;
@@ -26,6 +27,19 @@ class DatabaseUnavailableExceptionTest {
       assertThat(e.detail()).contains("database cannot be reached", "Connection refused");
     });
     assertThat(lost).isPresent();
+  }
+
+  @Test
+  void aServerThatIsStartingOrShuttingDownIsA503AndOtherDatabaseErrorsAreNot() {
+    // GIVEN the answers of a PostgreSQL that is being restarted, and of one that refuses a statement
+    var starting = new PgException("the database system is starting up", "FATAL", "57P03", null);
+    var shutDown = new PgException("terminating connection due to administrator command", "FATAL", "57P01", null);
+    var badInput = new PgException("invalid byte sequence for encoding \"UTF8\": 0x00", "ERROR", "22021", null);
+
+    // THEN the first two are the database being unavailable, the last one is not
+    assertThat(DatabaseUnavailableException.of(new CompletionException(starting))).isPresent();
+    assertThat(DatabaseUnavailableException.of(shutDown)).isPresent();
+    assertThat(DatabaseUnavailableException.of(badInput)).isEmpty();
   }
 
   @Test
