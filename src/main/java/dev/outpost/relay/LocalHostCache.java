@@ -3,6 +3,7 @@ package dev.outpost.relay;
 import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
+import dev.outpost.cluster.ContextHop;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.hub.IdentityOperations;
 import dev.outpost.identity.AccountDirectory;
@@ -65,6 +66,10 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
   private volatile Snapshot current = Snapshot.EMPTY;
   private String persisted = "";
   private boolean syncing;
+  /** Account changes the hub pushed; a sync that overlapped one keeps the pushed accounts (see {@link #sync}). */
+  private volatile long pushes;
+  /** Whether the next sync fetches the accounts even when the site model did not change. */
+  private volatile boolean accountsStale;
 
   public LocalHostCache(HubLink hub, Path dataDir, Duration interval) {
     this.hub = Objects.requireNonNull(hub);
@@ -107,18 +112,56 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
     }
     syncing = true;
     long have = current.model().version();
+    long pushesBefore = pushes;
+    boolean refetch = accountsStale;
     // accounts change the site model version too, so an unchanged model means unchanged accounts
     return hub.request(BrokerOperations.SITE_SNAPSHOT, new JsonObject().put("haveVersion", have))
-        .compose(model -> model.getBoolean("unchanged", false) && !current.accounts().isEmpty()
+        .compose(model -> model.getBoolean("unchanged", false) && !current.accounts().isEmpty() && !refetch
             ? Future.succeededFuture(current)
             : hub.request(IdentityOperations.SNAPSHOT, new JsonObject()).map(accounts -> new Snapshot(
                 model.getBoolean("unchanged", false) ? current.model()
                     : SiteModelJson.fromJson(model.getJsonObject("model")),
                 byName(accounts.getJsonArray("items", new JsonArray())), Instant.now())))
+        .map(fresh -> overlapped(fresh, pushesBefore, refetch))
         .compose(this::keep)
         .onFailure(e -> LOG.debug("Local host cache not refreshed: {}", e.getMessage()))
         .recover(e -> Future.succeededFuture(current))
         .onComplete(ar -> syncing = false);
+  }
+
+  /**
+   * An account change the hub pushed while this sync was under way may be newer than the accounts it fetched: keep
+   * the pushed ones and fetch all accounts again at the next sync.
+   */
+  private Snapshot overlapped(Snapshot fresh, long pushesBefore, boolean refetched) {
+    if (fresh == current) {
+      return fresh;
+    }
+    if (pushes != pushesBefore) {
+      accountsStale = true;
+      return new Snapshot(fresh.model(), current.accounts(), fresh.receivedAt());
+    }
+    if (refetched) {
+      accountsStale = false;
+    }
+    return fresh;
+  }
+
+  /**
+   * The hub says an account lost access (disabled, new password, a role removed; {@code account} {@code null}:
+   * deleted). The copy here follows at once, on disk too, so that sign-in and lease launches in an outage that
+   * starts right after see it.
+   */
+  public Future<Void> accountChanged(String userId, Account account) {
+    return ContextHop.to(vertx, context, () -> {
+      pushes++;
+      Map<String, Account> accounts = new HashMap<>(current.accounts());
+      accounts.values().removeIf(a -> a.id().equals(userId));
+      if (account != null) {
+        accounts.put(account.username().toLowerCase(Locale.ROOT), account);
+      }
+      return keep(new Snapshot(current.model(), accounts, current.receivedAt()));
+    }).mapEmpty();
   }
 
   private Future<Snapshot> keep(Snapshot fresh) {
