@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * location's pools, resources, entitlements and group memberships, and the accounts with their password hashes —
  * kept in memory and on disk ({@code data-dir/lhc/snapshot.json}, owner-only), so that the appliance can sign
  * users in and broker alone while the hub, or the database, cannot be reached. Refreshed every
- * {@code hub.sync-interval} while the hub answers.
+ * {@code hub.sync-interval} while the hub answers (every second until the first snapshot arrives), and at once for
+ * an account that lost access ({@link #accountChanged}).
  */
 public final class LocalHostCache extends VerticleBase implements AccountDirectory {
 
@@ -66,6 +67,7 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
   private volatile Snapshot current = Snapshot.EMPTY;
   private String persisted = "";
   private boolean syncing;
+  private volatile long lastSync = System.nanoTime();
   /** Account changes the hub pushed; a sync that overlapped one keeps the pushed accounts (see {@link #sync}). */
   private volatile long pushes;
   /** Whether the next sync fetches the accounts even when the site model did not change. */
@@ -86,7 +88,13 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
         LOG.info("Local host cache loaded: site model version {}, {} account(s), received {}",
             loaded.model().version(), loaded.accounts().size(), loaded.receivedAt());
       }
-      vertx.setPeriodic(interval.toMillis(), id -> sync());
+      // until the first snapshot arrives (the hub link may come up after this starts), ask every second; then
+      // every interval
+      vertx.setPeriodic(Math.min(1_000, interval.toMillis()), id -> {
+        if (current == Snapshot.EMPTY || System.nanoTime() - lastSync >= interval.toNanos()) {
+          sync();
+        }
+      });
       sync();
     });
   }
@@ -124,6 +132,7 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
                 byName(accounts.getJsonArray("items", new JsonArray())), Instant.now())))
         .map(fresh -> overlapped(fresh, pushesBefore, refetch))
         .compose(this::keep)
+        .onSuccess(kept -> lastSync = System.nanoTime())
         .onFailure(e -> LOG.debug("Local host cache not refreshed: {}", e.getMessage()))
         .recover(e -> Future.succeededFuture(current))
         .onComplete(ar -> syncing = false);
