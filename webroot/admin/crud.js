@@ -106,7 +106,7 @@ async function fieldInput(field, prefix, item) {
   const id = `${prefix}-${field.name}`;
   const current = item ? item[field.name] : field.value;
   const hintId = field.hint ? `${id}-hint` : null;
-  const hint = field.hint ? h('span', {class: 'muted', id: hintId}, field.hint) : null;
+  const hint = field.hint ? h('span', {class: 'muted hint', id: hintId}, field.hint) : null;
   const type = field.type || 'text';
   if (type === 'select') {
     const names = await field.options();
