@@ -2,6 +2,8 @@
 import {api} from '/js/api.js';
 
 const NAME_HINT = 'Lower-case letters, digits and dashes.';
+/** What saving a change that takes access away from an account does (see docs/leases.md). */
+const ENDS_ACCESS = 'revokes the user\'s connection leases and signs them out, on every node.';
 
 /** Options for a select: the names in an admin API collection. */
 function namesOf(collection, nameField = 'name') {
@@ -52,10 +54,11 @@ export const COLLECTIONS = [
     fields: [
       {name: 'username', label: 'User name', required: true},
       {name: 'displayName', label: 'Display name'},
-      {name: 'password', label: 'Password', type: 'password', hint: 'At least 12 characters; leave empty to keep it.'},
+      {name: 'password', label: 'Password', type: 'password', hint: 'At least 12 characters; leave empty to keep it. '
+        + `Saving a new one ${ENDS_ACCESS}`},
       {name: 'roles', label: 'Roles', type: 'checkboxes', options: async () => ['user', 'session-admin', 'admin'],
-        value: ['user']},
-      {name: 'disabled', label: 'Disabled', type: 'checkbox'},
+        value: ['user'], hint: `Saving with a role removed ${ENDS_ACCESS}`},
+      {name: 'disabled', label: 'Disabled', type: 'checkbox', hint: `Saving with Disabled ticked ${ENDS_ACCESS}`},
     ],
   },
   {

@@ -106,7 +106,7 @@ async function fieldInput(field, prefix, item) {
   const id = `${prefix}-${field.name}`;
   const current = item ? item[field.name] : field.value;
   const hintId = field.hint ? `${id}-hint` : null;
-  const hint = field.hint ? h('span', {class: 'muted', id: hintId}, field.hint) : null;
+  const hint = field.hint ? h('span', {class: 'muted hint', id: hintId}, field.hint) : null;
   const type = field.type || 'text';
   if (type === 'select') {
     const names = await field.options();
@@ -120,13 +120,15 @@ async function fieldInput(field, prefix, item) {
     const names = await field.options();
     const boxes = names.map(name => h('input', {type: 'checkbox', id: `${id}-${name}`, value: name,
       checked: (current || []).includes(name)}));
-    return {field, element: h('fieldset', {}, h('legend', {}, field.label),
-      boxes.map((box, i) => h('label', {class: 'check', for: box.id}, box, names[i]))),
+    return {field, element: h('fieldset', {id, 'aria-describedby': hintId}, h('legend', {}, field.label),
+      boxes.map((box, i) => h('label', {class: 'check', for: box.id}, box, names[i])), hint),
     value: () => boxes.filter(b => b.checked).map(b => b.value)};
   }
   if (type === 'checkbox') {
-    const box = h('input', {type: 'checkbox', id, name: field.name, checked: Boolean(current)});
-    return {field, element: h('label', {class: 'check', for: id}, box, field.label), value: () => box.checked};
+    const box = h('input', {type: 'checkbox', id, name: field.name, checked: Boolean(current),
+      'aria-describedby': hintId});
+    return {field, value: () => box.checked,
+      element: h('div', {class: 'field'}, h('label', {class: 'check', for: id}, box, field.label), hint)};
   }
   const input = h('input', {id, name: field.name, type: type === 'list' ? 'text' : type, required: field.required,
     min: field.min, max: field.max, 'aria-describedby': hintId, autocomplete: type === 'password' ? 'new-password' : 'off',

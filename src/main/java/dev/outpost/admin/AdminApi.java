@@ -83,16 +83,18 @@ public final class AdminApi {
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
       String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
       DiskSpool auditSpool) {
-    this(vertx, db, logins, nodes, hasher, node, tokens, agents, broker, auditSpool, List.of());
+    this(vertx, db, logins, nodes, hasher, node, tokens, agents, broker, auditSpool, List.of(), AccessWithdrawal.NONE);
   }
 
   /**
    * @param auditSpool where audit entries of session and host actions wait while the database is down
    * @param extensions admin-only routes of other features, mounted after the built-in ones
+   * @param withdrawal what else ends when an account loses access (its connection leases), besides its sign-in
+   *     sessions, which this API ends itself
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
       String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
-      DiskSpool auditSpool, List<AdminExtension> extensions) {
+      DiskSpool auditSpool, List<AdminExtension> extensions, AccessWithdrawal withdrawal) {
     this.extensions = List.copyOf(extensions);
     this.spooledAudit = new SpooledAudit(db, audit, auditSpool, Clock.systemUTC());
     this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor, db);
@@ -103,8 +105,9 @@ public final class AdminApi {
     this.node = Objects.requireNonNull(node);
     this.tokens = Objects.requireNonNull(tokens);
     this.agents = Objects.requireNonNull(agents);
-    this.stores = List.of(new UserStore(vertx, hasher, logins::revokeUser), new GroupStore(), new PoolStore(), new ResourceStore(),
-        new EntitlementStore());
+    AccessWithdrawal signOut = AccessWithdrawal.afterCommit((userId, username) -> logins.revokeUser(userId));
+    this.stores = List.of(new UserStore(vertx, hasher, withdrawal.andThen(signOut)), new GroupStore(),
+        new PoolStore(), new ResourceStore(), new EntitlementStore());
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.outpost.appliance;
 
 import com.hazelcast.core.HazelcastInstance;
+import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.admin.AdminApi;
 import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.DemoSite;
@@ -57,14 +58,18 @@ import dev.outpost.hub.HubServer;
 import dev.outpost.hub.IdentityOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
+import dev.outpost.identity.AccountJson;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryOperations;
 import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.identity.directory.impl.DirectoryService;
+import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseAdminRoutes;
+import dev.outpost.lease.LeaseOperations;
+import dev.outpost.lease.Revocation;
 import dev.outpost.lease.impl.ApplianceLeases;
 import dev.outpost.lease.impl.ApplianceRoster;
 import dev.outpost.lease.impl.DeferredRevocations;
@@ -162,6 +167,8 @@ public final class ApplianceNode {
   /** The site's lease authority, when the hub role runs in this process. */
   private LeaseAuthority leaseAuthority;
   private LeaseTrustCache leaseTrust;
+  /** Sign-in and sessions; set once the front door is wired. */
+  private volatile LoginService logins;
   private volatile SiteModel locationModel;
   /** Taking this node out of service for a rolling upgrade ({@code outpost appliance drain-node}). */
   private NodeDrain drain;
@@ -313,7 +320,7 @@ public final class ApplianceNode {
     }
     directories = new DirectoryService(vertx, new RelayedDirectorySettings(hubLink), db, hasher, config.directory(),
         Clock.systemUTC());
-    LoginService logins = new LoginService(vertx, directory, directories,
+    logins = new LoginService(vertx, directory, directories,
         new HazelcastSessionStore(vertx, SealedMap.of(hazelcast, HazelcastSessionStore.MAP_NAME, seal),
             SealedMap.of(hazelcast, HazelcastSessionStore.REVOCATIONS_MAP_NAME, seal)), hasher, config.identity(),
         metrics, Clock.systemUTC());
@@ -425,7 +432,28 @@ public final class ApplianceNode {
     if (RendezvousProtocol.OPEN.equals(op)) {
       return body -> gateway.openForHub(body, () -> hubLink.dial(RendezvousProtocol.DATA_PATH));
     }
+    if (LeaseOperations.REVOKED.equals(op) && leaseTrust != null) {
+      return body -> leaseTrust.publish(Revocation.fromJson(body.getJsonObject("revocation", new JsonObject())))
+          .map(v -> new JsonObject());
+    }
+    if (IdentityOperations.ACCESS_WITHDRAWN.equals(op) && logins != null) {
+      return this::accessWithdrawn;
+    }
     return null;
+  }
+
+  /**
+   * The hub says an account lost access: its sessions end on every node of this cluster (the hub's notice reaches
+   * each node, whose local host cache takes the account's new state).
+   */
+  private Future<JsonObject> accessWithdrawn(JsonObject body) {
+    if (!(body.getValue("userId") instanceof String userId) || userId.isEmpty()) {
+      return Future.failedFuture(ClientErrorException.validation("userId is required"));
+    }
+    JsonObject account = body.getJsonObject("account");
+    return logins.revokeUser(userId)
+        .compose(v -> hostCache.accountChanged(userId, account == null ? null : AccountJson.fromJson(account)))
+        .map(v -> new JsonObject());
   }
 
   /** The tunnel to a separate hub, authenticated with the certificate it issued at enrollment. */
@@ -506,9 +534,11 @@ public final class ApplianceNode {
     LeaseIssuer issuer = new LeaseIssuer(hazelcast, seal, upstream, membership == null
         ? this::inProcessLocationModel : hostCache::model,
         lease -> leaseTrust.trust().revoked(lease).isPresent(), config.lease().issueRate(), Clock.systemUTC());
+    // a lease of a disabled account is refused: all-in-one the database says so (its cached copy while it is down);
+    // with a separate hub the local host cache's copy, which the hub updates at once and which outlives the hub
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
-        SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, membership != null, location(), addresses.hubGateway(),
-        config.lease().proofWindow(), Clock.systemUTC());
+        SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, membership == null ? accounts : hostCache,
+        membership != null, location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses),
         new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
@@ -522,7 +552,10 @@ public final class ApplianceNode {
         List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
             () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC(),
             new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
-                metrics)))));
+                metrics)))),
+        // accounts are changed here only all-in-one (with a separate hub, at the hub): their leases end on every node
+        membership == null ? new AccountLeaseRevocation(leaseTrust::publish, Clock.systemUTC())
+            : AccessWithdrawal.NONE);
     admin.directories(secrets, directories::invalidate, directories);
     admin.drain(drain, control);
     if (membership != null) {

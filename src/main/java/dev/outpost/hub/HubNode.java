@@ -1,5 +1,6 @@
 package dev.outpost.hub;
 
+import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.admin.AdminApi;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.Broker;
@@ -21,6 +22,7 @@ import dev.outpost.identity.InMemorySessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryTable;
+import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
@@ -111,12 +113,16 @@ public final class HubNode {
     LeaseAuthority leases = new LeaseAuthority(vertx, db, secrets, certificates.caFingerprint(),
         config.lease().validity(), location -> broker.fresh().map(model -> model.forLocation(location)),
         Clock.systemUTC());
+    // what takes access away reaches the connected appliances at once, not at their next sync
+    AccessBroadcast broadcast = new AccessBroadcast((op, body) -> server.requestAll(op, body), new UserAccounts(db));
+    AccessWithdrawal withdrawal = new AccountLeaseRevocation(broadcast::revoked, Clock.systemUTC())
+        .andThen(AccessWithdrawal.afterCommit(broadcast::withdrawn));
     AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
         AgentDirectory.none(), broker.adminClient(), DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
         List.of(new LocationRoutes(db, locations),
-            new LeaseAdminRoutes(db, new UserAccounts(db), leases, LeaseAdminRoutes.Publisher.NONE, List::of, false,
+            new LeaseAdminRoutes(db, new UserAccounts(db), leases, broadcast::revoked, List::of, false,
                 Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
-                    "lease-revocations", metrics)))))
+                    "lease-revocations", metrics)))), withdrawal)
         .directories(secrets, () -> { }, directories);
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)

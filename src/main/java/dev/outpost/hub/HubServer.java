@@ -1,5 +1,6 @@
 package dev.outpost.hub;
 
+import dev.outpost.cluster.ContextHop;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.http.ApiRouter;
@@ -115,6 +116,23 @@ public final class HubServer extends VerticleBase {
     return sessions.get(ThreadLocalRandom.current().nextInt(sessions.size())).request(op, body);
   }
 
+  /**
+   * Sends a request to every connected appliance node, of every location, at once: for what must reach them
+   * before their next sync (a revoked account). Completes when each answered or failed, with how many answered;
+   * never fails — a node that missed it learns it at its next sync.
+   */
+  public Future<Integer> requestAll(String op, JsonObject body) {
+    List<TunnelSession> sessions = byLocation.values().stream().flatMap(Set::stream).toList();
+    List<Future<JsonObject>> sent = sessions.stream().map(session -> ContextHop.to(vertx, session.context,
+        () -> session.request(op, body.copy()))).toList();
+    return Future.join(sent).transform(ar -> {
+      long answered = sent.stream().filter(Future::succeeded).count();
+      sent.stream().filter(Future::failed).forEach(f -> LOG.warn("An appliance did not take {} ({}); it learns it "
+          + "at its next sync", op, f.cause().getMessage()));
+      return Future.succeededFuture((int) answered);
+    });
+  }
+
   /** The resource location an appliance's WebSocket speaks for (bearer credential or client certificate). */
   public Future<String> authenticateAppliance(ServerWebSocket ws) {
     String header = ws.headers().get("Authorization");
@@ -145,6 +163,8 @@ public final class HubServer extends VerticleBase {
   private final class TunnelSession implements HubOperations.ApplianceChannel {
     private final ServerWebSocket ws;
     private final String location;
+    /** The context that owns the WebSocket, where the channel is used. */
+    private final io.vertx.core.Context context = vertx.getOrCreateContext();
     private TunnelChannel channel;
     private String node;
     private HubOperations.Caller caller;

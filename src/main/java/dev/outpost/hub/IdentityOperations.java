@@ -19,6 +19,12 @@ public final class IdentityOperations implements HubOperations {
   public static final String ACCOUNT = "identity.account";
   /** Every account of the site with its hash: {@code {} -> {items:[account]}}, for appliances' local host cache. */
   public static final String SNAPSHOT = "identity.snapshot";
+  /**
+   * Hub to appliance, at once to every connected one: an admin took access away from an account.
+   * {@code {userId, account?} -> {}}, {@code account} as in {@link #ACCOUNT} and absent when it was deleted; the
+   * appliance ends the user's sessions in its cluster and updates its local host cache's copy of the account.
+   */
+  public static final String ACCESS_WITHDRAWN = "identity.access-withdrawn";
 
   private final UserAccounts accounts;
 

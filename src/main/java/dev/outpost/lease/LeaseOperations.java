@@ -8,6 +8,7 @@ package dev.outpost.lease;
  * appliance -> hub   lease.trust   {}                      -> {v, site, keys:[{kid, alg, key, verifyUntil?}], revocations:[revocation]}
  * appliance -> hub   lease.issue   {items:[request]}       -> {items:[{key, lease} | {key, error}]}
  * appliance -> hub   lease.revoke  {revocation, node}      -> {}
+ * hub -> appliance   lease.revoked {revocation}            -> {}
  * </pre>
  * A request is {@code {key, user:{id, username, directoryGroups?}, device, appliances:[appliance], hub?}}.
  */
@@ -17,6 +18,11 @@ public final class LeaseOperations {
   public static final String TRUST = "lease.trust";
   public static final String ISSUE = "lease.issue";
   public static final String REVOKE = "lease.revoke";
+  /**
+   * A revocation made at the hub, sent to every connected appliance at once (the others learn it at their next
+   * {@link #TRUST}); the appliance makes it effective on every node of its cluster.
+   */
+  public static final String REVOKED = "lease.revoked";
 
   private LeaseOperations() {
   }

@@ -40,7 +40,8 @@ public interface LeaseService {
 
   /**
    * Checks a lease launch: the lease's signature, key, expiry and location, the proof's signature, device binding,
-   * freshness and single use, revocations, and that the lease names the resource.
+   * freshness and single use, that the user's account is not disabled, revocations, and that the lease names the
+   * resource.
    *
    * @throws LeaseRejected (as a failed future) with the reason when any check fails
    */

@@ -54,14 +54,17 @@ public record Revocation(String id, Kind kind, String subject, String userId, In
     };
   }
 
-  /** One line for the 403 a revoked lease gets. */
+  /**
+   * One line for the 403 a revoked lease gets. The user reads it (the client prints it), so it speaks to them and
+   * says what to do; the reason is the admin's, or the account change's ({@code password changed}).
+   */
   public String describe() {
     String what = switch (kind) {
-      case LEASE -> "the lease was revoked";
-      case USER -> "the user's leases issued before " + revokedAt + " were revoked";
-      case DEVICE -> "the leases of this device issued before " + revokedAt + " were revoked";
+      case LEASE -> "this connection lease was revoked";
+      case USER -> "your connection leases issued before " + revokedAt + " were revoked";
+      case DEVICE -> "the connection leases of this device issued before " + revokedAt + " were revoked";
     };
-    return what + (reason.isEmpty() ? "" : " (" + reason + ")");
+    return what + (reason.isEmpty() ? "" : " (" + reason + ")") + "; sign in again to get a new one";
   }
 
   /**

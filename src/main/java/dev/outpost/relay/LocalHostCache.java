@@ -3,6 +3,7 @@ package dev.outpost.relay;
 import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
+import dev.outpost.cluster.ContextHop;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.hub.IdentityOperations;
 import dev.outpost.identity.AccountDirectory;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * location's pools, resources, entitlements and group memberships, and the accounts with their password hashes —
  * kept in memory and on disk ({@code data-dir/lhc/snapshot.json}, owner-only), so that the appliance can sign
  * users in and broker alone while the hub, or the database, cannot be reached. Refreshed every
- * {@code hub.sync-interval} while the hub answers.
+ * {@code hub.sync-interval} while the hub answers (every second until the first snapshot arrives), and at once for
+ * an account that lost access ({@link #accountChanged}).
  */
 public final class LocalHostCache extends VerticleBase implements AccountDirectory {
 
@@ -65,6 +67,11 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
   private volatile Snapshot current = Snapshot.EMPTY;
   private String persisted = "";
   private boolean syncing;
+  private volatile long lastSync = System.nanoTime();
+  /** Account changes the hub pushed; a sync that overlapped one keeps the pushed accounts (see {@link #sync}). */
+  private volatile long pushes;
+  /** Whether the next sync fetches the accounts even when the site model did not change. */
+  private volatile boolean accountsStale;
 
   public LocalHostCache(HubLink hub, Path dataDir, Duration interval) {
     this.hub = Objects.requireNonNull(hub);
@@ -81,7 +88,13 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
         LOG.info("Local host cache loaded: site model version {}, {} account(s), received {}",
             loaded.model().version(), loaded.accounts().size(), loaded.receivedAt());
       }
-      vertx.setPeriodic(interval.toMillis(), id -> sync());
+      // until the first snapshot arrives (the hub link may come up after this starts), ask every second; then
+      // every interval
+      vertx.setPeriodic(Math.min(1_000, interval.toMillis()), id -> {
+        if (current == Snapshot.EMPTY || System.nanoTime() - lastSync >= interval.toNanos()) {
+          sync();
+        }
+      });
       sync();
     });
   }
@@ -107,18 +120,57 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
     }
     syncing = true;
     long have = current.model().version();
+    long pushesBefore = pushes;
+    boolean refetch = accountsStale;
     // accounts change the site model version too, so an unchanged model means unchanged accounts
     return hub.request(BrokerOperations.SITE_SNAPSHOT, new JsonObject().put("haveVersion", have))
-        .compose(model -> model.getBoolean("unchanged", false) && !current.accounts().isEmpty()
+        .compose(model -> model.getBoolean("unchanged", false) && !current.accounts().isEmpty() && !refetch
             ? Future.succeededFuture(current)
             : hub.request(IdentityOperations.SNAPSHOT, new JsonObject()).map(accounts -> new Snapshot(
                 model.getBoolean("unchanged", false) ? current.model()
                     : SiteModelJson.fromJson(model.getJsonObject("model")),
                 byName(accounts.getJsonArray("items", new JsonArray())), Instant.now())))
+        .map(fresh -> overlapped(fresh, pushesBefore, refetch))
         .compose(this::keep)
+        .onSuccess(kept -> lastSync = System.nanoTime())
         .onFailure(e -> LOG.debug("Local host cache not refreshed: {}", e.getMessage()))
         .recover(e -> Future.succeededFuture(current))
         .onComplete(ar -> syncing = false);
+  }
+
+  /**
+   * An account change the hub pushed while this sync was under way may be newer than the accounts it fetched: keep
+   * the pushed ones and fetch all accounts again at the next sync.
+   */
+  private Snapshot overlapped(Snapshot fresh, long pushesBefore, boolean refetched) {
+    if (fresh == current) {
+      return fresh;
+    }
+    if (pushes != pushesBefore) {
+      accountsStale = true;
+      return new Snapshot(fresh.model(), current.accounts(), fresh.receivedAt());
+    }
+    if (refetched) {
+      accountsStale = false;
+    }
+    return fresh;
+  }
+
+  /**
+   * The hub says an account lost access (disabled, new password, a role removed; {@code account} {@code null}:
+   * deleted). The copy here follows at once, on disk too, so that sign-in and lease launches in an outage that
+   * starts right after see it.
+   */
+  public Future<Void> accountChanged(String userId, Account account) {
+    return ContextHop.to(vertx, context, () -> {
+      pushes++;
+      Map<String, Account> accounts = new HashMap<>(current.accounts());
+      accounts.values().removeIf(a -> a.id().equals(userId));
+      if (account != null) {
+        accounts.put(account.username().toLowerCase(Locale.ROOT), account);
+      }
+      return keep(new Snapshot(current.model(), accounts, current.receivedAt()));
+    }).mapEmpty();
   }
 
   private Future<Snapshot> keep(Snapshot fresh) {

@@ -77,11 +77,14 @@ class AdminAuditTest {
     admin.deleteOk("users", "audit-erin");
 
     // THEN the rows record that the password changed, never the password or its hash
-    List<JsonObject> rows = rowsAfter(newest, "");
+    List<JsonObject> rows = rowsAfter(newest, "&targetType=user");
     assertThat(rows).extracting(row -> row.getString("action"))
         .containsExactly("user.delete", "user.update", "user.create");
     assertThat(rows.get(2).getJsonObject("detail").getString("password")).isEqualTo("(changed)");
     assertThat(rows.get(1).getJsonObject("detail")).isEqualTo(new JsonObject().put("password", "(changed)"));
+    // AND the new password and the deletion each revoked the user's connection leases, with a row of its own
+    assertThat(rowsAfter(newest, "&targetType=lease-revocation")).extracting(row -> row.getJsonObject("detail")
+        .getString("reason")).containsExactly("account deleted", "password changed");
     String everything = admin.get(AdminApi.MOUNT + "/audit?limit=500").body();
     assertThat(everything).doesNotContain(first, second, "argon2", "passwordHash");
   }

@@ -62,11 +62,20 @@ final class HubSite {
    */
   static List<OutpostProcess> startThree(Path tmp, Map<String, String> env, int hubPort, List<SiteClient> nodes,
       List<Integer> gatewayPorts, BiFunction<Map<String, String>, String[], OutpostProcess> start) {
+    return startNodes(3, tmp, env, hubPort, nodes, gatewayPorts, start);
+  }
+
+  /** {@link #startThree}, with {@code count} appliances. */
+  static List<OutpostProcess> startNodes(int count, Path tmp, Map<String, String> env, int hubPort,
+      List<SiteClient> nodes, List<Integer> gatewayPorts,
+      BiFunction<Map<String, String>, String[], OutpostProcess> start) {
     Map<String, String> settings = new HashMap<>(env);
     settings.put("OUTPOST_CLUSTER_NAME", "it-" + System.nanoTime());
+    // nodes that join need the site's secret; with it they also share one site CA
+    settings.putIfAbsent("OUTPOST_CLUSTER_SECRET", "hub-site-cluster-secret-0123456789");
     int firstClusterPort = FreePorts.next();
     List<OutpostProcess> appliances = new ArrayList<>();
-    for (int n = 1; n <= 3; n++) {
+    for (int n = 1; n <= count; n++) {
       int https = FreePorts.next();
       int clusterPort = n == 1 ? firstClusterPort : FreePorts.next();
       gatewayPorts.add(FreePorts.next());

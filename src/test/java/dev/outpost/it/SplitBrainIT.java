@@ -74,7 +74,7 @@ class SplitBrainIT {
         gatewayPorts.add(FreePorts.next());
         Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s",
             "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName, "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
-            "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s");
+            "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s", "OUTPOST_CLUSTER_SECRET", "split-brain-cluster-secret-0123456789");
         List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
             "--https-port", Integer.toString(https), "--cluster-host", HOSTS[n - 1], "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
             Integer.toString(clusterPort), "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub",

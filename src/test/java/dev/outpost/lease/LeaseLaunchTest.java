@@ -17,6 +17,8 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -193,6 +195,78 @@ class LeaseLaunchTest {
         .isEqualTo(400);
     assertThat(client.post("/admin/api/v1/leases/revocations", admin, "{\"user\":\"nobody-here\"}").status())
         .isEqualTo(404);
+  }
+
+  @Test
+  void disablingGivingANewPasswordOrDemotingEndsTheUsersLeasesAndSessionsAtOnce() throws Exception {
+    // GIVEN four users with a lease on their device that launches: frank, grace, heidi (also a session admin) and ivan
+    List<String> names = List.of("frank", "grace", "heidi", "ivan");
+    Map<String, Device> devices = new HashMap<>();
+    Map<String, String> tokens = new HashMap<>();
+    Map<String, JsonObject> leases = new HashMap<>();
+    for (String name : names) {
+      LeaseSites.user(site, admin, name, name + "-password-1", "shell");
+      devices.put(name, Device.create());
+    }
+    assertThat(client.put("/admin/api/v1/users/heidi", admin, "{\"roles\":[\"user\",\"session-admin\"]}").status())
+        .isEqualTo(200);
+    for (String name : names) {
+      tokens.put(name, login(client, name, name + "-password-1", devices.get(name)));
+      leases.put(name, awaitLease(client, tokens.get(name)));
+      assertThat(launch(name, devices, leases).status()).as(name).isEqualTo(200);
+    }
+
+    // WHEN an admin disables frank, gives grace a new password, removes heidi's session-admin role, and changes
+    // nothing but ivan's display name
+    assertThat(client.put("/admin/api/v1/users/frank", admin, "{\"disabled\":true}").status()).isEqualTo(200);
+    assertThat(client.put("/admin/api/v1/users/grace", admin, "{\"password\":\"grace-password-2\"}").status())
+        .isEqualTo(200);
+    assertThat(client.put("/admin/api/v1/users/heidi", admin, "{\"roles\":[\"user\"]}").status()).isEqualTo(200);
+    assertThat(client.put("/admin/api/v1/users/ivan", admin, "{\"displayName\":\"Ivan\",\"disabled\":false,"
+        + "\"roles\":[\"user\"]}").status()).isEqualTo(200);
+
+    // THEN at once, the leases of the three are refused with a reason their users understand
+    assertRefused(launch("frank", devices, leases), "your account is disabled");
+    assertRefused(launch("grace", devices, leases), "(password changed); sign in again");
+    assertRefused(launch("heidi", devices, leases), "(role removed: session-admin); sign in again");
+    assertThat(launch("frank", devices, leases).json().getString("detail")).doesNotContain("expired");
+    // AND ivan's lease still launches
+    Response control = launch("ivan", devices, leases);
+    assertThat(control.status()).as(control.body()).isEqualTo(200);
+
+    // AND the three are signed out everywhere, ivan is not
+    for (String name : List.of("frank", "grace", "heidi")) {
+      assertThat(client.get("/api/v1/lease", tokens.get(name)).status()).as(name).isEqualTo(401);
+    }
+    assertThat(client.get("/api/v1/lease", tokens.get("ivan")).status()).isEqualTo(200);
+
+    // AND each change revoked with one audit entry that names the admin and the reason; ivan's change revoked nothing
+    Map<String, String> reasons = Map.of("frank", "account disabled", "grace", "password changed",
+        "heidi", "role removed: session-admin");
+    for (var reason : reasons.entrySet()) {
+      assertThat(Sql.count(site, "SELECT count(*) FROM audit_log WHERE action = 'lease-revocation.create' "
+          + "AND target_name = $1 AND actor = 'admin' AND detail->>'reason' = $2 AND detail->>'createdBy' = 'admin'",
+          reason.getKey(), reason.getValue())).as(reason.getKey()).isEqualTo(1);
+    }
+    assertThat(Sql.count(site, "SELECT count(*) FROM audit_log WHERE action = 'lease-revocation.create' "
+        + "AND target_name = 'ivan'")).isZero();
+    // AND the admin API lists the revocations as user revocations with those reasons
+    JsonObject listed = client.get("/admin/api/v1/leases/revocations", admin).json();
+    assertThat(listed.getJsonArray("items").stream().map(JsonObject.class::cast)
+        .filter(r -> "user".equals(r.getString("kind"))).map(r -> r.getString("reason")))
+        .contains("account disabled", "password changed", "role removed: session-admin");
+
+    // WHEN grace signs in with her new password THEN she gets a new lease, and it launches
+    String again = login(client, "grace", "grace-password-2", devices.get("grace"));
+    JsonObject renewed = awaitLeaseOtherThan(again, leases.get("grace").getString("id"));
+    assertThat(leaseLaunch(client, renewed.getString("lease"), "shell", devices.get("grace").proof(
+        renewed.getString("id"), "shell", Instant.now())).status()).isEqualTo(200);
+  }
+
+  private static Response launch(String name, Map<String, Device> devices, Map<String, JsonObject> leases) {
+    JsonObject lease = leases.get(name);
+    return leaseLaunch(client, lease.getString("lease"), "shell", devices.get(name).proof(lease.getString("id"),
+        "shell", Instant.now()));
   }
 
   @Test

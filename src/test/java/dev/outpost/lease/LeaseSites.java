@@ -25,15 +25,18 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 
-/** What the lease tests do on a test site: device keys, sign-in with one, waiting for the lease, lease launches. */
-final class LeaseSites {
+/**
+ * What the lease tests do on a test site: device keys, sign-in with one, waiting for the lease, lease launches (also
+ * for the tests with separate processes).
+ */
+public final class LeaseSites {
 
   private LeaseSites() {
   }
 
   /** A device's Ed25519 key pair, as the client makes it. */
-  record Device(KeyPair keys) {
-    static Device create() {
+  public record Device(KeyPair keys) {
+    public static Device create() {
       try {
         return new Device(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
       } catch (NoSuchAlgorithmException e) {
@@ -41,21 +44,21 @@ final class LeaseSites {
       }
     }
 
-    String publicKey() {
+    public String publicKey() {
       return Base64.getEncoder().encodeToString(keys.getPublic().getEncoded());
     }
 
-    String thumbprint() {
+    public String thumbprint() {
       return DeviceKeys.thumbprint(keys.getPublic().getEncoded());
     }
 
-    String proof(String leaseId, String resource, Instant at) {
+    public String proof(String leaseId, String resource, Instant at) {
       return LeaseProof.create(leaseId, resource, at, keys.getPrivate(), publicKey());
     }
   }
 
   /** Signs in with a device key; returns the bearer token. */
-  static String login(SiteClient client, String username, String password, Device device) {
+  public static String login(SiteClient client, String username, String password, Device device) {
     Response response = client.post("/api/v1/login", null, new JsonObject().put("username", username)
         .put("password", password).put("deviceKey", device.publicKey()).encode());
     assertThat(response.status()).as(response.body()).isEqualTo(200);
@@ -63,7 +66,7 @@ final class LeaseSites {
   }
 
   /** Polls GET /api/v1/lease until the lease is issued; returns the answer. */
-  static JsonObject awaitLease(SiteClient client, String token) throws InterruptedException {
+  public static JsonObject awaitLease(SiteClient client, String token) throws InterruptedException {
     JsonObject[] lease = new JsonObject[1];
     Poll.until("the lease is issued", Duration.ofSeconds(30), () -> {
       Response response = client.get("/api/v1/lease", token);
@@ -74,7 +77,7 @@ final class LeaseSites {
     return lease[0];
   }
 
-  static Response leaseLaunch(SiteClient client, String lease, String resource, String proof) {
+  public static Response leaseLaunch(SiteClient client, String lease, String resource, String proof) {
     return client.post("/api/v1/lease-launch", null, new JsonObject().put("lease", lease).put("resource", resource)
         .put("proof", proof).encode());
   }

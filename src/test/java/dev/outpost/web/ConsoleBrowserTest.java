@@ -89,6 +89,41 @@ class ConsoleBrowserTest extends BrowserTest {
     assertThat(revocation.getString("reason")).isEqualTo("laptop lost");
   }
 
+  @Test
+  void theUserFormSaysThatTakingAccessAwayEndsLeasesAndSessionsAndSavingDoes() throws Exception {
+    // GIVEN a user frida who is signed in
+    web.createUser("frida");
+    String frida = web.client.login("frida", "frida" + WebSite.PASSWORD_SUFFIX);
+    browser.open(web.url("/admin/"));
+    browser.signIn("admin", TestSite.ADMIN_PASSWORD);
+
+    // WHEN the admin edits frida in the console
+    browser.click("nav a[href='/admin/users']");
+    browser.click("#view button[aria-label='Edit user frida']");
+    browser.awaitText("#users-form-heading", "Edit user frida");
+
+    // THEN the Disabled box, the password and the roles say that saving such a change revokes her connection leases
+    // and signs her out, and assistive technology reads it with each of them
+    String notice = "revokes the user's connection leases and signs them out, on every node";
+    for (String field : new String[] {"disabled", "password", "roles"}) {
+      String hintId = "users-field-" + field + "-hint";
+      assertThat(browser.await("#" + hintId).getText()).as(field).contains(notice);
+      assertThat(browser.attribute("#users-field-" + field, "aria-describedby")).as(field).isEqualTo(hintId);
+    }
+    assertThat(browser.await("#users-field-disabled-hint").getText()).startsWith("Saving with Disabled ticked");
+
+    // WHEN the admin ticks Disabled and saves
+    browser.click("#users-field-disabled");
+    browser.click("#users-form button[type='submit']");
+
+    // THEN it is saved, frida is signed out, and her leases are revoked by the admin because the account was disabled
+    browser.awaitText("#crud-status", "Saved user frida.");
+    assertThat(web.client.get("/api/v1/me", frida).status()).isEqualTo(401);
+    assertThat(web.client.get("/admin/api/v1/leases/revocations", web.adminToken).json().getJsonArray("items")
+        .stream().map(JsonObject.class::cast).filter(r -> r.getString("reason").equals("account disabled")
+            && r.getString("createdBy").equals("admin"))).hasSize(1);
+  }
+
   /** Opens a collection's section, types and chooses the fields of the new entry, and submits the form. */
   private static void create(String collection, Map<String, String> typed, Map<String, String> chosen)
       throws InterruptedException {

@@ -12,7 +12,8 @@ import java.util.function.Function;
 
 /**
  * The REST routes of one entity collection: list, create, read, partial update and delete. Every write runs
- * in one transaction with its audit row, so a failed change leaves neither.
+ * in one transaction with its audit row, so a failed change leaves neither; what a change must do outside the
+ * database runs after the commit, before the answer ({@link AfterCommit}).
  */
 public final class CrudRoutes {
 
@@ -79,15 +80,17 @@ public final class CrudRoutes {
     JsonObject checked = store.schema().forUpdate(JsonBodies.object(ctx));
     Actor actor = actors.apply(ctx);
     String key = key(ctx);
+    AfterCommit after = new AfterCommit();
     store.prepare(checked)
         .compose(fields -> db.transaction(conn -> store.find(conn, key, true)
             .map(this::requireFound)
             .compose(current -> fields.isEmpty() ? Future.succeededFuture(current)
-                : store.update(conn, current, fields, actor)
+                : store.update(conn, current, fields, actor, after)
                     .compose(updated -> audit.record(conn, actor, store.type() + ".update", store.type(),
                         updated.getString("id"), store.nameOf(updated), store.schema().masked(checked))
                         .map(updated)))))
         .recover(SqlConflicts::generic)
+        .compose(updated -> after.run().map(updated))
         .onSuccess(updated -> Responses.json(ctx, 200, updated))
         .onFailure(ctx::fail);
   }
@@ -95,12 +98,14 @@ public final class CrudRoutes {
   private void delete(RoutingContext ctx) {
     Actor actor = actors.apply(ctx);
     String key = key(ctx);
+    AfterCommit after = new AfterCommit();
     db.transaction(conn -> store.find(conn, key, true)
             .map(this::requireFound)
-            .compose(current -> store.delete(conn, current, actor)
+            .compose(current -> store.delete(conn, current, actor, after)
                 .compose(v -> audit.record(conn, actor, store.type() + ".delete", store.type(),
                     current.getString("id"), store.nameOf(current), current))))
         .recover(SqlConflicts::generic)
+        .compose(v -> after.run())
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }

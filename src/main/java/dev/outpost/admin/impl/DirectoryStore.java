@@ -171,7 +171,8 @@ public final class DirectoryStore implements EntityStore {
   }
 
   @Override
-  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor) {
+  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor,
+      AfterCommit after) {
     checkUrlsFitTls(changes.getJsonArray("urls", current.getJsonArray("urls")),
         changes.getString("tls", current.getString("tls")));
     UUID id = UUID.fromString(current.getString("id"));
@@ -182,7 +183,7 @@ public final class DirectoryStore implements EntityStore {
   }
 
   @Override
-  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor) {
+  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor, AfterCommit after) {
     return conn.preparedQuery("DELETE FROM directories WHERE id = $1")
         .execute(Tuple.of(UUID.fromString(current.getString("id")))).<Void>mapEmpty()
         .onSuccess(v -> changed.run());

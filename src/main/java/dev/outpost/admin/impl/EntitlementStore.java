@@ -146,13 +146,14 @@ public final class EntitlementStore implements EntityStore {
   }
 
   @Override
-  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor) {
+  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor,
+      AfterCommit after) {
     return Future.failedFuture(new ClientErrorException(405, "method-not-allowed",
         "entitlements cannot be changed; delete and create instead"));
   }
 
   @Override
-  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor) {
+  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor, AfterCommit after) {
     return conn.preparedQuery("DELETE FROM entitlements WHERE id = $1")
         .execute(Tuple.of(UUID.fromString(current.getString("id")))).mapEmpty();
   }

@@ -54,9 +54,18 @@ public interface EntityStore {
 
   Future<JsonObject> create(SqlConnection conn, JsonObject fields, Actor actor);
 
-  /** Applies the given fields only; {@code current} was found with a lock. */
-  Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor);
+  /**
+   * Applies the given fields only; {@code current} was found with a lock.
+   *
+   * @param after where the change puts what must wait for the commit (run before the answer)
+   */
+  Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor,
+      AfterCommit after);
 
-  /** Deletes {@code current}, found with a lock, or fails with a client error saying why it must stay. */
-  Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor);
+  /**
+   * Deletes {@code current}, found with a lock, or fails with a client error saying why it must stay.
+   *
+   * @param after where the deletion puts what must wait for the commit (run before the answer)
+   */
+  Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor, AfterCommit after);
 }

@@ -71,7 +71,8 @@ public final class GroupStore implements EntityStore {
   }
 
   @Override
-  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor) {
+  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor,
+      AfterCommit after) {
     UUID id = UUID.fromString(current.getString("id"));
     return ColumnUpdate.apply(conn, "groups", id, changes, COLUMNS)
         .recover(SqlConflicts.onUnique(() -> "a group named '" + changes.getString("name") + "' already exists"))
@@ -81,7 +82,7 @@ public final class GroupStore implements EntityStore {
   }
 
   @Override
-  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor) {
+  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor, AfterCommit after) {
     return conn.preparedQuery("DELETE FROM groups WHERE id = $1")
         .execute(Tuple.of(UUID.fromString(current.getString("id")))).mapEmpty();
   }

@@ -70,7 +70,8 @@ public final class PoolStore implements EntityStore {
   }
 
   @Override
-  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor) {
+  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor,
+      AfterCommit after) {
     String id = current.getString("id");
     return ColumnUpdate.apply(conn, "pools", UUID.fromString(id), changes, COLUMNS)
         .recover(SqlConflicts.onUnique(() -> "a pool named '" + changes.getString("name") + "' already exists"))
@@ -79,7 +80,7 @@ public final class PoolStore implements EntityStore {
   }
 
   @Override
-  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor) {
+  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor, AfterCommit after) {
     UUID id = UUID.fromString(current.getString("id"));
     return conn.preparedQuery("SELECT count(*) FROM resources WHERE pool_id = $1").execute(Tuple.of(id))
         .compose(rows -> {

@@ -70,7 +70,8 @@ public final class ResourceStore implements EntityStore {
   }
 
   @Override
-  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor) {
+  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor,
+      AfterCommit after) {
     String id = current.getString("id");
     Future<JsonObject> columns = changes.containsKey("pool")
         ? IdOrName.resolve(conn, "pools", "name", "pool", changes.getString("pool"))
@@ -83,7 +84,7 @@ public final class ResourceStore implements EntityStore {
   }
 
   @Override
-  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor) {
+  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor, AfterCommit after) {
     return conn.preparedQuery("DELETE FROM resources WHERE id = $1")
         .execute(Tuple.of(UUID.fromString(current.getString("id")))).mapEmpty();
   }

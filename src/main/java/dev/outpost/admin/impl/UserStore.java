@@ -1,5 +1,6 @@
 package dev.outpost.admin.impl;
 
+import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.identity.Role;
@@ -12,15 +13,18 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * Local accounts. Passwords are hashed (argon2id, on a worker) before the transaction opens and are never
- * returned. The site always keeps one enabled admin, and an admin cannot delete their own account.
+ * returned. The site always keeps one enabled admin, and an admin cannot delete their own account. A change that
+ * takes access away (disabled, new password, a role removed, deleted) goes through an {@link AccessWithdrawal}:
+ * the account's connection leases are revoked and its sign-in sessions end, on every node.
  */
 public final class UserStore implements EntityStore {
 
@@ -43,17 +47,23 @@ public final class UserStore implements EntityStore {
       + "u.updated_at, ARRAY(SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id "
       + "WHERE m.user_id = u.id ORDER BY lower(g.name)) AS group_names FROM users u";
 
+  /** Why access was withdrawn, as users and the audit log read it. */
+  public static final String DISABLED = "account disabled";
+  public static final String PASSWORD_CHANGED = "password changed";
+  public static final String ROLE_REMOVED = "role removed";
+  public static final String DELETED = "account deleted";
+
   private final Vertx vertx;
   private final PasswordHasher hasher;
-  private final Function<String, Future<Void>> revokeSessions;
+  private final AccessWithdrawal withdrawal;
 
   /**
-   * @param revokeSessions ends a user's open sessions on every node, by user id
+   * @param withdrawal what ends a user's access besides the account change (leases, sessions), on every node
    */
-  public UserStore(Vertx vertx, PasswordHasher hasher, Function<String, Future<Void>> revokeSessions) {
+  public UserStore(Vertx vertx, PasswordHasher hasher, AccessWithdrawal withdrawal) {
     this.vertx = Objects.requireNonNull(vertx);
     this.hasher = Objects.requireNonNull(hasher);
-    this.revokeSessions = Objects.requireNonNull(revokeSessions);
+    this.withdrawal = Objects.requireNonNull(withdrawal);
   }
 
   @Override
@@ -116,22 +126,25 @@ public final class UserStore implements EntityStore {
   }
 
   @Override
-  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor) {
+  public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor,
+      AfterCommit after) {
     String id = current.getString("id");
     boolean staysAdmin = changes.getJsonArray("roles", current.getJsonArray("roles")).contains(ADMIN)
         && !changes.getBoolean("disabled", current.getBoolean("disabled"));
     Future<Void> guard = isEnabledAdmin(current) && !staysAdmin
         ? requireAnotherEnabledAdmin(conn, current, "disable it or remove its admin role")
         : Future.succeededFuture();
+    String reason = withdrawnBy(current, changes);
     return guard
         .compose(v -> ColumnUpdate.apply(conn, "users", UUID.fromString(id), changes, COLUMNS))
         .recover(SqlConflicts.onUnique(() -> "a user named '" + changes.getString("username") + "' already exists"))
-        .compose(v -> reducesAccess(current, changes) ? revokeSessions.apply(id) : Future.succeededFuture())
-        .compose(v -> find(conn, id, false));
+        .compose(v -> find(conn, id, false))
+        .compose(updated -> reason.isEmpty() ? Future.succeededFuture(updated)
+            : withdraw(conn, actor, updated, reason, after).map(updated));
   }
 
   @Override
-  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor) {
+  public Future<Void> delete(SqlConnection conn, JsonObject current, Actor actor, AfterCommit after) {
     if (current.getString("id").equals(actor.userId())) {
       return Future.failedFuture(ClientErrorException.conflict("you cannot delete your own account ("
           + current.getString("username") + "); sign in as another admin to do it"));
@@ -140,19 +153,39 @@ public final class UserStore implements EntityStore {
         : Future.succeededFuture();
     return guard.compose(v -> conn.preparedQuery("DELETE FROM users WHERE id = $1")
         .execute(Tuple.of(UUID.fromString(current.getString("id")))))
-        .compose(v -> revokeSessions.apply(current.getString("id")));
+        .compose(v -> withdraw(conn, actor, current, DELETED, after));
+  }
+
+  /** Keeps the withdrawal in the transaction; its effects (other nodes) wait for the commit. */
+  private Future<Void> withdraw(SqlConnection conn, Actor actor, JsonObject user, String reason, AfterCommit after) {
+    return withdrawal.withdraw(conn, actor, user.getString("id"), user.getString("username"), reason)
+        .map(effect -> {
+          after.add(effect::apply);
+          return null;
+        });
   }
 
   /**
-   * Whether open sessions must end: the account was disabled, lost a role, or got a new password. (Ending
-   * them even if the transaction later rolls back only costs the user a new sign-in.)
+   * Why the change takes access away — the account was disabled, got a new password or lost a role — or an empty
+   * string when it does not (a save that changes nothing, or only the display name, ends nothing).
    */
-  private static boolean reducesAccess(JsonObject current, JsonObject changes) {
-    boolean disabled = changes.getBoolean("disabled", false) && !current.getBoolean("disabled");
-    boolean passwordChanged = changes.containsKey("passwordHash");
+  static String withdrawnBy(JsonObject current, JsonObject changes) {
+    List<String> reasons = new ArrayList<>();
+    if (changes.getBoolean("disabled", false) && !current.getBoolean("disabled")) {
+      reasons.add(DISABLED);
+    }
+    if (changes.containsKey("passwordHash")) {
+      reasons.add(PASSWORD_CHANGED);
+    }
     JsonArray newRoles = changes.getJsonArray("roles");
-    boolean lostRole = newRoles != null && current.getJsonArray("roles").stream().anyMatch(r -> !newRoles.contains(r));
-    return disabled || passwordChanged || lostRole;
+    if (newRoles != null) {
+      List<String> lost = current.getJsonArray("roles").stream().map(String::valueOf)
+          .filter(r -> !newRoles.contains(r)).sorted().toList();
+      if (!lost.isEmpty()) {
+        reasons.add(ROLE_REMOVED + ": " + String.join(", ", lost));
+      }
+    }
+    return String.join(", ", reasons);
   }
 
   private static boolean isEnabledAdmin(JsonObject user) {

@@ -100,7 +100,8 @@ public final class ConfigKeys {
       "How long the hub may stay silent before this appliance brokers alone from its local host cache (outage "
           + "mode). Appliances with a separate hub only.", Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
   public static final ConfigKey<Duration> HUB_SYNC_INTERVAL = key("hub.sync-interval", null, "10s",
-      "How often the appliance refreshes its local host cache (site configuration and accounts) from the hub.",
+      "How often the appliance refreshes its local host cache (site configuration and accounts) and lease trust from "
+          + "the hub; accounts losing access and revocations made there arrive at once.",
       Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
 
   public static final ConfigKey<String> PROXY_URL = secretKey("proxy.url", "--proxy", "",

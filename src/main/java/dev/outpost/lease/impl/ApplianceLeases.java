@@ -5,6 +5,7 @@ import dev.outpost.cluster.ClusterFutures;
 import dev.outpost.cluster.SealedMap;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.Principal;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseProof;
@@ -29,6 +30,8 @@ public final class ApplianceLeases implements LeaseService {
   private static final Logger LOG = LoggerFactory.getLogger(ApplianceLeases.class);
   /** Lease id and proof nonce -> first use, for as long as a proof can be fresh. */
   public static final String PROOFS_MAP = "outpost.lease.proofs";
+  /** What the user of a disabled account reads when their lease is refused. */
+  static final String ACCOUNT_DISABLED = "your account is disabled; ask your administrator";
   /** Most appliances a lease names. */
   static final int MAX_APPLIANCES = 8;
 
@@ -38,6 +41,7 @@ public final class ApplianceLeases implements LeaseService {
   private final ApplianceRoster roster;
   private final SealedMap proofs;
   private final Database db;
+  private final AccountDirectory accounts;
   private final boolean forwardRevocations;
   private final String location;
   private final Lease.HubGateway hub;
@@ -47,19 +51,22 @@ public final class ApplianceLeases implements LeaseService {
 
   /**
    * @param db where revocations made at sign-out are kept
+   * @param accounts the local accounts as this node knows them (all-in-one: the database, else the local host
+   *     cache's copy): a lease of an account that is disabled there is refused, whatever the revocations say
    * @param forwardRevocations whether they must reach a separate hub later (else the hub shares {@code db})
    * @param hub the hub's rendezvous gateway for leases, or {@code null}
    * @param proofWindow how far a proof's time may be from this node's
    */
   public ApplianceLeases(Vertx vertx, LeaseIssuer issuer, LeaseTrustCache trust, ApplianceRoster roster,
-      SealedMap proofs, Database db, boolean forwardRevocations, String location, Lease.HubGateway hub,
-      Duration proofWindow, Clock clock) {
+      SealedMap proofs, Database db, AccountDirectory accounts, boolean forwardRevocations,
+      String location, Lease.HubGateway hub, Duration proofWindow, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
     this.issuer = Objects.requireNonNull(issuer);
     this.trust = Objects.requireNonNull(trust);
     this.roster = Objects.requireNonNull(roster);
     this.proofs = Objects.requireNonNull(proofs);
     this.db = Objects.requireNonNull(db);
+    this.accounts = Objects.requireNonNull(accounts);
     this.forwardRevocations = forwardRevocations;
     this.location = Objects.requireNonNull(location);
     this.hub = hub;
@@ -120,30 +127,32 @@ public final class ApplianceLeases implements LeaseService {
       keyId = "";
     }
     return trust.trustFor(keyId).compose(trusted -> {
-      Checked checked;
+      Lease lease;
+      String nonce;
       try {
-        checked = check(trusted, leaseToken, resource, proofToken);
+        lease = trusted.verify(leaseToken, clock.instant());
+        nonce = proven(lease, resource, proofToken);
       } catch (LeaseRejected e) {
         return Future.failedFuture(e);
       }
-      Admitted admitted = checked.admitted();
-      // single use, cluster-wide: the first to store the nonce wins
-      return ClusterFutures.on(vertx.getOrCreateContext(), proofs.putAsync(admitted.lease().id() + ":"
-              + checked.nonce(), clock.instant().toString(),
-              proofWindow.toMillis() * 2 + 1_000, TimeUnit.MILLISECONDS))
-          .compose(previous -> previous == null ? Future.succeededFuture(admitted)
-              : Future.failedFuture(new LeaseRejected("the proof was used before (a replay); make a new one")));
+      return requireEnabled(lease)
+          .compose(v -> {
+            try {
+              return Future.succeededFuture(granted(trusted, lease, resource));
+            } catch (LeaseRejected e) {
+              return Future.failedFuture(e);
+            }
+          })
+          .compose(admitted -> useOnce(admitted, nonce));
     });
   }
 
-  /** A lease launch that passed every check but single use, and its proof's nonce. */
-  private record Checked(Admitted admitted, String nonce) {
-  }
-
-  /** Every check but single use; throws {@link LeaseRejected} with the first that fails. */
-  private Checked check(LeaseTrust trusted, String leaseToken, String resource, String proofToken) {
+  /**
+   * The proof's checks: made with the device key the lease is bound to, for this lease and resource, and fresh.
+   * Returns its nonce; throws {@link LeaseRejected} at the first check that fails.
+   */
+  private String proven(Lease lease, String resource, String proofToken) {
     Instant now = clock.instant();
-    Lease lease = trusted.verify(leaseToken, now);
     LeaseProof.Verified verified = LeaseProof.verify(proofToken);
     LeaseProof proof = verified.proof();
     if (!verified.thumbprint().equals(lease.device())) {
@@ -156,6 +165,28 @@ public final class ApplianceLeases implements LeaseService {
       throw new LeaseRejected("the proof is not fresh: it was made at " + proof.issuedAt() + ", this appliance's "
           + "time is " + now + " (allowed: ±" + proofWindow.toSeconds() + " s)");
     }
+    return proof.nonce();
+  }
+
+  /**
+   * Refuses the lease of an account that is disabled: the second line behind the revocation that disabling it
+   * made, for a node that has the account's new state but not that revocation, and the reason its user reads
+   * first. A directory user (no local account), or an account this node cannot look up now, is left to the
+   * revocations.
+   */
+  private Future<Void> requireEnabled(Lease lease) {
+    return accounts.find(lease.user().name())
+        .recover(e -> {
+          LOG.debug("Lease launch: the account of {} cannot be looked up ({}); the revocations decide",
+              lease.user().name(), e.getMessage());
+          return Future.succeededFuture();
+        })
+        .compose(account -> account != null && account.id().equals(lease.user().id()) && account.disabled()
+            ? Future.failedFuture(new LeaseRejected(ACCOUNT_DISABLED)) : Future.succeededFuture());
+  }
+
+  /** Not revoked, for this location, naming the resource; throws {@link LeaseRejected} at the first that fails. */
+  private Admitted granted(LeaseTrust trusted, Lease lease, String resource) {
     var revoked = trusted.revoked(lease);
     if (revoked.isPresent()) {
       throw new LeaseRejected(revoked.get().describe());
@@ -165,7 +196,15 @@ public final class ApplianceLeases implements LeaseService {
     }
     Lease.Resource named = lease.resource(resource).orElseThrow(() -> new LeaseRejected(
         "the lease does not include '" + resource + "'"));
-    return new Checked(new Admitted(lease, named), proof.nonce());
+    return new Admitted(lease, named);
+  }
+
+  /** Single use, cluster-wide: the first to store the proof's nonce wins. */
+  private Future<Admitted> useOnce(Admitted admitted, String nonce) {
+    return ClusterFutures.on(vertx.getOrCreateContext(), proofs.putAsync(admitted.lease().id() + ":" + nonce,
+            clock.instant().toString(), proofWindow.toMillis() * 2 + 1_000, TimeUnit.MILLISECONDS))
+        .compose(previous -> previous == null ? Future.succeededFuture(admitted)
+            : Future.failedFuture(new LeaseRejected("the proof was used before (a replay); make a new one")));
   }
 
   private IssueRequest request(Principal principal, Lease.Appliance here) {
