@@ -54,7 +54,7 @@ import dev.outpost.http.Tls;
 import dev.outpost.hub.BrokerService;
 import dev.outpost.hub.DirectoryRelay;
 import dev.outpost.hub.HubOperations;
-import dev.outpost.hub.HubServer;
+import dev.outpost.hub.InProcessHub;
 import dev.outpost.hub.IdentityOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
@@ -78,6 +78,7 @@ import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
 import dev.outpost.relay.HubEnrollment;
+import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.HubLink;
 import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.relay.ClusterBrokering;
@@ -152,9 +153,11 @@ public final class ApplianceNode {
    */
   private LocalHostCache hostCache;
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
+  /** Where requests for the hub role go: in this process, or the tunnel to a separate hub. */
+  private HubChannel hubChannel;
+  /** The tunnel to a separate hub (null all-in-one). */
   private HubLink hubLink;
   private HttpFrontDoor frontDoor;
-  private HubServer hub;
   private AdminApi admin;
   private AgentEndpoint agents;
   private int httpsPort;
@@ -318,7 +321,7 @@ public final class ApplianceNode {
     if (membership == null) {
       directoryRelay = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
     }
-    directories = new DirectoryService(vertx, new RelayedDirectorySettings(hubLink), db, hasher, config.directory(),
+    directories = new DirectoryService(vertx, new RelayedDirectorySettings(hubChannel), db, hasher, config.directory(),
         Clock.systemUTC());
     logins = new LoginService(vertx, directory, directories,
         new HazelcastSessionStore(vertx, SealedMap.of(hazelcast, HazelcastSessionStore.MAP_NAME, seal),
@@ -342,24 +345,16 @@ public final class ApplianceNode {
         .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture());
   }
 
+  /**
+   * The hub role in this process, reached without a socket: requests go straight to its services' handlers (the
+   * same ones a separate hub runs for this node's tunnel).
+   */
   private Future<Void> startInProcessHub() {
-    String credential = SecureTokens.random(32);
-    HealthRoutes hubHealth = new HealthRoutes().check("db", this::dbCheck);
-    hub = new HubServer(Tls.server(certificates, "127.0.0.1", 0)
-        .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
-        (presented, peer) -> credential.equals(presented) ? Future.succeededFuture(config.location())
-            : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
-        this::hubOperation, hubHealth);
-    return deploy(hub).compose(v -> {
-      URI url = URI.create("https://127.0.0.1:" + hub.port());
-      hubLink = new HubLink(Tls.siteWebSocketClient(certificates).setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
-          url,
-          new HubLink.Identity(nodeId, config.location(), Version.current(), credential), config.hub().pingInterval(),
-          this::applianceOperation);
-      // the in-process hub is always reachable, but its database may not be: sign-in falls back to this cache
-      hostCache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
-      return deploy(hubLink).compose(x -> deploy(hostCache));
-    });
+    hubChannel = new InProcessHub(vertx, this::hubOperation, config.location(), nodeId, this::applianceOperation,
+        () -> brokerService != null && leaseAuthority != null);
+    // the hub role is always at hand, but its database may not be: sign-in falls back to this cache
+    hostCache = new LocalHostCache(hubChannel, config.dataDir(), config.hub().syncInterval());
+    return deploy(hostCache);
   }
 
   /** The site's lease keys, signing and revocations, where the hub role runs in this process. */
@@ -468,6 +463,7 @@ public final class ApplianceNode {
     });
     hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
         Version.current(), ""), config.hub().pingInterval(), this::applianceOperation, config.proxy());
+    hubChannel = hubLink;
     LocalHostCache cache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
     hostCache = cache;
     LocalBroker local = new LocalBroker(cache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
@@ -498,7 +494,7 @@ public final class ApplianceNode {
             ? Check.up(cluster.size() + " member(s)")
             : Check.down("cluster member is not running")))
         // no addresses here: anyone may read readiness; admins see the hub link in /admin/api/v1/nodes
-        .check("hub", () -> Future.succeededFuture(hubLink.reachable() ? Check.up("connected")
+        .check("hub", () -> Future.succeededFuture(hubChannel.reachable() ? Check.up("connected")
             : failover != null && failover.mode() == HubFailover.Mode.LOCAL
                 ? Check.up("brokering locally from the local host cache")
                 : Check.down("not connected")));
@@ -506,7 +502,7 @@ public final class ApplianceNode {
       broker = failover;
       hostEvents = failover;
     } else {
-      RelayedBroker relayed = new RelayedBroker(hubLink);
+      RelayedBroker relayed = new RelayedBroker(hubChannel);
       broker = relayed;
       hostEvents = relayed;
     }
@@ -518,12 +514,12 @@ public final class ApplianceNode {
     Upstream upstream = new Upstream() {
       @Override
       public Future<JsonObject> request(String op, JsonObject body) {
-        return hubLink.request(op, body);
+        return hubChannel.request(op, body);
       }
 
       @Override
       public boolean reachable() {
-        return hubLink.reachable();
+        return hubChannel.reachable();
       }
     };
     leaseTrust = new LeaseTrustCache(upstream, config.dataDir(), config.hub().syncInterval(),
@@ -542,7 +538,7 @@ public final class ApplianceNode {
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses),
         new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
-        : new RelayedEnrollmentLedger(hubLink);
+        : new RelayedEnrollmentLedger(hubChannel);
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC(), roster::urls);
     admin = new AdminApi(vertx, db, logins,
@@ -670,7 +666,7 @@ public final class ApplianceNode {
           .put("health", ar.succeeded() ? "up" : "degraded")
           .put("db", ar.succeeded() ? "up" : "down: " + Failures.rootMessage(ar.cause()))
           .put("database", db.description())
-          .put("hubLink", hubLink.describe())
+          .put("hubLink", hubChannel.describe())
           .put("agents", agents.linked().size())
           .put("gatewayStreams", gateway.connections())
           .put("updatedAt", java.time.Instant.now().toString()));
@@ -685,7 +681,7 @@ public final class ApplianceNode {
   }
 
   private JsonObject status() {
-    boolean hubUp = hubLink != null && hubLink.reachable();
+    boolean hubUp = hubChannel != null && hubChannel.reachable();
     return new JsonObject()
         .put("mode", failover == null ? HubFailover.Mode.HUB.wireName() : failover.mode().wireName())
         .put("location", location())

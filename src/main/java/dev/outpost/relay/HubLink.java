@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * exponential back-off, and carries requests both ways ({@link TunnelChannel}). {@link #reachable()} says
  * whether the hub answered recently.
  */
-public final class HubLink extends VerticleBase implements Requests {
+public final class HubLink extends VerticleBase implements HubChannel {
 
   private static final Logger LOG = LoggerFactory.getLogger(HubLink.class);
   private static final long MIN_BACKOFF_MS = 250;
@@ -107,6 +107,7 @@ public final class HubLink extends VerticleBase implements Requests {
   }
 
   /** Whether the hub answered within the last three ping intervals. Safe from any thread. */
+  @Override
   public boolean reachable() {
     return up;
   }
@@ -119,7 +120,8 @@ public final class HubLink extends VerticleBase implements Requests {
     return Duration.ofNanos(System.nanoTime() - lastAnswerNanos);
   }
 
-  /** A one-line description of the link's state, for health checks. Safe from any thread. */
+  /** A one-line description of the link's state, for admins. Safe from any thread. */
+  @Override
   public String describe() {
     return description;
   }

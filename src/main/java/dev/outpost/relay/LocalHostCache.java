@@ -61,7 +61,7 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
     }
   }
 
-  private final HubLink hub;
+  private final HubChannel hub;
   private final Path file;
   private final Duration interval;
   private volatile Snapshot current = Snapshot.EMPTY;
@@ -73,7 +73,7 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
   /** Whether the next sync fetches the accounts even when the site model did not change. */
   private volatile boolean accountsStale;
 
-  public LocalHostCache(HubLink hub, Path dataDir, Duration interval) {
+  public LocalHostCache(HubChannel hub, Path dataDir, Duration interval) {
     this.hub = Objects.requireNonNull(hub);
     this.file = dataDir.resolve("lhc").resolve("snapshot.json");
     this.interval = Objects.requireNonNull(interval);

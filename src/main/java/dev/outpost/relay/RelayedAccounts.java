@@ -10,9 +10,9 @@ import java.util.Objects;
 /** Accounts looked up at the hub over the tunnel; the password is verified here, never sent. */
 public final class RelayedAccounts implements AccountDirectory {
 
-  private final HubLink hub;
+  private final HubChannel hub;
 
-  public RelayedAccounts(HubLink hub) {
+  public RelayedAccounts(HubChannel hub) {
     this.hub = Objects.requireNonNull(hub);
   }
 

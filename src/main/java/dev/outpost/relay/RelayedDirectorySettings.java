@@ -11,9 +11,9 @@ import java.util.function.Supplier;
 /** This appliance's location's directory settings, read from the hub over the tunnel (secrets included). */
 public final class RelayedDirectorySettings implements Supplier<Future<List<DirectorySettings>>> {
 
-  private final HubLink hub;
+  private final HubChannel hub;
 
-  public RelayedDirectorySettings(HubLink hub) {
+  public RelayedDirectorySettings(HubChannel hub) {
     this.hub = Objects.requireNonNull(hub);
   }
 

@@ -9,9 +9,9 @@ import java.util.Objects;
 /** Host enrollments recorded at the hub, for an appliance that belongs to one. */
 public final class RelayedEnrollmentLedger implements EnrollmentLedger {
 
-  private final HubLink hub;
+  private final HubChannel hub;
 
-  public RelayedEnrollmentLedger(HubLink hub) {
+  public RelayedEnrollmentLedger(HubChannel hub) {
     this.hub = Objects.requireNonNull(hub);
   }
 
