@@ -241,7 +241,8 @@ public final class Broker {
       listener.accept(view(session));
     }
     String ticket = SecureTokens.random(32);
-    return new Launch(view(session), ticket, SecureTokens.hash(ticket), now.plus(settings.ticketTtl()), reconnected);
+    return new Launch(view(session), ticket, SecureTokens.hash(ticket), now.plus(settings.ticketTtl()), reconnected,
+        resource.launchHint());
   }
 
   private Host choose(SiteModel site, SiteModel.Resource resource) {

@@ -155,16 +155,23 @@ public final class BrokerModels {
    * The outcome of a launch: the session and a one-time ticket. Only the ticket's hash is kept anywhere; the
    * ticket itself travels once, to the user.
    */
-  public record Launch(SessionView session, String ticket, String ticketHash, Instant expiresAt, boolean reconnected) {
+  /**
+   * A placed session and its one-time ticket.
+   *
+   * @param launchHint the resource's launch hint (e.g. {@code ssh}), so that the store needs no second request;
+   *     {@code null} when the answer came from a broker of a version that did not send it
+   */
+  public record Launch(SessionView session, String ticket, String ticketHash, Instant expiresAt, boolean reconnected,
+      String launchHint) {
     public JsonObject toJson() {
       return new JsonObject().put("session", session.toJson()).put("ticket", ticket).put("ticketHash", ticketHash)
-          .put("expiresAt", expiresAt.toString()).put("reconnected", reconnected);
+          .put("expiresAt", expiresAt.toString()).put("reconnected", reconnected).put("launchHint", launchHint);
     }
 
     public static Launch fromJson(JsonObject json) {
       return new Launch(SessionView.fromJson(json.getJsonObject("session")), json.getString("ticket"),
           json.getString("ticketHash"), Instant.parse(json.getString("expiresAt")),
-          json.getBoolean("reconnected", false));
+          json.getBoolean("reconnected", false), json.getString("launchHint"));
     }
   }
 

@@ -33,8 +33,14 @@ final class LaunchResponses {
         .compose(launch -> launchHint(user, launch).map(hint -> describe(ctx, user, launch, hint)));
   }
 
-  /** The launched resource's hint (e.g. "ssh"); empty when the resource list cannot be read. */
+  /**
+   * The launched resource's hint (e.g. "ssh"), as the launch answer carries it; only from a broker of an older
+   * version, which did not send it, from the user's resource list (empty when that cannot be read).
+   */
   private Future<String> launchHint(UserRef user, Launch launch) {
+    if (launch.launchHint() != null) {
+      return Future.succeededFuture(launch.launchHint());
+    }
     return broker.resources(user)
         .map(list -> list.stream().filter(r -> r.resource().id().equals(launch.session().resourceId()))
             .map(r -> r.resource().launchHint()).findFirst().orElse(""))

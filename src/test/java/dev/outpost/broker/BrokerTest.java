@@ -85,6 +85,19 @@ class BrokerTest {
   }
 
   @Test
+  void aLaunchCarriesTheResourcesLaunchHintOverTheWire() {
+    register("h1", "p1", Map.of(22, true));
+    Launch launch = broker.launch(users.get("u1"), "ssh");
+
+    // the store needs no second request for the hint; an older broker's answer without it reads as unknown
+    assertThat(launch.launchHint()).isEqualTo("ssh");
+    assertThat(Launch.fromJson(launch.toJson())).isEqualTo(launch);
+    io.vertx.core.json.JsonObject older = launch.toJson();
+    older.remove("launchHint");
+    assertThat(Launch.fromJson(older).launchHint()).isNull();
+  }
+
+  @Test
   void aUserWithAnOpenSessionGetsTheSameSessionAndHostWithAFreshTicket() {
     register("h1", "p1", Map.of(22, true));
     register("h2", "p1", Map.of(22, true));
