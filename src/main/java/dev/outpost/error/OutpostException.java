@@ -34,4 +34,14 @@ public abstract class OutpostException extends RuntimeException {
   public String detail() {
     return getMessage();
   }
+
+  /**
+   * The exception a peer's problem stands for (a tunnel answer, an event bus reply), so that the user sees the
+   * answer of the node that did the work: 4xx a client error, 5xx a server error, any other status 502 (the peer
+   * answered something that is no status).
+   */
+  public static OutpostException fromProblem(int status, String type, String detail) {
+    return status >= 400 && status < 500 ? new ClientErrorException(status, type, detail)
+        : new ServerErrorException(status >= 500 && status < 600 ? status : 502, type, detail, null);
+  }
 }

@@ -33,8 +33,7 @@ public final class ProblemReplies {
         int status = p.getInteger("status", 500);
         String type = p.getString("type", "internal");
         String detail = p.getString("detail", "the other node failed");
-        return Optional.of(status >= 400 && status < 500 ? new ClientErrorException(status, type, detail)
-            : new ServerErrorException(status >= 500 && status <= 599 ? status : 500, type, detail, null));
+        return Optional.of(OutpostException.fromProblem(status, type, detail));
       } catch (DecodeException | ClassCastException ignored) {
         // not one of ours
       }

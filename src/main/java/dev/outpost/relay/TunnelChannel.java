@@ -176,8 +176,7 @@ public final class TunnelChannel {
     }
     String type = String.valueOf(msg.getValue("problem", "upstream"));
     String detail = String.valueOf(msg.getValue("detail", "the peer refused the request"));
-    promise.fail(status >= 400 && status < 500 ? new ClientErrorException(status, type, detail)
-        : new ServerErrorException(status >= 500 && status < 600 ? status : 502, type, detail, null));
+    promise.fail(OutpostException.fromProblem(status, type, detail));
   }
 
   private void failPending(OutpostException e) {
