@@ -56,6 +56,7 @@ import dev.outpost.hub.DirectoryRelay;
 import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.InProcessHub;
 import dev.outpost.hub.IdentityOperations;
+import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.AccountJson;
@@ -397,7 +398,7 @@ public final class ApplianceNode {
     if (handler == null && leaseAuthority != null) {
       handler = leaseAuthority.operation(caller.location(), caller.node(), op);
     }
-    if (handler == null && db != null && IdentityOperations.SNAPSHOT.equals(op)) {
+    if (handler == null && db != null && AccountOperations.SNAPSHOT.equals(op)) {
       handler = new IdentityOperations(new UserAccounts(db)).operation(caller, op);
     }
     return handler != null || directoryRelay == null ? handler : directoryRelay.operation(caller, op);
@@ -431,7 +432,7 @@ public final class ApplianceNode {
       return body -> leaseTrust.publish(Revocation.fromJson(body.getJsonObject("revocation", new JsonObject())))
           .map(v -> new JsonObject());
     }
-    if (IdentityOperations.ACCESS_WITHDRAWN.equals(op) && logins != null) {
+    if (AccountOperations.ACCESS_WITHDRAWN.equals(op) && logins != null) {
       return this::accessWithdrawn;
     }
     return null;

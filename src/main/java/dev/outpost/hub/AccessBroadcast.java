@@ -1,5 +1,6 @@
 package dev.outpost.hub;
 
+import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountJson;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.lease.LeaseOperations;
@@ -49,7 +50,7 @@ final class AccessBroadcast {
           }
           return body;
         })
-        .compose(body -> sendToAll.apply(IdentityOperations.ACCESS_WITHDRAWN, body))
+        .compose(body -> sendToAll.apply(AccountOperations.ACCESS_WITHDRAWN, body))
         .onSuccess(n -> LOG.atInfo().addKeyValue("userId", userId)
             .log("The withdrawn access of {} sent to {} appliance node(s)", username, n))
         .recover(e -> {

@@ -1,5 +1,6 @@
 package dev.outpost.hub;
 
+import dev.outpost.hosts.EnrollmentOperations;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.hosts.EnrollmentLedger;
 import io.vertx.core.Future;
@@ -7,15 +8,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 import java.util.function.Function;
 
-/**
- * Host enrollment for appliances that belong to this hub: {@code hosts.enroll {tokenHash, entry}} records an
- * enrollment (the appliance issued the certificate), {@code hosts.find {certificateSha256}} finds the host an
- * agent's certificate belongs to.
- */
+/** The hub's answers to host enrollment requests of its appliances ({@link EnrollmentOperations}). */
 public final class HostOperations implements HubOperations {
-
-  public static final String ENROLL = "hosts.enroll";
-  public static final String FIND = "hosts.find";
 
   private final EnrollmentLedger ledger;
 
@@ -26,13 +20,13 @@ public final class HostOperations implements HubOperations {
   @Override
   public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
     return switch (op) {
-      case ENROLL -> body -> {
+      case EnrollmentOperations.ENROLL -> body -> {
         if (!(body.getValue("tokenHash") instanceof String hash) || !(body.getValue("entry") instanceof JsonObject e)) {
           return Future.failedFuture(ClientErrorException.validation("tokenHash and entry are required"));
         }
         return ledger.enroll(hash, EnrollmentLedger.Entry.fromJson(e.put("node", caller.node())));
       };
-      case FIND -> body -> body.getValue("certificateSha256") instanceof String sha
+      case EnrollmentOperations.FIND -> body -> body.getValue("certificateSha256") instanceof String sha
           ? ledger.find(sha) : Future.failedFuture(ClientErrorException.validation("certificateSha256 is required"));
       default -> null;
     };

@@ -1,5 +1,6 @@
 package dev.outpost.hub;
 
+import dev.outpost.identity.AccountOperations;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.identity.AccountJson;
 import dev.outpost.identity.UserAccounts;
@@ -9,22 +10,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 import java.util.function.Function;
 
-/**
- * What appliances ask the hub about users: {@code identity.account {username}} answers the account with its
- * password hash (or {@code {}} when unknown), so that the appliance verifies the password itself and the
- * password never travels to the hub.
- */
+/** The hub's answers to what appliances ask about users ({@link AccountOperations}). */
 public final class IdentityOperations implements HubOperations {
 
-  public static final String ACCOUNT = "identity.account";
-  /** Every account of the site with its hash: {@code {} -> {items:[account]}}, for appliances' local host cache. */
-  public static final String SNAPSHOT = "identity.snapshot";
-  /**
-   * Hub to appliance, at once to every connected one: an admin took access away from an account.
-   * {@code {userId, account?} -> {}}, {@code account} as in {@link #ACCOUNT} and absent when it was deleted; the
-   * appliance ends the user's sessions in its cluster and updates its local host cache's copy of the account.
-   */
-  public static final String ACCESS_WITHDRAWN = "identity.access-withdrawn";
 
   private final UserAccounts accounts;
 
@@ -34,11 +22,11 @@ public final class IdentityOperations implements HubOperations {
 
   @Override
   public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
-    if (SNAPSHOT.equals(op)) {
+    if (AccountOperations.SNAPSHOT.equals(op)) {
       return body -> accounts.all().map(all -> new JsonObject().put("items",
           new JsonArray(all.stream().map(AccountJson::toJson).toList())));
     }
-    if (!ACCOUNT.equals(op)) {
+    if (!AccountOperations.ACCOUNT.equals(op)) {
       return null;
     }
     return body -> {

@@ -5,7 +5,7 @@ import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
 import dev.outpost.cluster.ContextHop;
 import dev.outpost.crypto.SecureFiles;
-import dev.outpost.hub.IdentityOperations;
+import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.AccountDirectory.Account;
 import dev.outpost.identity.AccountJson;
@@ -126,7 +126,7 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
     return hub.request(BrokerOperations.SITE_SNAPSHOT, new JsonObject().put("haveVersion", have))
         .compose(model -> model.getBoolean("unchanged", false) && !current.accounts().isEmpty() && !refetch
             ? Future.succeededFuture(current)
-            : hub.request(IdentityOperations.SNAPSHOT, new JsonObject()).map(accounts -> new Snapshot(
+            : hub.request(AccountOperations.SNAPSHOT, new JsonObject()).map(accounts -> new Snapshot(
                 model.getBoolean("unchanged", false) ? current.model()
                     : SiteModelJson.fromJson(model.getJsonObject("model")),
                 byName(accounts.getJsonArray("items", new JsonArray())), Instant.now())))

@@ -1,6 +1,6 @@
 package dev.outpost.relay;
 
-import dev.outpost.hub.IdentityOperations;
+import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.AccountJson;
 import io.vertx.core.Future;
@@ -18,7 +18,7 @@ public final class RelayedAccounts implements AccountDirectory {
 
   @Override
   public Future<Account> find(String username) {
-    return hub.request(IdentityOperations.ACCOUNT, new JsonObject().put("username", username))
+    return hub.request(AccountOperations.ACCOUNT, new JsonObject().put("username", username))
         .map(AccountJson::fromJson);
   }
 }

@@ -1,7 +1,7 @@
 package dev.outpost.relay;
 
 import dev.outpost.hosts.EnrollmentLedger;
-import dev.outpost.hub.HostOperations;
+import dev.outpost.hosts.EnrollmentOperations;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
@@ -17,11 +17,11 @@ public final class RelayedEnrollmentLedger implements EnrollmentLedger {
 
   @Override
   public Future<JsonObject> enroll(String tokenHash, Entry entry) {
-    return hub.request(HostOperations.ENROLL, new JsonObject().put("tokenHash", tokenHash).put("entry", entry.toJson()));
+    return hub.request(EnrollmentOperations.ENROLL, new JsonObject().put("tokenHash", tokenHash).put("entry", entry.toJson()));
   }
 
   @Override
   public Future<JsonObject> find(String certificateSha256) {
-    return hub.request(HostOperations.FIND, new JsonObject().put("certificateSha256", certificateSha256));
+    return hub.request(EnrollmentOperations.FIND, new JsonObject().put("certificateSha256", certificateSha256));
   }
 }
