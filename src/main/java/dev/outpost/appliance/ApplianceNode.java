@@ -6,9 +6,7 @@ import dev.outpost.admin.AdminApi;
 import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.DemoSite;
 import dev.outpost.appliance.config.OutpostConfig;
-import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerOperations;
-import dev.outpost.broker.SiteModel;
 import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
 import dev.outpost.cluster.ClusterBus;
 import dev.outpost.cluster.ClusterSeal;
@@ -23,9 +21,7 @@ import dev.outpost.cluster.LocalControl;
 import dev.outpost.cluster.NodeDrain;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
-import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SecretBox;
-import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
 import dev.outpost.db.DiskSpool;
@@ -34,7 +30,6 @@ import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
-import dev.outpost.gateway.RendezvousProtocol;
 import dev.outpost.gateway.TicketStore;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
@@ -44,27 +39,13 @@ import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.Tls;
 import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
-import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
-import dev.outpost.relay.RelayedEnrollmentLedger;
-import dev.outpost.relay.TunnelProtocol;
-import dev.outpost.http.HealthRoutes.Check;
-import dev.outpost.http.HealthRoutes;
-import dev.outpost.http.OutboundProxy;
-import dev.outpost.http.Tls;
-import dev.outpost.hub.BrokerService;
-import dev.outpost.hub.DirectoryRelay;
-import dev.outpost.hub.HubOperations;
-import dev.outpost.hub.InProcessHub;
-import dev.outpost.hub.IdentityOperations;
 import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.AccountJson;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
-import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryOperations;
-import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.identity.directory.impl.DirectoryService;
 import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.Lease;
@@ -78,15 +59,7 @@ import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
-import dev.outpost.relay.HubEnrollment;
-import dev.outpost.relay.HubChannel;
-import dev.outpost.relay.HubLink;
-import dev.outpost.relay.RelayedAccounts;
-import dev.outpost.relay.ClusterBrokering;
 import dev.outpost.relay.HubFailover;
-import dev.outpost.relay.LocalBroker;
-import dev.outpost.relay.LocalHostCache;
-import dev.outpost.relay.RelayedBroker;
 import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LeaseRoutes;
@@ -105,7 +78,6 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -141,23 +113,12 @@ public final class ApplianceNode {
   private SiteCertificates certificates;
   private Vertx vertx;
   private Database db;
-  /** Set when this appliance belongs to a separate hub. */
-  private HubEnrollment.Membership membership;
-  private BrokerService brokerService;
   /** Brokering and host reports: relayed to the in-process hub, or failing over to the local host cache. */
   private BrokerClient broker;
   private HostEvents hostEvents;
-  private HubFailover failover;
-  /**
-   * The local host cache: all-in-one, the site configuration and accounts for sign-in while the database is down;
-   * with a separate hub, what the appliance brokers from in outage mode.
-   */
-  private LocalHostCache hostCache;
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
-  /** Where requests for the hub role go: in this process, or the tunnel to a separate hub. */
-  private HubChannel hubChannel;
-  /** The tunnel to a separate hub (null all-in-one). */
-  private HubLink hubLink;
+  /** The hub role as this node sees it: in this process, or a separate hub; chosen once at boot. */
+  private HubSide hub;
   private HttpFrontDoor frontDoor;
   private AdminApi admin;
   private AgentEndpoint agents;
@@ -166,14 +127,10 @@ public final class ApplianceNode {
   private TicketStore tickets;
   private Gateway gateway;
   private SecretBox secrets;
-  private DirectoryRelay directoryRelay;
   private DirectoryService directories;
-  /** The site's lease authority, when the hub role runs in this process. */
-  private LeaseAuthority leaseAuthority;
   private LeaseTrustCache leaseTrust;
   /** Sign-in and sessions; set once the front door is wired. */
   private volatile LoginService logins;
-  private volatile SiteModel locationModel;
   /** Taking this node out of service for a rolling upgrade ({@code outpost appliance drain-node}). */
   private NodeDrain drain;
   private final LocalControl control = LocalControl.create();
@@ -231,6 +188,12 @@ public final class ApplianceNode {
         })
         .compose(v -> {
           vertx = v;
+          hub = config.hub().inProcess()
+              ? new InProcessHubSide(vertx, config, nodeId, secrets, () -> certificates, metrics,
+                  this::applianceOperation, this::deploy)
+              : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
+                  this::applianceOperation, (hostId, command) -> agents.send(hostId, command), () -> gateway,
+                  this::deploy);
           // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block
           return vertx.executeBlocking(() -> prepareSite(member), false);
         })
@@ -240,13 +203,8 @@ public final class ApplianceNode {
                 db = opened;
                 db.bindMetrics(metrics);
               });
-          return Future.all(database, membership == null ? startInProcessHub()
-              : startHubLink(member));
+          return database.compose(opened -> hub.start(opened));
         })
-        .compose(v -> membership != null ? Future.succeededFuture()
-            : deploy(brokerService = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
-            config.dataDir(), metrics)))
-        .compose(v -> membership != null ? Future.succeededFuture() : startLeaseAuthority())
         .compose(v -> wire(member, metrics))
         .onSuccess(v -> {
           long ms = (System.nanoTime() - started) / 1_000_000;
@@ -299,30 +257,15 @@ public final class ApplianceNode {
     } catch (IOException | RuntimeException e) {
       throw new StartupException("cannot prepare TLS certificates in " + tls + ": " + e.getMessage(), e);
     }
-    if (config.hub().inProcess()) {
-      return null;
-    }
-    try {
-      membership = HubEnrollment.loadOrEnroll(config.dataDir(), config.hub().url(), config.hub().token(),
-          localHostName(), certificates, config.proxy());
-      LOG.info("Member of location {} at hub {}", membership.location(), membership.hub());
-      return null;
-    } catch (IllegalStateException e) {
-      throw new StartupException(e.getMessage());
-    } catch (IOException e) {
-      throw new StartupException("cannot read or write the hub membership in " + config.dataDir().resolve("hub")
-          + ": " + e.getMessage(), e);
-    }
+    hub.prepare();
+    return null;
   }
 
   private Future<Void> wire(HazelcastInstance hazelcast, PrometheusMeterRegistry metrics) {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast, seal);
-    AccountDirectory directory = membership == null ? localAccounts() : failover.accounts();
-    if (membership == null) {
-      directoryRelay = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
-    }
-    directories = new DirectoryService(vertx, new RelayedDirectorySettings(hubChannel), db, hasher, config.directory(),
+    AccountDirectory directory = hub.accounts();
+    directories = new DirectoryService(vertx, new RelayedDirectorySettings(hub.channel()), db, hasher, config.directory(),
         Clock.systemUTC());
     logins = new LoginService(vertx, directory, directories,
         new HazelcastSessionStore(vertx, SealedMap.of(hazelcast, HazelcastSessionStore.MAP_NAME, seal),
@@ -333,75 +276,9 @@ public final class ApplianceNode {
     Future<Void> serving = startFrontDoor(logins, directory, cluster, hasher, metrics, hazelcast);
     vertx.setPeriodic(0, 5_000, id -> publishStatus(cluster));
     serving = serving.onSuccess(v -> directories.start()).compose(v -> publishControl());
-    if (membership != null) {
-      // Accounts and the site model live on the hub: nothing to create here.
-      if (config.demo()) {
-        LOG.warn("--demo is ignored: this appliance's site model lives on hub {}", membership.hub());
-      }
-      return serving;
-    }
-    return serving
-        .compose(v -> accounts.ensureAdmin(config.adminPasswordFile()))
+    return serving.compose(v -> hub.bootstrap(() -> accounts.ensureAdmin(config.adminPasswordFile())
         .compose(this::announceAdmin)
-        .compose(v -> config.demo() ? createDemo(accounts) : Future.succeededFuture());
-  }
-
-  /**
-   * The hub role in this process, reached without a socket: requests go straight to its services' handlers (the
-   * same ones a separate hub runs for this node's tunnel).
-   */
-  private Future<Void> startInProcessHub() {
-    hubChannel = new InProcessHub(vertx, this::hubOperation, config.location(), nodeId, this::applianceOperation,
-        () -> brokerService != null && leaseAuthority != null);
-    // the hub role is always at hand, but its database may not be: sign-in falls back to this cache
-    hostCache = new LocalHostCache(hubChannel, config.dataDir(), config.hub().syncInterval());
-    return deploy(hostCache);
-  }
-
-  /** The site's lease keys, signing and revocations, where the hub role runs in this process. */
-  private Future<Void> startLeaseAuthority() {
-    leaseAuthority = new LeaseAuthority(vertx, db, secrets, certificates.caFingerprint(), config.lease().validity(),
-        location -> brokerService.fresh().map(model -> model.forLocation(location)), Clock.systemUTC());
-    return leaseAuthority.start();
-  }
-
-  /** This location's part of the in-process hub's site model, recomputed only when the model changed. */
-  private SiteModel inProcessLocationModel() {
-    SiteModel whole = brokerService.model();
-    SiteModel cached = locationModel;
-    if (cached == null || cached.version() != whole.version()) {
-      cached = whole.forLocation(config.location());
-      locationModel = cached;
-    }
-    return cached;
-  }
-
-  /** Local accounts, or the local host cache's copy of them while the database cannot be reached. */
-  private AccountDirectory localAccounts() {
-    UserAccounts database = new UserAccounts(db);
-    return username -> database.find(username).recover(e -> e instanceof ClientErrorException
-        ? Future.failedFuture(e)
-        : hostCache.find(username).compose(cached -> {
-          if (cached == null) {
-            return Future.failedFuture(e);
-          }
-          LOG.atWarn().addKeyValue("user", cached.username()).log("The database cannot be reached ({}): {} signs in "
-              + "with the local host cache's copy of the account", Failures.rootMessage(e), cached.username());
-          return Future.succeededFuture(cached);
-        }));
-  }
-
-  /** What the in-process hub offers this node's tunnel, once the services behind it are up. */
-  private Function<JsonObject, Future<JsonObject>> hubOperation(HubOperations.Caller caller, String op) {
-    Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
-        : brokerService.operation(caller, op);
-    if (handler == null && leaseAuthority != null) {
-      handler = leaseAuthority.operation(caller.location(), caller.node(), op);
-    }
-    if (handler == null && db != null && AccountOperations.SNAPSHOT.equals(op)) {
-      handler = new IdentityOperations(new UserAccounts(db)).operation(caller, op);
-    }
-    return handler != null || directoryRelay == null ? handler : directoryRelay.operation(caller, op);
+        .compose(x -> config.demo() ? createDemo(accounts) : Future.succeededFuture())));
   }
 
   /** Requests the hub sends down to this appliance. */
@@ -425,9 +302,6 @@ public final class ApplianceNode {
         return agents.send(body.getString("hostId", ""), command);
       };
     }
-    if (RendezvousProtocol.OPEN.equals(op)) {
-      return body -> gateway.openForHub(body, () -> hubLink.dial(RendezvousProtocol.DATA_PATH));
-    }
     if (LeaseOperations.REVOKED.equals(op) && leaseTrust != null) {
       return body -> leaseTrust.publish(Revocation.fromJson(body.getJsonObject("revocation", new JsonObject())))
           .map(v -> new JsonObject());
@@ -435,7 +309,7 @@ public final class ApplianceNode {
     if (AccountOperations.ACCESS_WITHDRAWN.equals(op) && logins != null) {
       return this::accessWithdrawn;
     }
-    return null;
+    return hub.downOperation(op);
   }
 
   /**
@@ -448,40 +322,8 @@ public final class ApplianceNode {
     }
     JsonObject account = body.getJsonObject("account");
     return logins.revokeUser(userId)
-        .compose(v -> hostCache.accountChanged(userId, account == null ? null : AccountJson.fromJson(account)))
+        .compose(v -> hub.hostCache().accountChanged(userId, account == null ? null : AccountJson.fromJson(account)))
         .map(v -> new JsonObject());
-  }
-
-  /** The tunnel to a separate hub, authenticated with the certificate it issued at enrollment. */
-  private Future<Void> startHubLink(HazelcastInstance hazelcast) {
-    var options = Tls.siteWebSocketClient(certificates)
-        .setMaxMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
-        .setTrustOptions(membership.trust())
-        .setKeyCertOptions(membership.clientCertificate());
-    config.proxy().forTarget(membership.hub().getHost()).ifPresent(proxy -> {
-      options.setProxyOptions(proxy);
-      LOG.info("The hub link goes through the proxy {}", config.proxy().describe());
-    });
-    hubLink = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
-        Version.current(), ""), config.hub().pingInterval(), this::applianceOperation, config.proxy());
-    hubChannel = hubLink;
-    LocalHostCache cache = new LocalHostCache(hubLink, config.dataDir(), config.hub().syncInterval());
-    hostCache = cache;
-    LocalBroker local = new LocalBroker(cache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
-        config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agents.send(hostId, command)
-        .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
-            e.getMessage())));
-    ClusterBrokering brokering = new ClusterBrokering(vertx, hazelcast, local, nodeId, cluster.minMembers()).start();
-    failover = new HubFailover(hubLink, local, brokering, cache, config.hub().outageThreshold());
-    return deploy(hubLink).compose(v -> deploy(cache)).compose(v -> deploy(local)).compose(v -> deploy(failover));
-  }
-
-  private static String localHostName() {
-    try {
-      return java.net.InetAddress.getLocalHost().getHostName();
-    } catch (java.net.UnknownHostException e) {
-      return "appliance";
-    }
   }
 
   private Future<Void> startFrontDoor(LoginService logins, AccountDirectory accounts, ClusterView cluster,
@@ -495,18 +337,11 @@ public final class ApplianceNode {
             ? Check.up(cluster.size() + " member(s)")
             : Check.down("cluster member is not running")))
         // no addresses here: anyone may read readiness; admins see the hub link in /admin/api/v1/nodes
-        .check("hub", () -> Future.succeededFuture(hubChannel.reachable() ? Check.up("connected")
-            : failover != null && failover.mode() == HubFailover.Mode.LOCAL
-                ? Check.up("brokering locally from the local host cache")
+        .check("hub", () -> Future.succeededFuture(hub.channel().reachable() ? Check.up("connected")
+            : hub.brokeringLocally() ? Check.up("brokering locally from the local host cache")
                 : Check.down("not connected")));
-    if (failover != null) {
-      broker = failover;
-      hostEvents = failover;
-    } else {
-      RelayedBroker relayed = new RelayedBroker(hubChannel);
-      broker = relayed;
-      hostEvents = relayed;
-    }
+    broker = hub.broker();
+    hostEvents = hub.hostEvents();
     tickets = new TicketStore(vertx, SealedMap.of(hazelcast, TicketStore.MAP_NAME, seal));
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
     // users and admins who disconnect or log off a session also drop its live streams on this node
@@ -515,49 +350,45 @@ public final class ApplianceNode {
     Upstream upstream = new Upstream() {
       @Override
       public Future<JsonObject> request(String op, JsonObject body) {
-        return hubChannel.request(op, body);
+        return hub.channel().request(op, body);
       }
 
       @Override
       public boolean reachable() {
-        return hubChannel.reachable();
+        return hub.channel().reachable();
       }
     };
     leaseTrust = new LeaseTrustCache(upstream, config.dataDir(), config.hub().syncInterval(),
-        SealedMap.of(hazelcast, LeaseTrustCache.MAP_NAME, seal), membership == null ? null : db, nodeId,
+        SealedMap.of(hazelcast, LeaseTrustCache.MAP_NAME, seal), hub.leaseAuthority().isPresent() ? null : db, nodeId,
         Clock.systemUTC());
     ApplianceRoster roster = new ApplianceRoster(SealedMap.of(hazelcast, ApplianceRoster.MAP_NAME, seal), nodeId,
         this::leaseEntry);
-    LeaseIssuer issuer = new LeaseIssuer(hazelcast, seal, upstream, membership == null
-        ? this::inProcessLocationModel : hostCache::model,
+    LeaseIssuer issuer = new LeaseIssuer(hazelcast, seal, upstream, hub.locationModel(),
         lease -> leaseTrust.trust().revoked(lease).isPresent(), config.lease().issueRate(), Clock.systemUTC());
     // a lease of a disabled account is refused: all-in-one the database says so (its cached copy while it is down);
     // with a separate hub the local host cache's copy, which the hub updates at once and which outlives the hub
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
-        SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, membership == null ? accounts : hostCache,
-        membership != null, location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
+        SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, hub.leaseAuthority().isPresent() ? accounts
+        : hub.hostCache(), hub.leaseAuthority().isEmpty(), location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses),
         new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
-    EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
-        : new RelayedEnrollmentLedger(hubChannel);
+    EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC(), roster::urls);
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
         DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
-        List.of(new LeaseAdminRoutes(db, accounts, leaseAuthority, leaseTrust::publish,
-            () -> leaseTrust.trust().revocations(), membership != null, Clock.systemUTC(),
+        List.of(new LeaseAdminRoutes(db, accounts, hub.leaseAuthority().orElse(null), leaseTrust::publish,
+            () -> leaseTrust.trust().revocations(), hub.leaseAuthority().isEmpty(), Clock.systemUTC(),
             new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
                 metrics)))),
         // accounts are changed here only all-in-one (with a separate hub, at the hub): their leases end on every node
-        membership == null ? new AccountLeaseRevocation(leaseTrust::publish, Clock.systemUTC())
+        hub.leaseAuthority().isPresent() ? new AccountLeaseRevocation(leaseTrust::publish, Clock.systemUTC())
             : AccessWithdrawal.NONE);
     admin.directories(secrets, directories::invalidate, directories);
     admin.drain(drain, control);
-    if (membership != null) {
-      admin.managedBy(membership.hub());
-    }
+    hub.managedBy().ifPresent(admin::managedBy);
     var handler = PrometheusScrapingHandler.create(metrics);
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
@@ -589,30 +420,20 @@ public final class ApplianceNode {
 
   /** This node as connection leases name it: the first public name (else the host name) and its ports. */
   private Lease.Appliance leaseEntry() {
-    String name = config.http().publicNames().isEmpty() ? localHostName() : config.http().publicNames().get(0);
+    String name = config.http().publicNames().isEmpty() ? ApplianceNames.localHostName()
+        : config.http().publicNames().get(0);
     String host = name.contains(":") && !name.startsWith("[") ? "[" + name + "]" : name;
     return new Lease.Appliance("https://" + host + ":" + httpsPort, host + ":" + gatewayPort,
         "wss://" + host + ":" + httpsPort + "/gateway", certificates.caFingerprint());
   }
 
   private String location() {
-    return membership == null ? config.location() : membership.location();
+    return hub.location();
   }
 
   /** Where clients present tickets; with a separate hub, its rendezvous gateway too. */
   private GatewayAddresses gatewayAddresses() {
-    GatewayAddresses addresses = new GatewayAddresses(() -> gatewayPort);
-    if (membership == null) {
-      return addresses;
-    }
-    URI hubUrl = config.hub().publicUrl() != null ? config.hub().publicUrl() : membership.hub();
-    try {
-      return addresses.withHub(hubUrl, membership.location(),
-          Fingerprints.sha256(Pem.parseCertificate(membership.hubCaPem())));
-    } catch (java.io.IOException e) {
-      LOG.warn("Launches will not offer the hub's gateway: its CA certificate cannot be read ({})", e.getMessage());
-      return addresses;
-    }
+    return hub.gatewayAddresses(new GatewayAddresses(() -> gatewayPort));
   }
 
   /** The raw TLS gateway port, one listener per event loop like the HTTPS front door. */
@@ -667,7 +488,7 @@ public final class ApplianceNode {
           .put("health", ar.succeeded() ? "up" : "degraded")
           .put("db", ar.succeeded() ? "up" : "down: " + Failures.rootMessage(ar.cause()))
           .put("database", db.description())
-          .put("hubLink", hubChannel.describe())
+          .put("hubLink", hub.channel().describe())
           .put("agents", agents.linked().size())
           .put("gatewayStreams", gateway.connections())
           .put("updatedAt", java.time.Instant.now().toString()));
@@ -682,9 +503,9 @@ public final class ApplianceNode {
   }
 
   private JsonObject status() {
-    boolean hubUp = hubChannel != null && hubChannel.reachable();
+    boolean hubUp = hub != null && hub.channel() != null && hub.channel().reachable();
     return new JsonObject()
-        .put("mode", failover == null ? HubFailover.Mode.HUB.wireName() : failover.mode().wireName())
+        .put("mode", hub == null ? HubFailover.Mode.HUB.wireName() : hub.mode())
         .put("location", location())
         .put("hub", new JsonObject().put("reachable", hubUp))
         .put("version", Version.current())
@@ -762,7 +583,7 @@ public final class ApplianceNode {
 
   /** The site's lease authority when the hub role runs in this node, else {@code null}; for tests and tooling. */
   public LeaseAuthority leaseAuthority() {
-    return leaseAuthority;
+    return hub == null ? null : hub.leaseAuthority().orElse(null);
   }
 
   /** This node's session gateway. */
