@@ -50,6 +50,7 @@ import dev.outpost.hub.HubServer;
 import dev.outpost.hub.IdentityOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
+import dev.outpost.identity.HazelcastAttemptCounters;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
@@ -254,8 +255,9 @@ public final class ApplianceNode {
         Clock.systemUTC());
     LoginService logins = new LoginService(vertx, directory, directories,
         new HazelcastSessionStore(vertx, hazelcast.getMap(HazelcastSessionStore.MAP_NAME),
-            hazelcast.getMap(HazelcastSessionStore.REVOCATIONS_MAP_NAME)), hasher, config.identity(),
-        metrics, Clock.systemUTC());
+            hazelcast.getMap(HazelcastSessionStore.REVOCATIONS_MAP_NAME)),
+        new HazelcastAttemptCounters(vertx, hazelcast.getMap(HazelcastAttemptCounters.MAP_NAME), Clock.systemUTC()),
+        hasher, config.identity(), metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, directory, cluster, hasher, metrics, hazelcast);
