@@ -118,7 +118,8 @@ public final class ClusterSetup {
    * forget one.
    */
   private static MapConfig attemptCounters() {
-    return new MapConfig(HazelcastAttemptCounters.MAP_NAME).setBackupCount(1)
-        .setEvictionConfig(new EvictionConfig().setEvictionPolicy(EvictionPolicy.NONE));
+    MapConfig counters = new MapConfig(HazelcastAttemptCounters.MAP_NAME).setBackupCount(1);
+    counters.getEvictionConfig().setEvictionPolicy(EvictionPolicy.NONE);
+    return counters;
   }
 }
