@@ -188,8 +188,8 @@ public final class LoginService {
     return sessions.put(principal, config.sessionTtl())
         .map(v -> {
           succeeded.increment();
-          LOG.atInfo().addKeyValue("user", account.username()).addKeyValue("session", principal.sessionId().substring(0, 12))
-              .addKeyValue("signIn", verified.signIn())
+          LOG.atInfo().addKeyValue("user", account.username())
+              .addKeyValue("session", principal.sessionId().substring(0, 12)).addKeyValue("signIn", verified.signIn())
               .log(Principal.OFFLINE.equals(verified.signIn()) ? "Signed in (offline sign-in: directory unreachable)"
                   : "Signed in");
           return new SignedIn(token, principal);
