@@ -98,7 +98,7 @@ public final class LoginThrottle {
   }
 
   /** Names are counted case-blind, and kept only as a hash: the counters need not show who was tried. */
-  private static String userKey(String username) {
+  static String userKey(String username) {
     return "u:" + SecureTokens.hash(username.toLowerCase(Locale.ROOT));
   }
 
