@@ -112,7 +112,7 @@ public final class ClusterSetup {
   }
 
   /**
-   * Failed sign-in (and enrollment) counts of the whole site, so that spreading guesses over the nodes does not
+   * Failed sign-in counts of the whole site, so that spreading guesses over the nodes does not
    * multiply a limit. A backup on another member keeps them when a node dies. Never evicted to make room: an entry
    * leaves when its window ends (a time-to-live set on each write), so spraying other keys cannot make the site
    * forget one.
