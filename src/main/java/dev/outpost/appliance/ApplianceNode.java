@@ -43,6 +43,7 @@ import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.AccountJson;
+import dev.outpost.identity.HazelcastAttemptCounters;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.directory.DirectoryOperations;
@@ -269,8 +270,9 @@ public final class ApplianceNode {
         Clock.systemUTC());
     logins = new LoginService(vertx, directory, directories,
         new HazelcastSessionStore(vertx, SealedMap.of(hazelcast, HazelcastSessionStore.MAP_NAME, seal),
-            SealedMap.of(hazelcast, HazelcastSessionStore.REVOCATIONS_MAP_NAME, seal)), hasher, config.identity(),
-        metrics, Clock.systemUTC());
+            SealedMap.of(hazelcast, HazelcastSessionStore.REVOCATIONS_MAP_NAME, seal)),
+        new HazelcastAttemptCounters(vertx, hazelcast.getMap(HazelcastAttemptCounters.MAP_NAME), Clock.systemUTC()),
+        hasher, config.identity(), metrics, Clock.systemUTC());
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, directory, cluster, hasher, metrics, hazelcast);

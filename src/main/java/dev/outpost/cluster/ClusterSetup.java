@@ -20,6 +20,7 @@ import com.hazelcast.spi.merge.DiscardMergePolicy;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
 import dev.outpost.gateway.TicketStore;
+import dev.outpost.identity.HazelcastAttemptCounters;
 import dev.outpost.identity.HazelcastSessionStore;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -140,6 +141,19 @@ public final class ClusterSetup {
     // addresses. A backup on another member, so that a node's death loses none of them.
     config.addMapConfig(new MapConfig(LEASE_STRUCTURES).setBackupCount(1));
     config.addQueueConfig(new QueueConfig(LEASE_STRUCTURES).setBackupCount(1));
+    config.addMapConfig(attemptCounters());
     return config;
+  }
+
+  /**
+   * Failed sign-in counts of the whole site, so that spreading guesses over the nodes does not
+   * multiply a limit. A backup on another member keeps them when a node dies. Never evicted to make room: an entry
+   * leaves when its window ends (a time-to-live set on each write), so spraying other keys cannot make the site
+   * forget one.
+   */
+  private static MapConfig attemptCounters() {
+    MapConfig counters = new MapConfig(HazelcastAttemptCounters.MAP_NAME).setBackupCount(1);
+    counters.getEvictionConfig().setEvictionPolicy(EvictionPolicy.NONE);
+    return counters;
   }
 }

@@ -59,7 +59,7 @@ public final class Gateway {
     NetClient hosts = vertx.createNetClient(new NetClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
         .setTcpNoDelay(true));
-    HandshakeSlots slots = new HandshakeSlots(config.maxHandshakes());
+    HandshakeSlots slots = new HandshakeSlots(config.maxHandshakes(), config.maxHandshakesPerAddress());
     SessionRelay relay = new SessionRelay(vertx, config, new HostDialer(tickets, hosts), SessionReports.to(broker),
         new GatewayMetrics(registry, slots), slots);
     Gateway gateway = new Gateway(relay, new WebSocketGateway(vertx, relay, WebSocketGateway.Bearers.of(logins)),
@@ -76,7 +76,7 @@ public final class Gateway {
    */
   public static Gateway hub(Vertx vertx, GatewayConfig config, HubRendezvous.Appliances appliances,
       Function<ServerWebSocket, Future<String>> applianceLocation, MeterRegistry registry) {
-    HandshakeSlots slots = new HandshakeSlots(config.maxHandshakes());
+    HandshakeSlots slots = new HandshakeSlots(config.maxHandshakes(), config.maxHandshakesPerAddress());
     HubRendezvous rendezvous = new HubRendezvous(vertx, appliances, applianceLocation, config.connectTimeout()
         .plusSeconds(5));
     SessionRelay relay = new SessionRelay(vertx, config, rendezvous, SessionReports.none(),

@@ -18,6 +18,7 @@ import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.Tls;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.IdentityRoutes;
+import dev.outpost.identity.InMemoryAttemptCounters;
 import dev.outpost.identity.InMemorySessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
@@ -105,8 +106,9 @@ public final class HubNode {
 
   private Future<Void> serve(BrokerService broker) {
     PasswordHasher hasher = PasswordHasher.create();
-    LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(), hasher,
-        config.identity(), metrics, Clock.systemUTC());
+    // the hub has no cluster: its failed sign-ins are counted in this process, with the same reserve-then-settle rule
+    LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(),
+        new InMemoryAttemptCounters(Clock.systemUTC()), hasher, config.identity(), metrics, Clock.systemUTC());
     Locations locations = new Locations(vertx, db, certificates);
     DirectoryRelay directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
     HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up("reachable")));

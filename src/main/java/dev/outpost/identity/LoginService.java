@@ -4,6 +4,7 @@ import dev.outpost.appliance.config.OutpostConfig.IdentityConfig;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.error.ServerErrorException;
 import dev.outpost.identity.directory.DirectoryAccount;
 import dev.outpost.identity.directory.DirectorySignIn;
 import io.micrometer.core.instrument.Counter;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -19,10 +21,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Signs users in: throttles, verifies the argon2id hash on a worker thread, and opens a cluster-wide
- * session. Local accounts come first; a name with no local account goes to the location's directories
- * (LDAP/AD), with the same throttle, so lockout and rate limits count local and directory failures alike.
- * Unknown users cost the same hash work as known ones so that timing does not reveal them.
+ * Signs users in: throttles (an attempt is counted before its password is checked, see {@link LoginThrottle}),
+ * verifies the argon2id hash on a worker thread, and opens a cluster-wide session. Local accounts come first; a
+ * name with no local account goes to the location's directories (LDAP/AD), with the same throttle, so lockout and
+ * rate limits count local and directory failures alike. Unknown users cost the same hash work as known ones so
+ * that timing does not reveal them.
  */
 public final class LoginService {
 
@@ -46,17 +49,23 @@ public final class LoginService {
   private final Counter succeeded;
   private final Counter failed;
   private final Counter throttled;
+  private final Counter passwordChecks;
 
-  public LoginService(Vertx vertx, AccountDirectory accounts, SessionStore sessions, PasswordHasher hasher,
-      IdentityConfig config, MeterRegistry metrics, Clock clock) {
-    this(vertx, accounts, DirectorySignIn.none(), sessions, hasher, config, metrics, clock);
+  /**
+   * @param attempts where failed sign-ins are counted: the cluster's counters on an appliance, so that the limits
+   *     hold for the whole site
+   */
+  public LoginService(Vertx vertx, AccountDirectory accounts, SessionStore sessions, AttemptCounters attempts,
+      PasswordHasher hasher, IdentityConfig config, MeterRegistry metrics, Clock clock) {
+    this(vertx, accounts, DirectorySignIn.none(), sessions, attempts, hasher, config, metrics, clock);
   }
 
   /**
    * @param directories asked for names that have no local account
+   * @param attempts where failed sign-ins are counted (see above)
    */
   public LoginService(Vertx vertx, AccountDirectory accounts, DirectorySignIn directories, SessionStore sessions,
-      PasswordHasher hasher, IdentityConfig config, MeterRegistry metrics, Clock clock) {
+      AttemptCounters attempts, PasswordHasher hasher, IdentityConfig config, MeterRegistry metrics, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
     this.accounts = Objects.requireNonNull(accounts);
     this.directories = Objects.requireNonNull(directories);
@@ -64,11 +73,13 @@ public final class LoginService {
     this.hasher = Objects.requireNonNull(hasher);
     this.config = Objects.requireNonNull(config);
     this.clock = Objects.requireNonNull(clock);
-    this.throttle = new LoginThrottle(config.maxFailuresPerUser(), config.maxFailuresPerAddress(),
-        config.loginWindow(), clock);
+    this.throttle = new LoginThrottle(attempts, config.maxFailuresPerUser(), config.maxFailuresPerAddress(),
+        config.loginWindow());
     this.succeeded = Counter.builder("outpost_logins_total").tag("result", "success").register(metrics);
     this.failed = Counter.builder("outpost_logins_total").tag("result", "failure").register(metrics);
     this.throttled = Counter.builder("outpost_logins_total").tag("result", "throttled").register(metrics);
+    this.passwordChecks = Counter.builder("outpost_login_password_checks_total")
+        .description("argon2id password verifications run by sign-ins on this node").register(metrics);
   }
 
   public Future<SignedIn> login(String username, String password, String address) {
@@ -80,28 +91,45 @@ public final class LoginService {
    *     {@code null} for none
    */
   public Future<SignedIn> login(String username, String password, String address, String device) {
-    var wait = throttle.blockedFor(username, address);
-    if (wait.isPresent()) {
-      throttled.increment();
-      LOG.atWarn().addKeyValue("user", username).addKeyValue("client", address)
-          .log("Sign-in refused: too many failed attempts");
-      return Future.failedFuture(ClientErrorException.tooManyRequests(
-          "too many failed sign-ins for this user or address; try again in " + Math.max(1, wait.get().toSeconds())
-              + " s", wait.get()));
-    }
+    return throttle.reserve(username, address)
+        .recover(e -> Future.failedFuture(ServerErrorException.unavailable(
+            "sign-in is unavailable: the site's failed sign-in counts cannot be reached; try again", e)))
+        .compose(attempt -> attempt.refusedFor().isPresent() ? refuse(username, address, attempt)
+            : check(username, password, address, attempt).compose(verified -> open(verified, device)));
+  }
+
+  private Future<SignedIn> refuse(String username, String address, LoginThrottle.Attempt attempt) {
+    Duration wait = attempt.refusedFor().orElseThrow();
+    throttled.increment();
+    LOG.atWarn().addKeyValue("user", username).addKeyValue("client", address)
+        .log("Sign-in refused: too many failed attempts");
+    return Future.failedFuture(ClientErrorException.tooManyRequests("too many failed sign-ins for this user or "
+        + "address; try again in " + Math.max(1, wait.toSeconds()) + " s", wait));
+  }
+
+  /**
+   * Checks the password of an attempt that holds its slots, and settles them: a wrong password keeps them, a right
+   * one frees them, and an error (no verdict) gives them back.
+   */
+  private Future<Verified> check(String username, String password, String address, LoginThrottle.Attempt attempt) {
     return accounts.find(username)
         .transform(found -> found.succeeded() && found.result() != null
             ? verify(found.result(), password).map(account -> account == null ? null : Verified.local(account))
             : fromDirectory(username, password, found.failed() ? found.cause() : null))
-        .compose(verified -> {
-          if (verified == null) {
-            throttle.recordFailure(username, address);
+        .transform(checked -> {
+          if (checked.failed()) {
+            // no verdict (accounts or directory out of reach): an outage must not lock users out by their retries
+            return attempt.withdrawn().transform(v -> Future.failedFuture(checked.cause()));
+          }
+          if (checked.result() == null) {
             failed.increment();
             LOG.atInfo().addKeyValue("user", username).addKeyValue("client", address).log("Sign-in failed");
-            return Future.failedFuture(ClientErrorException.unauthorized(INVALID));
+            return attempt.failed().transform(v -> Future.failedFuture(ClientErrorException.unauthorized(INVALID)));
           }
-          throttle.recordSuccess(username);
-          return open(verified, device);
+          return attempt.succeeded()
+              .onFailure(e -> LOG.warn("A sign-in of {} did not clear its failed attempts: {}", username,
+                  e.getMessage()))
+              .transform(v -> Future.succeededFuture(checked.result()));
         });
   }
 
@@ -143,7 +171,10 @@ public final class LoginService {
   /** The account when the password matches and the account may sign in, else {@code null}. */
   private Future<AccountDirectory.Account> verify(AccountDirectory.Account account, String password) {
     String real = account == null ? null : account.passwordHash();
-    return vertx.executeBlocking(() -> hasher.verify(password, real != null ? real : decoy()), false)
+    return vertx.executeBlocking(() -> {
+      passwordChecks.increment();
+      return hasher.verify(password, real != null ? real : decoy());
+    }, false)
         .map(ok -> ok && account != null && account.passwordHash() != null && !account.disabled() ? account : null);
   }
 
@@ -157,8 +188,8 @@ public final class LoginService {
     return sessions.put(principal, config.sessionTtl())
         .map(v -> {
           succeeded.increment();
-          LOG.atInfo().addKeyValue("user", account.username()).addKeyValue("session", principal.sessionId().substring(0, 12))
-              .addKeyValue("signIn", verified.signIn())
+          LOG.atInfo().addKeyValue("user", account.username())
+              .addKeyValue("session", principal.sessionId().substring(0, 12)).addKeyValue("signIn", verified.signIn())
               .log(Principal.OFFLINE.equals(verified.signIn()) ? "Signed in (offline sign-in: directory unreachable)"
                   : "Signed in");
           return new SignedIn(token, principal);

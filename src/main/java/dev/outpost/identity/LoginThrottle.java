@@ -1,93 +1,105 @@
 package dev.outpost.identity;
 
-import java.time.Clock;
+import dev.outpost.crypto.SecureTokens;
+import io.vertx.core.Future;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Counts failed sign-ins per user name and per client address over a sliding window. Once either count
- * reaches its limit, further attempts are refused until the oldest failure leaves the window. Memory is
- * bounded: the least recently seen keys are forgotten first.
+ * Limits failed sign-ins per user name and per client address over a sliding window. An attempt takes a slot under
+ * both BEFORE its password is checked, and is then settled: a failure keeps its slots, a success clears the user's
+ * failures and gives the address's slot back. So however many attempts arrive at once, on however many nodes, no
+ * more than the limit of them get their password checked within a window. The counts live in the
+ * {@link AttemptCounters} given: the cluster's on an appliance, this process's at the hub.
  */
 public final class LoginThrottle {
 
-  static final int MAX_KEYS = 100_000;
-
+  private final AttemptCounters counters;
   private final int maxPerUser;
   private final int maxPerAddress;
   private final Duration window;
-  private final Clock clock;
-  private final Map<String, Deque<Instant>> failures = new LinkedHashMap<>(1024, 0.75f, true) {
-    private static final long serialVersionUID = 1L;
 
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Deque<Instant>> eldest) {
-      return size() > MAX_KEYS;
-    }
-  };
-
-  public LoginThrottle(int maxPerUser, int maxPerAddress, Duration window, Clock clock) {
+  public LoginThrottle(AttemptCounters counters, int maxPerUser, int maxPerAddress, Duration window) {
+    this.counters = Objects.requireNonNull(counters);
     this.maxPerUser = maxPerUser;
     this.maxPerAddress = maxPerAddress;
-    this.window = window;
-    this.clock = clock;
+    this.window = Objects.requireNonNull(window);
   }
 
-  /** How long the caller must wait, or empty when an attempt is allowed now. */
-  public synchronized Optional<Duration> blockedFor(String username, String address) {
-    Instant now = clock.instant();
-    Optional<Duration> user = wait(userKey(username), maxPerUser, now);
-    Optional<Duration> addr = wait(addressKey(address), maxPerAddress, now);
-    if (user.isPresent() && addr.isPresent()) {
-      return Optional.of(user.get().compareTo(addr.get()) > 0 ? user.get() : addr.get());
+  /**
+   * Takes a slot for an attempt as {@code username} from {@code address}: an attempt that may go ahead, or one
+   * refused (see {@link Attempt#refusedFor()}) because the user or the address is at its limit. Fails only when the
+   * counters cannot be reached.
+   */
+  public Future<Attempt> reserve(String username, String address) {
+    String user = userKey(username);
+    String addr = addressKey(address);
+    return counters.reserve(user, maxPerUser, window).compose(byUser -> {
+      if (!byUser.taken()) {
+        return Future.succeededFuture(new Attempt(user, null, addr, null, byUser.retryAfter()));
+      }
+      return counters.reserve(addr, maxPerAddress, window)
+          .recover(e -> counters.release(user, byUser.at(), window).transform(v -> Future.failedFuture(e)))
+          .compose(byAddress -> byAddress.taken()
+              ? Future.succeededFuture(new Attempt(user, byUser.at(), addr, byAddress.at(), Duration.ZERO))
+              : counters.release(user, byUser.at(), window)
+                  .map(v -> new Attempt(user, null, addr, null, byAddress.retryAfter())));
+    });
+  }
+
+  /** One attempt's slots, to settle once its password has been checked. */
+  public final class Attempt {
+    private final String user;
+    private final Instant userSlot;
+    private final String address;
+    private final Instant addressSlot;
+    private final Duration wait;
+
+    private Attempt(String user, Instant userSlot, String address, Instant addressSlot, Duration wait) {
+      this.user = user;
+      this.userSlot = userSlot;
+      this.address = address;
+      this.addressSlot = addressSlot;
+      this.wait = wait;
     }
-    return user.isPresent() ? user : addr;
-  }
 
-  public synchronized void recordFailure(String username, String address) {
-    Instant now = clock.instant();
-    failures.computeIfAbsent(userKey(username), k -> new ArrayDeque<>()).addLast(now);
-    failures.computeIfAbsent(addressKey(address), k -> new ArrayDeque<>()).addLast(now);
-    trim(failures.get(userKey(username)), now, maxPerUser);
-    trim(failures.get(addressKey(address)), now, maxPerAddress);
-  }
-
-  /** A successful sign-in clears the user's failures (not the address's: one good account must not unlock a spray). */
-  public synchronized void recordSuccess(String username) {
-    failures.remove(userKey(username));
-  }
-
-  private Optional<Duration> wait(String key, int limit, Instant now) {
-    Deque<Instant> times = failures.get(key);
-    if (times == null) {
-      return Optional.empty();
+    /** Empty when the attempt may go ahead; else how long until the user or address may try again. */
+    public Optional<Duration> refusedFor() {
+      return userSlot == null ? Optional.of(wait) : Optional.empty();
     }
-    trim(times, now, limit);
-    if (times.size() < limit) {
-      return Optional.empty();
-    }
-    Instant oldest = times.peekFirst();
-    return Optional.of(Duration.between(now, oldest.plus(window)));
-  }
 
-  private void trim(Deque<Instant> times, Instant now, int limit) {
-    Instant cutoff = now.minus(window);
-    while (!times.isEmpty() && !times.peekFirst().isAfter(cutoff)) {
-      times.removeFirst();
+    /** The password was wrong: the slots stay taken until they leave the window. */
+    public Future<Void> failed() {
+      return Future.succeededFuture();
     }
-    while (times.size() > limit) {
-      times.removeFirst();
+
+    /**
+     * The password was right: the user's failures are forgotten, and the address gets its slot back but keeps its
+     * other failures (one good account must not unlock a spray of guesses from the same address).
+     */
+    public Future<Void> succeeded() {
+      if (userSlot == null) {
+        return Future.succeededFuture();
+      }
+      return Future.all(counters.clear(user), counters.release(address, addressSlot, window)).mapEmpty();
+    }
+
+    /** The attempt did not get an answer (an error, not a verdict): both slots are given back. */
+    public Future<Void> withdrawn() {
+      if (userSlot == null) {
+        return Future.succeededFuture();
+      }
+      return Future.all(counters.release(user, userSlot, window), counters.release(address, addressSlot, window))
+          .mapEmpty();
     }
   }
 
-  private static String userKey(String username) {
-    return "u:" + username.toLowerCase(Locale.ROOT);
+  /** Names are counted case-blind, and kept only as a hash: the counters need not show who was tried. */
+  static String userKey(String username) {
+    return "u:" + SecureTokens.hash(username.toLowerCase(Locale.ROOT));
   }
 
   private static String addressKey(String address) {

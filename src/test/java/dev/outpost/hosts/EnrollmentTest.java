@@ -8,6 +8,7 @@ import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.testing.Burst;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.Sql;
 import dev.outpost.testing.TestSite;
@@ -18,6 +19,7 @@ import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -194,6 +196,31 @@ class EnrollmentTest {
 
     assertThat(Sql.count(site, "SELECT count(*) FROM hosts")).isEqualTo(hosts);
     assertThat(Sql.count(site, "SELECT sum(uses_left) FROM enroll_tokens")).isEqualTo(uses);
+  }
+
+  @Test
+  void aParallelBurstOfGuessedTokensFromOneAddressGetsNoMoreAnswersThanTheLimit() throws Exception {
+    // GIVEN 200 enrollments with well-formed tokens of this site whose secrets are guesses, sent at once from one
+    // address
+    String ofThisSite = EnrollmentToken.AGENT + "." + site.node().caFingerprint() + ".";
+    String csr = CertificateRequests.pem(SiteCertificates.newKeyPair(), "CN=guesser");
+    List<Burst.Request> guesses = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      guesses.add(new Burst.Request("127.0.4.1", site.httpsPort(), ENROLL, new JsonObject()
+          .put("token", ofThisSite + SecureTokens.random(32)).put("name", "guess-" + i).put("address", "10.0.0.98")
+          .put("csr", csr).encode()));
+    }
+
+    // WHEN they are sent
+    Burst.Result burst = Burst.send(site.dataDir().resolve("tls/ca.crt"), guesses);
+
+    // THEN no more tokens were looked up than the address may fail per minute (10, and so many more for each
+    // further minute a slow machine took); the rest got 429 unchecked
+    assertThat(burst.answers()).allSatisfy(a -> assertThat(a.status()).as(a.body()).isIn(401, 429));
+    int perMinute = AgentEndpoint.Settings.DEFAULTS.enrollFailuresPerMinute();
+    assertThat(burst.count(401)).as("tokens checked").isLessThanOrEqualTo(perMinute * (burst.took().toMinutes() + 1));
+    assertThat(burst.answers().stream().filter(a -> a.status() == 429).findFirst().orElseThrow().body())
+        .contains("too many failed enrollment attempts");
   }
 
   private static Response enroll(String token, String name) {

@@ -2,47 +2,166 @@ package dev.outpost.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import dev.outpost.testing.TestClock;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
+/** The throttle's reserve-then-settle rule over the in-process counters (the hub's), with a clock the test moves. */
 class LoginThrottleTest {
 
   private final TestClock clock = new TestClock();
-  private final LoginThrottle throttle = new LoginThrottle(3, 5, Duration.ofMinutes(5), clock);
+  private final InMemoryAttemptCounters counters = new InMemoryAttemptCounters(clock);
+  private final LoginThrottle throttle = new LoginThrottle(counters, 3, 5, Duration.ofMinutes(5));
 
   @Test
   void blocksAUserAfterTheLimitUntilTheOldestFailureLeavesTheWindow() {
+    // GIVEN three failed attempts for alice, ten seconds apart
     for (int i = 0; i < 3; i++) {
-      assertThat(throttle.blockedFor("alice", "10.0.0.1")).isEmpty();
-      throttle.recordFailure("alice", "10.0.0.1");
+      LoginThrottle.Attempt attempt = reserve("alice", "10.0.0.1");
+      assertThat(attempt.refusedFor()).isEmpty();
+      attempt.failed();
       clock.advance(Duration.ofSeconds(10));
     }
 
-    assertThat(throttle.blockedFor("ALICE", "10.0.0.9")).contains(Duration.ofSeconds(270));
+    // THEN a fourth is refused (whatever the case of the name or the address) until the first leaves the window
+    assertThat(reserve("ALICE", "10.0.0.9").refusedFor()).contains(Duration.ofSeconds(270));
     clock.advance(Duration.ofSeconds(271));
-    assertThat(throttle.blockedFor("alice", "10.0.0.9")).isEmpty();
+    assertThat(reserve("alice", "10.0.0.9").refusedFor()).isEmpty();
   }
 
   @Test
   void blocksAnAddressThatSpraysManyUsers() {
     for (int i = 0; i < 5; i++) {
-      throttle.recordFailure("user" + i, "10.0.0.7");
+      reserve("user" + i, "10.0.0.7").failed();
     }
 
-    assertThat(throttle.blockedFor("someone-else", "10.0.0.7")).isPresent();
-    assertThat(throttle.blockedFor("someone-else", "10.0.0.8")).isEmpty();
+    assertThat(reserve("someone-else", "10.0.0.7").refusedFor()).isPresent();
+    assertThat(reserve("someone-else", "10.0.0.8").refusedFor()).isEmpty();
   }
 
   @Test
-  void successClearsTheUserButNotTheAddress() {
-    for (int i = 0; i < 2; i++) {
-      throttle.recordFailure("bob", "10.0.0.2");
+  void anAttemptCountsBeforeItIsSettled() {
+    // GIVEN three attempts for carol whose passwords are still being checked
+    for (int i = 0; i < 3; i++) {
+      assertThat(reserve("carol", "10.0.0.4").refusedFor()).isEmpty();
     }
-    throttle.recordSuccess("bob");
-    throttle.recordFailure("bob", "10.0.0.2");
-    throttle.recordFailure("bob", "10.0.0.2");
 
-    assertThat(throttle.blockedFor("bob", "10.0.0.3")).isEmpty();
+    // THEN a fourth is refused already
+    assertThat(reserve("carol", "10.0.0.4").refusedFor()).isPresent();
+  }
+
+  @Test
+  void successClearsTheUserButOnlyGivesBackItsOwnAddressSlot() {
+    // GIVEN two failures for bob and four in all from his address, then his success
+    reserve("bob", "10.0.0.2").failed();
+    reserve("bob", "10.0.0.2").failed();
+    reserve("mallory", "10.0.0.2").failed();
+    reserve("mallory", "10.0.0.2").failed();
+    await(reserve("bob", "10.0.0.2").succeeded());
+
+    // THEN bob has three attempts again, while his address keeps its four failures: one more slot
+    assertThat(reserve("bob", "10.0.0.3").refusedFor()).isEmpty();
+    assertThat(reserve("eve", "10.0.0.2").refusedFor()).isEmpty();
+    assertThat(reserve("eve", "10.0.0.2").refusedFor()).isPresent();
+  }
+
+  @Test
+  void aWithdrawnAttemptGivesBothSlotsBack() {
+    // GIVEN three attempts for dave that got no verdict (an outage)
+    for (int i = 0; i < 3; i++) {
+      await(reserve("dave", "10.0.0.5").withdrawn());
+    }
+
+    // THEN dave and his address still have all their attempts
+    assertThat(reserve("dave", "10.0.0.5").refusedFor()).isEmpty();
+  }
+
+  @Test
+  void aUserRefusedAtTheAddressLimitDoesNotKeepAUserSlot() {
+    // GIVEN an address at its limit
+    for (int i = 0; i < 5; i++) {
+      reserve("user" + i, "10.0.0.6");
+    }
+
+    // WHEN frank tries from it three times
+    for (int i = 0; i < 3; i++) {
+      assertThat(reserve("frank", "10.0.0.6").refusedFor()).isPresent();
+    }
+
+    // THEN those refusals did not use up frank's own attempts
+    assertThat(reserve("frank", "10.0.0.7").refusedFor()).isEmpty();
+  }
+
+  @Test
+  void twoHundredParallelAttemptsForOneUserTakeNoMoreSlotsThanTheLimit() throws Exception {
+    // GIVEN 200 attempts for grace arriving at once on 16 threads, each from its own address
+    ExecutorService threads = Executors.newFixedThreadPool(16);
+    CountDownLatch start = new CountDownLatch(1);
+    List<java.util.concurrent.Future<Optional<Duration>>> answers = new ArrayList<>();
+    try {
+      for (int i = 0; i < 200; i++) {
+        String address = "10.1.0." + i;
+        Callable<Optional<Duration>> attempt = () -> {
+          start.await();
+          return reserve("grace", address).refusedFor();
+        };
+        answers.add(threads.submit(attempt));
+      }
+      // WHEN they all reserve
+      start.countDown();
+      int admitted = 0;
+      for (var answer : answers) {
+        admitted += answer.get(30, TimeUnit.SECONDS).isEmpty() ? 1 : 0;
+      }
+
+      // THEN exactly the limit may check a password
+      assertThat(admitted).isEqualTo(3);
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void sprayingOtherKeysNeverMakesTheCountersForgetAKey() {
+    // GIVEN heidi at her limit
+    for (int i = 0; i < 3; i++) {
+      reserve("heidi", "10.0.0.10").failed();
+    }
+
+    // WHEN 120,000 other names fail from as many addresses within the window
+    for (int i = 0; i < 120_000; i++) {
+      reserve("spray-" + i, "10.2." + (i >> 8) + "." + (i & 0xff)).failed();
+    }
+
+    // THEN heidi is still refused
+    assertThat(reserve("heidi", "10.0.0.11").refusedFor()).isPresent();
+
+    // AND once the window has passed, the next attempt sweeps the expired keys: memory follows the window
+    assertThat(counters.size()).isGreaterThan(240_000);
+    clock.advance(Duration.ofMinutes(6));
+    reserve("later", "10.3.0.1").failed();
+    assertThat(counters.size()).isEqualTo(2);
+    assertThat(reserve("heidi", "10.0.0.11").refusedFor()).isEmpty();
+  }
+
+  private LoginThrottle.Attempt reserve(String user, String address) {
+    return await(throttle.reserve(user, address));
+  }
+
+  private static <T> T await(Future<T> future) {
+    assertThat(future.isComplete()).as("the in-process counters answer at once").isTrue();
+    if (future.failed()) {
+      throw new AssertionError(future.cause());
+    }
+    return future.result();
   }
 }

@@ -121,6 +121,17 @@ public final class SiteClient {
     return response.json().getString("token");
   }
 
+  /**
+   * The value of one series of {@code GET /metrics}, named as Prometheus prints it (e.g.
+   * {@code outpost_logins_total{result="failure"}}); fails the test when the node does not print it, so that a
+   * misspelt name cannot pass for a zero.
+   */
+  public double metric(String series) {
+    return get("/metrics", null).body().lines().filter(line -> line.startsWith(series + " "))
+        .map(line -> Double.parseDouble(line.substring(series.length() + 1).trim())).findFirst()
+        .orElseThrow(() -> new AssertionError("the node prints no metric " + series));
+  }
+
   /** A TLS context that trusts only this site CA. */
   public static SSLContext trusting(Path caCertificate) {
     try (InputStream in = Files.newInputStream(caCertificate)) {

@@ -52,6 +52,10 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> GATEWAY_MAX_HANDSHAKES = key("gateway.max-handshakes", null, "2000",
       "Gateway connections allowed at once on this node that have not presented a valid ticket yet; more are refused.",
       Parsers.intRange(1, 1_000_000));
+  public static final ConfigKey<Integer> GATEWAY_MAX_HANDSHAKES_PER_ADDRESS = key("gateway.max-handshakes-per-address",
+      null, "100", "Gateway connections one client address may have at once that have not presented a valid ticket "
+          + "yet, so that one address cannot take the handshake slots of everyone else; more from it are refused. A "
+          + "share of gateway.max-handshakes: a larger value changes nothing.", Parsers.intRange(1, 1_000_000));
   public static final ConfigKey<Duration> GATEWAY_CONNECT_TIMEOUT = key("gateway.connect-timeout", null, "5s",
       "How long the gateway waits for a session host to accept the TCP connection.",
       Parsers.duration(Duration.ofMillis(100), Duration.ofMinutes(5)));
@@ -128,11 +132,12 @@ public final class ConfigKeys {
   public static final ConfigKey<Duration> SESSION_TTL = key("identity.session-ttl", null, "8h",
       "How long a sign-in stays valid.", Parsers.duration(Duration.ofMinutes(1), Duration.ofDays(30)));
   public static final ConfigKey<Integer> LOGIN_MAX_FAILURES_USER = key("identity.login.max-failures-per-user", null, "5",
-      "Failed sign-ins allowed per user name within the window before further attempts get 429.",
-      Parsers.intRange(1, 1000));
+      "Failed sign-ins allowed per user name within the window, all nodes of the site together, before further "
+          + "attempts get 429. An attempt counts from the moment its password check starts, so parallel attempts "
+          + "cannot get past the limit.", Parsers.intRange(1, 1000));
   public static final ConfigKey<Integer> LOGIN_MAX_FAILURES_ADDRESS = key("identity.login.max-failures-per-address",
-      null, "20", "Failed sign-ins allowed per client address within the window before further attempts get 429.",
-      Parsers.intRange(1, 100000));
+      null, "20", "Failed sign-ins allowed per client address within the window, all nodes of the site together, "
+          + "before further attempts get 429.", Parsers.intRange(1, 100000));
   public static final ConfigKey<Duration> LOGIN_WINDOW = key("identity.login.window", null, "5m",
       "Window over which failed sign-ins are counted.", Parsers.duration(Duration.ofSeconds(1), Duration.ofDays(1)));
 

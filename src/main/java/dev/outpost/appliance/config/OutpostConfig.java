@@ -38,9 +38,13 @@ public record OutpostConfig(
   public record HttpConfig(String host, int port, List<String> publicNames, int maxBodyBytes) {
   }
 
-  /** The session gateway (raw TLS port and the WebSocket on the HTTPS port): {@code gateway.*}. */
+  /**
+   * The session gateway (raw TLS port and the WebSocket on the HTTPS port): {@code gateway.*}.
+   *
+   * @param maxHandshakesPerAddress how many of the {@code maxHandshakes} one client address may hold at once
+   */
   public record GatewayConfig(int port, Duration idleTimeout, Duration handshakeTimeout, int maxHandshakes,
-      Duration connectTimeout) {
+      int maxHandshakesPerAddress, Duration connectTimeout) {
   }
 
   /**
@@ -192,7 +196,7 @@ public record OutpostConfig(
             c.get(ConfigKeys.HTTP_MAX_BODY)),
         new GatewayConfig(c.get(ConfigKeys.GATEWAY_PORT), c.get(ConfigKeys.GATEWAY_IDLE_TIMEOUT),
             c.get(ConfigKeys.GATEWAY_HANDSHAKE_TIMEOUT), c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES),
-            c.get(ConfigKeys.GATEWAY_CONNECT_TIMEOUT)),
+            c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES_PER_ADDRESS), c.get(ConfigKeys.GATEWAY_CONNECT_TIMEOUT)),
         new ClusterConfig(ClusterConfig.sealedName(clusterName.isEmpty() ? "outpost-" + location : clusterName,
             c.get(ConfigKeys.CLUSTER_SECRET)),
             clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,

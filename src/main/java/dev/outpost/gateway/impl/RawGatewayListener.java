@@ -47,12 +47,16 @@ public final class RawGatewayListener extends VerticleBase {
   }
 
   private void accepted(NetSocket socket) {
-    HandshakeSlots.Slot slot = relay.handshakes().tryAcquire();
-    if (slot == null) {
-      refuse(socket, new GatewayRefusal(GatewayStatus.BUSY, "too many connections are starting; try again"));
+    HandshakeSlots.Admission admission = relay.handshakes().tryAcquire(clientAddress(socket));
+    if (admission.slot() == null) {
+      refuse(socket, admission.refusal());
       return;
     }
-    new Handshake(socket, slot).begin();
+    new Handshake(socket, admission.slot()).begin();
+  }
+
+  private static String clientAddress(NetSocket socket) {
+    return socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().hostAddress();
   }
 
   private void refuse(NetSocket socket, GatewayRefusal refusal) {

@@ -4,6 +4,7 @@ import dev.outpost.wire.SchemaVersion;
 import dev.outpost.error.OutpostException;
 import dev.outpost.gateway.GatewayRefusal;
 import dev.outpost.gateway.GatewayStatus;
+import dev.outpost.http.RequestContext;
 import dev.outpost.identity.LoginService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -74,12 +75,13 @@ public final class WebSocketGateway {
           "the gateway is a WebSocket: connect with wss:// and send the ticket as the first text frame"));
       return;
     }
-    HandshakeSlots.Slot slot = relay.handshakes().tryAcquire();
-    if (slot == null) {
+    HandshakeSlots.Admission admission = relay.handshakes().tryAcquire(RequestContext.clientAddress(ctx));
+    if (admission.slot() == null) {
       relay.metrics().refused(GatewayStatus.BUSY);
-      ctx.fail(new GatewayRefusal(GatewayStatus.BUSY, "too many connections are starting; try again"));
+      ctx.fail(admission.refusal());
       return;
     }
+    HandshakeSlots.Slot slot = admission.slot();
     ctx.request().pause(); // the upgrade may wait for the token check; the request must not be consumed meanwhile
     bearerUser(ctx)
         .compose(userId -> ctx.request().toWebSocket().map(ws -> {

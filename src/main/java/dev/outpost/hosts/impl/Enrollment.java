@@ -8,6 +8,9 @@ import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.OutpostException;
 import dev.outpost.hosts.AgentLinkProtocol;
 import dev.outpost.crypto.EnrollmentToken;
+import dev.outpost.identity.AttemptCounters;
+import dev.outpost.identity.InMemoryAttemptCounters;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.security.KeyPair;
@@ -15,6 +18,7 @@ import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -26,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * {@code POST /agent/v1/enroll}: a host trades an enrollment token and its public key for a client certificate
  * signed by the site CA. The token check, the use count, the host row and the audit row are recorded by the
  * {@link EnrollmentLedger} in one transaction, so a refused or failed enrollment changes nothing. Failed
- * attempts are limited per address.
+ * attempts are limited per address, on this node, and counted before the token is checked.
  */
 public final class Enrollment {
 
@@ -38,10 +42,14 @@ public final class Enrollment {
   record Request(EnrollmentToken token, PublicKey key, String name, String address) {
   }
 
+  /** The window over which failed attempts are counted. */
+  private static final Duration WINDOW = Duration.ofMinutes(1);
+
   private final EnrollmentLedger ledger;
   private final SiteCertificates certificates;
   private final Duration validity;
-  private final SlidingWindowLimiter failures;
+  private final AttemptCounters failures;
+  private final int failuresPerMinute;
   private final String node;
 
   /**
@@ -50,33 +58,47 @@ public final class Enrollment {
    */
   public Enrollment(EnrollmentLedger ledger, SiteCertificates certificates, Duration validity, int failuresPerMinute,
       Clock clock, String node) {
+    if (failuresPerMinute < 1) {
+      throw new IllegalArgumentException("failuresPerMinute must be at least 1");
+    }
     this.ledger = Objects.requireNonNull(ledger);
     this.certificates = Objects.requireNonNull(certificates);
     this.validity = Objects.requireNonNull(validity);
-    this.failures = new SlidingWindowLimiter(failuresPerMinute, Duration.ofMinutes(1), clock);
+    this.failures = new InMemoryAttemptCounters(clock);
+    this.failuresPerMinute = failuresPerMinute;
     this.node = Objects.requireNonNull(node);
   }
 
-  /** Enrolls a host and answers {@code {hostId, certificate, ca, pool, poolId, name}}. */
+  /**
+   * Enrolls a host and answers {@code {hostId, certificate, ca, pool, poolId, name}}. The attempt takes a slot of
+   * its address's limit before anything is checked, so that parallel guesses cannot all pass the limit; it gives
+   * the slot back when it enrolls or fails on this side (no verdict on the token).
+   */
   public Future<JsonObject> enroll(JsonObject body, String remoteAddress, String requestId) {
-    var wait = failures.blocked(remoteAddress);
-    if (wait.isPresent()) {
-      return Future.failedFuture(ClientErrorException.tooManyRequests("too many failed enrollment attempts from "
-          + remoteAddress + "; try again later", wait.get()));
-    }
-    Future<JsonObject> result;
-    try {
-      Request request = check(body);
-      result = record(request, requestId);
-    } catch (ClientErrorException e) {
-      result = Future.failedFuture(e);
-    }
-    return result.onFailure(e -> {
-      if (e instanceof OutpostException o && o.status() < 500) {
-        failures.record(remoteAddress);
-        LOG.info("Refused an enrollment from {}: {}", remoteAddress, o.detail());
+    return failures.reserve(remoteAddress, failuresPerMinute, WINDOW).compose(slot -> {
+      if (!slot.taken()) {
+        return Future.failedFuture(ClientErrorException.tooManyRequests("too many failed enrollment attempts from "
+            + remoteAddress + "; try again later", slot.retryAfter()));
       }
+      return attempt(body, requestId).onComplete(done -> settle(done, remoteAddress, slot.at()));
     });
+  }
+
+  private Future<JsonObject> attempt(JsonObject body, String requestId) {
+    try {
+      return record(check(body), requestId);
+    } catch (ClientErrorException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** A refused attempt keeps its slot; an enrollment, or an error on this side, gives it back. */
+  private void settle(AsyncResult<JsonObject> done, String remoteAddress, Instant slot) {
+    if (done.failed() && done.cause() instanceof OutpostException o && o.status() < 500) {
+      LOG.info("Refused an enrollment from {}: {}", remoteAddress, o.detail());
+    } else {
+      failures.release(remoteAddress, slot, WINDOW);
+    }
   }
 
   Request check(JsonObject body) {
