@@ -42,9 +42,9 @@ class SignInBurstTest {
   static void startTwoNodes() throws Exception {
     String name = "burst-test-" + System.nanoTime();
     int firstPort = FreePorts.next();
-    first = TestSite.start(tmp.resolve("a"), settings(TestSite.clusterSettings(name, "burst-secret-1", firstPort,
+    first = TestSite.start(tmp.resolve("a"), settings(TestSite.clusterSettings(name, "burst-secret-0123456789", firstPort,
         null)));
-    second = TestSite.start(tmp.resolve("b"), settings(TestSite.clusterSettings(name, "burst-secret-1",
+    second = TestSite.start(tmp.resolve("b"), settings(TestSite.clusterSettings(name, "burst-secret-0123456789",
         FreePorts.next(), firstPort)));
     Poll.until("two members", Duration.ofSeconds(30), () -> first.client().get("/admin/api/v1/nodes",
         first.adminToken()).json().getJsonArray("items").size() == 2);
