@@ -31,9 +31,6 @@ import dev.outpost.gateway.TicketStore;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
 import dev.outpost.hosts.AgentLinkProtocol;
-import dev.outpost.http.HealthRoutes.Check;
-import dev.outpost.http.HealthRoutes;
-import dev.outpost.http.Tls;
 import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
@@ -41,6 +38,7 @@ import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.relay.TunnelProtocol;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.HttpListener;
 import dev.outpost.http.OutboundProxy;
 import dev.outpost.http.Tls;
 import dev.outpost.hub.BrokerService;
@@ -277,8 +275,8 @@ public final class ApplianceNode {
   private Future<Void> startInProcessHub() {
     String credential = SecureTokens.random(32);
     HealthRoutes hubHealth = new HealthRoutes().check("db", this::dbCheck);
-    hub = new HubServer(Tls.server(certificates, "127.0.0.1", 0)
-        .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES),
+    hub = new HubServer(new HttpListener(Tls.server(certificates, "127.0.0.1", 0)
+        .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES), config.http().headerTimeout()),
         (presented, peer) -> credential.equals(presented) ? Future.succeededFuture(config.location())
             : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
         this::hubOperation, hubHealth);
@@ -475,8 +473,8 @@ public final class ApplianceNode {
     HttpFrontDoor[] first = new HttpFrontDoor[1];
     return deploy(leaseTrust).compose(v -> deploy(issuer)).compose(v -> startRawGateway(instances))
         .compose(v -> vertx.deployVerticle(() -> {
-      HttpFrontDoor door = new HttpFrontDoor(Tls.frontDoor(certificates, config.http().host(),
-          config.http().port()), config.http().maxBodyBytes(), root,
+      HttpFrontDoor door = new HttpFrontDoor(new HttpListener(Tls.frontDoor(certificates, config.http().host(),
+          config.http().port()), config.http().headerTimeout()), config.http().maxBodyBytes(), root,
           Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount, AgentLinkProtocol.MOUNT, agents::mount));
       if (first[0] == null) {
         first[0] = door;
