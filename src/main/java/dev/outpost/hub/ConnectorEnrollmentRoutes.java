@@ -41,8 +41,9 @@ public final class ConnectorEnrollmentRoutes {
           + Math.max(1, wait.get().toSeconds()) + " s", wait.get());
     }
     JsonObject body = JsonBodies.object(ctx);
-    String node = text(body, "node");
-    locations.enroll(text(body, "token"), node, body.getString("name", node), text(body, "publicKey"),
+    String node = JsonBodies.singleLine("node", text(body, "node"));
+    String name = JsonBodies.singleLine("name", body.getValue("name") instanceof String given ? given : node);
+    locations.enroll(text(body, "token"), node, name, text(body, "publicKey"),
             text(body, "siteCaSha256"))
         .onSuccess(enrolled -> {
           LOG.atInfo().addKeyValue("node", node).addKeyValue("location", enrolled.getString("location"))
