@@ -277,7 +277,7 @@ public final class ApplianceNode {
     HealthRoutes hubHealth = new HealthRoutes().check("db", this::dbCheck);
     hub = new HubServer(new HttpListener(Tls.server(certificates, "127.0.0.1", 0)
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES), config.http().headerTimeout()),
-        (presented, peer) -> credential.equals(presented) ? Future.succeededFuture(config.location())
+        (presented, peer) -> SecureTokens.matches(credential, presented) ? Future.succeededFuture(config.location())
             : Future.failedFuture(new IllegalArgumentException("unknown connector credential")),
         this::hubOperation, hubHealth);
     return deploy(hub).compose(v -> {
