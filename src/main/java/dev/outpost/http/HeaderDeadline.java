@@ -1,7 +1,6 @@
 package dev.outpost.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -111,7 +110,7 @@ final class HeaderDeadline {
   }
 
   /** After the decoder: a decoded head stops the clock; the end of its request waits for the next head. */
-  private final class HeadDecoded extends ChannelDuplexHandler {
+  private final class HeadDecoded extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
       if (msg instanceof HttpRequest request) {
