@@ -34,11 +34,12 @@ import dev.outpost.gateway.TicketStore;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
 import dev.outpost.hosts.AgentLinkProtocol;
-import dev.outpost.http.HealthRoutes.Check;
-import dev.outpost.http.HealthRoutes;
-import dev.outpost.http.Tls;
 import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
+import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.HealthRoutes.Check;
+import dev.outpost.http.HttpListener;
+import dev.outpost.http.Tls;
 import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
@@ -401,8 +402,8 @@ public final class ApplianceNode {
     HttpFrontDoor[] first = new HttpFrontDoor[1];
     return deploy(leaseTrust).compose(v -> deploy(issuer)).compose(v -> startRawGateway(instances))
         .compose(v -> vertx.deployVerticle(() -> {
-      HttpFrontDoor door = new HttpFrontDoor(Tls.frontDoor(certificates, config.http().host(),
-          config.http().port()), config.http().maxBodyBytes(), root,
+      HttpFrontDoor door = new HttpFrontDoor(new HttpListener(Tls.frontDoor(certificates, config.http().host(),
+          config.http().port()), config.http().headerTimeout()), config.http().maxBodyBytes(), root,
           Map.of(StoreApi.MOUNT, store::mount, AdminApi.MOUNT, admin::mount, AgentLinkProtocol.MOUNT, agents::mount));
       if (first[0] == null) {
         first[0] = door;

@@ -1,10 +1,10 @@
 package dev.outpost.appliance;
 
 import dev.outpost.http.ApiRouter;
+import dev.outpost.http.HttpListener;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.util.Map;
 import java.util.Objects;
@@ -12,12 +12,13 @@ import java.util.function.Consumer;
 
 /**
  * The node's HTTPS listener: request ids and logs, security headers, body limits, the feature routers
- * mounted under their paths, the static web store, and one failure handler for all of them. Deployed once
+ * mounted under their paths, the static web store, and one failure handler for all of them; the
+ * {@link HttpListener} refuses malformed requests and slow request heads. Deployed once
  * per event loop; every instance shares the port.
  */
 public final class HttpFrontDoor extends VerticleBase {
 
-  private final HttpServerOptions options;
+  private final HttpListener listener;
   private final int maxBodyBytes;
   private final Consumer<Router> rootRoutes;
   private final Map<String, Consumer<Router>> apis;
@@ -27,9 +28,9 @@ public final class HttpFrontDoor extends VerticleBase {
    * @param rootRoutes routes on the root router (health, metrics)
    * @param apis sub-routers by mount point (e.g. {@code /api/v1}); each gets a JSON body handler
    */
-  public HttpFrontDoor(HttpServerOptions options, int maxBodyBytes, Consumer<Router> rootRoutes,
+  public HttpFrontDoor(HttpListener listener, int maxBodyBytes, Consumer<Router> rootRoutes,
       Map<String, Consumer<Router>> apis) {
-    this.options = Objects.requireNonNull(options);
+    this.listener = Objects.requireNonNull(listener);
     this.maxBodyBytes = maxBodyBytes;
     this.rootRoutes = Objects.requireNonNull(rootRoutes);
     this.apis = Map.copyOf(apis);
@@ -38,7 +39,7 @@ public final class HttpFrontDoor extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = router(vertx);
-    return vertx.createHttpServer(options).requestHandler(router).listen()
+    return listener.listen(vertx, router)
         .onSuccess(server -> actualPort = server.actualPort());
   }
 

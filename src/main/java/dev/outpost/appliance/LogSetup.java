@@ -3,7 +3,6 @@ package dev.outpost.appliance;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
@@ -11,8 +10,6 @@ import org.slf4j.LoggerFactory;
 
 /** Configures logging once at start-up: text or JSON lines on stderr, one line per event. */
 public final class LogSetup {
-
-  static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{1} - %msg %kvp%n%ex";
 
   private LogSetup() {
   }
@@ -24,22 +21,12 @@ public final class LogSetup {
     appender.setContext(context);
     appender.setName("console");
     appender.setTarget("System.err");
-    if (json) {
-      LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
-      JsonLogLayout layout = new JsonLogLayout();
-      layout.setContext(context);
-      layout.start();
-      encoder.setLayout(layout);
-      encoder.setContext(context);
-      encoder.start();
-      appender.setEncoder(encoder);
-    } else {
-      PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-      encoder.setContext(context);
-      encoder.setPattern(TEXT_PATTERN);
-      encoder.start();
-      appender.setEncoder(encoder);
-    }
+    // text lines escape what could forge a line (TextLogLayout); JSON lines are JSON-encoded, which does the same
+    LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
+    encoder.setLayout(json ? jsonLayout(context) : TextLogLayout.create(context));
+    encoder.setContext(context);
+    encoder.start();
+    appender.setEncoder(encoder);
     appender.start();
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.toLevel(level, Level.INFO));
@@ -54,5 +41,12 @@ public final class LogSetup {
     context.getLogger("io.micrometer.core.instrument.MeterRegistry").setLevel(Level.ERROR);
     // A cluster connection that fails Outpost's member handshake is logged once, in one line, by Outpost.
     context.getLogger("com.hazelcast.internal.server.tcp.TcpServerAcceptor").setLevel(Level.ERROR);
+  }
+
+  private static JsonLogLayout jsonLayout(LoggerContext context) {
+    JsonLogLayout layout = new JsonLogLayout();
+    layout.setContext(context);
+    layout.start();
+    return layout;
   }
 }

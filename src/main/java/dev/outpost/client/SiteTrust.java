@@ -2,6 +2,7 @@ package dev.outpost.client;
 
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PinnedCaTrust;
+import dev.outpost.http.Tls;
 import java.io.IOException;
 import java.net.URI;
 import java.security.GeneralSecurityException;
@@ -102,7 +103,7 @@ final class SiteTrust {
       socket.setSoTimeout(10_000);
       SSLParameters params = socket.getSSLParameters();
       params.setEndpointIdentificationAlgorithm("HTTPS");
-      socket.setSSLParameters(params);
+      socket.setSSLParameters(Tls.restrict(params));
       socket.startHandshake();
     } catch (SSLException e) {
       throw new ClientFailure("TLS with " + appliance + " failed: " + rootMessage(e), e);

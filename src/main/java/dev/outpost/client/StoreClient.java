@@ -1,5 +1,6 @@
 package dev.outpost.client;
 
+import dev.outpost.http.Tls;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -23,7 +24,8 @@ final class StoreClient {
   private final String token;
 
   StoreClient(SSLContext tls, URI appliance, String token) {
-    this.http = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10)).build();
+    this.http = HttpClient.newBuilder().sslContext(tls).sslParameters(Tls.jdkParameters())
+        .connectTimeout(Duration.ofSeconds(10)).build();
     this.appliance = Objects.requireNonNull(appliance);
     this.token = token;
   }

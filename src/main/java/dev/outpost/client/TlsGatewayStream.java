@@ -1,5 +1,6 @@
 package dev.outpost.client;
 
+import dev.outpost.http.Tls;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +43,7 @@ final class TlsGatewayStream implements GatewayStream {
         socket.setTcpNoDelay(true);
         SSLParameters params = socket.getSSLParameters();
         params.setEndpointIdentificationAlgorithm("HTTPS");
-        socket.setSSLParameters(params);
+        socket.setSSLParameters(Tls.restrict(params));
         socket.setSoTimeout(30_000);
         socket.startHandshake();
       } catch (IOException e) {

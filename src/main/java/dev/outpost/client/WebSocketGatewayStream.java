@@ -1,5 +1,6 @@
 package dev.outpost.client;
 
+import dev.outpost.http.Tls;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -45,7 +46,8 @@ final class WebSocketGatewayStream implements GatewayStream {
   /** Opens the stream; fails with {@link GatewayUnreachable} when the WebSocket cannot be opened at all. */
   static GatewayStream open(SSLContext tls, String url, String ticket) {
     Frames frames = new Frames();
-    HttpClient http = HttpClient.newBuilder().sslContext(tls).connectTimeout(CONNECT_TIMEOUT).build();
+    HttpClient http = HttpClient.newBuilder().sslContext(tls).sslParameters(Tls.jdkParameters())
+        .connectTimeout(CONNECT_TIMEOUT).build();
     WebSocket ws;
     try {
       ws = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT).buildAsync(URI.create(url), frames)

@@ -27,8 +27,9 @@ public final class ClusterBus {
     options.setSsl(true)
         .setKeyCertOptions(Tls.nodeKeyCert(bus))
         .setTrustOptions(Tls.siteTrust(bus))
-        .setClientAuth(ClientAuth.REQUIRED)
-        .setEnabledSecureTransportProtocols(Tls.PROTOCOLS);
+        .setClientAuth(ClientAuth.REQUIRED);
+    // the protocols and AEAD suites of every other TLS port
+    Tls.restrict(options);
     // the event bus trusts every server unless told otherwise
     options.setTrustAll(false);
     return options;

@@ -1,6 +1,7 @@
 package dev.outpost.crypto;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -28,6 +29,15 @@ public final class SecureTokens {
       sb.append(PASSWORD_ALPHABET.charAt(RANDOM.nextInt(PASSWORD_ALPHABET.length())));
     }
     return sb.toString();
+  }
+
+  /**
+   * Whether a presented secret is the expected one, in time that does not depend on where they differ (only on
+   * their lengths), so that a caller cannot learn a secret by timing guesses. False when either is null.
+   */
+  public static boolean matches(String expected, String presented) {
+    return expected != null && presented != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
+        presented.getBytes(StandardCharsets.UTF_8));
   }
 
   /** The stored form of a high-entropy token: hex SHA-256 (no salt needed at this entropy). */

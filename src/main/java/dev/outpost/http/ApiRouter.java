@@ -8,9 +8,10 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The router every Outpost HTTPS listener uses: request ids and logs, security headers, the feature
- * sub-routers with a bounded JSON body, the static web store and admin console ({@link Webroot}), and one
- * failure handler for all of them.
+ * The router every Outpost HTTPS listener uses: request ids and logs, security headers, refusal of control
+ * characters in paths and query strings ({@link InputGuard}) and of malformed WebSocket upgrades
+ * ({@link WebSocketUpgradeGuard}), the feature sub-routers with a bounded JSON body,
+ * the static web store and admin console ({@link Webroot}), and one failure handler for all of them.
  */
 public final class ApiRouter {
 
@@ -25,7 +26,8 @@ public final class ApiRouter {
       Map<String, Consumer<Router>> apis) {
     FailureHandler failures = new FailureHandler();
     Router router = Router.router(vertx);
-    router.route().handler(new RequestLog()).handler(new SecurityHeaders());
+    router.route().handler(new RequestLog()).handler(new SecurityHeaders()).handler(new InputGuard())
+        .handler(new WebSocketUpgradeGuard());
     rootRoutes.accept(router);
     for (var api : List.copyOf(apis.entrySet())) {
       Router sub = Router.router(vertx);
@@ -36,9 +38,10 @@ public final class ApiRouter {
     }
     Webroot.mount(router);
     router.route().failureHandler(failures);
-    router.errorHandler(404, failures);
-    router.errorHandler(405, failures);
-    router.errorHandler(413, failures);
+    // whatever Vert.x Web answers by itself is a problem too, also a 500 from a failing failure handler
+    for (int status : new int[] {400, 404, 405, 406, 413, 414, 415, 431, 500, 501}) {
+      router.errorHandler(status, failures);
+    }
     return router;
   }
 }

@@ -48,11 +48,10 @@ public final class PinnedJsonPost {
    *     when the proxy did not open the tunnel
    */
   public Answer send(URI url, PinnedCaTrust trust, String json) throws IOException {
-    HttpClientOptions options = new HttpClientOptions()
+    HttpClientOptions options = Tls.restrict(new HttpClientOptions())
         .setSsl(true)
         .setVerifyHost(true)
         .setTrustOptions(TrustOptions.wrap(trust))
-        .setEnabledSecureTransportProtocols(Tls.PROTOCOLS)
         .setConnectTimeout((int) Math.min(timeout.toMillis(), 10_000));
     int port = url.getPort() > 0 ? url.getPort() : 443;
     RequestOptions request = new RequestOptions()

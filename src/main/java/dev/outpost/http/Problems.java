@@ -27,11 +27,15 @@ public final class Problems {
     return problem;
   }
 
-  /** Writes the problem unless the response has already started. */
+  /**
+   * Writes the problem unless the response has already started, with the security headers: a request may fail
+   * before the router's handlers set them (e.g. Vert.x Web refuses a request without a Host header first).
+   */
   public static void send(HttpServerResponse response, int status, String type, String detail, String instance) {
     if (response.headWritten() || response.closed()) {
       return;
     }
+    SecurityHeaders.apply(response.headers());
     response.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE).putHeader("Cache-Control", "no-store");
     response.end(body(status, type, detail, instance).encode());
   }

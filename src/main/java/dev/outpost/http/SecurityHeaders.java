@@ -1,7 +1,11 @@
 package dev.outpost.http;
 
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** Security headers on every response: HSTS, no sniffing, no framing, strict CSP, no referrer. */
 public final class SecurityHeaders implements Handler<RoutingContext> {
@@ -12,13 +16,26 @@ public final class SecurityHeaders implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    ctx.response().headers()
-        .set("Strict-Transport-Security", "max-age=31536000")
-        .set("X-Content-Type-Options", "nosniff")
-        .set("X-Frame-Options", "DENY")
-        .set("Referrer-Policy", "no-referrer")
-        .set("Content-Security-Policy", CSP)
-        .set("Cross-Origin-Opener-Policy", "same-origin");
+    apply(ctx.response().headers());
     ctx.next();
+  }
+
+  /** The headers by name, for responses that no router handles (a request refused before routing). */
+  static final Map<String, String> HEADERS = headers();
+
+  /** Sets the headers on a response that no router handles. */
+  static void apply(MultiMap headers) {
+    HEADERS.forEach(headers::set);
+  }
+
+  private static Map<String, String> headers() {
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Strict-Transport-Security", "max-age=31536000");
+    headers.put("X-Content-Type-Options", "nosniff");
+    headers.put("X-Frame-Options", "DENY");
+    headers.put("Referrer-Policy", "no-referrer");
+    headers.put("Content-Security-Policy", CSP);
+    headers.put("Cross-Origin-Opener-Policy", "same-origin");
+    return Collections.unmodifiableMap(headers);
   }
 }

@@ -52,8 +52,9 @@ public final class ConnectorEnrollmentRoutes {
   private void enroll(RoutingContext ctx) {
     String address = RequestContext.clientAddress(ctx);
     JsonObject body = JsonBodies.object(ctx);
-    String node = text(body, "node");
-    Request request = new Request(text(body, "token"), node, body.getString("name", node), text(body, "publicKey"),
+    String node = JsonBodies.singleLine("node", text(body, "node"));
+    String name = JsonBodies.singleLine("name", body.getValue("name") instanceof String given ? given : node);
+    Request request = new Request(text(body, "token"), node, name, text(body, "publicKey"),
         text(body, "siteCaSha256"));
     throttle.reserve(ALL_ADDRESSES, address)
         .onFailure(ctx::fail)

@@ -15,6 +15,7 @@ import dev.outpost.hosts.AgentDirectory;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
+import dev.outpost.http.HttpListener;
 import dev.outpost.http.Tls;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.IdentityRoutes;
@@ -130,7 +131,7 @@ public final class HubNode {
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));
-    server = new HubServer(options, locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)), directories,
+    server = new HubServer(new HttpListener(options, config.http().headerTimeout()), locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)), directories,
         new HostOperations(new DatabaseEnrollmentLedger(db)),
         (caller, op) -> leases.operation(caller.location(), caller.node(), op)),
         health, Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,

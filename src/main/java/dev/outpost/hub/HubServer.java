@@ -5,12 +5,12 @@ import dev.outpost.crypto.SecureTokens;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.http.ApiRouter;
 import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.HttpListener;
 import dev.outpost.relay.TunnelChannel;
 import dev.outpost.relay.TunnelProtocol;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -37,7 +37,7 @@ public final class HubServer extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(HubServer.class);
 
-  private final HttpServerOptions options;
+  private final HttpListener listener;
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   private final ConnectorAuthenticator connectors;
@@ -52,19 +52,19 @@ public final class HubServer extends VerticleBase {
   private final int maxBodyBytes;
   private HttpServer server;
 
-  public HubServer(HttpServerOptions options, ConnectorAuthenticator connectors, HubOperations operations,
+  public HubServer(HttpListener listener, ConnectorAuthenticator connectors, HubOperations operations,
       HealthRoutes health) {
-    this(options, connectors, operations, health, Map.of(), 64 * 1024);
+    this(listener, connectors, operations, health, Map.of(), 64 * 1024);
   }
 
   /**
    * @param apis further APIs this hub serves by mount point (sign-in, admin API, connector enrollment)
    */
-  public HubServer(HttpServerOptions options, ConnectorAuthenticator connectors, HubOperations operations,
+  public HubServer(HttpListener listener, ConnectorAuthenticator connectors, HubOperations operations,
       HealthRoutes health, Map<String, Consumer<Router>> apis, int maxBodyBytes) {
     this.apis = Map.copyOf(apis);
     this.maxBodyBytes = maxBodyBytes;
-    this.options = Objects.requireNonNull(options);
+    this.listener = Objects.requireNonNull(listener);
     this.connectors = Objects.requireNonNull(connectors);
     this.operations = Objects.requireNonNull(operations);
     this.health = Objects.requireNonNull(health);
@@ -86,10 +86,10 @@ public final class HubServer extends VerticleBase {
           .onSuccess(this::tunnel)
           .onFailure(ctx::fail));
     }, apis);
-    return vertx.createHttpServer(options).requestHandler(router).listen()
+    return listener.listen(vertx, router)
         .onSuccess(s -> {
           server = s;
-          LOG.info("Hub listening on https://{}:{}", options.getHost(), s.actualPort());
+          LOG.info("Hub listening on https://{}:{}", listener.options().getHost(), s.actualPort());
         });
   }
 

@@ -114,7 +114,7 @@ public final class LeaseAdminRoutes implements AdminExtension {
           + "or 'lease' (lease id)");
     }
     String field = named.get(0);
-    String value = text(body, field, 256);
+    String value = JsonBodies.singleLine(field, text(body, field, 256));
     String reason = body.getValue("reason") == null ? "" : text(body, "reason", 512);
     String by = AuthHandler.principal(ctx).username();
     Future<String> subject = switch (field) {

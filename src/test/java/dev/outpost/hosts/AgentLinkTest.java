@@ -11,6 +11,7 @@ import dev.outpost.crypto.CertificateRequests;
 import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.http.HttpListener;
 import dev.outpost.http.Tls;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
@@ -82,7 +83,8 @@ class AgentLinkTest {
         events, APPLIANCE,
         new AgentEndpoint.Settings(Duration.ofDays(30), 3, Duration.ofSeconds(5), Duration.ofSeconds(5)),
         Clock.systemUTC());
-    HttpFrontDoor door = new HttpFrontDoor(Tls.frontDoor(certificates, "0.0.0.0", 0), 1 << 20, router -> { },
+    HttpFrontDoor door = new HttpFrontDoor(HttpListener.of(Tls.frontDoor(certificates, "0.0.0.0", 0)), 1 << 20,
+        router -> { },
         Map.of(AgentLinkProtocol.MOUNT, endpoint::mount));
     await(site.node().vertx().deployVerticle(door));
     port = door.actualPort();

@@ -7,6 +7,7 @@ import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.http.HealthRoutes;
+import dev.outpost.http.HttpListener;
 import dev.outpost.http.Tls;
 import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubServer;
@@ -48,7 +49,7 @@ class TunnelRequestsTest {
             throw new IllegalStateException("bug");
           }).get(op);
     };
-    hub = new HubServer(Tls.server(certs, "127.0.0.1", 0),
+    hub = new HubServer(HttpListener.of(Tls.server(certs, "127.0.0.1", 0)),
         (credential, peer) -> "secret".equals(credential) ? Future.succeededFuture("site-a")
             : Future.failedFuture(new IllegalArgumentException("no")),
         operations, new HealthRoutes());

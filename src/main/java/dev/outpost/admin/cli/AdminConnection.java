@@ -3,6 +3,7 @@ package dev.outpost.admin.cli;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PinnedCaTrust;
 import dev.outpost.crypto.SecureFiles;
+import dev.outpost.http.Tls;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -46,7 +47,7 @@ public final class AdminConnection {
     this.caSha256 = Fingerprints.normalize(caSha256);
     this.token = token;
     this.http = HttpClient.newBuilder().sslContext(PinnedCaTrust.of(this.caSha256).sslContext())
-        .connectTimeout(Duration.ofSeconds(5)).build();
+        .sslParameters(Tls.jdkParameters()).connectTimeout(Duration.ofSeconds(5)).build();
   }
 
   /** The stored session, or null. */
@@ -79,7 +80,7 @@ public final class AdminConnection {
    */
   public static String discoverCa(URI url) {
     PinnedCaTrust discovering = PinnedCaTrust.discovering();
-    HttpClient probe = HttpClient.newBuilder().sslContext(discovering.sslContext())
+    HttpClient probe = HttpClient.newBuilder().sslContext(discovering.sslContext()).sslParameters(Tls.jdkParameters())
         .connectTimeout(Duration.ofSeconds(5)).build();
     try {
       probe.send(HttpRequest.newBuilder(url.resolve("/health/live")).timeout(Duration.ofSeconds(10)).build(),

@@ -40,7 +40,7 @@ public final class DirectoryStore implements EntityStore {
       FieldSpec.textList("urls", 1, 8, 256).required(),
       FieldSpec.text("tls", 1, 16).oneOf(DirectorySettings.TLS_STARTTLS, DirectorySettings.TLS_LDAPS,
           DirectorySettings.TLS_NONE).withDefault(DirectorySettings.TLS_STARTTLS),
-      FieldSpec.text("caCertificate", 0, 16_384),
+      FieldSpec.text("caCertificate", 0, 16_384).freeText(),
       FieldSpec.text("bindDn", 1, 1024).required(),
       FieldSpec.text("bindSecret", 1, 1024).secret().required(),
       FieldSpec.text("userBase", 1, 1024).required(),

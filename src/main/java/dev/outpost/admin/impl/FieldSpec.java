@@ -1,6 +1,7 @@
 package dev.outpost.admin.impl;
 
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.http.JsonBodies;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
@@ -17,11 +18,14 @@ import java.util.regex.Pattern;
  *
  * @param defaultValue used on create when the field is absent, and when an optional field is sent as null;
  *     {@code null} means the field has no default and must not be null
- * @param isSecret never echoed: audit details show {@code "(changed)"} instead of the value
+ * @param isSecret never echoed: audit details show {@code "(changed)"} instead of the value; like free text, it
+ *     may hold any character but NUL
+ * @param isFreeText may hold line breaks, tabs and other control characters (a description, a PEM certificate);
+ *     other text fields are single-line names and settings and refuse them
  */
 public record FieldSpec(String name, Type type, boolean isRequired, Object defaultValue, Pattern pattern,
     int minLength, int maxLength, long min, long max, List<String> allowed, int minItems, int maxItems,
-    boolean isSecret) {
+    boolean isSecret, boolean isFreeText) {
 
   /** The JSON types a field may have, with the wording used in error details. */
   public enum Type {
@@ -46,47 +50,53 @@ public record FieldSpec(String name, Type type, boolean isRequired, Object defau
 
   /** A string of {@code minLength..maxLength} characters. */
   public static FieldSpec text(String name, int minLength, int maxLength) {
-    return new FieldSpec(name, Type.TEXT, false, null, null, minLength, maxLength, 0, 0, List.of(), 0, 0, false);
+    return new FieldSpec(name, Type.TEXT, false, null, null, minLength, maxLength, 0, 0, List.of(), 0, 0, false, false);
   }
 
   /** An integer within {@code min..max}. */
   public static FieldSpec integer(String name, long min, long max) {
-    return new FieldSpec(name, Type.INTEGER, false, null, null, 0, 0, min, max, List.of(), 0, 0, false);
+    return new FieldSpec(name, Type.INTEGER, false, null, null, 0, 0, min, max, List.of(), 0, 0, false, false);
   }
 
   public static FieldSpec bool(String name) {
-    return new FieldSpec(name, Type.BOOLEAN, false, null, null, 0, 0, 0, 0, List.of(), 0, 0, false);
+    return new FieldSpec(name, Type.BOOLEAN, false, null, null, 0, 0, 0, 0, List.of(), 0, 0, false, false);
   }
 
   /** An array of {@code minItems..maxItems} strings, each checked like a text field; duplicates are dropped. */
   public static FieldSpec textList(String name, int minItems, int maxItems, int maxLength) {
     return new FieldSpec(name, Type.TEXT_LIST, false, null, null, 1, maxLength, 0, 0, List.of(), minItems, maxItems,
-        false);
+        false, false);
   }
 
   public FieldSpec required() {
     return new FieldSpec(name, type, true, defaultValue, pattern, minLength, maxLength, min, max, allowed, minItems,
-        maxItems, isSecret);
+        maxItems, isSecret, isFreeText);
   }
 
   public FieldSpec withDefault(Object value) {
     return new FieldSpec(name, type, isRequired, value, pattern, minLength, maxLength, min, max, allowed, minItems,
-        maxItems, isSecret);
+        maxItems, isSecret, isFreeText);
   }
 
   public FieldSpec matching(String regex) {
     return new FieldSpec(name, type, isRequired, defaultValue, Pattern.compile(regex), minLength, maxLength, min, max,
-        allowed, minItems, maxItems, isSecret);
+        allowed, minItems, maxItems, isSecret, isFreeText);
   }
 
   public FieldSpec oneOf(String... values) {
     return new FieldSpec(name, type, isRequired, defaultValue, pattern, minLength, maxLength, min, max, List.of(values),
-        minItems, maxItems, isSecret);
+        minItems, maxItems, isSecret, isFreeText);
   }
 
   public FieldSpec secret() {
     return new FieldSpec(name, type, isRequired, defaultValue, pattern, minLength, maxLength, min, max, allowed,
-        minItems, maxItems, true);
+        minItems, maxItems, true, isFreeText);
+  }
+
+  /** A text that may span lines (a description, a PEM certificate): control characters are allowed in it. */
+  public FieldSpec freeText() {
+    return new FieldSpec(name, type, isRequired, defaultValue, pattern, minLength, maxLength, min, max, allowed,
+        minItems, maxItems, isSecret, true);
   }
 
   /**
@@ -119,6 +129,9 @@ public record FieldSpec(String name, Type type, boolean isRequired, Object defau
     }
     if (!allowed.isEmpty() && !allowed.contains(text)) {
       throw invalid(item + "must be one of " + String.join(", ", allowed));
+    }
+    if (!isFreeText && !isSecret && JsonBodies.hasControlCharacter(text)) {
+      throw invalid(item + "must not contain control characters (such as line breaks, tabs or terminal escapes)");
     }
     if (pattern != null && !pattern.matcher(text).matches()) {
       throw invalid(item + "must match " + pattern.pattern());

@@ -24,7 +24,7 @@ public final class GroupStore implements EntityStore {
 
   private static final Schema SCHEMA = Schema.of(
       FieldSpec.text("name", 1, 64).matching(NAME_PATTERN).required(),
-      FieldSpec.text("description", 0, 1024).withDefault(""),
+      FieldSpec.text("description", 0, 1024).freeText().withDefault(""),
       FieldSpec.textList("members", 0, 10_000, 64).matching(UserStore.USERNAME_PATTERN).withDefault(new JsonArray()));
   private static final Map<String, String> COLUMNS = Map.of("name", "name", "description", "description");
   private static final String SELECT = "SELECT g.id, g.name, g.description, g.created_at, g.updated_at, "

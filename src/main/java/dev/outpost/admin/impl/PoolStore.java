@@ -20,7 +20,7 @@ public final class PoolStore implements EntityStore {
 
   private static final Schema SCHEMA = Schema.of(
       FieldSpec.text("name", 1, 64).matching(NAME_PATTERN).required(),
-      FieldSpec.text("description", 0, 1024).withDefault(""),
+      FieldSpec.text("description", 0, 1024).freeText().withDefault(""),
       FieldSpec.integer("maxSessionsPerHost", 1, 10_000).required(),
       FieldSpec.text("location", 1, 63).matching("[a-z0-9][a-z0-9-]{0,62}").withDefault("default"));
   private static final Map<String, String> COLUMNS = Map.of("name", "name", "description", "description",

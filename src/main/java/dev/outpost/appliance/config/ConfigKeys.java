@@ -40,6 +40,10 @@ public final class ConfigKeys {
           + "connection leases name this node to clients (default: its host name).", Parsers.nameList());
   public static final ConfigKey<Integer> HTTP_MAX_BODY = key("http.max-body-bytes", null, "65536",
       "Largest request body accepted; larger requests get 413.", Parsers.intRange(1024, 16 * 1024 * 1024));
+  public static final ConfigKey<Duration> HTTP_HEADER_TIMEOUT = key("http.header-timeout", null, "10s",
+      "Time a client has to send a request's line and headers, from connecting (after TLS) or from the first byte of "
+          + "a later request on the connection; a connection that sends them slower is closed (slowloris). Applies "
+          + "to the HTTPS port and to the hub's.", Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(5)));
 
   public static final ConfigKey<Integer> GATEWAY_PORT = key("gateway.port", "--gateway-port", "2598",
       "TLS port of the raw TCP session gateway.", Parsers.port(true));

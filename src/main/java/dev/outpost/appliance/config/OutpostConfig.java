@@ -35,7 +35,8 @@ public record OutpostConfig(
   }
 
   /** The HTTPS listener: {@code http.*}. */
-  public record HttpConfig(String host, int port, List<String> publicNames, int maxBodyBytes) {
+  public record HttpConfig(String host, int port, List<String> publicNames, int maxBodyBytes,
+      Duration headerTimeout) {
   }
 
   /**
@@ -193,7 +194,7 @@ public record OutpostConfig(
         c.get(ConfigKeys.ADMIN_PASSWORD_FILE),
         new LogConfig(c.get(ConfigKeys.LOG_FORMAT), c.get(ConfigKeys.LOG_LEVEL)),
         new HttpConfig(c.get(ConfigKeys.HTTP_HOST), c.get(ConfigKeys.HTTP_PORT), c.get(ConfigKeys.HTTP_PUBLIC_NAMES),
-            c.get(ConfigKeys.HTTP_MAX_BODY)),
+            c.get(ConfigKeys.HTTP_MAX_BODY), c.get(ConfigKeys.HTTP_HEADER_TIMEOUT)),
         new GatewayConfig(c.get(ConfigKeys.GATEWAY_PORT), c.get(ConfigKeys.GATEWAY_IDLE_TIMEOUT),
             c.get(ConfigKeys.GATEWAY_HANDSHAKE_TIMEOUT), c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES),
             c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES_PER_ADDRESS), c.get(ConfigKeys.GATEWAY_CONNECT_TIMEOUT)),

@@ -100,13 +100,12 @@ public final class AgentLink extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    WebSocketClientOptions options = new WebSocketClientOptions()
+    WebSocketClientOptions options = Tls.restrict(new WebSocketClientOptions())
         .setSsl(true)
         .setVerifyHost(true)
         .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(identity.caPem())))
         .setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(identity.certificatePem()))
             .setKeyValue(Buffer.buffer(identity.keyPem())))
-        .setEnabledSecureTransportProtocols(Tls.PROTOCOLS)
         .setConnectTimeout(5_000)
         .setMaxFrameSize(AgentLinkProtocol.MAX_MESSAGE_BYTES)
         .setMaxMessageSize(AgentLinkProtocol.MAX_MESSAGE_BYTES);
