@@ -641,6 +641,10 @@ public final class ApplianceNode {
       }
       deployments.clear();
     }
+    if (hub != null) {
+      HubSide side = hub;
+      chain = chain.compose(v -> side.stop());
+    }
     if (db != null) {
       chain = chain.compose(v -> db.close().recover(e -> Future.succeededFuture()));
     } else if (embeddedStarting != null) {

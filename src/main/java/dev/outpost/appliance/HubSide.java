@@ -33,6 +33,11 @@ sealed interface HubSide permits InProcessHubSide, RemoteHubSide {
   /** Starts what this side runs, once the node's database is open. */
   Future<Void> start(dev.outpost.db.Database db);
 
+  /** Stops what {@link #start} started that the node does not undeploy itself; never fails. */
+  default Future<Void> stop() {
+    return Future.succeededFuture();
+  }
+
   /** Where requests for the hub role go. */
   HubChannel channel();
 

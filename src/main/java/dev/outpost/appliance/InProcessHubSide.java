@@ -1,7 +1,6 @@
 package dev.outpost.appliance;
 
 import dev.outpost.appliance.config.OutpostConfig;
-import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.SecretBox;
@@ -12,15 +11,11 @@ import dev.outpost.error.Failures;
 import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
-import dev.outpost.hub.BrokerService;
-import dev.outpost.hub.DirectoryRelay;
 import dev.outpost.hub.HubOperations;
-import dev.outpost.hub.IdentityOperations;
+import dev.outpost.hub.HubRole;
 import dev.outpost.hub.InProcessHub;
 import dev.outpost.identity.AccountDirectory;
-import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.UserAccounts;
-import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.LocalHostCache;
@@ -32,7 +27,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.time.Clock;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -58,10 +52,7 @@ final class InProcessHubSide implements HubSide {
   private final InProcessHub channel;
   private final LocalHostCache hostCache;
   private final RelayedBroker broker;
-  private Database db;
-  private BrokerService brokerService;
-  private LeaseAuthority leaseAuthority;
-  private DirectoryRelay directoryRelay;
+  private HubRole role;
   private AccountDirectory accounts;
   private EnrollmentLedger enrollment;
   private volatile SiteModel locationModel;
@@ -80,7 +71,7 @@ final class InProcessHubSide implements HubSide {
     this.metrics = Objects.requireNonNull(metrics);
     this.deploy = Objects.requireNonNull(deploy);
     this.channel = new InProcessHub(vertx, this::operation, config.location(), nodeId, down,
-        () -> brokerService != null && leaseAuthority != null);
+        () -> role != null && role.running());
     // the hub role is always at hand, but its database may not be: sign-in falls back to this cache
     this.hostCache = new LocalHostCache(channel, config.dataDir(), config.hub().syncInterval());
     this.broker = new RelayedBroker(channel);
@@ -92,24 +83,18 @@ final class InProcessHubSide implements HubSide {
   }
 
   @Override
-  public Future<Void> start(Database database) {
-    this.db = Objects.requireNonNull(database);
+  public Future<Void> start(Database db) {
     UserAccounts stored = new UserAccounts(db);
     accounts = username -> stored.find(username).recover(e -> e instanceof ClientErrorException
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
-    directoryRelay = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
-    BrokerService service = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(),
-        config.broker().ticketTtl()), Clock.systemUTC(), config.dataDir(), metrics);
-    return deploy.apply(hostCache)
-        .compose(v -> deploy.apply(service))
-        .compose(v -> {
-          brokerService = service;
-          LeaseAuthority authority = new LeaseAuthority(vertx, db, secrets, certificates.get().caFingerprint(),
-              config.lease().validity(), location -> service.fresh().map(model -> model.forLocation(location)),
-              Clock.systemUTC());
-          return authority.start().onSuccess(x -> leaseAuthority = authority);
-        });
+    HubRole started = new HubRole(vertx, db, secrets, certificates.get().caFingerprint(), config, metrics);
+    return deploy.apply(hostCache).compose(v -> started.start()).onSuccess(v -> role = started);
+  }
+
+  @Override
+  public Future<Void> stop() {
+    return role == null ? Future.succeededFuture() : role.stop();
   }
 
   /** The local host cache's copy of an account, while the database cannot be reached. */
@@ -124,17 +109,10 @@ final class InProcessHubSide implements HubSide {
     });
   }
 
-  /** What the hub role offers this node, once the services behind it are up. */
+  /** What the hub role offers this node, once it runs. */
   private Function<JsonObject, Future<JsonObject>> operation(HubOperations.Caller caller, String op) {
-    Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
-        : brokerService.operation(caller, op);
-    if (handler == null && leaseAuthority != null) {
-      handler = leaseAuthority.operation(caller.location(), caller.node(), op);
-    }
-    if (handler == null && db != null && AccountOperations.SNAPSHOT.equals(op)) {
-      handler = new IdentityOperations(new UserAccounts(db)).operation(caller, op);
-    }
-    return handler != null || directoryRelay == null ? handler : directoryRelay.operation(caller, op);
+    HubRole current = role;
+    return current == null ? null : current.operation(caller, op);
   }
 
   @Override
@@ -171,7 +149,7 @@ final class InProcessHubSide implements HubSide {
   @Override
   public Supplier<SiteModel> locationModel() {
     return () -> {
-      SiteModel whole = brokerService.model();
+      SiteModel whole = role.broker().model();
       SiteModel cached = locationModel;
       if (cached == null || cached.version() != whole.version()) {
         cached = whole.forLocation(config.location());
@@ -183,7 +161,7 @@ final class InProcessHubSide implements HubSide {
 
   @Override
   public Optional<LeaseAuthority> leaseAuthority() {
-    return Optional.ofNullable(leaseAuthority);
+    return Optional.ofNullable(role).map(HubRole::leases);
   }
 
   @Override

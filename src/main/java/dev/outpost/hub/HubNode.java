@@ -3,7 +3,6 @@ package dev.outpost.hub;
 import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.admin.AdminApi;
 import dev.outpost.appliance.config.OutpostConfig;
-import dev.outpost.broker.Broker;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecretBox;
@@ -12,7 +11,6 @@ import dev.outpost.db.Database;
 import dev.outpost.db.DiskSpool;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.hosts.AgentDirectory;
-import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HttpListener;
@@ -23,7 +21,6 @@ import dev.outpost.identity.InMemoryAttemptCounters;
 import dev.outpost.identity.InMemorySessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
-import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.DeferredRevocations;
@@ -59,6 +56,7 @@ public final class HubNode {
   private Vertx vertx;
   private Database db;
   private HubServer server;
+  private HubRole role;
   private SecretBox secrets;
 
   private HubNode(OutpostConfig config, SiteCertificates certificates, Consumer<String> console) {
@@ -87,11 +85,10 @@ public final class HubNode {
         .compose(database -> {
           db = database;
           db.bindMetrics(metrics);
-          BrokerService broker = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(), config.broker().ticketTtl()), Clock.systemUTC(),
-            config.dataDir(), metrics);
-          return vertx.deployVerticle(broker).map(id -> broker);
+          role = new HubRole(vertx, db, secrets, certificates.caFingerprint(), config, metrics);
+          return role.start();
         })
-        .compose(this::serve)
+        .compose(v -> serve(role))
         .compose(v -> {
           PasswordHasher hasher = PasswordHasher.create();
           return new AccountBootstrap(vertx, db, hasher).ensureAdmin(config.adminPasswordFile());
@@ -105,17 +102,16 @@ public final class HubNode {
         });
   }
 
-  private Future<Void> serve(BrokerService broker) {
+  private Future<Void> serve(HubRole role) {
+    BrokerService broker = role.broker();
+    LeaseAuthority leases = role.leases();
     PasswordHasher hasher = PasswordHasher.create();
     // the hub has no cluster: its failed sign-ins are counted in this process, with the same reserve-then-settle rule
     LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(),
         new InMemoryAttemptCounters(Clock.systemUTC()), hasher, config.identity(), metrics, Clock.systemUTC());
     Locations locations = new Locations(vertx, db, certificates);
-    DirectoryRelay directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
+    DirectoryRelay directories = role.directories();
     HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up("reachable")));
-    LeaseAuthority leases = new LeaseAuthority(vertx, db, secrets, certificates.caFingerprint(),
-        config.lease().validity(), location -> broker.fresh().map(model -> model.forLocation(location)),
-        Clock.systemUTC());
     // what takes access away reaches the connected appliances at once, not at their next sync
     AccessBroadcast broadcast = new AccessBroadcast((op, body) -> server.requestAll(op, body), new UserAccounts(db));
     AccessWithdrawal withdrawal = new AccountLeaseRevocation(broadcast::revoked, Clock.systemUTC())
@@ -131,16 +127,14 @@ public final class HubNode {
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));
-    server = new HubServer(new HttpListener(options, config.http().headerTimeout()), locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)), directories,
-        new HostOperations(new DatabaseEnrollmentLedger(db)),
-        (caller, op) -> leases.operation(caller.location(), caller.node(), op)),
-        health, Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,
+    server = new HubServer(new HttpListener(options, config.http().headerTimeout()), locations, role, health,
+        Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,
             ConnectorEnrollmentRoutes.MOUNT, new ConnectorEnrollmentRoutes(locations)::mount),
         config.http().maxBodyBytes());
     Gateway gateway = Gateway.hub(vertx, config.gateway(), server::requestLocation, server::authenticateAppliance,
         metrics);
     server.withRoutes(gateway::mount);
-    return leases.start().compose(v -> vertx.deployVerticle(server)).mapEmpty();
+    return vertx.deployVerticle(server).mapEmpty();
   }
 
   private JsonObject appliances() {

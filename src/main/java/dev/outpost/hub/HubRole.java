@@ -1,0 +1,97 @@
+package dev.outpost.hub;
+
+import dev.outpost.appliance.config.OutpostConfig;
+import dev.outpost.broker.Broker;
+import dev.outpost.crypto.SecretBox;
+import dev.outpost.db.Database;
+import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
+import dev.outpost.identity.UserAccounts;
+import dev.outpost.identity.directory.DirectoryTable;
+import dev.outpost.lease.impl.LeaseAuthority;
+import dev.outpost.lifecycle.Lifecycle;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * The hub role on one database: the per-location brokers, the lease authority, the directory relay, and the account
+ * and enrollment answers for appliances. {@code outpost hub} serves it to appliances over their tunnels; an
+ * all-in-one appliance reaches it in process. Its operations answer only once it has started.
+ */
+public final class HubRole implements Lifecycle, HubOperations {
+
+  private final Vertx vertx;
+  private final BrokerService broker;
+  private final LeaseAuthority leases;
+  private final DirectoryRelay directories;
+  private final HubOperations others;
+  private volatile boolean running;
+  private String brokerDeployment;
+
+  /** @param siteCaFingerprint the site CA that the leases this role signs name */
+  public HubRole(Vertx vertx, Database db, SecretBox secrets, String siteCaFingerprint, OutpostConfig config,
+      MeterRegistry metrics) {
+    this.vertx = Objects.requireNonNull(vertx);
+    this.broker = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(),
+        config.broker().ticketTtl()), Clock.systemUTC(), config.dataDir(), metrics);
+    this.leases = new LeaseAuthority(vertx, db, secrets, siteCaFingerprint, config.lease().validity(),
+        location -> broker.fresh().map(model -> model.forLocation(location)), Clock.systemUTC());
+    this.directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
+    this.others = HubOperations.of(new IdentityOperations(new UserAccounts(db)), directories,
+        new HostOperations(new DatabaseEnrollmentLedger(db)));
+  }
+
+  @Override
+  public Future<Void> start() {
+    return vertx.deployVerticle(broker)
+        .compose(id -> {
+          brokerDeployment = id;
+          return leases.start();
+        })
+        .onSuccess(v -> running = true);
+  }
+
+  @Override
+  public Future<Void> stop() {
+    running = false;
+    return brokerDeployment == null ? Future.succeededFuture()
+        : vertx.undeploy(brokerDeployment).recover(e -> Future.succeededFuture());
+  }
+
+  /** Whether its services run, so that its operations answer. */
+  public boolean running() {
+    return running;
+  }
+
+  /** The broker service (its site model, and the admin API's brokering client). */
+  public BrokerService broker() {
+    return broker;
+  }
+
+  /** The site's lease keys, signing and revocations. */
+  public LeaseAuthority leases() {
+    return leases;
+  }
+
+  /** Directory settings and tests relayed to a location's appliances. */
+  public DirectoryRelay directories() {
+    return directories;
+  }
+
+  /** What it offers an appliance node: brokering first, then leases, accounts, directories and enrollment. */
+  @Override
+  public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
+    if (!running) {
+      return null;
+    }
+    Function<JsonObject, Future<JsonObject>> handler = broker.operation(caller, op);
+    if (handler == null) {
+      handler = leases.operation(caller.location(), caller.node(), op);
+    }
+    return handler != null ? handler : others.operation(caller, op);
+  }
+}
