@@ -447,8 +447,10 @@ public final class Broker {
   }
 
   private SessionView view(Session s) {
-    return new SessionView(s.id, s.user.id(), s.user.username(), s.resource.id(), s.resource.name(), s.host.id,
-        s.host.name, s.host.address, s.resource.port(), s.state, s.endReason, s.createdAt, s.updatedAt);
+    String poolName = model.get().pool(s.resource.poolId()).map(SiteModel.Pool::name).orElse(null);
+    return new SessionView(s.id, s.user.id(), s.user.username(), s.resource.id(), s.resource.name(),
+        s.resource.poolId(), poolName, s.host.id, s.host.name, s.host.address, s.resource.port(), s.state, s.endReason,
+        s.createdAt, s.updatedAt);
   }
 
   private static String poolName(SiteModel site, SiteModel.Resource resource) {
