@@ -19,6 +19,7 @@ import dev.outpost.cluster.SealedMap;
 import dev.outpost.crypto.ClusterKeys;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.cluster.SiteCaExchange;
+import dev.outpost.cluster.LeaderWatch;
 import dev.outpost.cluster.LocalControl;
 import dev.outpost.cluster.NodeDrain;
 import dev.outpost.crypto.Fingerprints;
@@ -51,6 +52,7 @@ import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.OutboundProxy;
 import dev.outpost.http.Tls;
+import dev.outpost.http.MetricsEndpoint;
 import dev.outpost.hub.BrokerService;
 import dev.outpost.hub.DirectoryRelay;
 import dev.outpost.hub.HubOperations;
@@ -79,6 +81,7 @@ import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.relay.HubLink;
+import dev.outpost.relay.HubLinkMetrics;
 import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.relay.ClusterBrokering;
 import dev.outpost.relay.HubFailover;
@@ -87,6 +90,7 @@ import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedBroker;
 import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
+import dev.outpost.store.LaunchMetrics;
 import dev.outpost.store.LeaseRoutes;
 import dev.outpost.store.ResourceRoutes;
 import dev.outpost.store.StoreApi;
@@ -101,7 +105,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -539,12 +542,15 @@ public final class ApplianceNode {
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
         SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, membership == null ? accounts : hostCache,
         membership != null, location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
-    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses),
+    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses,
+        new LaunchMetrics(metrics)),
         new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
     EnrollmentLedger ledger = membership == null ? new DatabaseEnrollmentLedger(db)
         : new RelayedEnrollmentLedger(hubLink);
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
-        Clock.systemUTC(), roster::urls);
+        Clock.systemUTC(), roster::urls).bindMetrics(metrics);
+    HubLinkMetrics.bind(metrics, hubLink, () -> failover == null ? HubFailover.Mode.HUB : failover.mode());
+    LeaderWatch.start(hazelcast, metrics);
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
@@ -561,10 +567,9 @@ public final class ApplianceNode {
     if (membership != null) {
       admin.managedBy(membership.hub());
     }
-    var handler = PrometheusScrapingHandler.create(metrics);
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
-      router.get("/metrics").handler(handler);
+      MetricsEndpoint.mount(router, metrics, config.metrics().token());
       gateway.mount(router);
     };
     int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));

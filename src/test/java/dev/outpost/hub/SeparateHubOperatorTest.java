@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.outpost.appliance.config.ConfigLoader;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.Future;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +21,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What an operator reads where a separate hub runs the site: the session history is the hub's. */
+/**
+ * What an operator reads where a separate hub runs the site: the session history and the broker's metrics are the
+ * hub's, the hub link's are the appliance's.
+ */
 class SeparateHubOperatorTest {
 
   private static final String HUB_ADMIN_PASSWORD = "operator-test-hub-admin-1";
@@ -45,6 +50,9 @@ class SeparateHubOperatorTest {
     hubAdmin = hubClient.login("admin", HUB_ADMIN_PASSWORD);
     Response location = hubClient.post("/admin/api/v1/locations", hubAdmin, "{\"name\":\"branch\"}");
     assertThat(location.status()).as(location.body()).isEqualTo(201);
+    Response pool = hubClient.post("/admin/api/v1/pools", hubAdmin,
+        "{\"name\":\"branch-pool\",\"maxSessionsPerHost\":5,\"location\":\"branch\"}");
+    assertThat(pool.status()).as(pool.body()).isEqualTo(201);
     appliance = TestSite.start(tmp.resolve("appliance"), Map.of("hub.url", "https://localhost:" + hub.port(),
         "hub.token", location.json().getString("connectorToken")));
   }
@@ -75,6 +83,23 @@ class SeparateHubOperatorTest {
     Response atHub = hubClient.get("/admin/api/v1/sessions?state=ended&pool=anything", hubAdmin);
     assertThat(atHub.status()).as(atHub.body()).isEqualTo(200);
     assertThat(atHub.json().getJsonArray("items")).isEmpty();
+  }
+
+  @Test
+  void theHubServesTheBrokersMetricsAndTheApplianceItsHubLink() throws Exception {
+    // WHEN a scraper without a token reads the hub's metrics (no metrics.token is set there)
+    // THEN it gets the broker's open sessions and the pools' hosts
+    Poll.until("the hub counts the hosts of its pools", Duration.ofSeconds(30), () -> {
+      Response metrics = hubClient.get("/metrics", null);
+      return metrics.status() == 200 && metrics.body().contains("outpost_hosts{pool=\"branch-pool\",state=\"lost\"} 0");
+    });
+    assertThat(hubClient.get("/metrics", null).body()).contains("outpost_sessions{state=\"connected\"} 0");
+
+    // AND the appliance reports that the hub brokers and answers its link
+    Poll.until("the appliance's hub link is up", Duration.ofSeconds(30),
+        () -> appliance.client().get("/metrics", null).body().contains("outpost_hub_link_up 1"));
+    assertThat(appliance.client().get("/metrics", null).body()).contains("outpost_hub_mode{mode=\"hub\"} 1",
+        "outpost_hub_mode{mode=\"local\"} 0");
   }
 
   static <T> T await(Future<T> future) throws Exception {
