@@ -1,11 +1,13 @@
 // The admin console: one page under /admin/ whose sections are client-side routes (/admin/pools, ...). Admins
-// see every section; session admins (help desk) only sessions, as the admin API allows them nothing else.
+// see every section; session admins (help desk) only sessions and their history, as the admin API allows them
+// nothing else.
 import {api, ApiError, describe, setCsrfToken} from '/js/api.js';
 import {signInForm} from '/js/signin.js';
 import {fill, focusHeading, h} from '/js/ui.js';
 import {auditView} from './audit.js';
 import {COLLECTIONS} from './collections.js';
 import {crudView} from './crud.js';
+import {historyView} from './history.js';
 import {dashboardView, hostsView} from './overview.js';
 import {leasesView} from './leases.js';
 import {sessionsView} from './sessions.js';
@@ -21,6 +23,7 @@ const SECTIONS = [
   {route: '', label: 'Dashboard', roles: ['admin'], view: dashboardView},
   {route: 'hosts', label: 'Hosts', roles: ['admin'], view: hostsView},
   {route: 'sessions', label: 'Sessions', roles: ['admin', 'session-admin'], view: sessionsView},
+  {route: 'session-history', label: 'Session history', roles: ['admin', 'session-admin'], view: historyView},
   ...COLLECTIONS.map(spec => ({route: spec.path, label: spec.title, roles: ['admin'], view: crudView(spec)})),
   {route: 'enroll-tokens', label: 'Enrollment tokens', roles: ['admin'], view: tokensView},
   {route: 'leases', label: 'Leases', roles: ['admin'], view: leasesView},

@@ -165,7 +165,7 @@ public final class AdminApi {
     }
     // Session admins (help desk) may list and act on sessions, and nothing else.
     api.route("/sessions*").handler(AuthHandler.requireAny(logins, Role.ADMIN, Role.SESSION_ADMIN));
-    brokerRoutes.mountSessions(api);
+    brokerRoutes.mountSessions(api, managingHub);
     api.route().handler(AuthHandler.requireAny(logins, Role.ADMIN));
     brokerRoutes.mountHosts(api);
     api.get("/nodes").handler(ctx -> Responses.json(ctx, 200, nodes.get()));

@@ -1,6 +1,7 @@
 package dev.outpost.admin;
 
 import dev.outpost.admin.impl.Actor;
+import dev.outpost.admin.impl.EndedSessions;
 import dev.outpost.admin.impl.SpooledAudit;
 import dev.outpost.admin.impl.Responses;
 import dev.outpost.broker.BrokerClient;
@@ -21,11 +22,13 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Sessions (admins and session admins) and hosts (admins) as the broker sees them. Every action is audited.
+ * Sessions (admins and session admins) and hosts (admins) as the broker sees them, and the session history in the
+ * database. Every action is audited.
  */
 final class BrokerAdminRoutes {
 
-  private static final Set<String> STATES = Set.of("launching", "connected", "disconnected", "ended");
+  private static final String ENDED = "ended";
+  private static final Set<String> STATES = Set.of("launching", "connected", "disconnected", ENDED);
   private static final Set<String> HOST_FIELDS = Set.of("draining", "maintenance");
   /** The state of an enrolled host whose agent is not registered (silent, stopped, or never started). */
   private static final String LOST = "lost";
@@ -37,6 +40,7 @@ final class BrokerAdminRoutes {
   private final BrokerClient broker;
   private final Function<RoutingContext, Actor> actors;
   private final Database db;
+  private final EndedSessions history;
 
   /**
    * @param audit where the actions are audited: they go on while the database is down, so their entries may wait
@@ -45,14 +49,20 @@ final class BrokerAdminRoutes {
    */
   BrokerAdminRoutes(SpooledAudit audit, BrokerClient broker, Function<RoutingContext, Actor> actors, Database db) {
     this.db = Objects.requireNonNull(db);
+    this.history = new EndedSessions(db);
     this.audit = Objects.requireNonNull(audit);
     this.broker = Objects.requireNonNull(broker);
     this.actors = Objects.requireNonNull(actors);
   }
 
-  /** Routes open to the session-admin role as well as admins. */
-  void mountSessions(Router api) {
-    api.get("/sessions").handler(this::listSessions);
+  /**
+   * Routes open to the session-admin role as well as admins.
+   *
+   * @param hub the separate hub this appliance belongs to, which keeps its session history; {@code null} all-in-one
+   *     and on a hub
+   */
+  void mountSessions(Router api, java.net.URI hub) {
+    api.get("/sessions").handler(ctx -> listSessions(ctx, hub));
     api.post("/sessions/:id/logoff").handler(ctx -> sessionAction(ctx, "logoff"));
     api.post("/sessions/:id/disconnect").handler(ctx -> sessionAction(ctx, "disconnect"));
   }
@@ -64,7 +74,7 @@ final class BrokerAdminRoutes {
     api.put("/hosts/:id").handler(this::updateHost);
   }
 
-  private void listSessions(RoutingContext ctx) {
+  private void listSessions(RoutingContext ctx, java.net.URI hub) {
     var params = ctx.request().params();
     String state = params.get("state");
     if (state != null && !STATES.contains(state)) {
@@ -72,11 +82,38 @@ final class BrokerAdminRoutes {
           .toList()));
     }
     int limit = limit(params.get("limit"));
+    if (ENDED.equals(state)) {
+      listEnded(ctx, limit, hub);
+      return;
+    }
+    for (String name : EndedSessions.HISTORY_PARAMETERS) {
+      if (params.contains(name)) {
+        throw ClientErrorException.validation(name + " filters the session history: send it with state=ended");
+      }
+    }
     SessionQuery query = new SessionQuery(null, params.get("user"), state, params.get("host"), params.get("resource"),
         "true".equals(params.get("open")), limit);
     broker.sessions(query)
         .onSuccess(list -> Responses.json(ctx, 200, new JsonObject().put("items",
             new JsonArray(list.stream().map(SessionView::toJson).toList()))))
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * {@code state=ended}: the session history in the database, which outlives the broker's memory.
+   *
+   * @param hub the separate hub that keeps the history instead, or {@code null}
+   */
+  private void listEnded(RoutingContext ctx, int limit, java.net.URI hub) {
+    if ("true".equals(ctx.request().getParam("open"))) {
+      throw ClientErrorException.validation("open=true and state=ended exclude each other");
+    }
+    if (hub != null) {
+      throw ClientErrorException.conflict("this appliance belongs to hub " + hub + ", which keeps the session "
+          + "history: read it there, at " + hub.resolve(AdminApi.MOUNT + "/sessions?state=ended"));
+    }
+    history.page(EndedSessions.Query.of(ctx.request().params(), limit))
+        .onSuccess(page -> Responses.json(ctx, 200, page))
         .onFailure(ctx::fail);
   }
 

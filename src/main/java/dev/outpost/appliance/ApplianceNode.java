@@ -17,6 +17,7 @@ import dev.outpost.cluster.SealedMap;
 import dev.outpost.crypto.ClusterKeys;
 import dev.outpost.cluster.ClusterView;
 import dev.outpost.cluster.SiteCaExchange;
+import dev.outpost.cluster.LeaderWatch;
 import dev.outpost.cluster.LocalControl;
 import dev.outpost.cluster.NodeDrain;
 import dev.outpost.crypto.Fingerprints;
@@ -40,6 +41,7 @@ import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HttpListener;
 import dev.outpost.http.Tls;
+import dev.outpost.http.MetricsEndpoint;
 import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
@@ -61,9 +63,11 @@ import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
+import dev.outpost.relay.HubLinkMetrics;
 import dev.outpost.relay.HubFailover;
 import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
+import dev.outpost.store.LaunchMetrics;
 import dev.outpost.store.LeaseRoutes;
 import dev.outpost.store.ResourceRoutes;
 import dev.outpost.store.StoreApi;
@@ -78,7 +82,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -372,12 +375,17 @@ public final class ApplianceNode {
     // with a separate hub the local host cache's copy, which the hub updates at once and which outlives the hub
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
         SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, hub.leaseAuthority().isPresent() ? accounts
-        : hub.hostCache(), hub.leaseAuthority().isEmpty(), location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
-    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses),
+        : hub.hostCache(), hub.leaseAuthority().isEmpty(), location(), addresses.hubGateway(),
+        config.lease().proofWindow(), Clock.systemUTC());
+    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses,
+        new LaunchMetrics(metrics)),
         new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
     EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
-        Clock.systemUTC(), roster::urls);
+        Clock.systemUTC(), roster::urls).bindMetrics(metrics);
+    HubLinkMetrics.bind(metrics, hub.channel(), () -> hub.brokeringLocally() ? HubFailover.Mode.LOCAL
+        : HubFailover.Mode.HUB);
+    LeaderWatch.start(hazelcast, metrics);
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
@@ -392,10 +400,9 @@ public final class ApplianceNode {
     admin.directories(secrets, directories::invalidate, directories);
     admin.drain(drain, control);
     hub.managedBy().ifPresent(admin::managedBy);
-    var handler = PrometheusScrapingHandler.create(metrics);
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
-      router.get("/metrics").handler(handler);
+      MetricsEndpoint.mount(router, metrics, config.metrics().token());
       gateway.mount(router);
     };
     int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));

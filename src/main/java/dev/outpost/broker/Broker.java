@@ -37,6 +37,11 @@ import java.util.function.Supplier;
  */
 public final class Broker {
 
+  /** Problem type of a launch refused because no host of the resource's pool takes sessions now (503). */
+  public static final String NO_HOST = "no-host";
+  /** Problem type of a launch refused because every host of the pool that takes sessions is full (409). */
+  public static final String AT_CAPACITY = "at-capacity";
+
   /** Tunables of placement and expiry. */
   public record Settings(Duration ticketTtl, Duration heartbeatInterval, int missedHeartbeats, Duration launchGrace) {
     /** The defaults with this heartbeat interval and ticket lifetime. */
@@ -249,14 +254,15 @@ public final class Broker {
     int max = site.pool(resource.poolId()).map(SiteModel.Pool::maxSessionsPerHost).orElse(0);
     List<Host> accepting = accepting(resource);
     if (accepting.isEmpty()) {
-      throw ServerErrorException.unavailable(refusalWhenNone(site, resource));
+      throw new ServerErrorException(503, NO_HOST, refusalWhenNone(site, resource), null);
     }
     return accepting.stream()
         .filter(h -> h.sessions < max)
         .min(Comparator.<Host>comparingInt(h -> h.sessions).thenComparingDouble(h -> h.load)
             .thenComparing(h -> h.name))
-        .orElseThrow(() -> ClientErrorException.conflict("all " + accepting.size() + " host(s) of pool '"
-            + poolName(site, resource) + "' are at capacity (" + max + " sessions each); try again later"));
+        .orElseThrow(() -> new ClientErrorException(409, AT_CAPACITY, "all " + accepting.size()
+            + " host(s) of pool '" + poolName(site, resource) + "' are at capacity (" + max + " sessions each); "
+            + "try again later"));
   }
 
   private List<Host> accepting(SiteModel.Resource resource) {
@@ -448,8 +454,10 @@ public final class Broker {
   }
 
   private SessionView view(Session s) {
-    return new SessionView(s.id, s.user.id(), s.user.username(), s.resource.id(), s.resource.name(), s.host.id,
-        s.host.name, s.host.address, s.resource.port(), s.state, s.endReason, s.createdAt, s.updatedAt);
+    String poolName = model.get().pool(s.resource.poolId()).map(SiteModel.Pool::name).orElse(null);
+    return new SessionView(s.id, s.user.id(), s.user.username(), s.resource.id(), s.resource.name(),
+        s.resource.poolId(), poolName, s.host.id, s.host.name, s.host.address, s.resource.port(), s.state, s.endReason,
+        s.createdAt, s.updatedAt);
   }
 
   private static String poolName(SiteModel site, SiteModel.Resource resource) {

@@ -11,6 +11,8 @@ import dev.outpost.hosts.impl.LinkSession;
 import dev.outpost.hosts.impl.LinkSession.EnrolledHost;
 import dev.outpost.http.JsonBodies;
 import dev.outpost.http.RequestContext;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -111,6 +113,13 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
     router.route().handler(ctx -> ctx.fail(ClientErrorException.notFound("no such agent API path: "
         + ctx.normalizedPath() + "; agents use POST " + AgentLinkProtocol.MOUNT + AgentLinkProtocol.ENROLL_PATH
         + " and GET " + AgentLinkProtocol.MOUNT + AgentLinkProtocol.LINK_PATH)));
+  }
+
+  /** Reports the agents linked to this node as the gauge {@code outpost_agent_links}. */
+  public AgentEndpoint bindMetrics(MeterRegistry registry) {
+    Gauge.builder("outpost.agent.links", links, AgentLinks::size)
+        .description("Session host agents linked to this node now").register(registry);
+    return this;
   }
 
   @Override

@@ -11,6 +11,7 @@ import dev.outpost.broker.BrokerModels.HostView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SessionTally;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
 import dev.outpost.broker.SiteModelLoader;
@@ -60,6 +61,9 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   private final java.nio.file.Path dataDir;
   private final MeterRegistry metrics;
   private SessionHistory history;
+  /** Open sessions by state for {@code /metrics}, counted on their way to the history. */
+  private SessionTally tally;
+  private HostCensus census;
   private final Map<String, Broker> brokers = new HashMap<>();
   private final Map<String, SiteModel> byLocation = new HashMap<>();
   /** The tunnel to each appliance node, for commands to the agents it holds. */
@@ -69,7 +73,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
 
   /**
    * @param dataDir where session history waits on disk while the database cannot be reached
-   * @param metrics where the size of that spool is reported
+   * @param metrics where the size of that spool, the open sessions and the hosts per pool are reported
    */
   public BrokerService(Database db, Broker.Settings settings, Clock clock, java.nio.file.Path dataDir,
       MeterRegistry metrics) {
@@ -84,6 +88,8 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   @Override
   public Future<?> start() {
     history = new SessionHistory(db, DiskSpool.inDataDir(vertx, dataDir, HISTORY_SPOOL, metrics));
+    tally = new SessionTally(metrics, history::record);
+    census = new HostCensus(db, metrics);
     return models.load().onSuccess(loaded -> model = loaded).onSuccess(loaded -> {
       vertx.setPeriodic(MODEL_POLL.toMillis(), id -> refreshModel());
       vertx.setPeriodic(SWEEP.toMillis(), id -> sweep());
@@ -278,7 +284,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   }
 
   private Broker broker(String location) {
-    return brokers.computeIfAbsent(location, l -> new Broker(() -> modelFor(l), settings, clock, history::record));
+    return brokers.computeIfAbsent(location, l -> new Broker(() -> modelFor(l), settings, clock, tally));
   }
 
   /** The location's part of the model, recomputed only when the model changed. */
@@ -322,6 +328,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
       }
       entry.getValue().sweep(KEEP_ENDED);
     }
+    census.refresh(brokers.values().stream().flatMap(b -> b.hosts().stream()).toList(), model);
   }
 
   /**

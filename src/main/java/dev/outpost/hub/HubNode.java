@@ -11,6 +11,7 @@ import dev.outpost.db.Database;
 import dev.outpost.db.DiskSpool;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.hosts.AgentDirectory;
+import dev.outpost.http.MetricsEndpoint;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HttpListener;
@@ -133,7 +134,10 @@ public final class HubNode {
         config.http().maxBodyBytes());
     Gateway gateway = Gateway.hub(vertx, config.gateway(), server::requestLocation, server::authenticateAppliance,
         metrics);
-    server.withRoutes(gateway::mount);
+    server.withRoutes(router -> {
+      gateway.mount(router);
+      MetricsEndpoint.mount(router, metrics, config.metrics().token());
+    });
     return vertx.deployVerticle(server).mapEmpty();
   }
 

@@ -29,11 +29,15 @@ final class SessionHistory {
   static final int MAX_PENDING = 200_000;
   private static final long FLUSH_MS = 250;
   private static final int BATCH = 1_000;
+  /** Names as they were, for admins reading the history later; a change spooled by an older version has no pool. */
   private static final String UPSERT = """
-      INSERT INTO session_history(id, user_id, username, resource_id, host_id, state, created_at, updated_at, ended_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      INSERT INTO session_history(id, user_id, username, resource_id, host_id, state, created_at, updated_at, ended_at,
+        resource_name, host_name, pool_id, pool_name, end_reason)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
       ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
-        ended_at = excluded.ended_at
+        ended_at = excluded.ended_at, end_reason = excluded.end_reason,
+        pool_id = coalesce(excluded.pool_id, session_history.pool_id),
+        pool_name = coalesce(excluded.pool_name, session_history.pool_name)
       WHERE session_history.updated_at <= excluded.updated_at""";
 
   private final Database db;
@@ -149,6 +153,11 @@ final class SessionHistory {
         .addString(s.state())
         .addOffsetDateTime(s.createdAt().atOffset(ZoneOffset.UTC))
         .addOffsetDateTime(s.updatedAt().atOffset(ZoneOffset.UTC))
-        .addOffsetDateTime("ended".equals(s.state()) ? s.updatedAt().atOffset(ZoneOffset.UTC) : null);
+        .addOffsetDateTime("ended".equals(s.state()) ? s.updatedAt().atOffset(ZoneOffset.UTC) : null)
+        .addString(s.resourceName())
+        .addString(s.hostName())
+        .addUUID(s.poolId() == null ? null : UUID.fromString(s.poolId()))
+        .addString(s.poolName())
+        .addString(s.endReason());
   }
 }

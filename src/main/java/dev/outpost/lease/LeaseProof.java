@@ -1,6 +1,7 @@
 package dev.outpost.lease;
 
 import dev.outpost.crypto.DeviceKeys;
+import dev.outpost.lease.LeaseRejected.Reason;
 import dev.outpost.lease.impl.Ed25519;
 import dev.outpost.lease.impl.SignedEnvelope;
 import dev.outpost.lease.impl.StrictBase64;
@@ -68,10 +69,10 @@ public record LeaseProof(String leaseId, String resource, Instant issuedAt, Stri
       proof = fromJson(envelope.payload());
       key = DeviceKeys.parse(proof.deviceKey());
     } catch (IllegalArgumentException e) {
-      throw new LeaseRejected("the proof is malformed: " + e.getMessage());
+      throw new LeaseRejected(Reason.MALFORMED, "the proof is malformed: " + e.getMessage());
     }
     if (!Ed25519.verify(key.key(), envelope.signedInput(), envelope.signature())) {
-      throw new LeaseRejected("the proof's signature does not verify with its device key");
+      throw new LeaseRejected(Reason.PROOF, "the proof's signature does not verify with its device key");
     }
     return new Verified(proof, key.thumbprint());
   }

@@ -20,16 +20,25 @@ final class LaunchResponses {
   private final BrokerClient broker;
   private final TicketStore tickets;
   private final GatewayAddresses gateways;
+  private final LaunchMetrics metrics;
 
-  LaunchResponses(BrokerClient broker, TicketStore tickets, GatewayAddresses gateways) {
+  LaunchResponses(BrokerClient broker, TicketStore tickets, GatewayAddresses gateways, LaunchMetrics metrics) {
     this.broker = Objects.requireNonNull(broker);
     this.tickets = Objects.requireNonNull(tickets);
     this.gateways = Objects.requireNonNull(gateways);
+    this.metrics = Objects.requireNonNull(metrics);
+  }
+
+  /** Where launches are counted; lease launches count their verdicts there too. */
+  LaunchMetrics metrics() {
+    return metrics;
   }
 
   Future<JsonObject> launch(RoutingContext ctx, UserRef user, String resource) {
     return broker.launch(user, resource)
         .compose(launch -> tickets.put(launch).map(launch))
+        .onSuccess(launch -> metrics.launched(launch.reconnected()))
+        .onFailure(metrics::failed)
         .compose(launch -> launchHint(user, launch).map(hint -> describe(ctx, user, launch, hint)));
   }
 

@@ -103,6 +103,8 @@ public final class LeaseRoutes implements IdentityRoutes.SignInHooks {
     String resource = text(body, "resource", 256);
     String proof = text(body, "proof", MAX_TOKEN);
     leases.admit(token, resource, proof)
+        .onSuccess(admitted -> launches.metrics().leaseAccepted())
+        .onFailure(launches.metrics()::leaseRefused)
         .compose(admitted -> launches.launch(ctx, new UserRef(admitted.lease().user().id(),
                 admitted.lease().user().name(), admitted.lease().groups()), admitted.resource().id())
             .map(answer -> answer.put("lease", new JsonObject().put("id", admitted.lease().id())

@@ -28,10 +28,12 @@ public final class ResourceRoutes {
   private final BrokerClient broker;
   private final LaunchResponses launches;
 
-  public ResourceRoutes(LoginService logins, BrokerClient broker, TicketStore tickets, GatewayAddresses gateways) {
+  /** @param metrics where launches, lease launches included, are counted */
+  public ResourceRoutes(LoginService logins, BrokerClient broker, TicketStore tickets, GatewayAddresses gateways,
+      LaunchMetrics metrics) {
     this.logins = Objects.requireNonNull(logins);
     this.broker = Objects.requireNonNull(broker);
-    this.launches = new LaunchResponses(broker, tickets, gateways);
+    this.launches = new LaunchResponses(broker, tickets, gateways, metrics);
   }
 
   /** How this store answers launches, shared with lease launches. */

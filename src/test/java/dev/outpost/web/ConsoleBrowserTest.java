@@ -178,7 +178,8 @@ class ConsoleBrowserTest extends BrowserTest {
 
     // THEN the console shows sessions only, at their own address, with alice's session
     assertThat(browser.await("#view[data-section='sessions'] h1").getText()).isEqualTo("Sessions");
-    assertThat(browser.all("nav.sections a")).extracting(a -> a.getText()).containsExactly("Sessions");
+    assertThat(browser.all("nav.sections a")).extracting(a -> a.getText())
+        .containsExactly("Sessions", "Session history");
     assertThat(browser.driver.getCurrentUrl()).isEqualTo(web.url("/admin/sessions"));
     assertThat(browser.await("#view table").getText()).contains("alice", "echo");
 
@@ -186,5 +187,45 @@ class ConsoleBrowserTest extends BrowserTest {
     browser.click("#view button[aria-label='Log off alice from echo']");
     browser.awaitGone("#view button[aria-label='Log off alice from echo']");
     assertThat(web.client.get("/api/v1/sessions", alice).json().getJsonArray("items")).isEmpty();
+  }
+
+  @Test
+  void theHelpDeskReadsTheSessionHistoryFilteredByUserPoolAndTime() throws Exception {
+    // GIVEN gina launched echo and logged off
+    web.createUser("gina");
+    web.created(web.client.post("/admin/api/v1/entitlements", web.adminToken,
+        new JsonObject().put("resource", "echo").put("user", "gina").encode()));
+    String gina = web.client.login("gina", "gina" + WebSite.PASSWORD_SUFFIX);
+    dev.outpost.testing.Poll.until("echo available to gina", java.time.Duration.ofSeconds(30), () -> web.client
+        .post("/api/v1/resources/echo/launch", gina, null).status() == 200);
+    String session = web.client.get("/api/v1/sessions", gina).json().getJsonArray("items").getJsonObject(0)
+        .getString("id");
+    assertThat(web.client.post("/api/v1/sessions/" + session + "/logoff", gina, null).status()).isEqualTo(200);
+
+    // WHEN the help desk opens the session history and filters by gina and the pool
+    browser.open(web.url("/admin/"));
+    browser.signIn("helpdesk", "helpdesk" + WebSite.PASSWORD_SUFFIX);
+    browser.click("nav a[href='/admin/session-history']");
+    browser.await("#view[data-section='session-history'] h1");
+    browser.type("#history-user", "gina");
+    browser.type("#history-pool", WebSite.POOL);
+    browser.until("gina's ended session listed", () -> {
+      try {
+        browser.click("#history-form button[type='submit']");
+        return "1 ended session.".equals(browser.await("#history-status").getText());
+      } catch (InterruptedException | org.openqa.selenium.StaleElementReferenceException e) {
+        return false;
+      }
+    });
+
+    // THEN it shows her session: resource, pool, host and why it ended
+    assertThat(browser.await("#view table tbody").getText()).contains("gina", "echo", WebSite.POOL, "web-host-1",
+        "logged off by gina");
+
+    // WHEN the help desk asks for sessions open after a time still to come THEN none matches
+    browser.script("document.getElementById('history-from').value = '2999-01-01T00:00';");
+    browser.click("#history-form button[type='submit']");
+    browser.awaitText("#history-status", "No ended session matches.");
+    assertThat(browser.await("#view table tbody").getText()).isEqualTo("None.");
   }
 }

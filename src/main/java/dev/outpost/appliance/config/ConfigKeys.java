@@ -172,6 +172,11 @@ public final class ConfigKeys {
       "How far the time in a lease launch's device-key proof may be from the appliance's clock; each proof is "
           + "accepted once.", Parsers.duration(Duration.ofSeconds(5), Duration.ofMinutes(10)));
 
+  public static final ConfigKey<String> METRICS_TOKEN = secretKey("metrics.token", null, "",
+      "Bearer token GET /metrics requires (Authorization: Bearer <token>; at least 16 characters, e.g. openssl rand "
+          + "-hex 32); empty: /metrics answers anyone who reaches the HTTPS port, so firewall it.",
+      Parsers.optionalBearerToken(16));
+
   /**
    * A duration written as in the configuration ({@code 500ms}, {@code 10s}, {@code 5m}, {@code 8h}, {@code 7d}), for
    * command options that take one.

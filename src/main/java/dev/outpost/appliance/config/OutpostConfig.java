@@ -25,7 +25,8 @@ public record OutpostConfig(
     DbConfig db,
     IdentityConfig identity,
     DirectoryConfig directory,
-    LeaseConfig lease) {
+    LeaseConfig lease,
+    MetricsConfig metrics) {
 
   /** Logging: {@code log.*}. */
   public record LogConfig(String format, String level) {
@@ -150,6 +151,22 @@ public record OutpostConfig(
   }
 
   /**
+   * {@code GET /metrics}: {@code metrics.*}.
+   *
+   * @param token the bearer token it requires; empty: it is open. Never shown by {@link #toString()}
+   */
+  public record MetricsConfig(String token) {
+    public boolean restricted() {
+      return !token.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "MetricsConfig[token=" + (token.isEmpty() ? "" : "(set)") + "]";
+    }
+  }
+
+  /**
    * {@code proxy.*}, falling back to the standard {@code HTTPS_PROXY} and {@code NO_PROXY} variables when a
    * key is left empty.
    */
@@ -216,6 +233,7 @@ public record OutpostConfig(
             c.get(ConfigKeys.DIRECTORY_TIMEOUT), c.get(ConfigKeys.DIRECTORY_GROUP_CACHE_TTL),
             c.get(ConfigKeys.DIRECTORY_SETTINGS_REFRESH)),
         new LeaseConfig(c.get(ConfigKeys.LEASE_VALIDITY_DAYS), c.get(ConfigKeys.LEASE_ISSUE_RATE),
-            c.get(ConfigKeys.LEASE_PROOF_WINDOW)));
+            c.get(ConfigKeys.LEASE_PROOF_WINDOW)),
+        new MetricsConfig(c.get(ConfigKeys.METRICS_TOKEN)));
   }
 }

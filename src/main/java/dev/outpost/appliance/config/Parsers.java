@@ -84,6 +84,24 @@ final class Parsers {
     };
   }
 
+  /** Empty, or a bearer token: at least {@code minLength} visible ASCII characters, no spaces. */
+  static ConfigKey.Parser<String> optionalBearerToken(int minLength) {
+    return raw -> {
+      if (raw.isEmpty()) {
+        return raw;
+      }
+      if (!raw.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw new IllegalArgumentException("must be visible ASCII characters without spaces (it is sent in an HTTP "
+            + "header): use a random value, e.g. openssl rand -hex 32");
+      }
+      if (raw.length() < minLength) {
+        throw new IllegalArgumentException("is shorter than " + minLength + " characters: use a long random value "
+            + "(e.g. openssl rand -hex 32)");
+      }
+      return raw;
+    };
+  }
+
   static ConfigKey.Parser<String> name() {
     return raw -> {
       if (!NAME.matcher(raw).matches()) {

@@ -36,6 +36,11 @@ public final class AgentLinks {
     return sessions.size();
   }
 
+  /** How many agents are linked now. */
+  public int size() {
+    return byHost.size();
+  }
+
   public List<LinkedAgent> views() {
     return byHost.values().stream().map(LinkSession::view)
         .sorted(Comparator.comparing(LinkedAgent::name, Comparator.nullsLast(Comparator.naturalOrder()))

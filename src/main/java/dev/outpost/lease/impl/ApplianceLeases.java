@@ -10,6 +10,7 @@ import dev.outpost.identity.Principal;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseProof;
 import dev.outpost.lease.LeaseRejected;
+import dev.outpost.lease.LeaseRejected.Reason;
 import dev.outpost.lease.LeaseService;
 import dev.outpost.lease.Revocation;
 import io.vertx.core.Future;
@@ -156,14 +157,15 @@ public final class ApplianceLeases implements LeaseService {
     LeaseProof.Verified verified = LeaseProof.verify(proofToken);
     LeaseProof proof = verified.proof();
     if (!verified.thumbprint().equals(lease.device())) {
-      throw new LeaseRejected("the proof is signed with another device key than the one the lease is bound to");
+      throw new LeaseRejected(Reason.PROOF,
+          "the proof is signed with another device key than the one the lease is bound to");
     }
     if (!proof.leaseId().equals(lease.id()) || !proof.resource().equals(resource)) {
-      throw new LeaseRejected("the proof was made for another lease or resource");
+      throw new LeaseRejected(Reason.PROOF, "the proof was made for another lease or resource");
     }
     if (Duration.between(proof.issuedAt(), now).abs().compareTo(proofWindow) > 0) {
-      throw new LeaseRejected("the proof is not fresh: it was made at " + proof.issuedAt() + ", this appliance's "
-          + "time is " + now + " (allowed: ±" + proofWindow.toSeconds() + " s)");
+      throw new LeaseRejected(Reason.STALE_PROOF, "the proof is not fresh: it was made at " + proof.issuedAt()
+          + ", this appliance's time is " + now + " (allowed: ±" + proofWindow.toSeconds() + " s)");
     }
     return proof.nonce();
   }
@@ -182,19 +184,20 @@ public final class ApplianceLeases implements LeaseService {
           return Future.succeededFuture();
         })
         .compose(account -> account != null && account.id().equals(lease.user().id()) && account.disabled()
-            ? Future.failedFuture(new LeaseRejected(ACCOUNT_DISABLED)) : Future.succeededFuture());
+            ? Future.failedFuture(new LeaseRejected(Reason.DISABLED, ACCOUNT_DISABLED)) : Future.succeededFuture());
   }
 
   /** Not revoked, for this location, naming the resource; throws {@link LeaseRejected} at the first that fails. */
   private Admitted granted(LeaseTrust trusted, Lease lease, String resource) {
     var revoked = trusted.revoked(lease);
     if (revoked.isPresent()) {
-      throw new LeaseRejected(revoked.get().describe());
+      throw new LeaseRejected(Reason.REVOKED, revoked.get().describe());
     }
     if (!location.equals(lease.location())) {
-      throw new LeaseRejected("the lease is for location " + lease.location() + "; this appliance serves " + location);
+      throw new LeaseRejected(Reason.LOCATION, "the lease is for location " + lease.location()
+          + "; this appliance serves " + location);
     }
-    Lease.Resource named = lease.resource(resource).orElseThrow(() -> new LeaseRejected(
+    Lease.Resource named = lease.resource(resource).orElseThrow(() -> new LeaseRejected(Reason.RESOURCE,
         "the lease does not include '" + resource + "'"));
     return new Admitted(lease, named);
   }
@@ -204,7 +207,8 @@ public final class ApplianceLeases implements LeaseService {
     return ClusterFutures.on(vertx.getOrCreateContext(), proofs.putAsync(admitted.lease().id() + ":" + nonce,
             clock.instant().toString(), proofWindow.toMillis() * 2 + 1_000, TimeUnit.MILLISECONDS))
         .compose(previous -> previous == null ? Future.succeededFuture(admitted)
-            : Future.failedFuture(new LeaseRejected("the proof was used before (a replay); make a new one")));
+            : Future.failedFuture(new LeaseRejected(Reason.REPLAY,
+                "the proof was used before (a replay); make a new one")));
   }
 
   private IssueRequest request(Principal principal, Lease.Appliance here) {

@@ -2,6 +2,7 @@ package dev.outpost.lease.impl;
 
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseRejected;
+import dev.outpost.lease.LeaseRejected.Reason;
 import dev.outpost.lease.Revocation;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -85,28 +86,29 @@ public final class LeaseTrust {
       envelope = SignedEnvelope.open(Lease.TYPE, token);
       lease = Lease.fromJson(envelope.payload());
     } catch (IllegalArgumentException e) {
-      throw new LeaseRejected("the lease is malformed: " + e.getMessage());
+      throw new LeaseRejected(Reason.MALFORMED, "the lease is malformed: " + e.getMessage());
     }
     TrustedKey key = keys.get(lease.keyId());
     if (key == null) {
-      throw new LeaseRejected("the lease is signed with key " + lease.keyId() + ", which this site does not know "
-          + "(a lease of another site, or of a key retired long ago)");
+      throw new LeaseRejected(Reason.UNTRUSTED, "the lease is signed with key " + lease.keyId()
+          + ", which this site does not know (a lease of another site, or of a key retired long ago)");
     }
     if (!Ed25519.verify(key.key(), envelope.signedInput(), envelope.signature())) {
-      throw new LeaseRejected("the lease's signature does not verify");
+      throw new LeaseRejected(Reason.UNTRUSTED, "the lease's signature does not verify");
     }
     if (!site.equals(lease.site())) {
-      throw new LeaseRejected("the lease was issued by another site");
+      throw new LeaseRejected(Reason.UNTRUSTED, "the lease was issued by another site");
     }
     if (!key.usableAt(now)) {
-      throw new LeaseRejected("the lease's signing key " + key.keyId() + " was retired and stopped verifying at "
-          + key.verifyUntil());
+      throw new LeaseRejected(Reason.UNTRUSTED, "the lease's signing key " + key.keyId()
+          + " was retired and stopped verifying at " + key.verifyUntil());
     }
     if (!now.isBefore(lease.expiresAt())) {
-      throw new LeaseRejected("the lease expired at " + lease.expiresAt() + "; sign in again to get a new one");
+      throw new LeaseRejected(Reason.EXPIRED, "the lease expired at " + lease.expiresAt()
+          + "; sign in again to get a new one");
     }
     if (lease.issuedAt().isAfter(now.plus(CLOCK_SKEW))) {
-      throw new LeaseRejected("the lease claims to be issued in the future (" + lease.issuedAt() + ")");
+      throw new LeaseRejected(Reason.EXPIRED, "the lease claims to be issued in the future (" + lease.issuedAt() + ")");
     }
     return lease;
   }

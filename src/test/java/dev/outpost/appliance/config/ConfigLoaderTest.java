@@ -108,7 +108,9 @@ class ConfigLoaderTest {
         Arguments.of("identity.session-ttl", "forever", "is not a duration"),
         Arguments.of("identity.session-ttl", "90d", "from 1m to 30d"),
         Arguments.of("demo", "maybe", "is not a boolean"),
-        Arguments.of("site.location", "Main Office", "is not a valid name"));
+        Arguments.of("site.location", "Main Office", "is not a valid name"),
+        Arguments.of("metrics.token", "short", "is shorter than 16 characters"),
+        Arguments.of("metrics.token", "with a space 0123456789", "without spaces"));
   }
 
   @ParameterizedTest
@@ -127,6 +129,16 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.create(Map.of("db.url", "mysql://admin:hunter2@db/x"), Map.of(), null).load())
         .hasMessageContaining("(value hidden)")
         .hasMessageNotContaining("hunter2");
+  }
+
+  @Test
+  void aMetricsTokenIsKeptButNeverShown() {
+    OutpostConfig config = ConfigLoader.create(Map.of(), Map.of("OUTPOST_METRICS_TOKEN", "scraper-token-0123456789"),
+        null).load();
+    assertThat(config.metrics().token()).isEqualTo("scraper-token-0123456789");
+    assertThat(config.metrics().restricted()).isTrue();
+    assertThat(config.toString()).doesNotContain("scraper-token-0123456789");
+    assertThat(ConfigLoader.create(Map.of(), Map.of(), null).load().metrics().restricted()).isFalse();
   }
 
   @Test
