@@ -109,7 +109,10 @@ public final class NodeDrain {
       LOG.info("Draining: readiness is down; serving for {} s more before handing off agents",
           settings.grace().toSeconds());
       node.changed();
+      // the answer describes the drain as it started: with no grace, the hand-off may begin a millisecond later
+      JsonObject started = status();
       vertx.setTimer(Math.max(1, settings.grace().toMillis()), id -> handOff());
+      return started;
     }
     return status();
   }

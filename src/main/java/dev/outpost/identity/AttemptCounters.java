@@ -15,10 +15,12 @@ import java.util.Objects;
 public interface AttemptCounters {
 
   /**
-   * The answer to {@link #reserve}: a slot taken {@code at}, or no slot and how long until one frees.
+   * The answer to {@link #reserve}: a pending slot taken {@code at}; or no slot and how long until a settled one
+   * leaves the window; or no slot for now only because attempts still being checked hold the rest ({@link #busy}:
+   * ask again shortly).
    *
-   * @param at when the slot was taken, what {@link #release} needs; {@code null} when refused
-   * @param retryAfter {@link Duration#ZERO} when taken
+   * @param at the slot's stamp, what {@link #settle} and {@link #release} need; {@code null} when none was taken
+   * @param retryAfter {@link Duration#ZERO} when taken or busy
    */
   record Reservation(Instant at, Duration retryAfter) {
 
@@ -34,13 +36,31 @@ public interface AttemptCounters {
       return new Reservation(null, retryAfter);
     }
 
+    static Reservation inUse() {
+      return new Reservation(null, Duration.ZERO);
+    }
+
+    /** From the answer of a counter: 0 taken at {@code stamp}, {@link SlidingWindow#BUSY}, or a wait. */
+    static Reservation of(long answer, long stamp) {
+      return answer == 0 ? taken(Instant.ofEpochMilli(stamp)) : answer == SlidingWindow.BUSY ? inUse()
+          : refused(Duration.ofMillis(answer));
+    }
+
     public boolean taken() {
       return at != null;
     }
+
+    /** No slot for now, only because attempts still being checked hold them: ask again shortly. */
+    public boolean busy() {
+      return at == null && retryAfter.isZero();
+    }
   }
 
-  /** Takes a slot under {@code key} now when fewer than {@code limit} were taken within {@code window}. */
+  /** Takes a pending slot under {@code key} now when fewer than {@code limit} were taken within {@code window}. */
   Future<Reservation> reserve(String key, int limit, Duration window);
+
+  /** The attempt of the slot taken {@code at} counted (a wrong password, a bad token): it stays until it leaves. */
+  Future<Void> settle(String key, Instant at, Duration window);
 
   /** Gives back the slot taken at {@code at} (an attempt that does not count after all). */
   Future<Void> release(String key, Instant at, Duration window);

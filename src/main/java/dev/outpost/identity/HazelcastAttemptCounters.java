@@ -34,8 +34,13 @@ public final class HazelcastAttemptCounters implements AttemptCounters {
     long now = clock.millis();
     return ClusterFutures.on(vertx.getOrCreateContext(),
             counters.submitToKey(key, AttemptSlotProcessor.take(now, limit, window.toMillis())))
-        .map(wait -> wait > 0 ? Reservation.refused(Duration.ofMillis(wait))
-            : Reservation.taken(Instant.ofEpochMilli(now)));
+        .map(answer -> Reservation.of(answer, SlidingWindow.pending(now)));
+  }
+
+  @Override
+  public Future<Void> settle(String key, Instant at, Duration window) {
+    return ClusterFutures.on(vertx.getOrCreateContext(), counters.submitToKey(key,
+        AttemptSlotProcessor.settle(clock.millis(), at.toEpochMilli(), window.toMillis()))).mapEmpty();
   }
 
   @Override

@@ -37,15 +37,24 @@ public final class InMemoryAttemptCounters implements AttemptCounters {
   public Future<Reservation> reserve(String key, int limit, Duration window) {
     long now = clock.millis();
     long windowMs = window.toMillis();
-    long[] wait = new long[1];
+    long stamp = SlidingWindow.pending(now);
+    long[] answer = new long[1];
     windows.compute(key, (k, current) -> {
       long[] live = SlidingWindow.live(current == null ? null : current.stamps(), now, windowMs);
-      wait[0] = SlidingWindow.waitMillis(live, limit, now, windowMs);
-      return wait[0] > 0 ? keep(live, now, windowMs) : keep(SlidingWindow.with(live, now), now, windowMs);
+      answer[0] = SlidingWindow.refusal(live, limit, now, windowMs);
+      return answer[0] != 0 ? keep(live, now, windowMs) : keep(SlidingWindow.with(live, stamp), now, windowMs);
     });
     sweepIfDue(now);
-    return Future.succeededFuture(wait[0] > 0 ? Reservation.refused(Duration.ofMillis(wait[0]))
-        : Reservation.taken(Instant.ofEpochMilli(now)));
+    return Future.succeededFuture(Reservation.of(answer[0], stamp));
+  }
+
+  @Override
+  public Future<Void> settle(String key, Instant at, Duration window) {
+    long now = clock.millis();
+    long windowMs = window.toMillis();
+    windows.computeIfPresent(key, (k, current) -> keep(SlidingWindow.settled(
+        SlidingWindow.live(current.stamps(), now, windowMs), at.toEpochMilli()), now, windowMs));
+    return Future.succeededFuture();
   }
 
   @Override

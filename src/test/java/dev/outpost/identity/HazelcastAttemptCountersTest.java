@@ -41,7 +41,9 @@ class HazelcastAttemptCountersTest {
     LoginThrottle first = throttle(0, Duration.ofMinutes(10));
     LoginThrottle second = throttle(1, Duration.ofMinutes(10));
     for (int i = 0; i < 3; i++) {
-      assertThat(await(first.reserve("kim", "10.0.0.1")).refusedFor()).isEmpty();
+      LoginThrottle.Attempt attempt = await(first.reserve("kim", "10.0.0.1"));
+      assertThat(attempt.refusedFor()).isEmpty();
+      await(attempt.failed());
     }
 
     // WHEN 2,000 other names fail through the second member

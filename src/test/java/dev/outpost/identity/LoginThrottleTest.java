@@ -2,6 +2,7 @@ package dev.outpost.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.testing.Poll;
 import dev.outpost.testing.TestClock;
 import io.vertx.core.Future;
 import java.time.Duration;
@@ -21,6 +22,8 @@ class LoginThrottleTest {
   private final TestClock clock = new TestClock();
   private final InMemoryAttemptCounters counters = new InMemoryAttemptCounters(clock);
   private final LoginThrottle throttle = new LoginThrottle(counters, 3, 5, Duration.ofMinutes(5));
+  /** Refuses at once where {@link #throttle} would wait for attempts being checked. */
+  private final LoginThrottle impatient = new LoginThrottle(counters, 3, 5, Duration.ofMinutes(5), Duration.ZERO);
 
   @Test
   void blocksAUserAfterTheLimitUntilTheOldestFailureLeavesTheWindow() {
@@ -49,14 +52,40 @@ class LoginThrottleTest {
   }
 
   @Test
-  void anAttemptCountsBeforeItIsSettled() {
+  void anAttemptBeingCheckedHoldsItsSlotAndTheNextWaitsForItsVerdict() throws Exception {
     // GIVEN three attempts for carol whose passwords are still being checked
+    List<LoginThrottle.Attempt> checking = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      assertThat(reserve("carol", "10.0.0.4").refusedFor()).isEmpty();
+      LoginThrottle.Attempt attempt = reserve("carol", "10.0.0.4");
+      assertThat(attempt.refusedFor()).isEmpty();
+      checking.add(attempt);
     }
 
-    // THEN a fourth is refused already
-    assertThat(reserve("carol", "10.0.0.4").refusedFor()).isPresent();
+    // WHEN a fourth arrives THEN it gets no slot while they are checked: it waits
+    Future<LoginThrottle.Attempt> fourth = throttle.reserve("carol", "10.0.0.4");
+    assertThat(fourth.isComplete()).isFalse();
+
+    // WHEN the three turn out wrong THEN the fourth is refused, without a password check
+    checking.forEach(LoginThrottle.Attempt::failed);
+    Poll.until("the fourth answered", Duration.ofSeconds(10), fourth::isComplete);
+    assertThat(fourth.result().refusedFor()).isPresent();
+  }
+
+  @Test
+  void rightSignInsFromOneAddressWaitTheirTurnInsteadOfBeingRefused() throws Exception {
+    // GIVEN twelve sign-ins at once from one office address whose limit is five
+    List<Future<LoginThrottle.Attempt>> attempts = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      attempts.add(throttle.reserve("staff" + i, "10.0.0.30"));
+    }
+    assertThat(attempts.stream().filter(Future::isComplete).count()).isEqualTo(5);
+
+    // WHEN each right password frees its slot, THEN every one of them gets its turn, and none is refused
+    Poll.until("all twelve checked", Duration.ofSeconds(10), () -> {
+      attempts.stream().filter(Future::isComplete).forEach(a -> a.result().succeeded());
+      return attempts.stream().allMatch(Future::isComplete);
+    });
+    assertThat(attempts).allSatisfy(a -> assertThat(a.result().refusedFor()).isEmpty());
   }
 
   @Test
@@ -68,9 +97,12 @@ class LoginThrottleTest {
     reserve("mallory", "10.0.0.2").failed();
     await(reserve("bob", "10.0.0.2").succeeded());
 
-    // THEN bob has three attempts again, while his address keeps its four failures: one more slot
+    // THEN bob has three attempts again, while his address keeps its four failures: one more slot, and once that
+    // one fails too the address is refused
     assertThat(reserve("bob", "10.0.0.3").refusedFor()).isEmpty();
-    assertThat(reserve("eve", "10.0.0.2").refusedFor()).isEmpty();
+    LoginThrottle.Attempt eve = reserve("eve", "10.0.0.2");
+    assertThat(eve.refusedFor()).isEmpty();
+    eve.failed();
     assertThat(reserve("eve", "10.0.0.2").refusedFor()).isPresent();
   }
 
@@ -87,9 +119,9 @@ class LoginThrottleTest {
 
   @Test
   void aUserRefusedAtTheAddressLimitDoesNotKeepAUserSlot() {
-    // GIVEN an address at its limit
+    // GIVEN an address at its limit of failures
     for (int i = 0; i < 5; i++) {
-      reserve("user" + i, "10.0.0.6");
+      reserve("user" + i, "10.0.0.6").failed();
     }
 
     // WHEN frank tries from it three times
@@ -112,7 +144,7 @@ class LoginThrottleTest {
         String address = "10.1.0." + i;
         Callable<Optional<Duration>> attempt = () -> {
           start.await();
-          return reserve("grace", address).refusedFor();
+          return await(impatient.reserve("grace", address)).refusedFor();
         };
         answers.add(threads.submit(attempt));
       }

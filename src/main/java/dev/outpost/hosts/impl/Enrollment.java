@@ -76,6 +76,11 @@ public final class Enrollment {
    */
   public Future<JsonObject> enroll(JsonObject body, String remoteAddress, String requestId) {
     return failures.reserve(remoteAddress, failuresPerMinute, WINDOW).compose(slot -> {
+      if (slot.busy()) {
+        // agents retry with back-off: no need to hold the request while other attempts are checked
+        return Future.failedFuture(ClientErrorException.tooManyRequests("too many enrollment attempts from "
+            + remoteAddress + " are being checked; try again in a few seconds", java.time.Duration.ofSeconds(5)));
+      }
       if (!slot.taken()) {
         return Future.failedFuture(ClientErrorException.tooManyRequests("too many failed enrollment attempts from "
             + remoteAddress + "; try again later", slot.retryAfter()));
@@ -92,10 +97,11 @@ public final class Enrollment {
     }
   }
 
-  /** A refused attempt keeps its slot; an enrollment, or an error on this side, gives it back. */
+  /** A refused attempt's slot counts; an enrollment, or an error on this side, gives it back. */
   private void settle(AsyncResult<JsonObject> done, String remoteAddress, Instant slot) {
     if (done.failed() && done.cause() instanceof OutpostException o && o.status() < 500) {
       LOG.info("Refused an enrollment from {}: {}", remoteAddress, o.detail());
+      failures.settle(remoteAddress, slot, WINDOW);
     } else {
       failures.release(remoteAddress, slot, WINDOW);
     }
