@@ -70,6 +70,7 @@ public final class AdminApi {
   private final SpooledAudit spooledAudit;
   private final List<EntityStore> stores;
   private final BrokerAdminRoutes brokerRoutes;
+  private final HostAdminRoutes hostRoutes;
   private final List<AdminExtension> extensions;
   private java.net.URI managingHub;
   private EntityStore directoryStore;
@@ -97,7 +98,8 @@ public final class AdminApi {
       DiskSpool auditSpool, List<AdminExtension> extensions, AccessWithdrawal withdrawal) {
     this.extensions = List.copyOf(extensions);
     this.spooledAudit = new SpooledAudit(db, audit, auditSpool, Clock.systemUTC());
-    this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor, db);
+    this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor);
+    this.hostRoutes = new HostAdminRoutes(db, audit, spooledAudit, broker, this::actor);
     this.vertx = Objects.requireNonNull(vertx);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
@@ -167,7 +169,7 @@ public final class AdminApi {
     api.route("/sessions*").handler(AuthHandler.requireAny(logins, Role.ADMIN, Role.SESSION_ADMIN));
     brokerRoutes.mountSessions(api);
     api.route().handler(AuthHandler.requireAny(logins, Role.ADMIN));
-    brokerRoutes.mountHosts(api);
+    hostRoutes.mount(api, managingHub);
     api.get("/nodes").handler(ctx -> Responses.json(ctx, 200, nodes.get()));
     if (directoryRoutes != null) {
       directoryRoutes.mount(api); // before the collection routes: an appliance of a hub still tests its directories

@@ -216,7 +216,7 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
           String id = row.getString("id");
           if (row.getBoolean("revoked", false)) {
             throw ClientErrorException.forbidden("host " + row.getString("name") + " (" + id
-                + ") was revoked; enroll again with a new token");
+                + ") was deleted from the site by an admin; enroll it again with a new token");
           }
           if (!id.equals(commonName(certificate))) {
             throw ClientErrorException.forbidden("the certificate's subject does not name host " + id);

@@ -213,6 +213,50 @@ class BrokeringTest {
         .withThrowableThat().withMessageContaining("is not enrolled");
   }
 
+  @Test
+  void anAdminNamesHostsByNameAndForgetsOneOnlyOnceItIsLost() throws Exception {
+    // GIVEN a registered host, named by name rather than id
+    hostIds.put("retired", enroll("retired"));
+    register("retired", Map.of(22, true));
+
+    // WHEN the admin puts it in maintenance by name THEN it changes, and the audit names it
+    Response maintenance = client.put("/admin/api/v1/hosts/retired", admin, "{\"maintenance\":true}");
+    assertThat(maintenance.status()).as(maintenance.body()).isEqualTo(200);
+    assertThat(maintenance.json().getString("state")).isEqualTo("maintenance");
+    assertThat(client.get("/admin/api/v1/hosts/RETIRED", admin).json().getString("id"))
+        .isEqualTo(hostIds.get("retired"));
+
+    // WHEN the admin deletes it while its agent is linked THEN it is refused, saying what to do first
+    Response linked = client.delete("/admin/api/v1/hosts/retired", admin);
+    assertThat(linked.status()).as(linked.body()).isEqualTo(409);
+    assertThat(linked.contentType()).isEqualTo("application/problem+json");
+    assertThat(linked.json().getString("detail")).contains("host retired is registered", "drain it",
+        "stop its agent", "once it shows as lost");
+
+    // WHEN its agent stops for good THEN it shows as lost, by name too, and can be deleted
+    await(site.node().hostEvents().lost(hostIds.get("retired"), "agent link closed"));
+    assertThat(client.get("/admin/api/v1/hosts/retired", admin).json().getString("state")).isEqualTo("lost");
+    Response deleted = client.delete("/admin/api/v1/hosts/retired", admin);
+    assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
+
+    // THEN it is gone from every list, a second delete is a 404, and it cannot register again
+    assertThat(names(client.get("/admin/api/v1/hosts?enrolled=true", admin).json().getJsonArray("items")))
+        .doesNotContain("retired");
+    assertThat(client.get("/admin/api/v1/hosts/retired", admin).status()).isEqualTo(404);
+    Response again = client.delete("/admin/api/v1/hosts/" + hostIds.get("retired"), admin);
+    assertThat(again.status()).isEqualTo(404);
+    assertThat(again.json().getString("detail")).contains("no enrolled host");
+    assertThat(site.node().hostEvents().registered(new HostRegistration(hostIds.get("retired"), "retired", poolId,
+        "10.0.0.7", site.node().nodeId(), Map.of(22, true), 0, List.of())).toCompletionStage().toCompletableFuture())
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableThat().withMessageContaining("is not enrolled");
+
+    // AND both changes are audited under the host's name
+    JsonArray audit = client.get("/admin/api/v1/audit?targetType=host", admin).json().getJsonArray("items");
+    assertThat(audit.stream().map(JsonObject.class::cast).filter(e -> "retired".equals(e.getString("targetName")))
+        .map(e -> e.getString("action"))).contains("host.update", "host.delete");
+  }
+
   // ---- helpers ----
 
   static void logoffAll() {
