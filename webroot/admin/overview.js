@@ -27,7 +27,9 @@ export async function dashboardView(view) {
     table('Nodes', ['Node', 'Address', 'Role', 'Version', 'State', 'Database', 'Agents', 'Streams'],
       nodes.items.map(node => {
         const status = node.status || {};
-        return [`${node.node || node.id}${node.local ? ' (this node)' : ''}`, node.address,
+        // the name people know the node by; its id (kept across restarts) on hover, as the audit detail has it
+        return [h('span', {title: node.node ? `node id ${node.node}` : null},
+          `${node.name || node.node || node.id}${node.local ? ' (this node)' : ''}`), node.address,
           node.leader ? 'leader' : 'member', node.version || '', nodeState(status), status.db || '',
           status.agents ?? '', status.gatewayStreams ?? ''];
       })),

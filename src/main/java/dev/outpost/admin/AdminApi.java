@@ -63,6 +63,8 @@ public final class AdminApi {
   private final LoginService logins;
   private final Supplier<JsonObject> nodes;
   private final String node;
+  /** This node's name once found in the node list; it does not change while the node runs. */
+  private volatile String nodeName;
   private final EnrollTokenRoutes.Authority tokens;
   private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
@@ -77,7 +79,7 @@ public final class AdminApi {
   private DirectoryAdminRoutes directoryRoutes;
 
   /**
-   * @param node this node's id, recorded in audit rows
+   * @param node this node's id; audit rows name the node by the name it publishes in {@code nodes}, if any
    * @param tokens whose CA enrollment tokens name, and where agents enroll
    * @param agents the agents linked to this node
    */
@@ -141,7 +143,8 @@ public final class AdminApi {
    * <p>A node id or member id names the member of {@code /nodes} that has it now.
    */
   public AdminApi drain(NodeDrain drain, LocalControl control) {
-    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, vertx.eventBus(), this::nodeOf, node);
+    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, vertx.eventBus(), this::nodeOf, node,
+        this::nodeName);
     drainRoutes.listen();
     return this;
   }
@@ -240,7 +243,28 @@ public final class AdminApi {
 
   private Actor actor(RoutingContext ctx) {
     Principal principal = AuthHandler.principal(ctx);
-    return new Actor(principal.userId(), principal.username(), RequestContext.requestId(ctx), node);
+    return new Actor(principal.userId(), principal.username(), RequestContext.requestId(ctx), nodeName());
+  }
+
+  /**
+   * How audit rows name this node for the people who read them: the name it publishes to its cluster (its public
+   * name or host name), else its id (a hub, whose node list is of its appliances).
+   */
+  private String nodeName() {
+    String known = nodeName;
+    if (known != null) {
+      return known;
+    }
+    JsonArray members = nodes.get().getJsonArray("items", new JsonArray());
+    for (int i = 0; i < members.size(); i++) {
+      JsonObject member = members.getJsonObject(i);
+      if (member.getBoolean("local", false) && node.equals(member.getString("node"))
+          && member.getString("name") != null) {
+        nodeName = member.getString("name");
+        return nodeName;
+      }
+    }
+    return node;
   }
 
   private static void openApi(RoutingContext ctx) {

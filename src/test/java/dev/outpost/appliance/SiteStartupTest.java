@@ -57,6 +57,35 @@ class SiteStartupTest {
   }
 
   @Test
+  void aNodeKeepsItsIdAcrossRestartsAndPeopleReadItsName() throws Exception {
+    // GIVEN a node with a public name, which an admin changed something on, then stopped
+    Path dir = tmp.resolve("node");
+    Map<String, String> named = Map.of("http.public-names", "outpost-a.example.test");
+    String before;
+    try (TestSite site = TestSite.start(dir, named)) {
+      before = localNode(site).getString("node");
+      String admin = site.adminToken();
+      assertThat(site.client().post("/admin/api/v1/pools", admin, "{\"name\":\"named\",\"maxSessionsPerHost\":1}")
+          .status()).isEqualTo(201);
+
+      // THEN the node list and the audit log name it by its public name, not by its id
+      assertThat(localNode(site).getString("name")).isEqualTo("outpost-a.example.test");
+      JsonObject entry = site.client().get("/admin/api/v1/audit?targetType=pool", admin).json().getJsonArray("items")
+          .getJsonObject(0);
+      assertThat(entry.getString("node")).isEqualTo("outpost-a.example.test");
+    }
+
+    // WHEN it starts again on the same data dir
+    try (TestSite site = TestSite.start(dir, named)) {
+      // THEN it has the same id, kept in the data dir for its owner only
+      assertThat(localNode(site).getString("node")).isEqualTo(before);
+      assertThat(Files.readString(dir.resolve("node-id")).strip()).isEqualTo(before);
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+          dir.resolve("node-id")))).isEqualTo("rw-------");
+    }
+  }
+
+  @Test
   void aSecondNodeOnTheSameDataDirRefusesToStart() {
     // GIVEN a running site
     Path dir = tmp.resolve("node");
@@ -98,6 +127,11 @@ class SiteStartupTest {
         }
       }
     }
+  }
+
+  private static JsonObject localNode(TestSite site) {
+    return site.client().get("/admin/api/v1/nodes", site.adminToken()).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(n -> n.getBoolean("local")).findFirst().orElseThrow();
   }
 
   /** Creates an account straight in the database, so that this test does not depend on the admin API. */

@@ -37,7 +37,8 @@ public final class ConfigKeys {
       "HTTPS port for the web store, APIs and agent/client WebSockets.", Parsers.port(true));
   public static final ConfigKey<List<String>> HTTP_PUBLIC_NAMES = key("http.public-names", null, "",
       "Extra DNS names or IP addresses put in the node certificate (comma-separated); the first one is also how "
-          + "connection leases name this node to clients (default: its host name).", Parsers.nameList());
+          + "connection leases name this node to clients, and the console and audit log to admins (default: its "
+          + "host name).", Parsers.nameList());
   public static final ConfigKey<Integer> HTTP_MAX_BODY = key("http.max-body-bytes", null, "65536",
       "Largest request body accepted; larger requests get 413.", Parsers.intRange(1024, 16 * 1024 * 1024));
 
