@@ -191,7 +191,7 @@ public final class AdminApi {
       }
     }
     if (managingHub == null) {
-      new EnrollTokenRoutes(db, audit, this::actor, tokens, MOUNT).mount(api);
+      new EnrollTokenRoutes(db, audit, this::actor, tokens, MOUNT, this::nodeName).mount(api);
     } else {
       api.route("/enroll-tokens*").handler(ctx -> ctx.fail(ClientErrorException.conflict(
           "this appliance belongs to hub " + managingHub + ": create enrollment tokens there, at "
