@@ -37,6 +37,9 @@ import java.util.function.Supplier;
  */
 public final class Broker {
 
+  /** The reason {@link #enumerate} gives for a resource whose accepting hosts are all full. */
+  public static final String AT_CAPACITY = "all hosts are at capacity";
+
   /** Tunables of placement and expiry. */
   public record Settings(Duration ticketTtl, Duration heartbeatInterval, int missedHeartbeats, Duration launchGrace) {
     /** The defaults with this heartbeat interval and ticket lifetime. */
@@ -248,13 +251,13 @@ public final class Broker {
     int max = site.pool(resource.poolId()).map(SiteModel.Pool::maxSessionsPerHost).orElse(0);
     List<Host> accepting = accepting(resource);
     if (accepting.isEmpty()) {
-      throw ServerErrorException.unavailable(refusalWhenNone(site, resource));
+      throw ServerErrorException.noHostAvailable(refusalWhenNone(site, resource));
     }
     return accepting.stream()
         .filter(h -> h.sessions < max)
         .min(Comparator.<Host>comparingInt(h -> h.sessions).thenComparingDouble(h -> h.load)
             .thenComparing(h -> h.name))
-        .orElseThrow(() -> ClientErrorException.conflict("all " + accepting.size() + " host(s) of pool '"
+        .orElseThrow(() -> ClientErrorException.atCapacity("all " + accepting.size() + " host(s) of pool '"
             + poolName(site, resource) + "' are at capacity (" + max + " sessions each); try again later"));
   }
 
@@ -271,7 +274,7 @@ public final class Broker {
       return refusalWhenNone(site, resource);
     }
     int max = site.pool(resource.poolId()).map(SiteModel.Pool::maxSessionsPerHost).orElse(0);
-    return accepting.stream().anyMatch(h -> h.sessions < max) ? null : "all hosts are at capacity";
+    return accepting.stream().anyMatch(h -> h.sessions < max) ? null : AT_CAPACITY;
   }
 
   private String refusalWhenNone(SiteModel site, SiteModel.Resource resource) {

@@ -162,7 +162,7 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
       return;
     }
     if (handingOff) {
-      ctx.fail(ServerErrorException.unavailable("this appliance is draining; link to another appliance of the site"));
+      ctx.fail(ServerErrorException.draining("this appliance is draining; link to another appliance of the site"));
       return;
     }
     // keep the (empty) request unread while the host is looked up, so that it can still be upgraded

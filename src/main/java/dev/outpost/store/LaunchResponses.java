@@ -3,6 +3,7 @@ package dev.outpost.store;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.error.UserRefusal;
 import dev.outpost.gateway.TicketStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -27,8 +28,10 @@ final class LaunchResponses {
     this.gateways = Objects.requireNonNull(gateways);
   }
 
+  /** Fails with the user-level refusal when the site cannot place the session; its log line keeps why. */
   Future<JsonObject> launch(RoutingContext ctx, UserRef user, String resource) {
     return broker.launch(user, resource)
+        .recover(e -> Future.failedFuture(UserRefusal.of(e)))
         .compose(launch -> tickets.put(launch).map(launch))
         .compose(launch -> launchHint(user, launch).map(hint -> describe(ctx, user, launch, hint)));
   }
