@@ -39,10 +39,13 @@ class ConsoleBrowserTest extends BrowserTest {
     browser.choose("#token-pool", "linux");
     browser.click("#token-form button[type='submit']");
 
-    // THEN the console shows a ready agent command with a token the admin API lists as active for the pool
+    // THEN the console shows a ready agent command with a token the admin API lists as active for the pool; it
+    // names the node as other machines reach it, not the loopback address the browser used
+    String nodeName = web.client.get("/admin/api/v1/nodes", web.adminToken).json().getJsonArray("items")
+        .getJsonObject(0).getString("name");
     String command = browser.await("#token-created code.command").getText();
-    assertThat(command).startsWith("outpost agent --appliance " + web.url("") + " --token OPT")
-        .endsWith("--address <HOST_IP>");
+    assertThat(command).startsWith("outpost agent --appliance " + web.url("").replace("localhost", nodeName)
+        + " --token OPT").endsWith("--address <HOST_IP>");
     JsonObject token = web.client.get("/admin/api/v1/enroll-tokens", web.adminToken).json().getJsonArray("items")
         .getJsonObject(0);
     assertThat(token.getString("pool")).isEqualTo("linux");
