@@ -3,6 +3,7 @@ package dev.outpost.admin;
 import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.AuditLog;
 import dev.outpost.admin.impl.NodeDrainRoutes;
+import dev.outpost.admin.impl.OpenApiSummaries;
 import dev.outpost.cluster.LocalControl;
 import dev.outpost.cluster.NodeDrain;
 import dev.outpost.admin.impl.AuditRoutes;
@@ -33,6 +34,7 @@ import dev.outpost.identity.directory.DirectoryProbe;
 import dev.outpost.http.RequestContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
@@ -71,6 +73,9 @@ public final class AdminApi {
   private NodeDrainRoutes drainRoutes;
   private final SpooledAudit spooledAudit;
   private final List<EntityStore> stores;
+  /** The collections {@link #mount} serves, whose OpenAPI summaries are made from their names. */
+  private volatile List<EntityStore> servedStores = List.of();
+  private volatile Future<Buffer> openApiDocument;
   private final BrokerAdminRoutes brokerRoutes;
   private final HostAdminRoutes hostRoutes;
   private final List<AdminExtension> extensions;
@@ -164,7 +169,7 @@ public final class AdminApi {
 
   public void mount(Router api) {
     spooledAudit.start(); // once, however many front-door instances mount the API
-    api.get("/openapi.json").handler(AdminApi::openApi);
+    api.get("/openapi.json").handler(this::openApi);
     if (drainRoutes != null) {
       drainRoutes.mount(api); // before the admin role check: the local control credential is no admin session
     }
@@ -181,6 +186,7 @@ public final class AdminApi {
     if (directoryStore != null) {
       served.add(directoryStore);
     }
+    servedStores = List.copyOf(served);
     for (EntityStore store : served) {
       if (managingHub == null) {
         new CrudRoutes(db, audit, store, this::actor, MOUNT).mount(api);
@@ -267,10 +273,21 @@ public final class AdminApi {
     return node;
   }
 
-  private static void openApi(RoutingContext ctx) {
-    ctx.vertx().fileSystem().readFile(OPENAPI_RESOURCE)
+  private void openApi(RoutingContext ctx) {
+    openApiDocument()
         .onSuccess(document -> ctx.response().putHeader("Content-Type", "application/json")
             .putHeader("Cache-Control", "public, max-age=300").end(document))
         .onFailure(ctx::fail);
+  }
+
+  /** The hand-written document with the collections' summaries made from their names; read once. */
+  private Future<Buffer> openApiDocument() {
+    Future<Buffer> document = openApiDocument;
+    if (document == null || document.failed()) {
+      document = vertx.fileSystem().readFile(OPENAPI_RESOURCE)
+          .map(text -> OpenApiSummaries.fill(new JsonObject(text), servedStores).toBuffer());
+      openApiDocument = document;
+    }
+    return document;
   }
 }
