@@ -661,7 +661,7 @@ public final class ApplianceNode {
           if (outcome.password() != null) {
             console.line("Demo user created: user 'demo', password " + outcome.password() + "  (shown once)");
           }
-          return new DemoSite(db).ensure("demo");
+          return new DemoSite(db, config.demoSshPort()).ensure("demo");
         });
   }
 

@@ -86,6 +86,25 @@ class SiteStartupTest {
   }
 
   @Test
+  void theDemoResourceReachesTheConfiguredSshPortAndFollowsIt() throws Exception {
+    // GIVEN a demo site started as the quick start says, on a machine whose sshd is not on port 22
+    Path dir = tmp.resolve("node");
+    try (TestSite site = TestSite.start(dir, Map.of("demo", "true"))) {
+      assertThat(demoPort(site)).isEqualTo(22);
+    }
+
+    // WHEN it starts again with the port of that sshd
+    try (TestSite site = TestSite.start(dir, Map.of("demo", "true", "demo-ssh-port", "2222"))) {
+      // THEN the demo resource reaches that port, and the demo user still has it
+      assertThat(demoPort(site)).isEqualTo(2222);
+      String demo = site.client().get("/admin/api/v1/entitlements", site.adminToken()).json().getJsonArray("items")
+          .stream().map(JsonObject.class::cast).filter(e -> "demo-ssh".equals(e.getString("resource")))
+          .findFirst().orElseThrow().getString("user");
+      assertThat(demo).isEqualTo("demo");
+    }
+  }
+
+  @Test
   void aSecondNodeOnTheSameDataDirRefusesToStart() {
     // GIVEN a running site
     Path dir = tmp.resolve("node");
@@ -127,6 +146,10 @@ class SiteStartupTest {
         }
       }
     }
+  }
+
+  private static int demoPort(TestSite site) {
+    return site.client().get("/admin/api/v1/resources/demo-ssh", site.adminToken()).json().getInteger("port");
   }
 
   private static JsonObject localNode(TestSite site) {

@@ -22,6 +22,9 @@ public final class ConfigKeys {
       "Name of the resource location this node belongs to.", Parsers.name());
   public static final ConfigKey<Boolean> DEMO = key("demo", "--demo", "false",
       "Create a demo user, pool and resource on start (idempotent).", Parsers.bool());
+  public static final ConfigKey<Integer> DEMO_SSH_PORT = key("demo-ssh-port", "--demo-port", "22",
+      "Port of the SSH service the demo resource (demo-ssh) reaches on session hosts; with demo, every start sets "
+          + "the resource to it (e.g. 2222 for an sshd that is not on port 22).", Parsers.port(false));
   public static final ConfigKey<Path> ADMIN_PASSWORD_FILE = key("admin.password-file", "--admin-password-file", "",
       "File holding the bootstrap admin password; when empty a random one is printed once on first start.",
       Parsers.optionalPath());
