@@ -49,13 +49,18 @@ export const COLLECTIONS = [
   },
   {
     path: 'users', title: 'Users', singular: 'user', nameField: 'username',
+    deleting: u => `Deleting ${u.username} ${ENDS_ACCESS} It cannot be undone.`,
     columns: [['User name', u => u.username], ['Display name', u => u.displayName], ['Roles', u => u.roles.join(', ')],
       ['Groups', u => (u.groups || []).join(', ')], ['Disabled', u => u.disabled ? 'yes' : 'no']],
     fields: [
       {name: 'username', label: 'User name', required: true},
       {name: 'displayName', label: 'Display name'},
-      {name: 'password', label: 'Password', type: 'password', hint: 'At least 12 characters; leave empty to keep it. '
-        + `Saving a new one ${ENDS_ACCESS}`},
+      {name: 'password', label: 'Password', type: 'password', requiredOnCreate: true,
+        hint: `At least 12 characters; leave empty to keep it. Saving a new one ${ENDS_ACCESS}`,
+        // an account here is checked against its own password only: without one it could never sign in, and it
+        // would hide a directory account of the same name (see docs/directory.md)
+        createHint: 'At least 12 characters. Users of a directory (LDAP, Active Directory) need no account here: '
+          + 'they sign in with their directory password.'},
       {name: 'roles', label: 'Roles', type: 'checkboxes', options: async () => ['user', 'session-admin', 'admin'],
         value: ['user'], hint: `Saving with a role removed ${ENDS_ACCESS}`},
       {name: 'disabled', label: 'Disabled', type: 'checkbox', hint: `Saving with Disabled ticked ${ENDS_ACCESS}`},

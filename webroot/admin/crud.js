@@ -1,6 +1,7 @@
 // A list, create, edit and delete view for one admin API collection, driven by its spec in collections.js.
 import {api, describe} from '/js/api.js';
 import {fill, h, table} from '/js/ui.js';
+import {confirmAction} from './confirm.js';
 
 const API = '/admin/api/v1/';
 
@@ -22,10 +23,8 @@ export function crudView(spec) {
       const name = nameOf(item);
       const remove = h('button', {type: 'button', class: 'danger', 'aria-label': `Delete ${spec.singular} ${name}`,
         onclick: async () => {
-          if (remove.dataset.confirm !== 'yes') {
-            remove.dataset.confirm = 'yes';
-            remove.textContent = 'Confirm delete';
-            status.textContent = `Press "Confirm delete" again to delete ${spec.singular} ${name}.`;
+          if (!await confirmAction({title: `Delete ${spec.singular} ${name}?`,
+            message: spec.deleting ? spec.deleting(item) : 'This cannot be undone.', action: 'Delete'})) {
             return;
           }
           try {
@@ -81,7 +80,8 @@ async function entityForm(spec, item, onSubmit, onCancel) {
         body[input.field.name] = value;
       }
     }
-    const missing = spec.fields.filter(f => f.required && (body[f.name] === undefined || body[f.name] === ''));
+    const missing = spec.fields.filter(f => required(f, editing) && (body[f.name] === undefined
+      || body[f.name] === ''));
     if (missing.length > 0) {
       error.textContent = `Fill in: ${missing.map(f => f.label).join(', ')}.`;
       return;
@@ -101,17 +101,24 @@ async function entityForm(spec, item, onSubmit, onCancel) {
     h('h2', {id: `${spec.path}-form-heading`}, title), form, error);
 }
 
+/** Whether a field must be filled in: always, or only in the create form (a new account's password). */
+function required(field, editing) {
+  return Boolean(field.required || (!editing && field.requiredOnCreate));
+}
+
 /** One labelled input; value() gives what to send, or undefined to leave the field out. */
 async function fieldInput(field, prefix, item) {
   const id = `${prefix}-${field.name}`;
   const current = item ? item[field.name] : field.value;
-  const hintId = field.hint ? `${id}-hint` : null;
-  const hint = field.hint ? h('span', {class: 'muted hint', id: hintId}, field.hint) : null;
+  const hintText = !item && field.createHint ? field.createHint : field.hint;
+  const hintId = hintText ? `${id}-hint` : null;
+  const hint = hintText ? h('span', {class: 'muted hint', id: hintId}, hintText) : null;
+  const isRequired = required(field, Boolean(item));
   const type = field.type || 'text';
   if (type === 'select') {
     const names = await field.options();
-    const select = h('select', {id, name: field.name, required: field.required, 'aria-describedby': hintId},
-      h('option', {value: ''}, field.required ? 'Choose…' : '(none)'),
+    const select = h('select', {id, name: field.name, required: isRequired, 'aria-describedby': hintId},
+      h('option', {value: ''}, isRequired ? 'Choose…' : '(none)'),
       names.map(name => h('option', {value: name, selected: name === current}, name)));
     return {field, element: h('label', {for: id}, field.label, select, hint),
       value: () => select.value === '' ? undefined : select.value};
@@ -130,7 +137,7 @@ async function fieldInput(field, prefix, item) {
     return {field, value: () => box.checked,
       element: h('div', {class: 'field'}, h('label', {class: 'check', for: id}, box, field.label), hint)};
   }
-  const input = h('input', {id, name: field.name, type: type === 'list' ? 'text' : type, required: field.required,
+  const input = h('input', {id, name: field.name, type: type === 'list' ? 'text' : type, required: isRequired,
     min: field.min, max: field.max, 'aria-describedby': hintId, autocomplete: type === 'password' ? 'new-password' : 'off',
     value: type === 'list' ? (current || []).join(', ') : (current ?? '')});
   return {field, element: h('label', {for: id}, field.label, input, hint), value: () => {

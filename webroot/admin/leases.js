@@ -3,9 +3,18 @@
 // admin API (404) is said so instead of offering a form that cannot work.
 import {api, ApiError, describe} from '/js/api.js';
 import {fill, h, table, when} from '/js/ui.js';
+import {confirmAction} from './confirm.js';
 
 const API = '/admin/api/v1/leases/revocations';
 const KINDS = {user: 'user (name or id)', device: 'device key thumbprint', lease: 'lease id'};
+/** What a revocation ends, said before it is made: it cannot be taken back. */
+const ENDS = {
+  user: value => `Every connection lease of user ${value} issued until now stops working, on every node. `
+    + 'Their next sign-in gets a new one.',
+  device: value => `Every connection lease bound to device key ${value} issued until now stops working, on every `
+    + 'node.',
+  lease: value => `Connection lease ${value} stops working, on every node.`,
+};
 
 export async function leasesView(view) {
   view.append(h('h1', {}, 'Connection leases'));
@@ -39,6 +48,10 @@ export async function leasesView(view) {
   form.addEventListener('submit', async event => {
     event.preventDefault();
     const body = {[kind.value]: value.value.trim()};
+    if (body[kind.value] && !await confirmAction({title: 'Revoke connection leases?',
+      message: `${ENDS[kind.value](body[kind.value])} A revocation cannot be taken back.`, action: 'Revoke'})) {
+      return;
+    }
     if (reason.value.trim()) {
       body.reason = reason.value.trim();
     }

@@ -1,6 +1,7 @@
 // Sessions for admins and session admins: filter, disconnect, log off (audited by the admin API).
 import {api, describe} from '/js/api.js';
 import {fill, h, table, when} from '/js/ui.js';
+import {confirmAction} from './confirm.js';
 
 export async function sessionsView(view) {
   const status = h('p', {role: 'status', class: 'notice'});
@@ -32,6 +33,13 @@ export async function sessionsView(view) {
   }
 
   async function act(session, action) {
+    // logging off ends the session and whatever runs in it; a disconnect keeps it for the user to reconnect to
+    if (action === 'logoff' && !await confirmAction({title: `Log ${session.username} off ${session.resource}?`,
+      message: `This ends ${session.username}'s session on ${session.host || 'its host'} now, with everything `
+        + 'running in it; unsaved work is lost. Disconnect instead keeps the session for them to reconnect to.',
+      action: 'Log off'})) {
+      return;
+    }
     try {
       await api(`/admin/api/v1/sessions/${encodeURIComponent(session.id)}/${action}`, {method: 'POST'});
       status.textContent = `${session.username} on ${session.resource}: ${action === 'logoff' ? 'logged off' : 'disconnected'}.`;

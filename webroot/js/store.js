@@ -235,7 +235,7 @@ function resourceCard(resource) {
   const reasonId = `reason-${resource.id}`;
   const reason = state.offline
     ? (throughLease ? 'Offline: launch it with the Outpost client (your connection lease).' : 'Offline: cannot start now.')
-    : (resource.available === false ? `Unavailable: ${resource.reason || 'no host can take it now'}` : '');
+    : (resource.available === false ? (resource.reason || 'Not available right now.') : '');
   const favourite = state.favourites.has(resource.id);
   const title = resource.displayName || resource.name;
   const clientBox = h('div', {hidden: true, class: 'client-handoff'},

@@ -3,6 +3,7 @@ package dev.outpost.admin;
 import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.AuditLog;
 import dev.outpost.admin.impl.NodeDrainRoutes;
+import dev.outpost.admin.impl.OpenApiSummaries;
 import dev.outpost.cluster.LocalControl;
 import dev.outpost.cluster.NodeDrain;
 import dev.outpost.admin.impl.AuditRoutes;
@@ -33,6 +34,7 @@ import dev.outpost.identity.directory.DirectoryProbe;
 import dev.outpost.http.RequestContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
@@ -63,20 +65,26 @@ public final class AdminApi {
   private final LoginService logins;
   private final Supplier<JsonObject> nodes;
   private final String node;
+  /** This node's name once found in the node list; it does not change while the node runs. */
+  private volatile String nodeName;
   private final EnrollTokenRoutes.Authority tokens;
   private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
   private NodeDrainRoutes drainRoutes;
   private final SpooledAudit spooledAudit;
   private final List<EntityStore> stores;
+  /** The collections {@link #mount} serves, whose OpenAPI summaries are made from their names. */
+  private volatile List<EntityStore> servedStores = List.of();
+  private volatile Future<Buffer> openApiDocument;
   private final BrokerAdminRoutes brokerRoutes;
+  private final HostAdminRoutes hostRoutes;
   private final List<AdminExtension> extensions;
   private java.net.URI managingHub;
   private EntityStore directoryStore;
   private DirectoryAdminRoutes directoryRoutes;
 
   /**
-   * @param node this node's id, recorded in audit rows
+   * @param node this node's id; audit rows name the node by the name it publishes in {@code nodes}, if any
    * @param tokens whose CA enrollment tokens name, and where agents enroll
    * @param agents the agents linked to this node
    */
@@ -98,6 +106,7 @@ public final class AdminApi {
     this.extensions = List.copyOf(extensions);
     this.spooledAudit = new SpooledAudit(db, audit, auditSpool, Clock.systemUTC());
     this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor, db);
+    this.hostRoutes = new HostAdminRoutes(db, audit, spooledAudit, broker, this::actor);
     this.vertx = Objects.requireNonNull(vertx);
     this.db = Objects.requireNonNull(db);
     this.logins = Objects.requireNonNull(logins);
@@ -139,7 +148,8 @@ public final class AdminApi {
    * <p>A node id or member id names the member of {@code /nodes} that has it now.
    */
   public AdminApi drain(NodeDrain drain, LocalControl control) {
-    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, vertx.eventBus(), this::nodeOf, node);
+    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, vertx.eventBus(), this::nodeOf, node,
+        this::nodeName);
     drainRoutes.listen();
     return this;
   }
@@ -159,7 +169,7 @@ public final class AdminApi {
 
   public void mount(Router api) {
     spooledAudit.start(); // once, however many front-door instances mount the API
-    api.get("/openapi.json").handler(AdminApi::openApi);
+    api.get("/openapi.json").handler(this::openApi);
     if (drainRoutes != null) {
       drainRoutes.mount(api); // before the admin role check: the local control credential is no admin session
     }
@@ -167,7 +177,7 @@ public final class AdminApi {
     api.route("/sessions*").handler(AuthHandler.requireAny(logins, Role.ADMIN, Role.SESSION_ADMIN));
     brokerRoutes.mountSessions(api, managingHub);
     api.route().handler(AuthHandler.requireAny(logins, Role.ADMIN));
-    brokerRoutes.mountHosts(api);
+    hostRoutes.mount(api, managingHub);
     api.get("/nodes").handler(ctx -> Responses.json(ctx, 200, nodes.get()));
     if (directoryRoutes != null) {
       directoryRoutes.mount(api); // before the collection routes: an appliance of a hub still tests its directories
@@ -176,6 +186,7 @@ public final class AdminApi {
     if (directoryStore != null) {
       served.add(directoryStore);
     }
+    servedStores = List.copyOf(served);
     for (EntityStore store : served) {
       if (managingHub == null) {
         new CrudRoutes(db, audit, store, this::actor, MOUNT).mount(api);
@@ -186,7 +197,7 @@ public final class AdminApi {
       }
     }
     if (managingHub == null) {
-      new EnrollTokenRoutes(db, audit, this::actor, tokens, MOUNT).mount(api);
+      new EnrollTokenRoutes(db, audit, this::actor, tokens, MOUNT, this::nodeName).mount(api);
     } else {
       api.route("/enroll-tokens*").handler(ctx -> ctx.fail(ClientErrorException.conflict(
           "this appliance belongs to hub " + managingHub + ": create enrollment tokens there, at "
@@ -238,13 +249,45 @@ public final class AdminApi {
 
   private Actor actor(RoutingContext ctx) {
     Principal principal = AuthHandler.principal(ctx);
-    return new Actor(principal.userId(), principal.username(), RequestContext.requestId(ctx), node);
+    return new Actor(principal.userId(), principal.username(), RequestContext.requestId(ctx), nodeName());
   }
 
-  private static void openApi(RoutingContext ctx) {
-    ctx.vertx().fileSystem().readFile(OPENAPI_RESOURCE)
+  /**
+   * How audit rows name this node for the people who read them: the name it publishes to its cluster (its public
+   * name or host name), else its id (a hub, whose node list is of its appliances).
+   */
+  private String nodeName() {
+    String known = nodeName;
+    if (known != null) {
+      return known;
+    }
+    JsonArray members = nodes.get().getJsonArray("items", new JsonArray());
+    for (int i = 0; i < members.size(); i++) {
+      JsonObject member = members.getJsonObject(i);
+      if (member.getBoolean("local", false) && node.equals(member.getString("node"))
+          && member.getString("name") != null) {
+        nodeName = member.getString("name");
+        return nodeName;
+      }
+    }
+    return node;
+  }
+
+  private void openApi(RoutingContext ctx) {
+    openApiDocument()
         .onSuccess(document -> ctx.response().putHeader("Content-Type", "application/json")
             .putHeader("Cache-Control", "public, max-age=300").end(document))
         .onFailure(ctx::fail);
+  }
+
+  /** The hand-written document with the collections' summaries made from their names; read once. */
+  private Future<Buffer> openApiDocument() {
+    Future<Buffer> document = openApiDocument;
+    if (document == null || document.failed()) {
+      document = vertx.fileSystem().readFile(OPENAPI_RESOURCE)
+          .map(text -> OpenApiSummaries.fill(new JsonObject(text), servedStores).toBuffer());
+      openApiDocument = document;
+    }
+    return document;
   }
 }

@@ -4,6 +4,7 @@ import dev.outpost.admin.cli.AdminCliException;
 import dev.outpost.admin.cli.AdminConnection;
 import dev.outpost.admin.cli.AdminConnection.Answer;
 import dev.outpost.admin.cli.AdminConnection.Session;
+import dev.outpost.client.UserHome;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
 import io.vertx.core.json.DecodeException;
@@ -64,7 +65,7 @@ final class AdminCommand implements Runnable {
   Path caCert;
 
   @Option(names = "--home", paramLabel = "DIR", description = "Where the session is kept (default: "
-      + "~/.outpost-admin).")
+      + "$HOME/.outpost-admin).")
   Path home;
 
   @Override
@@ -73,7 +74,7 @@ final class AdminCommand implements Runnable {
   }
 
   Path home() {
-    return home != null ? home : Path.of(System.getProperty("user.home"), ".outpost-admin");
+    return home != null ? home : UserHome.dir().resolve(".outpost-admin");
   }
 
   /** The fingerprint given on the command line, or null. */
@@ -256,8 +257,13 @@ final class AdminCommand implements Runnable {
         char[] typed = terminal.readPassword("Password for %s: ", user);
         return typed == null ? "" : new String(typed);
       }
+      // no terminal: the first line piped in (echo "$PW" | outpost admin login ...)
       String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-      return line == null ? "" : line.strip();
+      if (line == null || line.isBlank()) {
+        throw new AdminCliException(USAGE, "no password: pipe it in on stdin, use --password-file FILE, or run this "
+            + "in a terminal to be asked");
+      }
+      return line.strip();
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.outpost.appliance;
 
+import dev.outpost.client.UserHome;
 import dev.outpost.hosts.agent.AgentException;
 import dev.outpost.hosts.agent.AgentIdentity;
 import dev.outpost.hosts.agent.AgentRunner;
@@ -8,6 +9,7 @@ import io.vertx.core.Vertx;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
         "First run:  outpost agent --appliance https://APPLIANCE:8443 --token OPT1.... --address HOST_IP",
         "  The key pair is made here and never leaves the host; the appliance is trusted only if it presents the",
         "  site CA whose fingerprint the token carries. Key, certificates and host id are kept (mode 0600) under",
-        "  --data-dir.",
+        "  --data-dir (default: /var/lib/outpost-agent as root, else $HOME/.outpost-agent).",
         "Later runs: outpost agent [--data-dir DIR]   (no token: the stored certificate authenticates the host)",
         ""},
     footer = {"", "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 enrollment failed or the appliance refused this host,",
@@ -58,9 +60,16 @@ final class AgentCommand implements Callable<Integer> {
       + "also where the agent probes the watched ports. Required on the first run; stored for later runs.")
   String address;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "agent-data",
-      description = "Where the key, certificates and host id are kept (default: ${DEFAULT-VALUE}).")
+  /** Where an agent kept its state before the default left the current directory. */
+  static final Path OLD_DEFAULT = Path.of("agent-data");
+
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the key, certificates and host id are kept "
+      + "(default: /var/lib/outpost-agent when run as root, else $HOME/.outpost-agent; an ./agent-data left by an "
+      + "older version is used while that default does not exist).")
   Path dataDir;
+
+  /** Said once logging is set up, when the state of an older version in the current directory is used. */
+  private String oldDefaultNotice;
 
   @Option(names = "--name", paramLabel = "NAME", description = "Host name to enroll under (default: this "
       + "machine's host name).")
@@ -96,6 +105,9 @@ final class AgentCommand implements Callable<Integer> {
       AgentRunner.Options options = options();
       AgentRunner runner = new AgentRunner(options, console::line);
       LogSetup.configure("json".equals(logFormat), logLevel);
+      if (oldDefaultNotice != null) {
+        LOG.warn(oldDefaultNotice);
+      }
       if (options.proxy().enabled()) {
         LOG.info("Links to appliances go through the proxy {}", options.proxy().describe());
       }
@@ -152,9 +164,30 @@ final class AgentCommand implements Callable<Integer> {
       urls.add(URI.create("https://" + (uri.getHost().contains(":") && !uri.getHost().startsWith("[")
           ? "[" + uri.getHost() + "]" : uri.getHost()) + ":" + (uri.getPort() > 0 ? uri.getPort() : 443)));
     }
-    return new AgentRunner.Options(urls, token, address, dataDir, name,
+    return new AgentRunner.Options(urls, token, address, dataDir(), name,
         heartbeat == null ? null : Duration.ofSeconds(heartbeat), simulate == null ? 0 : simulate, Version.current(),
         proxy());
+  }
+
+  /**
+   * {@code --data-dir}, or the default: outside the current directory, so that an agent started in a checkout or a
+   * download folder does not leave its key there.
+   */
+  private Path dataDir() {
+    if (dataDir != null) {
+      return dataDir;
+    }
+    Path standard = defaultDataDir(UserHome.root(), UserHome.dir());
+    if (!Files.exists(standard) && Files.isDirectory(OLD_DEFAULT)) {
+      oldDefaultNotice = "Using " + OLD_DEFAULT.toAbsolutePath() + " in the current directory, where older versions "
+          + "kept the agent's state; move it to " + standard + " or pass --data-dir";
+      return OLD_DEFAULT;
+    }
+    return standard;
+  }
+
+  static Path defaultDataDir(boolean root, Path home) {
+    return root ? Path.of("/var/lib/outpost-agent") : home.resolve(".outpost-agent");
   }
 
   private static int run(Vertx vertx, AgentRunner runner, List<AgentIdentity> identities) {

@@ -68,6 +68,10 @@ final class ApplianceCommand implements Callable<Integer> {
       description = "Create a demo user, pool and resource (idempotent).")
   String demo;
 
+  @Option(names = "--demo-port", paramLabel = "PORT", description = "Port of the SSH service the demo resource "
+      + "reaches on session hosts (default: 22), e.g. 2222 for an sshd that listens there.")
+  String demoPort;
+
   @Override
   public Integer call() {
     Map<String, String> flags = common.flags();
@@ -81,6 +85,7 @@ final class ApplianceCommand implements Callable<Integer> {
     CommonOptions.put(flags, ConfigKeys.HUB_TOKEN.name(), hubToken);
     CommonOptions.put(flags, ConfigKeys.PROXY_URL.name(), proxy);
     CommonOptions.put(flags, ConfigKeys.DEMO.name(), demo);
+    CommonOptions.put(flags, ConfigKeys.DEMO_SSH_PORT.name(), demoPort);
     Console console = new Console(new java.io.PrintStream(System.out, true, java.nio.charset.StandardCharsets.UTF_8));
     return ServerRunner.run("appliance", flags, common.config, spec.commandLine().getErr(),
         config -> ApplianceNode.start(config, console).map(node -> {

@@ -19,6 +19,7 @@ import dev.outpost.cluster.ClusterView;
 import dev.outpost.cluster.SiteCaExchange;
 import dev.outpost.cluster.LeaderWatch;
 import dev.outpost.cluster.LocalControl;
+import dev.outpost.cluster.NodeIdentity;
 import dev.outpost.cluster.NodeDrain;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
@@ -90,7 +91,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,7 +106,9 @@ public final class ApplianceNode {
 
   private final OutpostConfig config;
   private final Console console;
-  private final String nodeId = UUID.randomUUID().toString();
+  /** Kept in the data dir across restarts; read first thing at boot, under the data dir's lock. */
+  private NodeIdentity identity;
+  private String nodeId;
   private final List<String> deployments = new ArrayList<>();
   private DataDirLock lock;
   /** {@code cluster.*} with the secret this node proves (configured, or kept in the data dir). */
@@ -155,8 +157,12 @@ public final class ApplianceNode {
     long started = System.nanoTime();
     try {
       lock = DataDirLock.acquire(config.dataDir());
+      identity = NodeIdentity.loadOrCreate(config.dataDir(), config.http().publicNames());
+      nodeId = identity.id();
     } catch (StartupException e) {
       return Future.failedFuture(e);
+    } catch (IOException e) {
+      return Future.failedFuture(new StartupException("cannot read or create the node id: " + e.getMessage(), e));
     }
     try {
       secrets = SecretBox.loadOrCreate(config.dataDir().resolve("secrets").resolve("directory.key"));
@@ -231,7 +237,7 @@ public final class ApplianceNode {
     java.util.concurrent.CompletableFuture<HazelcastInstance> started = new java.util.concurrent.CompletableFuture<>();
     Thread starter = new Thread(() -> {
       try {
-        started.complete(ClusterSetup.start(cluster, nodeId, Version.current(), authenticator));
+        started.complete(ClusterSetup.start(cluster, identity, Version.current(), authenticator));
       } catch (RuntimeException e) {
         started.completeExceptionally(e);
       }
@@ -483,7 +489,7 @@ public final class ApplianceNode {
           if (outcome.password() != null) {
             console.line("Demo user created: user 'demo', password " + outcome.password() + "  (shown once)");
           }
-          return new DemoSite(db).ensure("demo");
+          return new DemoSite(db, config.demoSshPort()).ensure("demo");
         });
   }
 

@@ -119,24 +119,37 @@ final class BackupCommands {
         throw new AdminCliException(AdminCommand.USAGE, "the passphrase must have at least " + MIN_PASSPHRASE
             + " characters");
       }
+      RestoreLeftovers leftovers = backup ? null : RestoreLeftovers.before(dataDir);
       DataDirLock lock = tryLock(dataDir);
       if (lock == null && !backup) {
         throw new AdminCliException(AdminCommand.FAILED, "a node runs on " + dataDir + ": stop it first "
             + "(systemctl stop outpost, docker stop ...)");
       }
+      SiteBackup.Summary summary;
       try {
-        SiteBackup.Summary summary = run(vertx -> operation.apply(new SiteBackup(vertx, dataDir, config.db(),
+        summary = run(vertx -> operation.apply(new SiteBackup(vertx, dataDir, config.db(),
             Version.current(), ArchiveCipher.DEFAULT), passphrase, lock == null));
-        PrintWriter out = parent.spec.commandLine().getOut();
-        out.println(summary.toJson().put("dataDir", dataDir.toString()).encodePrettily());
-        out.flush();
-        return 0;
+      } catch (RuntimeException e) {
+        if (lock != null) {
+          lock.close();
+        }
+        if (leftovers == null) {
+          throw e;
+        }
+        // a failed restore leaves the data dir as it was: no lock file, database or certificates of no site
+        AdminCliException failed = e instanceof AdminCliException known ? known
+            : new AdminCliException(AdminCommand.FAILED, Failures.rootMessage(e));
+        throw new AdminCliException(failed.exitCode(), failed.getMessage() + "; " + leftovers.remove());
       } finally {
         if (lock != null) {
           lock.close();
         }
         Arrays.fill(passphrase, '\0');
       }
+      PrintWriter out = parent.spec.commandLine().getOut();
+      out.println(summary.toJson().put("dataDir", dataDir.toString()).encodePrettily());
+      out.flush();
+      return 0;
     }
 
     /** Fails when the data dir belongs to another user: files written here must stay readable by the node. */
@@ -186,7 +199,8 @@ final class BackupCommands {
       "Bring a node back as the site of an archive from 'outpost admin backup': writes the site CA and hub",
       "membership into the data dir and the configuration into its database (embedded or --db-url), then you",
       "start the node as usual. The node must be stopped; the data dir and database must be fresh unless you",
-      "pass --replace. Run it as the user the node runs as.",
+      "pass --replace. Run it as the user the node runs as. A restore that fails removes what it had made in the",
+      "data dir (the data dir too, if it made it) and says so.",
       "",
       "  sudo -u outpost outpost admin restore /var/backups/outpost-site.opb --data-dir /var/lib/outpost \\",
       "      --passphrase-file /root/backup-passphrase && systemctl start outpost",

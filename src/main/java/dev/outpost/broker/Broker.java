@@ -37,10 +37,8 @@ import java.util.function.Supplier;
  */
 public final class Broker {
 
-  /** Problem type of a launch refused because no host of the resource's pool takes sessions now (503). */
-  public static final String NO_HOST = "no-host";
-  /** Problem type of a launch refused because every host of the pool that takes sessions is full (409). */
-  public static final String AT_CAPACITY = "at-capacity";
+  /** The reason {@link #enumerate} gives for a resource whose accepting hosts are all full. */
+  public static final String AT_CAPACITY = "all hosts are at capacity";
 
   /** Tunables of placement and expiry. */
   public record Settings(Duration ticketTtl, Duration heartbeatInterval, int missedHeartbeats, Duration launchGrace) {
@@ -254,15 +252,14 @@ public final class Broker {
     int max = site.pool(resource.poolId()).map(SiteModel.Pool::maxSessionsPerHost).orElse(0);
     List<Host> accepting = accepting(resource);
     if (accepting.isEmpty()) {
-      throw new ServerErrorException(503, NO_HOST, refusalWhenNone(site, resource), null);
+      throw ServerErrorException.noHostAvailable(refusalWhenNone(site, resource));
     }
     return accepting.stream()
         .filter(h -> h.sessions < max)
         .min(Comparator.<Host>comparingInt(h -> h.sessions).thenComparingDouble(h -> h.load)
             .thenComparing(h -> h.name))
-        .orElseThrow(() -> new ClientErrorException(409, AT_CAPACITY, "all " + accepting.size()
-            + " host(s) of pool '" + poolName(site, resource) + "' are at capacity (" + max + " sessions each); "
-            + "try again later"));
+        .orElseThrow(() -> ClientErrorException.atCapacity("all " + accepting.size() + " host(s) of pool '"
+            + poolName(site, resource) + "' are at capacity (" + max + " sessions each); try again later"));
   }
 
   private List<Host> accepting(SiteModel.Resource resource) {
@@ -278,7 +275,7 @@ public final class Broker {
       return refusalWhenNone(site, resource);
     }
     int max = site.pool(resource.poolId()).map(SiteModel.Pool::maxSessionsPerHost).orElse(0);
-    return accepting.stream().anyMatch(h -> h.sessions < max) ? null : "all hosts are at capacity";
+    return accepting.stream().anyMatch(h -> h.sessions < max) ? null : AT_CAPACITY;
   }
 
   private String refusalWhenNone(SiteModel site, SiteModel.Resource resource) {

@@ -79,7 +79,7 @@ public final class ClientCommands implements Callable<Integer> {
   /** {@code --home DIR}, accepted before or after the subcommand. */
   static final class HomeOption {
     @Option(names = "--home", paramLabel = "DIR",
-        description = "Directory for the client's state (sign-in, pinned CA, device key); default ~/.outpost.")
+        description = "Directory for the client's state (sign-in, pinned CA, device key); default $HOME/.outpost.")
     Path dir;
   }
 
@@ -109,7 +109,7 @@ public final class ClientCommands implements Callable<Integer> {
 
     ClientHome home() {
       Path dir = home.dir != null ? home.dir : parent.home.dir != null ? parent.home.dir
-          : Path.of(System.getProperty("user.home"), ".outpost");
+          : UserHome.dir().resolve(".outpost");
       return new ClientHome(dir);
     }
 
@@ -217,7 +217,8 @@ public final class ClientCommands implements Callable<Integer> {
     String user;
 
     @Option(names = "--password-file", paramLabel = "FILE",
-        description = "Read the password from FILE ('-' for stdin) instead of asking on the terminal.")
+        description = "Read the password from FILE ('-' for stdin) instead of asking on the terminal; without a "
+            + "terminal the first line of stdin is read (echo \"$PW\" | outpost client login ...).")
     String passwordFile;
 
     @Option(names = "--ca-sha256", paramLabel = "FINGERPRINT",
@@ -325,13 +326,28 @@ public final class ClientCommands implements Callable<Integer> {
       }
       Console console = System.console();
       if (console == null) {
-        throw new ClientFailure("no terminal to ask for the password: use --password-file FILE");
+        return pipedPassword();
       }
       char[] typed = console.readPassword("Password for %s: ", user);
       if (typed == null || typed.length == 0) {
         throw new ClientFailure("no password given");
       }
       return new String(typed);
+    }
+
+    /** No terminal: the first line piped in ({@code echo "$PW" | outpost client login ...}). */
+    private static String pipedPassword() {
+      try {
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8))
+            .readLine();
+        if (line == null || line.isEmpty()) {
+          throw new ClientFailure("no password: pipe it in on stdin, use --password-file FILE, or run this in a "
+              + "terminal to be asked");
+        }
+        return line;
+      } catch (IOException e) {
+        throw new ClientFailure("cannot read the password from stdin: " + e.getMessage(), e);
+      }
     }
 
     private static URI applianceUrl(String text) {

@@ -40,6 +40,8 @@ public final class ClusterSetup {
   /** How often a node looks for the other half of a split cluster to merge with. */
   static final int MERGE_DELAY_SECONDS = 5;
 
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   private ClusterSetup() {
   }
 
@@ -50,12 +52,16 @@ public final class ClusterSetup {
    * Starts this node's cluster member; blocks until it has joined the nodes of {@code cluster.join} it can reach
    * (or found none).
    *
+   * @param node this node's id and name, published as member attributes
    * @param authenticator proves {@code cluster.secret} on every cluster connection
    */
-  public static HazelcastInstance start(ClusterConfig cluster, String nodeId, String version,
+  public static HazelcastInstance start(ClusterConfig cluster, NodeIdentity node, String version,
       MemberAuthenticator authenticator) {
-    Config config = hazelcastConfig(cluster, nodeId, version);
-    return HazelcastInstanceFactory.newHazelcastInstance(config, "outpost-" + nodeId,
+    // Vert.x keys its event bus registrations by its node id and drops those of a member that left: a node restarted
+    // after a crash, with the same id, must not lose its new registrations when its old member is declared dead.
+    String incarnation = node.id() + "." + Long.toHexString(RANDOM.nextLong());
+    Config config = hazelcastConfig(cluster, node, incarnation, version);
+    return HazelcastInstanceFactory.newHazelcastInstance(config, "outpost-" + incarnation,
         new AuthenticatingNodeContext(authenticator));
   }
 
@@ -80,10 +86,11 @@ public final class ClusterSetup {
     return tickets;
   }
 
-  static Config hazelcastConfig(ClusterConfig cluster, String nodeId, String version) {
+  static Config hazelcastConfig(ClusterConfig cluster, NodeIdentity node, String incarnation, String version) {
     Config config = ConfigUtil.loadConfig();
-    config.getMemberAttributeConfig().setAttribute("outpost.node", nodeId).setAttribute("outpost.version", version)
-        .setAttribute(VERTX_NODE_ATTRIBUTE, nodeId);
+    config.getMemberAttributeConfig().setAttribute("outpost.node", node.id())
+        .setAttribute(NodeIdentity.NAME_ATTRIBUTE, node.name()).setAttribute("outpost.version", version)
+        .setAttribute(VERTX_NODE_ATTRIBUTE, incarnation);
     config.setClusterName(cluster.name());
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");

@@ -57,6 +57,7 @@ public final class ClusterView {
           .put("leader", member.equals(oldest))
           .put("version", member.getAttribute("outpost.version"))
           .put("node", member.getAttribute("outpost.node"))
+          .put("name", member.getAttribute(NodeIdentity.NAME_ATTRIBUTE))
           .put("role", member.equals(oldest) ? "leader" : "member")
           .put("status", status(member.getAttribute("outpost.node"))));
     }

@@ -8,10 +8,25 @@ public class ClientErrorException extends OutpostException {
 
   private static final long serialVersionUID = 1L;
 
+  /** Problem type: every host that could take a session of the resource is full. */
+  public static final String AT_CAPACITY = "at-capacity";
+
   private final transient Duration retryAfter;
 
   public ClientErrorException(int status, String type, String detail) {
-    this(status, type, detail, null);
+    this(status, type, detail, (Duration) null);
+  }
+
+  /**
+   * A refusal shown to the caller in simpler words than {@code cause}, which the log keeps for admins
+   * ({@link UserRefusal}).
+   */
+  public ClientErrorException(int status, String type, String detail, OutpostException cause) {
+    super(status, type, detail, cause);
+    if (status < 400 || status > 499) {
+      throw new IllegalArgumentException("client error status must be 4xx: " + status);
+    }
+    this.retryAfter = null;
   }
 
   public ClientErrorException(int status, String type, String detail, Duration retryAfter) {
@@ -49,6 +64,11 @@ public class ClientErrorException extends OutpostException {
 
   public static ClientErrorException conflict(String detail) {
     return new ClientErrorException(409, "conflict", detail);
+  }
+
+  /** Every host that could take the session is full. */
+  public static ClientErrorException atCapacity(String detail) {
+    return new ClientErrorException(409, AT_CAPACITY, detail);
   }
 
   public static ClientErrorException tooManyRequests(String detail, Duration retryAfter) {

@@ -44,4 +44,20 @@ public abstract class OutpostException extends RuntimeException {
     return status >= 400 && status < 500 ? new ClientErrorException(status, type, detail)
         : new ServerErrorException(status >= 500 && status < 600 ? status : 502, type, detail, null);
   }
+
+  /**
+   * Whether a working site gives this answer (a wrong password, a full pool, no host free, a node draining): it is
+   * logged at info or below, without an exception class or stack trace. Client errors always are.
+   */
+  public boolean expected() {
+    return status < 500;
+  }
+
+  /**
+   * What the admin reading the log needs: the detail, followed by the admin-level one of the problem it was made
+   * from when the caller was shown a simpler one ({@link UserRefusal}).
+   */
+  public String detailForAdmins() {
+    return getCause() instanceof OutpostException admin ? detail() + " (" + admin.detailForAdmins() + ")" : detail();
+  }
 }

@@ -19,8 +19,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.security.GeneralSecurityException;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -171,7 +169,7 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
       return;
     }
     if (handingOff) {
-      ctx.fail(ServerErrorException.unavailable("this appliance is draining; link to another appliance of the site"));
+      ctx.fail(ServerErrorException.draining("this appliance is draining; link to another appliance of the site"));
       return;
     }
     // keep the (empty) request unread while the host is looked up, so that it can still be upgraded
@@ -225,7 +223,7 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
           String id = row.getString("id");
           if (row.getBoolean("revoked", false)) {
             throw ClientErrorException.forbidden("host " + row.getString("name") + " (" + id
-                + ") was revoked; enroll again with a new token");
+                + ") was deleted from the site by an admin; enroll it again with a new token");
           }
           if (!id.equals(commonName(certificate))) {
             throw ClientErrorException.forbidden("the certificate's subject does not name host " + id);

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * The one place where a failed request becomes a response: Outpost exceptions keep their status, framework
  * errors (unknown route, wrong method, oversize body, bad JSON) get their 4xx, a value PostgreSQL refuses to store
  * is the caller's 400, anything else is a 500 whose id is logged with the stack trace and shown to the caller
- * without it.
+ * without it. Refusals that a working site gives (no host free, a node draining) are logged at info in one line,
+ * with the admin-level detail the caller may not have seen.
  */
 public final class FailureHandler implements Handler<RoutingContext> {
 
@@ -63,9 +64,13 @@ public final class FailureHandler implements Handler<RoutingContext> {
       return;
     }
     if (failure instanceof OutpostException e) {
-      if (e.status() >= 500) {
+      if (!e.expected()) {
         LOG.atError().addKeyValue("requestId", requestId).setCause(e)
             .log("{} {} failed: {}", ctx.request().method(), instance, e.detail());
+      } else if (e.status() >= 500 || e.getCause() instanceof OutpostException) {
+        // a working site's refusal (no host free, a node draining, a full pool): worth a line, not a stack trace
+        LOG.atInfo().addKeyValue("requestId", requestId).log("{} {} refused: {}", ctx.request().method(), instance,
+            e.detailForAdmins());
       } else {
         LOG.atDebug().addKeyValue("requestId", requestId).log("{} {} refused: {}", ctx.request().method(), instance,
             e.detail());

@@ -167,6 +167,8 @@ public final class HubServer extends VerticleBase {
     private final io.vertx.core.Context context = vertx.getOrCreateContext();
     private TunnelChannel channel;
     private String node;
+    /** What {@link #appliances} holds for this tunnel, removed with it only if no newer tunnel replaced it. */
+    private JsonObject entry;
     private HubOperations.Caller caller;
 
     TunnelSession(ServerWebSocket ws, String location) {
@@ -177,7 +179,8 @@ public final class HubServer extends VerticleBase {
     void start() {
       channel = new TunnelChannel(vertx, ws, this::operation, this::onControl, REQUEST_TIMEOUT).start(() -> {
         if (node != null) {
-          appliances.remove(node);
+          // a node that restarted keeps its id: its new tunnel may have said hello before this one closed
+          appliances.remove(node, entry);
           byLocation.computeIfPresent(location, (l, set) -> {
             set.remove(this);
             return set.isEmpty() ? null : set;
@@ -215,8 +218,9 @@ public final class HubServer extends VerticleBase {
       }
       node = msg.getValue("node") instanceof String name ? name : "unknown";
       caller = new HubOperations.Caller(location, node, this);
-      appliances.put(node, new JsonObject().put("node", node).put("location", location)
-          .put("version", msg.getValue("version")).put("since", Instant.now().toString()));
+      entry = new JsonObject().put("node", node).put("location", location)
+          .put("version", msg.getValue("version")).put("since", Instant.now().toString());
+      appliances.put(node, entry);
       byLocation.computeIfAbsent(location, l -> ConcurrentHashMap.newKeySet()).add(this);
       LOG.info("Appliance {} of location {} connected", node, location);
       channel.send(TunnelProtocol.message(TunnelProtocol.WELCOME).put("hub", hubId)

@@ -14,6 +14,9 @@ import java.util.UUID;
  */
 final class LocationTokenAuthority implements EnrollTokenRoutes.Authority {
 
+  /** The appliances' HTTPS port unless they were configured otherwise, which the hub does not learn. */
+  private static final int DEFAULT_PORT = 8443;
+
   @Override
   public Future<String> fingerprint(SqlConnection conn, UUID poolId) {
     return conn.preparedQuery("""
@@ -30,8 +33,30 @@ final class LocationTokenAuthority implements EnrollTokenRoutes.Authority {
         });
   }
 
+  /** Only reached if a caller skips {@link #applianceUrl(SqlConnection, UUID, RoutingContext)}. */
   @Override
   public String applianceUrl(RoutingContext ctx) {
-    return "https://<APPLIANCE>:8443";
+    return "https://<APPLIANCE>:" + DEFAULT_PORT;
+  }
+
+  /**
+   * The appliances of the pool's location by the host name each reported when it enrolled with this hub, newest
+   * first, on the default HTTPS port: the agent links to the first it reaches and learns the others from it.
+   */
+  @Override
+  public Future<String> applianceUrl(SqlConnection conn, UUID poolId, RoutingContext ctx) {
+    return conn.preparedQuery("""
+            SELECT a.name FROM appliances a JOIN locations l ON l.id = a.location_id JOIN pools p ON p.location = l.name
+            WHERE p.id = $1 AND NOT a.revoked ORDER BY a.enrolled_at DESC LIMIT 5""")
+        .execute(Tuple.of(poolId))
+        .map(rows -> {
+          java.util.List<String> urls = new java.util.ArrayList<>();
+          rows.forEach(row -> urls.add("https://" + bracketed(row.getString(0)) + ":" + DEFAULT_PORT));
+          return urls.isEmpty() ? applianceUrl(ctx) : String.join(",", urls);
+        });
+  }
+
+  private static String bracketed(String host) {
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 }

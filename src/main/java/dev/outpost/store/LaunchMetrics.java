@@ -1,6 +1,5 @@
 package dev.outpost.store;
 
-import dev.outpost.broker.Broker;
 import dev.outpost.error.OutpostException;
 import dev.outpost.lease.LeaseRejected;
 import io.micrometer.core.instrument.Counter;
@@ -41,10 +40,10 @@ public final class LaunchMetrics {
       if (!(e instanceof OutpostException problem)) {
         return ERROR;
       }
-      if (Broker.NO_HOST.equals(problem.type())) {
+      if (dev.outpost.error.ServerErrorException.NO_HOST_AVAILABLE.equals(problem.type())) {
         return NO_HOST;
       }
-      if (Broker.AT_CAPACITY.equals(problem.type())) {
+      if (dev.outpost.error.ClientErrorException.AT_CAPACITY.equals(problem.type())) {
         return CAPACITY;
       }
       if (problem.status() == 404) {

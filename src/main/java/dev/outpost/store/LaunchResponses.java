@@ -3,6 +3,7 @@ package dev.outpost.store;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.error.UserRefusal;
 import dev.outpost.gateway.TicketStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -34,8 +35,10 @@ final class LaunchResponses {
     return metrics;
   }
 
+  /** Fails with the user-level refusal when the site cannot place the session; its log line keeps why. */
   Future<JsonObject> launch(RoutingContext ctx, UserRef user, String resource) {
     return broker.launch(user, resource)
+        .recover(e -> Future.failedFuture(UserRefusal.of(e)))
         .compose(launch -> tickets.put(launch).map(launch))
         .onSuccess(launch -> metrics.launched(launch.reconnected()))
         .onFailure(metrics::failed)

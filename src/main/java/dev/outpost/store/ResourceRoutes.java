@@ -1,11 +1,13 @@
 package dev.outpost.store;
 
+import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerClient.SessionQuery;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.error.UserRefusal;
 import dev.outpost.gateway.TicketStore;
 import dev.outpost.identity.AuthHandler;
 import dev.outpost.identity.LoginService;
@@ -53,8 +55,20 @@ public final class ResourceRoutes {
   private void list(RoutingContext ctx) {
     broker.resources(user(ctx))
         .onSuccess(resources -> json(ctx, 200, new JsonObject().put("items",
-            new JsonArray(resources.stream().map(ResourceView::toJson).toList()))))
+            new JsonArray(resources.stream().map(ResourceRoutes::forUser).map(ResourceView::toJson).toList()))))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * A resource as its user sees it: why it cannot start now in their words; which hosts, pools and ports are
+   * missing is for admins (the hosts list, the log of a refused launch).
+   */
+  static ResourceView forUser(ResourceView view) {
+    if (view.available() || view.reason() == null) {
+      return view;
+    }
+    return new ResourceView(view.resource(), false, Broker.AT_CAPACITY.equals(view.reason()) ? UserRefusal.BUSY
+        : UserRefusal.NOT_AVAILABLE);
   }
 
   /** {@code ?format=file} answers with the {@code .outpost} launch file as a download instead. */

@@ -68,6 +68,30 @@ class AdminRoutingTest {
         .getString("scheme")).isEqualTo("bearer");
   }
 
+  @Test
+  void everyOperationHasASummaryAndTheCollectionsReadAsEnglish() {
+    // GIVEN the OpenAPI document as the admin API serves it
+    JsonObject paths = site.client().get(AdminApi.MOUNT + "/openapi.json", null).json().getJsonObject("paths");
+
+    // THEN every operation has a summary, and those made from the collections' names have the right article
+    // and plural
+    paths.forEach(path -> ((JsonObject) path.getValue()).fieldNames().stream().filter(HTTP_METHODS::contains)
+        .forEach(method -> assertThat(((JsonObject) path.getValue()).getJsonObject(method).getString("summary"))
+            .as(method + " " + path.getKey()).isNotBlank()));
+    assertThat(summary(paths, "/entitlements", "post")).isEqualTo("Create an entitlement");
+    assertThat(summary(paths, "/entitlements/{id}", "delete")).isEqualTo("Delete an entitlement");
+    assertThat(summary(paths, "/entitlements", "get")).isEqualTo("List entitlements");
+    assertThat(summary(paths, "/directories", "get")).isEqualTo("List directories ordered by name");
+    assertThat(summary(paths, "/users", "post")).isEqualTo("Create a user");
+    assertThat(summary(paths, "/pools/{idOrName}", "put"))
+        .isEqualTo("Change some fields of a pool (only the fields sent change)");
+    assertThat(paths.encode()).doesNotContain(" a entitlement", "directorys");
+  }
+
+  private static String summary(JsonObject paths, String path, String method) {
+    return paths.getJsonObject(path).getJsonObject(method).getString("summary");
+  }
+
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({
       "PATCH, /pools, 'GET, POST'",

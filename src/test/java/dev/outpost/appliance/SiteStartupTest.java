@@ -57,6 +57,54 @@ class SiteStartupTest {
   }
 
   @Test
+  void aNodeKeepsItsIdAcrossRestartsAndPeopleReadItsName() throws Exception {
+    // GIVEN a node with a public name, which an admin changed something on, then stopped
+    Path dir = tmp.resolve("node");
+    Map<String, String> named = Map.of("http.public-names", "outpost-a.example.test");
+    String before;
+    try (TestSite site = TestSite.start(dir, named)) {
+      before = localNode(site).getString("node");
+      String admin = site.adminToken();
+      assertThat(site.client().post("/admin/api/v1/pools", admin, "{\"name\":\"named\",\"maxSessionsPerHost\":1}")
+          .status()).isEqualTo(201);
+
+      // THEN the node list and the audit log name it by its public name, not by its id
+      assertThat(localNode(site).getString("name")).isEqualTo("outpost-a.example.test");
+      JsonObject entry = site.client().get("/admin/api/v1/audit?targetType=pool", admin).json().getJsonArray("items")
+          .getJsonObject(0);
+      assertThat(entry.getString("node")).isEqualTo("outpost-a.example.test");
+    }
+
+    // WHEN it starts again on the same data dir
+    try (TestSite site = TestSite.start(dir, named)) {
+      // THEN it has the same id, kept in the data dir for its owner only
+      assertThat(localNode(site).getString("node")).isEqualTo(before);
+      assertThat(Files.readString(dir.resolve("node-id")).strip()).isEqualTo(before);
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+          dir.resolve("node-id")))).isEqualTo("rw-------");
+    }
+  }
+
+  @Test
+  void theDemoResourceReachesTheConfiguredSshPortAndFollowsIt() throws Exception {
+    // GIVEN a demo site started as the quick start says, on a machine whose sshd is not on port 22
+    Path dir = tmp.resolve("node");
+    try (TestSite site = TestSite.start(dir, Map.of("demo", "true"))) {
+      assertThat(demoPort(site)).isEqualTo(22);
+    }
+
+    // WHEN it starts again with the port of that sshd
+    try (TestSite site = TestSite.start(dir, Map.of("demo", "true", "demo-ssh-port", "2222"))) {
+      // THEN the demo resource reaches that port, and the demo user still has it
+      assertThat(demoPort(site)).isEqualTo(2222);
+      String demo = site.client().get("/admin/api/v1/entitlements", site.adminToken()).json().getJsonArray("items")
+          .stream().map(JsonObject.class::cast).filter(e -> "demo-ssh".equals(e.getString("resource")))
+          .findFirst().orElseThrow().getString("user");
+      assertThat(demo).isEqualTo("demo");
+    }
+  }
+
+  @Test
   void aSecondNodeOnTheSameDataDirRefusesToStart() {
     // GIVEN a running site
     Path dir = tmp.resolve("node");
@@ -98,6 +146,15 @@ class SiteStartupTest {
         }
       }
     }
+  }
+
+  private static int demoPort(TestSite site) {
+    return site.client().get("/admin/api/v1/resources/demo-ssh", site.adminToken()).json().getInteger("port");
+  }
+
+  private static JsonObject localNode(TestSite site) {
+    return site.client().get("/admin/api/v1/nodes", site.adminToken()).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(n -> n.getBoolean("local")).findFirst().orElseThrow();
   }
 
   /** Creates an account straight in the database, so that this test does not depend on the admin API. */

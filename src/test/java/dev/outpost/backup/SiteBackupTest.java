@@ -134,16 +134,34 @@ class SiteBackupTest {
   }
 
   @Test
-  void aWrongPassphraseIsNamedInOneLine() throws Exception {
+  void aWrongPassphraseIsNamedInOneLineAndLeavesNoHalfMadeDataDir() throws Exception {
+    // GIVEN a wrong passphrase, and a data dir that does not exist yet (below a parent that does not either)
     Path wrong = tmp.resolve("wrong-passphrase");
     Files.writeString(wrong, "not the passphrase at all");
+    Path parent = tmp.resolve("wrong");
 
-    Cli restore = cli("admin", "restore", archive.toString(), "--data-dir", tmp.resolve("wrong").toString(),
+    // WHEN the archive is restored with it
+    Cli restore = cli("admin", "restore", archive.toString(), "--data-dir", parent.resolve("data").toString(),
         "--passphrase-file", wrong.toString());
 
+    // THEN one line names the passphrase and says the restore removed what it had made: nothing is left
     assertThat(restore.exitCode()).isEqualTo(1);
-    assertThat(restore.err().strip()).isEqualTo("outpost admin: " + archive + ": wrong passphrase for this archive");
-    assertThat(tmp.resolve("wrong/tls")).doesNotExist();
+    assertThat(restore.err().strip()).isEqualTo("outpost admin: " + archive + ": wrong passphrase for this archive; "
+        + "removed " + parent + ", which the restore had made");
+    assertThat(parent).doesNotExist();
+
+    // WHEN the data dir was made beforehand (as an admin does, to give it its owner)
+    Path prepared = Files.createDirectories(tmp.resolve("prepared"));
+    Cli again = cli("admin", "restore", archive.toString(), "--data-dir", prepared.toString(), "--passphrase-file",
+        wrong.toString());
+
+    // THEN it stays, as empty as it was
+    assertThat(again.exitCode()).isEqualTo(1);
+    assertThat(again.err().strip()).endsWith("wrong passphrase for this archive; removed outpost.lock from "
+        + prepared + ", which the restore had made").doesNotContain("\n");
+    try (var left = Files.list(prepared)) {
+      assertThat(left).isEmpty();
+    }
   }
 
   @Test
@@ -159,8 +177,9 @@ class SiteBackupTest {
 
     assertThat(restore.exitCode()).isEqualTo(1);
     assertThat(restore.err().strip()).isEqualTo("outpost admin: " + changed + ": the archive is damaged or was "
-        + "changed after it was written (authentication failed); use another copy");
-    assertThat(tmp.resolve("changed/tls")).doesNotExist();
+        + "changed after it was written (authentication failed); use another copy; removed " + tmp.resolve("changed")
+        + ", which the restore had made");
+    assertThat(tmp.resolve("changed")).doesNotExist();
   }
 
   @Test
@@ -180,7 +199,7 @@ class SiteBackupTest {
     Cli refused = cli("admin", "restore", archive.toString(), "--data-dir", other.toString(),
         "--passphrase-file", passphraseFile.toString());
     assertThat(refused.exitCode()).isEqualTo(1);
-    assertThat(refused.err()).contains("belongs to another site");
+    assertThat(refused.err()).contains("belongs to another site", "nothing was written to " + other);
     assertThat(Files.readAllBytes(other.resolve("tls/ca.crt"))).isEqualTo(otherCa);
 
     // AND a backup never overwrites an existing file

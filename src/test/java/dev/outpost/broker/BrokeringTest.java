@@ -2,8 +2,14 @@ package dev.outpost.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.outpost.broker.BrokerModels.HostRegistration;
+import dev.outpost.error.UserRefusal;
 import dev.outpost.hosts.HostEvents;
+import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
@@ -25,6 +31,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Enumeration, launch, sessions and host admin through the store and admin APIs of a real site, with the
@@ -94,7 +101,7 @@ class BrokeringTest {
     assertThat(names(user2)).containsExactly("shell");
     JsonObject web = user1.getJsonObject(1);
     assertThat(web.getBoolean("available")).isFalse();
-    assertThat(web.getString("reason")).contains("port 8080 is down");
+    assertThat(web.getString("reason")).isEqualTo(UserRefusal.NOT_AVAILABLE);
     assertThat(client.get("/api/v1/resources", null).status()).isEqualTo(401);
   }
 
@@ -134,7 +141,7 @@ class BrokeringTest {
     Response full = client.post("/api/v1/resources/shell/launch", tokens.get("user5"), null);
     assertThat(full.status()).isEqualTo(409);
     assertThat(full.contentType()).isEqualTo("application/problem+json");
-    assertThat(full.json().getString("detail")).contains("at capacity");
+    assertThat(full.json().getString("detail")).isEqualTo(UserRefusal.BUSY);
     Response again = client.post("/api/v1/resources/shell/launch", tokens.get("user1"), null);
     assertThat(again.json().getBoolean("reconnected")).isTrue();
     assertThat(again.json().getJsonObject("session").getString("id"))
@@ -200,7 +207,51 @@ class BrokeringTest {
     assertThat(ended.getString("endReason")).contains("host lost");
     Response none = client.post("/api/v1/resources/shell/launch", tokens.get("user2"), null);
     assertThat(none.status()).isEqualTo(503);
-    assertThat(none.json().getString("detail")).isEqualTo("no session host of pool 'linux' is registered");
+    assertThat(none.json().getString("detail")).isEqualTo(UserRefusal.NOT_AVAILABLE);
+  }
+
+  @Test
+  void aLaunchWithNoHostAvailableIsRefusedInUserWordsAndLoggedForAdminsWithoutAnError() throws Exception {
+    // GIVEN no registered host, and the node's log watched
+    for (String host : new String[] {"alpha", "beta", "gamma"}) {
+      await(site.node().hostEvents().lost(hostIds.get(host), "test"));
+    }
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    log.start();
+    root.addAppender(log);
+    try {
+      // WHEN a user launches
+      Response refused = client.post("/api/v1/resources/shell/launch", tokens.get("user4"), null);
+
+      // THEN the user is told it is not available right now, without the site's inner workings
+      assertThat(refused.status()).isEqualTo(503);
+      assertThat(refused.contentType()).isEqualTo("application/problem+json");
+      assertThat(refused.json().getString("detail")).isEqualTo(UserRefusal.NOT_AVAILABLE);
+      assertThat(refused.body()).doesNotContain("pool", "linux", "registered");
+
+      // AND the log has the admin-level reason at info, in one line, and no error or stack trace at all
+      Poll.until("the refusal is logged", Duration.ofSeconds(10), () -> List.copyOf(log.list).stream()
+          .anyMatch(e -> e.getFormattedMessage().contains("no session host of pool 'linux' is registered")));
+      List<ILoggingEvent> events = List.copyOf(log.list);
+      assertThat(events).noneMatch(e -> e.getLevel() == Level.ERROR);
+      assertThat(events).allMatch(e -> e.getThrowableProxy() == null || e.getLevel().toInt() <= Level.DEBUG_INT);
+      ILoggingEvent line = events.stream().filter(e -> e.getFormattedMessage().contains("no session host of pool"))
+          .findFirst().orElseThrow();
+      assertThat(line.getLevel()).isEqualTo(Level.INFO);
+      assertThat(line.getFormattedMessage()).contains(UserRefusal.NOT_AVAILABLE).doesNotContain("Exception");
+    } finally {
+      root.detachAppender(log);
+    }
+
+    // AND the store's list says the same in the user's words, while the admin's host list shows what is missing
+    JsonObject shell = client.get("/api/v1/resources", tokens.get("user4")).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(r -> r.getString("name").equals("shell")).findFirst().orElseThrow();
+    assertThat(shell.getBoolean("available")).isFalse();
+    assertThat(shell.getString("reason")).isEqualTo(UserRefusal.NOT_AVAILABLE);
+    assertThat(client.get("/admin/api/v1/hosts?enrolled=true", admin).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(h -> "linux".equals(h.getString("pool")))
+        .map(h -> h.getString("state"))).containsOnly("lost");
   }
 
   @Test
@@ -211,6 +262,50 @@ class BrokeringTest {
     assertThat(site.node().hostEvents().registered(stranger).toCompletionStage().toCompletableFuture())
         .failsWithin(Duration.ofSeconds(10))
         .withThrowableThat().withMessageContaining("is not enrolled");
+  }
+
+  @Test
+  void anAdminNamesHostsByNameAndForgetsOneOnlyOnceItIsLost() throws Exception {
+    // GIVEN a registered host, named by name rather than id
+    hostIds.put("retired", enroll("retired"));
+    register("retired", Map.of(22, true));
+
+    // WHEN the admin puts it in maintenance by name THEN it changes, and the audit names it
+    Response maintenance = client.put("/admin/api/v1/hosts/retired", admin, "{\"maintenance\":true}");
+    assertThat(maintenance.status()).as(maintenance.body()).isEqualTo(200);
+    assertThat(maintenance.json().getString("state")).isEqualTo("maintenance");
+    assertThat(client.get("/admin/api/v1/hosts/RETIRED", admin).json().getString("id"))
+        .isEqualTo(hostIds.get("retired"));
+
+    // WHEN the admin deletes it while its agent is linked THEN it is refused, saying what to do first
+    Response linked = client.delete("/admin/api/v1/hosts/retired", admin);
+    assertThat(linked.status()).as(linked.body()).isEqualTo(409);
+    assertThat(linked.contentType()).isEqualTo("application/problem+json");
+    assertThat(linked.json().getString("detail")).contains("host retired is registered", "drain it",
+        "stop its agent", "once it shows as lost");
+
+    // WHEN its agent stops for good THEN it shows as lost, by name too, and can be deleted
+    await(site.node().hostEvents().lost(hostIds.get("retired"), "agent link closed"));
+    assertThat(client.get("/admin/api/v1/hosts/retired", admin).json().getString("state")).isEqualTo("lost");
+    Response deleted = client.delete("/admin/api/v1/hosts/retired", admin);
+    assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
+
+    // THEN it is gone from every list, a second delete is a 404, and it cannot register again
+    assertThat(names(client.get("/admin/api/v1/hosts?enrolled=true", admin).json().getJsonArray("items")))
+        .doesNotContain("retired");
+    assertThat(client.get("/admin/api/v1/hosts/retired", admin).status()).isEqualTo(404);
+    Response again = client.delete("/admin/api/v1/hosts/" + hostIds.get("retired"), admin);
+    assertThat(again.status()).isEqualTo(404);
+    assertThat(again.json().getString("detail")).contains("no enrolled host");
+    assertThat(site.node().hostEvents().registered(new HostRegistration(hostIds.get("retired"), "retired", poolId,
+        "10.0.0.7", site.node().nodeId(), Map.of(22, true), 0, List.of())).toCompletionStage().toCompletableFuture())
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableThat().withMessageContaining("is not enrolled");
+
+    // AND both changes are audited under the host's name
+    JsonArray audit = client.get("/admin/api/v1/audit?targetType=host", admin).json().getJsonArray("items");
+    assertThat(audit.stream().map(JsonObject.class::cast).filter(e -> "retired".equals(e.getString("targetName")))
+        .map(e -> e.getString("action"))).contains("host.update", "host.delete");
   }
 
   // ---- helpers ----

@@ -24,9 +24,10 @@ class NodeDrainClusterTest {
   void anAdminAtOneNodeDrainsAnotherNodeOfTheCluster() throws Exception {
     String name = "drain-test-" + System.nanoTime();
     int firstPort = FreePorts.next();
-    try (TestSite first = TestSite.start(tmp.resolve("a"), TestSite.clusterSettings(name, SECRET, firstPort, null));
-        TestSite second = TestSite.start(tmp.resolve("b"), TestSite.clusterSettings(name, SECRET, FreePorts.next(),
-            firstPort))) {
+    try (TestSite first = TestSite.start(tmp.resolve("a"), named("node-a.test",
+            TestSite.clusterSettings(name, SECRET, firstPort, null)));
+        TestSite second = TestSite.start(tmp.resolve("b"), named("node-b.test",
+            TestSite.clusterSettings(name, SECRET, FreePorts.next(), firstPort)))) {
       Poll.until("two members", Duration.ofSeconds(30), () -> first.client().get("/admin/api/v1/nodes",
           first.adminToken()).json().getJsonArray("items").size() == 2);
       String target = second.node().nodeId();
@@ -55,12 +56,21 @@ class NodeDrainClusterTest {
       assertThat(bad.contentType()).startsWith("application/problem+json");
       assertThat(bad.json().getString("detail")).contains("timeoutSeconds");
 
-      // AND the drained node audits who asked, and through which node
+      // AND the drained node audits who asked, and through which node, naming the nodes as people know them
       Poll.until("the drain is audited", Duration.ofSeconds(10), () -> "node.drain".equals(latestAudit(second)
           .getString("action")));
       assertThat(latestAudit(second).getString("actor")).isEqualTo("admin");
-      assertThat(latestAudit(second).encode()).contains(first.node().nodeId());
+      assertThat(latestAudit(second).getString("node")).isEqualTo("node-a.test");
+      assertThat(latestAudit(second).getString("targetName")).isEqualTo("node-b.test");
+      assertThat(latestAudit(second).getString("targetId")).isEqualTo(target);
     }
+  }
+
+  /** Cluster settings plus the node's public name: nodes on one machine share its host name. */
+  private static java.util.Map<String, String> named(String publicName, java.util.Map<String, String> settings) {
+    java.util.Map<String, String> all = new java.util.HashMap<>(settings);
+    all.put("http.public-names", publicName);
+    return all;
   }
 
   private static JsonObject latestAudit(TestSite site) {

@@ -71,7 +71,10 @@ class EnrollmentTest {
     assertThat(created.getInteger("uses")).isEqualTo(2);
     assertThat(Instant.parse(created.getString("expiresAt")))
         .isBetween(Instant.now().plus(Duration.ofMinutes(59)), Instant.now().plus(Duration.ofMinutes(61)));
-    assertThat(created.getString("command")).isEqualTo("outpost agent --appliance https://localhost:"
+    // (named as other machines reach the node, not by the loopback address this client used)
+    String nodeName = site.client().get("/admin/api/v1/nodes", adminToken).json().getJsonArray("items")
+        .getJsonObject(0).getString("name");
+    assertThat(created.getString("command")).isEqualTo("outpost agent --appliance https://" + nodeName + ":"
         + site.httpsPort() + " --token " + token + " --address <HOST_IP>");
 
     // AND only the secret's hash is stored, and the list never shows the secret

@@ -115,7 +115,7 @@ class BrokeringProcessIT {
         String extra = store.login("user31", "user-password-31");
         Response full = store.post("/api/v1/resources/app-1/launch", extra, null);
         assertThat(full.status()).as(full.body()).isEqualTo(409);
-        assertThat(full.json().getString("detail")).contains("at capacity");
+        assertThat(full.json().getString("detail")).isEqualTo(dev.outpost.error.UserRefusal.BUSY);
         Response again = store.post("/api/v1/resources/app-3/launch", tokens.get("user7"), null);
         assertThat(again.json().getBoolean("reconnected")).isTrue();
         assertThat(again.json().getJsonObject("session").getString("host")).isEqualTo(firstHost.get("user7/app-3"));

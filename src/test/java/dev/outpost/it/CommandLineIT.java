@@ -38,7 +38,8 @@ class CommandLineIT {
 
     assertThat(help.exitCode()).isZero();
     assertThat(help.stdout()).contains("--data-dir", "--https-port", "--gateway-port", "--cluster-port", "--join",
-        "--hub", "--db-url", "--admin-password-file", "--demo", "--log-format", "--config", "--proxy", "OUTPOST_");
+        "--hub", "--db-url", "--admin-password-file", "--demo", "--demo-port", "--log-format", "--config", "--proxy",
+        "OUTPOST_");
     assertThat(OutpostProcess.run(tmp, "serve", "--help").stdout()).isEqualTo(help.stdout());
   }
 

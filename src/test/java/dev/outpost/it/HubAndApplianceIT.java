@@ -76,7 +76,7 @@ class HubAndApplianceIT {
         JsonObject resource = store.get("/api/v1/resources", alice).json().getJsonArray("items").getJsonObject(0);
         assertThat(resource.getString("name")).isEqualTo("shell");
         assertThat(resource.getBoolean("available")).isFalse();
-        assertThat(resource.getString("reason")).isEqualTo("no session host of pool 'linux' is registered");
+        assertThat(resource.getString("reason")).isEqualTo(dev.outpost.error.UserRefusal.NOT_AVAILABLE);
         assertThat(store.post("/api/v1/resources/shell/launch", alice, null).status()).isEqualTo(503);
 
         // AND the site model is managed at the hub, not here

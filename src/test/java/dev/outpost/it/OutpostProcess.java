@@ -53,13 +53,21 @@ public final class OutpostProcess implements AutoCloseable {
    * this build's jar and a test data dir.
    */
   public static OutpostProcess startCommand(Path workDir, Map<String, String> env, List<String> commandLine) {
+    return startCommand(workDir, env, commandLine, null);
+  }
+
+  /** Like {@link #startCommand(Path, Map, List)}, with {@code stdin} piped in (not a terminal), or none if null. */
+  static OutpostProcess startCommand(Path workDir, Map<String, String> env, List<String> commandLine, String stdin) {
     try {
       Files.createDirectories(workDir);
       Path out = Files.createTempFile(workDir, "stdout", ".txt");
       Path err = Files.createTempFile(workDir, "stderr", ".txt");
+      java.io.File in = new java.io.File("/dev/null");
+      if (stdin != null) {
+        in = Files.writeString(Files.createTempFile(workDir, "stdin", ".txt"), stdin, StandardCharsets.UTF_8).toFile();
+      }
       ProcessBuilder builder = new ProcessBuilder(commandLine).directory(workDir.toFile())
-          .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(
-              new java.io.File("/dev/null")));
+          .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(in));
       builder.environment().keySet().removeIf(k -> k.startsWith("OUTPOST_"));
       builder.environment().putAll(env);
       return new OutpostProcess(builder.start(), out, err);
@@ -70,7 +78,15 @@ public final class OutpostProcess implements AutoCloseable {
 
   /** Runs a command to completion (for --help and friends) and returns exit code and output. */
   public static Result run(Path workDir, String... args) {
-    try (OutpostProcess p = start(workDir, Map.of(), args)) {
+    return run(workDir, Map.of(), null, args);
+  }
+
+  /**
+   * Runs a command to completion with {@code env} added to this JVM's environment and {@code stdin} piped in
+   * ({@code echo ... | outpost ...}; none if null).
+   */
+  public static Result run(Path workDir, Map<String, String> env, String stdin, String... args) {
+    try (OutpostProcess p = startCommand(workDir, env, command(args), stdin)) {
       if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
         throw new AssertionError("outpost " + String.join(" ", args) + " did not finish within 60 s");
       }

@@ -6,6 +6,7 @@ import dev.outpost.cluster.ClusterBus;
 import dev.outpost.cluster.ClusterSeal;
 import dev.outpost.cluster.ClusterSetup;
 import dev.outpost.cluster.MemberAuthenticator;
+import dev.outpost.cluster.NodeIdentity;
 import dev.outpost.crypto.ClusterKeys;
 import dev.outpost.crypto.SiteCertificates;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -35,7 +36,7 @@ public record ClusterNode(Vertx vertx, HazelcastInstance hazelcast, ClusterSeal 
     ClusterConfig cluster = new ClusterConfig(name, "127.0.0.1", ports[index], FreePorts.next(), join, 1, secret);
     ClusterKeys keys = ClusterKeys.of(secret);
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    HazelcastInstance member = ClusterSetup.start(cluster, "node-" + index, "test",
+    HazelcastInstance member = ClusterSetup.start(cluster, new NodeIdentity("node-" + index, "node-" + index), "test",
         new MemberAuthenticator(keys, metrics));
     SiteCertificates bus = SiteCertificates.busAuthority(keys.busAuthority(), "node-" + index);
     Vertx vertx = Vertx.builder()

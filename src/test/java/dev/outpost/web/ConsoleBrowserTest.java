@@ -39,10 +39,13 @@ class ConsoleBrowserTest extends BrowserTest {
     browser.choose("#token-pool", "linux");
     browser.click("#token-form button[type='submit']");
 
-    // THEN the console shows a ready agent command with a token the admin API lists as active for the pool
+    // THEN the console shows a ready agent command with a token the admin API lists as active for the pool; it
+    // names the node as other machines reach it, not the loopback address the browser used
+    String nodeName = web.client.get("/admin/api/v1/nodes", web.adminToken).json().getJsonArray("items")
+        .getJsonObject(0).getString("name");
     String command = browser.await("#token-created code.command").getText();
-    assertThat(command).startsWith("outpost agent --appliance " + web.url("") + " --token OPT")
-        .endsWith("--address <HOST_IP>");
+    assertThat(command).startsWith("outpost agent --appliance " + web.url("").replace("localhost", nodeName)
+        + " --token OPT").endsWith("--address <HOST_IP>");
     JsonObject token = web.client.get("/admin/api/v1/enroll-tokens", web.adminToken).json().getJsonArray("items")
         .getJsonObject(0);
     assertThat(token.getString("pool")).isEqualTo("linux");
@@ -68,11 +71,23 @@ class ConsoleBrowserTest extends BrowserTest {
     browser.signIn("admin", TestSite.ADMIN_PASSWORD);
     browser.click("nav a[href='/admin/leases']");
 
-    // WHEN the admin revokes erin's leases with a reason
+    // WHEN the admin asks to revoke erin's leases with a reason
     browser.choose("#revoke-kind", "user (name or id)");
     browser.type("#revoke-value", "erin");
     browser.type("#revoke-reason", "laptop lost");
     browser.click("#view form button[type='submit']");
+
+    // THEN a dialog in the page says what that ends, and Cancel revokes nothing
+    assertThat(browser.await("#confirm-dialog").getText()).contains("Revoke connection leases?",
+        "Every connection lease of user erin issued until now stops working, on every node", "cannot be taken back");
+    assertNoBrowserDialog();
+    browser.click("#confirm-cancel");
+    browser.awaitGone("#confirm-dialog");
+    assertThat(web.client.get("/admin/api/v1/leases/revocations", web.adminToken).body()).doesNotContain("laptop lost");
+
+    // WHEN the admin asks again and confirms
+    browser.click("#view form button[type='submit']");
+    browser.click("#confirm-ok");
 
     // THEN the console confirms it and lists it, as the admin API does
     browser.awaitText("#view [role='status']", "Revoked by user: erin.");
@@ -124,6 +139,63 @@ class ConsoleBrowserTest extends BrowserTest {
             && r.getString("createdBy").equals("admin"))).hasSize(1);
   }
 
+  @Test
+  void theNewUserFormAsksForAPasswordAndSaysDirectoryUsersNeedNoAccount() throws Exception {
+    // GIVEN the console's Users section
+    browser.open(web.url("/admin/"));
+    browser.signIn("admin", TestSite.ADMIN_PASSWORD);
+    browser.click("nav a[href='/admin/users']");
+
+    // THEN the new-user form's password is required, and its hint says who needs no account here
+    browser.await("#users-form");
+    assertThat(browser.attribute("#users-field-password", "required")).isNotNull();
+    assertThat(browser.await("#users-field-password-hint").getText()).contains("At least 12 characters",
+        "directory", "need no account here");
+
+    // WHEN the admin creates a user without a password THEN it is refused in the form and nothing is created
+    browser.type("#users-field-username", "gustav");
+    browser.click("#users-form button[type='submit']");
+    browser.awaitText("#crud-form .error", "Fill in: Password.");
+    assertThat(web.client.get("/admin/api/v1/users/gustav", web.adminToken).status()).isEqualTo(404);
+
+    // AND editing a user leaves the password optional, to keep the one it has
+    browser.click("#view button[aria-label='Edit user alice']");
+    browser.awaitText("#users-form-heading", "Edit user alice");
+    assertThat(browser.attribute("#users-field-password", "required")).isNull();
+    assertThat(browser.await("#users-field-password-hint").getText()).contains("leave empty to keep it");
+  }
+
+  @Test
+  void anAdminDeletesALostHostAfterConfirmingInThePage() throws Exception {
+    // GIVEN an enrolled host whose agent is gone for good
+    String poolId = web.client.get("/admin/api/v1/pools/" + WebSite.POOL, web.adminToken).json().getString("id");
+    java.util.UUID retired = java.util.UUID.randomUUID();
+    WebSite.await(web.site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
+        + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)").execute(io.vertx.sqlclient.Tuple.of(retired,
+        "web-host-retired", java.util.UUID.fromString(poolId), "127.0.0.9", "test-" + retired)));
+    browser.open(web.url("/admin/"));
+    browser.signIn("admin", TestSite.ADMIN_PASSWORD);
+    browser.click("nav a[href='/admin/hosts']");
+
+    // WHEN the admin presses its Delete (only a lost host has one) and confirms in the page
+    assertThat(browser.all("#view button[aria-label='Delete web-host-1']")).isEmpty();
+    browser.click("#view button[aria-label='Delete web-host-retired']");
+    assertThat(browser.await("#confirm-dialog").getText()).contains("Delete host web-host-retired?",
+        "its agent's certificate is refused");
+    browser.click("#confirm-ok");
+
+    // THEN it leaves the list, and the admin API no longer knows it
+    browser.awaitText("#view [role='status']", "Deleted host web-host-retired.");
+    browser.awaitGone("#view button[aria-label='Delete web-host-retired']");
+    assertThat(web.client.get("/admin/api/v1/hosts/" + retired, web.adminToken).status()).isEqualTo(404);
+  }
+
+  /** The confirmation is the page's own dialog: no browser dialog (window.confirm or alert) is open. */
+  private static void assertNoBrowserDialog() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> browser.driver.switchTo().alert())
+        .isInstanceOf(org.openqa.selenium.NoAlertPresentException.class);
+  }
+
   /** Opens a collection's section, types and chooses the fields of the new entry, and submits the form. */
   private static void create(String collection, Map<String, String> typed, Map<String, String> chosen)
       throws InterruptedException {
@@ -151,6 +223,12 @@ class ConsoleBrowserTest extends BrowserTest {
         org.openqa.selenium.By.xpath("ancestor::div[@id='view']")).getText();
     assertThat(dashboard).contains("Mode\nhub", "Hub link\nup", "Nodes\n1", "(this node)",
         "1 registered, 0 draining, 0 in maintenance, 1 lost", "web-host-1", "web-host-2");
+    // AND the load as what it is, the hosts' 1-minute load average (0.1 reported), not a percentage, explained
+    assertThat(dashboard).contains("Average load\n0.10", "mean 1-minute load average of the registered hosts")
+        .doesNotContain("%");
+    assertThat(browser.await("#load-means").getText()).contains("1-minute load average",
+        "processes running or waiting for a CPU", "number of cores");
+    assertThat(browser.attribute("#view th abbr", "title")).contains("1-minute load average");
     // AND the node's state as it publishes it: healthy, its database up, its agent links and gateway streams
     assertThat(browser.await("#view table").getText()).contains("State Database Agents Streams")
         .containsPattern("\\(this node\\) \\S+ leader \\S+ up up \\d+ \\d+");
@@ -183,8 +261,17 @@ class ConsoleBrowserTest extends BrowserTest {
     assertThat(browser.driver.getCurrentUrl()).isEqualTo(web.url("/admin/sessions"));
     assertThat(browser.await("#view table").getText()).contains("alice", "echo");
 
-    // WHEN the help desk logs alice off THEN her session leaves the open list
+    // WHEN the help desk presses Log off THEN a dialog in the page says what it ends, and Cancel keeps the session
     browser.click("#view button[aria-label='Log off alice from echo']");
+    assertThat(browser.await("#confirm-dialog").getText()).contains("Log alice off echo?", "unsaved work is lost");
+    assertNoBrowserDialog();
+    browser.click("#confirm-cancel");
+    browser.awaitGone("#confirm-dialog");
+    assertThat(web.client.get("/api/v1/sessions", alice).json().getJsonArray("items")).hasSize(1);
+
+    // WHEN the help desk logs alice off and confirms THEN her session leaves the open list
+    browser.click("#view button[aria-label='Log off alice from echo']");
+    browser.click("#confirm-ok");
     browser.awaitGone("#view button[aria-label='Log off alice from echo']");
     assertThat(web.client.get("/api/v1/sessions", alice).json().getJsonArray("items")).isEmpty();
   }

@@ -13,9 +13,11 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.net.URI;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * {@code /enroll-tokens}: one-time (or N-time) tokens with which session hosts enroll their agent. The token is
@@ -39,6 +41,7 @@ public final class EnrollTokenRoutes {
   private final Function<RoutingContext, Actor> actors;
   private final Authority authority;
   private final String base;
+  private final Supplier<String> nodeName;
 
   /**
    * Whose CA an agent must trust to enroll with a pool's token, and where it enrolls: on an appliance, the
@@ -50,6 +53,14 @@ public final class EnrollTokenRoutes {
 
     /** The {@code --appliance} value for the ready-to-paste agent command. */
     String applianceUrl(RoutingContext ctx);
+
+    /**
+     * The {@code --appliance} value for a token of this pool, looked up in the transaction that makes the token
+     * (a hub names the appliances of the pool's location); by default {@link #applianceUrl(RoutingContext)}.
+     */
+    default Future<String> applianceUrl(SqlConnection conn, UUID poolId, RoutingContext ctx) {
+      return Future.succeededFuture(applianceUrl(ctx));
+    }
 
     /** An appliance: its own site CA, and the URL the admin used to reach it. */
     static Authority site(String caFingerprint) {
@@ -68,8 +79,13 @@ public final class EnrollTokenRoutes {
     }
   }
 
+  /**
+   * @param nodeName the name agents on other machines reach this node by (its first public name, else its host
+   *     name): the agent command names it when the admin reached the node on a loopback address
+   */
   public EnrollTokenRoutes(Database db, AuditLog audit, Function<RoutingContext, Actor> actors, Authority authority,
-      String mountPoint) {
+      String mountPoint, Supplier<String> nodeName) {
+    this.nodeName = Objects.requireNonNull(nodeName);
     this.db = Objects.requireNonNull(db);
     this.audit = Objects.requireNonNull(audit);
     this.actors = Objects.requireNonNull(actors);
@@ -93,19 +109,23 @@ public final class EnrollTokenRoutes {
   private void create(RoutingContext ctx) {
     JsonObject checked = CREATE.forCreate(JsonBodies.object(ctx));
     Actor actor = actors.apply(ctx);
-    String applianceUrl = authority.applianceUrl(ctx);
     EnrollmentToken[] token = new EnrollmentToken[1];
+    String[] applianceUrl = new String[1];
     db.transaction(conn -> IdOrName.resolve(conn, "pools", "name", "pool", checked.getString("pool"))
             .compose(poolId -> authority.fingerprint(conn, poolId).compose(fingerprint -> {
               token[0] = EnrollmentToken.create(EnrollmentToken.AGENT, fingerprint);
-              return insert(conn, poolId, checked, token[0], actor);
+              return authority.applianceUrl(conn, poolId, ctx)
+                  .compose(url -> {
+                    applianceUrl[0] = outsideLoopback(url, nodeName.get());
+                    return insert(conn, poolId, checked, token[0], actor);
+                  });
             }))
             .compose(created -> audit.record(conn, actor, TYPE + ".create", TYPE, created.getString("id"),
                 created.getString("pool"), checked).map(created)))
         .recover(SqlConflicts::generic)
         .onSuccess(created -> {
           String text = token[0].text();
-          created.put("token", text).put("command", "outpost agent --appliance " + applianceUrl
+          created.put("token", text).put("command", "outpost agent --appliance " + applianceUrl[0]
               + " --token " + text + " --address <HOST_IP>");
           ctx.response().putHeader("Location", base + "/" + created.getString("id"));
           Responses.json(ctx, 201, created);
@@ -163,6 +183,25 @@ public final class EnrollTokenRoutes {
     }
     int port = authority.port() > 0 ? authority.port() : 443;
     return "https://" + host + ":" + port;
+  }
+
+  /**
+   * An admin on the node's own machine reaches it on a loopback address, which the agent on a session host would
+   * take for itself: the command names the node as other machines reach it instead, on the same port.
+   */
+  static String outsideLoopback(String url, String nodeName) {
+    URI uri = URI.create(url);
+    if (uri.getHost() == null || !loopback(uri.getHost())) {
+      return url;
+    }
+    String host = nodeName.contains(":") && !nodeName.startsWith("[") ? "[" + nodeName + "]" : nodeName;
+    return "https://" + host + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
+  }
+
+  private static boolean loopback(String host) {
+    String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    return "localhost".equalsIgnoreCase(bare) || bare.toLowerCase(java.util.Locale.ROOT).endsWith(".localhost")
+        || bare.startsWith("127.") || "::1".equals(bare) || "0:0:0:0:0:0:0:1".equals(bare);
   }
 
   private static JsonObject toJson(Row row) {

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,14 +55,16 @@ public final class NodeDrainRoutes {
   private final EventBus bus;
   private final Function<String, Optional<String>> nodeOf;
   private final String node;
+  private final Supplier<String> nodeName;
 
   /**
    * @param nodeOf the node id of the member a node id or member id names now (a member's id changes when it
    *     merges back after a split), or empty when no member has it
-   * @param node this node's id, recorded in audit rows
+   * @param node this node's id
+   * @param nodeName this node's name, recorded in audit rows
    */
   public NodeDrainRoutes(Database db, AuditLog audit, LoginService logins, NodeDrain drain, LocalControl control,
-      EventBus bus, Function<String, Optional<String>> nodeOf, String node) {
+      EventBus bus, Function<String, Optional<String>> nodeOf, String node, Supplier<String> nodeName) {
     this.db = Objects.requireNonNull(db);
     this.audit = Objects.requireNonNull(audit);
     this.adminOnly = AuthHandler.requireAny(logins, Role.ADMIN);
@@ -70,6 +73,7 @@ public final class NodeDrainRoutes {
     this.bus = Objects.requireNonNull(bus);
     this.nodeOf = Objects.requireNonNull(nodeOf);
     this.node = Objects.requireNonNull(node);
+    this.nodeName = Objects.requireNonNull(nodeName);
   }
 
   /** Answers the other nodes' requests for this node; call once per node. */
@@ -189,7 +193,7 @@ public final class NodeDrainRoutes {
   private void record(Actor actor, NodeDrain.Settings settings) {
     JsonObject detail = new JsonObject().put("graceSeconds", settings.grace().toSeconds())
         .put("timeoutSeconds", settings.timeout().toSeconds()).put("stop", settings.stop());
-    db.transaction(conn -> audit.record(conn, actor, "node.drain", "node", node, node, detail))
+    db.transaction(conn -> audit.record(conn, actor, "node.drain", "node", node, nodeName.get(), detail))
         .onFailure(e -> LOG.warn("The drain of node {} by {} could not be audited: {}", node, actor.username(),
             e.getMessage()));
   }
@@ -197,9 +201,9 @@ public final class NodeDrainRoutes {
   /** Who asks: the local operator or the signed-in admin, through this node. */
   private Actor actor(RoutingContext ctx) {
     if (Boolean.TRUE.equals(ctx.get(VIA_CREDENTIAL))) {
-      return new Actor("", LOCAL_OPERATOR, RequestContext.requestId(ctx), node);
+      return new Actor("", LOCAL_OPERATOR, RequestContext.requestId(ctx), nodeName.get());
     }
     var principal = AuthHandler.principal(ctx);
-    return new Actor(principal.userId(), principal.username(), RequestContext.requestId(ctx), node);
+    return new Actor(principal.userId(), principal.username(), RequestContext.requestId(ctx), nodeName.get());
   }
 }

@@ -22,6 +22,9 @@ public final class ConfigKeys {
       "Name of the resource location this node belongs to.", Parsers.name());
   public static final ConfigKey<Boolean> DEMO = key("demo", "--demo", "false",
       "Create a demo user, pool and resource on start (idempotent).", Parsers.bool());
+  public static final ConfigKey<Integer> DEMO_SSH_PORT = key("demo-ssh-port", "--demo-port", "22",
+      "Port of the SSH service the demo resource (demo-ssh) reaches on session hosts; with demo, every start sets "
+          + "the resource to it (e.g. 2222 for an sshd that is not on port 22).", Parsers.port(false));
   public static final ConfigKey<Path> ADMIN_PASSWORD_FILE = key("admin.password-file", "--admin-password-file", "",
       "File holding the bootstrap admin password; when empty a random one is printed once on first start.",
       Parsers.optionalPath());
@@ -37,7 +40,8 @@ public final class ConfigKeys {
       "HTTPS port for the web store, APIs and agent/client WebSockets.", Parsers.port(true));
   public static final ConfigKey<List<String>> HTTP_PUBLIC_NAMES = key("http.public-names", null, "",
       "Extra DNS names or IP addresses put in the node certificate (comma-separated); the first one is also how "
-          + "connection leases name this node to clients (default: its host name).", Parsers.nameList());
+          + "connection leases name this node to clients, and the console and audit log to admins (default: its "
+          + "host name).", Parsers.nameList());
   public static final ConfigKey<Integer> HTTP_MAX_BODY = key("http.max-body-bytes", null, "65536",
       "Largest request body accepted; larger requests get 413.", Parsers.intRange(1024, 16 * 1024 * 1024));
   public static final ConfigKey<Duration> HTTP_HEADER_TIMEOUT = key("http.header-timeout", null, "10s",

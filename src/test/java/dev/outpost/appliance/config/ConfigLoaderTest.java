@@ -93,6 +93,8 @@ class ConfigLoaderTest {
         null).load();
     assertThat(config.log().json()).isTrue();
     assertThat(config.demo()).isTrue();
+    assertThat(ConfigLoader.create(Map.of(), Map.of("OUTPOST_DEMO_SSH_PORT", "2222"), null).load().demoSshPort())
+        .isEqualTo(2222);
   }
 
   static Stream<Arguments> badValues() {
@@ -108,6 +110,7 @@ class ConfigLoaderTest {
         Arguments.of("identity.session-ttl", "forever", "is not a duration"),
         Arguments.of("identity.session-ttl", "90d", "from 1m to 30d"),
         Arguments.of("demo", "maybe", "is not a boolean"),
+        Arguments.of("demo-ssh-port", "0", "demo-ssh-port: '0' (from --demo-port) is not a port number"),
         Arguments.of("site.location", "Main Office", "is not a valid name"),
         Arguments.of("metrics.token", "short", "is shorter than 16 characters"),
         Arguments.of("metrics.token", "with a space 0123456789", "without spaces"));
