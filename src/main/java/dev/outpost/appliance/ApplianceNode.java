@@ -1,7 +1,6 @@
 package dev.outpost.appliance;
 
 import com.hazelcast.core.HazelcastInstance;
-import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.admin.AdminApi;
 import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.DemoSite;
@@ -52,7 +51,6 @@ import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.directory.DirectoryOperations;
 import dev.outpost.identity.directory.impl.DirectoryService;
-import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.LeaseOperations;
@@ -371,7 +369,7 @@ public final class ApplianceNode {
       }
     };
     leaseTrust = new LeaseTrustCache(upstream, config.dataDir(), config.hub().syncInterval(),
-        SealedMap.of(hazelcast, LeaseTrustCache.MAP_NAME, seal), hub.leaseAuthority().isPresent() ? null : db, nodeId,
+        SealedMap.of(hazelcast, LeaseTrustCache.MAP_NAME, seal), hub.revocationOutbox(), nodeId,
         Clock.systemUTC());
     ApplianceRoster roster = new ApplianceRoster(SealedMap.of(hazelcast, ApplianceRoster.MAP_NAME, seal), nodeId,
         this::leaseEntry);
@@ -380,8 +378,8 @@ public final class ApplianceNode {
     // a lease of a disabled account is refused: all-in-one the database says so (its cached copy while it is down);
     // with a separate hub the local host cache's copy, which the hub updates at once and which outlives the hub
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
-        SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, hub.leaseAuthority().isPresent() ? accounts
-        : hub.hostCache(), hub.leaseAuthority().isEmpty(), location(), addresses.hubGateway(),
+        SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, hub.leaseAccounts(), hub.revocationOutbox(),
+        location(), addresses.hubGateway(),
         config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses,
         new LaunchMetrics(metrics)),
@@ -397,12 +395,11 @@ public final class ApplianceNode {
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
         DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
         List.of(new LeaseAdminRoutes(db, accounts, hub.leaseAuthority().orElse(null), leaseTrust::publish,
-            () -> leaseTrust.trust().revocations(), hub.leaseAuthority().isEmpty(), Clock.systemUTC(),
+            () -> leaseTrust.trust().revocations(), hub.revocationOutbox(), Clock.systemUTC(),
             new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
                 metrics)))),
         // accounts are changed here only all-in-one (with a separate hub, at the hub): their leases end on every node
-        hub.leaseAuthority().isPresent() ? new AccountLeaseRevocation(leaseTrust::publish, Clock.systemUTC())
-            : AccessWithdrawal.NONE);
+        hub.accessWithdrawal(leaseTrust::publish));
     admin.directories(secrets, directories::invalidate, directories);
     admin.drain(drain, control);
     hub.managedBy().ifPresent(admin::managedBy);

@@ -62,6 +62,22 @@ sealed interface HubSide permits InProcessHubSide, RemoteHubSide {
   /** The site's lease authority, when the hub role runs in this process. */
   Optional<LeaseAuthority> leaseAuthority();
 
+  /**
+   * The accounts a lease launch checks for a disabled user: all-in-one the database (its cached copy while it is
+   * down); with a separate hub the local host cache's copy, which the hub updates at once and which outlives it.
+   */
+  AccountDirectory leaseAccounts();
+
+  /**
+   * What revokes a user's leases when an admin changes the account on this node: all-in-one, where accounts are
+   * changed here; nothing with a separate hub, where they are changed at the hub (which tells the nodes).
+   */
+  dev.outpost.admin.AccessWithdrawal accessWithdrawal(
+      dev.outpost.lease.LeaseAdminRoutes.Publisher publish);
+
+  /** Where lease revocations made on this node wait for the site's lease authority. */
+  dev.outpost.lease.impl.RevocationOutbox revocationOutbox();
+
   /** The local host cache: configuration and accounts for when the hub or the database is gone. */
   LocalHostCache hostCache();
 

@@ -16,7 +16,12 @@ import dev.outpost.hub.HubRole;
 import dev.outpost.hub.InProcessHub;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.UserAccounts;
+import dev.outpost.admin.AccessWithdrawal;
+import dev.outpost.lease.AccountLeaseRevocation;
+import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.LeaseAuthority;
+import java.time.Clock;
+import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedBroker;
@@ -162,6 +167,22 @@ final class InProcessHubSide implements HubSide {
   @Override
   public Optional<LeaseAuthority> leaseAuthority() {
     return Optional.ofNullable(role).map(HubRole::leases);
+  }
+
+  @Override
+  public AccountDirectory leaseAccounts() {
+    return accounts;
+  }
+
+  @Override
+  public AccessWithdrawal accessWithdrawal(LeaseAdminRoutes.Publisher publish) {
+    return new AccountLeaseRevocation(publish, Clock.systemUTC());
+  }
+
+  /** The lease authority runs here, on the same database: nothing waits. */
+  @Override
+  public RevocationOutbox revocationOutbox() {
+    return RevocationOutbox.SHARED;
   }
 
   @Override

@@ -15,7 +15,10 @@ import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.http.Tls;
 import dev.outpost.identity.AccountDirectory;
+import dev.outpost.admin.AccessWithdrawal;
+import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.LeaseAuthority;
+import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.relay.ClusterBrokering;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.HubEnrollment;
@@ -65,6 +68,7 @@ final class RemoteHubSide implements HubSide {
   private LocalHostCache hostCache;
   private HubFailover failover;
   private EnrollmentLedger enrollment;
+  private RevocationOutbox outbox;
 
   /**
    * @param down the node's own operations, for what the hub sends down to it
@@ -124,6 +128,7 @@ final class RemoteHubSide implements HubSide {
     ClusterBrokering brokering = new ClusterBrokering(vertx, member, local, nodeId, minMembers).start();
     failover = new HubFailover(link, local, brokering, hostCache, config.hub().outageThreshold());
     enrollment = new RelayedEnrollmentLedger(link);
+    outbox = RevocationOutbox.toHub(db);
     return deploy.apply(link).compose(v -> deploy.apply(hostCache)).compose(v -> deploy.apply(local))
         .compose(v -> deploy.apply(failover));
   }
@@ -166,6 +171,23 @@ final class RemoteHubSide implements HubSide {
   @Override
   public Optional<LeaseAuthority> leaseAuthority() {
     return Optional.empty();
+  }
+
+  @Override
+  public AccountDirectory leaseAccounts() {
+    return hostCache;
+  }
+
+  /** Accounts change at the hub, which tells every node; nothing to do here. */
+  @Override
+  public AccessWithdrawal accessWithdrawal(LeaseAdminRoutes.Publisher publish) {
+    return AccessWithdrawal.NONE;
+  }
+
+  /** Revocations made here wait in this node's database until the hub takes them. */
+  @Override
+  public RevocationOutbox revocationOutbox() {
+    return outbox;
   }
 
   @Override

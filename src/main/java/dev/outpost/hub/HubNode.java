@@ -26,6 +26,7 @@ import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
+import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.relay.TunnelProtocol;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -120,7 +121,7 @@ public final class HubNode {
     AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
         AgentDirectory.none(), broker.adminClient(), DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
         List.of(new LocationRoutes(db, locations),
-            new LeaseAdminRoutes(db, new UserAccounts(db), leases, broadcast::revoked, List::of, false,
+            new LeaseAdminRoutes(db, new UserAccounts(db), leases, broadcast::revoked, List::of, RevocationOutbox.SHARED,
                 Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
                     "lease-revocations", metrics)))), withdrawal)
         .directories(secrets, () -> { }, directories);

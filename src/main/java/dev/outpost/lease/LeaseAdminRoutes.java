@@ -1,5 +1,6 @@
 package dev.outpost.lease;
 
+import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.admin.AdminExtension;
 import dev.outpost.admin.impl.Responses;
 import dev.outpost.db.Database;
@@ -51,7 +52,7 @@ public final class LeaseAdminRoutes implements AdminExtension {
   private final LeaseAuthority authority;
   private final Publisher publisher;
   private final Supplier<Collection<Revocation>> known;
-  private final boolean forward;
+  private final RevocationOutbox outbox;
   private final Clock clock;
   private final RevocationStore store = new RevocationStore();
   private final DeferredRevocations deferred;
@@ -60,17 +61,17 @@ public final class LeaseAdminRoutes implements AdminExtension {
    * @param accounts to find a user named in a revocation
    * @param authority the site's lease authority when it runs here (hub or all-in-one), else {@code null}
    * @param known revocations this node knows besides its database's (an appliance's trust cache)
-   * @param forward whether revocations made here must still reach a separate hub
+   * @param outbox where revocations made here wait for the site's lease authority
    * @param deferred where revocations made while the database cannot be reached wait for it
    */
   public LeaseAdminRoutes(Database db, AccountDirectory accounts, LeaseAuthority authority, Publisher publisher,
-      Supplier<Collection<Revocation>> known, boolean forward, Clock clock, DeferredRevocations deferred) {
+      Supplier<Collection<Revocation>> known, RevocationOutbox outbox, Clock clock, DeferredRevocations deferred) {
     this.db = Objects.requireNonNull(db);
     this.accounts = Objects.requireNonNull(accounts);
     this.authority = authority;
     this.publisher = Objects.requireNonNull(publisher);
     this.known = Objects.requireNonNull(known);
-    this.forward = forward;
+    this.outbox = java.util.Objects.requireNonNull(outbox);
     this.clock = Objects.requireNonNull(clock);
     this.deferred = Objects.requireNonNull(deferred);
   }
@@ -123,7 +124,7 @@ public final class LeaseAdminRoutes implements AdminExtension {
       default -> Future.succeededFuture(value);
     };
     subject.map(id -> Revocation.of(Revocation.Kind.parse(field), id, null, clock.instant(), reason, by))
-        .compose(revocation -> db.transaction(conn -> store.insert(conn, revocation, !forward)
+        .compose(revocation -> db.transaction(conn -> store.insert(conn, revocation, outbox.storedAsForwarded())
                 .compose(v -> auditor.record(ctx, conn, TYPE + ".create", TYPE, revocation.id(), value,
                     revocation.toJson())))
             .recover(e -> DatabaseUnavailableException.of(e).isPresent() ? defer(ctx, auditor, revocation, value)
@@ -142,7 +143,7 @@ public final class LeaseAdminRoutes implements AdminExtension {
    * row and audit entry wait on disk until the database answers.
    */
   private Future<Void> defer(RoutingContext ctx, Auditor auditor, Revocation revocation, String value) {
-    return deferred.defer(revocation, !forward)
+    return deferred.defer(revocation, outbox.storedAsForwarded())
         .compose(v -> auditor.recordApart(ctx, TYPE + ".create", TYPE, revocation.id(), value, revocation.toJson()));
   }
 

@@ -10,6 +10,7 @@ import dev.outpost.lease.impl.IssueRequest;
 import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseOperationsStub;
 import dev.outpost.lease.impl.LeaseTrustCache;
+import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.lease.impl.Upstream;
 import dev.outpost.testing.ClusterNode;
 import dev.outpost.testing.FreePorts;
@@ -120,7 +121,8 @@ class LeaseClusterTest {
     LeaseIssuer issuer = new LeaseIssuer(hazelcast, node.seal(), upstream, SiteModel::empty, lease -> false, 50,
         Clock.systemUTC());
     LeaseTrustCache trust = new LeaseTrustCache(upstream, tmp.resolve("node-" + index), Duration.ofSeconds(10),
-        SealedMap.of(hazelcast, LeaseTrustCache.MAP_NAME, node.seal()), null, "node-" + index, Clock.systemUTC());
+        SealedMap.of(hazelcast, LeaseTrustCache.MAP_NAME, node.seal()), RevocationOutbox.SHARED, "node-" + index,
+        Clock.systemUTC());
     await(vertx.deployVerticle(issuer));
     await(vertx.deployVerticle(trust));
     return new Member(vertx, hazelcast, issuer, trust);

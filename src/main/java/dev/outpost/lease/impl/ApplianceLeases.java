@@ -43,7 +43,7 @@ public final class ApplianceLeases implements LeaseService {
   private final SealedMap proofs;
   private final Database db;
   private final AccountDirectory accounts;
-  private final boolean forwardRevocations;
+  private final RevocationOutbox outbox;
   private final String location;
   private final Lease.HubGateway hub;
   private final Duration proofWindow;
@@ -54,12 +54,12 @@ public final class ApplianceLeases implements LeaseService {
    * @param db where revocations made at sign-out are kept
    * @param accounts the local accounts as this node knows them (all-in-one: the database, else the local host
    *     cache's copy): a lease of an account that is disabled there is refused, whatever the revocations say
-   * @param forwardRevocations whether they must reach a separate hub later (else the hub shares {@code db})
+   * @param outbox where those revocations wait for the site's lease authority
    * @param hub the hub's rendezvous gateway for leases, or {@code null}
    * @param proofWindow how far a proof's time may be from this node's
    */
   public ApplianceLeases(Vertx vertx, LeaseIssuer issuer, LeaseTrustCache trust, ApplianceRoster roster,
-      SealedMap proofs, Database db, AccountDirectory accounts, boolean forwardRevocations,
+      SealedMap proofs, Database db, AccountDirectory accounts, RevocationOutbox outbox,
       String location, Lease.HubGateway hub, Duration proofWindow, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx);
     this.issuer = Objects.requireNonNull(issuer);
@@ -68,7 +68,7 @@ public final class ApplianceLeases implements LeaseService {
     this.proofs = Objects.requireNonNull(proofs);
     this.db = Objects.requireNonNull(db);
     this.accounts = Objects.requireNonNull(accounts);
-    this.forwardRevocations = forwardRevocations;
+    this.outbox = Objects.requireNonNull(outbox);
     this.location = Objects.requireNonNull(location);
     this.hub = hub;
     this.proofWindow = Objects.requireNonNull(proofWindow);
@@ -108,7 +108,7 @@ public final class ApplianceLeases implements LeaseService {
     }
     Revocation revocation = Revocation.of(Revocation.Kind.DEVICE, principal.device(), principal.userId(),
         clock.instant(), "signed out", principal.username());
-    Future<Void> stored = db.transaction(conn -> revocations.insert(conn, revocation, !forwardRevocations))
+    Future<Void> stored = db.transaction(conn -> revocations.insert(conn, revocation, outbox.storedAsForwarded()))
         .<Void>mapEmpty()
         .recover(e -> {
           LOG.warn("The sign-out of {} voids their device's leases on this cluster only: the database did not take "

@@ -3,7 +3,6 @@ package dev.outpost.lease.impl;
 import dev.outpost.cluster.ClusterFutures;
 import dev.outpost.cluster.SealedMap;
 import dev.outpost.crypto.SecureFiles;
-import dev.outpost.db.Database;
 import dev.outpost.lease.LeaseOperations;
 import dev.outpost.lease.Revocation;
 import io.vertx.core.Future;
@@ -39,7 +38,7 @@ public final class LeaseTrustCache extends VerticleBase {
   private final Path file;
   private final Duration interval;
   private final SealedMap cluster;
-  private final Database forwardFrom;
+  private final RevocationOutbox outbox;
   private final String node;
   private final Clock clock;
   private final RevocationStore store = new RevocationStore();
@@ -50,17 +49,14 @@ public final class LeaseTrustCache extends VerticleBase {
   private final java.util.concurrent.atomic.AtomicLong lastOnDemand =
       new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 1_000_000_000L);
 
-  /**
-   * @param forwardFrom this appliance's database, whose unforwarded revocations go to a separate hub; {@code null}
-   *     when the hub shares the database (all-in-one)
-   */
+  /** @param outbox where revocations made on this appliance wait for the site's lease authority */
   public LeaseTrustCache(Upstream hub, Path dataDir, Duration interval, SealedMap cluster,
-      Database forwardFrom, String node, Clock clock) {
+      RevocationOutbox outbox, String node, Clock clock) {
     this.hub = Objects.requireNonNull(hub);
     this.file = dataDir.resolve("lhc").resolve("lease-trust.json");
     this.interval = Objects.requireNonNull(interval);
     this.cluster = Objects.requireNonNull(cluster);
-    this.forwardFrom = forwardFrom;
+    this.outbox = Objects.requireNonNull(outbox);
     this.node = Objects.requireNonNull(node);
     this.clock = Objects.requireNonNull(clock);
   }
@@ -130,7 +126,7 @@ public final class LeaseTrustCache extends VerticleBase {
       return Future.succeededFuture(current);
     }
     syncing = true;
-    return forward()
+    return outbox.forward(hub, node)
         .compose(v -> hub.request(LeaseOperations.TRUST, new JsonObject()))
         .map(LeaseTrust::fromJson)
         .compose(this::keep)
@@ -154,28 +150,6 @@ public final class LeaseTrustCache extends VerticleBase {
     } catch (RuntimeException e) {
       LOG.warn("Ignoring an unreadable lease revocation from the cluster: {}", e.getMessage());
     }
-  }
-
-  /** Hands revocations made here during an outage to the hub, oldest first. */
-  private Future<Void> forward() {
-    if (forwardFrom == null) {
-      return Future.succeededFuture();
-    }
-    return store.unforwarded(forwardFrom.pool())
-        .compose(list -> {
-          Future<Void> chain = Future.succeededFuture();
-          for (Revocation r : list) {
-            chain = chain.compose(v -> hub.request(LeaseOperations.REVOKE, new JsonObject()
-                    .put("revocation", r.toJson()).put("node", node))
-                .compose(answer -> store.markForwarded(forwardFrom.pool(), r.id()))
-                .onSuccess(x -> LOG.info("Handed lease revocation {} to the hub", r.id())));
-          }
-          return chain;
-        })
-        .recover(e -> {
-          LOG.debug("Lease revocations not handed to the hub yet: {}", e.getMessage());
-          return Future.succeededFuture();
-        });
   }
 
   private Future<LeaseTrust> keep(LeaseTrust trusted) {
