@@ -70,7 +70,7 @@ public final class AdminApi {
   private final EnrollTokenRoutes.Authority tokens;
   private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
-  private NodeDrainRoutes drainRoutes;
+  private final NodeDrainRoutes drainRoutes;
   private final SpooledAudit spooledAudit;
   private final List<EntityStore> stores;
   /** The collections {@link #mount} serves, whose OpenAPI summaries are made from their names. */
@@ -79,31 +79,77 @@ public final class AdminApi {
   private final BrokerAdminRoutes brokerRoutes;
   private final HostAdminRoutes hostRoutes;
   private final List<AdminExtension> extensions;
-  private java.net.URI managingHub;
-  private EntityStore directoryStore;
-  private DirectoryAdminRoutes directoryRoutes;
+  /** The separate hub that manages the site model, or {@code null} when it is managed here. */
+  private final java.net.URI managingHub;
+  private final EntityStore directoryStore;
+  private final DirectoryAdminRoutes directoryRoutes;
+
+  /**
+   * What an admin API serves beyond its core, decided by the role before the API is built (Vert.x options style):
+   * admin routes of other features, what ends with an account's access, whether a separate hub manages the site
+   * model, directories, and the node drain routes.
+   */
+  public static final class Options {
+    private List<AdminExtension> extensions = List.of();
+    private AccessWithdrawal withdrawal = AccessWithdrawal.NONE;
+    private java.util.Optional<java.net.URI> managingHub = java.util.Optional.empty();
+    private java.util.Optional<Directories> directories = java.util.Optional.empty();
+    private java.util.Optional<Drain> drain = java.util.Optional.empty();
+
+    /** Admin-only routes of other features, mounted after the built-in ones. */
+    public Options extensions(List<AdminExtension> extensions) {
+      this.extensions = List.copyOf(extensions);
+      return this;
+    }
+
+    /** What else ends when an account loses access (its connection leases), besides its sign-in sessions. */
+    public Options withdrawal(AccessWithdrawal withdrawal) {
+      this.withdrawal = Objects.requireNonNull(withdrawal);
+      return this;
+    }
+
+    /** The site model is managed by a separate hub: its routes answer 409 with where to go instead. */
+    public Options managedBy(java.util.Optional<java.net.URI> hub) {
+      this.managingHub = Objects.requireNonNull(hub);
+      return this;
+    }
+
+    /**
+     * Serves directories ({@code /directories}): CRUD over the site model, with bind secrets sealed by
+     * {@code secrets}, and tests and group lists run by {@code probe}; {@code changed} is told after every change.
+     */
+    public Options directories(SecretBox secrets, Runnable changed, DirectoryProbe probe) {
+      this.directories = java.util.Optional.of(new Directories(secrets, changed, probe));
+      return this;
+    }
+
+    /**
+     * Serves {@code /nodes/{id}/drain}: for this node to admins and to the holder of the data dir's local control
+     * credential, for the cluster's other nodes to admins (through the event bus); and answers the other nodes'
+     * requests for this one. A node id or member id names the member of {@code /nodes} that has it now.
+     */
+    public Options drain(NodeDrain drain, LocalControl control) {
+      this.drain = java.util.Optional.of(new Drain(drain, control));
+      return this;
+    }
+  }
+
+  private record Directories(SecretBox secrets, Runnable changed, DirectoryProbe probe) {
+  }
+
+  private record Drain(NodeDrain drain, LocalControl control) {
+  }
 
   /**
    * @param node this node's id; audit rows name the node by the name it publishes in {@code nodes}, if any
    * @param tokens whose CA enrollment tokens name, and where agents enroll
    * @param agents the agents linked to this node
-   */
-  public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
-      String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
-      DiskSpool auditSpool) {
-    this(vertx, db, logins, nodes, hasher, node, tokens, agents, broker, auditSpool, List.of(), AccessWithdrawal.NONE);
-  }
-
-  /**
    * @param auditSpool where audit entries of session and host actions wait while the database is down
-   * @param extensions admin-only routes of other features, mounted after the built-in ones
-   * @param withdrawal what else ends when an account loses access (its connection leases), besides its sign-in
-   *     sessions, which this API ends itself
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
       String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
-      DiskSpool auditSpool, List<AdminExtension> extensions, AccessWithdrawal withdrawal) {
-    this.extensions = List.copyOf(extensions);
+      DiskSpool auditSpool, Options options) {
+    this.extensions = options.extensions;
     this.spooledAudit = new SpooledAudit(db, audit, auditSpool, Clock.systemUTC());
     this.brokerRoutes = new BrokerAdminRoutes(spooledAudit, broker, this::actor, db);
     this.hostRoutes = new HostAdminRoutes(db, audit, spooledAudit, broker, this::actor);
@@ -115,43 +161,17 @@ public final class AdminApi {
     this.tokens = Objects.requireNonNull(tokens);
     this.agents = Objects.requireNonNull(agents);
     AccessWithdrawal signOut = AccessWithdrawal.afterCommit((userId, username) -> logins.revokeUser(userId));
-    this.stores = List.of(new UserStore(vertx, hasher, withdrawal.andThen(signOut)), new GroupStore(),
+    this.stores = List.of(new UserStore(vertx, hasher, options.withdrawal.andThen(signOut)), new GroupStore(),
         new PoolStore(), new ResourceStore(), new EntitlementStore());
-  }
-
-  /**
-   * Marks the site model as managed by a separate hub: its routes answer 409 with where to go instead. Call
-   * before {@link #mount}.
-   */
-  public AdminApi managedBy(java.net.URI hub) {
-    this.managingHub = Objects.requireNonNull(hub);
-    return this;
-  }
-
-  /**
-   * Serves directories ({@code /directories}): CRUD over the site model, with bind secrets sealed by
-   * {@code secrets}, and tests and group lists run by {@code probe}. Call before {@link #mount}.
-   *
-   * @param changed told after every change of a directory
-   */
-  public AdminApi directories(SecretBox secrets, Runnable changed, DirectoryProbe probe) {
-    this.directoryStore = new DirectoryStore(secrets, changed);
-    this.directoryRoutes = new DirectoryAdminRoutes(probe);
-    return this;
-  }
-
-  /**
-   * Serves {@code /nodes/{id}/drain}: for this node to admins and to the holder of the data dir's local control
-   * credential, for the cluster's other nodes to admins (through the event bus), and answers the other nodes'
-   * requests for this one. Call before {@link #mount}.
-   *
-   * <p>A node id or member id names the member of {@code /nodes} that has it now.
-   */
-  public AdminApi drain(NodeDrain drain, LocalControl control) {
-    this.drainRoutes = new NodeDrainRoutes(db, audit, logins, drain, control, vertx.eventBus(), this::nodeOf, node,
-        this::nodeName);
-    drainRoutes.listen();
-    return this;
+    this.managingHub = options.managingHub.orElse(null);
+    this.directoryStore = options.directories.map(d -> (EntityStore) new DirectoryStore(d.secrets(), d.changed()))
+        .orElse(null);
+    this.directoryRoutes = options.directories.map(d -> new DirectoryAdminRoutes(d.probe())).orElse(null);
+    this.drainRoutes = options.drain.map(d -> new NodeDrainRoutes(db, audit, logins, d.drain(), d.control(),
+        vertx.eventBus(), this::nodeOf, node, this::nodeName)).orElse(null);
+    if (drainRoutes != null) {
+      drainRoutes.listen();
+    }
   }
 
   /** The node id of the member of {@code /nodes} whose node id or member id is {@code id}. */

@@ -393,16 +393,16 @@ public final class ApplianceNode {
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
         EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
-        DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
-        List.of(new LeaseAdminRoutes(db, accounts, hub.leaseAuthority().orElse(null), leaseTrust::publish,
-            () -> leaseTrust.trust().revocations(), hub.revocationOutbox(), Clock.systemUTC(),
-            new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
-                metrics)))),
-        // accounts are changed here only all-in-one (with a separate hub, at the hub): their leases end on every node
-        hub.accessWithdrawal(leaseTrust::publish));
-    admin.directories(secrets, directories::invalidate, directories);
-    admin.drain(drain, control);
-    hub.managedBy().ifPresent(admin::managedBy);
+        DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics), new AdminApi.Options()
+            .extensions(List.of(new LeaseAdminRoutes(db, accounts, hub.leaseAuthority().orElse(null),
+                leaseTrust::publish, () -> leaseTrust.trust().revocations(), hub.revocationOutbox(),
+                Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
+                    "lease-revocations", metrics)))))
+            // accounts change here only all-in-one (with a separate hub, at the hub): their leases end everywhere
+            .withdrawal(hub.accessWithdrawal(leaseTrust::publish))
+            .managedBy(hub.managedBy())
+            .directories(secrets, directories::invalidate, directories)
+            .drain(drain, control));
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
       MetricsEndpoint.mount(router, metrics, config.metrics().token());

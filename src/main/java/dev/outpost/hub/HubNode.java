@@ -120,11 +120,13 @@ public final class HubNode {
         .andThen(AccessWithdrawal.afterCommit(broadcast::withdrawn));
     AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
         AgentDirectory.none(), broker.adminClient(), DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
-        List.of(new LocationRoutes(db, locations),
-            new LeaseAdminRoutes(db, new UserAccounts(db), leases, broadcast::revoked, List::of, RevocationOutbox.SHARED,
-                Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
-                    "lease-revocations", metrics)))), withdrawal)
-        .directories(secrets, () -> { }, directories);
+        new AdminApi.Options()
+            .extensions(List.of(new LocationRoutes(db, locations), new LeaseAdminRoutes(db, new UserAccounts(db),
+                leases, broadcast::revoked, List::of, RevocationOutbox.SHARED, Clock.systemUTC(),
+                new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
+                    metrics)))))
+            .withdrawal(withdrawal)
+            .directories(secrets, () -> { }, directories));
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)
