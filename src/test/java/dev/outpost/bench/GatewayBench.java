@@ -1,5 +1,7 @@
 package dev.outpost.bench;
 
+import static dev.outpost.testing.Await.await;
+
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.TestSite;
@@ -392,7 +394,4 @@ public final class GatewayBench {
     return admin;
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
 }

@@ -1,6 +1,7 @@
 package dev.outpost.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -13,7 +14,6 @@ import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -24,7 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -337,10 +336,6 @@ class BrokeringTest {
 
   static List<String> names(JsonArray items) {
     return items.stream().map(o -> ((JsonObject) o).getString("name")).toList();
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   static void awaitTrue(Supplier<Boolean> condition) throws InterruptedException {

@@ -1,13 +1,13 @@
 package dev.outpost.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -21,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -246,7 +245,4 @@ class SessionHistoryTest {
     return URLEncoder.encode(text, StandardCharsets.UTF_8);
   }
 
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
 }

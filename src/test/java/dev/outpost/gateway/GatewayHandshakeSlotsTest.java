@@ -1,6 +1,7 @@
 package dev.outpost.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.http.Tls;
@@ -240,7 +241,4 @@ class GatewayHandshakeSlotsTest {
     return response.json();
   }
 
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
 }

@@ -1,6 +1,7 @@
 package dev.outpost.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.crypto.SecureTokens;
@@ -486,10 +487,6 @@ class GatewayTest {
   static JsonObject created(Response response) {
     assertThat(response.status()).as(response.body()).isEqualTo(201);
     return response.json();
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   static void awaitTrue(String what, Supplier<Boolean> condition) throws InterruptedException {

@@ -2,6 +2,7 @@ package dev.outpost.hosts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.appliance.HttpFrontDoor;
@@ -432,7 +433,4 @@ class AgentLinkTest {
     }
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
-  }
 }

@@ -1,12 +1,12 @@
 package dev.outpost.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.testing.TestHub;
 import dev.outpost.testing.TestSite;
 import dev.outpost.testing.TlsScan;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.RequestOptions;
@@ -189,10 +189,6 @@ class TlsPolicyTest {
     boolean tls13Suite = !suite.contains("_WITH_");
     return Tls.CIPHER_SUITES.contains(suite) && !weak(suite)
         && (protocol.equals("TLSv1.3") && tls13Suite || protocol.equals("TLSv1.2") && !tls13Suite);
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
   }
 
   /** A JDK TLS server with the given suites on TLS 1.2 that records how each handshake ended. */

@@ -1,6 +1,7 @@
 package dev.outpost.hub;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.appliance.config.ConfigLoader;
 import dev.outpost.appliance.config.OutpostConfig;
@@ -9,13 +10,11 @@ import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,7 +101,4 @@ class SeparateHubOperatorTest {
         "outpost_hub_mode{mode=\"local\"} 0");
   }
 
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(3, TimeUnit.MINUTES);
-  }
 }

@@ -1,6 +1,7 @@
 package dev.outpost.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
@@ -8,13 +9,11 @@ import dev.outpost.cluster.ClusterSetup;
 import dev.outpost.testing.ClusterNode;
 import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.Poll;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -97,7 +96,4 @@ class HazelcastAttemptCountersTest {
         members.get(member).getMap(HazelcastAttemptCounters.MAP_NAME), Clock.systemUTC()), 3, 100_000, window);
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
 }

@@ -1,6 +1,7 @@
 package dev.outpost.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.it.OutpostProcess.Result;
@@ -8,7 +9,6 @@ import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -178,7 +177,4 @@ class ClientSshIT {
     return response.json();
   }
 
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
 }

@@ -2,6 +2,7 @@ package dev.outpost.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.appliance.ApplianceNode;
 import dev.outpost.appliance.Console;
@@ -19,7 +20,6 @@ import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -260,7 +260,4 @@ class ProxiedLinksTest {
     throw new IllegalStateException(failure.get(0).getMessage(), failure.get(0));
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
-  }
 }

@@ -2,6 +2,7 @@ package dev.outpost.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.ClientErrorException;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -118,10 +118,6 @@ class TunnelRequestsTest {
     assertThatThrownBy(() -> await(intruder.request("echo", new JsonObject())))
         .cause().isInstanceOf(ServerErrorException.class);
     assertThat(hub.appliances()).doesNotContainKey("node-x");
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -1,5 +1,7 @@
 package dev.outpost.testing;
 
+import static dev.outpost.testing.Await.await;
+
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
@@ -87,7 +89,4 @@ public final class Burst {
     }
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
-  }
 }

@@ -44,7 +44,7 @@ final class NetworkLink implements AutoCloseable {
   /** Closes the listening port and every relayed connection. */
   synchronized void cut() throws Exception {
     if (server != null) {
-      WebSite.await(server.close());
+      dev.outpost.testing.Await.await(server.close());
       server = null;
     }
     for (NetSocket socket : Set.copyOf(open)) {
@@ -64,7 +64,7 @@ final class NetworkLink implements AutoCloseable {
   synchronized void restore() throws Exception {
     stalled = false;
     if (server == null) {
-      server = WebSite.await(vertx.createNetServer().connectHandler(this::relay).listen(port, "127.0.0.1"));
+      server = dev.outpost.testing.Await.await(vertx.createNetServer().connectHandler(this::relay).listen(port, "127.0.0.1"));
     }
   }
 
@@ -93,7 +93,7 @@ final class NetworkLink implements AutoCloseable {
   public void close() {
     try {
       cut();
-      WebSite.await(client.close());
+      dev.outpost.testing.Await.await(client.close());
     } catch (Exception e) {
       throw new IllegalStateException("the network link did not close", e);
     }

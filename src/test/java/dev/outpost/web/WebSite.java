@@ -1,13 +1,13 @@
 package dev.outpost.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outpost.testing.Await.await;
 
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
@@ -21,7 +21,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -138,10 +137,6 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     Poll.until("echo listed as available for alice", Duration.ofSeconds(30), () -> client.get("/api/v1/resources",
         alice).json().getJsonArray("items").stream().map(JsonObject.class::cast)
         .anyMatch(r -> r.getString("name").equals("echo") && r.getBoolean("available")));
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   @Override
