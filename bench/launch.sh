@@ -66,10 +66,19 @@ https=$(free_port); cluster=$(free_port); gateway=$(free_port)
 printf '%s' "bench-admin-password" > "$work/admin-password"
 
 read -r -a java_opts <<<"${OUTPOST_JAVA_OPTS:-}"
-sign_in() { # URL CA
-  curl -sS --cacert "$2" -X POST "$1/api/v1/login" -H 'Content-Type: application/json' \
-    -d '{"username":"admin","password":"bench-admin-password"}' \
-    | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("token") or sys.exit("sign-in refused: %s" % d))'
+sign_in() { # URL CA: retried for up to 30 s (builds before "ready means ready" created the admin after readiness)
+  local deadline=$((SECONDS + 30)) answer
+  while :; do
+    answer=$(curl -sS --cacert "$2" -X POST "$1/api/v1/login" -H 'Content-Type: application/json' \
+      -d '{"username":"admin","password":"bench-admin-password"}')
+    if token=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get("token") or sys.exit(1))' \
+        "$answer" 2>/dev/null); then
+      echo "$token"
+      return 0
+    fi
+    [ $SECONDS -lt $deadline ] || { echo "$me: sign-in refused: $answer" >&2; return 1; }
+    sleep 1  # polling the node until the bootstrap admin exists, not waiting for something to happen
+  done
 }
 hub_args=()
 if $separate_hub; then
