@@ -50,19 +50,20 @@ public final class InMemoryAttemptCounters implements AttemptCounters {
 
   @Override
   public Future<Void> settle(String key, Instant at, Duration window) {
-    long now = clock.millis();
-    long windowMs = window.toMillis();
-    windows.computeIfPresent(key, (k, current) -> keep(SlidingWindow.settled(
-        SlidingWindow.live(current.stamps(), now, windowMs), at.toEpochMilli()), now, windowMs));
-    return Future.succeededFuture();
+    return change(key, window, live -> SlidingWindow.settled(live, at.toEpochMilli()));
   }
 
   @Override
   public Future<Void> release(String key, Instant at, Duration window) {
+    return change(key, window, live -> SlidingWindow.without(live, at.toEpochMilli()));
+  }
+
+  /** Applies {@code change} to the key's live slots, if it has any. */
+  private Future<Void> change(String key, Duration window, java.util.function.UnaryOperator<long[]> change) {
     long now = clock.millis();
     long windowMs = window.toMillis();
-    windows.computeIfPresent(key, (k, current) -> keep(SlidingWindow.without(
-        SlidingWindow.live(current.stamps(), now, windowMs), at.toEpochMilli()), now, windowMs));
+    windows.computeIfPresent(key, (k, current) -> keep(change.apply(SlidingWindow.live(current.stamps(), now,
+        windowMs)), now, windowMs));
     return Future.succeededFuture();
   }
 
