@@ -61,7 +61,7 @@ import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
-import dev.outpost.relay.HubFailover;
+import dev.outpost.broker.impl.HubFailover;
 import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LeaseRoutes;

@@ -1,7 +1,7 @@
 package dev.outpost.appliance;
 
 import dev.outpost.appliance.config.OutpostConfig;
-import dev.outpost.broker.Broker;
+import dev.outpost.broker.impl.Broker;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.SecretBox;
@@ -12,7 +12,7 @@ import dev.outpost.error.Failures;
 import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
-import dev.outpost.hub.BrokerService;
+import dev.outpost.broker.impl.BrokerService;
 import dev.outpost.hub.DirectoryRelay;
 import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.IdentityOperations;
@@ -24,7 +24,7 @@ import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.LocalHostCache;
-import dev.outpost.relay.RelayedBroker;
+import dev.outpost.broker.impl.RelayedBroker;
 import dev.outpost.store.GatewayAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Deployable;
@@ -193,7 +193,7 @@ final class InProcessHubSide implements HubSide {
 
   @Override
   public String mode() {
-    return dev.outpost.relay.HubFailover.Mode.HUB.wireName();
+    return dev.outpost.broker.impl.HubFailover.Mode.HUB.wireName();
   }
 
   @Override

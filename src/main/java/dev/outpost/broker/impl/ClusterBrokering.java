@@ -1,5 +1,6 @@
-package dev.outpost.relay;
+package dev.outpost.broker.impl;
 
+import dev.outpost.relay.Requests;
 import dev.outpost.wire.SchemaVersion;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;

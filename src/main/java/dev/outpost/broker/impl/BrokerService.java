@@ -1,6 +1,6 @@
-package dev.outpost.hub;
+package dev.outpost.broker.impl;
 
-import dev.outpost.broker.Broker;
+import dev.outpost.hub.HubOperations;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.ResourceView;
@@ -13,7 +13,6 @@ import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
-import dev.outpost.broker.SiteModelLoader;
 import dev.outpost.cluster.ContextHop;
 import dev.outpost.db.Database;
 import dev.outpost.db.DatabaseUnavailableException;

@@ -1,5 +1,8 @@
-package dev.outpost.relay;
+package dev.outpost.broker.impl;
 
+import dev.outpost.relay.HubLink;
+import dev.outpost.relay.LocalHostCache;
+import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;

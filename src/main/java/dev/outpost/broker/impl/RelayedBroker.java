@@ -1,5 +1,6 @@
-package dev.outpost.relay;
+package dev.outpost.broker.impl;
 
+import dev.outpost.relay.Requests;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;

@@ -1,6 +1,5 @@
-package dev.outpost.relay;
+package dev.outpost.broker.impl;
 
-import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;

@@ -1,4 +1,4 @@
-package dev.outpost.broker;
+package dev.outpost.broker.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,6 +10,8 @@ import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.SiteModel;
+import dev.outpost.broker.SiteModelJson;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.testing.TestClock;

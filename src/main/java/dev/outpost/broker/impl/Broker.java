@@ -1,5 +1,6 @@
-package dev.outpost.broker;
+package dev.outpost.broker.impl;
 
+import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
