@@ -7,6 +7,7 @@ import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerClient.SessionQuery;
 import dev.outpost.broker.BrokerModels.HostView;
 import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.SessionState;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.http.JsonBodies;
@@ -25,7 +26,6 @@ import java.util.function.Function;
  */
 final class BrokerAdminRoutes {
 
-  private static final Set<String> STATES = Set.of("launching", "connected", "disconnected", "ended");
   private static final Set<String> HOST_FIELDS = Set.of("draining", "maintenance");
   /** The state of an enrolled host whose agent is not registered (silent, stopped, or never started). */
   private static final String LOST = "lost";
@@ -66,11 +66,7 @@ final class BrokerAdminRoutes {
 
   private void listSessions(RoutingContext ctx) {
     var params = ctx.request().params();
-    String state = params.get("state");
-    if (state != null && !STATES.contains(state)) {
-      throw ClientErrorException.validation("state must be one of " + String.join(", ", STATES.stream().sorted()
-          .toList()));
-    }
+    SessionState state = params.get("state") == null ? null : SessionState.fromWire(params.get("state"));
     int limit = limit(params.get("limit"));
     SessionQuery query = new SessionQuery(null, params.get("user"), state, params.get("host"), params.get("resource"),
         "true".equals(params.get("open")), limit);

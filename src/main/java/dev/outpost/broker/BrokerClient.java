@@ -16,16 +16,19 @@ import java.util.List;
 public interface BrokerClient {
 
   /** Which sessions to list; {@code null} fields match anything. */
-  record SessionQuery(String userId, String username, String state, String hostId, String resource, boolean openOnly,
-      int limit) {
+  record SessionQuery(String userId, String username, SessionState state, String hostId, String resource,
+      boolean openOnly, int limit) {
 
     public JsonObject toJson() {
-      return new JsonObject().put("userId", userId).put("username", username).put("state", state)
+      return new JsonObject().put("userId", userId).put("username", username)
+          .put("state", state == null ? null : state.wireName())
           .put("hostId", hostId).put("resource", resource).put("openOnly", openOnly).put("limit", limit);
     }
 
     public static SessionQuery fromJson(JsonObject json) {
-      return new SessionQuery(json.getString("userId"), json.getString("username"), json.getString("state"),
+      String state = json.getString("state");
+      return new SessionQuery(json.getString("userId"), json.getString("username"),
+          state == null ? null : SessionState.fromWire(state),
           json.getString("hostId"), json.getString("resource"), json.getBoolean("openOnly", false),
           json.getInteger("limit", 1000));
     }
@@ -33,10 +36,10 @@ public interface BrokerClient {
     public boolean matches(SessionView s) {
       return (userId == null || userId.equals(s.userId()))
           && (username == null || username.equalsIgnoreCase(s.username()))
-          && (state == null || state.equals(s.state()))
+          && (state == null || state == s.state())
           && (hostId == null || hostId.equals(s.hostId()) || hostId.equalsIgnoreCase(s.hostName()))
           && (resource == null || resource.equals(s.resourceId()) || resource.equalsIgnoreCase(s.resourceName()))
-          && (!openOnly || !"ended".equals(s.state()));
+          && (!openOnly || s.state().open());
     }
   }
 
@@ -53,7 +56,7 @@ public interface BrokerClient {
   Future<SessionView> disconnect(String sessionId);
 
   /** Records that the session's stream connected or ended (reported by the gateway). */
-  Future<SessionView> markState(String sessionId, String state);
+  Future<SessionView> markState(String sessionId, SessionState state);
 
   Future<List<HostView>> hosts();
 

@@ -113,22 +113,22 @@ public final class BrokerModels {
     }
   }
 
-  /** A brokered session. States: launching, connected, disconnected, ended. */
+  /** A brokered session. */
   public record SessionView(String id, String userId, String username, String resourceId, String resourceName,
-      String hostId, String hostName, String hostAddress, int port, String state, String endReason,
+      String hostId, String hostName, String hostAddress, int port, SessionState state, String endReason,
       Instant createdAt, Instant updatedAt) {
 
     public JsonObject toJson() {
       return new JsonObject().put("id", id).put("userId", userId).put("username", username)
           .put("resourceId", resourceId).put("resource", resourceName).put("hostId", hostId).put("host", hostName)
-          .put("hostAddress", hostAddress).put("port", port).put("state", state).put("endReason", endReason)
+          .put("hostAddress", hostAddress).put("port", port).put("state", state.wireName()).put("endReason", endReason)
           .put("createdAt", createdAt.toString()).put("updatedAt", updatedAt.toString());
     }
 
     public static SessionView fromJson(JsonObject json) {
       return new SessionView(json.getString("id"), json.getString("userId"), json.getString("username"),
           json.getString("resourceId"), json.getString("resource"), json.getString("hostId"), json.getString("host"),
-          json.getString("hostAddress"), json.getInteger("port", 0), json.getString("state"),
+          json.getString("hostAddress"), json.getInteger("port", 0), SessionState.fromWire(json.getString("state")),
           json.getString("endReason"), Instant.parse(json.getString("createdAt")),
           Instant.parse(json.getString("updatedAt")));
     }

@@ -6,6 +6,7 @@ import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.SessionState;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.Objects;
@@ -50,7 +51,7 @@ public final class StreamClosingBroker implements BrokerClient {
   }
 
   @Override
-  public Future<SessionView> markState(String sessionId, String state) {
+  public Future<SessionView> markState(String sessionId, SessionState state) {
     return broker.markState(sessionId, state);
   }
 

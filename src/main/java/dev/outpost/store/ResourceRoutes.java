@@ -105,7 +105,7 @@ public final class ResourceRoutes {
   /** A session as its user sees it: no internal host address. */
   static JsonObject publicView(SessionView s) {
     return new JsonObject().put("id", s.id()).put("resourceId", s.resourceId()).put("resource", s.resourceName())
-        .put("host", s.hostName()).put("state", s.state()).put("createdAt", s.createdAt().toString())
+        .put("host", s.hostName()).put("state", s.state().wireName()).put("createdAt", s.createdAt().toString())
         .put("updatedAt", s.updatedAt().toString()).put("endReason", s.endReason());
   }
 

@@ -1,5 +1,6 @@
 package dev.outpost.broker.impl;
 
+import dev.outpost.broker.SessionState;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
@@ -82,7 +83,7 @@ public final class Broker {
     final SiteModel.Resource resource;
     final Host host;
     final Instant createdAt;
-    String state = "launching";
+    SessionState state = SessionState.LAUNCHING;
     String endReason;
     Instant updatedAt;
 
@@ -96,7 +97,7 @@ public final class Broker {
     }
 
     boolean open() {
-      return !"ended".equals(state);
+      return state.open();
     }
   }
 
@@ -328,9 +329,9 @@ public final class Broker {
   public SessionView adopt(SessionView reported, String appliance) {
     Session known = sessions.get(reported.id());
     if (known != null) {
-      if (known.open() && "ended".equals(reported.state())) {
+      if (known.open() && !reported.state().open()) {
         end(known, reported.endReason() == null ? "ended" : reported.endReason());
-      } else if (known.open() && !"ended".equals(reported.state())) {
+      } else if (known.open()) {
         known.state = reported.state();
         known.updatedAt = reported.updatedAt();
       }
@@ -365,13 +366,14 @@ public final class Broker {
   }
 
   /** Moves a session to connected or disconnected (reported by the gateway or the agent). */
-  public SessionView markState(String sessionId, String state) {
+  public SessionView markState(String sessionId, SessionState state) {
     Session session = sessions.get(sessionId);
     if (session == null || !session.open()) {
       throw ClientErrorException.notFound("no open session " + sessionId);
     }
-    if (!state.equals("connected") && !state.equals("disconnected")) {
-      throw ClientErrorException.validation("a session can be marked connected or disconnected, not " + state);
+    if (state != SessionState.CONNECTED && state != SessionState.DISCONNECTED) {
+      throw ClientErrorException.validation("a session can be marked connected or disconnected, not "
+          + state.wireName());
     }
     session.state = state;
     session.updatedAt = clock.instant();
@@ -401,7 +403,7 @@ public final class Broker {
     Instant launchCutoff = now.minus(settings.ticketTtl()).minus(settings.launchGrace());
     int ended = 0;
     for (Session session : new ArrayList<>(sessions.values())) {
-      if ("launching".equals(session.state) && session.updatedAt.isBefore(launchCutoff)) {
+      if (session.state == SessionState.LAUNCHING && session.updatedAt.isBefore(launchCutoff)) {
         end(session, "never connected");
         ended++;
       }
@@ -421,7 +423,7 @@ public final class Broker {
   }
 
   private void end(Session session, String reason) {
-    session.state = "ended";
+    session.state = SessionState.ENDED;
     session.endReason = reason;
     session.updatedAt = clock.instant();
     session.host.sessions = Math.max(0, session.host.sessions - 1);

@@ -11,6 +11,7 @@ import dev.outpost.broker.BrokerModels.HostView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SessionState;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
 import dev.outpost.cluster.ContextHop;
@@ -150,7 +151,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
       case BrokerOperations.SESSIONS_LOGOFF -> body -> sessionCommand(caller, body, "logoff");
       case BrokerOperations.SESSIONS_DISCONNECT -> body -> sessionCommand(caller, body, "disconnect");
       case BrokerOperations.SESSIONS_STATE -> body -> sync(caller, b -> b.markState(required(body, "sessionId"),
-          required(body, "state")).toJson());
+          SessionState.fromWire(required(body, "state"))).toJson());
       case BrokerOperations.SITE_SNAPSHOT -> body -> onContext(() -> {
         SiteModel location = modelFor(caller.location());
         return Future.succeededFuture(location.version() == body.getLong("haveVersion", -1L)
@@ -253,7 +254,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     return onContext(() -> Future.succeededFuture(scope.get())).map(b -> {
       SessionView session = "logoff".equals(command)
           ? b.end(sessionId, body.getString("reason", "logged off"))
-          : b.markState(sessionId, "disconnected");
+          : b.markState(sessionId, SessionState.DISCONNECTED);
       b.host(session.hostId()).ifPresent(host -> tellAgent(host, new JsonObject().put("command", command)
           .put("sessionId", sessionId)));
       return session.toJson();
@@ -364,7 +365,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     }
 
     @Override
-    public Future<SessionView> markState(String sessionId, String state) {
+    public Future<SessionView> markState(String sessionId, SessionState state) {
       return onContext(() -> Future.succeededFuture(owner(b -> b.session(sessionId).isPresent(), "no session "
           + sessionId).markState(sessionId, state)));
     }

@@ -12,6 +12,7 @@ import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SessionState;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.identity.AccountDirectory;
@@ -170,7 +171,7 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   }
 
   @Override
-  public Future<SessionView> markState(String sessionId, String state) {
+  public Future<SessionView> markState(String sessionId, SessionState state) {
     return mode == Mode.HUB ? mirrored(hub.markState(sessionId, state)) : leader.markState(sessionId, state);
   }
 

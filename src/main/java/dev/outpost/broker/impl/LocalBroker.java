@@ -9,6 +9,7 @@ import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SessionState;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.cluster.ContextHop;
 import dev.outpost.error.ServerErrorException;
@@ -100,7 +101,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   public Future<List<SessionView>> toReport() {
     return onContext(() -> {
       Map<String, SessionView> all = new LinkedHashMap<>();
-      broker.sessions(s -> !"ended".equals(s.state())).forEach(s -> all.put(s.id(), s));
+      broker.sessions(s -> s.state().open()).forEach(s -> all.put(s.id(), s));
       all.putAll(unreported);
       return new ArrayList<>(all.values());
     });
@@ -143,7 +144,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
       case BrokerOperations.SESSIONS_DISCONNECT -> body -> disconnect(body.getString("sessionId", ""))
           .map(SessionView::toJson);
       case BrokerOperations.SESSIONS_STATE -> body -> markState(body.getString("sessionId", ""),
-          body.getString("state", "")).map(SessionView::toJson);
+          SessionState.fromWire(body.getString("state", ""))).map(SessionView::toJson);
       case BrokerOperations.HOSTS_LIST -> body -> hosts().map(list -> items(list.stream().map(HostView::toJson)
           .toList()));
       case BrokerOperations.HOSTS_UPDATE -> body -> updateHost(body.getString("hostId", ""), null, null)
@@ -218,7 +219,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<SessionView> disconnect(String sessionId) {
-    return onContext(() -> command(broker.markState(sessionId, "disconnected"), "disconnect"));
+    return onContext(() -> command(broker.markState(sessionId, SessionState.DISCONNECTED), "disconnect"));
   }
 
   private SessionView command(SessionView session, String command) {
@@ -227,7 +228,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   }
 
   @Override
-  public Future<SessionView> markState(String sessionId, String state) {
+  public Future<SessionView> markState(String sessionId, SessionState state) {
     return onContext(() -> broker.markState(sessionId, state));
   }
 

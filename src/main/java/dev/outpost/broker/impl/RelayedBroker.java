@@ -10,6 +10,7 @@ import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SessionState;
 import dev.outpost.hosts.HostEvents;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -61,9 +62,9 @@ public final class RelayedBroker implements BrokerClient, HostEvents {
   }
 
   @Override
-  public Future<SessionView> markState(String sessionId, String state) {
+  public Future<SessionView> markState(String sessionId, SessionState state) {
     return hub.request(BrokerOperations.SESSIONS_STATE, new JsonObject().put("sessionId", sessionId)
-        .put("state", state)).map(SessionView::fromJson);
+        .put("state", state.wireName())).map(SessionView::fromJson);
   }
 
   @Override

@@ -146,9 +146,9 @@ final class SessionHistory {
         .addString(s.username())
         .addUUID(UUID.fromString(s.resourceId()))
         .addUUID(UUID.fromString(s.hostId()))
-        .addString(s.state())
+        .addString(s.state().wireName())
         .addOffsetDateTime(s.createdAt().atOffset(ZoneOffset.UTC))
         .addOffsetDateTime(s.updatedAt().atOffset(ZoneOffset.UTC))
-        .addOffsetDateTime("ended".equals(s.state()) ? s.updatedAt().atOffset(ZoneOffset.UTC) : null);
+        .addOffsetDateTime(s.state().open() ? null : s.updatedAt().atOffset(ZoneOffset.UTC));
   }
 }

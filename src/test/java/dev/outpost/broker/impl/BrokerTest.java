@@ -10,6 +10,7 @@ import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.SessionState;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
 import dev.outpost.error.ClientErrorException;
@@ -172,7 +173,7 @@ class BrokerTest {
     clock.advance(Duration.ofSeconds(11));
 
     assertThat(broker.expireSilentHosts()).containsExactly(silent);
-    assertThat(broker.session(onH1.session().id())).get().extracting(SessionView::state).isEqualTo("ended");
+    assertThat(broker.session(onH1.session().id())).get().extracting(SessionView::state).isEqualTo(SessionState.ENDED);
     assertThat(broker.session(onH1.session().id()).get().endReason()).startsWith("host lost");
     assertThat(broker.launch(users.get("u1"), "ssh").session().hostId()).isEqualTo(alive);
     assertThatThrownBy(() -> broker.heartbeat(new Heartbeat(silent, Map.of(), 0, List.of())))
@@ -190,9 +191,11 @@ class BrokerTest {
     // WHEN node-a reports the old link lost, late
     // THEN the host and its session stay; node-b's report counts
     assertThat(broker.lostThrough("h1", "node-a", "agent link lost")).isFalse();
-    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state).isNotEqualTo("ended");
+    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state)
+        .isNotEqualTo(SessionState.ENDED);
     assertThat(broker.lostThrough("h1", "node-b", "agent link lost")).isTrue();
-    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state).isEqualTo("ended");
+    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state)
+        .isEqualTo(SessionState.ENDED);
   }
 
   @Test
@@ -200,14 +203,14 @@ class BrokerTest {
     register("h1", "p1", Map.of(22, true));
     Launch launch = broker.launch(users.get("u1"), "ssh");
     Launch connected = broker.launch(users.get("u2"), "ssh");
-    broker.markState(connected.session().id(), "connected");
+    broker.markState(connected.session().id(), SessionState.CONNECTED);
 
     clock.advance(Duration.ofSeconds(100 + 120 + 1));
     broker.heartbeat(new Heartbeat("h1", Map.of(22, true), 0.1, List.of()));
 
     assertThat(broker.sweep(Duration.ofHours(1))).isEqualTo(1);
-    assertThat(broker.session(launch.session().id()).get().state()).isEqualTo("ended");
-    assertThat(broker.session(connected.session().id()).get().state()).isEqualTo("connected");
+    assertThat(broker.session(launch.session().id()).get().state()).isEqualTo(SessionState.ENDED);
+    assertThat(broker.session(connected.session().id()).get().state()).isEqualTo(SessionState.CONNECTED);
     assertThat(broker.hosts().get(0).sessions()).isEqualTo(1);
   }
 
@@ -221,8 +224,8 @@ class BrokerTest {
 
     Function<String, List<SessionView>> byUser = u -> broker.sessions(s -> s.userId().equals(u));
     assertThat(byUser.apply("u1")).hasSize(2);
-    assertThat(broker.end(a.session().id(), "logged off").state()).isEqualTo("ended");
-    assertThat(broker.sessions(s -> !s.state().equals("ended"))).hasSize(2);
+    assertThat(broker.end(a.session().id(), "logged off").state()).isEqualTo(SessionState.ENDED);
+    assertThat(broker.sessions(s -> s.state().open())).hasSize(2);
     assertThat(broker.launch(users.get("u1"), "ssh").reconnected()).as("an ended session is not reused").isFalse();
   }
 
