@@ -44,13 +44,28 @@ public final class BrokerModels {
     }
   }
 
+  /**
+   * What the node an agent links to reports about its host: that it registered, its heartbeats, that its link was
+   * lost. Sealed, so that whoever applies reports (a broker, the cluster's other nodes) handles every kind.
+   */
+  public sealed interface HostReport permits HostRegistration, Heartbeat, HostLost {
+
+    /** The host reported on. */
+    String hostId();
+  }
+
   /** What an agent tells about its host when it (re)connects. */
   public record HostRegistration(String id, String name, String poolId, String address, String appliance,
-      Map<Integer, Boolean> services, double load, List<String> sessions) {
+      Map<Integer, Boolean> services, double load, List<String> sessions) implements HostReport {
 
     public HostRegistration {
       services = Map.copyOf(services);
       sessions = List.copyOf(sessions);
+    }
+
+    @Override
+    public String hostId() {
+      return id;
     }
 
     public JsonObject toJson() {
@@ -70,7 +85,8 @@ public final class BrokerModels {
   }
 
   /** A periodic report from an agent. */
-  public record Heartbeat(String hostId, Map<Integer, Boolean> services, double load, List<String> sessions) {
+  public record Heartbeat(String hostId, Map<Integer, Boolean> services, double load, List<String> sessions)
+      implements HostReport {
     public Heartbeat {
       services = Map.copyOf(services);
       sessions = List.copyOf(sessions);
@@ -87,6 +103,21 @@ public final class BrokerModels {
       SchemaVersion.require(json, SCHEMA, "heartbeat");
       return new Heartbeat(json.getString("hostId"), parseServices(json.getJsonObject("services")),
           json.getDouble("load", 0.0), parseStrings(json.getJsonArray("sessions")));
+    }
+  }
+
+  /** A host's agent link closed or went silent on the node that reports it: {@code {hostId, reason}}. */
+  public record HostLost(String hostId, String reason) implements HostReport {
+
+    /** The reason when a report gives none. */
+    public static final String LINK_LOST = "agent link lost";
+
+    public JsonObject toJson() {
+      return new JsonObject().put("hostId", hostId).put("reason", reason);
+    }
+
+    public static HostLost fromJson(JsonObject json) {
+      return new HostLost(json.getString("hostId", ""), json.getString("reason", LINK_LOST));
     }
   }
 
