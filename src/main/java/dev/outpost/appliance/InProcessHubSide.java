@@ -127,7 +127,7 @@ final class InProcessHubSide implements HubSide {
   /** What the hub role offers this node, once the services behind it are up. */
   private Function<JsonObject, Future<JsonObject>> operation(HubOperations.Caller caller, String op) {
     Function<JsonObject, Future<JsonObject>> handler = brokerService == null ? null
-        : brokerService.operation(caller, op);
+        : brokerService.operation(caller.location(), caller.node(), caller.channel()::request, op);
     if (handler == null && leaseAuthority != null) {
       handler = leaseAuthority.operation(caller.location(), caller.node(), op);
     }

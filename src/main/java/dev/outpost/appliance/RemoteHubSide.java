@@ -118,9 +118,9 @@ final class RemoteHubSide implements HubSide {
         Version.current(), ""), config.hub().pingInterval(), down, config.proxy());
     hostCache = new LocalHostCache(link, config.dataDir(), config.hub().syncInterval());
     LocalBroker local = new LocalBroker(hostCache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
-        config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agentCommands.apply(hostId, command)
-        .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
-            e.getMessage())));
+        config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agentCommands.apply(hostId,
+        command.toJson()).onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.kind().wireName(),
+            hostId, e.getMessage())));
     ClusterBrokering brokering = new ClusterBrokering(vertx, member, local, nodeId, minMembers).start();
     failover = new HubFailover(link, local, brokering, hostCache, config.hub().outageThreshold());
     enrollment = new RelayedEnrollmentLedger(link);

@@ -132,7 +132,9 @@ public final class HubNode {
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));
-    server = new HubServer(new HttpListener(options, config.http().headerTimeout()), locations, HubOperations.of(broker, new IdentityOperations(new UserAccounts(db)), directories,
+    server = new HubServer(new HttpListener(options, config.http().headerTimeout()), locations, HubOperations.of(
+        (caller, op) -> broker.operation(caller.location(), caller.node(), caller.channel()::request, op),
+        new IdentityOperations(new UserAccounts(db)), directories,
         new HostOperations(new DatabaseEnrollmentLedger(db)),
         (caller, op) -> leases.operation(caller.location(), caller.node(), op)),
         health, Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,

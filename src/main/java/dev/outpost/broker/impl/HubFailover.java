@@ -5,6 +5,7 @@ import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Heartbeat;
+import dev.outpost.broker.BrokerModels.HostLost;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
 import dev.outpost.broker.BrokerModels.Launch;
@@ -18,8 +19,6 @@ import dev.outpost.hosts.HostEvents;
 import dev.outpost.identity.AccountDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -118,8 +117,7 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
     reconciling = true;
     local.toReport()
         .compose(sessions -> sessions.isEmpty() ? Future.succeededFuture(sessions)
-            : link.request(BrokerOperations.SESSIONS_ADOPT, new JsonObject().put("items",
-                new JsonArray(sessions.stream().map(SessionView::toJson).toList()))).map(sessions))
+            : link.request(BrokerOperations.SESSIONS_ADOPT, BrokerWire.adoptRequest(sessions)).map(sessions))
         .compose(sessions -> local.reported(sessions).map(sessions))
         .compose(sessions -> local.brokerAlone(false).map(sessions))
         .onSuccess(sessions -> {
@@ -190,14 +188,14 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   @Override
   public Future<Registered> registered(HostRegistration registration) {
     Future<Registered> standby = local.registered(registration);
-    cluster.publishHost("register", registration.toJson());
+    cluster.publishHost(registration);
     return mode == Mode.HUB ? hub.registered(registration) : standby;
   }
 
   @Override
   public Future<Void> heartbeat(Heartbeat heartbeat) {
     Future<Void> standby = local.heartbeat(heartbeat);
-    cluster.publishHost("heartbeat", heartbeat.toJson());
+    cluster.publishHost(heartbeat);
     return mode == Mode.HUB ? hub.heartbeat(heartbeat) : standby;
   }
 
@@ -205,7 +203,7 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   public Future<Void> lost(String hostId, String reason) {
     // as at the hub: a host that moved to another node since stays registered
     Future<Void> standby = local.lostThrough(hostId, cluster.nodeId(), reason);
-    cluster.publishHost("lost", new JsonObject().put("hostId", hostId).put("reason", reason));
+    cluster.publishHost(new HostLost(hostId, reason));
     return mode == Mode.HUB ? hub.lost(hostId, reason) : standby;
   }
 
