@@ -28,6 +28,7 @@ import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.LaunchService;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
 import dev.outpost.gateway.TicketStore;
@@ -373,7 +374,8 @@ public final class ApplianceNode {
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
         SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, hub.leaseAuthority().isPresent() ? accounts
         : hub.hostCache(), hub.leaseAuthority().isEmpty(), location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
-    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses),
+    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions,
+        new LaunchService(sessions, tickets), addresses),
         new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
     EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,

@@ -1,7 +1,7 @@
 package dev.outpost.broker;
 
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -10,8 +10,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * Brokering as the store and admin APIs see it. The appliance's implementation relays to the hub's
- * broker through the tunnel; futures complete on the caller's context.
+ * Brokering as the store, the gateway and the admin APIs see it. The appliance's implementation relays to the hub's
+ * broker (or, in outage mode, to the cluster's leading appliance); futures complete on the caller's context.
+ * Launches go through {@link LaunchService}, which adds the ticket to a placement.
  */
 public interface BrokerClient {
 
@@ -45,7 +46,11 @@ public interface BrokerClient {
 
   Future<List<ResourceView>> resources(UserRef user);
 
-  Future<Launch> launch(UserRef user, String resource);
+  /**
+   * Places a session of the user on a host of the resource's pool, or finds the user's open one: 404 for a resource
+   * the user may not launch, 503 when no host accepts, 409 when all are full.
+   */
+  Future<Placement> place(UserRef user, String resource);
 
   Future<List<SessionView>> sessions(SessionQuery query);
 

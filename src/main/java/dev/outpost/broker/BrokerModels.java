@@ -183,26 +183,25 @@ public final class BrokerModels {
   }
 
   /**
-   * The outcome of a launch: the session and a one-time ticket. Only the ticket's hash is kept anywhere; the
-   * ticket itself travels once, to the user.
-   */
-  /**
-   * A placed session and its one-time ticket.
+   * A broker's answer to a launch: where the session is placed. The appliance that asked mints the session's
+   * one-time ticket itself ({@link LaunchService}), so no ticket travels between a broker and an appliance.
    *
+   * @param expiresAt until when the session waits for its first stream: the lifetime of its ticket
+   * @param reconnected whether this is the user's open session of the resource, on the host it runs on
    * @param launchHint the resource's launch hint (e.g. {@code ssh}), so that the store needs no second request;
    *     {@code null} when the answer came from a broker of a version that did not send it
    */
-  public record Launch(SessionView session, String ticket, String ticketHash, Instant expiresAt, boolean reconnected,
-      String launchHint) {
+  public record Placement(SessionView session, Instant expiresAt, boolean reconnected, String launchHint) {
     public JsonObject toJson() {
-      return new JsonObject().put("session", session.toJson()).put("ticket", ticket).put("ticketHash", ticketHash)
-          .put("expiresAt", expiresAt.toString()).put("reconnected", reconnected).put("launchHint", launchHint);
+      return new JsonObject().put("session", session.toJson()).put("expiresAt", expiresAt.toString())
+          .put("reconnected", reconnected).put("launchHint", launchHint);
     }
 
-    public static Launch fromJson(JsonObject json) {
-      return new Launch(SessionView.fromJson(json.getJsonObject("session")), json.getString("ticket"),
-          json.getString("ticketHash"), Instant.parse(json.getString("expiresAt")),
-          json.getBoolean("reconnected", false), json.getString("launchHint"));
+    /** Reads an answer; the {@code ticket} and {@code ticketHash} a broker of the previous version adds are ignored. */
+    public static Placement fromJson(JsonObject json) {
+      return new Placement(SessionView.fromJson(json.getJsonObject("session")),
+          Instant.parse(json.getString("expiresAt")), json.getBoolean("reconnected", false),
+          json.getString("launchHint"));
     }
   }
 

@@ -2,7 +2,7 @@ package dev.outpost.gateway;
 
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -41,8 +41,8 @@ public final class StreamClosingBroker implements BrokerClient {
   }
 
   @Override
-  public Future<Launch> launch(UserRef user, String resource) {
-    return broker.launch(user, resource);
+  public Future<Placement> place(UserRef user, String resource) {
+    return broker.place(user, resource);
   }
 
   @Override

@@ -1,9 +1,8 @@
 package dev.outpost.store;
 
-import dev.outpost.broker.BrokerClient;
-import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.UserRef;
-import dev.outpost.gateway.TicketStore;
+import dev.outpost.broker.LaunchService;
+import dev.outpost.broker.LaunchService.Launch;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -11,43 +10,25 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Objects;
 
 /**
- * A launch as the store answers it, whether the user signed in or came with a lease: the broker places the session,
- * the ticket goes to the cluster's ticket store, and the answer carries the ticket, gateways, session, launch file
- * and (for SSH resources) a ready-to-use {@code ssh} command.
+ * A launch as the store answers it, whether the user signed in or came with a lease: the launch service places the
+ * session and issues its ticket, and the answer carries the ticket, gateways, session, launch file and (for SSH
+ * resources) a ready-to-use {@code ssh} command.
  */
 final class LaunchResponses {
 
-  private final BrokerClient broker;
-  private final TicketStore tickets;
+  private final LaunchService launches;
   private final GatewayAddresses gateways;
 
-  LaunchResponses(BrokerClient broker, TicketStore tickets, GatewayAddresses gateways) {
-    this.broker = Objects.requireNonNull(broker);
-    this.tickets = Objects.requireNonNull(tickets);
+  LaunchResponses(LaunchService launches, GatewayAddresses gateways) {
+    this.launches = Objects.requireNonNull(launches);
     this.gateways = Objects.requireNonNull(gateways);
   }
 
   Future<JsonObject> launch(RoutingContext ctx, UserRef user, String resource) {
-    return broker.launch(user, resource)
-        .compose(launch -> tickets.put(launch).map(launch))
-        .compose(launch -> launchHint(user, launch).map(hint -> describe(ctx, user, launch, hint)));
+    return launches.launch(user, resource).map(launch -> describe(ctx, user, launch));
   }
 
-  /**
-   * The launched resource's hint (e.g. "ssh"), as the launch answer carries it; only from a broker of an older
-   * version, which did not send it, from the user's resource list (empty when that cannot be read).
-   */
-  private Future<String> launchHint(UserRef user, Launch launch) {
-    if (launch.launchHint() != null) {
-      return Future.succeededFuture(launch.launchHint());
-    }
-    return broker.resources(user)
-        .map(list -> list.stream().filter(r -> r.resource().id().equals(launch.session().resourceId()))
-            .map(r -> r.resource().launchHint()).findFirst().orElse(""))
-        .otherwise("");
-  }
-
-  private JsonObject describe(RoutingContext ctx, UserRef user, Launch launch, String launchHint) {
+  private JsonObject describe(RoutingContext ctx, UserRef user, Launch launch) {
     JsonArray addresses = gateways.forRequest(ctx);
     String name = launch.session().resourceName();
     JsonObject body = new JsonObject()
@@ -57,7 +38,7 @@ final class LaunchResponses {
         .put("gateways", addresses)
         .put("session", ResourceRoutes.publicView(launch.session()))
         .put("launchFile", LaunchDescriptor.launchFile(gateways.applianceUrl(ctx), launch, addresses));
-    if (LaunchDescriptor.SSH_HINT.equalsIgnoreCase(launchHint)) {
+    if (LaunchDescriptor.SSH_HINT.equalsIgnoreCase(launch.launchHint())) {
       body.put("sshCommand", LaunchDescriptor.sshCommand(name, user.username()));
     }
     return body;

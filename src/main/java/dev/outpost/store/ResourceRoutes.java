@@ -5,8 +5,8 @@ import dev.outpost.broker.BrokerClient.SessionQuery;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.LaunchService;
 import dev.outpost.error.ClientErrorException;
-import dev.outpost.gateway.TicketStore;
 import dev.outpost.identity.AuthHandler;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.Principal;
@@ -28,10 +28,11 @@ public final class ResourceRoutes {
   private final BrokerClient broker;
   private final LaunchResponses launches;
 
-  public ResourceRoutes(LoginService logins, BrokerClient broker, TicketStore tickets, GatewayAddresses gateways) {
+  /** @param launches places sessions and issues their tickets, for launches and lease launches */
+  public ResourceRoutes(LoginService logins, BrokerClient broker, LaunchService launches, GatewayAddresses gateways) {
     this.logins = Objects.requireNonNull(logins);
     this.broker = Objects.requireNonNull(broker);
-    this.launches = new LaunchResponses(broker, tickets, gateways);
+    this.launches = new LaunchResponses(launches, gateways);
   }
 
   /** How this store answers launches, shared with lease launches. */

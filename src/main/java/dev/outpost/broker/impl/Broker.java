@@ -5,11 +5,10 @@ import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
-import dev.outpost.crypto.SecureTokens;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
 import java.time.Clock;
@@ -221,10 +220,11 @@ public final class Broker {
   }
 
   /**
-   * Places a session and issues a one-time ticket. 404 for an unknown or unentitled resource, 503 when no
-   * host of its pool is registered and accepting, 409 when all accepting hosts are full.
+   * Places a session, or finds the user's open one of the resource; the ticket is the launching appliance's. 404 for
+   * an unknown or unentitled resource, 503 when no host of its pool is registered and accepting, 409 when all
+   * accepting hosts are full.
    */
-  public Launch launch(UserRef user, String resourceIdOrName) {
+  public Placement place(UserRef user, String resourceIdOrName) {
     SiteModel site = model.get();
     SiteModel.Resource resource = site.resource(resourceIdOrName)
         .filter(r -> site.entitled(user.id(), user.directoryGroups(), r.id()))
@@ -242,9 +242,7 @@ public final class Broker {
       host.sessions++;
       listener.accept(view(session));
     }
-    String ticket = SecureTokens.random(32);
-    return new Launch(view(session), ticket, SecureTokens.hash(ticket), now.plus(settings.ticketTtl()), reconnected,
-        resource.launchHint());
+    return new Placement(view(session), now.plus(settings.ticketTtl()), reconnected, resource.launchHint());
   }
 
   private Host choose(SiteModel site, SiteModel.Resource resource) {

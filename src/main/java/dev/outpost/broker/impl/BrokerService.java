@@ -5,7 +5,7 @@ import dev.outpost.broker.BrokerClient.SessionQuery;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -204,8 +204,8 @@ public final class BrokerService extends VerticleBase {
     }
 
     @Override
-    public Future<Launch> launch(UserRef user, String resource) {
-      return sync(location, b -> b.launch(user, resource));
+    public Future<Placement> place(UserRef user, String resource) {
+      return sync(location, b -> b.place(user, resource));
     }
 
     @Override
@@ -409,7 +409,7 @@ public final class BrokerService extends VerticleBase {
     }
 
     @Override
-    public Future<Launch> launch(UserRef user, String resource) {
+    public Future<Placement> place(UserRef user, String resource) {
       return Future.failedFuture(ClientErrorException.badRequest("launch through an appliance of the location"));
     }
 

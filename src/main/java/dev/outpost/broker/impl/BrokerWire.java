@@ -6,7 +6,6 @@ import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostLost;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -14,6 +13,7 @@ import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SessionState;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
+import dev.outpost.crypto.SecureTokens;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hosts.HostEvents.Registered;
@@ -36,6 +36,8 @@ public final class BrokerWire {
 
   /** The state of a host that is enrolled but not registered, in the answer to {@code hosts.update}. */
   static final String UNREGISTERED = "unregistered";
+  /** In a launch request: the caller mints the ticket itself; without it the answer carries one (older callers). */
+  static final String MINTS_TICKET = "mintsTicket";
 
   /**
    * The hub's broker as one appliance node sees it: brokering in the node's location, the reports of the hosts
@@ -88,8 +90,8 @@ public final class BrokerWire {
     Function<JsonObject, Future<JsonObject>> handler = switch (op) {
       case BrokerOperations.RESOURCES -> body -> broker.resources(user(body))
           .map(list -> items(list.stream().map(ResourceView::toJson).toList()));
-      case BrokerOperations.LAUNCH -> body -> broker.launch(user(body), required(body, "resource"))
-          .map(Launch::toJson);
+      case BrokerOperations.LAUNCH -> body -> broker.place(user(body), required(body, "resource"))
+          .map(placement -> withTicketFor(body, placement.toJson()));
       case BrokerOperations.SESSIONS_LIST -> body -> broker.sessions(SessionQuery.fromJson(
           body.getJsonObject("query", new JsonObject()))).map(BrokerWire::sessionItems);
       case BrokerOperations.SESSIONS_LOGOFF -> body -> broker.logoff(required(body, "sessionId"),
@@ -109,6 +111,18 @@ public final class BrokerWire {
       default -> null;
     };
     return handler == null ? null : guarded(handler);
+  }
+
+  /**
+   * An appliance of the previous version asks without {@value #MINTS_TICKET} and expects the broker to mint the
+   * ticket: it gets one, as before (its hash is what it stores). Remove with the next major of the broker wire.
+   */
+  private static JsonObject withTicketFor(JsonObject request, JsonObject placement) {
+    if (request.getBoolean(MINTS_TICKET, false)) {
+      return placement;
+    }
+    String ticket = SecureTokens.random(32);
+    return placement.put("ticket", ticket).put("ticketHash", SecureTokens.hash(ticket));
   }
 
   /** A body that cannot be decoded fails the answer (a 400 for a missing field), as a broker's refusal does. */
@@ -136,8 +150,9 @@ public final class BrokerWire {
     return new JsonObject().put("user", user.toJson());
   }
 
+  /** Says that this caller mints the session's ticket, so that the answer carries none. */
   static JsonObject launchRequest(UserRef user, String resource) {
-    return new JsonObject().put("user", user.toJson()).put("resource", resource);
+    return new JsonObject().put("user", user.toJson()).put("resource", resource).put(MINTS_TICKET, true);
   }
 
   static JsonObject sessionsRequest(SessionQuery query) {

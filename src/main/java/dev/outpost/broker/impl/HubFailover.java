@@ -8,7 +8,7 @@ import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostLost;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -148,9 +148,9 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   }
 
   @Override
-  public Future<Launch> launch(UserRef user, String resource) {
-    return mode == Mode.HUB ? hub.launch(user, resource).onSuccess(l -> cluster.mirror(l.session()))
-        : leader.launch(user, resource);
+  public Future<Placement> place(UserRef user, String resource) {
+    return mode == Mode.HUB ? hub.place(user, resource).onSuccess(p -> cluster.mirror(p.session()))
+        : leader.place(user, resource);
   }
 
   @Override

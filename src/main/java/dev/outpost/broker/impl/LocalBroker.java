@@ -4,7 +4,7 @@ import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -168,8 +168,8 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   }
 
   @Override
-  public Future<Launch> launch(UserRef user, String resource) {
-    return onContext(() -> broker.launch(user, resource));
+  public Future<Placement> place(UserRef user, String resource) {
+    return onContext(() -> broker.place(user, resource));
   }
 
   @Override

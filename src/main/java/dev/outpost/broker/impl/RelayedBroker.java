@@ -5,7 +5,7 @@ import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostLost;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -37,8 +37,9 @@ public final class RelayedBroker implements BrokerClient, HostEvents {
   }
 
   @Override
-  public Future<Launch> launch(UserRef user, String resource) {
-    return broker.request(BrokerOperations.LAUNCH, BrokerWire.launchRequest(user, resource)).map(Launch::fromJson);
+  public Future<Placement> place(UserRef user, String resource) {
+    return broker.request(BrokerOperations.LAUNCH, BrokerWire.launchRequest(user, resource))
+        .map(Placement::fromJson);
   }
 
   @Override
