@@ -28,6 +28,7 @@ import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.LaunchService;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
@@ -62,7 +63,6 @@ import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
-import dev.outpost.broker.impl.HubFailover;
 import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LeaseRoutes;
@@ -510,7 +510,7 @@ public final class ApplianceNode {
   private JsonObject status() {
     boolean hubUp = hub != null && hub.channel() != null && hub.channel().reachable();
     return new JsonObject()
-        .put("mode", hub == null ? HubFailover.Mode.HUB.wireName() : hub.mode())
+        .put("mode", hub == null ? BrokeringMode.HUB.wireName() : hub.mode())
         .put("location", location())
         .put("hub", new JsonObject().put("reachable", hubUp))
         .put("version", Version.current())

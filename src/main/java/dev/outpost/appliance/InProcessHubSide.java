@@ -3,6 +3,7 @@ package dev.outpost.appliance;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.impl.Broker;
 import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
@@ -193,7 +194,7 @@ final class InProcessHubSide implements HubSide {
 
   @Override
   public String mode() {
-    return dev.outpost.broker.impl.HubFailover.Mode.HUB.wireName();
+    return BrokeringMode.HUB.wireName();
   }
 
   @Override

@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.impl.Broker;
 import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
@@ -23,6 +24,7 @@ import dev.outpost.broker.impl.HubFailover;
 import dev.outpost.relay.HubLink;
 import dev.outpost.broker.impl.LocalBroker;
 import dev.outpost.relay.LocalHostCache;
+import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.relay.TunnelProtocol;
 import dev.outpost.store.GatewayAddresses;
@@ -65,6 +67,7 @@ final class RemoteHubSide implements HubSide {
   private LocalHostCache hostCache;
   private HubFailover failover;
   private EnrollmentLedger enrollment;
+  private AccountDirectory accounts;
 
   /**
    * @param down the node's own operations, for what the hub sends down to it
@@ -124,6 +127,7 @@ final class RemoteHubSide implements HubSide {
     ClusterBrokering brokering = new ClusterBrokering(vertx, member, local, nodeId, minMembers).start();
     failover = new HubFailover(link, local, brokering, hostCache, config.hub().outageThreshold());
     enrollment = new RelayedEnrollmentLedger(link);
+    accounts = RelayedAccounts.orCached(link, hostCache, this::brokeringLocally);
     return deploy.apply(link).compose(v -> deploy.apply(hostCache)).compose(v -> deploy.apply(local))
         .compose(v -> deploy.apply(failover));
   }
@@ -150,7 +154,7 @@ final class RemoteHubSide implements HubSide {
 
   @Override
   public AccountDirectory accounts() {
-    return failover.accounts();
+    return accounts;
   }
 
   @Override
@@ -175,12 +179,12 @@ final class RemoteHubSide implements HubSide {
 
   @Override
   public String mode() {
-    return failover == null ? HubFailover.Mode.HUB.wireName() : failover.mode().wireName();
+    return failover == null ? BrokeringMode.HUB.wireName() : failover.mode().wireName();
   }
 
   @Override
   public boolean brokeringLocally() {
-    return failover != null && failover.mode() == HubFailover.Mode.LOCAL;
+    return failover != null && failover.mode() == BrokeringMode.LOCAL;
   }
 
   @Override
