@@ -14,6 +14,7 @@ import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.broker.impl.BrokerService;
+import dev.outpost.broker.impl.BrokerWire.HubBroker;
 import dev.outpost.hub.DirectoryRelay;
 import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.IdentityOperations;
@@ -25,7 +26,6 @@ import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.LocalHostCache;
-import dev.outpost.broker.impl.RelayedBroker;
 import dev.outpost.store.GatewayAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Deployable;
@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The hub role in this process (an all-in-one appliance): the broker service, the lease authority, the directory
  * relay and account lookups on the node's database, reached without a socket ({@link InProcessHub}) through the
- * same operations a separate hub offers a node's tunnel.
+ * same operations a separate hub offers a node's tunnel. Brokering skips even the operations' JSON: the node calls
+ * the broker service's typed view of it.
  */
 final class InProcessHubSide implements HubSide {
 
@@ -52,15 +53,17 @@ final class InProcessHubSide implements HubSide {
 
   private final Vertx vertx;
   private final OutpostConfig config;
+  private final String nodeId;
   private final SecretBox secrets;
   private final Supplier<SiteCertificates> certificates;
   private final MeterRegistry metrics;
   private final Function<Deployable, Future<Void>> deploy;
   private final InProcessHub channel;
   private final LocalHostCache hostCache;
-  private final RelayedBroker broker;
   private Database db;
   private BrokerService brokerService;
+  /** The hub role's broker for this node, called without a wire form. */
+  private HubBroker broker;
   private LeaseAuthority leaseAuthority;
   private DirectoryRelay directoryRelay;
   private AccountDirectory accounts;
@@ -76,6 +79,7 @@ final class InProcessHubSide implements HubSide {
       Function<String, Function<JsonObject, Future<JsonObject>>> down, Function<Deployable, Future<Void>> deploy) {
     this.vertx = Objects.requireNonNull(vertx);
     this.config = Objects.requireNonNull(config);
+    this.nodeId = Objects.requireNonNull(nodeId);
     this.secrets = Objects.requireNonNull(secrets);
     this.certificates = Objects.requireNonNull(certificates);
     this.metrics = Objects.requireNonNull(metrics);
@@ -84,7 +88,6 @@ final class InProcessHubSide implements HubSide {
         () -> brokerService != null && leaseAuthority != null);
     // the hub role is always at hand, but its database may not be: sign-in falls back to this cache
     this.hostCache = new LocalHostCache(channel, config.dataDir(), config.hub().syncInterval());
-    this.broker = new RelayedBroker(channel);
   }
 
   @Override
@@ -106,6 +109,7 @@ final class InProcessHubSide implements HubSide {
         .compose(v -> deploy.apply(service))
         .compose(v -> {
           brokerService = service;
+          broker = service.forNode(config.location(), nodeId, channel.toNode());
           LeaseAuthority authority = new LeaseAuthority(vertx, db, secrets, certificates.get().caFingerprint(),
               config.lease().validity(), location -> service.fresh().map(model -> model.forLocation(location)),
               Clock.systemUTC());

@@ -135,8 +135,17 @@ public final class BrokerService extends VerticleBase {
    */
   public Function<JsonObject, Future<JsonObject>> operation(String location, String node, Requests toNode,
       String op) {
+    return BrokerWire.hub(op, forNode(location, node, toNode));
+  }
+
+  /**
+   * The broker of {@code location} as appliance node {@code node} sees it, typed: what {@link #operation} serves that
+   * node's tunnel, for the hub role in the node's own process, which needs no wire form. Answers complete on the
+   * caller's context.
+   */
+  public HubBroker forNode(String location, String node, Requests toNode) {
     appliances.put(node, toNode);
-    return BrokerWire.hub(op, new ApplianceView(location, node));
+    return new ApplianceView(location, node);
   }
 
   /** The broker of one location as one of its appliance nodes sees it, on this service's context. */
