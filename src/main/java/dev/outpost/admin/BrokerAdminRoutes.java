@@ -7,6 +7,7 @@ import dev.outpost.admin.impl.Responses;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerClient.SessionQuery;
 import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.SessionState;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import io.vertx.core.Future;
@@ -58,11 +59,7 @@ final class BrokerAdminRoutes {
 
   private void listSessions(RoutingContext ctx, java.net.URI hub) {
     var params = ctx.request().params();
-    String state = params.get("state");
-    if (state != null && !STATES.contains(state)) {
-      throw ClientErrorException.validation("state must be one of " + String.join(", ", STATES.stream().sorted()
-          .toList()));
-    }
+    SessionState state = params.get("state") == null ? null : SessionState.fromWire(params.get("state"));
     int limit = limit(params.get("limit"));
     if (ENDED.equals(state)) {
       listEnded(ctx, limit, hub);

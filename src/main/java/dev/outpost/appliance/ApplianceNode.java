@@ -29,6 +29,8 @@ import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokeringMode;
+import dev.outpost.broker.LaunchService;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
 import dev.outpost.gateway.TicketStore;
@@ -63,7 +65,6 @@ import dev.outpost.lease.impl.LeaseIssuer;
 import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
 import dev.outpost.relay.HubLinkMetrics;
-import dev.outpost.relay.HubFailover;
 import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LaunchMetrics;
@@ -379,16 +380,15 @@ public final class ApplianceNode {
     // with a separate hub the local host cache's copy, which the hub updates at once and which outlives the hub
     ApplianceLeases leases = new ApplianceLeases(vertx, issuer, leaseTrust, roster,
         SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, hub.leaseAccounts(), hub.revocationOutbox(),
-        location(), addresses.hubGateway(),
-        config.lease().proofWindow(), Clock.systemUTC());
-    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses,
-        new LaunchMetrics(metrics)),
+        location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
+    StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions,
+        new LaunchService(sessions, tickets), addresses, new LaunchMetrics(metrics)),
         new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
     EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC(), roster::urls).bindMetrics(metrics);
-    HubLinkMetrics.bind(metrics, hub.channel(), () -> hub.brokeringLocally() ? HubFailover.Mode.LOCAL
-        : HubFailover.Mode.HUB);
+    HubLinkMetrics.bind(metrics, hub.channel(), () -> hub.brokeringLocally() ? BrokeringMode.LOCAL
+        : BrokeringMode.HUB);
     LeaderWatch.start(hazelcast, metrics);
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
@@ -518,7 +518,7 @@ public final class ApplianceNode {
   private JsonObject status() {
     boolean hubUp = hub != null && hub.channel() != null && hub.channel().reachable();
     return new JsonObject()
-        .put("mode", hub == null ? HubFailover.Mode.HUB.wireName() : hub.mode())
+        .put("mode", hub == null ? BrokeringMode.HUB.wireName() : hub.mode())
         .put("location", location())
         .put("hub", new JsonObject().put("reachable", hubUp))
         .put("version", Version.current())

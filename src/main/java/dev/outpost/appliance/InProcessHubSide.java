@@ -2,6 +2,7 @@ package dev.outpost.appliance;
 
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
@@ -11,6 +12,7 @@ import dev.outpost.error.Failures;
 import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
+import dev.outpost.broker.impl.BrokerWire.HubBroker;
 import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubRole;
 import dev.outpost.hub.InProcessHub;
@@ -24,7 +26,6 @@ import java.time.Clock;
 import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.LocalHostCache;
-import dev.outpost.relay.RelayedBroker;
 import dev.outpost.store.GatewayAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Deployable;
@@ -42,7 +43,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The hub role in this process (an all-in-one appliance): the broker service, the lease authority, the directory
  * relay and account lookups on the node's database, reached without a socket ({@link InProcessHub}) through the
- * same operations a separate hub offers a node's tunnel.
+ * same operations a separate hub offers a node's tunnel. Brokering skips even the operations' JSON: the node calls
+ * the broker service's typed view of it.
  */
 final class InProcessHubSide implements HubSide {
 
@@ -50,13 +52,15 @@ final class InProcessHubSide implements HubSide {
 
   private final Vertx vertx;
   private final OutpostConfig config;
+  private final String nodeId;
   private final SecretBox secrets;
   private final Supplier<SiteCertificates> certificates;
   private final MeterRegistry metrics;
   private final Function<Deployable, Future<Void>> deploy;
   private final InProcessHub channel;
   private final LocalHostCache hostCache;
-  private final RelayedBroker broker;
+  /** The hub role's broker for this node, called without a wire form. */
+  private HubBroker broker;
   private HubRole role;
   private AccountDirectory accounts;
   private EnrollmentLedger enrollment;
@@ -71,6 +75,7 @@ final class InProcessHubSide implements HubSide {
       Function<String, Function<JsonObject, Future<JsonObject>>> down, Function<Deployable, Future<Void>> deploy) {
     this.vertx = Objects.requireNonNull(vertx);
     this.config = Objects.requireNonNull(config);
+    this.nodeId = Objects.requireNonNull(nodeId);
     this.secrets = Objects.requireNonNull(secrets);
     this.certificates = Objects.requireNonNull(certificates);
     this.metrics = Objects.requireNonNull(metrics);
@@ -79,7 +84,6 @@ final class InProcessHubSide implements HubSide {
         () -> role != null && role.running());
     // the hub role is always at hand, but its database may not be: sign-in falls back to this cache
     this.hostCache = new LocalHostCache(channel, config.dataDir(), config.hub().syncInterval());
-    this.broker = new RelayedBroker(channel);
   }
 
   @Override
@@ -94,7 +98,10 @@ final class InProcessHubSide implements HubSide {
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
     HubRole started = new HubRole(vertx, db, secrets, certificates.get().caFingerprint(), config, metrics);
-    return deploy.apply(hostCache).compose(v -> started.start()).onSuccess(v -> role = started);
+    return deploy.apply(hostCache).compose(v -> started.start()).onSuccess(v -> {
+      broker = started.forNode(config.location(), nodeId, channel.toNode());
+      role = started;
+    });
   }
 
   @Override
@@ -192,7 +199,7 @@ final class InProcessHubSide implements HubSide {
 
   @Override
   public String mode() {
-    return dev.outpost.relay.HubFailover.Mode.HUB.wireName();
+    return BrokeringMode.HUB.wireName();
   }
 
   @Override

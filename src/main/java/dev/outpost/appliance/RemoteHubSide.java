@@ -2,8 +2,9 @@ package dev.outpost.appliance;
 
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.appliance.config.OutpostConfig;
-import dev.outpost.broker.Broker;
+import dev.outpost.broker.impl.Broker;
 import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
@@ -19,13 +20,14 @@ import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.RevocationOutbox;
-import dev.outpost.relay.ClusterBrokering;
+import dev.outpost.broker.impl.ClusterBrokering;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.HubEnrollment;
-import dev.outpost.relay.HubFailover;
+import dev.outpost.broker.impl.HubFailover;
 import dev.outpost.relay.HubLink;
-import dev.outpost.relay.LocalBroker;
+import dev.outpost.broker.impl.LocalBroker;
 import dev.outpost.relay.LocalHostCache;
+import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.relay.TunnelProtocol;
 import dev.outpost.store.GatewayAddresses;
@@ -69,6 +71,7 @@ final class RemoteHubSide implements HubSide {
   private HubFailover failover;
   private EnrollmentLedger enrollment;
   private RevocationOutbox outbox;
+  private AccountDirectory accounts;
 
   /**
    * @param down the node's own operations, for what the hub sends down to it
@@ -122,13 +125,14 @@ final class RemoteHubSide implements HubSide {
         Version.current(), ""), config.hub().pingInterval(), down, config.proxy());
     hostCache = new LocalHostCache(link, config.dataDir(), config.hub().syncInterval());
     LocalBroker local = new LocalBroker(hostCache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
-        config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agentCommands.apply(hostId, command)
-        .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), hostId,
-            e.getMessage())));
+        config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agentCommands.apply(hostId,
+        command.toJson()).onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.kind().wireName(),
+            hostId, e.getMessage())));
     ClusterBrokering brokering = new ClusterBrokering(vertx, member, local, nodeId, minMembers).start();
     failover = new HubFailover(link, local, brokering, hostCache, config.hub().outageThreshold());
     enrollment = new RelayedEnrollmentLedger(link);
     outbox = RevocationOutbox.toHub(db);
+    accounts = RelayedAccounts.orCached(link, hostCache, this::brokeringLocally);
     return deploy.apply(link).compose(v -> deploy.apply(hostCache)).compose(v -> deploy.apply(local))
         .compose(v -> deploy.apply(failover));
   }
@@ -155,7 +159,7 @@ final class RemoteHubSide implements HubSide {
 
   @Override
   public AccountDirectory accounts() {
-    return failover.accounts();
+    return accounts;
   }
 
   @Override
@@ -197,12 +201,12 @@ final class RemoteHubSide implements HubSide {
 
   @Override
   public String mode() {
-    return failover == null ? HubFailover.Mode.HUB.wireName() : failover.mode().wireName();
+    return failover == null ? BrokeringMode.HUB.wireName() : failover.mode().wireName();
   }
 
   @Override
   public boolean brokeringLocally() {
-    return failover != null && failover.mode() == HubFailover.Mode.LOCAL;
+    return failover != null && failover.mode() == BrokeringMode.LOCAL;
   }
 
   @Override

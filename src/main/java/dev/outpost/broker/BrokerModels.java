@@ -44,13 +44,28 @@ public final class BrokerModels {
     }
   }
 
+  /**
+   * What the node an agent links to reports about its host: that it registered, its heartbeats, that its link was
+   * lost. Sealed, so that whoever applies reports (a broker, the cluster's other nodes) handles every kind.
+   */
+  public sealed interface HostReport permits HostRegistration, Heartbeat, HostLost {
+
+    /** The host reported on. */
+    String hostId();
+  }
+
   /** What an agent tells about its host when it (re)connects. */
   public record HostRegistration(String id, String name, String poolId, String address, String appliance,
-      Map<Integer, Boolean> services, double load, List<String> sessions) {
+      Map<Integer, Boolean> services, double load, List<String> sessions) implements HostReport {
 
     public HostRegistration {
       services = Map.copyOf(services);
       sessions = List.copyOf(sessions);
+    }
+
+    @Override
+    public String hostId() {
+      return id;
     }
 
     public JsonObject toJson() {
@@ -70,7 +85,8 @@ public final class BrokerModels {
   }
 
   /** A periodic report from an agent. */
-  public record Heartbeat(String hostId, Map<Integer, Boolean> services, double load, List<String> sessions) {
+  public record Heartbeat(String hostId, Map<Integer, Boolean> services, double load, List<String> sessions)
+      implements HostReport {
     public Heartbeat {
       services = Map.copyOf(services);
       sessions = List.copyOf(sessions);
@@ -87,6 +103,21 @@ public final class BrokerModels {
       SchemaVersion.require(json, SCHEMA, "heartbeat");
       return new Heartbeat(json.getString("hostId"), parseServices(json.getJsonObject("services")),
           json.getDouble("load", 0.0), parseStrings(json.getJsonArray("sessions")));
+    }
+  }
+
+  /** A host's agent link closed or went silent on the node that reports it: {@code {hostId, reason}}. */
+  public record HostLost(String hostId, String reason) implements HostReport {
+
+    /** The reason when a report gives none. */
+    public static final String LINK_LOST = "agent link lost";
+
+    public JsonObject toJson() {
+      return new JsonObject().put("hostId", hostId).put("reason", reason);
+    }
+
+    public static HostLost fromJson(JsonObject json) {
+      return new HostLost(json.getString("hostId", ""), json.getString("reason", LINK_LOST));
     }
   }
 
@@ -114,18 +145,18 @@ public final class BrokerModels {
   }
 
   /**
-   * A brokered session. States: launching, connected, disconnected, ended. {@code poolId} and {@code poolName} are
-   * the pool of its resource ({@code poolId}, {@code pool} on the wire; absent from peers of an older version).
+   * A brokered session. {@code poolId} and {@code poolName} are the pool of its resource ({@code poolId},
+   * {@code pool} on the wire; absent from peers of an older version).
    */
   public record SessionView(String id, String userId, String username, String resourceId, String resourceName,
-      String poolId, String poolName, String hostId, String hostName, String hostAddress, int port, String state,
-      String endReason, Instant createdAt, Instant updatedAt) {
+      String poolId, String poolName, String hostId, String hostName, String hostAddress, int port,
+      SessionState state, String endReason, Instant createdAt, Instant updatedAt) {
 
     public JsonObject toJson() {
       return new JsonObject().put("id", id).put("userId", userId).put("username", username)
           .put("resourceId", resourceId).put("resource", resourceName).put("poolId", poolId).put("pool", poolName)
           .put("hostId", hostId).put("host", hostName).put("hostAddress", hostAddress).put("port", port)
-          .put("state", state).put("endReason", endReason).put("createdAt", createdAt.toString())
+          .put("state", state.wireName()).put("endReason", endReason).put("createdAt", createdAt.toString())
           .put("updatedAt", updatedAt.toString());
     }
 
@@ -133,13 +164,18 @@ public final class BrokerModels {
       return new SessionView(json.getString("id"), json.getString("userId"), json.getString("username"),
           json.getString("resourceId"), json.getString("resource"), json.getString("poolId"), json.getString("pool"),
           json.getString("hostId"), json.getString("host"), json.getString("hostAddress"), json.getInteger("port", 0),
-          json.getString("state"), json.getString("endReason"), Instant.parse(json.getString("createdAt")),
+          SessionState.fromWire(json.getString("state")), json.getString("endReason"),
+          Instant.parse(json.getString("createdAt")),
           Instant.parse(json.getString("updatedAt")));
     }
   }
 
   /** A resource as the store lists it for one user. */
   public record ResourceView(SiteModel.Resource resource, boolean available, String reason) {
+
+    /** The {@code reason} of a resource whose accepting hosts are all full. */
+    public static final String AT_CAPACITY = "all hosts are at capacity";
+
     public JsonObject toJson() {
       return new JsonObject().put("id", resource.id()).put("name", resource.name())
           .put("displayName", resource.displayName().isEmpty() ? resource.name() : resource.displayName())
@@ -156,26 +192,25 @@ public final class BrokerModels {
   }
 
   /**
-   * The outcome of a launch: the session and a one-time ticket. Only the ticket's hash is kept anywhere; the
-   * ticket itself travels once, to the user.
-   */
-  /**
-   * A placed session and its one-time ticket.
+   * A broker's answer to a launch: where the session is placed. The appliance that asked mints the session's
+   * one-time ticket itself ({@link LaunchService}), so no ticket travels between a broker and an appliance.
    *
+   * @param expiresAt until when the session waits for its first stream: the lifetime of its ticket
+   * @param reconnected whether this is the user's open session of the resource, on the host it runs on
    * @param launchHint the resource's launch hint (e.g. {@code ssh}), so that the store needs no second request;
    *     {@code null} when the answer came from a broker of a version that did not send it
    */
-  public record Launch(SessionView session, String ticket, String ticketHash, Instant expiresAt, boolean reconnected,
-      String launchHint) {
+  public record Placement(SessionView session, Instant expiresAt, boolean reconnected, String launchHint) {
     public JsonObject toJson() {
-      return new JsonObject().put("session", session.toJson()).put("ticket", ticket).put("ticketHash", ticketHash)
-          .put("expiresAt", expiresAt.toString()).put("reconnected", reconnected).put("launchHint", launchHint);
+      return new JsonObject().put("session", session.toJson()).put("expiresAt", expiresAt.toString())
+          .put("reconnected", reconnected).put("launchHint", launchHint);
     }
 
-    public static Launch fromJson(JsonObject json) {
-      return new Launch(SessionView.fromJson(json.getJsonObject("session")), json.getString("ticket"),
-          json.getString("ticketHash"), Instant.parse(json.getString("expiresAt")),
-          json.getBoolean("reconnected", false), json.getString("launchHint"));
+    /** Reads an answer; the {@code ticket} and {@code ticketHash} a broker of the previous version adds are ignored. */
+    public static Placement fromJson(JsonObject json) {
+      return new Placement(SessionView.fromJson(json.getJsonObject("session")),
+          Instant.parse(json.getString("expiresAt")), json.getBoolean("reconnected", false),
+          json.getString("launchHint"));
     }
   }
 

@@ -1,17 +1,19 @@
 package dev.outpost.broker;
 
 /**
- * Names of the tunnel operations that carry brokering between appliances and the hub (wire schema
- * {@link BrokerModels#SCHEMA}). Bodies are the JSON forms of {@link BrokerModels} records.
+ * Names of the operations that carry brokering between appliances and the hub over the tunnel, and between the
+ * appliances of a cluster over the event bus in outage mode (wire schema {@link BrokerModels#SCHEMA}). Bodies are
+ * the JSON forms of {@link BrokerModels} records; one skeleton answers them wherever they are served
+ * ({@code broker.impl.BrokerWire}), and {@code docs/protocols/brokering.md} describes them.
  *
  * <pre>
  * appliance -> hub   hosts.register   {registration}                 -> {ports:[..], heartbeatSeconds}
  * appliance -> hub   hosts.heartbeat  {heartbeat}                    -> {}
  * appliance -> hub   hosts.lost       {hostId, reason}               -> {}
  * appliance -> hub   hosts.list       {}                             -> {items:[host]}
- * appliance -> hub   hosts.update     {hostId, draining?, maintenance?} -> host
+ * appliance -> hub   hosts.update     {hostId, draining?, maintenance?} -> host | {id, state: unregistered}
  * appliance -> hub   broker.resources {user}                         -> {items:[resource]}
- * appliance -> hub   broker.launch    {user, resource}               -> launch
+ * appliance -> hub   broker.launch    {user, resource, mintsTicket}  -> placement (no ticket: the appliance mints it)
  * appliance -> hub   sessions.list    {query}                        -> {items:[session]}
  * appliance -> hub   sessions.logoff  {sessionId, reason}            -> session
  * appliance -> hub   sessions.disconnect {sessionId}                 -> session
@@ -20,6 +22,9 @@ package dev.outpost.broker;
  * appliance -> hub   sessions.adopt   {items:[session]}              -> {adopted:n}
  * hub -> appliance   agent.command    {hostId, command:{command, sessionId?}} -> agent's result
  * </pre>
+ *
+ * In outage mode the cluster's leading appliance answers {@code broker.*}, {@code sessions.list|logoff|disconnect|
+ * state} and {@code hosts.list|update} for the other nodes, with the same bodies.
  */
 public final class BrokerOperations {
 

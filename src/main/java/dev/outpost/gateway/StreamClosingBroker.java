@@ -2,10 +2,11 @@ package dev.outpost.gateway;
 
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.SessionState;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.Objects;
@@ -40,8 +41,8 @@ public final class StreamClosingBroker implements BrokerClient {
   }
 
   @Override
-  public Future<Launch> launch(UserRef user, String resource) {
-    return broker.launch(user, resource);
+  public Future<Placement> place(UserRef user, String resource) {
+    return broker.place(user, resource);
   }
 
   @Override
@@ -50,7 +51,7 @@ public final class StreamClosingBroker implements BrokerClient {
   }
 
   @Override
-  public Future<SessionView> markState(String sessionId, String state) {
+  public Future<SessionView> markState(String sessionId, SessionState state) {
     return broker.markState(sessionId, state);
   }
 

@@ -2,7 +2,6 @@ package dev.outpost.gateway;
 
 import dev.outpost.wire.SchemaVersion;
 import dev.outpost.cluster.SealedMap;
-import dev.outpost.broker.BrokerModels.Launch;
 import dev.outpost.cluster.ClusterFutures;
 import dev.outpost.crypto.SecureTokens;
 import io.vertx.core.Future;
@@ -64,12 +63,6 @@ public final class TicketStore {
   /** The same store seen through another clock (tests use it to store tickets that are already expired). */
   public TicketStore withClock(Clock other) {
     return new TicketStore(vertx, tickets, other);
-  }
-
-  /** Remembers a launch's ticket until it expires. */
-  public Future<Void> put(Launch launch) {
-    return put(launch.ticketHash(), new Ticket(launch.session().id(), launch.session().userId(),
-        launch.session().hostId(), launch.session().hostAddress(), launch.session().port(), launch.expiresAt()));
   }
 
   /** Stores an entry under a ticket hash; kept at least a millisecond so that an expired entry can be seen. */

@@ -137,13 +137,11 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
   @Override
   public Future<JsonObject> send(String hostId, JsonObject command) {
     Context caller = vertx.getOrCreateContext();
-    Command parsed = Command.parse(command.getValue("command")).orElse(null);
-    if (parsed == null) {
-      return Future.failedFuture(ClientErrorException.validation("unknown command " + command.getValue("command")
-          + "; use drain, undrain, logoff or disconnect"));
-    }
-    if (parsed.needsSession() && !(command.getValue("sessionId") instanceof String)) {
-      return Future.failedFuture(ClientErrorException.validation(parsed.wireName() + " needs a sessionId"));
+    Command parsed;
+    try {
+      parsed = AgentCommand.fromJson(command).kind();
+    } catch (ClientErrorException e) {
+      return Future.failedFuture(e);
     }
     LinkSession session = links.get(hostId);
     if (session == null) {

@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * What the agent endpoint reports about the session hosts connected to this appliance node. The
- * implementation forwards it to the broker (the hub's, through the tunnel). Calls may come from any
- * event-loop thread; futures complete on the caller's context.
+ * implementation forwards it to the broker (a separate hub's through the tunnel, the in-process hub role's
+ * directly). Calls may come from any event-loop thread; futures complete on the caller's context.
  */
 public interface HostEvents {
 

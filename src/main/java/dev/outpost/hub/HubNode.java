@@ -3,6 +3,7 @@ package dev.outpost.hub;
 import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.admin.AdminApi;
 import dev.outpost.appliance.config.OutpostConfig;
+import dev.outpost.broker.impl.BrokerService;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecretBox;

@@ -1,7 +1,10 @@
 package dev.outpost.hub;
 
 import dev.outpost.appliance.config.OutpostConfig;
-import dev.outpost.broker.Broker;
+import dev.outpost.broker.impl.Broker;
+import dev.outpost.broker.impl.BrokerService;
+import dev.outpost.broker.impl.BrokerWire.HubBroker;
+import dev.outpost.relay.Requests;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
@@ -72,6 +75,14 @@ public final class HubRole implements Lifecycle, HubOperations {
     return broker;
   }
 
+  /**
+   * The broker of {@code location} as appliance node {@code node} sees it, called typed: for the node that runs this
+   * role in its own process. {@code toNode} carries what the broker sends down to the node (agent commands).
+   */
+  public HubBroker forNode(String location, String node, Requests toNode) {
+    return broker.forNode(location, node, toNode);
+  }
+
   /** The site's lease keys, signing and revocations. */
   public LeaseAuthority leases() {
     return leases;
@@ -88,7 +99,8 @@ public final class HubRole implements Lifecycle, HubOperations {
     if (!running) {
       return null;
     }
-    Function<JsonObject, Future<JsonObject>> handler = broker.operation(caller, op);
+    Function<JsonObject, Future<JsonObject>> handler = broker.operation(caller.location(), caller.node(),
+        caller.channel()::request, op);
     if (handler == null) {
       handler = leases.operation(caller.location(), caller.node(), op);
     }

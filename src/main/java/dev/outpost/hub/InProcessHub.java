@@ -4,6 +4,7 @@ import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.OutpostException;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.relay.HubChannel;
+import dev.outpost.relay.Requests;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -55,6 +56,11 @@ public final class InProcessHub implements HubChannel {
       return Future.failedFuture(e);
     }
     return call(handler, op, body);
+  }
+
+  /** Where the hub role's requests down to this node go (agent commands, directory tests), as over a tunnel. */
+  public Requests toNode() {
+    return caller.channel()::request;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.outpost.relay;
 
+import dev.outpost.broker.BrokeringMode;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Objects;
@@ -19,10 +20,10 @@ public final class HubLinkMetrics {
    *
    * @param mode who brokers now: the hub, or (with a separate hub that cannot be reached) this appliance
    */
-  public static void bind(MeterRegistry registry, HubChannel link, Supplier<HubFailover.Mode> mode) {
+  public static void bind(MeterRegistry registry, HubChannel link, Supplier<BrokeringMode> mode) {
     Objects.requireNonNull(link);
     Objects.requireNonNull(mode);
-    for (HubFailover.Mode each : HubFailover.Mode.values()) {
+    for (BrokeringMode each : BrokeringMode.values()) {
       Gauge.builder("outpost.hub.mode", () -> mode.get() == each ? 1 : 0).tag("mode", each.wireName())
           .description("1 for the mode this appliance brokers in now: hub (the hub brokers) or local (outage mode)")
           .register(registry);

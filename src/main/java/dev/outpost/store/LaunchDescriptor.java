@@ -1,6 +1,6 @@
 package dev.outpost.store;
 
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.LaunchService.Launch;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -1,14 +1,13 @@
 package dev.outpost.store;
 
-import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerClient.SessionQuery;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.LaunchService;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.UserRefusal;
-import dev.outpost.gateway.TicketStore;
 import dev.outpost.identity.AuthHandler;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.Principal;
@@ -30,12 +29,15 @@ public final class ResourceRoutes {
   private final BrokerClient broker;
   private final LaunchResponses launches;
 
-  /** @param metrics where launches, lease launches included, are counted */
-  public ResourceRoutes(LoginService logins, BrokerClient broker, TicketStore tickets, GatewayAddresses gateways,
+  /**
+   * @param launches places sessions and issues their tickets, for launches and lease launches
+   * @param metrics where launches, lease launches included, are counted
+   */
+  public ResourceRoutes(LoginService logins, BrokerClient broker, LaunchService launches, GatewayAddresses gateways,
       LaunchMetrics metrics) {
     this.logins = Objects.requireNonNull(logins);
     this.broker = Objects.requireNonNull(broker);
-    this.launches = new LaunchResponses(broker, tickets, gateways, metrics);
+    this.launches = new LaunchResponses(launches, gateways, metrics);
   }
 
   /** How this store answers launches, shared with lease launches. */
@@ -67,7 +69,7 @@ public final class ResourceRoutes {
     if (view.available() || view.reason() == null) {
       return view;
     }
-    return new ResourceView(view.resource(), false, Broker.AT_CAPACITY.equals(view.reason()) ? UserRefusal.BUSY
+    return new ResourceView(view.resource(), false, dev.outpost.broker.BrokerModels.ResourceView.AT_CAPACITY.equals(view.reason()) ? UserRefusal.BUSY
         : UserRefusal.NOT_AVAILABLE);
   }
 
@@ -121,7 +123,7 @@ public final class ResourceRoutes {
   /** A session as its user sees it: no internal host address. */
   static JsonObject publicView(SessionView s) {
     return new JsonObject().put("id", s.id()).put("resourceId", s.resourceId()).put("resource", s.resourceName())
-        .put("host", s.hostName()).put("state", s.state()).put("createdAt", s.createdAt().toString())
+        .put("host", s.hostName()).put("state", s.state().wireName()).put("createdAt", s.createdAt().toString())
         .put("updatedAt", s.updatedAt().toString()).put("endReason", s.endReason());
   }
 

@@ -18,7 +18,7 @@ import dev.outpost.identity.Role;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.Revocation;
 import dev.outpost.lease.impl.IssueRequest;
-import dev.outpost.relay.ClusterBrokering;
+import dev.outpost.broker.impl.ClusterBrokering;
 import dev.outpost.relay.TunnelProtocol;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

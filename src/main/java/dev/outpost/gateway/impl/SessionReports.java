@@ -1,6 +1,7 @@
 package dev.outpost.gateway.impl;
 
 import dev.outpost.broker.BrokerClient;
+import dev.outpost.broker.SessionState;
 import dev.outpost.error.ClientErrorException;
 import io.vertx.core.Future;
 import java.util.HashMap;
@@ -18,13 +19,10 @@ public final class SessionReports {
 
   private static final Logger LOG = LoggerFactory.getLogger(SessionReports.class);
 
-  public static final String CONNECTED = "connected";
-  public static final String DISCONNECTED = "disconnected";
-
   /** Records a session's new state somewhere (the broker). */
   @FunctionalInterface
   public interface StateMarker {
-    Future<?> mark(String sessionId, String state);
+    Future<?> mark(String sessionId, SessionState state);
   }
 
   private final StateMarker marker;
@@ -54,7 +52,7 @@ public final class SessionReports {
     synchronized (sessions) {
       Streams streams = sessions.computeIfAbsent(sessionId, id -> new Streams());
       if (streams.open++ == 0) {
-        report(sessionId, streams, CONNECTED);
+        report(sessionId, streams, SessionState.CONNECTED);
       }
     }
   }
@@ -67,7 +65,7 @@ public final class SessionReports {
         return;
       }
       if (--streams.open == 0) {
-        report(sessionId, streams, DISCONNECTED);
+        report(sessionId, streams, SessionState.DISCONNECTED);
         Future<Void> last = streams.last;
         last.onComplete(ar -> forget(sessionId, streams));
       }
@@ -82,13 +80,13 @@ public final class SessionReports {
     }
   }
 
-  private void report(String sessionId, Streams streams, String state) {
+  private void report(String sessionId, Streams streams, SessionState state) {
     streams.last = streams.last.transform(ignored -> marker.mark(sessionId, state)
         .onFailure(e -> {
           if (e instanceof ClientErrorException) {
-            LOG.debug("Could not mark session {} {}: {}", sessionId, state, e.getMessage());
+            LOG.debug("Could not mark session {} {}: {}", sessionId, state.wireName(), e.getMessage());
           } else {
-            LOG.warn("Could not mark session {} {}: {}", sessionId, state, e.getMessage());
+            LOG.warn("Could not mark session {} {}: {}", sessionId, state.wireName(), e.getMessage());
           }
         })
         .<Void>mapEmpty()

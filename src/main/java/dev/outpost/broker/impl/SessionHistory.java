@@ -1,4 +1,4 @@
-package dev.outpost.hub;
+package dev.outpost.broker.impl;
 
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.db.Database;
@@ -150,10 +150,10 @@ final class SessionHistory {
         .addString(s.username())
         .addUUID(UUID.fromString(s.resourceId()))
         .addUUID(UUID.fromString(s.hostId()))
-        .addString(s.state())
+        .addString(s.state().wireName())
         .addOffsetDateTime(s.createdAt().atOffset(ZoneOffset.UTC))
         .addOffsetDateTime(s.updatedAt().atOffset(ZoneOffset.UTC))
-        .addOffsetDateTime("ended".equals(s.state()) ? s.updatedAt().atOffset(ZoneOffset.UTC) : null)
+        .addOffsetDateTime(!s.state().open() ? s.updatedAt().atOffset(ZoneOffset.UTC) : null)
         .addString(s.resourceName())
         .addString(s.hostName())
         .addUUID(s.poolId() == null ? null : UUID.fromString(s.poolId()))

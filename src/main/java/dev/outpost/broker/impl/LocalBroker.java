@@ -1,24 +1,21 @@
-package dev.outpost.relay;
+package dev.outpost.broker.impl;
 
-import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
-import dev.outpost.broker.BrokerOperations;
+import dev.outpost.broker.SessionState;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.cluster.ContextHop;
 import dev.outpost.error.ServerErrorException;
+import dev.outpost.hosts.AgentCommand;
 import dev.outpost.hosts.HostEvents;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +25,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -44,7 +40,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
 
   private final Supplier<SiteModel> model;
   private final Broker.Settings settings;
-  private final BiConsumer<String, JsonObject> tellAgent;
+  private final BiConsumer<String, AgentCommand> tellAgent;
   private final Broker broker;
   /** Sessions created or changed while brokering alone, newest view per id, for the hub to take over. */
   private final Map<String, SessionView> unreported = new LinkedHashMap<>();
@@ -53,9 +49,9 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   private boolean mirroring;
   private Consumer<SessionView> announce = session -> { };
 
-  /** @param tellAgent sends a command ({@code logoff}, {@code disconnect}) to the agent of a host */
+  /** @param tellAgent sends a command (log off, disconnect) to the agent of a host, by host id */
   public LocalBroker(Supplier<SiteModel> model, Broker.Settings settings, Clock clock,
-      BiConsumer<String, JsonObject> tellAgent) {
+      BiConsumer<String, AgentCommand> tellAgent) {
     this.model = Objects.requireNonNull(model);
     this.settings = Objects.requireNonNull(settings);
     this.tellAgent = Objects.requireNonNull(tellAgent);
@@ -101,7 +97,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   public Future<List<SessionView>> toReport() {
     return onContext(() -> {
       Map<String, SessionView> all = new LinkedHashMap<>();
-      broker.sessions(s -> !"ended".equals(s.state())).forEach(s -> all.put(s.id(), s));
+      broker.sessions(s -> s.state().open()).forEach(s -> all.put(s.id(), s));
       all.putAll(unreported);
       return new ArrayList<>(all.values());
     });
@@ -125,36 +121,6 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
         mirroring = false;
       }
     });
-  }
-
-  /**
-   * This broker's answer to a brokering request from another node of the cluster, by {@link BrokerOperations}
-   * name with the same JSON bodies as the hub's; {@code null} for an operation it does not serve.
-   */
-  public Function<JsonObject, Future<JsonObject>> operation(String op) {
-    return switch (op) {
-      case BrokerOperations.RESOURCES -> body -> resources(UserRef.fromJson(body.getJsonObject("user")))
-          .map(list -> items(list.stream().map(ResourceView::toJson).toList()));
-      case BrokerOperations.LAUNCH -> body -> launch(UserRef.fromJson(body.getJsonObject("user")),
-          body.getString("resource", "")).map(Launch::toJson);
-      case BrokerOperations.SESSIONS_LIST -> body -> sessions(SessionQuery.fromJson(body.getJsonObject("query",
-          new JsonObject()))).map(list -> items(list.stream().map(SessionView::toJson).toList()));
-      case BrokerOperations.SESSIONS_LOGOFF -> body -> logoff(body.getString("sessionId", ""),
-          body.getString("reason", "logged off")).map(SessionView::toJson);
-      case BrokerOperations.SESSIONS_DISCONNECT -> body -> disconnect(body.getString("sessionId", ""))
-          .map(SessionView::toJson);
-      case BrokerOperations.SESSIONS_STATE -> body -> markState(body.getString("sessionId", ""),
-          body.getString("state", "")).map(SessionView::toJson);
-      case BrokerOperations.HOSTS_LIST -> body -> hosts().map(list -> items(list.stream().map(HostView::toJson)
-          .toList()));
-      case BrokerOperations.HOSTS_UPDATE -> body -> updateHost(body.getString("hostId", ""), null, null)
-          .map(HostView::toJson);
-      default -> null;
-    };
-  }
-
-  private static JsonObject items(List<JsonObject> items) {
-    return new JsonObject().put("items", new JsonArray(items));
   }
 
   // ---- host reports -------------------------------------------------------------------------------
@@ -202,8 +168,8 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   }
 
   @Override
-  public Future<Launch> launch(UserRef user, String resource) {
-    return onContext(() -> broker.launch(user, resource));
+  public Future<Placement> place(UserRef user, String resource) {
+    return onContext(() -> broker.place(user, resource));
   }
 
   @Override
@@ -214,21 +180,22 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<SessionView> logoff(String sessionId, String reason) {
-    return onContext(() -> command(broker.end(sessionId, reason), "logoff"));
+    return onContext(() -> command(broker.end(sessionId, reason), new AgentCommand.Logoff(sessionId)));
   }
 
   @Override
   public Future<SessionView> disconnect(String sessionId) {
-    return onContext(() -> command(broker.markState(sessionId, "disconnected"), "disconnect"));
+    return onContext(() -> command(broker.markState(sessionId, SessionState.DISCONNECTED),
+        new AgentCommand.Disconnect(sessionId)));
   }
 
-  private SessionView command(SessionView session, String command) {
-    tellAgent.accept(session.hostId(), new JsonObject().put("command", command).put("sessionId", session.id()));
+  private SessionView command(SessionView session, AgentCommand.ForSession command) {
+    tellAgent.accept(session.hostId(), command);
     return session;
   }
 
   @Override
-  public Future<SessionView> markState(String sessionId, String state) {
+  public Future<SessionView> markState(String sessionId, SessionState state) {
     return onContext(() -> broker.markState(sessionId, state));
   }
 

@@ -1,5 +1,6 @@
-package dev.outpost.broker;
+package dev.outpost.broker.impl;
 
+import dev.outpost.broker.SiteModel;
 import dev.outpost.db.Database;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;

@@ -1,6 +1,7 @@
-package dev.outpost.broker;
+package dev.outpost.broker.impl;
 
 import dev.outpost.broker.BrokerModels.SessionView;
+import dev.outpost.broker.SessionState;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
@@ -19,39 +20,40 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SessionTally implements Broker.SessionListener {
 
   /** The states of an open session, in the order they are reported. */
-  public static final List<String> OPEN_STATES = List.of("launching", "connected", "disconnected");
+  public static final List<SessionState> OPEN_STATES = java.util.Arrays.stream(SessionState.values())
+      .filter(SessionState::open).toList();
 
   private final Broker.SessionListener next;
-  private final Map<String, String> stateOf = new HashMap<>();
-  private final Map<String, AtomicInteger> counts = new LinkedHashMap<>();
+  private final Map<String, SessionState> stateOf = new HashMap<>();
+  private final Map<SessionState, AtomicInteger> counts = new LinkedHashMap<>();
 
   /** @param next told every change after it is counted */
   public SessionTally(MeterRegistry registry, Broker.SessionListener next) {
     this.next = Objects.requireNonNull(next);
-    for (String state : OPEN_STATES) {
+    for (SessionState state : OPEN_STATES) {
       AtomicInteger count = new AtomicInteger();
       counts.put(state, count);
-      Gauge.builder("outpost.sessions", count, AtomicInteger::get).tag("state", state)
+      Gauge.builder("outpost.sessions", count, AtomicInteger::get).tag("state", state.wireName())
           .description("Open sessions this node's broker holds, by state").register(registry);
     }
   }
 
   @Override
   public void accept(SessionView session) {
-    String before = session.state().equals("ended") ? stateOf.remove(session.id())
-        : stateOf.put(session.id(), session.state());
+    SessionState before = session.state().open() ? stateOf.put(session.id(), session.state())
+        : stateOf.remove(session.id());
     move(before, -1);
     move(session.state(), +1);
     next.accept(session);
   }
 
   /** Open sessions in {@code state} now. */
-  public int count(String state) {
+  public int count(SessionState state) {
     AtomicInteger count = counts.get(state);
     return count == null ? 0 : count.get();
   }
 
-  private void move(String state, int delta) {
+  private void move(SessionState state, int delta) {
     AtomicInteger count = state == null ? null : counts.get(state);
     if (count != null) {
       count.addAndGet(delta);

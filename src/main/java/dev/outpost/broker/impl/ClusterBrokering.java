@@ -1,15 +1,18 @@
-package dev.outpost.relay;
+package dev.outpost.broker.impl;
 
-import dev.outpost.wire.SchemaVersion;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.broker.BrokerModels.Heartbeat;
+import dev.outpost.broker.BrokerModels.HostLost;
 import dev.outpost.broker.BrokerModels.HostRegistration;
+import dev.outpost.broker.BrokerModels.HostReport;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.OutpostException;
 import dev.outpost.error.ProblemReplies;
 import dev.outpost.error.ServerErrorException;
+import dev.outpost.relay.Requests;
+import dev.outpost.wire.SchemaVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -34,7 +37,7 @@ public final class ClusterBrokering implements Requests {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterBrokering.class);
   /** Schema version of the event-bus payloads below. */
   public static final int VERSION = 1;
-  /** Point-to-point, plus the node id: {@code {v, op, body}} answered like the hub's tunnel operations. */
+  /** Point-to-point, plus the node id: {@code {v, op, body}}, answered by {@link BrokerWire} as the hub answers. */
   public static final String BROKER_ADDRESS = "outpost.lhc.broker.";
   /** Published: {@code {v, origin, kind: register|heartbeat|lost, body}}. */
   public static final String HOSTS_ADDRESS = "outpost.lhc.hosts";
@@ -42,6 +45,10 @@ public final class ClusterBrokering implements Requests {
   public static final String SESSIONS_ADDRESS = "outpost.lhc.sessions";
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
   private static final String INTERNAL = "the leading appliance could not broker";
+  /** The kinds of published host reports. */
+  private static final String REGISTER = "register";
+  private static final String HEARTBEAT = "heartbeat";
+  private static final String LOST = "lost";
 
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
@@ -110,7 +117,7 @@ public final class ClusterBrokering implements Requests {
     }
     String leader = leader();
     if (leader.equals(nodeId)) {
-      Function<JsonObject, Future<JsonObject>> handler = local.operation(op);
+      Function<JsonObject, Future<JsonObject>> handler = BrokerWire.leader(op, local);
       return handler == null ? Future.failedFuture(ClientErrorException.notFound("unknown operation " + op))
           : handler.apply(body);
     }
@@ -121,9 +128,23 @@ public final class ClusterBrokering implements Requests {
   }
 
   /** Tells every node of a host report this node received from one of its agents. */
-  public void publishHost(String kind, JsonObject body) {
+  public void publishHost(HostReport report) {
     vertx.eventBus().publish(HOSTS_ADDRESS, SchemaVersion.stamp(new JsonObject(), VERSION).put("origin", nodeId)
-        .put("kind", kind).put("body", body));
+        .put("kind", kind(report)).put("body", body(report)));
+  }
+
+  private static String kind(HostReport report) {
+    if (report instanceof HostRegistration) {
+      return REGISTER;
+    }
+    return report instanceof Heartbeat ? HEARTBEAT : LOST;
+  }
+
+  private static JsonObject body(HostReport report) {
+    if (report instanceof HostRegistration registration) {
+      return registration.toJson();
+    }
+    return report instanceof Heartbeat heartbeat ? heartbeat.toJson() : ((HostLost) report).toJson();
   }
 
   /** Mirrors a placement the hub made through this node, here and on every node. */
@@ -144,7 +165,7 @@ public final class ClusterBrokering implements Requests {
       ProblemReplies.fail(message, ClientErrorException.badRequest(refused.get()), INTERNAL);
       return;
     }
-    Function<JsonObject, Future<JsonObject>> handler = local.operation(request.getString("op", ""));
+    Function<JsonObject, Future<JsonObject>> handler = BrokerWire.leader(request.getString("op", ""), local);
     if (handler == null) {
       ProblemReplies.fail(message, ClientErrorException.notFound("unknown operation " + request.getString("op")),
           INTERNAL);
@@ -160,17 +181,26 @@ public final class ClusterBrokering implements Requests {
     if (!readable(report) || nodeId.equals(report.getString("origin"))) {
       return; // applied locally already
     }
+    String origin = report.getString("origin", "");
     JsonObject body = report.getJsonObject("body", new JsonObject());
-    Future<?> applied = switch (report.getString("kind", "")) {
-      case "register" -> local.registered(HostRegistration.fromJson(body));
-      case "heartbeat" -> local.heartbeat(Heartbeat.fromJson(body))
-          .recover(e -> e instanceof ClientErrorException ? Future.succeededFuture() : Future.failedFuture(e));
-      case "lost" -> local.lostThrough(body.getString("hostId", ""), report.getString("origin", ""),
-          body.getString("reason", "agent link lost"));
-      default -> Future.succeededFuture();
-    };
-    applied.onFailure(e -> LOG.debug("Could not apply a host report from {}: {}", report.getString("origin"),
-        e.getMessage()));
+    Future<?> applied;
+    try {
+      applied = switch (report.getString("kind", "")) {
+        case REGISTER -> local.registered(HostRegistration.fromJson(body));
+        // a heartbeat of a host this node has not heard register yet: its next registration counts
+        case HEARTBEAT -> local.heartbeat(Heartbeat.fromJson(body))
+            .recover(e -> e instanceof ClientErrorException ? Future.succeededFuture() : Future.failedFuture(e));
+        case LOST -> {
+          HostLost lost = HostLost.fromJson(body);
+          yield local.lostThrough(lost.hostId(), origin, lost.reason());
+        }
+        default -> Future.succeededFuture();
+      };
+    } catch (RuntimeException e) {
+      LOG.warn("Dropping a host report from {} that cannot be read: {}", origin, e.getMessage());
+      return;
+    }
+    applied.onFailure(e -> LOG.debug("Could not apply a host report from {}: {}", origin, e.getMessage()));
   }
 
   /** Whether a published report is of a major version this node reads; logs the ones it must drop. */

@@ -1,4 +1,4 @@
-package dev.outpost.hub;
+package dev.outpost.broker.impl;
 
 import dev.outpost.broker.BrokerModels.HostView;
 import dev.outpost.broker.SiteModel;

@@ -1,38 +1,40 @@
-package dev.outpost.hub;
+package dev.outpost.broker.impl;
 
-import dev.outpost.broker.Broker;
 import dev.outpost.broker.BrokerClient;
-import dev.outpost.broker.BrokerModels.Launch;
-import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerClient.SessionQuery;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
+import dev.outpost.broker.BrokerModels.Placement;
+import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
-import dev.outpost.broker.SessionTally;
+import dev.outpost.broker.SessionState;
 import dev.outpost.broker.SiteModel;
-import dev.outpost.broker.SiteModelJson;
-import dev.outpost.broker.SiteModelLoader;
+import dev.outpost.broker.impl.BrokerWire.HubBroker;
 import dev.outpost.cluster.ContextHop;
 import dev.outpost.db.Database;
 import dev.outpost.db.DatabaseUnavailableException;
 import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.error.ServerErrorException;
+import dev.outpost.hosts.AgentCommand;
+import dev.outpost.hosts.HostEvents.Registered;
+import dev.outpost.relay.Requests;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -45,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * that placement is atomic. Keeps the site model fresh by polling its change counter, expires silent hosts,
  * reclaims launches that never connected, and writes session history behind.
  */
-public final class BrokerService extends VerticleBase implements HubOperations {
+public final class BrokerService extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);
   /** The spool of session history under {@code data-dir/spool/}. */
@@ -67,7 +69,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
   private final Map<String, Broker> brokers = new HashMap<>();
   private final Map<String, SiteModel> byLocation = new HashMap<>();
   /** The tunnel to each appliance node, for commands to the agents it holds. */
-  private final Map<String, ApplianceChannel> appliances = new ConcurrentHashMap<>();
+  private final Map<String, Requests> appliances = new ConcurrentHashMap<>();
   private volatile SiteModel model = SiteModel.empty();
   private boolean reloading;
 
@@ -129,61 +131,132 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     }));
   }
 
-  @Override
-  public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
-    appliances.put(caller.node(), caller.channel());
-    return switch (op) {
-      case BrokerOperations.HOSTS_REGISTER -> body -> register(caller, body);
-      case BrokerOperations.HOSTS_HEARTBEAT -> body -> sync(caller, b -> {
-        b.heartbeat(Heartbeat.fromJson(body.getJsonObject("heartbeat", new JsonObject())));
-        return new JsonObject();
-      });
-      // an agent that moved to another node stays registered when its old node reports the link lost
-      case BrokerOperations.HOSTS_LOST -> body -> sync(caller, b -> new JsonObject().put("known",
-          b.lostThrough(body.getString("hostId", ""), caller.node(), body.getString("reason", "agent link lost"))));
-      case BrokerOperations.HOSTS_LIST -> body -> sync(caller, b -> items(b.hosts().stream().map(HostView::toJson)
-          .toList()));
-      case BrokerOperations.HOSTS_UPDATE -> body -> updateHost(caller, body);
-      case BrokerOperations.RESOURCES -> body -> sync(caller, b -> items(b.enumerate(user(body)).stream()
-          .map(r -> r.toJson()).toList()));
-      case BrokerOperations.LAUNCH -> body -> sync(caller, b -> b.launch(user(body), required(body, "resource"))
-          .toJson());
-      case BrokerOperations.SESSIONS_LIST -> body -> sync(caller, b -> {
-        SessionQuery query = SessionQuery.fromJson(body.getJsonObject("query", new JsonObject()));
-        List<SessionView> found = query.userId() != null ? b.sessionsOf(query.userId(), query::matches)
-            : b.sessions(query::matches);
-        return items(found.stream().limit(Math.max(1, query.limit())).map(SessionView::toJson).toList());
-      });
-      case BrokerOperations.SESSIONS_LOGOFF -> body -> sessionCommand(caller, body, "logoff");
-      case BrokerOperations.SESSIONS_DISCONNECT -> body -> sessionCommand(caller, body, "disconnect");
-      case BrokerOperations.SESSIONS_STATE -> body -> sync(caller, b -> b.markState(required(body, "sessionId"),
-          required(body, "state")).toJson());
-      case BrokerOperations.SITE_SNAPSHOT -> body -> onContext(() -> {
-        SiteModel location = modelFor(caller.location());
-        return Future.succeededFuture(location.version() == body.getLong("haveVersion", -1L)
-            ? new JsonObject().put("unchanged", true)
-            : new JsonObject().put("model", SiteModelJson.toJson(location)));
-      });
-      case BrokerOperations.SESSIONS_ADOPT -> body -> sync(caller, b -> {
-        int adopted = 0;
-        for (Object item : body.getJsonArray("items", new JsonArray())) {
-          try {
-            b.adopt(SessionView.fromJson((JsonObject) item), caller.node());
-            adopted++;
-          } catch (ClientErrorException e) {
-            LOG.warn("Could not take over a session from appliance {}: {}", caller.node(), e.getMessage());
-          }
-        }
-        LOG.atInfo().addKeyValue("node", caller.node()).addKeyValue("sessions", adopted)
-            .log("Took over sessions brokered while the hub could not be reached");
-        return new JsonObject().put("adopted", adopted);
-      });
-      default -> null;
-    };
+  /**
+   * The handler of a broker operation an appliance node sends over its tunnel ({@link BrokerOperations}), or
+   * {@code null} when {@code op} is not one.
+   *
+   * @param location the resource location the node's tunnel was authenticated for
+   * @param toNode where requests down to that node go (commands for the agents it holds)
+   */
+  public Function<JsonObject, Future<JsonObject>> operation(String location, String node, Requests toNode,
+      String op) {
+    return BrokerWire.hub(op, forNode(location, node, toNode));
   }
 
-  private Future<JsonObject> register(Caller caller, JsonObject body) {
-    HostRegistration registration = HostRegistration.fromJson(body.getJsonObject("registration", new JsonObject()));
+  /**
+   * The broker of {@code location} as appliance node {@code node} sees it, typed: what {@link #operation} serves that
+   * node's tunnel, for the hub role in the node's own process, which needs no wire form. Answers complete on the
+   * caller's context.
+   */
+  public HubBroker forNode(String location, String node, Requests toNode) {
+    appliances.put(node, toNode);
+    return new ApplianceView(location, node);
+  }
+
+  /** The broker of one location as one of its appliance nodes sees it, on this service's context. */
+  private final class ApplianceView implements HubBroker {
+
+    private final String location;
+    private final String node;
+
+    ApplianceView(String location, String node) {
+      this.location = location;
+      this.node = node;
+    }
+
+    @Override
+    public Future<Registered> registered(HostRegistration registration) {
+      return register(location, node, registration);
+    }
+
+    @Override
+    public Future<Void> heartbeat(Heartbeat heartbeat) {
+      return sync(location, b -> {
+        b.heartbeat(heartbeat);
+        return null;
+      });
+    }
+
+    /** An agent that moved to another node stays registered when its old node reports the link lost. */
+    @Override
+    public Future<Void> lost(String hostId, String reason) {
+      return sync(location, b -> {
+        b.lostThrough(hostId, node, reason);
+        return null;
+      });
+    }
+
+    @Override
+    public Future<Optional<SiteModel>> snapshot(long haveVersion) {
+      return onContext(() -> {
+        SiteModel current = modelFor(location);
+        return Future.succeededFuture(current.version() == haveVersion ? Optional.empty() : Optional.of(current));
+      });
+    }
+
+    @Override
+    public Future<Integer> adopt(List<SessionView> sessions) {
+      return sync(location, b -> {
+        int adopted = 0;
+        for (SessionView session : sessions) {
+          try {
+            b.adopt(session, node);
+            adopted++;
+          } catch (ClientErrorException e) {
+            LOG.warn("Could not take over a session from appliance {}: {}", node, e.getMessage());
+          }
+        }
+        LOG.atInfo().addKeyValue("node", node).addKeyValue("sessions", adopted)
+            .log("Took over sessions brokered while the hub could not be reached");
+        return adopted;
+      });
+    }
+
+    @Override
+    public Future<List<ResourceView>> resources(UserRef user) {
+      return sync(location, b -> b.enumerate(user));
+    }
+
+    @Override
+    public Future<Placement> place(UserRef user, String resource) {
+      return sync(location, b -> b.place(user, resource));
+    }
+
+    @Override
+    public Future<List<SessionView>> sessions(SessionQuery query) {
+      return sync(location, b -> select(b, query));
+    }
+
+    @Override
+    public Future<SessionView> logoff(String sessionId, String reason) {
+      return sessionCommand(sessionId, () -> broker(location), b -> b.end(sessionId, reason),
+          new AgentCommand.Logoff(sessionId));
+    }
+
+    @Override
+    public Future<SessionView> disconnect(String sessionId) {
+      return sessionCommand(sessionId, () -> broker(location),
+          b -> b.markState(sessionId, SessionState.DISCONNECTED), new AgentCommand.Disconnect(sessionId));
+    }
+
+    @Override
+    public Future<SessionView> markState(String sessionId, SessionState state) {
+      return sync(location, b -> b.markState(sessionId, state));
+    }
+
+    @Override
+    public Future<List<HostView>> hosts() {
+      return sync(location, Broker::hosts);
+    }
+
+    @Override
+    public Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance) {
+      return BrokerService.this.updateHost(hostId, draining, maintenance, () -> broker(location));
+    }
+  }
+
+  /** Registers a host after checking that it is enrolled and not revoked; its admin flags come from there. */
+  private Future<Registered> register(String location, String node, HostRegistration registration) {
     UUID hostId;
     try {
       hostId = UUID.fromString(registration.id());
@@ -199,28 +272,23 @@ public final class BrokerService extends VerticleBase implements HubOperations {
           var row = rows.iterator().next();
           boolean draining = row.getBoolean("draining");
           boolean maintenance = row.getBoolean("maintenance");
-          return sync(caller, b -> {
+          return sync(location, b -> {
             b.register(registration, draining, maintenance);
-            JsonArray ports = new JsonArray();
-            modelFor(caller.location()).resources().values().stream()
+            List<Integer> ports = modelFor(location).resources().values().stream()
                 .filter(r -> r.poolId().equals(registration.poolId()))
-                .map(SiteModel.Resource::port).distinct().sorted().forEach(ports::add);
-            LOG.atInfo().addKeyValue("host", registration.name()).addKeyValue("node", caller.node())
+                .map(SiteModel.Resource::port).distinct().sorted().toList();
+            LOG.atInfo().addKeyValue("host", registration.name()).addKeyValue("node", node)
                 .log("Host registered");
-            return new JsonObject().put("ports", ports).put("heartbeatSeconds",
-                settings.heartbeatInterval().toSeconds());
+            return new Registered(ports, settings.heartbeatInterval());
           });
         });
   }
 
-  private Future<JsonObject> updateHost(Caller caller, JsonObject body) {
-    return updateHost(body, () -> broker(caller.location()));
-  }
-
-  private Future<JsonObject> updateHost(JsonObject body, Supplier<Broker> scope) {
-    String hostId = required(body, "hostId");
-    Boolean draining = body.getBoolean("draining");
-    Boolean maintenance = body.getBoolean("maintenance");
+  /**
+   * Sets a host's drain and maintenance flags in the database, then in the broker that holds it, and tells its agent
+   * about a drain. {@code null} for a host that is enrolled but not registered now.
+   */
+  private Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance, Supplier<Broker> scope) {
     UUID id;
     try {
       id = UUID.fromString(hostId);
@@ -233,54 +301,59 @@ public final class BrokerService extends VerticleBase implements HubOperations {
         .recover(e -> Future.failedFuture(new DatabaseUnavailableException("the database cannot be reached: "
             + "draining and maintenance are host settings kept there; change them again when it answers", e)))
         .compose(rows -> rows.rowCount() == 0 ? Future.failedFuture(ClientErrorException.notFound("no host " + hostId))
-            : onContext(() -> Future.succeededFuture(scope.get())).map(b -> {
-              HostView view = b.host(hostId).orElse(null);
-              if (view == null) {
-                return new JsonObject().put("id", hostId).put("state", "unregistered");
-              }
-              if (draining != null) {
-                view = b.setDraining(hostId, draining);
-              }
-              if (maintenance != null) {
-                view = b.setMaintenance(hostId, maintenance);
-              }
-              if (draining != null) {
-                tellAgent(view, new JsonObject().put("command", draining ? "drain" : "undrain"));
-              }
-              return view.toJson();
-            }));
+            : onContext(() -> Future.succeededFuture(setFlags(scope.get(), hostId, draining, maintenance))));
   }
 
-  private Future<JsonObject> sessionCommand(Caller caller, JsonObject body, String command) {
-    return sessionCommand(body, command, () -> broker(caller.location()));
+  private HostView setFlags(Broker broker, String hostId, Boolean draining, Boolean maintenance) {
+    HostView view = broker.host(hostId).orElse(null);
+    if (view == null) {
+      return null;
+    }
+    if (draining != null) {
+      view = broker.setDraining(hostId, draining);
+    }
+    if (maintenance != null) {
+      view = broker.setMaintenance(hostId, maintenance);
+    }
+    if (draining != null) {
+      tellAgent(view, AgentCommand.drain(draining));
+    }
+    return view;
   }
 
-  private Future<JsonObject> sessionCommand(JsonObject body, String command, Supplier<Broker> scope) {
-    String sessionId = required(body, "sessionId");
-    return onContext(() -> Future.succeededFuture(scope.get())).map(b -> {
-      SessionView session = "logoff".equals(command)
-          ? b.end(sessionId, body.getString("reason", "logged off"))
-          : b.markState(sessionId, "disconnected");
-      b.host(session.hostId()).ifPresent(host -> tellAgent(host, new JsonObject().put("command", command)
-          .put("sessionId", sessionId)));
-      return session.toJson();
+  /** Changes a session in the broker that holds it, then tells the agent of its host. */
+  private Future<SessionView> sessionCommand(String sessionId, Supplier<Broker> scope,
+      Function<Broker, SessionView> change, AgentCommand.ForSession command) {
+    return onContext(() -> {
+      Broker broker = scope.get();
+      SessionView session = change.apply(broker);
+      broker.host(session.hostId()).ifPresent(host -> tellAgent(host, command));
+      return Future.succeededFuture(session);
     });
   }
 
-  private void tellAgent(HostView host, JsonObject command) {
-    ApplianceChannel channel = appliances.get(host.appliance());
+  private void tellAgent(HostView host, AgentCommand command) {
+    Requests channel = appliances.get(host.appliance());
     if (channel == null) {
       LOG.warn("Cannot reach host {}: its appliance {} has no tunnel", host.name(), host.appliance());
       return;
     }
-    channel.request(BrokerOperations.AGENT_COMMAND, new JsonObject().put("hostId", host.id()).put("command", command))
-        .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.getString("command"), host.name(),
+    channel.request(BrokerOperations.AGENT_COMMAND, new JsonObject().put("hostId", host.id())
+            .put("command", command.toJson()))
+        .onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.kind().wireName(), host.name(),
             e.getMessage()));
   }
 
-  /** Runs work against the caller's location broker on this service's context. */
-  private Future<JsonObject> sync(Caller caller, Function<Broker, JsonObject> work) {
-    return onContext(() -> Future.succeededFuture(work.apply(broker(caller.location()))));
+  /** Runs work against a location's broker on this service's context. */
+  private <T> Future<T> sync(String location, Function<Broker, T> work) {
+    return onContext(() -> Future.succeededFuture(work.apply(broker(location))));
+  }
+
+  /** A query's sessions, newest first: one user's from that user's index, cheap however many others have. */
+  private static List<SessionView> select(Broker broker, SessionQuery query) {
+    List<SessionView> found = query.userId() != null ? broker.sessionsOf(query.userId(), query::matches)
+        : broker.sessions(query::matches);
+    return found.stream().limit(Math.max(1, query.limit())).toList();
   }
 
   private Broker broker(String location) {
@@ -298,7 +371,11 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     return cached;
   }
 
+  /** Runs {@code work} on this service's context; before it is deployed, a 503 (a tunnel may ask that early). */
   private <T> Future<T> onContext(Supplier<Future<T>> work) {
+    if (context == null) {
+      return Future.failedFuture(ServerErrorException.unavailable("the broker is starting; try again"));
+    }
     return ContextHop.to(vertx, context, work);
   }
 
@@ -347,7 +424,7 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     }
 
     @Override
-    public Future<Launch> launch(UserRef user, String resource) {
+    public Future<Placement> place(UserRef user, String resource) {
       return Future.failedFuture(ClientErrorException.badRequest("launch through an appliance of the location"));
     }
 
@@ -355,65 +432,43 @@ public final class BrokerService extends VerticleBase implements HubOperations {
     public Future<List<SessionView>> sessions(SessionQuery query) {
       return onContext(() -> Future.succeededFuture(brokers.values().stream()
           .flatMap(b -> b.sessions(query::matches).stream())
-          .sorted(java.util.Comparator.comparing(SessionView::createdAt).reversed())
+          .sorted(Comparator.comparing(SessionView::createdAt).reversed())
           .limit(Math.max(1, query.limit())).toList()));
     }
 
     @Override
     public Future<SessionView> logoff(String sessionId, String reason) {
-      return sessionCommand(new JsonObject().put("sessionId", sessionId).put("reason", reason), "logoff",
-          () -> owner(b -> b.session(sessionId).isPresent(), "no session " + sessionId)).map(SessionView::fromJson);
+      return sessionCommand(sessionId, () -> owner(sessionId), b -> b.end(sessionId, reason),
+          new AgentCommand.Logoff(sessionId));
     }
 
     @Override
     public Future<SessionView> disconnect(String sessionId) {
-      return sessionCommand(new JsonObject().put("sessionId", sessionId), "disconnect",
-          () -> owner(b -> b.session(sessionId).isPresent(), "no session " + sessionId)).map(SessionView::fromJson);
+      return sessionCommand(sessionId, () -> owner(sessionId), b -> b.markState(sessionId, SessionState.DISCONNECTED),
+          new AgentCommand.Disconnect(sessionId));
     }
 
     @Override
-    public Future<SessionView> markState(String sessionId, String state) {
-      return onContext(() -> Future.succeededFuture(owner(b -> b.session(sessionId).isPresent(), "no session "
-          + sessionId).markState(sessionId, state)));
+    public Future<SessionView> markState(String sessionId, SessionState state) {
+      return onContext(() -> Future.succeededFuture(owner(sessionId).markState(sessionId, state)));
     }
 
     @Override
     public Future<List<HostView>> hosts() {
       return onContext(() -> Future.succeededFuture(brokers.values().stream().flatMap(b -> b.hosts().stream())
-          .sorted(java.util.Comparator.comparing(HostView::name)).toList()));
+          .sorted(Comparator.comparing(HostView::name)).toList()));
     }
 
     @Override
     public Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance) {
-      JsonObject body = new JsonObject().put("hostId", hostId).put("draining", draining).put("maintenance", maintenance);
-      return BrokerService.this.updateHost(body, () -> brokers.values().stream()
-              .filter(b -> b.host(hostId).isPresent()).findFirst().orElse(broker("default")))
-          .map(json -> json.containsKey("lastSeen") ? HostView.fromJson(json) : null);
+      return BrokerService.this.updateHost(hostId, draining, maintenance, () -> brokers.values().stream()
+          .filter(b -> b.host(hostId).isPresent()).findFirst().orElse(broker("default")));
     }
 
-    private Broker owner(java.util.function.Predicate<Broker> has, String missing) {
-      return brokers.values().stream().filter(has).findFirst()
-          .orElseThrow(() -> ClientErrorException.notFound(missing));
+    /** The location's broker that holds the session. */
+    private Broker owner(String sessionId) {
+      return brokers.values().stream().filter(b -> b.session(sessionId).isPresent()).findFirst()
+          .orElseThrow(() -> ClientErrorException.notFound("no session " + sessionId));
     }
-  }
-
-  private static UserRef user(JsonObject body) {
-    JsonObject user = body.getJsonObject("user");
-    if (user == null || user.getString("id") == null) {
-      throw ClientErrorException.validation("user is required");
-    }
-    return UserRef.fromJson(user);
-  }
-
-  private static String required(JsonObject body, String field) {
-    Object value = body.getValue(field);
-    if (!(value instanceof String text) || text.isEmpty()) {
-      throw ClientErrorException.validation(field + " is required");
-    }
-    return text;
-  }
-
-  private static JsonObject items(List<JsonObject> items) {
-    return new JsonObject().put("items", new JsonArray(items));
   }
 }

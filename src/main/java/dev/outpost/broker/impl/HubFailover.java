@@ -1,21 +1,22 @@
-package dev.outpost.relay;
+package dev.outpost.broker.impl;
 
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerModels.Heartbeat;
+import dev.outpost.broker.BrokerModels.HostLost;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.BrokerOperations;
-import dev.outpost.error.ServerErrorException;
+import dev.outpost.broker.BrokeringMode;
+import dev.outpost.broker.SessionState;
 import dev.outpost.hosts.HostEvents;
-import dev.outpost.identity.AccountDirectory;
+import dev.outpost.relay.HubLink;
+import dev.outpost.relay.LocalHostCache;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -23,34 +24,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Outage mode (local host cache): brokering goes to the hub while it answers, and to this appliance's
- * {@link LocalBroker} once the hub has not answered for {@code hub.outage-threshold}. Host reports always reach
- * the local broker too, so hosts stay registered across the switch; the hub's placements are mirrored to it.
- * When the hub answers again, the sessions created or changed meanwhile are reported up (the hub takes them over,
+ * The one place that decides who brokers for an appliance with a separate hub ({@link #mode}): the hub while it
+ * answers, and once it has not answered for {@code hub.outage-threshold} the cluster's leading appliance, from the
+ * local host cache ({@link LocalBroker}, reached through {@link ClusterBrokering}). Host reports always reach the
+ * local brokers too, so hosts stay registered across the switch; the hub's placements are mirrored to them. When
+ * the hub answers again, the sessions created or changed meanwhile are reported up (the hub takes them over,
  * idempotently by session id) before the hub is authoritative again.
  */
 public final class HubFailover extends VerticleBase implements BrokerClient, HostEvents {
 
   private static final Logger LOG = LoggerFactory.getLogger(HubFailover.class);
   private static final long CHECK_MS = 250;
-
-  /** Who brokers right now. */
-  public enum Mode {
-    /** The hub brokers; this appliance relays. */
-    HUB("hub"),
-    /** The hub cannot be reached: this appliance brokers from its local host cache. */
-    LOCAL("local");
-
-    private final String wireName;
-
-    Mode(String wireName) {
-      this.wireName = wireName;
-    }
-
-    public String wireName() {
-      return wireName;
-    }
-  }
 
   private final HubLink link;
   private final RelayedBroker hub;
@@ -59,9 +43,8 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   /** In outage mode: the cluster leader's local broker (this node's own when it leads). */
   private final RelayedBroker leader;
   private final LocalHostCache cache;
-  private final AccountDirectory hubAccounts;
   private final Duration threshold;
-  private volatile Mode mode = Mode.HUB;
+  private volatile BrokeringMode mode = BrokeringMode.HUB;
   private boolean reconciling;
 
   public HubFailover(HubLink link, LocalBroker local, ClusterBrokering cluster, LocalHostCache cache,
@@ -72,7 +55,6 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
     this.cluster = Objects.requireNonNull(cluster);
     this.leader = new RelayedBroker(cluster);
     this.cache = Objects.requireNonNull(cache);
-    this.hubAccounts = new RelayedAccounts(link);
     this.threshold = Objects.requireNonNull(threshold);
   }
 
@@ -82,25 +64,19 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
     return Future.succeededFuture();
   }
 
-  public Mode mode() {
+  /** Who brokers right now; safe from any thread. */
+  public BrokeringMode mode() {
     return mode;
-  }
-
-  /** Sign-in accounts: the hub's while it brokers (the cache's when a lookup fails), the cache's in outage. */
-  public AccountDirectory accounts() {
-    return username -> mode == Mode.LOCAL ? cache.find(username)
-        : hubAccounts.find(username).recover(e -> e instanceof ServerErrorException ? cache.find(username)
-            : Future.failedFuture(e));
   }
 
   private void check() {
     if (link.reachable() && link.silence().compareTo(threshold) < 0) {
-      if (mode == Mode.LOCAL && !reconciling) {
+      if (mode == BrokeringMode.LOCAL && !reconciling) {
         reconcile();
       }
-    } else if (mode == Mode.HUB && link.silence().compareTo(threshold) >= 0) {
+    } else if (mode == BrokeringMode.HUB && link.silence().compareTo(threshold) >= 0) {
       local.brokerAlone(true).onSuccess(v -> {
-        mode = Mode.LOCAL;
+        mode = BrokeringMode.LOCAL;
         LOG.atWarn().addKeyValue("siteModelVersion", cache.model().version())
             .log("The hub has not answered for {} s: brokering locally from the local host cache (site model "
                 + "version {}, received {})", threshold.toSeconds(), cache.model().version(),
@@ -114,12 +90,11 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
     reconciling = true;
     local.toReport()
         .compose(sessions -> sessions.isEmpty() ? Future.succeededFuture(sessions)
-            : link.request(BrokerOperations.SESSIONS_ADOPT, new JsonObject().put("items",
-                new JsonArray(sessions.stream().map(SessionView::toJson).toList()))).map(sessions))
+            : link.request(BrokerOperations.SESSIONS_ADOPT, BrokerWire.adoptRequest(sessions)).map(sessions))
         .compose(sessions -> local.reported(sessions).map(sessions))
         .compose(sessions -> local.brokerAlone(false).map(sessions))
         .onSuccess(sessions -> {
-          mode = Mode.HUB;
+          mode = BrokeringMode.HUB;
           LOG.atInfo().addKeyValue("sessions", sessions.size())
               .log("The hub answers again and took over this appliance's {} session(s): brokering at the hub",
                   sessions.size());
@@ -130,7 +105,7 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   }
 
   private BrokerClient broker() {
-    return mode == Mode.HUB ? hub : leader;
+    return mode == BrokeringMode.HUB ? hub : leader;
   }
 
   /** The hub's answer in hub mode, with its session mirrored to the local brokers of the cluster. */
@@ -146,9 +121,9 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   }
 
   @Override
-  public Future<Launch> launch(UserRef user, String resource) {
-    return mode == Mode.HUB ? hub.launch(user, resource).onSuccess(l -> cluster.mirror(l.session()))
-        : leader.launch(user, resource);
+  public Future<Placement> place(UserRef user, String resource) {
+    return mode == BrokeringMode.HUB ? hub.place(user, resource).onSuccess(p -> cluster.mirror(p.session()))
+        : leader.place(user, resource);
   }
 
   @Override
@@ -158,17 +133,17 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<SessionView> logoff(String sessionId, String reason) {
-    return mode == Mode.HUB ? mirrored(hub.logoff(sessionId, reason)) : leader.logoff(sessionId, reason);
+    return mode == BrokeringMode.HUB ? mirrored(hub.logoff(sessionId, reason)) : leader.logoff(sessionId, reason);
   }
 
   @Override
   public Future<SessionView> disconnect(String sessionId) {
-    return mode == Mode.HUB ? mirrored(hub.disconnect(sessionId)) : leader.disconnect(sessionId);
+    return mode == BrokeringMode.HUB ? mirrored(hub.disconnect(sessionId)) : leader.disconnect(sessionId);
   }
 
   @Override
-  public Future<SessionView> markState(String sessionId, String state) {
-    return mode == Mode.HUB ? mirrored(hub.markState(sessionId, state)) : leader.markState(sessionId, state);
+  public Future<SessionView> markState(String sessionId, SessionState state) {
+    return mode == BrokeringMode.HUB ? mirrored(hub.markState(sessionId, state)) : leader.markState(sessionId, state);
   }
 
   @Override
@@ -186,23 +161,23 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
   @Override
   public Future<Registered> registered(HostRegistration registration) {
     Future<Registered> standby = local.registered(registration);
-    cluster.publishHost("register", registration.toJson());
-    return mode == Mode.HUB ? hub.registered(registration) : standby;
+    cluster.publishHost(registration);
+    return mode == BrokeringMode.HUB ? hub.registered(registration) : standby;
   }
 
   @Override
   public Future<Void> heartbeat(Heartbeat heartbeat) {
     Future<Void> standby = local.heartbeat(heartbeat);
-    cluster.publishHost("heartbeat", heartbeat.toJson());
-    return mode == Mode.HUB ? hub.heartbeat(heartbeat) : standby;
+    cluster.publishHost(heartbeat);
+    return mode == BrokeringMode.HUB ? hub.heartbeat(heartbeat) : standby;
   }
 
   @Override
   public Future<Void> lost(String hostId, String reason) {
     // as at the hub: a host that moved to another node since stays registered
     Future<Void> standby = local.lostThrough(hostId, cluster.nodeId(), reason);
-    cluster.publishHost("lost", new JsonObject().put("hostId", hostId).put("reason", reason));
-    return mode == Mode.HUB ? hub.lost(hostId, reason) : standby;
+    cluster.publishHost(new HostLost(hostId, reason));
+    return mode == BrokeringMode.HUB ? hub.lost(hostId, reason) : standby;
   }
 
 }

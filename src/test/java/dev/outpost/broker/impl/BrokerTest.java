@@ -1,4 +1,4 @@
-package dev.outpost.broker;
+package dev.outpost.broker.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
+import dev.outpost.broker.SessionState;
+import dev.outpost.broker.SiteModel;
+import dev.outpost.broker.SiteModelJson;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.testing.TestClock;
@@ -67,16 +70,16 @@ class BrokerTest {
     register("h3", "p1", Map.of(22, true));
 
     // WHEN six users launch
-    List<Launch> launches = new ArrayList<>();
+    List<Placement> launches = new ArrayList<>();
     for (int i = 1; i <= 6; i++) {
-      launches.add(broker.launch(users.get("u" + i), "ssh"));
+      launches.add(broker.place(users.get("u" + i), "ssh"));
     }
 
     // THEN every host has exactly two, and the seventh user is refused with 409
     Map<String, Long> perHost = launches.stream().collect(Collectors.groupingBy(l -> l.session().hostId(),
         Collectors.counting()));
     assertThat(perHost).containsOnly(Map.entry("h1", 2L), Map.entry("h2", 2L), Map.entry("h3", 2L));
-    assertThatThrownBy(() -> broker.launch(users.get("u7"), "ssh"))
+    assertThatThrownBy(() -> broker.place(users.get("u7"), "ssh"))
         .isInstanceOf(ClientErrorException.class)
         .hasMessageContaining("at capacity")
         .satisfies(e -> assertThat(((ClientErrorException) e).status()).isEqualTo(409));
@@ -85,31 +88,31 @@ class BrokerTest {
   }
 
   @Test
-  void aLaunchCarriesTheResourcesLaunchHintOverTheWire() {
+  void aPlacementCarriesTheResourcesLaunchHintOverTheWireAndNoTicket() {
     register("h1", "p1", Map.of(22, true));
-    Launch launch = broker.launch(users.get("u1"), "ssh");
+    Placement launch = broker.place(users.get("u1"), "ssh");
 
     // the store needs no second request for the hint; an older broker's answer without it reads as unknown
     assertThat(launch.launchHint()).isEqualTo("ssh");
-    assertThat(Launch.fromJson(launch.toJson())).isEqualTo(launch);
+    assertThat(Placement.fromJson(launch.toJson())).isEqualTo(launch);
+    assertThat(launch.toJson().fieldNames()).doesNotContain("ticket", "ticketHash");
+    assertThat(launch.expiresAt()).isEqualTo(clock.instant().plusSeconds(100));
     io.vertx.core.json.JsonObject older = launch.toJson();
     older.remove("launchHint");
-    assertThat(Launch.fromJson(older).launchHint()).isNull();
+    assertThat(Placement.fromJson(older).launchHint()).isNull();
   }
 
   @Test
-  void aUserWithAnOpenSessionGetsTheSameSessionAndHostWithAFreshTicket() {
+  void aUserWithAnOpenSessionGetsTheSameSessionAndHost() {
     register("h1", "p1", Map.of(22, true));
     register("h2", "p1", Map.of(22, true));
-    Launch first = broker.launch(users.get("u1"), "ssh");
+    Placement first = broker.place(users.get("u1"), "ssh");
 
-    Launch again = broker.launch(users.get("u1"), "r1");
+    Placement again = broker.place(users.get("u1"), "r1");
 
     assertThat(again.reconnected()).isTrue();
     assertThat(again.session().id()).isEqualTo(first.session().id());
     assertThat(again.session().hostId()).isEqualTo(first.session().hostId());
-    assertThat(again.ticket()).isNotEqualTo(first.ticket());
-    assertThat(again.ticketHash()).isNotEqualTo(first.ticket()).hasSize(64);
     assertThat(broker.hosts()).extracting(HostView::sessions).containsExactlyInAnyOrder(1, 0);
   }
 
@@ -120,20 +123,20 @@ class BrokerTest {
     register("h3", "p1", Map.of(22, true));
     broker.setDraining("h1", true);
 
-    Launch launch = broker.launch(users.get("u1"), "ssh");
+    Placement launch = broker.place(users.get("u1"), "ssh");
     assertThat(launch.session().hostId()).isEqualTo("h3");
 
     broker.setMaintenance("h3", true);
-    assertThatThrownBy(() -> broker.launch(users.get("u2"), "ssh"))
+    assertThatThrownBy(() -> broker.place(users.get("u2"), "ssh"))
         .isInstanceOf(ServerErrorException.class)
         .hasMessageContaining("port 22 is down");
     broker.heartbeat(new Heartbeat("h2", Map.of(22, true), 0.2, List.of()));
-    assertThat(broker.launch(users.get("u2"), "ssh").session().hostId()).isEqualTo("h2");
+    assertThat(broker.place(users.get("u2"), "ssh").session().hostId()).isEqualTo("h2");
   }
 
   @Test
   void noRegisteredHostIsA503AndEnumerationSaysWhy() {
-    assertThatThrownBy(() -> broker.launch(users.get("u1"), "ssh"))
+    assertThatThrownBy(() -> broker.place(users.get("u1"), "ssh"))
         .isInstanceOf(ServerErrorException.class)
         .hasMessage("no session host of pool 'linux' is registered");
 
@@ -149,18 +152,18 @@ class BrokerTest {
     assertThat(broker.enumerate(users.get("u2"))).extracting(v -> v.resource().name()).containsExactly("ssh");
     assertThat(broker.enumerate(users.get("u8"))).extracting(v -> v.resource().name())
         .as("through the admins group").containsExactly("secret", "ssh");
-    assertThatThrownBy(() -> broker.launch(users.get("u2"), "secret"))
+    assertThatThrownBy(() -> broker.place(users.get("u2"), "secret"))
         .isInstanceOf(ClientErrorException.class)
         .satisfies(e -> assertThat(((ClientErrorException) e).status()).isEqualTo(404));
-    assertThatThrownBy(() -> broker.launch(users.get("u2"), "does-not-exist")).hasMessageContaining("no resource");
-    assertThat(broker.launch(users.get("u8"), "secret").session().port()).isEqualTo(8080);
+    assertThatThrownBy(() -> broker.place(users.get("u2"), "does-not-exist")).hasMessageContaining("no resource");
+    assertThat(broker.place(users.get("u8"), "secret").session().port()).isEqualTo(8080);
   }
 
   @Test
   void aHostSilentForThreeIntervalsIsLostWithItsSessions() {
     register("h1", "p1", Map.of(22, true));
     register("h2", "p1", Map.of(22, true));
-    Launch onH1 = broker.launch(users.get("u1"), "ssh");
+    Placement onH1 = broker.place(users.get("u1"), "ssh");
     String silent = onH1.session().hostId();
     String alive = silent.equals("h1") ? "h2" : "h1";
 
@@ -170,9 +173,9 @@ class BrokerTest {
     clock.advance(Duration.ofSeconds(11));
 
     assertThat(broker.expireSilentHosts()).containsExactly(silent);
-    assertThat(broker.session(onH1.session().id())).get().extracting(SessionView::state).isEqualTo("ended");
+    assertThat(broker.session(onH1.session().id())).get().extracting(SessionView::state).isEqualTo(SessionState.ENDED);
     assertThat(broker.session(onH1.session().id()).get().endReason()).startsWith("host lost");
-    assertThat(broker.launch(users.get("u1"), "ssh").session().hostId()).isEqualTo(alive);
+    assertThat(broker.place(users.get("u1"), "ssh").session().hostId()).isEqualTo(alive);
     assertThatThrownBy(() -> broker.heartbeat(new Heartbeat(silent, Map.of(), 0, List.of())))
         .hasMessageContaining("register again");
   }
@@ -181,31 +184,33 @@ class BrokerTest {
   void aLostLinkReportedByAnotherNodeThanTheHostsOwnEndsNothing() {
     // GIVEN a host with a session, registered through node-a, whose agent then moved to node-b
     register("h1", "p1", Map.of(22, true));
-    Launch launch = broker.launch(users.get("u1"), "ssh");
+    Placement launch = broker.place(users.get("u1"), "ssh");
     broker.register(new HostRegistration("h1", "host-h1", "p1", "10.0.0.1", "node-b", Map.of(22, true), 0.1,
         List.of(launch.session().id())), false, false);
 
     // WHEN node-a reports the old link lost, late
     // THEN the host and its session stay; node-b's report counts
     assertThat(broker.lostThrough("h1", "node-a", "agent link lost")).isFalse();
-    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state).isNotEqualTo("ended");
+    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state)
+        .isNotEqualTo(SessionState.ENDED);
     assertThat(broker.lostThrough("h1", "node-b", "agent link lost")).isTrue();
-    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state).isEqualTo("ended");
+    assertThat(broker.session(launch.session().id())).get().extracting(SessionView::state)
+        .isEqualTo(SessionState.ENDED);
   }
 
   @Test
   void sessionsThatNeverConnectAreReclaimedAfterTheTicketAndGrace() {
     register("h1", "p1", Map.of(22, true));
-    Launch launch = broker.launch(users.get("u1"), "ssh");
-    Launch connected = broker.launch(users.get("u2"), "ssh");
-    broker.markState(connected.session().id(), "connected");
+    Placement launch = broker.place(users.get("u1"), "ssh");
+    Placement connected = broker.place(users.get("u2"), "ssh");
+    broker.markState(connected.session().id(), SessionState.CONNECTED);
 
     clock.advance(Duration.ofSeconds(100 + 120 + 1));
     broker.heartbeat(new Heartbeat("h1", Map.of(22, true), 0.1, List.of()));
 
     assertThat(broker.sweep(Duration.ofHours(1))).isEqualTo(1);
-    assertThat(broker.session(launch.session().id()).get().state()).isEqualTo("ended");
-    assertThat(broker.session(connected.session().id()).get().state()).isEqualTo("connected");
+    assertThat(broker.session(launch.session().id()).get().state()).isEqualTo(SessionState.ENDED);
+    assertThat(broker.session(connected.session().id()).get().state()).isEqualTo(SessionState.CONNECTED);
     assertThat(broker.hosts().get(0).sessions()).isEqualTo(1);
   }
 
@@ -213,15 +218,15 @@ class BrokerTest {
   void sessionsCanBeListedFilteredAndEnded() {
     register("h1", "p1", Map.of(22, true, 3389, true));
     register("h9", "p2", Map.of(3389, true));
-    Launch a = broker.launch(users.get("u1"), "ssh");
-    broker.launch(users.get("u1"), "rdp");
-    broker.launch(users.get("u2"), "ssh");
+    Placement a = broker.place(users.get("u1"), "ssh");
+    broker.place(users.get("u1"), "rdp");
+    broker.place(users.get("u2"), "ssh");
 
     Function<String, List<SessionView>> byUser = u -> broker.sessions(s -> s.userId().equals(u));
     assertThat(byUser.apply("u1")).hasSize(2);
-    assertThat(broker.end(a.session().id(), "logged off").state()).isEqualTo("ended");
-    assertThat(broker.sessions(s -> !s.state().equals("ended"))).hasSize(2);
-    assertThat(broker.launch(users.get("u1"), "ssh").reconnected()).as("an ended session is not reused").isFalse();
+    assertThat(broker.end(a.session().id(), "logged off").state()).isEqualTo(SessionState.ENDED);
+    assertThat(broker.sessions(s -> s.state().open())).hasSize(2);
+    assertThat(broker.place(users.get("u1"), "ssh").reconnected()).as("an ended session is not reused").isFalse();
   }
 
   @Test
@@ -230,7 +235,7 @@ class BrokerTest {
     Broker other = new Broker(this::siteModel, Broker.Settings.defaults(), clock, s -> { });
     other.register(new HostRegistration("h1", "host-h1", "p1", "10.0.0.1", "node-b", Map.of(22, true), 0.1, List.of()),
         false, false);
-    SessionView placed = other.launch(users.get("u1"), "ssh").session();
+    SessionView placed = other.place(users.get("u1"), "ssh").session();
 
     // WHEN this broker adopts it, twice
     SessionView adopted = broker.adopt(placed, "node-b");
@@ -240,15 +245,15 @@ class BrokerTest {
     assertThat(adopted.id()).isEqualTo(placed.id());
     assertThat(broker.sessions(s -> true)).hasSize(1);
     assertThat(broker.host("h1")).get().extracting(HostView::sessions).isEqualTo(1);
-    assertThat(broker.launch(users.get("u2"), "ssh").session().hostId()).isEqualTo("h1");
-    assertThatThrownBy(() -> broker.launch(users.get("u3"), "ssh")).isInstanceOf(ClientErrorException.class)
+    assertThat(broker.place(users.get("u2"), "ssh").session().hostId()).isEqualTo("h1");
+    assertThatThrownBy(() -> broker.place(users.get("u3"), "ssh")).isInstanceOf(ClientErrorException.class)
         .hasMessageContaining("capacity");
 
     // AND the owner reconnects to the adopted session; an adopted end frees the slot
-    assertThat(broker.launch(users.get("u1"), "ssh").reconnected()).isTrue();
+    assertThat(broker.place(users.get("u1"), "ssh").reconnected()).isTrue();
     broker.adopt(other.end(placed.id(), "logged off"), "node-b");
     assertThat(broker.host("h1")).get().extracting(HostView::sessions).isEqualTo(1);
-    assertThat(broker.launch(users.get("u3"), "ssh").session().hostId()).isEqualTo("h1");
+    assertThat(broker.place(users.get("u3"), "ssh").session().hostId()).isEqualTo("h1");
   }
 
   @Test

@@ -1,13 +1,15 @@
-package dev.outpost.broker;
+package dev.outpost.broker.impl;
 
+import dev.outpost.broker.BrokerModels;
+import dev.outpost.broker.SessionState;
+import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.broker.BrokerModels.HostView;
-import dev.outpost.broker.BrokerModels.Launch;
+import dev.outpost.broker.BrokerModels.Placement;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
-import dev.outpost.crypto.SecureTokens;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
 import java.time.Clock;
@@ -38,7 +40,7 @@ import java.util.function.Supplier;
 public final class Broker {
 
   /** The reason {@link #enumerate} gives for a resource whose accepting hosts are all full. */
-  public static final String AT_CAPACITY = "all hosts are at capacity";
+  public static final String AT_CAPACITY = BrokerModels.ResourceView.AT_CAPACITY;
 
   /** Tunables of placement and expiry. */
   public record Settings(Duration ticketTtl, Duration heartbeatInterval, int missedHeartbeats, Duration launchGrace) {
@@ -84,7 +86,7 @@ public final class Broker {
     final SiteModel.Resource resource;
     final Host host;
     final Instant createdAt;
-    String state = "launching";
+    SessionState state = SessionState.LAUNCHING;
     String endReason;
     Instant updatedAt;
 
@@ -98,7 +100,7 @@ public final class Broker {
     }
 
     boolean open() {
-      return !"ended".equals(state);
+      return state.open();
     }
   }
 
@@ -222,10 +224,11 @@ public final class Broker {
   }
 
   /**
-   * Places a session and issues a one-time ticket. 404 for an unknown or unentitled resource, 503 when no
-   * host of its pool is registered and accepting, 409 when all accepting hosts are full.
+   * Places a session, or finds the user's open one of the resource; the ticket is the launching appliance's. 404 for
+   * an unknown or unentitled resource, 503 when no host of its pool is registered and accepting, 409 when all
+   * accepting hosts are full.
    */
-  public Launch launch(UserRef user, String resourceIdOrName) {
+  public Placement place(UserRef user, String resourceIdOrName) {
     SiteModel site = model.get();
     SiteModel.Resource resource = site.resource(resourceIdOrName)
         .filter(r -> site.entitled(user.id(), user.directoryGroups(), r.id()))
@@ -243,9 +246,7 @@ public final class Broker {
       host.sessions++;
       listener.accept(view(session));
     }
-    String ticket = SecureTokens.random(32);
-    return new Launch(view(session), ticket, SecureTokens.hash(ticket), now.plus(settings.ticketTtl()), reconnected,
-        resource.launchHint());
+    return new Placement(view(session), now.plus(settings.ticketTtl()), reconnected, resource.launchHint());
   }
 
   private Host choose(SiteModel site, SiteModel.Resource resource) {
@@ -330,9 +331,9 @@ public final class Broker {
   public SessionView adopt(SessionView reported, String appliance) {
     Session known = sessions.get(reported.id());
     if (known != null) {
-      if (known.open() && "ended".equals(reported.state())) {
+      if (known.open() && !reported.state().open()) {
         end(known, reported.endReason() == null ? "ended" : reported.endReason());
-      } else if (known.open() && !"ended".equals(reported.state())) {
+      } else if (known.open()) {
         known.state = reported.state();
         known.updatedAt = reported.updatedAt();
       }
@@ -367,13 +368,14 @@ public final class Broker {
   }
 
   /** Moves a session to connected or disconnected (reported by the gateway or the agent). */
-  public SessionView markState(String sessionId, String state) {
+  public SessionView markState(String sessionId, SessionState state) {
     Session session = sessions.get(sessionId);
     if (session == null || !session.open()) {
       throw ClientErrorException.notFound("no open session " + sessionId);
     }
-    if (!state.equals("connected") && !state.equals("disconnected")) {
-      throw ClientErrorException.validation("a session can be marked connected or disconnected, not " + state);
+    if (state != SessionState.CONNECTED && state != SessionState.DISCONNECTED) {
+      throw ClientErrorException.validation("a session can be marked connected or disconnected, not "
+          + state.wireName());
     }
     session.state = state;
     session.updatedAt = clock.instant();
@@ -403,7 +405,7 @@ public final class Broker {
     Instant launchCutoff = now.minus(settings.ticketTtl()).minus(settings.launchGrace());
     int ended = 0;
     for (Session session : new ArrayList<>(sessions.values())) {
-      if ("launching".equals(session.state) && session.updatedAt.isBefore(launchCutoff)) {
+      if (session.state == SessionState.LAUNCHING && session.updatedAt.isBefore(launchCutoff)) {
         end(session, "never connected");
         ended++;
       }
@@ -423,7 +425,7 @@ public final class Broker {
   }
 
   private void end(Session session, String reason) {
-    session.state = "ended";
+    session.state = SessionState.ENDED;
     session.endReason = reason;
     session.updatedAt = clock.instant();
     session.host.sessions = Math.max(0, session.host.sessions - 1);
