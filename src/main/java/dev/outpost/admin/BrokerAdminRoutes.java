@@ -16,7 +16,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -25,8 +24,6 @@ import java.util.function.Function;
  */
 final class BrokerAdminRoutes {
 
-  private static final String ENDED = "ended";
-  private static final Set<String> STATES = Set.of("launching", "connected", "disconnected", ENDED);
 
   private final SpooledAudit audit;
   private final BrokerClient broker;
@@ -61,7 +58,7 @@ final class BrokerAdminRoutes {
     var params = ctx.request().params();
     SessionState state = params.get("state") == null ? null : SessionState.fromWire(params.get("state"));
     int limit = limit(params.get("limit"));
-    if (ENDED.equals(state)) {
+    if (state == SessionState.ENDED) {
       listEnded(ctx, limit, hub);
       return;
     }

@@ -75,7 +75,10 @@ class GatewayTest {
   static void site() throws Exception {
     site = TestSite.start(tmp.resolve("node"), Map.of("gateway.handshake-timeout", HANDSHAKE_TIMEOUT.toMillis() + "ms",
         "gateway.idle-timeout", IDLE_TIMEOUT.toSeconds() + "s",
-        "gateway.max-handshakes-per-address", Integer.toString(PER_ADDRESS)));
+        "gateway.max-handshakes-per-address", Integer.toString(PER_ADDRESS),
+        // the test's host registers once and never reports: it must outlast the class (3 intervals), however long
+        // a busy machine takes over the thousand idle connections
+        "broker.heartbeat-interval", "10m"));
     client = site.client();
     tls = SiteClient.trusting(site.dataDir().resolve("tls/ca.crt"));
     vertx = Vertx.vertx();
