@@ -44,7 +44,9 @@ class ClientSshIT {
   static void start() throws Exception {
     sshd = Sshd.start(tmp.resolve("sshd"));
     int sshPort = sshd.port();
-    site = TestSite.start(tmp.resolve("node"));
+    // the test's host registers once and never reports: it must outlast the test (3 heartbeat intervals), however
+    // long a busy machine takes over its streams
+    site = TestSite.start(tmp.resolve("node"), java.util.Map.of("broker.heartbeat-interval", "10m"));
     SiteClient client = site.client();
     String admin = site.adminToken();
     String poolId = created(client.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":20}"))
