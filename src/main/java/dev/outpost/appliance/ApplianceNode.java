@@ -141,6 +141,13 @@ public final class ApplianceNode {
   /** Taking this node out of service for a rolling upgrade ({@code outpost appliance drain-node}). */
   private NodeDrain drain;
   private final LocalControl control = LocalControl.create();
+  /**
+   * Whether the whole start-up has finished (the bootstrap admin and the demo made, the broker holding them).
+   * Readiness waits for it: the listener binds before the bootstrap admin is made, so that a start that fails on a
+   * busy port does not print (and lose) the one-time password.
+   */
+  private volatile boolean booted;
+  private volatile boolean stopping;
 
   private ApplianceNode(OutpostConfig config, Console console) {
     this.config = Objects.requireNonNull(config);
@@ -154,7 +161,7 @@ public final class ApplianceNode {
   }
 
   private Future<Void> boot() {
-    long started = System.nanoTime();
+    long began = System.nanoTime();
     try {
       lock = DataDirLock.acquire(config.dataDir());
       identity = NodeIdentity.loadOrCreate(config.dataDir(), config.http().publicNames());
@@ -218,7 +225,8 @@ public final class ApplianceNode {
         })
         .compose(v -> wire(member, metrics))
         .onSuccess(v -> {
-          long ms = (System.nanoTime() - started) / 1_000_000;
+          booted = true;
+          long ms = (System.nanoTime() - began) / 1_000_000;
           LOG.atInfo().addKeyValue("ms", ms).log("Appliance ready on https port {}", httpsPort);
         });
   }
@@ -343,6 +351,8 @@ public final class ApplianceNode {
       PrometheusMeterRegistry metrics, HazelcastInstance hazelcast) {
     drain = new NodeDrain(vertx, drainTarget(cluster), Clock.systemUTC());
     HealthRoutes health = new HealthRoutes()
+        .check("startup", () -> Future.succeededFuture(booted ? Check.up("started")
+            : Check.down(stopping ? "stopping" : "starting")))
         .check("drain", drain::check)
         .check("db", this::dbCheck)
         .check("cluster", () -> Future.succeededFuture(cluster.running()
@@ -645,6 +655,8 @@ public final class ApplianceNode {
 
   /** Stops everything that started, in reverse order; never fails. */
   public Future<Void> stop() {
+    stopping = true;
+    booted = false;
     Future<Void> chain = Future.succeededFuture();
     if (vertx != null) {
       List<String> ids = new ArrayList<>(deployments);

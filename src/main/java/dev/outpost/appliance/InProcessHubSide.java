@@ -194,8 +194,12 @@ final class InProcessHubSide implements HubSide {
     return null;
   }
 
+  /**
+   * Creates the bootstrap admin and the demo, then has the broker load them at once: it polls the site model's
+   * changes, and a launch on the node's first ready answer must not miss the demo resource.
+   */
   @Override
   public Future<Void> bootstrap(SiteBootstrap bootstrap) {
-    return bootstrap.adminAndDemo();
+    return bootstrap.adminAndDemo().compose(v -> role.broker().refreshNow()).mapEmpty();
   }
 }

@@ -59,6 +59,9 @@ public final class HubNode {
   private HubServer server;
   private HubRole role;
   private SecretBox secrets;
+  /** Whether the start-up has finished, the bootstrap admin made: readiness waits for it (see ApplianceNode). */
+  private volatile boolean booted;
+  private volatile boolean stopping;
 
   private HubNode(OutpostConfig config, SiteCertificates certificates, Consumer<String> console) {
     this.config = Objects.requireNonNull(config);
@@ -99,6 +102,7 @@ public final class HubNode {
             console.accept("Bootstrap admin created: user 'admin', password " + outcome.password()
                 + "  (shown once; change it after signing in)");
           }
+          booted = true;
           return null;
         });
   }
@@ -112,7 +116,10 @@ public final class HubNode {
         new InMemoryAttemptCounters(Clock.systemUTC()), hasher, config.identity(), metrics, Clock.systemUTC());
     Locations locations = new Locations(vertx, db, certificates);
     DirectoryRelay directories = role.directories();
-    HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up("reachable")));
+    HealthRoutes health = new HealthRoutes()
+        .check("startup", () -> Future.succeededFuture(booted ? Check.up("started")
+            : Check.down(stopping ? "stopping" : "starting")))
+        .check("db", () -> db.ping().map(v -> Check.up("reachable")));
     // what takes access away reaches the connected appliances at once, not at their next sync
     AccessBroadcast broadcast = new AccessBroadcast((op, body) -> server.requestAll(op, body), new UserAccounts(db));
     AccessWithdrawal withdrawal = new AccountLeaseRevocation(broadcast::revoked, Clock.systemUTC())
@@ -154,6 +161,8 @@ public final class HubNode {
   }
 
   public Future<Void> stop() {
+    stopping = true;
+    booted = false;
     Future<Void> chain = Future.succeededFuture();
     if (vertx != null) {
       Vertx v0 = vertx;
