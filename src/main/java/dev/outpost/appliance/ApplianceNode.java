@@ -212,8 +212,9 @@ public final class ApplianceNode {
               : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
                   this::applianceOperation, (hostId, command) -> agents.send(hostId, command), () -> gateway,
                   this::deploy);
-          // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block
-          return vertx.executeBlocking(() -> prepareSite(member), false);
+          // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block, on a
+          // thread of their own: the first enrollment runs a short-lived Vert.x, which must not start on a Vert.x thread
+          return onOwnThread("outpost-site-prepare", () -> prepareSite(member));
         })
         .compose(v -> {
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
@@ -255,6 +256,21 @@ public final class ApplianceNode {
     return Future.fromCompletionStage(started).recover(e -> Future.failedFuture(new StartupException(
         "cannot start the cluster member on port " + cluster.port() + " (" + Failures.rootMessage(e) + "); free the "
             + "port or set --cluster-port", e)));
+  }
+
+  /** Runs blocking start-up work on a new thread, off every Vert.x thread; completes on the caller's context. */
+  private <T> Future<T> onOwnThread(String name, java.util.concurrent.Callable<T> work) {
+    java.util.concurrent.CompletableFuture<T> done = new java.util.concurrent.CompletableFuture<>();
+    Thread worker = new Thread(() -> {
+      try {
+        done.complete(work.call());
+      } catch (Exception | Error e) {
+        done.completeExceptionally(e);
+      }
+    }, name);
+    worker.setDaemon(true);
+    worker.start();
+    return Future.fromCompletionStage(done, vertx.getOrCreateContext());
   }
 
   /** Where the other nodes reach this node's event bus: the cluster address, or the one the member chose. */

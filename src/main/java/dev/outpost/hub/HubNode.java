@@ -58,6 +58,7 @@ public final class HubNode {
   private Database db;
   private HubServer server;
   private HubRole role;
+  private String serverDeployment;
   private SecretBox secrets;
   /** Whether the start-up has finished, the bootstrap admin made: readiness waits for it (see ApplianceNode). */
   private volatile boolean booted;
@@ -145,7 +146,10 @@ public final class HubNode {
       gateway.mount(router);
       MetricsEndpoint.mount(router, metrics, config.metrics().token());
     });
-    return vertx.deployVerticle(server).mapEmpty();
+    return vertx.deployVerticle(server).map(id -> {
+      serverDeployment = id;
+      return null;
+    });
   }
 
   private JsonObject appliances() {
@@ -164,6 +168,15 @@ public final class HubNode {
     stopping = true;
     booted = false;
     Future<Void> chain = Future.succeededFuture();
+    // the tunnels and the API first, then the role: no request reaches a broker service that is already gone
+    if (serverDeployment != null) {
+      String id = serverDeployment;
+      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+    }
+    if (role != null) {
+      HubRole started = role;
+      chain = chain.compose(v -> started.stop());
+    }
     if (vertx != null) {
       Vertx v0 = vertx;
       chain = chain.compose(v -> v0.deploymentIDs().isEmpty() ? Future.succeededFuture()
