@@ -27,6 +27,7 @@ import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
 import dev.outpost.db.DiskSpool;
+import dev.outpost.db.StoredSecretsKey;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
@@ -51,6 +52,7 @@ import dev.outpost.identity.HazelcastAttemptCounters;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.directory.DirectoryOperations;
+import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.identity.directory.impl.DirectoryService;
 import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.Lease;
@@ -172,12 +174,6 @@ public final class ApplianceNode {
       return Future.failedFuture(new StartupException("cannot read or create the node id: " + e.getMessage(), e));
     }
     try {
-      secrets = SecretBox.loadOrCreate(config.dataDir().resolve("secrets").resolve("directory.key"));
-    } catch (IOException e) {
-      return Future.failedFuture(new StartupException("cannot read or create the key for stored secrets in "
-          + config.dataDir().resolve("secrets") + ": " + e.getMessage(), e));
-    }
-    try {
       cluster = clusterSettings();
     } catch (IOException e) {
       return Future.failedFuture(new StartupException("cannot read or create the cluster secret in "
@@ -207,13 +203,13 @@ public final class ApplianceNode {
         .compose(v -> {
           vertx = v;
           hub = config.hub().inProcess()
-              ? new InProcessHubSide(vertx, config, nodeId, secrets, () -> certificates, metrics,
+              ? new InProcessHubSide(vertx, config, nodeId, () -> secrets, () -> certificates, metrics,
                   this::applianceOperation, this::deploy)
               : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
                   this::applianceOperation, (hostId, command) -> agents.send(hostId, command), () -> gateway,
                   this::deploy);
-          // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block, on a
-          // thread of their own: the first enrollment runs a short-lived Vert.x, which must not start on a Vert.x thread
+          // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block, on
+          // a thread of their own: the first enrollment runs a short-lived Vert.x, which must not start on a Vert.x one
           return onOwnThread("outpost-site-prepare", () -> prepareSite(member));
         })
         .compose(v -> {
@@ -222,7 +218,7 @@ public final class ApplianceNode {
                 db = opened;
                 db.bindMetrics(metrics);
               });
-          return database.compose(opened -> hub.start(opened));
+          return database.compose(opened -> openStoredSecrets(opened, keys).compose(ignored -> hub.start(opened)));
         })
         .compose(v -> wire(member, metrics))
         .onSuccess(v -> {
@@ -230,6 +226,24 @@ public final class ApplianceNode {
           long ms = (System.nanoTime() - began) / 1_000_000;
           LOG.atInfo().addKeyValue("ms", ms).log("Appliance ready on https port {}", httpsPort);
         });
+  }
+
+  /**
+   * The key of the secrets stored in the database (directory bind passwords, lease signing keys): the one the
+   * database keeps sealed under the cluster secret, so that every node sharing the database opens them.
+   */
+  private Future<Void> openStoredSecrets(Database opened, ClusterKeys keys) {
+    return new StoredSecretsKey(vertx, opened, SecretBox.of(keys.storedSecrets()), storedSecretsFile(),
+        List.of(DirectoryTable::sealedSample, LeaseAuthority::sealedSample)).open()
+        .recover(e -> Future.failedFuture(e instanceof IllegalStateException
+            ? new StartupException(e.getMessage()) : e))
+        .onSuccess(key -> secrets = key)
+        .mapEmpty();
+  }
+
+  /** This node's copy of the key for stored secrets, which backups take. */
+  private Path storedSecretsFile() {
+    return config.dataDir().resolve("secrets").resolve("directory.key");
   }
 
   /** The cluster settings with the secret this node proves: the configured one, or the one kept in the data dir. */

@@ -45,7 +45,8 @@ final class InProcessHubSide implements HubSide {
 
   private final Vertx vertx;
   private final OutpostConfig config;
-  private final SecretBox secrets;
+  /** The key for stored secrets: known once the node's database is open, before {@link #start}. */
+  private final Supplier<SecretBox> secrets;
   private final Supplier<SiteCertificates> certificates;
   private final MeterRegistry metrics;
   private final Function<Deployable, Future<Void>> deploy;
@@ -61,7 +62,7 @@ final class InProcessHubSide implements HubSide {
    * @param down the node's own operations, for what the hub role sends down to it
    * @param deploy deploys a verticle of this side so that the node undeploys it when it stops
    */
-  InProcessHubSide(Vertx vertx, OutpostConfig config, String nodeId, SecretBox secrets,
+  InProcessHubSide(Vertx vertx, OutpostConfig config, String nodeId, Supplier<SecretBox> secrets,
       Supplier<SiteCertificates> certificates, MeterRegistry metrics,
       Function<String, Function<JsonObject, Future<JsonObject>>> down, Function<Deployable, Future<Void>> deploy) {
     this.vertx = Objects.requireNonNull(vertx);
@@ -88,7 +89,7 @@ final class InProcessHubSide implements HubSide {
     accounts = username -> stored.find(username).recover(e -> e instanceof ClientErrorException
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
-    HubRole started = new HubRole(vertx, db, secrets, certificates.get().caFingerprint(), config, metrics);
+    HubRole started = new HubRole(vertx, db, secrets.get(), certificates.get().caFingerprint(), config, metrics);
     return deploy.apply(hostCache).compose(v -> started.start()).onSuccess(v -> role = started);
   }
 
