@@ -26,6 +26,7 @@ import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
 import dev.outpost.db.DiskSpool;
+import dev.outpost.db.StoredSecretsKey;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
@@ -52,6 +53,7 @@ import dev.outpost.identity.HazelcastAttemptCounters;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.directory.DirectoryOperations;
+import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.identity.directory.impl.DirectoryService;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseAdminRoutes;
@@ -140,6 +142,13 @@ public final class ApplianceNode {
   /** Taking this node out of service for a rolling upgrade ({@code outpost appliance drain-node}). */
   private NodeDrain drain;
   private final LocalControl control = LocalControl.create();
+  /**
+   * Whether the whole start-up has finished (the bootstrap admin and the demo made, the broker holding them).
+   * Readiness waits for it: the listener binds before the bootstrap admin is made, so that a start that fails on a
+   * busy port does not print (and lose) the one-time password.
+   */
+  private volatile boolean booted;
+  private volatile boolean stopping;
 
   private ApplianceNode(OutpostConfig config, Console console) {
     this.config = Objects.requireNonNull(config);
@@ -153,7 +162,7 @@ public final class ApplianceNode {
   }
 
   private Future<Void> boot() {
-    long started = System.nanoTime();
+    long began = System.nanoTime();
     try {
       lock = DataDirLock.acquire(config.dataDir());
       identity = NodeIdentity.loadOrCreate(config.dataDir(), config.http().publicNames());
@@ -162,12 +171,6 @@ public final class ApplianceNode {
       return Future.failedFuture(e);
     } catch (IOException e) {
       return Future.failedFuture(new StartupException("cannot read or create the node id: " + e.getMessage(), e));
-    }
-    try {
-      secrets = SecretBox.loadOrCreate(config.dataDir().resolve("secrets").resolve("directory.key"));
-    } catch (IOException e) {
-      return Future.failedFuture(new StartupException("cannot read or create the key for stored secrets in "
-          + config.dataDir().resolve("secrets") + ": " + e.getMessage(), e));
     }
     try {
       cluster = clusterSettings();
@@ -199,13 +202,14 @@ public final class ApplianceNode {
         .compose(v -> {
           vertx = v;
           hub = config.hub().inProcess()
-              ? new InProcessHubSide(vertx, config, nodeId, secrets, () -> certificates, metrics,
+              ? new InProcessHubSide(vertx, config, nodeId, () -> secrets, () -> certificates, metrics,
                   this::applianceOperation, this::deploy)
               : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
                   this::applianceOperation, (hostId, command) -> agents.send(hostId, command), () -> gateway,
                   this::deploy);
-          // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block
-          return vertx.executeBlocking(() -> prepareSite(member), false);
+          // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block, on
+          // a thread of their own: the first enrollment runs a short-lived Vert.x, which must not start on a Vert.x one
+          return onOwnThread("outpost-site-prepare", () -> prepareSite(member));
         })
         .compose(v -> {
           Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
@@ -213,13 +217,32 @@ public final class ApplianceNode {
                 db = opened;
                 db.bindMetrics(metrics);
               });
-          return database.compose(opened -> hub.start(opened));
+          return database.compose(opened -> openStoredSecrets(opened, keys).compose(ignored -> hub.start(opened)));
         })
         .compose(v -> wire(member, metrics))
         .onSuccess(v -> {
-          long ms = (System.nanoTime() - started) / 1_000_000;
+          booted = true;
+          long ms = (System.nanoTime() - began) / 1_000_000;
           LOG.atInfo().addKeyValue("ms", ms).log("Appliance ready on https port {}", httpsPort);
         });
+  }
+
+  /**
+   * The key of the secrets stored in the database (directory bind passwords, lease signing keys): the one the
+   * database keeps sealed under the cluster secret, so that every node sharing the database opens them.
+   */
+  private Future<Void> openStoredSecrets(Database opened, ClusterKeys keys) {
+    return new StoredSecretsKey(vertx, opened, SecretBox.of(keys.storedSecrets()), storedSecretsFile(),
+        List.of(DirectoryTable::sealedSample, LeaseAuthority::sealedSample)).open()
+        .recover(e -> Future.failedFuture(e instanceof IllegalStateException
+            ? new StartupException(e.getMessage()) : e))
+        .onSuccess(key -> secrets = key)
+        .mapEmpty();
+  }
+
+  /** This node's copy of the key for stored secrets, which backups take. */
+  private Path storedSecretsFile() {
+    return config.dataDir().resolve("secrets").resolve("directory.key");
   }
 
   /** The cluster settings with the secret this node proves: the configured one, or the one kept in the data dir. */
@@ -246,6 +269,21 @@ public final class ApplianceNode {
     return Future.fromCompletionStage(started).recover(e -> Future.failedFuture(new StartupException(
         "cannot start the cluster member on port " + cluster.port() + " (" + Failures.rootMessage(e) + "); free the "
             + "port or set --cluster-port", e)));
+  }
+
+  /** Runs blocking start-up work on a new thread, off every Vert.x thread; completes on the caller's context. */
+  private <T> Future<T> onOwnThread(String name, java.util.concurrent.Callable<T> work) {
+    java.util.concurrent.CompletableFuture<T> done = new java.util.concurrent.CompletableFuture<>();
+    Thread worker = new Thread(() -> {
+      try {
+        done.complete(work.call());
+      } catch (Exception | Error e) {
+        done.completeExceptionally(e);
+      }
+    }, name);
+    worker.setDaemon(true);
+    worker.start();
+    return Future.fromCompletionStage(done, vertx.getOrCreateContext());
   }
 
   /** Where the other nodes reach this node's event bus: the cluster address, or the one the member chose. */
@@ -342,6 +380,8 @@ public final class ApplianceNode {
       PrometheusMeterRegistry metrics, HazelcastInstance hazelcast) {
     drain = new NodeDrain(vertx, drainTarget(cluster), Clock.systemUTC());
     HealthRoutes health = new HealthRoutes()
+        .check("startup", () -> Future.succeededFuture(booted ? Check.up("started")
+            : Check.down(stopping ? "stopping" : "starting")))
         .check("drain", drain::check)
         .check("db", this::dbCheck)
         .check("cluster", () -> Future.succeededFuture(cluster.running()
@@ -642,6 +682,8 @@ public final class ApplianceNode {
 
   /** Stops everything that started, in reverse order; never fails. */
   public Future<Void> stop() {
+    stopping = true;
+    booted = false;
     Future<Void> chain = Future.succeededFuture();
     if (vertx != null) {
       List<String> ids = new ArrayList<>(deployments);

@@ -53,7 +53,8 @@ final class InProcessHubSide implements HubSide {
   private final Vertx vertx;
   private final OutpostConfig config;
   private final String nodeId;
-  private final SecretBox secrets;
+  /** The key for stored secrets: known once the node's database is open, before {@link #start}. */
+  private final Supplier<SecretBox> secrets;
   private final Supplier<SiteCertificates> certificates;
   private final MeterRegistry metrics;
   private final Function<Deployable, Future<Void>> deploy;
@@ -70,7 +71,7 @@ final class InProcessHubSide implements HubSide {
    * @param down the node's own operations, for what the hub role sends down to it
    * @param deploy deploys a verticle of this side so that the node undeploys it when it stops
    */
-  InProcessHubSide(Vertx vertx, OutpostConfig config, String nodeId, SecretBox secrets,
+  InProcessHubSide(Vertx vertx, OutpostConfig config, String nodeId, Supplier<SecretBox> secrets,
       Supplier<SiteCertificates> certificates, MeterRegistry metrics,
       Function<String, Function<JsonObject, Future<JsonObject>>> down, Function<Deployable, Future<Void>> deploy) {
     this.vertx = Objects.requireNonNull(vertx);
@@ -97,7 +98,7 @@ final class InProcessHubSide implements HubSide {
     accounts = username -> stored.find(username).recover(e -> e instanceof ClientErrorException
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
-    HubRole started = new HubRole(vertx, db, secrets, certificates.get().caFingerprint(), config, metrics);
+    HubRole started = new HubRole(vertx, db, secrets.get(), certificates.get().caFingerprint(), config, metrics);
     return deploy.apply(hostCache).compose(v -> started.start()).onSuccess(v -> {
       broker = started.forNode(config.location(), nodeId, channel.toNode());
       role = started;
@@ -222,8 +223,12 @@ final class InProcessHubSide implements HubSide {
     return null;
   }
 
+  /**
+   * Creates the bootstrap admin and the demo, then has the broker load them at once: it polls the site model's
+   * changes, and a launch on the node's first ready answer must not miss the demo resource.
+   */
   @Override
   public Future<Void> bootstrap(SiteBootstrap bootstrap) {
-    return bootstrap.adminAndDemo();
+    return bootstrap.adminAndDemo().compose(v -> role.broker().refreshNow()).mapEmpty();
   }
 }

@@ -10,7 +10,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * The keys a site's nodes derive from {@code cluster.secret}, one per purpose (HMAC-SHA256 of the secret over a
  * purpose label, as HKDF-Expand with a single block): proving membership when a cluster connection opens, sealing
- * the values kept in the cluster, and the key of the certificate authority of the nodes' event bus. Knowing one key
+ * the values kept in the cluster and the key of the secrets stored in a shared database, and the key of the
+ * certificate authority of the nodes' event bus. Knowing one key
  * tells nothing of the others or of the secret.
  */
 public final class ClusterKeys {
@@ -40,6 +41,14 @@ public final class ClusterKeys {
   /** Key that seals the values Outpost keeps in Hazelcast maps. */
   public byte[] values() {
     return derive("outpost/cluster/values/v1");
+  }
+
+  /**
+   * Key that seals, in a database the nodes share, the key of the secrets stored there (directory bind passwords,
+   * lease signing keys), so that every node of the site opens them.
+   */
+  public byte[] storedSecrets() {
+    return derive("outpost/cluster/stored-secrets-key/v1");
   }
 
   /** Seed of the private key of the event bus certificate authority. */

@@ -60,7 +60,11 @@ public final class HubNode {
   private Database db;
   private HubServer server;
   private HubRole role;
+  private String serverDeployment;
   private SecretBox secrets;
+  /** Whether the start-up has finished, the bootstrap admin made: readiness waits for it (see ApplianceNode). */
+  private volatile boolean booted;
+  private volatile boolean stopping;
 
   private HubNode(OutpostConfig config, SiteCertificates certificates, Consumer<String> console) {
     this.config = Objects.requireNonNull(config);
@@ -101,6 +105,7 @@ public final class HubNode {
             console.accept("Bootstrap admin created: user 'admin', password " + outcome.password()
                 + "  (shown once; change it after signing in)");
           }
+          booted = true;
           return null;
         });
   }
@@ -114,7 +119,10 @@ public final class HubNode {
         new InMemoryAttemptCounters(Clock.systemUTC()), hasher, config.identity(), metrics, Clock.systemUTC());
     Locations locations = new Locations(vertx, db, certificates);
     DirectoryRelay directories = role.directories();
-    HealthRoutes health = new HealthRoutes().check("db", () -> db.ping().map(v -> Check.up("reachable")));
+    HealthRoutes health = new HealthRoutes()
+        .check("startup", () -> Future.succeededFuture(booted ? Check.up("started")
+            : Check.down(stopping ? "stopping" : "starting")))
+        .check("db", () -> db.ping().map(v -> Check.up("reachable")));
     // what takes access away reaches the connected appliances at once, not at their next sync
     AccessBroadcast broadcast = new AccessBroadcast((op, body) -> server.requestAll(op, body), new UserAccounts(db));
     AccessWithdrawal withdrawal = new AccountLeaseRevocation(broadcast::revoked, Clock.systemUTC())
@@ -142,7 +150,10 @@ public final class HubNode {
       gateway.mount(router);
       MetricsEndpoint.mount(router, metrics, config.metrics().token());
     });
-    return vertx.deployVerticle(server).mapEmpty();
+    return vertx.deployVerticle(server).map(id -> {
+      serverDeployment = id;
+      return null;
+    });
   }
 
   private JsonObject appliances() {
@@ -158,7 +169,18 @@ public final class HubNode {
   }
 
   public Future<Void> stop() {
+    stopping = true;
+    booted = false;
     Future<Void> chain = Future.succeededFuture();
+    // the tunnels and the API first, then the role: no request reaches a broker service that is already gone
+    if (serverDeployment != null) {
+      String id = serverDeployment;
+      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+    }
+    if (role != null) {
+      HubRole started = role;
+      chain = chain.compose(v -> started.stop());
+    }
     if (vertx != null) {
       Vertx v0 = vertx;
       chain = chain.compose(v -> v0.deploymentIDs().isEmpty() ? Future.succeededFuture()

@@ -103,7 +103,7 @@ public final class HubEnrollment {
         Pem.encode(key.getPrivate()));
   }
 
-  /** The one enrollment call, on a Vert.x of its own: it happens once, before the node's own Vert.x starts. */
+  /** The one enrollment call, on a Vert.x of its own: it happens once, at the first start, off any Vert.x thread. */
   private static PinnedJsonPost.Answer post(URI hub, PinnedCaTrust trust, JsonObject request, OutboundProxy proxy) {
     Vertx vertx = Vertx.vertx();
     try {

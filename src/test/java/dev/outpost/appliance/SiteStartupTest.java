@@ -29,7 +29,7 @@ class SiteStartupTest {
       // THEN every readiness check is up and the admin can sign in
       assertThat(ready.status()).as(ready.body()).isEqualTo(200);
       JsonObject checks = ready.json().getJsonObject("checks");
-      assertThat(checks.fieldNames()).containsExactlyInAnyOrder("db", "cluster", "hub", "drain");
+      assertThat(checks.fieldNames()).containsExactlyInAnyOrder("startup", "db", "cluster", "hub", "drain");
       checks.forEach(e -> assertThat(((JsonObject) e.getValue()).getString("status")).as(e.getKey()).isEqualTo("UP"));
       assertThat(site.adminToken()).hasSizeGreaterThan(40);
       assertThat(site.client().get("/health/live", null).status()).isEqualTo(200);

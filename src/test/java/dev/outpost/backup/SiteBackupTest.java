@@ -109,6 +109,13 @@ class SiteBackupTest {
       assertThat(Fingerprints.sha256(Pem.readCertificate(fresh.resolve("tls/ca.crt"))))
           .isEqualTo(site.node().caFingerprint());
       assertThat(restored.console()).doesNotContain("Bootstrap admin created");
+      // AND its database keeps the site's key for stored secrets (the lease signing key opened with it), sealed under
+      // the restored node's own cluster secret
+      assertThat(Files.readString(fresh.resolve("secrets/directory.key")))
+          .isEqualTo(Files.readString(site.dataDir().resolve("secrets/directory.key")));
+      assertThat(Files.readString(fresh.resolve("secrets/cluster.secret")))
+          .isNotEqualTo(Files.readString(site.dataDir().resolve("secrets/cluster.secret")));
+      assertThat(dev.outpost.testing.Sql.count(restored, "SELECT count(*) FROM stored_secrets_key")).isEqualTo(1);
 
       // AND the user signs in with her old password and sees her resource through her group
       SiteClient api = restored.client();

@@ -38,4 +38,28 @@ class SecretBoxTest {
     String altered = java.util.Base64.getEncoder().encodeToString(raw);
     assertThatThrownBy(() -> box.open("purpose-a", altered)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void aKeySealedUnderAnotherOpensUnderThatKeyOnly() throws Exception {
+    // GIVEN a box's key sealed under a wrapping key (as the database keeps it under cluster.secret)
+    SecretBox box = SecretBox.loadOrCreate(tmp.resolve("secrets/directory.key"));
+    SecretBox wrapping = SecretBox.of(new byte[32]);
+    String sealed = box.sealedUnder(wrapping);
+
+    // THEN the wrapping key opens it to the same key, which opens what the box sealed
+    SecretBox opened = SecretBox.unsealWith(wrapping, sealed);
+    assertThat(opened.sameKeyAs(box)).isTrue();
+    assertThat(opened.open("purpose-a", box.seal("purpose-a", "bind-secret"))).isEqualTo("bind-secret");
+    assertThat(SecretBox.generate().sameKeyAs(box)).isFalse();
+
+    // AND another wrapping key does not open it, nor does the box's key as a secret of another purpose
+    assertThatThrownBy(() -> SecretBox.unsealWith(SecretBox.generate(), sealed))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> wrapping.open("purpose-a", sealed)).isInstanceOf(IllegalArgumentException.class);
+
+    // AND a key file read back holds the same key, and a missing one is none
+    opened.write(tmp.resolve("copy.key"));
+    assertThat(SecretBox.read(tmp.resolve("copy.key")).orElseThrow().sameKeyAs(box)).isTrue();
+    assertThat(SecretBox.read(tmp.resolve("missing.key"))).isEmpty();
+  }
 }

@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A real single-node site started in this JVM exactly as {@code outpost appliance} starts one: embedded
@@ -58,12 +60,32 @@ public final class TestSite implements AutoCloseable {
 
   public static TestSite start(Path dataDir, Map<String, String> settings) {
     try {
+      return launch(dataDir, settings, 0).site().get(3, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      throw new IllegalStateException("test site did not start: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A site that is starting in the background, for tests that watch it come up: its HTTPS port is known before it
+   * listens, and what it prints shows as it prints it.
+   */
+  public record Starting(CompletableFuture<TestSite> site, int httpsPort, Supplier<String> console) {
+  }
+
+  /** Starts a site like {@link #start(Path, Map)} without waiting for it, on a free HTTPS port chosen here. */
+  public static Starting startInBackground(Path dataDir, Map<String, String> settings) {
+    return launch(dataDir, settings, FreePorts.next());
+  }
+
+  private static Starting launch(Path dataDir, Map<String, String> settings, int httpsPort) {
+    try {
       Files.createDirectories(dataDir);
       Path passwordFile = dataDir.getParent().resolve(dataDir.getFileName() + "-admin-password");
       Files.writeString(passwordFile, ADMIN_PASSWORD);
       Map<String, String> flags = new HashMap<>();
       flags.put("data-dir", dataDir.toString());
-      flags.put("http.port", "0");
+      flags.put("http.port", Integer.toString(httpsPort));
       flags.put("gateway.port", "0");
       flags.put("cluster.port", Integer.toString(FreePorts.next()));
       // not cluster.port + 1: a free port from the ephemeral range may have an outgoing connection's port after it
@@ -74,13 +96,12 @@ public final class TestSite implements AutoCloseable {
       OutpostConfig config = ConfigLoader.create(flags, Map.of(), null).load();
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       Console console = new Console(new PrintStream(out, true, StandardCharsets.UTF_8));
-      ApplianceNode node = ApplianceNode.start(config, console).toCompletionStage().toCompletableFuture()
-          .get(3, TimeUnit.MINUTES);
-      return new TestSite(node, dataDir, out);
+      // the client reads the CA file: made off the node's event loop
+      CompletableFuture<TestSite> site = ApplianceNode.start(config, console).toCompletionStage()
+          .thenApplyAsync(node -> new TestSite(node, dataDir, out)).toCompletableFuture();
+      return new Starting(site, config.http().port(), () -> out.toString(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (Exception e) {
-      throw new IllegalStateException("test site did not start: " + e.getMessage(), e);
     }
   }
 

@@ -84,8 +84,9 @@ public final class ConfigKeys {
           + "(5702 by default). Open it between the nodes like cluster.port.", Parsers.port(true));
   public static final ConfigKey<String> CLUSTER_SECRET = secretKey("cluster.secret", null, "",
       "Shared secret of the site's nodes (at least 16 characters; e.g. openssl rand -hex 32): set the same value on "
-          + "every node. Every cluster connection proves it, the values kept in the cluster are sealed under it, and "
-          + "a node that joins with it on a fresh data dir adopts the site CA. Required with --join; empty on a "
+          + "every node. Every cluster connection proves it, the values kept in the cluster and the key for the "
+          + "secrets stored in the database are sealed under it, and a node that joins with it on a fresh data dir "
+          + "adopts the site CA. Required with --join; empty on a "
           + "single node: the node makes one and keeps it in <data-dir>/secrets/cluster.secret "
           + "(outpost appliance join-command prints it for the next node).",
       Parsers.optionalSecret(dev.outpost.crypto.ClusterKeys.MIN_SECRET_LENGTH));

@@ -1,6 +1,7 @@
 package dev.outpost.backup.impl;
 
 import dev.outpost.backup.BackupException;
+import dev.outpost.db.StoredSecretsKey;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -31,11 +32,14 @@ import java.util.TreeSet;
 public final class SiteTables {
 
   /**
-   * Not configuration: migration bookkeeping, the site-model change counter (restoring bumps it), and history
-   * that grows without bound (audit log, session history).
+   * Not configuration: migration bookkeeping, the site-model change counter (restoring bumps it), history that grows
+   * without bound (audit log, session history), and the key for stored secrets: sealed under the cluster secret of
+   * the nodes that use the database, while the archive carries it as {@code secrets/directory.key}. A restore removes
+   * the database's sealed copy, so that the first node that starts on the restored site keeps the archive's key
+   * there, sealed under its own {@code cluster.secret}.
    */
   public static final Set<String> EXCLUDED = Set.of("schema_migrations", "site_model_version", "audit_log",
-      "session_history");
+      "session_history", StoredSecretsKey.TABLE);
   /** The resource location every schema starts with (migration V5); its presence alone is no site. */
   private static final String SEEDED_LOCATION = "default";
 
@@ -91,6 +95,7 @@ public final class SiteTables {
         .compose(names -> foreignKeyOrder(conn, names))
         .compose(order -> (replace ? Future.<Void>succeededFuture() : refuseExistingSite(conn, order))
             .compose(v -> clear(conn, order))
+            .compose(v -> conn.query("DELETE FROM " + StoredSecretsKey.TABLE).execute())
             .compose(v -> insertAll(conn, order, snapshot)))
         .compose(counts -> conn.preparedQuery("INSERT INTO audit_log (actor, action, target_type, target_name, "
                 + "detail) VALUES ('system', 'site.restore', 'site', 'backup archive', $1::text::jsonb)")

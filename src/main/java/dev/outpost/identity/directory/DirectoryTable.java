@@ -2,13 +2,16 @@ package dev.outpost.identity.directory;
 
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
+import dev.outpost.db.StoredSecretsKey;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +31,13 @@ public final class DirectoryTable {
   public DirectoryTable(Database db, SecretBox secrets) {
     this.db = Objects.requireNonNull(db);
     this.secrets = Objects.requireNonNull(secrets);
+  }
+
+  /** One stored bind secret, if any: what the key for stored secrets must open (see {@link StoredSecretsKey}). */
+  public static Future<Optional<StoredSecretsKey.Sealed>> sealedSample(SqlConnection conn) {
+    return conn.query("SELECT bind_secret_enc FROM directories LIMIT 1").execute()
+        .map(rows -> rows.size() == 0 ? Optional.empty()
+            : Optional.of(new StoredSecretsKey.Sealed(SECRET_PURPOSE, rows.iterator().next().getString(0))));
   }
 
   /** The directories of one resource location, secrets in clear; one whose secret cannot be opened is left out. */

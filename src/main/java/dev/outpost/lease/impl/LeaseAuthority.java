@@ -6,6 +6,7 @@ import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
+import dev.outpost.db.StoredSecretsKey;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.lease.Lease;
 import dev.outpost.lease.LeaseOperations;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -195,6 +197,18 @@ public final class LeaseAuthority {
         .execute(Tuple.of(now.atOffset(ZoneOffset.UTC), now.plus(validity).plus(LeaseTrust.CLOCK_SKEW)
             .atOffset(ZoneOffset.UTC)))
         .compose(v -> insertKey(conn));
+  }
+
+  /** One stored signing key, if any: what the key for stored secrets must open (see {@link StoredSecretsKey}). */
+  public static Future<Optional<StoredSecretsKey.Sealed>> sealedSample(SqlConnection conn) {
+    return conn.query("SELECT kid, private_key_enc FROM lease_signing_keys LIMIT 1").execute()
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.empty();
+          }
+          Row row = rows.iterator().next();
+          return Optional.of(new StoredSecretsKey.Sealed(SEAL_PURPOSE + row.getString(0), row.getString(1)));
+        });
   }
 
   /** Reads the keys again (after a rotation). */
