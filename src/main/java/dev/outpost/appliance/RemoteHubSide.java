@@ -17,6 +17,7 @@ import dev.outpost.http.Tls;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.relay.ClusterBrokering;
+import dev.outpost.relay.ConnectorRenewal;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.relay.HubFailover;
@@ -25,7 +26,9 @@ import dev.outpost.relay.LocalBroker;
 import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.relay.TunnelProtocol;
+import dev.outpost.renewal.CertificateGauges;
 import dev.outpost.store.GatewayAddresses;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -60,6 +63,7 @@ final class RemoteHubSide implements HubSide {
   private final BiFunction<String, JsonObject, Future<JsonObject>> agentCommands;
   private final Supplier<Gateway> gateway;
   private final Function<Deployable, Future<Void>> deploy;
+  private final MeterRegistry metrics;
   private HubEnrollment.Membership membership;
   private HubLink link;
   private LocalHostCache hostCache;
@@ -71,11 +75,13 @@ final class RemoteHubSide implements HubSide {
    * @param agentCommands sends a command to an agent linked to this node (outage-mode brokering's log-offs)
    * @param gateway the node's gateway, which opens rendezvous streams the hub asks for
    * @param deploy deploys a verticle of this side so that the node undeploys it when it stops
+   * @param metrics where the connector certificate's expiry and renewals show
    */
   RemoteHubSide(Vertx vertx, OutpostConfig config, String nodeId, HazelcastInstance member, int minMembers,
       Supplier<SiteCertificates> certificates, Function<String, Function<JsonObject, Future<JsonObject>>> down,
       BiFunction<String, JsonObject, Future<JsonObject>> agentCommands, Supplier<Gateway> gateway,
-      Function<Deployable, Future<Void>> deploy) {
+      Function<Deployable, Future<Void>> deploy, MeterRegistry metrics) {
+    this.metrics = Objects.requireNonNull(metrics);
     this.vertx = Objects.requireNonNull(vertx);
     this.config = Objects.requireNonNull(config);
     this.nodeId = Objects.requireNonNull(nodeId);
@@ -124,8 +130,12 @@ final class RemoteHubSide implements HubSide {
     ClusterBrokering brokering = new ClusterBrokering(vertx, member, local, nodeId, minMembers).start();
     failover = new HubFailover(link, local, brokering, hostCache, config.hub().outageThreshold());
     enrollment = new RelayedEnrollmentLedger(link);
+    // the connector certificate renews itself over the tunnel before it expires
+    ConnectorRenewal renewal = new ConnectorRenewal(link, config.dataDir(), membership.certificatePem(),
+        config.tls().renewal(), metrics);
+    CertificateGauges.register(metrics, "connector", () -> Optional.of(renewal.certificate()));
     return deploy.apply(link).compose(v -> deploy.apply(hostCache)).compose(v -> deploy.apply(local))
-        .compose(v -> deploy.apply(failover));
+        .compose(v -> deploy.apply(failover)).compose(v -> deploy.apply(renewal));
   }
 
   @Override
