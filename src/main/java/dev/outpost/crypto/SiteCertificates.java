@@ -57,9 +57,9 @@ import org.slf4j.LoggerFactory;
  * register with {@link #onChange} to rebuild them.
  *
  * <p>During a rotation's overlap both CAs are trusted (client certificates of either are accepted, agents are given
- * both), new certificates come from the new CA, and the node's chain carries the new CA certified by the old one
- * ({@code tls/ca-cross.crt}) and the old CA itself, so that a client that trusts only the old CA, or pins its
- * fingerprint, still accepts the node.
+ * both), new certificates come from the new CA, and the node's chain carries, after the new CA, the new CA certified
+ * by the old one ({@code tls/ca-cross.crt}) and the old CA itself, so that a client that trusts only the old CA, or
+ * pins its fingerprint, still accepts the node.
  */
 public final class SiteCertificates {
 
@@ -302,14 +302,16 @@ public final class SiteCertificates {
   }
 
   /**
-   * The chain a listener presents: the node certificate, during an overlap the new CA certified by the old one and
-   * the old CA, and last the current CA, so that clients pinning either CA's fingerprint find it.
+   * The chain a listener presents: the node certificate and the current CA, and during an overlap also the new CA
+   * certified by the old one and the old CA, so that clients trusting or pinning either CA find a path. Each
+   * certificate's issuer is the next one's subject (key stores refuse chains that are not), and the new CA comes
+   * before its cross certificate: a client that trusts it stops there, one that trusts the old CA goes on.
    */
   public String chainPem() {
     State current = state;
-    StringBuilder chain = new StringBuilder(Pem.encode(current.node()));
+    StringBuilder chain = new StringBuilder(Pem.encode(current.node())).append(Pem.encode(current.ca()));
     rotation().ifPresent(r -> chain.append(Pem.encode(r.cross())).append(Pem.encode(r.retired())));
-    return chain.append(Pem.encode(current.ca())).toString();
+    return chain.toString();
   }
 
   /** How this node's certificate is issued and renewed. */

@@ -86,7 +86,8 @@ public final class Tls {
   /**
    * The node's key and its chain. The chain ends with the site CA so that a client holding only the CA's
    * fingerprint (an agent with an enrollment token, the admin CLI at first contact) can check it; during a site CA
-   * rotation's overlap it also carries the old CA and the new one certified by it ({@link SiteCertificates#chainPem}).
+   * rotation's overlap it goes on with the new CA certified by the old one and the old CA
+   * ({@link SiteCertificates#chainPem}).
    */
   public static PemKeyCertOptions nodeKeyCert(SiteCertificates certs) {
     return new PemKeyCertOptions()

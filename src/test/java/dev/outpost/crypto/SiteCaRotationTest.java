@@ -59,8 +59,13 @@ class SiteCaRotationTest {
     agent.verify(newCa.getPublicKey());
     assertThat(site.issuerOf(agent)).contains(newCa);
 
-    // AND the chain it presents is accepted by old-only, new-only and both-trusting clients, and by pinning either
+    // AND the chain it presents is ordered as key stores require (each issuer the next one's subject), and is
+    // accepted by old-only, new-only and both-trusting clients, and by pinning either
     X509Certificate[] chain = Pem.parseCertificates(site.chainPem()).toArray(X509Certificate[]::new);
+    assertThat(chain).containsExactly(site.nodeCertificate(), newCa, rollover.rotation().cross(), oldCa);
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    keys.load(null, null);
+    keys.setKeyEntry("node", site.nodeKey(), new char[0], chain);
     assertThatCode(() -> oldOnly.checkServerTrusted(chain, "ECDHE_ECDSA")).doesNotThrowAnyException();
     assertThatCode(() -> trusting(newCa).checkServerTrusted(chain, "ECDHE_ECDSA")).doesNotThrowAnyException();
     assertThatCode(() -> trusting(newCa, oldCa).checkServerTrusted(chain, "ECDHE_ECDSA")).doesNotThrowAnyException();
