@@ -79,6 +79,11 @@ public final class CertificateRequests {
     return key;
   }
 
+  /** Whether two public keys are the same key, whichever providers made the objects (by their encoded form). */
+  public static boolean sameKey(PublicKey a, PublicKey b) {
+    return java.util.Arrays.equals(a.getEncoded(), b.getEncoded());
+  }
+
   /** A PEM {@code PUBLIC KEY}. */
   public static String publicKeyPem(KeyPair pair) {
     StringWriter out = new StringWriter();

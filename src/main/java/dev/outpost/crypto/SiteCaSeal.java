@@ -121,7 +121,7 @@ public final class SiteCaSeal {
             "rotation"));
         rotation = new SiteCertificates.Rotation(Pem.parseCertificate(field(opened, "retired")),
             Pem.parseCertificate(field(opened, "cross")), java.time.Instant.parse(field(opened, "overlapUntil")));
-        if (!rotation.cross().getPublicKey().equals(ca.getPublicKey())) {
+        if (!CertificateRequests.sameKey(rotation.cross().getPublicKey(), ca.getPublicKey())) {
           throw new IllegalArgumentException("the rotation's cross certificate does not certify the published CA");
         }
       }

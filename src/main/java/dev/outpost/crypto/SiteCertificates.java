@@ -69,7 +69,7 @@ public final class SiteCertificates {
   public static final Duration NODE_VALIDITY = Duration.ofDays(825);
   private static final Instant BUS_CA_FROM = Instant.parse("2025-01-01T00:00:00Z");
   private static final Instant BUS_CA_UNTIL = Instant.parse("2125-01-01T00:00:00Z");
-  /** Certificates start a little in the past, for clocks that are behind: at most an hour, a twentieth of a short life. */
+  /** Certificates start a little in the past, for clocks that are behind: an hour, a twentieth of a short life. */
   private static final Duration MAX_BACKDATE = Duration.ofHours(1);
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String CA_CERT = "ca.crt";
@@ -146,7 +146,7 @@ public final class SiteCertificates {
     return loadOrCreate(tlsDir, siteName, extraNames, NodeTerms.DEFAULT);
   }
 
-  /** Like {@link #loadOrCreate(Path, String, Collection)}, issuing and renewing the node certificate by {@code terms}. */
+  /** Like {@link #loadOrCreate(Path, String, Collection)}, the node certificate issued and renewed by {@code terms}. */
   public static SiteCertificates loadOrCreate(Path tlsDir, String siteName, Collection<String> extraNames,
       NodeTerms terms) throws IOException {
     Path caCert = tlsDir.resolve(CA_CERT);
@@ -459,7 +459,8 @@ public final class SiteCertificates {
           StandardCharsets.UTF_8)).getString("overlapUntil"));
       X509Certificate retired = Pem.readCertificate(tlsDir.resolve(RETIRED_CA));
       X509Certificate cross = Pem.readCertificate(tlsDir.resolve(CROSS));
-      boolean continues = cross.getPublicKey().equals(ca.getPublicKey()) && issuedBy(cross, retired)
+      boolean continues = CertificateRequests.sameKey(cross.getPublicKey(), ca.getPublicKey())
+          && issuedBy(cross, retired)
           && !Fingerprints.sha256(retired).equals(Fingerprints.sha256(ca));
       if (continues && now.isBefore(until)) {
         return new Rotation(retired, cross, until);

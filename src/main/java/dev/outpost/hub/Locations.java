@@ -168,7 +168,7 @@ public final class Locations implements ConnectorAuthenticator, HubOperations {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(ClientErrorException.validation(e.getMessage()));
     }
-    if (key.equals(presented.getPublicKey())) {
+    if (CertificateRequests.sameKey(key, presented.getPublicKey())) {
       return Future.failedFuture(ClientErrorException.validation("the request is for the key the appliance holds "
           + "already; make a new key pair"));
     }

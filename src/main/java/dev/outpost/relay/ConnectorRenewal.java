@@ -134,7 +134,7 @@ public final class ConnectorRenewal extends VerticleBase {
     }
     try {
       X509Certificate issued = Pem.parseCertificate(certificatePem);
-      if (!issued.getPublicKey().equals(key.getPublic())) {
+      if (!CertificateRequests.sameKey(issued.getPublicKey(), key.getPublic())) {
         throw new IllegalStateException("the hub certified another key");
       }
       issued.checkValidity();

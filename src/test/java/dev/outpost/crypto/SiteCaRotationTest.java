@@ -80,7 +80,8 @@ class SiteCaRotationTest {
     assertThat(discovering.presentedCa()).isEqualTo(newCa);
 
     // AND a restart in the overlap finds all of it again, owner-only on disk
-    SiteCertificates restarted = SiteCertificates.loadOrCreate(tmp.resolve("tls"), "ignored", List.of("node-1.example"));
+    SiteCertificates restarted = SiteCertificates.loadOrCreate(tmp.resolve("tls"), "ignored",
+        List.of("node-1.example"));
     assertThat(restarted.caCertificate()).isEqualTo(newCa);
     assertThat(restarted.trustedCas()).containsExactly(newCa, oldCa);
     assertThat(restarted.nodeCertificate()).isEqualTo(site.nodeCertificate());

@@ -104,11 +104,15 @@ final class CertificateRenewal {
     }
     if (Boolean.TRUE.equals(message.getValue("renew")) && pending == null) {
       X509Certificate current = certificate(link.identity());
-      plannedFor = Fingerprints.sha256(current);
       Duration spread = spread(current);
-      due = Instant.now().plusMillis(ThreadLocalRandom.current().nextLong(spread.toMillis() + 1));
-      LOG.info("The appliance asks for a certificate from the site's new CA: renewing within {} s",
-          spread.toSeconds());
+      Instant soon = Instant.now().plusMillis(ThreadLocalRandom.current().nextLong(spread.toMillis() + 1));
+      // asked again (a new link, say): keep the earlier time rather than drawing a later one
+      if (!Fingerprints.sha256(current).equals(plannedFor) || due == null || soon.isBefore(due)) {
+        plannedFor = Fingerprints.sha256(current);
+        due = soon;
+        LOG.info("The appliance asks for a certificate from the site's new CA: renewing within {} s",
+            spread.toSeconds());
+      }
     }
     plan();
   }
@@ -250,7 +254,7 @@ final class CertificateRenewal {
     String ca = message.getValue(AgentLinkProtocol.CA) instanceof String sent ? sent : identity.caPem();
     try {
       X509Certificate certificate = Pem.parseCertificate(certificatePem);
-      if (!certificate.getPublicKey().equals(key.getPublic())) {
+      if (!CertificateRequests.sameKey(certificate.getPublicKey(), key.getPublic())) {
         throw new IllegalArgumentException("the certificate is for another key");
       }
       if (!certificate.getSubjectX500Principal().getName().contains("CN=" + identity.hostId())) {

@@ -1,5 +1,6 @@
 package dev.outpost.hosts.impl;
 
+import dev.outpost.crypto.CertificateRequests;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.ClientErrorException;
@@ -81,7 +82,7 @@ public final class AgentCertificates {
     } catch (ClientErrorException e) {
       return refused(host, e);
     }
-    if (key.equals(holds.getPublicKey())) {
+    if (CertificateRequests.sameKey(key, holds.getPublicKey())) {
       return refused(host, ClientErrorException.validation("the request is for the key the host holds already; "
           + "make a new key pair"));
     }
