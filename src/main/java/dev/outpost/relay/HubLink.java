@@ -3,7 +3,6 @@ package dev.outpost.relay;
 import dev.outpost.cluster.ContextHop;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.http.OutboundProxy;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
