@@ -43,6 +43,7 @@ import dev.outpost.hosts.HostEvents;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HttpListener;
+import dev.outpost.http.ListenerCertificates;
 import dev.outpost.http.Tls;
 import dev.outpost.http.MetricsEndpoint;
 import dev.outpost.identity.AccountOperations;
@@ -68,6 +69,10 @@ import dev.outpost.lease.impl.LeaseTrustCache;
 import dev.outpost.lease.impl.Upstream;
 import dev.outpost.relay.HubLinkMetrics;
 import dev.outpost.relay.RelayedDirectorySettings;
+import dev.outpost.renewal.CertificateGauges;
+import dev.outpost.renewal.NodeCertificateRenewal;
+import dev.outpost.renewal.SiteCaRotation;
+import dev.outpost.renewal.SiteCaRoutes;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LaunchMetrics;
 import dev.outpost.store.LeaseRoutes;
@@ -91,6 +96,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -119,6 +125,8 @@ public final class ApplianceNode {
   /** This node's cluster member; shut down after Vert.x, which does not own it. */
   private HazelcastInstance member;
   private SiteCertificates certificates;
+  /** The site CA as the cluster shares it; a rotation goes through it. */
+  private SiteCaExchange caExchange;
   private Vertx vertx;
   private Database db;
   /** Brokering and host reports: relayed to the in-process hub, or failing over to the local host cache. */
@@ -187,6 +195,8 @@ public final class ApplianceNode {
     seal = ClusterSeal.create(keys, metrics);
     MemberAuthenticator authenticator = new MemberAuthenticator(keys, metrics);
     SiteCertificates busCertificates = SiteCertificates.busAuthority(keys.busAuthority(), nodeId);
+    // made anew at every start, in memory, for 825 days: shown so that every certificate the node holds is
+    CertificateGauges.register(metrics, "cluster-bus", () -> Optional.of(busCertificates.nodeCertificate()));
     return startMember(authenticator)
         .compose(joined -> {
           member = joined;
@@ -206,7 +216,7 @@ public final class ApplianceNode {
                   this::applianceOperation, this::deploy)
               : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
                   this::applianceOperation, (hostId, command) -> agents.send(hostId, command), () -> gateway,
-                  this::deploy);
+                  this::deploy, metrics);
           // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block, on
           // a thread of their own: the first enrollment runs a short-lived Vert.x, which must not start on a Vert.x one
           return onOwnThread("outpost-site-prepare", () -> prepareSite(member));
@@ -298,8 +308,9 @@ public final class ApplianceNode {
   private Void prepareSite(HazelcastInstance hazelcast) {
     Path tls = config.dataDir().resolve("tls");
     try {
-      certificates = new SiteCaExchange(hazelcast, cluster.secret(), cluster.join(),
-          SiteCaExchange.ADOPT_DEADLINE).loadOrAdopt(tls, config.location(), config.http().publicNames());
+      caExchange = new SiteCaExchange(hazelcast, cluster.secret(), cluster.join(), SiteCaExchange.ADOPT_DEADLINE);
+      certificates = caExchange.loadOrAdopt(tls, config.location(), config.http().publicNames(),
+          config.tls().nodeTerms());
     } catch (IllegalStateException e) {
       throw new StartupException(e.getMessage());
     } catch (IOException | RuntimeException e) {
@@ -423,21 +434,23 @@ public final class ApplianceNode {
         location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions,
         new LaunchService(sessions, tickets), addresses, new LaunchMetrics(metrics)),
-        new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
+        new LeaseRoutes(logins, leases, addresses, certificates::caFingerprint));
     EnrollmentLedger ledger = hub.enrollment();
-    agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
-        Clock.systemUTC(), roster::urls).bindMetrics(metrics);
+    agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS
+        .withCertificates(config.tls().agentValidity(), config.tls().renewAtPercent()), Clock.systemUTC(),
+        roster::urls).bindMetrics(metrics);
+    SiteCaRotation rotation = new SiteCaRotation(vertx, certificates, caExchange, config.location()).start();
     HubLinkMetrics.bind(metrics, hub.channel(), () -> hub.brokeringLocally() ? BrokeringMode.LOCAL
         : BrokeringMode.HUB);
     LeaderWatch.start(hazelcast, metrics);
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
-        EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
+        EnrollTokenRoutes.Authority.site(certificates::caFingerprint), agents, sessions,
         DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics), new AdminApi.Options()
             .extensions(List.of(new LeaseAdminRoutes(db, accounts, hub.leaseAuthority().orElse(null),
                 leaseTrust::publish, () -> leaseTrust.trust().revocations(), hub.revocationOutbox(),
                 Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
-                    "lease-revocations", metrics)))))
+                    "lease-revocations", metrics))), new SiteCaRoutes(rotation)))
             // accounts change here only all-in-one (with a separate hub, at the hub): their leases end everywhere
             .withdrawal(hub.accessWithdrawal(leaseTrust::publish))
             .managedBy(hub.managedBy())
@@ -450,7 +463,8 @@ public final class ApplianceNode {
     };
     int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     HttpFrontDoor[] first = new HttpFrontDoor[1];
-    return deploy(leaseTrust).compose(v -> deploy(issuer)).compose(v -> startRawGateway(instances))
+    ListenerCertificates listeners = new ListenerCertificates(certificates);
+    return deploy(leaseTrust).compose(v -> deploy(issuer)).compose(v -> startRawGateway(instances, listeners))
         .compose(v -> vertx.deployVerticle(() -> {
       HttpFrontDoor door = new HttpFrontDoor(new HttpListener(Tls.frontDoor(certificates, config.http().host(),
           config.http().port()), config.http().headerTimeout()), config.http().maxBodyBytes(), root,
@@ -466,9 +480,29 @@ public final class ApplianceNode {
           deployments.add(id);
           frontDoor = first[0];
           httpsPort = frontDoor.actualPort();
+          listeners.track("HTTPS", frontDoor.server(), frontDoor.listener().options());
           return null;
         }))
-        .compose(v -> deploy(roster));
+        .compose(v -> deploy(roster))
+        .compose(v -> keepCertificatesCurrent(listeners, metrics));
+  }
+
+  /**
+   * Renews the node certificate while the node runs and hands every change of the node's certificates on: the
+   * listeners present the new ones, and the agents learn of new CAs. Reports every certificate's days left.
+   */
+  private Future<Void> keepCertificatesCurrent(ListenerCertificates listeners, PrometheusMeterRegistry metrics) {
+    certificates.onChange(change -> {
+      listeners.reload();
+      if (change == SiteCertificates.Change.TRUSTED_CAS) {
+        agents.trustChanged();
+      }
+    });
+    CertificateGauges.register(metrics, "node", () -> Optional.of(certificates.nodeCertificate()));
+    CertificateGauges.register(metrics, "site-ca", () -> Optional.of(certificates.caCertificate()));
+    CertificateGauges.register(metrics, "site-ca-retired", () -> certificates.rotation()
+        .map(SiteCertificates.Rotation::retired));
+    return deploy(new NodeCertificateRenewal(certificates, metrics));
   }
 
   /** This node as connection leases name it: the first public name (else the host name) and its ports. */
@@ -490,7 +524,7 @@ public final class ApplianceNode {
   }
 
   /** The raw TLS gateway port, one listener per event loop like the HTTPS front door. */
-  private Future<Void> startRawGateway(int instances) {
+  private Future<Void> startRawGateway(int instances, ListenerCertificates listeners) {
     var options = Tls.netServer(certificates, config.http().host(), config.gateway().port(),
         config.gateway().handshakeTimeout().toMillis());
     RawGatewayListener[] first = new RawGatewayListener[1];
@@ -506,6 +540,7 @@ public final class ApplianceNode {
         .map(id -> {
           deployments.add(id);
           gatewayPort = first[0].actualPort();
+          listeners.track("gateway", first[0].server(), options);
           return null;
         });
   }

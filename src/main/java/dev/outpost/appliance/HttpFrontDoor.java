@@ -5,6 +5,7 @@ import dev.outpost.http.HttpListener;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import java.util.Map;
 import java.util.Objects;
@@ -23,6 +24,7 @@ public final class HttpFrontDoor extends VerticleBase {
   private final Consumer<Router> rootRoutes;
   private final Map<String, Consumer<Router>> apis;
   private volatile int actualPort;
+  private volatile HttpServer server;
 
   /**
    * @param rootRoutes routes on the root router (health, metrics)
@@ -40,11 +42,24 @@ public final class HttpFrontDoor extends VerticleBase {
   public Future<?> start() {
     Router router = router(vertx);
     return listener.listen(vertx, router)
-        .onSuccess(server -> actualPort = server.actualPort());
+        .onSuccess(started -> {
+          server = started;
+          actualPort = started.actualPort();
+        });
   }
 
   public int actualPort() {
     return actualPort;
+  }
+
+  /** The server once it listens (its TLS settings follow the node's certificate); null before. */
+  public HttpServer server() {
+    return server;
+  }
+
+  /** The options the server listens with. */
+  public HttpListener listener() {
+    return listener;
   }
 
   Router router(Vertx vertx) {

@@ -44,7 +44,8 @@ final class HubCommand implements Callable<Integer> {
         return Future.failedFuture(e);
       }
       try {
-        certs = SiteCertificates.loadOrCreate(config.dataDir().resolve("tls"), "hub", config.http().publicNames());
+        certs = SiteCertificates.loadOrCreate(config.dataDir().resolve("tls"), "hub", config.http().publicNames(),
+            config.tls().nodeTerms());
       } catch (java.io.IOException | RuntimeException e) {
         lock.close();
         return Future.failedFuture(new StartupException("cannot prepare TLS certificates: " + e.getMessage(), e));

@@ -21,6 +21,7 @@ import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.broker.impl.ClusterBrokering;
+import dev.outpost.relay.ConnectorRenewal;
 import dev.outpost.relay.HubChannel;
 import dev.outpost.relay.HubEnrollment;
 import dev.outpost.broker.impl.HubFailover;
@@ -30,7 +31,9 @@ import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.relay.TunnelProtocol;
+import dev.outpost.renewal.CertificateGauges;
 import dev.outpost.store.GatewayAddresses;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -65,6 +68,7 @@ final class RemoteHubSide implements HubSide {
   private final BiFunction<String, JsonObject, Future<JsonObject>> agentCommands;
   private final Supplier<Gateway> gateway;
   private final Function<Deployable, Future<Void>> deploy;
+  private final MeterRegistry metrics;
   private HubEnrollment.Membership membership;
   private HubLink link;
   private LocalHostCache hostCache;
@@ -78,11 +82,13 @@ final class RemoteHubSide implements HubSide {
    * @param agentCommands sends a command to an agent linked to this node (outage-mode brokering's log-offs)
    * @param gateway the node's gateway, which opens rendezvous streams the hub asks for
    * @param deploy deploys a verticle of this side so that the node undeploys it when it stops
+   * @param metrics where the connector certificate's expiry and renewals show
    */
   RemoteHubSide(Vertx vertx, OutpostConfig config, String nodeId, HazelcastInstance member, int minMembers,
       Supplier<SiteCertificates> certificates, Function<String, Function<JsonObject, Future<JsonObject>>> down,
       BiFunction<String, JsonObject, Future<JsonObject>> agentCommands, Supplier<Gateway> gateway,
-      Function<Deployable, Future<Void>> deploy) {
+      Function<Deployable, Future<Void>> deploy, MeterRegistry metrics) {
+    this.metrics = Objects.requireNonNull(metrics);
     this.vertx = Objects.requireNonNull(vertx);
     this.config = Objects.requireNonNull(config);
     this.nodeId = Objects.requireNonNull(nodeId);
@@ -133,8 +139,12 @@ final class RemoteHubSide implements HubSide {
     enrollment = new RelayedEnrollmentLedger(link);
     outbox = RevocationOutbox.toHub(db);
     accounts = RelayedAccounts.orCached(link, hostCache, this::brokeringLocally);
+    // the connector certificate renews itself over the tunnel before it expires
+    ConnectorRenewal renewal = new ConnectorRenewal(link, config.dataDir(), membership.certificatePem(),
+        config.tls().renewal(), metrics);
+    CertificateGauges.register(metrics, "connector", () -> Optional.of(renewal.certificate()));
     return deploy.apply(link).compose(v -> deploy.apply(hostCache)).compose(v -> deploy.apply(local))
-        .compose(v -> deploy.apply(failover));
+        .compose(v -> deploy.apply(failover)).compose(v -> deploy.apply(renewal));
   }
 
   @Override

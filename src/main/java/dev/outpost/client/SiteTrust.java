@@ -42,7 +42,7 @@ final class SiteTrust {
     }
   }
 
-  /** Connects once and returns the CA certificate the appliance presents (self-signed, last in its chain). */
+  /** Connects once and returns the CA certificate the appliance presents (the first self-signed one of its chain). */
   static X509Certificate presentedCa(URI appliance) {
     AtomicReference<X509Certificate[]> seen = new AtomicReference<>();
     X509TrustManager recorder = new X509TrustManager() {

@@ -3,7 +3,9 @@ package dev.outpost.cluster;
 import com.hazelcast.cluster.Cluster;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryUpdatedListener;
 import dev.outpost.crypto.Fingerprints;
+import dev.outpost.crypto.SiteCaRollover;
 import dev.outpost.crypto.SiteCaSeal;
 import dev.outpost.crypto.SiteCertificates;
 import io.vertx.core.json.JsonObject;
@@ -13,6 +15,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +25,12 @@ import org.slf4j.LoggerFactory;
  * fresh data dir adopts that CA instead of making its own, so a session host's agent trusts, and is trusted by,
  * every node of the site and can fail over between them. A fresh node that is the oldest member (it found no
  * running node, e.g. every node of a new site lists the others in {@code cluster.join} and this one came first)
- * founds the site: it makes the CA the others adopt. Every method blocks: call them from a worker.
+ * founds the site: it makes the CA the others adopt.
+ *
+ * <p>A rotation of the site CA ({@link #rotate}) replaces the published CA with the new one and its overlap (sealed);
+ * every running node adopts it as it sees the change ({@link #watch}), and a node that was stopped meanwhile adopts it
+ * at its next start, because the new CA names the node's CA as the one it replaces. Every method but {@link #watch}
+ * blocks: call them from a worker.
  */
 public final class SiteCaExchange {
 
@@ -59,31 +67,114 @@ public final class SiteCaExchange {
    * @throws IOException when the tls directory cannot be read or written
    */
   public SiteCertificates loadOrAdopt(Path tlsDir, String siteName, Collection<String> names) throws IOException {
+    return loadOrAdopt(tlsDir, siteName, names, SiteCertificates.NodeTerms.DEFAULT);
+  }
+
+  /** Like {@link #loadOrAdopt(Path, String, Collection)}, issuing the node certificate by {@code terms}. */
+  public SiteCertificates loadOrAdopt(Path tlsDir, String siteName, Collection<String> names,
+      SiteCertificates.NodeTerms terms) throws IOException {
     SiteCertificates certificates;
     if (SiteCertificates.hasCa(tlsDir) || join.isEmpty()) {
-      certificates = SiteCertificates.loadOrCreate(tlsDir, siteName, names);
+      certificates = SiteCertificates.loadOrCreate(tlsDir, siteName, names, terms);
+      catchUp(certificates);
     } else {
-      certificates = adoptOrFound(tlsDir, siteName, names);
+      certificates = adoptOrFound(tlsDir, siteName, names, terms);
     }
     publish(certificates);
     return certificates;
   }
 
-  private SiteCertificates adoptOrFound(Path tlsDir, String siteName, Collection<String> names) throws IOException {
+  private SiteCertificates adoptOrFound(Path tlsDir, String siteName, Collection<String> names,
+      SiteCertificates.NodeTerms terms) throws IOException {
     SiteCaSeal.Sealed sealed = await();
     if (sealed == null) {
       LOG.info("No running node of the site has published a site CA and this node is the oldest member: it makes the "
           + "site CA that the nodes joining later adopt");
-      return SiteCertificates.loadOrCreate(tlsDir, siteName, names);
+      return SiteCertificates.loadOrCreate(tlsDir, siteName, names, terms);
     }
-    String key;
+    SiteCaRollover published = open(sealed);
+    return SiteCertificates.adopt(tlsDir, sealed.caPem(), seal.openKey(sealed), published.rotation(), names, terms);
+  }
+
+  private SiteCaRollover open(SiteCaSeal.Sealed sealed) {
     try {
-      key = seal.openKey(sealed);
+      return seal.open(sealed);
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("cluster.secret: cannot open the site CA the cluster published (" + e.getMessage()
           + "); set the same cluster.secret as the other nodes of the site");
     }
-    return SiteCertificates.adopt(tlsDir, sealed.caPem(), key, names);
+  }
+
+  /** Adopts the site's new CA when the site rotated it while this node was stopped. */
+  private void catchUp(SiteCertificates certificates) throws IOException {
+    String published = map.get(ENTRY);
+    if (published == null) {
+      return;
+    }
+    SiteCaRollover rollover;
+    try {
+      rollover = seal.open(SiteCaSeal.Sealed.fromJson(new JsonObject(published)));
+    } catch (IllegalArgumentException e) {
+      LOG.warn("Cannot open the site CA the cluster published: {}", e.getMessage());
+      return;
+    }
+    if (continues(rollover, certificates)) {
+      LOG.info("The site rotated its CA while this node was stopped: adopting {}", Fingerprints.display(
+          rollover.caFingerprint()));
+      certificates.adopt(rollover);
+    }
+  }
+
+  /** Whether {@code rollover} is a rotation that takes over from this node's CA. */
+  private static boolean continues(SiteCaRollover rollover, SiteCertificates certificates) {
+    return rollover.rotation() != null && !rollover.caFingerprint().equals(certificates.caFingerprint())
+        && Fingerprints.sha256(rollover.rotation().retired()).equals(certificates.caFingerprint());
+  }
+
+  /**
+   * Publishes {@code rollover} as the site's CA in place of this node's, if the cluster still publishes this node's
+   * (two admins rotating at once: one wins). Adopt it afterwards, here as on the other nodes.
+   *
+   * @throws IllegalStateException when the cluster publishes another CA than this node's
+   */
+  public void rotate(SiteCertificates certificates, SiteCaRollover rollover) {
+    String existing = map.get(ENTRY);
+    if (existing == null) {
+      existing = map.putIfAbsent(ENTRY, seal.seal(certificates).toJson().encode());
+      if (existing == null) {
+        existing = map.get(ENTRY);
+      }
+    }
+    String theirs = SiteCaSeal.Sealed.fromJson(new JsonObject(existing)).caFingerprint();
+    if (!theirs.equals(certificates.caFingerprint())) {
+      throw new IllegalStateException("the cluster's site CA is " + Fingerprints.display(theirs) + ", not this node's "
+          + Fingerprints.display(certificates.caFingerprint()) + " (another rotation, or a node with a CA of its own)");
+    }
+    if (!map.replace(ENTRY, existing, seal.seal(rollover).toJson().encode())) {
+      throw new IllegalStateException("another node changed the site CA at the same time; look at GET "
+          + "/admin/api/v1/site-ca and try again if it is still needed");
+    }
+  }
+
+  /**
+   * Calls {@code adopt} (on a Hazelcast thread: hand blocking work on) with each new site CA the cluster publishes
+   * that takes over from this node's.
+   */
+  public void watch(SiteCertificates certificates, Consumer<SiteCaRollover> adopt) {
+    map.addEntryListener((EntryUpdatedListener<String, String>) event -> {
+      if (!ENTRY.equals(event.getKey()) || event.getValue() == null) {
+        return;
+      }
+      try {
+        SiteCaRollover rollover = seal.open(SiteCaSeal.Sealed.fromJson(new JsonObject(event.getValue())));
+        if (continues(rollover, certificates)) {
+          adopt.accept(rollover);
+        }
+      } catch (IllegalArgumentException e) {
+        LOG.warn("Ignoring a site CA published in the cluster that does not open under this site's secret: {}",
+            e.getMessage());
+      }
+    }, true);
   }
 
   /** The CA the cluster published; null when there is none and this node is the oldest member, so founds it. */

@@ -58,6 +58,31 @@ public final class Pem {
     }
   }
 
+  /**
+   * Every certificate of a PEM text that holds one or more (a CA bundle), in order.
+   *
+   * @throws IOException when it holds none, or something other than certificates
+   */
+  public static java.util.List<X509Certificate> parseCertificates(String pem) throws IOException {
+    java.util.List<X509Certificate> certificates = new java.util.ArrayList<>();
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+      for (Object object = parser.readObject(); object != null; object = parser.readObject()) {
+        if (!(object instanceof X509CertificateHolder holder)) {
+          throw new IOException("not a PEM certificate");
+        }
+        try {
+          certificates.add(new JcaX509CertificateConverter().getCertificate(holder));
+        } catch (CertificateException e) {
+          throw new IOException("invalid certificate: " + e.getMessage(), e);
+        }
+      }
+    }
+    if (certificates.isEmpty()) {
+      throw new IOException("no PEM certificate");
+    }
+    return certificates;
+  }
+
   public static String encode(java.security.PublicKey key) {
     return block("PUBLIC KEY", key.getEncoded());
   }

@@ -68,7 +68,7 @@ public final class PinnedCaTrust extends X509ExtendedTrustManager {
     }
   }
 
-  /** The CA certificate (self-signed, last in the chain) the server last presented, or null. */
+  /** The CA certificate (the first self-signed one of its chain) the server last presented, or null. */
   public X509Certificate presentedCa() {
     return presentedCa;
   }
@@ -93,13 +93,19 @@ public final class PinnedCaTrust extends X509ExtendedTrustManager {
   /** The standard PKIX checks (validity, key usage, host name) with the pinned CA as the only anchor. */
   private X509ExtendedTrustManager delegate(X509Certificate[] chain) throws CertificateException {
     X509Certificate ca = null;
+    X509Certificate firstCa = null;
     for (X509Certificate candidate : chain) {
-      if (candidate.getSubjectX500Principal().equals(candidate.getIssuerX500Principal())) {
-        presentedCa = candidate;
+      // the first self-signed one is the CA the server's certificate comes from; during a site CA rotation the old
+      // CA follows it
+      if (firstCa == null && candidate.getSubjectX500Principal().equals(candidate.getIssuerX500Principal())) {
+        firstCa = candidate;
       }
       if (fingerprint != null && Fingerprints.sha256(candidate).equals(fingerprint)) {
         ca = candidate;
       }
+    }
+    if (firstCa != null) {
+      presentedCa = firstCa;
     }
     if (ca == null) {
       throw new CaMismatchException(fingerprint, presentedCa == null ? null : Fingerprints.sha256(presentedCa));

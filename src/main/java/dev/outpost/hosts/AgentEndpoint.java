@@ -5,6 +5,7 @@ import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.hosts.AgentLinkProtocol.Command;
+import dev.outpost.hosts.impl.AgentCertificates;
 import dev.outpost.hosts.impl.AgentLinks;
 import dev.outpost.hosts.impl.Enrollment;
 import dev.outpost.hosts.impl.LinkSession;
@@ -42,16 +43,17 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 public final class AgentEndpoint implements AgentCommands, AgentDirectory {
 
   /**
-   * @param certificateValidity how long an agent's client certificate is valid
+   * @param certificateValidity how long an agent's client certificate is valid (issued at enrollment or renewal)
    * @param enrollFailuresPerMinute failed enrollments one address may make per minute
    * @param registerTimeout how long a new link may take to send {@code register}
    * @param commandTimeout how long an agent may take to answer a command
+   * @param renewAtPercent after which share of its lifetime, in percent, an agent renews its certificate
    */
   public record Settings(Duration certificateValidity, int enrollFailuresPerMinute, Duration registerTimeout,
-      Duration commandTimeout) {
+      Duration commandTimeout, int renewAtPercent) {
 
     public static final Settings DEFAULTS = new Settings(Duration.ofDays(365), 10, Duration.ofSeconds(10),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10), 67);
 
     public Settings {
       Objects.requireNonNull(certificateValidity);
@@ -60,6 +62,20 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
       if (enrollFailuresPerMinute < 1) {
         throw new IllegalArgumentException("enrollFailuresPerMinute must be at least 1");
       }
+      if (renewAtPercent < 1 || renewAtPercent > 99) {
+        throw new IllegalArgumentException("renewAtPercent must be between 1 and 99");
+      }
+    }
+
+    /** Settings with agents renewing at two thirds of their certificate's lifetime. */
+    public Settings(Duration certificateValidity, int enrollFailuresPerMinute, Duration registerTimeout,
+        Duration commandTimeout) {
+      this(certificateValidity, enrollFailuresPerMinute, registerTimeout, commandTimeout, DEFAULTS.renewAtPercent());
+    }
+
+    /** The same settings with agents' certificates valid for {@code validity}, renewed at {@code percent}. */
+    public Settings withCertificates(Duration validity, int percent) {
+      return new Settings(validity, enrollFailuresPerMinute, registerTimeout, commandTimeout, percent);
     }
   }
 
@@ -71,6 +87,7 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
   private final Settings settings;
   private final Clock clock;
   private final Enrollment enrollment;
+  private final AgentCertificates renewals;
   private final AgentLinks links = new AgentLinks();
   private final Supplier<? extends Collection<String>> siteAppliances;
   private volatile boolean handingOff;
@@ -102,6 +119,8 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
     this.clock = Objects.requireNonNull(clock);
     this.enrollment = new Enrollment(ledger, certificates, settings.certificateValidity(),
         settings.enrollFailuresPerMinute(), clock, applianceId);
+    this.renewals = new AgentCertificates(ledger, certificates, settings.certificateValidity(),
+        settings.renewAtPercent(), applianceId);
   }
 
   /** Mounts the routes on the router under {@value AgentLinkProtocol#MOUNT}. */
@@ -113,11 +132,32 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
         + " and GET " + AgentLinkProtocol.MOUNT + AgentLinkProtocol.LINK_PATH)));
   }
 
-  /** Reports the agents linked to this node as the gauge {@code outpost_agent_links}. */
+  /**
+   * Reports the agents linked to this node as the gauge {@code outpost_agent_links}, the days left of the soonest
+   * ending certificate among them as {@code outpost_certificate_expiry_days{certificate="agent-soonest"}} (NaN when
+   * none is linked), and the renewals as {@code outpost_certificate_renewals_total{certificate="agent"}}.
+   */
   public AgentEndpoint bindMetrics(MeterRegistry registry) {
     Gauge.builder("outpost.agent.links", links, AgentLinks::size)
         .description("Session host agents linked to this node now").register(registry);
+    Gauge.builder("outpost.certificate.expiry.days", this, AgentEndpoint::soonestExpiryDays)
+        .tag("certificate", "agent-soonest")
+        .description("Days until a certificate this node holds or tracks expires").register(registry);
+    renewals.bindMetrics(registry);
     return this;
+  }
+
+  private double soonestExpiryDays() {
+    return links.soonestExpiry().map(end -> Duration.between(clock.instant(), end).toMillis()
+        / 86_400_000.0).orElse(Double.NaN);
+  }
+
+  /**
+   * Tells every linked agent which site CAs to trust now, and to renew at once if its certificate comes from a CA
+   * being retired: call after the site's CAs changed (a rotation began or its overlap ended). From any thread.
+   */
+  public void trustChanged() {
+    links.trustChanged();
   }
 
   @Override
@@ -182,13 +222,16 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
           }
           return ctx.request().toWebSocket().map(ws -> new LinkSession(vertx, ws, host, events, applianceId, links,
               new LinkSession.Timeouts(settings.registerTimeout(), settings.commandTimeout()), clock,
-              () -> ApplianceOrder.forHost(host.id(), siteAppliances.get())));
+              () -> ApplianceOrder.forHost(host.id(), siteAppliances.get()), certificate, renewals));
         })
         .onSuccess(LinkSession::start)
         .onFailure(ctx::fail);
   }
 
-  /** The peer's certificate when it was issued by the site CA and is valid now; else a 401. */
+  /**
+   * The peer's certificate when it was issued by a CA the site trusts (the current one, or during a rotation's
+   * overlap the old one) and is valid now; else a 401.
+   */
   private X509Certificate clientCertificate(RoutingContext ctx) {
     List<Certificate> chain;
     try {
@@ -200,10 +243,14 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
       throw ClientErrorException.unauthorized("present the client certificate issued at enrollment "
           + "(outpost agent does so); enroll first with a token");
     }
+    boolean valid;
     try {
-      leaf.verify(certificates.caCertificate().getPublicKey());
       leaf.checkValidity(java.util.Date.from(clock.instant()));
+      valid = certificates.issuerOf(leaf).isPresent();
     } catch (GeneralSecurityException e) {
+      valid = false;
+    }
+    if (!valid) {
       throw ClientErrorException.unauthorized("the client certificate was not issued by this site or has expired; "
           + "enroll again");
     }

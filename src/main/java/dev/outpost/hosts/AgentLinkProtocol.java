@@ -44,6 +44,24 @@ public final class AgentLinkProtocol {
   public static final String APPLIANCES = "appliances";
   /** Most appliance URLs one message carries. */
   public static final int MAX_APPLIANCES = 32;
+  /**
+   * Agent to appliance: {@code id} and {@code csr}, a PEM PKCS#10 request for a new key pair made on the host; the
+   * appliance answers {@link #RENEWED} or {@link #RENEW_REFUSED} with the same {@code id}.
+   */
+  public static final String RENEW = "renew";
+  /** Appliance to agent: {@code id}, {@code certificate} (the host's new client certificate) and {@code ca}. */
+  public static final String RENEWED = "renewed";
+  /** Appliance to agent: {@code id} and {@code detail}; the agent keeps its certificate and tries again later. */
+  public static final String RENEW_REFUSED = "renew-refused";
+  /**
+   * Appliance to agent, when the site's CAs changed (a rotation began or its overlap ended): {@code ca}, the site
+   * CAs to trust from now on (PEM, the issuing one first), and {@code renew}, whether to renew the client
+   * certificate now (it comes from a CA that is being retired). {@code registered} carries the same fields, and
+   * {@code renewAt}: the percent of its lifetime after which the agent renews its certificate.
+   */
+  public static final String TRUST = "trust";
+  /** Field of {@link #REGISTERED} and {@link #TRUST}: PEM certificates of the site CAs to trust. */
+  public static final String CA = "ca";
 
   private AgentLinkProtocol() {
   }

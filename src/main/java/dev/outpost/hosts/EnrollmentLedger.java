@@ -34,6 +34,29 @@ public interface EnrollmentLedger {
   }
 
   /**
+   * One certificate renewal: the host presented the certificate {@code presentedSha256} on its link and was issued
+   * {@code certificateSha256}.
+   */
+  record Renewal(String hostId, String presentedSha256, String certificateSha256, String requestId, String node) {
+
+    public Renewal {
+      Objects.requireNonNull(hostId);
+      Objects.requireNonNull(presentedSha256);
+      Objects.requireNonNull(certificateSha256);
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("hostId", hostId).put("presentedSha256", presentedSha256)
+          .put("certificateSha256", certificateSha256).put("requestId", requestId).put("node", node);
+    }
+
+    public static Renewal fromJson(JsonObject json) {
+      return new Renewal(json.getString("hostId"), json.getString("presentedSha256"),
+          json.getString("certificateSha256"), json.getString("requestId", ""), json.getString("node", ""));
+    }
+  }
+
+  /**
    * Spends one use of the token whose secret hashes to {@code tokenHash} and records the host; answers
    * {@code {pool, poolId}}. Fails 401/403 (and records nothing) when the token cannot be used.
    */
@@ -44,4 +67,12 @@ public interface EnrollmentLedger {
    * revoked}}, or an empty object when there is none.
    */
   Future<JsonObject> find(String certificateSha256);
+
+  /**
+   * Makes the renewal's new certificate the host's current one, and the presented one its previous, which stays
+   * accepted until it expires (an agent that could not store the new one still links; a certificate older than
+   * the previous one no longer does). Also records an audit row. Fails 403 (and records nothing) when the presented
+   * certificate is neither the host's current nor its previous one, or the host was revoked.
+   */
+  Future<Void> renew(Renewal renewal);
 }

@@ -10,6 +10,8 @@ public final class EnrollmentOperations {
   public static final String ENROLL = "hosts.enroll";
   /** {@code {certificateSha256} -> entry}: the host an agent's certificate belongs to. */
   public static final String FIND = "hosts.find";
+  /** {@code Renewal} JSON {@code -> {}}: records a renewed agent certificate (the appliance issued it). */
+  public static final String RENEW = "hosts.renew";
 
   private EnrollmentOperations() {
   }

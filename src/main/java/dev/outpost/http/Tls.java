@@ -85,16 +85,19 @@ public final class Tls {
 
   /**
    * The node's key and its chain. The chain ends with the site CA so that a client holding only the CA's
-   * fingerprint (an agent with an enrollment token, the admin CLI at first contact) can check it.
+   * fingerprint (an agent with an enrollment token, the admin CLI at first contact) can check it; during a site CA
+   * rotation's overlap it goes on with the new CA certified by the old one and the old CA
+   * ({@link SiteCertificates#chainPem}).
    */
   public static PemKeyCertOptions nodeKeyCert(SiteCertificates certs) {
     return new PemKeyCertOptions()
-        .setCertValue(Buffer.buffer(certs.nodeCertificatePem() + certs.caPem()))
+        .setCertValue(Buffer.buffer(certs.chainPem()))
         .setKeyValue(Buffer.buffer(certs.nodeKeyPem()));
   }
 
+  /** The site CAs (during a rotation's overlap, both), as trust for peers' certificates. */
   public static PemTrustOptions siteTrust(SiteCertificates certs) {
-    return new PemTrustOptions().addCertValue(Buffer.buffer(certs.caPem()));
+    return new PemTrustOptions().addCertValue(Buffer.buffer(certs.trustPem()));
   }
 
   public static HttpServerOptions server(SiteCertificates certs, String host, int port) {

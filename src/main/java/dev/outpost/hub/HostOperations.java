@@ -28,7 +28,17 @@ public final class HostOperations implements HubOperations {
       };
       case EnrollmentOperations.FIND -> body -> body.getValue("certificateSha256") instanceof String sha
           ? ledger.find(sha) : Future.failedFuture(ClientErrorException.validation("certificateSha256 is required"));
+      case EnrollmentOperations.RENEW -> body -> renew(caller, body);
       default -> null;
     };
+  }
+
+  private Future<JsonObject> renew(Caller caller, JsonObject body) {
+    for (String field : java.util.List.of("hostId", "presentedSha256", "certificateSha256")) {
+      if (!(body.getValue(field) instanceof String)) {
+        return Future.failedFuture(ClientErrorException.validation(field + " is required"));
+      }
+    }
+    return ledger.renew(EnrollmentLedger.Renewal.fromJson(body.put("node", caller.node()))).map(new JsonObject());
   }
 }

@@ -16,6 +16,7 @@ import dev.outpost.http.MetricsEndpoint;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
 import dev.outpost.http.HttpListener;
+import dev.outpost.http.ListenerCertificates;
 import dev.outpost.http.Tls;
 import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.IdentityRoutes;
@@ -29,6 +30,8 @@ import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.relay.TunnelProtocol;
+import dev.outpost.renewal.CertificateGauges;
+import dev.outpost.renewal.NodeCertificateRenewal;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -41,6 +44,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 
@@ -117,7 +121,7 @@ public final class HubNode {
     // the hub has no cluster: its failed sign-ins are counted in this process, with the same reserve-then-settle rule
     LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(),
         new InMemoryAttemptCounters(Clock.systemUTC()), hasher, config.identity(), metrics, Clock.systemUTC());
-    Locations locations = new Locations(vertx, db, certificates);
+    Locations locations = new Locations(vertx, db, certificates, config.tls().connectorValidity());
     DirectoryRelay directories = role.directories();
     HealthRoutes health = new HealthRoutes()
         .check("startup", () -> Future.succeededFuture(booted ? Check.up("started")
@@ -140,7 +144,8 @@ public final class HubNode {
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)
         .setTrustOptions(Tls.siteTrust(certificates));
-    server = new HubServer(new HttpListener(options, config.http().headerTimeout()), locations, role, health,
+    server = new HubServer(new HttpListener(options, config.http().headerTimeout()), locations,
+        HubOperations.of(role, locations), health,
         Map.of("/api/v1", new IdentityRoutes(logins)::mount, AdminApi.MOUNT, admin::mount,
             ConnectorEnrollmentRoutes.MOUNT, new ConnectorEnrollmentRoutes(locations)::mount),
         config.http().maxBodyBytes());
@@ -150,10 +155,23 @@ public final class HubNode {
       gateway.mount(router);
       MetricsEndpoint.mount(router, metrics, config.metrics().token());
     });
-    return vertx.deployVerticle(server).map(id -> {
+    return vertx.deployVerticle(server).compose(id -> {
       serverDeployment = id;
-      return null;
+      return keepCertificatesCurrent(options);
     });
+  }
+
+  /**
+   * Renews the hub's own certificate while it runs (the listener presents the new one at once) and reports the days
+   * left of its certificate and CA.
+   */
+  private Future<Void> keepCertificatesCurrent(HttpServerOptions options) {
+    ListenerCertificates listeners = new ListenerCertificates(certificates);
+    listeners.track("hub", server.server(), options);
+    certificates.onChange(change -> listeners.reload());
+    CertificateGauges.register(metrics, "node", () -> Optional.of(certificates.nodeCertificate()));
+    CertificateGauges.register(metrics, "hub-ca", () -> Optional.of(certificates.caCertificate()));
+    return vertx.deployVerticle(new NodeCertificateRenewal(certificates, metrics)).mapEmpty();
   }
 
   private JsonObject appliances() {

@@ -15,6 +15,11 @@ public interface HubOperations {
   /** Sends requests down to one appliance node (e.g. commands for its agents). */
   interface ApplianceChannel {
     Future<JsonObject> request(String op, JsonObject body);
+
+    /** The client certificate the appliance authenticated its tunnel with; empty when it used none. */
+    default java.util.Optional<java.security.cert.X509Certificate> certificate() {
+      return java.util.Optional.empty();
+    }
   }
 
   /** The handler of operation {@code op} for this caller, or {@code null} when there is no such operation. */

@@ -15,11 +15,13 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ConcurrentHashMap;
@@ -150,7 +152,7 @@ public final class HubServer extends VerticleBase {
     ws.pause();
     authenticateAppliance(ws)
         .onSuccess(location -> {
-          new TunnelSession(ws, location).start();
+          new TunnelSession(ws, location, peerCertificate(ws)).start();
           ws.resume();
         })
         .onFailure(e -> {
@@ -159,10 +161,26 @@ public final class HubServer extends VerticleBase {
         });
   }
 
+  private static Optional<X509Certificate> peerCertificate(ServerWebSocket ws) {
+    try {
+      return ws.isSsl() && ws.sslSession() != null && ws.sslSession().getPeerCertificates().length > 0
+          && ws.sslSession().getPeerCertificates()[0] instanceof X509Certificate leaf
+          ? Optional.of(leaf) : Optional.empty();
+    } catch (SSLPeerUnverifiedException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The HTTPS server, for its TLS settings to follow a renewed certificate. */
+  public HttpServer server() {
+    return server;
+  }
+
   /** One appliance's tunnel. */
   private final class TunnelSession implements HubOperations.ApplianceChannel {
     private final ServerWebSocket ws;
     private final String location;
+    private final Optional<X509Certificate> certificate;
     /** The context that owns the WebSocket, where the channel is used. */
     private final io.vertx.core.Context context = vertx.getOrCreateContext();
     private TunnelChannel channel;
@@ -171,9 +189,16 @@ public final class HubServer extends VerticleBase {
     private JsonObject entry;
     private HubOperations.Caller caller;
 
-    TunnelSession(ServerWebSocket ws, String location) {
+    TunnelSession(ServerWebSocket ws, String location,
+        Optional<X509Certificate> certificate) {
       this.ws = ws;
       this.location = location;
+      this.certificate = certificate;
+    }
+
+    @Override
+    public Optional<X509Certificate> certificate() {
+      return certificate;
     }
 
     void start() {

@@ -1,11 +1,13 @@
 package dev.outpost.hub;
 
+import dev.outpost.crypto.CertificateRequests;
 import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
+import dev.outpost.relay.TunnelProtocol;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -23,23 +25,37 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Resource locations on the hub, the connector tokens that enroll their appliances, and the appliances'
- * client certificates. An appliance enrolls once with a token and authenticates with its certificate after.
+ * client certificates. An appliance enrolls once with a token and authenticates with its certificate after; before
+ * that certificate expires it renews it over its tunnel ({@link TunnelProtocol#RENEW_CONNECTOR}), and the one it had
+ * keeps working until it expires.
  */
-public final class Locations implements ConnectorAuthenticator {
+public final class Locations implements ConnectorAuthenticator, HubOperations {
 
-  static final Duration CONNECTOR_VALIDITY = Duration.ofDays(825);
+  /** Default validity of a connector certificate ({@code tls.connector-certificate-validity}). */
+  public static final Duration CONNECTOR_VALIDITY = Duration.ofDays(825);
+  private static final Logger LOG = LoggerFactory.getLogger(Locations.class);
 
   private final Vertx vertx;
   private final Database db;
   private final SiteCertificates hubCertificates;
+  private final Duration validity;
 
   public Locations(Vertx vertx, Database db, SiteCertificates hubCertificates) {
+    this(vertx, db, hubCertificates, CONNECTOR_VALIDITY);
+  }
+
+  /** @param validity how long a connector certificate is valid (issued at enrollment or renewal) */
+  public Locations(Vertx vertx, Database db, SiteCertificates hubCertificates, Duration validity) {
     this.vertx = Objects.requireNonNull(vertx);
     this.db = Objects.requireNonNull(db);
     this.hubCertificates = Objects.requireNonNull(hubCertificates);
+    this.validity = Objects.requireNonNull(validity);
   }
 
   /** Creates a location and a first connector token; the token text is returned once. */
@@ -113,8 +129,7 @@ public final class Locations implements ConnectorAuthenticator {
                 + "used up or revoked; create a new one on the hub (POST /admin/api/v1/locations/{name}/tokens)"));
           }
           Row location = rows.iterator().next();
-          return vertx.executeBlocking(() -> hubCertificates.issue(key, "CN=" + applianceId
-                  + ",OU=outpost-appliance,O=" + location.getString(1), List.of(), CONNECTOR_VALIDITY, false), false)
+          return vertx.executeBlocking(() -> issue(key, applianceId.toString(), location.getString(1)), false)
               .compose(cert -> conn.preparedQuery("INSERT INTO appliances(id, location_id, name, certificate_sha256, "
                       + "site_ca_sha256) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET "
                       + "certificate_sha256 = excluded.certificate_sha256, revoked = false, name = excluded.name")
@@ -125,6 +140,61 @@ public final class Locations implements ConnectorAuthenticator {
         }));
   }
 
+  private X509Certificate issue(PublicKey key, String applianceId, String location) {
+    return hubCertificates.issue(key, "CN=" + applianceId + ",OU=outpost-appliance,O=" + location, List.of(),
+        validity, false);
+  }
+
+  /** {@link TunnelProtocol#RENEW_CONNECTOR} for the appliance whose certificate authenticated the tunnel. */
+  @Override
+  public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
+    return TunnelProtocol.RENEW_CONNECTOR.equals(op) ? body -> renew(caller, body) : null;
+  }
+
+  /**
+   * Issues a connector certificate for the request's key to the appliance that holds {@code caller}'s certificate,
+   * as its row names it (same id and location), and makes it the appliance's current certificate; the presented one
+   * becomes its previous and is accepted until it expires. Answers {@code {certificate, ca}}.
+   */
+  private Future<JsonObject> renew(Caller caller, JsonObject body) {
+    X509Certificate presented = caller.channel().certificate().orElse(null);
+    if (presented == null) {
+      return Future.failedFuture(ClientErrorException.unauthorized("only an appliance that authenticated its tunnel "
+          + "with a connector certificate can renew it"));
+    }
+    PublicKey key;
+    try {
+      key = CertificateRequests.publicKey(body.getValue("csr") instanceof String csr ? csr : null);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(ClientErrorException.validation(e.getMessage()));
+    }
+    if (CertificateRequests.sameKey(key, presented.getPublicKey())) {
+      return Future.failedFuture(ClientErrorException.validation("the request is for the key the appliance holds "
+          + "already; make a new key pair"));
+    }
+    String presentedSha = Fingerprints.sha256(presented);
+    return db.transaction(conn -> conn.preparedQuery("SELECT a.id, l.name FROM appliances a JOIN locations l "
+            + "ON l.id = a.location_id WHERE (a.certificate_sha256 = $1 OR a.previous_certificate_sha256 = $1) "
+            + "AND NOT a.revoked FOR UPDATE OF a").execute(Tuple.of(presentedSha))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(ClientErrorException.forbidden("the tunnel's certificate belongs to no "
+                + "enrolled appliance any more; enroll the appliance again with a new connector token"));
+          }
+          Row row = rows.iterator().next();
+          X509Certificate issued = issue(key, row.getUUID(0).toString(), row.getString(1));
+          return conn.preparedQuery("UPDATE appliances SET previous_certificate_sha256 = $2, certificate_sha256 = $3, "
+                  + "certificate_renewed_at = now() WHERE id = $1")
+              .execute(Tuple.of(row.getUUID(0), presentedSha, Fingerprints.sha256(issued)))
+              .map(v -> {
+                LOG.atInfo().addKeyValue("node", caller.node()).addKeyValue("location", row.getString(1))
+                    .log("Renewed an appliance's connector certificate: valid until {}",
+                        issued.getNotAfter().toInstant());
+                return new JsonObject().put("certificate", Pem.encode(issued)).put("ca", hubCertificates.trustPem());
+              });
+        }));
+  }
+
   /** Appliances authenticate with the client certificate they received at enrollment. */
   @Override
   public Future<String> authenticate(String bearer, List<Certificate> peerCertificates) {
@@ -132,7 +202,7 @@ public final class Locations implements ConnectorAuthenticator {
       return Future.failedFuture(new IllegalArgumentException("no client certificate"));
     }
     return db.pool().preparedQuery("SELECT l.name FROM appliances a JOIN locations l ON l.id = a.location_id "
-            + "WHERE a.certificate_sha256 = $1 AND NOT a.revoked")
+            + "WHERE (a.certificate_sha256 = $1 OR a.previous_certificate_sha256 = $1) AND NOT a.revoked")
         .execute(Tuple.of(Fingerprints.sha256(cert)))
         .compose(rows -> rows.size() == 0
             ? Future.failedFuture(new IllegalArgumentException("certificate of an unknown or revoked appliance"))

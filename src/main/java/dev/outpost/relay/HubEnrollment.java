@@ -1,5 +1,6 @@
 package dev.outpost.relay;
 
+import dev.outpost.crypto.CredentialFiles;
 import dev.outpost.crypto.EnrollmentToken;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
@@ -58,6 +59,8 @@ public final class HubEnrollment {
     Path dir = dataDir.resolve("hub");
     Path state = dir.resolve("membership.json");
     if (Files.exists(state)) {
+      // a renewal the process did not finish is completed or dropped, so that key and certificate belong together
+      credentials(dataDir).recover();
       JsonObject saved = new JsonObject(Files.readString(state, StandardCharsets.UTF_8));
       URI savedHub = URI.create(saved.getString("hub"));
       if (!sameHub(savedHub, hub)) {
@@ -76,6 +79,17 @@ public final class HubEnrollment {
         new IllegalStateException("hub.token: not a connector token (expected " + EnrollmentToken.CONNECTOR
             + ".<fingerprint>.<secret>); copy it again from the hub"));
     return enroll(dir, hub, parsed, applianceName, site, proxy);
+  }
+
+  /** The connector's key and certificate under {@code <data-dir>/hub}, replaced together when renewed. */
+  public static CredentialFiles credentials(Path dataDir) {
+    Path dir = dataDir.resolve("hub");
+    return CredentialFiles.of(dir.resolve("connector.key"), dir.resolve("connector.crt"));
+  }
+
+  /** Where the hub's CAs are kept, PEM. */
+  public static Path hubCa(Path dataDir) {
+    return dataDir.resolve("hub").resolve("hub-ca.crt");
   }
 
   private static Membership enroll(Path dir, URI hub, EnrollmentToken token, String name, SiteCertificates site,

@@ -3,7 +3,6 @@ package dev.outpost.relay;
 import dev.outpost.cluster.ContextHop;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.http.OutboundProxy;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -12,6 +11,8 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -124,6 +125,15 @@ public final class HubLink extends VerticleBase implements HubChannel {
   @Override
   public String describe() {
     return description;
+  }
+
+  /**
+   * Connects with {@code keyCert} and trusts {@code trust} from the next connection on (a renewed connector
+   * certificate, the hub's CAs); the tunnel open now stays. Call from the link's context or any other.
+   */
+  public Future<Boolean> useCredentials(PemKeyCertOptions keyCert, PemTrustOptions trust) {
+    return client.updateSSLOptions(options.getSslOptions().copy().setKeyCertOptions(keyCert).setTrustOptions(trust),
+        true);
   }
 
   /** The Vert.x instance the link runs on, for callers that need a context. */

@@ -24,4 +24,9 @@ public final class RelayedEnrollmentLedger implements EnrollmentLedger {
   public Future<JsonObject> find(String certificateSha256) {
     return hub.request(EnrollmentOperations.FIND, new JsonObject().put("certificateSha256", certificateSha256));
   }
+
+  @Override
+  public Future<Void> renew(Renewal renewal) {
+    return hub.request(EnrollmentOperations.RENEW, renewal.toJson()).mapEmpty();
+  }
 }

@@ -31,6 +31,12 @@ public final class TunnelProtocol {
   public static final String WELCOME = "welcome";
   public static final String PING = "ping";
   public static final String PONG = "pong";
+  /**
+   * Appliance to hub, a request: {@code {csr}} (a PEM PKCS#10 request for a new key pair of the appliance) {@code ->
+   * {certificate, ca}}: the hub certifies it for the appliance whose connector certificate authenticated the tunnel,
+   * as that certificate names it, and names the hub CAs to trust.
+   */
+  public static final String RENEW_CONNECTOR = "connector.renew";
   /** A request expecting one response; see {@link TunnelChannel}. */
   public static final String REQUEST = "req";
   public static final String RESPONSE = "res";

@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Connection leases in the store API: {@code GET /lease} (the signed-in user's lease on their device, or 202 while
@@ -31,11 +32,17 @@ public final class LeaseRoutes implements IdentityRoutes.SignInHooks {
   private final LoginService logins;
   private final LeaseService leases;
   private final GatewayAddresses gateways;
-  private final String caSha256;
+  private final Supplier<String> caSha256;
   private LaunchResponses launches;
 
   /** @param caSha256 hex SHA-256 of this appliance's site CA, named in leases next to its addresses */
   public LeaseRoutes(LoginService logins, LeaseService leases, GatewayAddresses gateways, String caSha256) {
+    this(logins, leases, gateways, () -> caSha256);
+    Objects.requireNonNull(caSha256);
+  }
+
+  /** @param caSha256 the site CA's hex SHA-256 now (it changes when the CA is rotated) */
+  public LeaseRoutes(LoginService logins, LeaseService leases, GatewayAddresses gateways, Supplier<String> caSha256) {
     this.logins = Objects.requireNonNull(logins);
     this.leases = Objects.requireNonNull(leases);
     this.gateways = Objects.requireNonNull(gateways);
@@ -50,7 +57,7 @@ public final class LeaseRoutes implements IdentityRoutes.SignInHooks {
 
   @Override
   public void signedIn(Principal principal, RoutingContext ctx) {
-    leases.signedIn(principal, gateways.leaseEntry(ctx, caSha256));
+    leases.signedIn(principal, gateways.leaseEntry(ctx, caSha256.get()));
   }
 
   @Override
@@ -59,7 +66,7 @@ public final class LeaseRoutes implements IdentityRoutes.SignInHooks {
   }
 
   private void current(RoutingContext ctx) {
-    leases.current(AuthHandler.principal(ctx), gateways.leaseEntry(ctx, caSha256))
+    leases.current(AuthHandler.principal(ctx), gateways.leaseEntry(ctx, caSha256.get()))
         .onSuccess(current -> {
           if (current == null) {
             ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));

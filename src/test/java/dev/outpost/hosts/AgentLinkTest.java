@@ -9,6 +9,7 @@ import dev.outpost.appliance.HttpFrontDoor;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.crypto.CertificateRequests;
+import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.error.ClientErrorException;
@@ -264,6 +265,105 @@ class AgentLinkTest {
   }
 
   @Test
+  void anAgentRenewsItsCertificateOverItsLinkAndTheHostKeepsAtMostTwo() throws Exception {
+    // GIVEN a linked host
+    HostIdentity host = enroll("renew-01");
+    TestAgent agent = connect(host, Map.of());
+    agent.send(register("renew-01"));
+    JsonObject registered = agent.next(AgentLinkProtocol.REGISTERED);
+    // the appliance names the CAs to trust and when to renew
+    assertThat(registered.getString(AgentLinkProtocol.CA)).isEqualTo(site.node().certificates().caPem());
+    assertThat(registered.getBoolean("renew")).isFalse();
+    assertThat(registered.getInteger("renewAt")).isEqualTo(67);
+
+    // WHEN it asks for a certificate for a new key, twice over the same link
+    KeyPair second = SiteCertificates.newKeyPair();
+    JsonObject renewed = renew(agent, second, null);
+    KeyPair third = SiteCertificates.newKeyPair();
+    JsonObject again = renew(agent, third, Fingerprints.sha256(Pem.parseCertificate(renewed.getString(
+        "certificate"))));
+
+    // THEN each answer is a certificate of the site CA for that key and the same host
+    for (JsonObject answer : List.of(renewed, again)) {
+      assertThat(answer.getString("type")).isEqualTo(AgentLinkProtocol.RENEWED);
+      assertThat(answer.getString(AgentLinkProtocol.CA)).isEqualTo(site.node().certificates().caPem());
+    }
+    java.security.cert.X509Certificate last = Pem.parseCertificate(again.getString("certificate"));
+    last.verify(site.node().certificates().caCertificate().getPublicKey());
+    assertThat(last.getPublicKey()).isEqualTo(third.getPublic());
+    assertThat(last.getSubjectX500Principal().getName()).isEqualTo("CN=" + host.id() + ",OU=outpost-agent");
+    // AND the ledger holds the last two: the one the agent held when it asked, and the new one; each is audited
+    JsonObject row = Sql.rows(site, "SELECT certificate_sha256 AS current, previous_certificate_sha256 AS previous "
+        + "FROM hosts WHERE id::text = $1", host.id()).get(0);
+    assertThat(row.getString("current")).isEqualTo(Fingerprints.sha256(last));
+    assertThat(row.getString("previous")).isEqualTo(Fingerprints.sha256(Pem.parseCertificate(renewed.getString(
+        "certificate"))));
+    assertThat(Sql.count(site, "SELECT count(*) FROM audit_log WHERE action = 'host.certificate-renew' "
+        + "AND target_id = $1 AND actor = $2", host.id(), "host:" + host.id())).isEqualTo(2);
+    // AND the link stays, and a new link works with the new certificate while the enrolled one is refused
+    assertThat(agent.closed).isNotDone();
+    HostIdentity renewedHost = new HostIdentity(host.id(), again.getString("certificate"),
+        Pem.encode(third.getPrivate()));
+    TestAgent next = connect(renewedHost, Map.of());
+    next.send(register("renew-01"));
+    next.next(AgentLinkProtocol.REGISTERED);
+    assertThat(rejectedStatus(host, Map.of())).isEqualTo(401);
+    next.close();
+  }
+
+  @Test
+  void renewalsThatCannotBeTrustedAreRefusedAndTheLinkStays() throws Exception {
+    // GIVEN a linked host
+    HostIdentity host = enroll("renew-02");
+    TestAgent agent = connect(host, Map.of());
+    agent.send(register("renew-02"));
+    agent.next(AgentLinkProtocol.REGISTERED);
+    KeyPair fresh = SiteCertificates.newKeyPair();
+
+    // WHEN it sends no request, a malformed one, a request for the key it holds, or speaks for a certificate the link
+    // does not know THEN each is refused with a reason, and the ledger is unchanged
+    assertThat(refusal(agent, new JsonObject())).contains("certificate request");
+    assertThat(refusal(agent, new JsonObject().put("csr", "not pem"))).contains("PEM");
+    java.security.PrivateKey held = Pem.parsePrivateKey(host.keyPem());
+    KeyPair same = new KeyPair(Pem.parseCertificate(host.certificatePem()).getPublicKey(), held);
+    assertThat(refusal(agent, new JsonObject().put("csr", CertificateRequests.pem(same, "CN=x"))))
+        .contains("new key pair");
+    assertThat(refusal(agent, new JsonObject().put("csr", CertificateRequests.pem(fresh, "CN=x"))
+        .put("holds", "0".repeat(64)))).contains("no certificate this link knows");
+    // AND a host deleted meanwhile is refused too
+    Sql.update(site, "UPDATE hosts SET revoked = true WHERE id::text = $1", host.id());
+    assertThat(refusal(agent, new JsonObject().put("csr", CertificateRequests.pem(fresh, "CN=x"))))
+        .contains("enroll it again");
+    assertThat(Sql.count(site, "SELECT count(*) FROM hosts WHERE id::text = $1 AND previous_certificate_sha256 "
+        + "IS NULL", host.id())).isEqualTo(1);
+    assertThat(agent.closed).isNotDone();
+    agent.close();
+  }
+
+  private static JsonObject renew(TestAgent agent, KeyPair key, String holds) throws Exception {
+    JsonObject request = AgentLinkProtocol.message(AgentLinkProtocol.RENEW).put("id", "r-" + COUNTER.incrementAndGet())
+        .put("csr", CertificateRequests.pem(key, "CN=agent"));
+    if (holds != null) {
+      request.put("holds", holds);
+    }
+    agent.send(request);
+    JsonObject answer = agent.nextOf(AgentLinkProtocol.RENEWED, AgentLinkProtocol.RENEW_REFUSED);
+    assertThat(answer.getString("id")).isEqualTo(request.getString("id"));
+    assertThat(answer.getString("type")).as(answer.encode()).isEqualTo(AgentLinkProtocol.RENEWED);
+    return answer;
+  }
+
+  private static String refusal(TestAgent agent, JsonObject fields) throws Exception {
+    JsonObject request = AgentLinkProtocol.message(AgentLinkProtocol.RENEW).put("id", "r-" + COUNTER.incrementAndGet());
+    fields.forEach(field -> request.put(field.getKey(), field.getValue()));
+    agent.send(request);
+    JsonObject answer = agent.nextOf(AgentLinkProtocol.RENEWED, AgentLinkProtocol.RENEW_REFUSED);
+    assertThat(answer.getString("type")).as(answer.encode()).isEqualTo(AgentLinkProtocol.RENEW_REFUSED);
+    assertThat(answer.getString("id")).isEqualTo(request.getString("id"));
+    return answer.getString("detail");
+  }
+
+  @Test
   void repeatedFailedEnrollmentsFromOneAddressAreSlowedDown() {
     // GIVEN an endpoint that allows three failed enrollments per minute per address
     SiteClient client = new SiteClient(site.dataDir().resolve("tls/ca.crt"), port);
@@ -370,14 +470,20 @@ class AgentLinkTest {
     }
 
     JsonObject next(String type) throws InterruptedException {
+      return nextOf(type);
+    }
+
+    /** The next message of one of these types (others are skipped). */
+    JsonObject nextOf(String... types) throws InterruptedException {
       Instant deadline = Instant.now().plus(WAIT);
       while (Instant.now().isBefore(deadline)) {
         JsonObject message = received.poll(100, TimeUnit.MILLISECONDS);
-        if (message != null && type.equals(message.getString("type"))) {
+        if (message != null && List.of(types).contains(message.getString("type"))) {
           return message;
         }
       }
-      throw new AssertionError("no " + type + " message within " + WAIT + "; link closed: " + closed.getNow(null));
+      throw new AssertionError("no " + List.of(types) + " message within " + WAIT + "; link closed: "
+          + closed.getNow(null));
     }
 
     short awaitClose() throws Exception {

@@ -41,7 +41,8 @@ public final class TestHub implements AutoCloseable {
           "hub.port", "0", "admin.password-file", passwordFile.toString()));
       flags.putAll(settings);
       OutpostConfig config = ConfigLoader.create(flags, Map.of(), null).load();
-      SiteCertificates certificates = SiteCertificates.loadOrCreate(dataDir.resolve("tls"), "hub", List.of());
+      SiteCertificates certificates = SiteCertificates.loadOrCreate(dataDir.resolve("tls"), "hub", List.of(),
+          config.tls().nodeTerms());
       HubNode node = HubNode.start(config, certificates, line -> { }).toCompletionStage().toCompletableFuture()
           .get(3, TimeUnit.MINUTES);
       return new TestHub(node, dataDir);

@@ -65,10 +65,16 @@ public final class EnrollTokenRoutes {
     /** An appliance: its own site CA, and the URL the admin used to reach it. */
     static Authority site(String caFingerprint) {
       Objects.requireNonNull(caFingerprint);
+      return site(() -> caFingerprint);
+    }
+
+    /** An appliance whose site CA may change (a rotation): the one that issues when the token is made. */
+    static Authority site(Supplier<String> caFingerprint) {
+      Objects.requireNonNull(caFingerprint);
       return new Authority() {
         @Override
         public Future<String> fingerprint(SqlConnection conn, UUID poolId) {
-          return Future.succeededFuture(caFingerprint);
+          return Future.succeededFuture(caFingerprint.get());
         }
 
         @Override

@@ -49,6 +49,21 @@ public final class ConfigKeys {
           + "a later request on the connection; a connection that sends them slower is closed (slowloris). Applies "
           + "to the HTTPS port and to the hub's.", Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(5)));
 
+  public static final ConfigKey<Integer> TLS_RENEW_AT = key("tls.renew-at", null, "67",
+      "Percent of a certificate's lifetime after which it is renewed without a restart: agents' client "
+          + "certificates, appliances' connector certificates and nodes' own; each renewal falls up to 5 points "
+          + "earlier or later at random, so that hosts enrolled together do not renew together.",
+      Parsers.intRange(10, 90));
+  public static final ConfigKey<Duration> TLS_AGENT_VALIDITY = key("tls.agent-certificate-validity", null, "365d",
+      "How long a client certificate issued to a session host's agent (at enrollment or renewal) is valid.",
+      Parsers.duration(Duration.ofMinutes(1), Duration.ofDays(3650)));
+  public static final ConfigKey<Duration> TLS_NODE_VALIDITY = key("tls.node-certificate-validity", null, "825d",
+      "How long the node's own TLS certificate (tls/node.crt, issued by the site CA) is valid.",
+      Parsers.duration(Duration.ofMinutes(1), Duration.ofDays(3650)));
+  public static final ConfigKey<Duration> TLS_CONNECTOR_VALIDITY = key("tls.connector-certificate-validity", null,
+      "825d", "How long a connector certificate the hub issues to an appliance (at enrollment or renewal) is valid; "
+          + "read by outpost hub.", Parsers.duration(Duration.ofMinutes(1), Duration.ofDays(3650)));
+
   public static final ConfigKey<Integer> GATEWAY_PORT = key("gateway.port", "--gateway-port", "2598",
       "TLS port of the raw TCP session gateway.", Parsers.port(true));
   public static final ConfigKey<Duration> GATEWAY_IDLE_TIMEOUT = key("gateway.idle-timeout", null, "30m",

@@ -1,5 +1,7 @@
 package dev.outpost.appliance.config;
 
+import dev.outpost.crypto.RenewalSchedule;
+import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.http.OutboundProxy;
 import java.net.URI;
 import java.nio.file.Path;
@@ -27,7 +29,8 @@ public record OutpostConfig(
     IdentityConfig identity,
     DirectoryConfig directory,
     LeaseConfig lease,
-    MetricsConfig metrics) {
+    MetricsConfig metrics,
+    TlsConfig tls) {
 
   /** Logging: {@code log.*}. */
   public record LogConfig(String format, String level) {
@@ -168,6 +171,28 @@ public record OutpostConfig(
   }
 
   /**
+   * Certificate lifetimes and renewal: {@code tls.*}.
+   *
+   * @param renewAtPercent percent of a certificate's lifetime after which it is renewed
+   */
+  public record TlsConfig(Duration agentValidity, Duration nodeValidity, Duration connectorValidity,
+      int renewAtPercent) {
+
+    public static final TlsConfig DEFAULTS = new TlsConfig(Duration.ofDays(365), Duration.ofDays(825),
+        Duration.ofDays(825), 67);
+
+    /** When certificates are renewed. */
+    public RenewalSchedule renewal() {
+      return RenewalSchedule.DEFAULT.withFraction(renewAtPercent / 100.0);
+    }
+
+    /** How the node's own certificate is issued and renewed. */
+    public SiteCertificates.NodeTerms nodeTerms() {
+      return new SiteCertificates.NodeTerms(nodeValidity, renewal());
+    }
+  }
+
+  /**
    * {@code proxy.*}, falling back to the standard {@code HTTPS_PROXY} and {@code NO_PROXY} variables when a
    * key is left empty.
    */
@@ -236,6 +261,8 @@ public record OutpostConfig(
             c.get(ConfigKeys.DIRECTORY_SETTINGS_REFRESH)),
         new LeaseConfig(c.get(ConfigKeys.LEASE_VALIDITY_DAYS), c.get(ConfigKeys.LEASE_ISSUE_RATE),
             c.get(ConfigKeys.LEASE_PROOF_WINDOW)),
-        new MetricsConfig(c.get(ConfigKeys.METRICS_TOKEN)));
+        new MetricsConfig(c.get(ConfigKeys.METRICS_TOKEN)),
+        new TlsConfig(c.get(ConfigKeys.TLS_AGENT_VALIDITY), c.get(ConfigKeys.TLS_NODE_VALIDITY),
+            c.get(ConfigKeys.TLS_CONNECTOR_VALIDITY), c.get(ConfigKeys.TLS_RENEW_AT)));
   }
 }

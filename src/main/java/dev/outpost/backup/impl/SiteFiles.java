@@ -28,7 +28,9 @@ public final class SiteFiles {
   static final String DIRECTORY_KEY = "secrets/directory.key";
   /** Every file a backup takes when present, relative to the data dir. */
   public static final List<String> FILES = List.of(CA_CERTIFICATE, CA_KEY, MEMBERSHIP, "hub/hub-ca.crt",
-      "hub/connector.crt", "hub/connector.key", DIRECTORY_KEY);
+      "hub/connector.crt", "hub/connector.key", DIRECTORY_KEY,
+      // during a site CA rotation's overlap: the old CA, still trusted, and the new one certified by it
+      "tls/ca-retired.crt", "tls/ca-cross.crt", "tls/ca-rotation.json");
   private static final List<String> NODE_FILES = List.of("tls/node.crt", "tls/node.key");
 
   private SiteFiles() {

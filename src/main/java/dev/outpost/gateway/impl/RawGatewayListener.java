@@ -5,6 +5,7 @@ import dev.outpost.gateway.GatewayStatus;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +31,7 @@ public final class RawGatewayListener extends VerticleBase {
   private final NetServerOptions options;
   private final SessionRelay relay;
   private volatile int actualPort;
+  private volatile NetServer server;
 
   public RawGatewayListener(NetServerOptions options, SessionRelay relay) {
     this.options = Objects.requireNonNull(options);
@@ -39,11 +41,19 @@ public final class RawGatewayListener extends VerticleBase {
   @Override
   public Future<?> start() {
     return vertx.createNetServer(options).connectHandler(this::accepted).listen()
-        .onSuccess(server -> actualPort = server.actualPort());
+        .onSuccess(started -> {
+          server = started;
+          actualPort = started.actualPort();
+        });
   }
 
   public int actualPort() {
     return actualPort;
+  }
+
+  /** The server once it listens (its TLS settings follow the node's certificate); null before. */
+  public NetServer server() {
+    return server;
   }
 
   private void accepted(NetSocket socket) {

@@ -1,5 +1,6 @@
 package dev.outpost.hosts.agent;
 
+import dev.outpost.crypto.CredentialFiles;
 import dev.outpost.crypto.SecureFiles;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,7 +15,8 @@ import java.util.Optional;
 /**
  * What an enrolled agent keeps under its data dir, every file owner-only: {@code agent.key} (made on this host,
  * never sent anywhere), {@code agent.crt} (the client certificate from the site CA), {@code ca.crt} (the site
- * CA, the only one trusted afterwards) and {@code agent.json} (host id, name, address, pool, appliance URLs).
+ * CAs, the only ones trusted afterwards: one, or two during a rotation's overlap) and {@code agent.json} (host id,
+ * name, address, pool, appliance URLs). A renewal replaces key and certificate together ({@link CredentialFiles}).
  */
 public record AgentIdentity(String hostId, String name, String address, String pool, List<String> appliances,
     String certificatePem, String keyPem, String caPem) {
@@ -40,6 +42,7 @@ public record AgentIdentity(String hostId, String name, String address, String p
       return Optional.empty();
     }
     try {
+      credentials(dir).recover();
       JsonObject meta = new JsonObject(Files.readString(dir.resolve(META), StandardCharsets.UTF_8));
       return Optional.of(new AgentIdentity(meta.getString("hostId"), meta.getString("name"),
           meta.getString("address"), meta.getString("pool", ""),
@@ -61,9 +64,37 @@ public record AgentIdentity(String hostId, String name, String address, String p
     SecureFiles.writePrivate(dir.resolve(KEY), keyPem);
     SecureFiles.writePrivate(dir.resolve(CERTIFICATE), certificatePem);
     SecureFiles.writePrivate(dir.resolve(CA), caPem);
+    saveMeta(dir);
+  }
+
+  /** Writes the metadata only (host id, name, address, pool, appliance URLs), e.g. after learning appliances. */
+  public void saveMeta(Path dir) throws IOException {
     SecureFiles.writePrivate(dir.resolve(META), new JsonObject().put("hostId", hostId).put("name", name)
         .put("address", address).put("pool", pool).put("appliances", new JsonArray(appliances))
         .encodePrettily());
+  }
+
+  /**
+   * Writes the site CAs, then the key and certificate together, so that a stop at any point leaves a pair that
+   * belongs together (see {@link CredentialFiles}). Blocking.
+   */
+  public void saveCredentials(Path dir) throws IOException {
+    SecureFiles.writePrivate(dir.resolve(CA), caPem);
+    credentials(dir).replace(keyPem, certificatePem);
+  }
+
+  /** Writes the site CAs only. Blocking. */
+  public void saveTrust(Path dir) throws IOException {
+    SecureFiles.writePrivate(dir.resolve(CA), caPem);
+  }
+
+  private static CredentialFiles credentials(Path dir) {
+    return CredentialFiles.of(dir.resolve(KEY), dir.resolve(CERTIFICATE));
+  }
+
+  /** The same host with a renewed key and certificate, and the CAs to trust from now on. */
+  public AgentIdentity withCredentials(String newCertificatePem, String newKeyPem, String newCaPem) {
+    return new AgentIdentity(hostId, name, address, pool, appliances, newCertificatePem, newKeyPem, newCaPem);
   }
 
   /** The same identity with another address or appliance list (given on a later run). */

@@ -15,6 +15,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -36,10 +37,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's one link to an appliance: connects with its client certificate (trusting only the stored site
- * CA), registers, heartbeats with its load and the state of the ports the appliance asked about, answers
- * commands, and reconnects with jittered exponential back-off, trying the next appliance of the list each time.
+ * CAs), registers, heartbeats with its load and the state of the ports the appliance asked about, answers
+ * commands, renews its certificate before it expires ({@link CertificateRenewal}), and reconnects with jittered
+ * exponential back-off, trying the next appliance of the list each time.
  */
-public final class AgentLink extends VerticleBase {
+public final class AgentLink extends VerticleBase implements CertificateRenewal.Link {
 
   private static final Logger LOG = LoggerFactory.getLogger(AgentLink.class);
   private static final long MIN_BACKOFF_MS = 250;
@@ -55,8 +57,8 @@ public final class AgentLink extends VerticleBase {
   public record Settings(Duration heartbeatCap, boolean simulated, String version, OutboundProxy proxy) {
   }
 
-  private final AgentIdentity identity;
   private final Settings settings;
+  private final CertificateRenewal.Storage storage;
   private final Consumer<String> console;
   private final Promise<String> refused;
   private final Consumer<List<String>> learned;
@@ -64,6 +66,10 @@ public final class AgentLink extends VerticleBase {
   /** The appliances to try, in order; replaced when an appliance tells of the site's others. */
   private List<URI> appliances;
 
+  /** The host's identity; its credentials and CAs change when the certificate is renewed. */
+  private AgentIdentity identity;
+  private WebSocketClientOptions options;
+  private CertificateRenewal renewal;
   private WebSocketClient client;
   private NetClient probes;
   private WebSocket ws;
@@ -84,10 +90,12 @@ public final class AgentLink extends VerticleBase {
    * @param console where one-line status for the person running the agent goes
    * @param refused completed with a reason when an appliance refuses this host for good (revoked, unknown)
    * @param learned called (on the link's context) with the new list when the appliances told of a change, to keep it
+   * @param storage where renewed credentials and the site's CAs are kept
    */
   public AgentLink(AgentIdentity identity, List<URI> appliances, Settings settings, Consumer<String> console,
-      Promise<String> refused, Consumer<List<String>> learned) {
+      Promise<String> refused, Consumer<List<String>> learned, CertificateRenewal.Storage storage) {
     this.identity = Objects.requireNonNull(identity);
+    this.storage = Objects.requireNonNull(storage);
     this.appliances = List.copyOf(appliances);
     this.settings = Objects.requireNonNull(settings);
     this.console = Objects.requireNonNull(console);
@@ -100,24 +108,56 @@ public final class AgentLink extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    WebSocketClientOptions options = Tls.restrict(new WebSocketClientOptions())
+    options = Tls.restrict(new WebSocketClientOptions())
         .setSsl(true)
         .setVerifyHost(true)
-        .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(identity.caPem())))
-        .setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(identity.certificatePem()))
-            .setKeyValue(Buffer.buffer(identity.keyPem())))
         .setConnectTimeout(5_000)
         .setMaxFrameSize(AgentLinkProtocol.MAX_MESSAGE_BYTES)
         .setMaxMessageSize(AgentLinkProtocol.MAX_MESSAGE_BYTES);
+    credentials(options.getSslOptions(), identity);
     client = vertx.createWebSocketClient(options);
     probes = vertx.createNetClient(new NetClientOptions().setConnectTimeout(PROBE_TIMEOUT_MS));
+    renewal = new CertificateRenewal(vertx, this, storage, console);
     connect();
     return Future.succeededFuture();
+  }
+
+  /** The identity's key, certificate and CAs in {@code ssl}. */
+  private static ClientSSLOptions credentials(ClientSSLOptions ssl, AgentIdentity identity) {
+    return ssl.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(identity.caPem())))
+        .setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(identity.certificatePem()))
+            .setKeyValue(Buffer.buffer(identity.keyPem())));
+  }
+
+  @Override
+  public AgentIdentity identity() {
+    return identity;
+  }
+
+  /** Links with {@code renewed}'s credentials from the next connection on; the current link stays. */
+  @Override
+  public void adopt(AgentIdentity renewed) {
+    identity = renewed;
+    client.updateSSLOptions(credentials(options.getSslOptions().copy(), renewed), true)
+        .onFailure(e -> LOG.warn("Cannot use the renewed credentials for the next link: {}", e.getMessage()));
+  }
+
+  @Override
+  public boolean send(JsonObject message) {
+    WebSocket current = ws;
+    if (current == null || current.isClosed() || !linked) {
+      return false;
+    }
+    current.writeTextMessage(message.encode());
+    return true;
   }
 
   @Override
   public Future<?> stop() {
     stopped = true;
+    if (renewal != null) {
+      renewal.stop();
+    }
     Future<Void> closing = ws == null || ws.isClosed() ? Future.succeededFuture()
         : ws.close(LinkStatus.GOING_AWAY.closeCode(), "agent stopping").recover(e -> Future.succeededFuture());
     return closing.compose(v -> client.close()).compose(v -> probes.close());
@@ -152,7 +192,7 @@ public final class AgentLink extends VerticleBase {
     opened.pongHandler(b -> lastHeard = System.nanoTime());
     opened.exceptionHandler(e -> LOG.debug("Link to {} failed: {}", appliance, e.toString()));
     opened.closeHandler(v -> onClosed(opened, appliance));
-    send(registerMessage());
+    write(registerMessage());
   }
 
   private void connectFailed(URI appliance, Throwable e) {
@@ -187,8 +227,13 @@ public final class AgentLink extends VerticleBase {
     if (AgentLinkProtocol.REGISTERED.equals(type)) {
       registered(msg, appliance);
       learnAppliances(msg, appliance);
+      renewal.registered(msg);
     } else if (AgentLinkProtocol.APPLIANCES.equals(type)) {
       learnAppliances(msg, appliance);
+    } else if (AgentLinkProtocol.TRUST.equals(type)) {
+      renewal.trust(msg);
+    } else if (AgentLinkProtocol.RENEWED.equals(type) || AgentLinkProtocol.RENEW_REFUSED.equals(type)) {
+      renewal.answered(msg);
     } else if (AgentLinkProtocol.COMMAND.equals(type)) {
       command(msg);
     } else {
@@ -244,7 +289,7 @@ public final class AgentLink extends VerticleBase {
       return;
     }
     current.writePing(Buffer.buffer("hb"));
-    probe().onComplete(ar -> send(AgentLinkProtocol.message(AgentLinkProtocol.HEARTBEAT).put("load", load())
+    probe().onComplete(ar -> write(AgentLinkProtocol.message(AgentLinkProtocol.HEARTBEAT).put("load", load())
         .put("services", servicesJson()).put("sessions", new JsonArray(List.copyOf(sessions)))
         .put("draining", draining)));
   }
@@ -307,7 +352,7 @@ public final class AgentLink extends VerticleBase {
       };
     }
     LOG.info("Command {} {}: {}", msg.getValue("command"), sessionId == null ? "" : sessionId, detail);
-    send(AgentLinkProtocol.message(AgentLinkProtocol.COMMAND_RESULT).put("id", id).put("ok", ok)
+    write(AgentLinkProtocol.message(AgentLinkProtocol.COMMAND_RESULT).put("id", id).put("ok", ok)
         .put("detail", detail));
   }
 
@@ -316,6 +361,7 @@ public final class AgentLink extends VerticleBase {
       return;
     }
     ws = null;
+    renewal.unlinked();
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);
       heartbeatTimer = -1;
@@ -384,7 +430,8 @@ public final class AgentLink extends VerticleBase {
     return load < 0 ? 0.0 : load;
   }
 
-  private void send(JsonObject message) {
+  /** Sends on the link whether or not it is registered yet (register itself, heartbeats, command results). */
+  private void write(JsonObject message) {
     WebSocket current = ws;
     if (current != null && !current.isClosed()) {
       current.writeTextMessage(message.encode());

@@ -163,7 +163,8 @@ public final class AgentRunner {
     for (AgentIdentity identity : identities) {
       List<URI> appliances = identity.appliances().stream().map(URI::create).toList();
       deployed.add(vertx.deployVerticle(new AgentLink(identity, appliances, settings,
-          options.simulate() > 0 ? line -> { } : console, refused, learned -> keep(vertx, identity, learned))));
+          options.simulate() > 0 ? line -> { } : console, refused, learned -> keep(vertx, identity, learned),
+          storage(vertx, stored.get(identity.hostId())))));
     }
     Future.all(deployed).onSuccess(v -> {
       if (options.simulate() > 0) {
@@ -177,10 +178,35 @@ public final class AgentRunner {
   private void keep(Vertx vertx, AgentIdentity identity, List<String> appliances) {
     Path dir = stored.get(identity.hostId());
     vertx.executeBlocking(() -> {
-      identity.with(identity.address(), appliances).save(dir);
+      // the metadata only: the key and certificate may have been renewed since this identity was loaded
+      identity.with(identity.address(), appliances).saveMeta(dir);
       return null;
     }, true).onFailure(e -> console.accept("Cannot store the appliances of the site in " + dir + ": "
         + e.getMessage()));
+  }
+
+  /**
+   * Keeps renewed credentials and the site's CAs in {@code dir}, off the event loop and in the order asked (the
+   * calls come from one link's context).
+   */
+  private static CertificateRenewal.Storage storage(Vertx vertx, Path dir) {
+    return new CertificateRenewal.Storage() {
+      @Override
+      public Future<Void> credentials(AgentIdentity renewed) {
+        return vertx.executeBlocking(() -> {
+          renewed.saveCredentials(dir);
+          return null;
+        }, true);
+      }
+
+      @Override
+      public Future<Void> trust(AgentIdentity trusting) {
+        return vertx.executeBlocking(() -> {
+          trusting.saveTrust(dir);
+          return null;
+        }, true);
+      }
+    };
   }
 
   private static void save(AgentIdentity identity, Path dir) {

@@ -1,9 +1,11 @@
 package dev.outpost.hosts.impl;
 
 import dev.outpost.hosts.AgentDirectory.LinkedAgent;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The registered links of this node by host id. Safe from any thread; each link runs on its own context. */
@@ -34,6 +36,17 @@ public final class AgentLinks {
     List<LinkSession> sessions = List.copyOf(byHost.values());
     sessions.forEach(LinkSession::handOff);
     return sessions.size();
+  }
+
+  /** Tells every linked agent that the site's CAs changed. */
+  public void trustChanged() {
+    List.copyOf(byHost.values()).forEach(LinkSession::trustChanged);
+  }
+
+  /** When the soonest ending certificate among the linked agents ends; empty when none is linked. */
+  public Optional<Instant> soonestExpiry() {
+    return byHost.values().stream().map(session -> session.certificate().getNotAfter().toInstant())
+        .min(Comparator.naturalOrder());
   }
 
   /** How many agents are linked now. */

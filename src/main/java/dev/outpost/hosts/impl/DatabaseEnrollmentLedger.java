@@ -34,7 +34,8 @@ public final class DatabaseEnrollmentLedger implements EnrollmentLedger {
 
   @Override
   public Future<JsonObject> find(String certificateSha256) {
-    return db.pool().preparedQuery("SELECT id, name, pool_id, address, revoked FROM hosts WHERE certificate_sha256 = $1")
+    return db.pool().preparedQuery("SELECT id, name, pool_id, address, revoked FROM hosts "
+            + "WHERE certificate_sha256 = $1 OR previous_certificate_sha256 = $1")
         .execute(Tuple.of(certificateSha256))
         .map(rows -> {
           if (rows.size() == 0) {
@@ -45,6 +46,36 @@ public final class DatabaseEnrollmentLedger implements EnrollmentLedger {
               .put("poolId", row.getUUID("pool_id").toString()).put("address", row.getString("address"))
               .put("revoked", row.getBoolean("revoked"));
         });
+  }
+
+  @Override
+  public Future<Void> renew(Renewal renewal) {
+    UUID hostId;
+    try {
+      hostId = UUID.fromString(renewal.hostId());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(ClientErrorException.validation("host id must be a UUID"));
+    }
+    // one statement: the presented certificate must still be the host's (current or previous), and then becomes its
+    // previous, whichever it was, so that a host never holds more than two accepted certificates
+    return db.transaction(conn -> conn.preparedQuery("UPDATE hosts SET previous_certificate_sha256 = $2, "
+            + "certificate_sha256 = $3, certificate_renewed_at = now() WHERE id = $1 AND NOT revoked "
+            + "AND (certificate_sha256 = $2 OR previous_certificate_sha256 = $2) RETURNING name")
+        .execute(Tuple.of(hostId, renewal.presentedSha256(), renewal.certificateSha256()))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(ClientErrorException.forbidden("host " + hostId + " does not hold the "
+                + "certificate it presented any more, or was deleted; enroll it again"));
+          }
+          String name = rows.iterator().next().getString("name");
+          JsonObject detail = new JsonObject().put("previousCertificateSha256", renewal.presentedSha256())
+              .put("certificateSha256", renewal.certificateSha256());
+          return conn.preparedQuery("INSERT INTO audit_log(actor, action, target_type, target_id, target_name, "
+                  + "detail, request_id, node) VALUES ($1, 'host.certificate-renew', 'host', $2, $3, $4, $5, $6)")
+              .execute(Tuple.of("host:" + hostId, hostId.toString(), name, detail, renewal.requestId(),
+                  renewal.node()));
+        })
+        .mapEmpty());
   }
 
   /** The token's row, locked and with one use taken; fails 401/403 when it cannot be used. */

@@ -111,7 +111,8 @@ public final class Enrollment {
     EnrollmentToken token = EnrollmentToken.parse(text(body, "token"), EnrollmentToken.AGENT)
         .orElseThrow(() -> ClientErrorException.unauthorized("not an Outpost enrollment token (expected "
             + EnrollmentToken.AGENT + ".<ca-sha256>.<secret>); create one with POST /admin/api/v1/enroll-tokens"));
-    if (!token.caFingerprint().equals(certificates.caFingerprint())) {
+    // during a site CA rotation's overlap a token made before it (naming the old CA) is still good
+    if (!certificates.trusts(token.caFingerprint())) {
       throw ClientErrorException.unauthorized("the token was issued by another site: its CA fingerprint "
           + Fingerprints.display(token.caFingerprint()) + " is not this site's");
     }
@@ -143,6 +144,20 @@ public final class Enrollment {
     return text.strip();
   }
 
+  /**
+   * The site CAs the new agent trusts, PEM, the one its token names first: agents check that one against the token,
+   * and older agents read only the first.
+   */
+  private String trustFor(EnrollmentToken token) {
+    List<X509Certificate> trusted = certificates.trustedCas();
+    StringBuilder pem = new StringBuilder();
+    trusted.stream().filter(ca -> Fingerprints.sha256(ca).equals(token.caFingerprint())).forEach(ca -> pem.append(
+        Pem.encode(ca)));
+    trusted.stream().filter(ca -> !Fingerprints.sha256(ca).equals(token.caFingerprint())).forEach(ca -> pem.append(
+        Pem.encode(ca)));
+    return pem.toString();
+  }
+
   private Future<JsonObject> record(Request request, String requestId) {
     String hostId = UUID.randomUUID().toString();
     // Bouncy Castle keeps the order as written (DER order): most significant first, so Java shows CN=...,OU=...
@@ -155,7 +170,7 @@ public final class Enrollment {
           LOG.info("Enrolled host {} ({}) into pool {}", request.name(), hostId, recorded.getString("pool"));
           return new JsonObject().put("hostId", hostId).put("name", request.name())
               .put("pool", recorded.getString("pool")).put("poolId", recorded.getString("poolId"))
-              .put("certificate", Pem.encode(certificate)).put("ca", certificates.caPem());
+              .put("certificate", Pem.encode(certificate)).put("ca", trustFor(request.token()));
         });
   }
 }

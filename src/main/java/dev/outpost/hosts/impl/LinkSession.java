@@ -18,11 +18,16 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import dev.outpost.crypto.Fingerprints;
+import dev.outpost.crypto.Pem;
+import dev.outpost.error.OutpostException;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -41,6 +46,8 @@ public final class LinkSession {
   private static final Logger LOG = LoggerFactory.getLogger(LinkSession.class);
   /** A link is declared lost after this many heartbeat intervals without a message. */
   static final int SILENT_INTERVALS = 3;
+  /** Certificates of the host a link remembers for renewals. */
+  private static final int MAX_HELD = 3;
 
   /** The enrolled host the client certificate belongs to. */
   public record EnrolledHost(String id, String name, String poolId, String address) {
@@ -66,17 +73,26 @@ public final class LinkSession {
   private final Map<String, Pending> pending = new HashMap<>();
   /** The site's appliances in the order this host should try them; empty when not known. */
   private final Supplier<List<String>> appliances;
+  private final AgentCertificates certificates;
+  /**
+   * The certificates the agent may hold, by fingerprint: the one it linked with and those this link gave it. A
+   * renewal speaks for one of them (the one the agent says it holds), so that the one it stored stays accepted.
+   */
+  private final Map<String, X509Certificate> held = new LinkedHashMap<>();
 
   private volatile Context context;
   private volatile String address;
   private volatile String version;
   private volatile Instant lastHeartbeat;
+  /** The newest certificate the agent holds: the one it linked with, or the last this link gave it. */
+  private volatile X509Certificate certificate;
 
   private HostRegistration registration;
   private boolean linked;
   private boolean replaced;
   private boolean handedOff;
   private boolean closing;
+  private boolean renewing;
   private String closeReason;
   private Duration interval = Duration.ofSeconds(10);
   private long lastHeard = System.nanoTime();
@@ -88,9 +104,15 @@ public final class LinkSession {
   /**
    * @param appliances the site's appliance URLs in the order this host should try them (sent to the agent so that
    *     it can fail over); an empty list sends none
+   * @param presented the client certificate the agent linked with
+   * @param certificates renews the host's certificate when the agent asks
    */
   public LinkSession(Vertx vertx, ServerWebSocket ws, EnrolledHost host, HostEvents events, String appliance,
-      AgentLinks registry, Timeouts timeouts, Clock clock, Supplier<List<String>> appliances) {
+      AgentLinks registry, Timeouts timeouts, Clock clock, Supplier<List<String>> appliances,
+      X509Certificate presented, AgentCertificates certificates) {
+    this.certificates = Objects.requireNonNull(certificates);
+    this.certificate = Objects.requireNonNull(presented);
+    this.held.put(Fingerprints.sha256(presented), presented);
     this.vertx = Objects.requireNonNull(vertx);
     this.ws = Objects.requireNonNull(ws);
     this.host = Objects.requireNonNull(host);
@@ -126,6 +148,23 @@ public final class LinkSession {
   /** A snapshot for operators; safe from any thread. */
   LinkedAgent view() {
     return new LinkedAgent(host.id(), host.name(), host.poolId(), address, remote, version, since, lastHeartbeat);
+  }
+
+  /** The newest client certificate the agent holds (safe from any thread), for its expiry. */
+  X509Certificate certificate() {
+    return certificate;
+  }
+
+  /**
+   * Tells the agent which site CAs to trust now and whether to renew at once (its certificate comes from a CA being
+   * retired); from any thread, after the site's CAs changed.
+   */
+  void trustChanged() {
+    context.runOnContext(v -> {
+      if (linked && !closing) {
+        ws.writeTextMessage(trust(AgentLinkProtocol.message(AgentLinkProtocol.TRUST)).encode());
+      }
+    });
   }
 
   /** Runs {@code action} on this link's context (from any thread). */
@@ -208,6 +247,8 @@ public final class LinkSession {
         heartbeat(msg);
       } else if (AgentLinkProtocol.COMMAND_RESULT.equals(type)) {
         commandResult(msg);
+      } else if (AgentLinkProtocol.RENEW.equals(type)) {
+        renew(msg);
       } else {
         LOG.debug("Ignoring a message of type {} from host {}", describe(type), host.id());
       }
@@ -254,8 +295,9 @@ public final class LinkSession {
         registry.linked(this);
         LOG.info("Host {} ({}) linked from {}", host.name(), host.id(), remote);
       }
-      JsonObject registered = AgentLinkProtocol.message(AgentLinkProtocol.REGISTERED).put("hostId", host.id())
-          .put("ports", answer.ports()).put("heartbeatSeconds", Math.max(1, interval.toSeconds()));
+      JsonObject registered = trust(AgentLinkProtocol.message(AgentLinkProtocol.REGISTERED).put("hostId", host.id())
+          .put("ports", answer.ports()).put("heartbeatSeconds", Math.max(1, interval.toSeconds()))
+          .put("renewAt", certificates.renewAtPercent()));
       advertised = appliances.get();
       if (!advertised.isEmpty()) {
         registered.put(AgentLinkProtocol.APPLIANCES, new JsonArray(advertised));
@@ -290,6 +332,57 @@ public final class LinkSession {
       ws.writeTextMessage(AgentLinkProtocol.message(AgentLinkProtocol.APPLIANCES)
           .put(AgentLinkProtocol.APPLIANCES, new JsonArray(current)).encode());
     }
+  }
+
+  /** Adds the CAs to trust, and whether to renew now, to {@code message}. */
+  private JsonObject trust(JsonObject message) {
+    return message.put(AgentLinkProtocol.CA, certificates.trustPem())
+        .put("renew", certificates.fromRetiredCa(certificate));
+  }
+
+  /**
+   * Issues the host a new certificate for the request's key, one renewal at a time; answers {@code renewed}, or
+   * {@code renew-refused} with the reason (the link stays: the agent keeps its certificate and tries later).
+   */
+  private void renew(JsonObject msg) {
+    Object id = msg.getValue("id");
+    String csr = AgentReports.text(msg, "csr", "", AgentLinkProtocol.MAX_MESSAGE_BYTES);
+    String claimed = AgentReports.text(msg, "holds", Fingerprints.sha256(certificate), 64);
+    X509Certificate holds = held.get(claimed);
+    if (renewing) {
+      refuseRenewal(id, "a renewal of this host is under way");
+      return;
+    }
+    if (holds == null) {
+      refuseRenewal(id, "'holds' names no certificate this link knows of the host");
+      return;
+    }
+    renewing = true;
+    certificates.renew(host, holds, csr, UUID.randomUUID().toString()).onComplete(ar -> {
+      renewing = false;
+      if (closing) {
+        return;
+      }
+      if (ar.failed()) {
+        refuseRenewal(id, ar.cause() instanceof OutpostException o ? o.detail()
+            : "the renewal failed on the appliance; try again later");
+        return;
+      }
+      X509Certificate issued = ar.result();
+      held.put(Fingerprints.sha256(issued), issued);
+      if (held.size() > MAX_HELD) {
+        // the ledger accepts two certificates of a host at most: older ones are of no use to speak for
+        held.remove(held.keySet().iterator().next());
+      }
+      certificate = issued;
+      ws.writeTextMessage(AgentLinkProtocol.message(AgentLinkProtocol.RENEWED).put("id", id)
+          .put("certificate", Pem.encode(issued)).put(AgentLinkProtocol.CA, certificates.trustPem()).encode());
+    });
+  }
+
+  private void refuseRenewal(Object id, String detail) {
+    ws.writeTextMessage(AgentLinkProtocol.message(AgentLinkProtocol.RENEW_REFUSED).put("id", id)
+        .put("detail", detail).encode());
   }
 
   private void commandResult(JsonObject msg) {
