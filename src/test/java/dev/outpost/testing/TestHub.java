@@ -42,8 +42,8 @@ public final class TestHub implements AutoCloseable {
       flags.putAll(settings);
       OutpostConfig config = ConfigLoader.create(flags, Map.of(), null).load();
       SiteCertificates certificates = SiteCertificates.loadOrCreate(dataDir.resolve("tls"), "hub", List.of());
-      HubNode node = HubNode.start(config, certificates, line -> { }).toCompletionStage().toCompletableFuture()
-          .get(3, TimeUnit.MINUTES);
+      HubNode node = HubNode.start(config.hubSettings(), certificates, line -> { }).toCompletionStage()
+          .toCompletableFuture().get(3, TimeUnit.MINUTES);
       return new TestHub(node, dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
