@@ -2,8 +2,8 @@ package dev.outpost.appliance;
 
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.admin.AdminApi;
-import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.DemoSite;
+import dev.outpost.admin.EnrollTokenAuthority;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.BrokerOperations;
 import dev.outpost.cluster.ClusterBus;
@@ -432,7 +432,7 @@ public final class ApplianceNode {
     LeaderWatch.start(hazelcast, metrics);
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
-        EnrollTokenRoutes.Authority.site(certificates.caFingerprint()), agents, sessions,
+        EnrollTokenAuthority.site(certificates.caFingerprint()), agents, sessions,
         DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics), new AdminApi.Options()
             .extensions(List.of(new LeaseAdminRoutes(db, accounts, hub.leaseAuthority().orElse(null),
                 leaseTrust::publish, () -> leaseTrust.trust().revocations(), hub.revocationOutbox(),
