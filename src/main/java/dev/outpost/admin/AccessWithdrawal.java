@@ -1,6 +1,5 @@
 package dev.outpost.admin;
 
-import dev.outpost.admin.impl.Actor;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.Objects;

@@ -1,6 +1,5 @@
 package dev.outpost.admin;
 
-import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.AuditLog;
 import dev.outpost.admin.impl.NodeDrainRoutes;
 import dev.outpost.admin.impl.OpenApiSummaries;
@@ -67,7 +66,7 @@ public final class AdminApi {
   private final String node;
   /** This node's name once found in the node list; it does not change while the node runs. */
   private volatile String nodeName;
-  private final EnrollTokenRoutes.Authority tokens;
+  private final EnrollTokenAuthority tokens;
   private final AgentDirectory agents;
   private final AuditLog audit = new AuditLog();
   private final NodeDrainRoutes drainRoutes;
@@ -147,7 +146,7 @@ public final class AdminApi {
    * @param auditSpool where audit entries of session and host actions wait while the database is down
    */
   public AdminApi(Vertx vertx, Database db, LoginService logins, Supplier<JsonObject> nodes, PasswordHasher hasher,
-      String node, EnrollTokenRoutes.Authority tokens, AgentDirectory agents, BrokerClient broker,
+      String node, EnrollTokenAuthority tokens, AgentDirectory agents, BrokerClient broker,
       DiskSpool auditSpool, Options options) {
     this.extensions = options.extensions;
     this.spooledAudit = new SpooledAudit(db, audit, auditSpool, Clock.systemUTC());

@@ -1,12 +1,17 @@
 package dev.outpost.admin;
 
+import dev.outpost.admin.impl.Responses;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.SqlClient;
 
-/** Admin-only routes contributed by another feature (e.g. the hub's resource locations), audited alike. */
+/**
+ * Admin-only routes contributed by another feature (e.g. the hub's resource locations), audited alike. Its {@link
+ * Auditor} records for the signed-in admin of a request; a feature that audits outside a request uses {@link
+ * dev.outpost.admin.Auditor}.
+ */
 @FunctionalInterface
 public interface AdminExtension {
 
@@ -26,4 +31,9 @@ public interface AdminExtension {
 
   /** Mounts the routes; they run after the admin role check. */
   void mount(Router api, Auditor auditor);
+
+  /** Answers a route with a JSON body, never cached (it shows live configuration), as every admin route does. */
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    Responses.json(ctx, status, body);
+  }
 }

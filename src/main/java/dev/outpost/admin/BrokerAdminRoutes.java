@@ -1,6 +1,5 @@
 package dev.outpost.admin;
 
-import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.EndedSessions;
 import dev.outpost.admin.impl.SpooledAudit;
 import dev.outpost.admin.impl.Responses;

@@ -1,6 +1,5 @@
 package dev.outpost.admin;
 
-import dev.outpost.admin.impl.Actor;
 import dev.outpost.admin.impl.AuditLog;
 import dev.outpost.admin.impl.IdOrName;
 import dev.outpost.admin.impl.Responses;

@@ -2,12 +2,13 @@ package dev.outpost.appliance;
 
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.admin.AdminApi;
-import dev.outpost.admin.impl.EnrollTokenRoutes;
 import dev.outpost.admin.DemoSite;
+import dev.outpost.admin.EnrollTokenAuthority;
+import dev.outpost.appliance.config.ConfigKeys;
 import dev.outpost.appliance.config.OutpostConfig;
 import dev.outpost.broker.BrokerOperations;
-import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
 import dev.outpost.cluster.ClusterBus;
+import dev.outpost.cluster.ClusterConfig;
 import dev.outpost.cluster.ClusterSeal;
 import dev.outpost.cluster.ClusterSecret;
 import dev.outpost.cluster.ClusterSetup;
@@ -445,12 +446,14 @@ public final class ApplianceNode {
     LeaderWatch.start(hazelcast, metrics);
     admin = new AdminApi(vertx, db, logins,
         () -> new JsonObject().put("cluster", cluster.clusterName()).put("items", cluster.members()), hasher, nodeId,
-        EnrollTokenRoutes.Authority.site(certificates::caFingerprint), agents, sessions,
+        EnrollTokenAuthority.site(certificates::caFingerprint), agents, sessions,
         DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics), new AdminApi.Options()
             .extensions(List.of(new LeaseAdminRoutes(db, accounts, hub.leaseAuthority().orElse(null),
                 leaseTrust::publish, () -> leaseTrust.trust().revocations(), hub.revocationOutbox(),
                 Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
-                    "lease-revocations", metrics))), new SiteCaRoutes(rotation)))
+                    "lease-revocations", metrics))),
+                new SiteCaRoutes(rotation,
+                    raw -> ConfigKeys.duration(raw, SiteCaRotation.MIN_OVERLAP, SiteCaRotation.MAX_OVERLAP))))
             // accounts change here only all-in-one (with a separate hub, at the hub): their leases end everywhere
             .withdrawal(hub.accessWithdrawal(leaseTrust::publish))
             .managedBy(hub.managedBy())

@@ -50,7 +50,7 @@ final class HubCommand implements Callable<Integer> {
         lock.close();
         return Future.failedFuture(new StartupException("cannot prepare TLS certificates: " + e.getMessage(), e));
       }
-      return HubNode.start(config, certs, console::line)
+      return HubNode.start(config.hubSettings(), certs, console::line)
           .onFailure(e -> lock.close())
           .map(hub -> {
             console.line("Outpost hub " + Version.current() + " ready: https://localhost:" + hub.port() + "/");

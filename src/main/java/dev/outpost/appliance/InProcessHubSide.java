@@ -98,7 +98,8 @@ final class InProcessHubSide implements HubSide {
     accounts = username -> stored.find(username).recover(e -> e instanceof ClientErrorException
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
-    HubRole started = new HubRole(vertx, db, secrets.get(), certificates.get().caFingerprint(), config, metrics);
+    HubRole started = new HubRole(vertx, db, secrets.get(), certificates.get().caFingerprint(), config.broker(),
+        config.lease(), config.dataDir(), metrics);
     return deploy.apply(hostCache).compose(v -> started.start()).onSuccess(v -> {
       broker = started.forNode(config.location(), nodeId, channel.toNode());
       role = started;

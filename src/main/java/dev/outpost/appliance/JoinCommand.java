@@ -4,7 +4,7 @@ import dev.outpost.appliance.config.ConfigException;
 import dev.outpost.appliance.config.ConfigKeys;
 import dev.outpost.appliance.config.ConfigLoader;
 import dev.outpost.appliance.config.OutpostConfig;
-import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
+import dev.outpost.cluster.ClusterConfig;
 import dev.outpost.cluster.ClusterSecret;
 import java.io.IOException;
 import java.io.PrintWriter;

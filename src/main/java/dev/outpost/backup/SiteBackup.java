@@ -1,6 +1,5 @@
 package dev.outpost.backup;
 
-import dev.outpost.appliance.config.OutpostConfig.DbConfig;
 import dev.outpost.backup.impl.ArchiveCipher;
 import dev.outpost.backup.impl.SiteFiles;
 import dev.outpost.backup.impl.SiteTables;
@@ -8,6 +7,7 @@ import dev.outpost.backup.impl.SiteTables.Snapshot;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.db.Database;
+import dev.outpost.db.DbConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;

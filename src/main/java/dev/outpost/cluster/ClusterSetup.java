@@ -18,7 +18,6 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.instance.impl.HazelcastInstanceFactory;
 import com.hazelcast.spi.merge.DiscardMergePolicy;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
-import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
 import dev.outpost.gateway.TicketStore;
 import dev.outpost.identity.HazelcastAttemptCounters;
 import dev.outpost.identity.HazelcastSessionStore;

@@ -1,6 +1,5 @@
 package dev.outpost.db;
 
-import dev.outpost.appliance.config.OutpostConfig.DbConfig;
 import dev.outpost.error.Failures;
 import dev.outpost.error.ServerErrorException;
 import io.micrometer.core.instrument.MeterRegistry;

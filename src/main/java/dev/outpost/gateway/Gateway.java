@@ -1,6 +1,5 @@
 package dev.outpost.gateway;
 
-import dev.outpost.appliance.config.OutpostConfig.GatewayConfig;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.impl.GatewayMetrics;
 import dev.outpost.gateway.impl.HandshakeSlots;

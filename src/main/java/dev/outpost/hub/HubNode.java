@@ -2,16 +2,20 @@ package dev.outpost.hub;
 
 import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.admin.AdminApi;
-import dev.outpost.appliance.config.OutpostConfig;
+import dev.outpost.broker.BrokerConfig;
 import dev.outpost.broker.impl.BrokerService;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
+import dev.outpost.db.DbConfig;
 import dev.outpost.db.DiskSpool;
 import dev.outpost.gateway.Gateway;
+import dev.outpost.gateway.GatewayConfig;
 import dev.outpost.hosts.AgentDirectory;
+import dev.outpost.http.HttpConfig;
+import dev.outpost.http.MetricsConfig;
 import dev.outpost.http.MetricsEndpoint;
 import dev.outpost.http.HealthRoutes;
 import dev.outpost.http.HealthRoutes.Check;
@@ -19,6 +23,7 @@ import dev.outpost.http.HttpListener;
 import dev.outpost.http.ListenerCertificates;
 import dev.outpost.http.Tls;
 import dev.outpost.identity.AccountBootstrap;
+import dev.outpost.identity.IdentityConfig;
 import dev.outpost.identity.IdentityRoutes;
 import dev.outpost.identity.InMemoryAttemptCounters;
 import dev.outpost.identity.InMemorySessionStore;
@@ -26,6 +31,7 @@ import dev.outpost.identity.LoginService;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.LeaseAdminRoutes;
+import dev.outpost.lease.LeaseConfig;
 import dev.outpost.lease.impl.DeferredRevocations;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lease.impl.RevocationOutbox;
@@ -40,7 +46,9 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -55,7 +63,32 @@ import java.util.function.Consumer;
  */
 public final class HubNode {
 
-  private final OutpostConfig config;
+  /**
+   * The parts of the configuration {@code outpost hub} runs on (the loader builds them, see {@code
+   * OutpostConfig.hubSettings()}).
+   *
+   * @param adminPasswordFile the bootstrap admin's password, or {@code null} for a random one printed once
+   * @param connectorValidity how long the certificates of the connectors (appliances) the hub issues are valid
+   */
+  public record Settings(Path dataDir, Path adminPasswordFile, DbConfig db, HttpConfig http, HubConfig hub,
+      GatewayConfig gateway, IdentityConfig identity, BrokerConfig broker, LeaseConfig lease,
+      MetricsConfig metrics, Duration connectorValidity) {
+
+    public Settings {
+      Objects.requireNonNull(dataDir);
+      Objects.requireNonNull(db);
+      Objects.requireNonNull(http);
+      Objects.requireNonNull(hub);
+      Objects.requireNonNull(gateway);
+      Objects.requireNonNull(identity);
+      Objects.requireNonNull(broker);
+      Objects.requireNonNull(lease);
+      Objects.requireNonNull(metrics);
+      Objects.requireNonNull(connectorValidity);
+    }
+  }
+
+  private final Settings config;
   private final SiteCertificates certificates;
   private final Consumer<String> console;
   private final String nodeId = UUID.randomUUID().toString();
@@ -70,7 +103,7 @@ public final class HubNode {
   private volatile boolean booted;
   private volatile boolean stopping;
 
-  private HubNode(OutpostConfig config, SiteCertificates certificates, Consumer<String> console) {
+  private HubNode(Settings config, SiteCertificates certificates, Consumer<String> console) {
     this.config = Objects.requireNonNull(config);
     this.certificates = Objects.requireNonNull(certificates);
     this.console = Objects.requireNonNull(console);
@@ -79,7 +112,7 @@ public final class HubNode {
   /**
    * @param console receives lines for the person at the terminal (the one-time admin password)
    */
-  public static Future<HubNode> start(OutpostConfig config, SiteCertificates certificates, Consumer<String> console) {
+  public static Future<HubNode> start(Settings config, SiteCertificates certificates, Consumer<String> console) {
     HubNode node = new HubNode(config, certificates, console);
     return node.boot().map(node).recover(e -> node.stop().transform(ignored -> Future.failedFuture(e)));
   }
@@ -96,7 +129,8 @@ public final class HubNode {
         .compose(database -> {
           db = database;
           db.bindMetrics(metrics);
-          role = new HubRole(vertx, db, secrets, certificates.caFingerprint(), config, metrics);
+          role = new HubRole(vertx, db, secrets, certificates.caFingerprint(), config.broker(), config.lease(),
+              config.dataDir(), metrics);
           return role.start();
         })
         .compose(v -> serve(role))
@@ -121,7 +155,7 @@ public final class HubNode {
     // the hub has no cluster: its failed sign-ins are counted in this process, with the same reserve-then-settle rule
     LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(),
         new InMemoryAttemptCounters(Clock.systemUTC()), hasher, config.identity(), metrics, Clock.systemUTC());
-    Locations locations = new Locations(vertx, db, certificates, config.tls().connectorValidity());
+    Locations locations = new Locations(vertx, db, certificates, config.connectorValidity());
     DirectoryRelay directories = role.directories();
     HealthRoutes health = new HealthRoutes()
         .check("startup", () -> Future.succeededFuture(booted ? Check.up("started")

@@ -1,6 +1,6 @@
 package dev.outpost.hub;
 
-import dev.outpost.appliance.config.OutpostConfig;
+import dev.outpost.broker.BrokerConfig;
 import dev.outpost.broker.impl.Broker;
 import dev.outpost.broker.impl.BrokerService;
 import dev.outpost.broker.impl.BrokerWire.HubBroker;
@@ -10,12 +10,14 @@ import dev.outpost.db.Database;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryTable;
+import dev.outpost.lease.LeaseConfig;
 import dev.outpost.lease.impl.LeaseAuthority;
 import dev.outpost.lifecycle.Lifecycle;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.function.Function;
@@ -35,13 +37,16 @@ public final class HubRole implements Lifecycle, HubOperations {
   private volatile boolean running;
   private String brokerDeployment;
 
-  /** @param siteCaFingerprint the site CA that the leases this role signs name */
-  public HubRole(Vertx vertx, Database db, SecretBox secrets, String siteCaFingerprint, OutpostConfig config,
-      MeterRegistry metrics) {
+  /**
+   * @param siteCaFingerprint the site CA that the leases this role signs name
+   * @param dataDir where the broker service keeps its files
+   */
+  public HubRole(Vertx vertx, Database db, SecretBox secrets, String siteCaFingerprint, BrokerConfig brokering,
+      LeaseConfig leasing, Path dataDir, MeterRegistry metrics) {
     this.vertx = Objects.requireNonNull(vertx);
-    this.broker = new BrokerService(db, Broker.Settings.of(config.broker().heartbeatInterval(),
-        config.broker().ticketTtl()), Clock.systemUTC(), config.dataDir(), metrics);
-    this.leases = new LeaseAuthority(vertx, db, secrets, siteCaFingerprint, config.lease().validity(),
+    this.broker = new BrokerService(db, Broker.Settings.of(brokering.heartbeatInterval(), brokering.ticketTtl()),
+        Clock.systemUTC(), dataDir, metrics);
+    this.leases = new LeaseAuthority(vertx, db, secrets, siteCaFingerprint, leasing.validity(),
         location -> broker.fresh().map(model -> model.forLocation(location)), Clock.systemUTC());
     this.directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
     this.others = HubOperations.of(new IdentityOperations(new UserAccounts(db)), directories,

@@ -1,6 +1,6 @@
 package dev.outpost.hub;
 
-import dev.outpost.admin.impl.EnrollTokenRoutes;
+import dev.outpost.admin.EnrollTokenAuthority;
 import dev.outpost.error.ClientErrorException;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
@@ -12,7 +12,7 @@ import java.util.UUID;
  * Enrollment tokens made on the hub: agents enroll through an appliance of the pool's resource location, so
  * the token names the CA those appliances reported when they enrolled with the hub.
  */
-final class LocationTokenAuthority implements EnrollTokenRoutes.Authority {
+final class LocationTokenAuthority implements EnrollTokenAuthority {
 
   /** The appliances' HTTPS port unless they were configured otherwise, which the hub does not learn. */
   private static final int DEFAULT_PORT = 8443;

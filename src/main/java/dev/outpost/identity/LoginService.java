@@ -1,6 +1,5 @@
 package dev.outpost.identity;
 
-import dev.outpost.appliance.config.OutpostConfig.IdentityConfig;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.error.ClientErrorException;

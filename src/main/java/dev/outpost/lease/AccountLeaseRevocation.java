@@ -1,8 +1,8 @@
 package dev.outpost.lease;
 
 import dev.outpost.admin.AccessWithdrawal;
-import dev.outpost.admin.impl.Actor;
-import dev.outpost.admin.impl.AuditLog;
+import dev.outpost.admin.Actor;
+import dev.outpost.admin.Auditor;
 import dev.outpost.lease.impl.RevocationStore;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
@@ -22,7 +22,7 @@ public final class AccountLeaseRevocation implements AccessWithdrawal {
   private final LeaseAdminRoutes.Publisher publisher;
   private final Clock clock;
   private final RevocationStore store = new RevocationStore();
-  private final AuditLog audit = new AuditLog();
+  private final Auditor audit = Auditor.log();
 
   /**
    * @param publisher makes a revocation effective on the appliances now: this cluster's nodes (all-in-one), or the

@@ -2,7 +2,6 @@ package dev.outpost.lease;
 
 import dev.outpost.lease.impl.RevocationOutbox;
 import dev.outpost.admin.AdminExtension;
-import dev.outpost.admin.impl.Responses;
 import dev.outpost.db.Database;
 import dev.outpost.db.DatabaseUnavailableException;
 import dev.outpost.error.ClientErrorException;
@@ -100,7 +99,7 @@ public final class LeaseAdminRoutes implements AdminExtension {
           sorted.sort(Comparator.comparing(Revocation::revokedAt).reversed());
           return new JsonArray(sorted.stream().map(Revocation::toJson).toList());
         })
-        .onSuccess(items -> Responses.json(ctx, 200, new JsonObject().put("items", items)))
+        .onSuccess(items -> AdminExtension.json(ctx, 200, new JsonObject().put("items", items)))
         .onFailure(ctx::fail);
   }
 
@@ -133,7 +132,7 @@ public final class LeaseAdminRoutes implements AdminExtension {
             .map(revocation))
         .onSuccess(revocation -> {
           ctx.response().putHeader("Location", ctx.request().path() + "/" + revocation.id());
-          Responses.json(ctx, 201, revocation.toJson());
+          AdminExtension.json(ctx, 201, revocation.toJson());
         })
         .onFailure(ctx::fail);
   }
@@ -159,7 +158,7 @@ public final class LeaseAdminRoutes implements AdminExtension {
 
   private void keys(RoutingContext ctx) {
     authority.keys()
-        .onSuccess(keys -> Responses.json(ctx, 200, new JsonObject().put("items",
+        .onSuccess(keys -> AdminExtension.json(ctx, 200, new JsonObject().put("items",
             new JsonArray(keys.stream().map(LeaseAuthority.KeyView::toJson).toList()))))
         .onFailure(ctx::fail);
   }
@@ -169,7 +168,7 @@ public final class LeaseAdminRoutes implements AdminExtension {
             .compose(kid -> auditor.record(ctx, conn, "lease-key.rotate", "lease-key", kid, kid, new JsonObject())
                 .map(kid)))
         .compose(kid -> authority.reload().map(kid))
-        .onSuccess(kid -> Responses.json(ctx, 201, new JsonObject().put("kid", kid).put("state", "active")))
+        .onSuccess(kid -> AdminExtension.json(ctx, 201, new JsonObject().put("kid", kid).put("state", "active")))
         .onFailure(ctx::fail);
   }
 

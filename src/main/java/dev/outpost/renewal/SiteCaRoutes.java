@@ -1,8 +1,6 @@
 package dev.outpost.renewal;
 
 import dev.outpost.admin.AdminExtension;
-import dev.outpost.admin.impl.Responses;
-import dev.outpost.appliance.config.ConfigKeys;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.http.JsonBodies;
 import io.vertx.core.json.JsonObject;
@@ -11,6 +9,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The admin API's site CA: {@code GET /site-ca} (the CA that issues, and during a rotation's overlap the one it
@@ -24,14 +23,21 @@ public final class SiteCaRoutes implements AdminExtension {
   private static final Set<String> FIELDS = Set.of("overlap");
 
   private final SiteCaRotation rotation;
+  private final Function<String, Duration> overlaps;
 
-  public SiteCaRoutes(SiteCaRotation rotation) {
+  /**
+   * @param overlaps reads an overlap as the configuration reads durations ({@code 30d}, {@code 12h}), within {@link
+   *     SiteCaRotation#MIN_OVERLAP} and {@link SiteCaRotation#MAX_OVERLAP}; throws IllegalArgumentException naming
+   *     the accepted form or range
+   */
+  public SiteCaRoutes(SiteCaRotation rotation, Function<String, Duration> overlaps) {
     this.rotation = Objects.requireNonNull(rotation);
+    this.overlaps = Objects.requireNonNull(overlaps);
   }
 
   @Override
   public void mount(Router api, Auditor auditor) {
-    api.get("/site-ca").handler(ctx -> Responses.json(ctx, 200, rotation.describe()));
+    api.get("/site-ca").handler(ctx -> AdminExtension.json(ctx, 200, rotation.describe()));
     api.post("/site-ca/rotation").handler(ctx -> rotate(ctx, auditor));
   }
 
@@ -48,7 +54,7 @@ public final class SiteCaRoutes implements AdminExtension {
         throw ClientErrorException.validation("field 'overlap' must be a duration such as 30d or 12h");
       }
       try {
-        overlap = ConfigKeys.duration(text, SiteCaRotation.MIN_OVERLAP, SiteCaRotation.MAX_OVERLAP);
+        overlap = overlaps.apply(text);
       } catch (IllegalArgumentException e) {
         throw ClientErrorException.validation("field 'overlap' " + e.getMessage());
       }
@@ -58,7 +64,7 @@ public final class SiteCaRoutes implements AdminExtension {
                 answer.getJsonObject("ca").getString("sha256"), answer.getJsonObject("ca").getString("subject"),
                 answer.copy())
             .map(answer))
-        .onSuccess(answer -> Responses.json(ctx, 201, answer))
+        .onSuccess(answer -> AdminExtension.json(ctx, 201, answer))
         .onFailure(ctx::fail);
   }
 }

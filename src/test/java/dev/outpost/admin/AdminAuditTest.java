@@ -2,36 +2,26 @@ package dev.outpost.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.testing.SharedSite;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every admin change leaves one audit row with who, what and which request; secrets never do. */
+@SharedSite
 class AdminAuditTest {
 
-  @TempDir
-  static Path tmp;
   static TestSite site;
   static AdminCalls admin;
 
   @BeforeAll
-  static void startSite() {
-    site = TestSite.start(tmp.resolve("node"));
+  static void signIn(TestSite shared) {
+    site = shared;
     admin = new AdminCalls(site.client(), site.adminToken());
-  }
-
-  @AfterAll
-  static void stopSite() {
-    if (site != null) {
-      site.close();
-    }
   }
 
   @Test

@@ -5,15 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.outpost.testing.SiteClient.Response;
+import dev.outpost.testing.SiteExtension;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,6 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Only admins reach the admin API: every registered route and method (read from the router, so new routes
  * are covered without editing this test) answers 401 to anonymous callers and 403 to other roles.
  */
+@ExtendWith(SiteExtension.class)
 class AdminAuthzTest {
 
   private static final String PASSWORD = "authz-test-password-7";
@@ -40,16 +40,14 @@ class AdminAuthzTest {
           .put("tls", "none").put("bindDn", "cn=x").put("bindSecret", "x").put("userBase", "dc=x"),
       "leases", new JsonObject().put("user", "authz-user"));
 
-  @TempDir
-  static Path tmp;
   static TestSite site;
   static AdminCalls admin;
   static String entitlementId;
   static Map<String, String> tokens;
 
   @BeforeAll
-  static void startSite() {
-    site = TestSite.start(tmp.resolve("node"));
+  static void prepare(TestSite started) {
+    site = started;
     admin = new AdminCalls(site.client(), site.adminToken());
     admin.create("pools", new JsonObject().put("name", "authz-pool").put("maxSessionsPerHost", 1));
     admin.create("resources", new JsonObject().put("name", "authz-res").put("pool", "authz-pool").put("kind", "app")
@@ -63,13 +61,6 @@ class AdminAuthzTest {
         "authz-user")).getString("id");
     tokens = Map.of("user", site.client().login("authz-user", PASSWORD),
         "session-admin", site.client().login("authz-session-admin", PASSWORD));
-  }
-
-  @AfterAll
-  static void stopSite() {
-    if (site != null) {
-      site.close();
-    }
   }
 
   /** Routes the help desk (session-admin role) may use: sessions only. */

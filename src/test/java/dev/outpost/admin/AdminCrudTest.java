@@ -3,36 +3,26 @@ package dev.outpost.admin;
 import static dev.outpost.admin.AdminCalls.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.testing.SharedSite;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The site model's life cycle through the admin API, on a real site with its embedded PostgreSQL. */
+@SharedSite
 class AdminCrudTest {
 
-  @TempDir
-  static Path tmp;
   static TestSite site;
   static AdminCalls admin;
 
   @BeforeAll
-  static void startSite() {
-    site = TestSite.start(tmp.resolve("node"));
+  static void signIn(TestSite shared) {
+    site = shared;
     admin = new AdminCalls(site.client(), site.adminToken());
-  }
-
-  @AfterAll
-  static void stopSite() {
-    if (site != null) {
-      site.close();
-    }
   }
 
   @Test

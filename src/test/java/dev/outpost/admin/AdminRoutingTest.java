@@ -3,42 +3,32 @@ package dev.outpost.admin;
 import static dev.outpost.admin.AdminCalls.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.testing.SharedSite;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The OpenAPI document matches the routes, and paths or methods outside them are clear problems. */
+@SharedSite
 class AdminRoutingTest {
 
   private static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options",
       "trace");
 
-  @TempDir
-  static Path tmp;
   static TestSite site;
   static AdminCalls admin;
 
   @BeforeAll
-  static void startSite() {
-    site = TestSite.start(tmp.resolve("node"));
+  static void signIn(TestSite shared) {
+    site = shared;
     admin = new AdminCalls(site.client(), site.adminToken());
-  }
-
-  @AfterAll
-  static void stopSite() {
-    if (site != null) {
-      site.close();
-    }
   }
 
   @Test

@@ -4,32 +4,29 @@ import static dev.outpost.admin.AdminCalls.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import dev.outpost.testing.SharedSite;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every bad request is a 4xx problem that changes nothing: no entry, no audit row. */
+@SharedSite
 class AdminValidationTest {
 
   private static final String JSON = "application/json";
   private static final List<String> COLLECTIONS = List.of("users", "groups", "pools", "resources", "entitlements");
 
-  @TempDir
-  static Path tmp;
   static TestSite site;
   static AdminCalls admin;
 
   @BeforeAll
-  static void startSite() {
-    site = TestSite.start(tmp.resolve("node"));
+  static void prepare(TestSite shared) {
+    site = shared;
     admin = new AdminCalls(site.client(), site.adminToken());
     admin.create("pools", new JsonObject().put("name", "val-pool").put("maxSessionsPerHost", 4));
     admin.create("resources", new JsonObject().put("name", "val-res").put("pool", "val-pool").put("kind", "app")
@@ -38,13 +35,6 @@ class AdminValidationTest {
     admin.create("groups", new JsonObject().put("name", "val-group").put("members", new io.vertx.core.json.JsonArray()
         .add("val-user")));
     admin.create("entitlements", new JsonObject().put("resource", "val-res").put("user", "val-user"));
-  }
-
-  @AfterAll
-  static void stopSite() {
-    if (site != null) {
-      site.close();
-    }
   }
 
   static Stream<Arguments> badRequests() {

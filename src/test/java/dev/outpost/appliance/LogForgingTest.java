@@ -8,42 +8,32 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Layout;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import dev.outpost.testing.SharedSite;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
  * A user name made to forge log lines (a line break, then a fake entry, then terminal escapes) is logged as one
  * escaped line in the text format and as one valid JSON line, with the name intact, in the JSON format.
  */
+@SharedSite
 class LogForgingTest {
 
   private static final String FORGED = "eve\n2026-11-07T10:00:00.000+00:00 INFO  LoginService - Signed in "
       + "user=\"admin\"\r\u001b[2J\u001b[31mred\u0007\u009b";
 
-  @TempDir
-  static Path tmp;
   static TestSite site;
 
   @BeforeAll
-  static void start() {
-    site = TestSite.start(tmp.resolve("node"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (site != null) {
-      site.close();
-    }
+  static void useSite(TestSite shared) {
+    site = shared;
   }
 
   @Test

@@ -6,33 +6,26 @@ import dev.outpost.testing.Poll;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/** {@link NodeDrain}'s course on its own: grace, hand-off, waiting for streams, timeout, stop. */
+/**
+ * {@link NodeDrain}'s course on its own: grace, hand-off, waiting for streams, timeout, stop. Each test gets a Vert.x
+ * of its own from the extension, closed after it.
+ */
+@ExtendWith(VertxExtension.class)
 class NodeDrainStreamsTest {
 
-  private Vertx vertx;
   private final AtomicInteger streams = new AtomicInteger();
   private final AtomicInteger handOffs = new AtomicInteger();
   private final AtomicInteger changes = new AtomicInteger();
 
-  @BeforeEach
-  void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterEach
-  void closeVertx() {
-    vertx.close().toCompletionStage().toCompletableFuture().join();
-  }
-
   @Test
-  void itWaitsForTheLastStreamThenAsksToStop() throws Exception {
+  void itWaitsForTheLastStreamThenAsksToStop(Vertx vertx) throws Exception {
     // GIVEN a node with two agents and two live streams
     streams.set(2);
     NodeDrain drain = new NodeDrain(vertx, node(2), Clock.systemUTC());
@@ -43,7 +36,8 @@ class NodeDrainStreamsTest {
     // THEN readiness is down at once, the agents are handed off, and it waits for the streams
     assertThat(started.getString("phase")).isEqualTo("grace");
     assertThat(drain.check().result().up()).isFalse();
-    Poll.until("waiting for streams", Duration.ofSeconds(10), () -> "streams".equals(drain.status().getString("phase")));
+    Poll.until("waiting for streams", Duration.ofSeconds(10),
+        () -> "streams".equals(drain.status().getString("phase")));
     assertThat(handOffs.get()).isEqualTo(1);
     assertThat(drain.status().getInteger("agentsHandedOff")).isEqualTo(2);
     assertThat(drain.status().getInteger("streams")).isEqualTo(2);
@@ -63,7 +57,7 @@ class NodeDrainStreamsTest {
   }
 
   @Test
-  void streamsStillOpenAtTheTimeoutAreReportedAndANodeAskedNotToStopStaysUp() throws Exception {
+  void streamsStillOpenAtTheTimeoutAreReportedAndANodeAskedNotToStopStaysUp(Vertx vertx) throws Exception {
     // GIVEN a stream that does not end
     streams.set(1);
     NodeDrain drain = new NodeDrain(vertx, node(0), Clock.systemUTC());

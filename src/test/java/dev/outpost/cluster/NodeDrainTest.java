@@ -4,41 +4,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient.Response;
+import dev.outpost.testing.SiteExtension;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code /admin/api/v1/nodes/{id}/drain} on a real single-node site: who may call it, what it refuses, and what a
  * drain that does not stop the node shows to load balancers and admins.
  */
+@ExtendWith(SiteExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NodeDrainTest {
 
-  @TempDir
-  static Path tmp;
   static TestSite site;
 
   @BeforeAll
-  static void startSite() {
-    site = TestSite.start(tmp.resolve("node"));
-  }
-
-  @AfterAll
-  static void stopSite() {
-    if (site != null) {
-      site.close();
-    }
+  static void useSite(TestSite started) {
+    site = started;
   }
 
   @Test

@@ -6,30 +6,29 @@ import static dev.outpost.testing.Await.await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The disk spool alone: order, what a replay removes, a line cut short by a crash, the bound. */
+/**
+ * The disk spool alone: order, what a replay removes, a line cut short by a crash, the bound. Each test gets a Vert.x
+ * of its own from the extension, closed after it.
+ */
+@ExtendWith(VertxExtension.class)
 class DiskSpoolTest {
 
   @TempDir
   Path tmp;
 
-  private final Vertx vertx = Vertx.vertx();
   private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
 
-  @AfterEach
-  void close() throws Exception {
-    await(vertx.close());
-  }
-
   @Test
-  void aReplayRemovesWhatItReadAndKeepsWhatCameAfter() throws Exception {
+  void aReplayRemovesWhatItReadAndKeepsWhatCameAfter(Vertx vertx) throws Exception {
     // GIVEN two lines spooled
     DiskSpool spool = new DiskSpool(vertx, tmp.resolve("spool"), "audit", 1_000, metrics);
     assertThat(await(spool.read()).entries()).isEmpty();
@@ -54,7 +53,7 @@ class DiskSpoolTest {
   }
 
   @Test
-  void aLineCutShortByACrashDoesNotSwallowTheNextOne() throws Exception {
+  void aLineCutShortByACrashDoesNotSwallowTheNextOne(Vertx vertx) throws Exception {
     // GIVEN a spool file whose last line a crash cut short
     Files.createDirectories(tmp.resolve("spool"));
     Files.writeString(tmp.resolve("spool/audit.jsonl"), "{\"n\":1}\n{\"n\":");
@@ -69,7 +68,7 @@ class DiskSpoolTest {
   }
 
   @Test
-  void pastItsBoundTheSpoolRefusesAndCounts() throws Exception {
+  void pastItsBoundTheSpoolRefusesAndCounts(Vertx vertx) throws Exception {
     DiskSpool spool = new DiskSpool(vertx, tmp.resolve("spool"), "audit", 12, metrics);
     assertThat(await(spool.append(List.of(n(1))))).isTrue();
     assertThat(await(spool.append(List.of(n(2))))).isFalse();
@@ -80,5 +79,4 @@ class DiskSpoolTest {
   private static JsonObject n(int n) {
     return new JsonObject().put("n", n);
   }
-
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,10 +14,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,9 +26,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * as 22021 for a NUL byte) is the caller's 400 problem, also when it comes wrapped, while other database errors
  * stay server errors.
  */
+@ExtendWith(VertxExtension.class)
 class FailureHandlerTest {
 
-  static Vertx vertx;
   static HttpServer server;
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -43,17 +44,15 @@ class FailureHandlerTest {
         Arguments.of("42P01", new PgException("relation \"nope\" does not exist", "ERROR", "42P01", null), 500));
   }
 
+  /** One server for the class, on the extension's Vert.x (closed after the last test). */
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    server = vertx.createHttpServer().requestHandler(ApiRouter.build(vertx, 1024, router -> failures().forEach(
+  static void start(Vertx vertx, VertxTestContext started) {
+    vertx.createHttpServer().requestHandler(ApiRouter.build(vertx, 1024, router -> failures().forEach(
         args -> router.get("/fail/" + args.get()[0]).handler(ctx -> ctx.fail((Throwable) args.get()[1]))),
-        Map.of())).listen(0).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Map.of())).listen(0).onComplete(started.succeeding(listening -> {
+          server = listening;
+          started.completeNow();
+        }));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static dev.outpost.testing.Await.await;
 
 import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.testing.SharedSite;
 import dev.outpost.testing.TestHub;
 import dev.outpost.testing.TestSite;
 import dev.outpost.testing.TlsScan;
@@ -12,6 +13,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.JdkSSLEngineOptions;
+import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -41,6 +43,7 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -48,6 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 1.1, every CBC or SHA-1-MAC suite and every other suite outside {@link Tls#CIPHER_SUITES} fail the handshake;
  * TLS 1.2 with an AEAD suite and TLS 1.3 succeed. Outpost's clients refuse a server that offers only CBC suites.
  */
+@SharedSite
+@ExtendWith(VertxExtension.class)
 class TlsPolicyTest {
 
   private static final String STORE_PASSWORD = "scan-store-password";
@@ -56,15 +61,13 @@ class TlsPolicyTest {
   static Path tmp;
   static TestSite site;
   static TestHub hub;
-  static Vertx vertx;
   static HttpServer jdkListener;
   static SiteCertificates certificates;
 
   @BeforeAll
-  static void start() throws Exception {
-    site = TestSite.start(tmp.resolve("node"));
+  static void start(TestSite shared, Vertx vertx) throws Exception {
+    site = shared;
     hub = TestHub.start(tmp.resolve("hub"), Map.of());
-    vertx = Vertx.vertx();
     certificates = SiteCertificates.loadOrCreate(tmp.resolve("jdk-tls"), "scan", List.of());
     // the same options as every listener, forced onto the JDK's TLS (the listeners use BoringSSL where it loads)
     jdkListener = await(vertx.createHttpServer(Tls.server(certificates, "127.0.0.1", 0)
@@ -73,15 +76,9 @@ class TlsPolicyTest {
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+  static void stop() {
     if (hub != null) {
       hub.close();
-    }
-    if (site != null) {
-      site.close();
     }
   }
 
@@ -116,7 +113,7 @@ class TlsPolicyTest {
   }
 
   @Test
-  void outpostClientsRefuseAServerThatOffersOnlyCbcSuites() throws Exception {
+  void outpostClientsRefuseAServerThatOffersOnlyCbcSuites(Vertx vertx) throws Exception {
     // GIVEN a server with the site's certificate that offers only CBC suites on TLS 1.2
     try (WeakServer weak = new WeakServer(certificates, new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
         "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",

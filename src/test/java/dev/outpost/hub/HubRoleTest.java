@@ -33,7 +33,7 @@ class HubRoleTest {
           .load();
       HubRole role = new HubRole(site.node().vertx(), site.node().database(),
           SecretBox.loadOrCreate(site.dataDir().resolve("secrets/directory.key")), site.node().caFingerprint(),
-          config, new SimpleMeterRegistry());
+          config.broker(), config.lease(), config.dataDir(), new SimpleMeterRegistry());
       HubOperations.Caller caller = new HubOperations.Caller(config.location(), "node-1",
           (op, body) -> Future.succeededFuture(new JsonObject()));
 

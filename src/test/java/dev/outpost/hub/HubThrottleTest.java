@@ -52,8 +52,8 @@ class HubThrottleTest {
         "identity.login.max-failures-per-address", "1000", "identity.login.window", WINDOW.toMinutes() + "m"),
         Map.of(), null).load();
     certificates = SiteCertificates.loadOrCreate(data.resolve("tls"), "hub", List.of());
-    hub = HubNode.start(config, certificates, line -> { }).toCompletionStage().toCompletableFuture()
-        .get(3, TimeUnit.MINUTES);
+    hub = HubNode.start(config.hubSettings(), certificates, line -> { }).toCompletionStage()
+        .toCompletableFuture().get(3, TimeUnit.MINUTES);
   }
 
   @AfterAll

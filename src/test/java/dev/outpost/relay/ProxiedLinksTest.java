@@ -71,8 +71,8 @@ class ProxiedLinksTest {
     Files.writeString(password, HUB_ADMIN_PASSWORD);
     OutpostConfig hubConfig = ConfigLoader.create(Map.of("data-dir", hubData.toString(), "hub.host", "127.0.0.1",
         "hub.port", "0", "admin.password-file", password.toString()), Map.of(), null).load();
-    hub = await(HubNode.start(hubConfig, SiteCertificates.loadOrCreate(hubData.resolve("tls"), "hub", List.of()),
-        line -> { }));
+    hub = await(HubNode.start(hubConfig.hubSettings(), SiteCertificates.loadOrCreate(hubData.resolve("tls"), "hub",
+        List.of()), line -> { }));
     hubClient = new SiteClient(hubData.resolve("tls/ca.crt"), hub.port());
     hubAdmin = hubClient.login("admin", HUB_ADMIN_PASSWORD);
     Response location = hubClient.post("/admin/api/v1/locations", hubAdmin, "{\"name\":\"branch\"}");

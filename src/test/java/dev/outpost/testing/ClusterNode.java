@@ -1,8 +1,8 @@
 package dev.outpost.testing;
 
 import com.hazelcast.core.HazelcastInstance;
-import dev.outpost.appliance.config.OutpostConfig.ClusterConfig;
 import dev.outpost.cluster.ClusterBus;
+import dev.outpost.cluster.ClusterConfig;
 import dev.outpost.cluster.ClusterSeal;
 import dev.outpost.cluster.ClusterSetup;
 import dev.outpost.cluster.MemberAuthenticator;

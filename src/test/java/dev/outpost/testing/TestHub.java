@@ -43,8 +43,8 @@ public final class TestHub implements AutoCloseable {
       OutpostConfig config = ConfigLoader.create(flags, Map.of(), null).load();
       SiteCertificates certificates = SiteCertificates.loadOrCreate(dataDir.resolve("tls"), "hub", List.of(),
           config.tls().nodeTerms());
-      HubNode node = HubNode.start(config, certificates, line -> { }).toCompletionStage().toCompletableFuture()
-          .get(3, TimeUnit.MINUTES);
+      HubNode node = HubNode.start(config.hubSettings(), certificates, line -> { }).toCompletionStage()
+          .toCompletableFuture().get(3, TimeUnit.MINUTES);
       return new TestHub(node, dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -1,5 +1,6 @@
 package dev.outpost.admin.impl;
 
+import dev.outpost.admin.Actor;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.http.JsonBodies;

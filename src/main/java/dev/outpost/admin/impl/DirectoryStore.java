@@ -3,6 +3,7 @@ package dev.outpost.admin.impl;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.LDAPURL;
+import dev.outpost.admin.Actor;
 import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.error.ClientErrorException;

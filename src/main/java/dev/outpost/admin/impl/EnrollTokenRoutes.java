@@ -1,5 +1,7 @@
 package dev.outpost.admin.impl;
 
+import dev.outpost.admin.Actor;
+import dev.outpost.admin.EnrollTokenAuthority;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.crypto.EnrollmentToken;
@@ -39,58 +41,16 @@ public final class EnrollTokenRoutes {
   private final Database db;
   private final AuditLog audit;
   private final Function<RoutingContext, Actor> actors;
-  private final Authority authority;
+  private final EnrollTokenAuthority authority;
   private final String base;
   private final Supplier<String> nodeName;
-
-  /**
-   * Whose CA an agent must trust to enroll with a pool's token, and where it enrolls: on an appliance, the
-   * site CA and the appliance itself; on a hub, the CA of the appliances of the pool's resource location.
-   */
-  public interface Authority {
-    /** The CA fingerprint (compact form) to embed in a token for this pool, or a failed future explaining why none. */
-    Future<String> fingerprint(SqlConnection conn, UUID poolId);
-
-    /** The {@code --appliance} value for the ready-to-paste agent command. */
-    String applianceUrl(RoutingContext ctx);
-
-    /**
-     * The {@code --appliance} value for a token of this pool, looked up in the transaction that makes the token
-     * (a hub names the appliances of the pool's location); by default {@link #applianceUrl(RoutingContext)}.
-     */
-    default Future<String> applianceUrl(SqlConnection conn, UUID poolId, RoutingContext ctx) {
-      return Future.succeededFuture(applianceUrl(ctx));
-    }
-
-    /** An appliance: its own site CA, and the URL the admin used to reach it. */
-    static Authority site(String caFingerprint) {
-      Objects.requireNonNull(caFingerprint);
-      return site(() -> caFingerprint);
-    }
-
-    /** An appliance whose site CA may change (a rotation): the one that issues when the token is made. */
-    static Authority site(Supplier<String> caFingerprint) {
-      Objects.requireNonNull(caFingerprint);
-      return new Authority() {
-        @Override
-        public Future<String> fingerprint(SqlConnection conn, UUID poolId) {
-          return Future.succeededFuture(caFingerprint.get());
-        }
-
-        @Override
-        public String applianceUrl(RoutingContext ctx) {
-          return EnrollTokenRoutes.applianceUrl(ctx);
-        }
-      };
-    }
-  }
 
   /**
    * @param nodeName the name agents on other machines reach this node by (its first public name, else its host
    *     name): the agent command names it when the admin reached the node on a loopback address
    */
-  public EnrollTokenRoutes(Database db, AuditLog audit, Function<RoutingContext, Actor> actors, Authority authority,
-      String mountPoint, Supplier<String> nodeName) {
+  public EnrollTokenRoutes(Database db, AuditLog audit, Function<RoutingContext, Actor> actors,
+      EnrollTokenAuthority authority, String mountPoint, Supplier<String> nodeName) {
     this.nodeName = Objects.requireNonNull(nodeName);
     this.db = Objects.requireNonNull(db);
     this.audit = Objects.requireNonNull(audit);
@@ -178,7 +138,7 @@ public final class EnrollTokenRoutes {
   }
 
   /** The URL the admin reached this node on, which is what the host's agent will most likely reach too. */
-  static String applianceUrl(RoutingContext ctx) {
+  public static String applianceUrl(RoutingContext ctx) {
     HostAndPort authority = ctx.request().authority();
     if (authority == null) {
       return "https://<APPLIANCE>:" + ctx.request().localAddress().port();

@@ -1,5 +1,6 @@
 package dev.outpost.admin.impl;
 
+import dev.outpost.admin.Actor;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.identity.directory.DirectoryNames;
 import io.vertx.core.Future;

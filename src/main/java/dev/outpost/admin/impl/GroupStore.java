@@ -1,5 +1,6 @@
 package dev.outpost.admin.impl;
 
+import dev.outpost.admin.Actor;
 import dev.outpost.error.ClientErrorException;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;

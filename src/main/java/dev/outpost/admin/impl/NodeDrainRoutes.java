@@ -1,5 +1,6 @@
 package dev.outpost.admin.impl;
 
+import dev.outpost.admin.Actor;
 import dev.outpost.cluster.LocalControl;
 import dev.outpost.cluster.NodeDrain;
 import dev.outpost.db.Database;

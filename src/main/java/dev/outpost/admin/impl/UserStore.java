@@ -1,6 +1,7 @@
 package dev.outpost.admin.impl;
 
 import dev.outpost.admin.AccessWithdrawal;
+import dev.outpost.admin.Actor;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.identity.Role;

@@ -2,15 +2,26 @@ package dev.outpost.appliance.config;
 
 import dev.outpost.crypto.RenewalSchedule;
 import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.broker.BrokerConfig;
+import dev.outpost.cluster.ClusterConfig;
+import dev.outpost.db.DbConfig;
+import dev.outpost.gateway.GatewayConfig;
+import dev.outpost.http.HttpConfig;
+import dev.outpost.http.MetricsConfig;
 import dev.outpost.http.OutboundProxy;
-import java.net.URI;
+import dev.outpost.hub.HubConfig;
+import dev.outpost.hub.HubNode;
+import dev.outpost.identity.IdentityConfig;
+import dev.outpost.identity.directory.DirectoryConfig;
+import dev.outpost.lease.LeaseConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 /**
  * The validated configuration of one Outpost process. Built once at start-up by {@link ConfigLoader}; each
- * feature receives the part it needs.
+ * feature receives the part it needs, as a record that lives in the feature (e.g. {@link GatewayConfig}) with its
+ * defaults and its checks.
  */
 public record OutpostConfig(
     Path dataDir,
@@ -39,135 +50,10 @@ public record OutpostConfig(
     }
   }
 
-  /** The HTTPS listener: {@code http.*}. */
-  public record HttpConfig(String host, int port, List<String> publicNames, int maxBodyBytes,
-      Duration headerTimeout) {
-  }
-
-  /**
-   * The session gateway (raw TLS port and the WebSocket on the HTTPS port): {@code gateway.*}.
-   *
-   * @param maxHandshakesPerAddress how many of the {@code maxHandshakes} one client address may hold at once
-   */
-  public record GatewayConfig(int port, Duration idleTimeout, Duration handshakeTimeout, int maxHandshakes,
-      int maxHandshakesPerAddress, Duration connectTimeout) {
-  }
-
-  /**
-   * Cluster membership: {@code cluster.*}.
-   *
-   * @param busPort the event bus port ({@code cluster.bus-port}), never 0
-   * @param secret {@code cluster.secret}, empty when not set; never shown by {@link #toString()}
-   */
-  public record ClusterConfig(String name, String host, int port, int busPort, List<String> join, int minMembers,
-      String secret) {
-
-    /** Whether the site's nodes share a secret, and with it the site CA. */
-    public boolean hasSecret() {
-      return !secret.isEmpty();
-    }
-
-    /**
-     * The same settings with {@code secret} (e.g. the one a single node keeps in its data dir), and the cluster
-     * name sealed with it as {@link OutpostConfig} seals a configured one.
-     */
-    public ClusterConfig withSecret(String secret) {
-      if (!this.secret.isEmpty()) {
-        throw new IllegalStateException("cluster.secret is set already");
-      }
-      return new ClusterConfig(sealedName(name, secret), host, port, busPort, join, minMembers, secret);
-    }
-
-    @Override
-    public String toString() {
-      return "ClusterConfig[name=" + name + ", host=" + host + ", port=" + port + ", busPort=" + busPort + ", join="
-          + join + ", minMembers=" + minMembers + ", secret=" + (secret.isEmpty() ? "" : "(set)") + "]";
-    }
-
-    /**
-     * The cluster name nodes compare when one joins: with a {@code cluster.secret}, the name carries an HMAC of it,
-     * so that a node without the secret asks to join another cluster and is turned away.
-     */
-    static String sealedName(String name, String secret) {
-      if (secret.isEmpty()) {
-        return name;
-      }
-      try {
-        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-        mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            "HmacSHA256"));
-        byte[] tag = mac.doFinal(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return name + "-" + java.util.HexFormat.of().formatHex(tag, 0, 12);
-      } catch (java.security.GeneralSecurityException e) {
-        throw new IllegalStateException("HmacSHA256 is not available", e);
-      }
-    }
-  }
-
-  /** The hub link: {@code hub.*}. {@code url} is {@code null} when the hub runs in-process. */
-  public record HubConfig(URI url, URI publicUrl, String token, String host, int port, Duration pingInterval,
-      Duration outageThreshold, Duration syncInterval) {
-    public boolean inProcess() {
-      return url == null;
-    }
-
-    /** Where external clients reach the hub. */
-    public URI clientUrl() {
-      return publicUrl != null ? publicUrl : url;
-    }
-  }
-
-  /** Brokering: {@code broker.*}. */
-  public record BrokerConfig(Duration heartbeatInterval, Duration ticketTtl) {
-  }
-
-  /** The database: {@code db.*}. {@code url} is {@code null} for the embedded PostgreSQL. */
-  public record DbConfig(String url, int poolSize) {
-    public boolean embedded() {
-      return url == null;
-    }
-  }
-
-  /** Sign-in and sessions: {@code identity.*}. */
-  public record IdentityConfig(Duration sessionTtl, int maxFailuresPerUser, int maxFailuresPerAddress,
-      Duration loginWindow) {
-  }
-
-  /** Directory (LDAP/AD) sign-in on appliances: {@code directory.*}. */
-  public record DirectoryConfig(Duration offlineWindow, Duration connectTimeout, Duration timeout,
-      Duration groupCacheTtl, Duration settingsRefresh) {
-
-    /** The defaults, for tools and tests that build a service by hand. */
-    public static final DirectoryConfig DEFAULTS = new DirectoryConfig(Duration.ofDays(7), Duration.ofSeconds(3),
-        Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofSeconds(30));
-  }
-
-  /**
-   * Connection leases: {@code lease.*}.
-   *
-   * @param issueRate most leases per second asked of the hub, cluster-wide
-   * @param proofWindow how far a lease launch proof's time may be from the appliance's
-   */
-  public record LeaseConfig(int validityDays, int issueRate, Duration proofWindow) {
-    public Duration validity() {
-      return Duration.ofDays(validityDays);
-    }
-  }
-
-  /**
-   * {@code GET /metrics}: {@code metrics.*}.
-   *
-   * @param token the bearer token it requires; empty: it is open. Never shown by {@link #toString()}
-   */
-  public record MetricsConfig(String token) {
-    public boolean restricted() {
-      return !token.isEmpty();
-    }
-
-    @Override
-    public String toString() {
-      return "MetricsConfig[token=" + (token.isEmpty() ? "" : "(set)") + "]";
-    }
+  /** The parts of this configuration that {@code outpost hub} runs on. */
+  public HubNode.Settings hubSettings() {
+    return new HubNode.Settings(dataDir, adminPasswordFile, db, http, hub, gateway, identity, broker, lease, metrics,
+        tls.connectorValidity());
   }
 
   /**
@@ -242,14 +128,14 @@ public record OutpostConfig(
         new GatewayConfig(c.get(ConfigKeys.GATEWAY_PORT), c.get(ConfigKeys.GATEWAY_IDLE_TIMEOUT),
             c.get(ConfigKeys.GATEWAY_HANDSHAKE_TIMEOUT), c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES),
             c.get(ConfigKeys.GATEWAY_MAX_HANDSHAKES_PER_ADDRESS), c.get(ConfigKeys.GATEWAY_CONNECT_TIMEOUT)),
-        new ClusterConfig(ClusterConfig.sealedName(clusterName.isEmpty() ? "outpost-" + location : clusterName,
-            c.get(ConfigKeys.CLUSTER_SECRET)),
-            clusterHost.isEmpty() && join.isEmpty() ? "127.0.0.1" : clusterHost,
+        new ClusterConfig(ClusterConfig.sealedName(clusterName.isEmpty() ? ClusterConfig.DEFAULT_NAME_PREFIX + location
+            : clusterName, c.get(ConfigKeys.CLUSTER_SECRET)),
+            clusterHost.isEmpty() && join.isEmpty() ? ClusterConfig.DEFAULT_SINGLE_NODE_HOST : clusterHost,
             c.get(ConfigKeys.CLUSTER_PORT), busPort(c.get(ConfigKeys.CLUSTER_PORT), c.get(ConfigKeys.CLUSTER_BUS_PORT)),
             join, c.get(ConfigKeys.CLUSTER_MIN_MEMBERS),
             c.get(ConfigKeys.CLUSTER_SECRET)),
-        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN), c.get(ConfigKeys.HUB_HOST),
-            c.get(ConfigKeys.HUB_PORT),
+        new HubConfig(c.get(ConfigKeys.HUB_URL), c.get(ConfigKeys.HUB_PUBLIC_URL), c.get(ConfigKeys.HUB_TOKEN),
+            c.get(ConfigKeys.HUB_HOST), c.get(ConfigKeys.HUB_PORT),
             c.get(ConfigKeys.HUB_PING), c.get(ConfigKeys.HUB_OUTAGE_THRESHOLD), c.get(ConfigKeys.HUB_SYNC_INTERVAL)),
         proxy(c),
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),

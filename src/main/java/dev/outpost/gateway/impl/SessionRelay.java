@@ -1,6 +1,6 @@
 package dev.outpost.gateway.impl;
 
-import dev.outpost.appliance.config.OutpostConfig.GatewayConfig;
+import dev.outpost.gateway.GatewayConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -1,7 +1,7 @@
 package dev.outpost.lease.impl;
 
-import dev.outpost.admin.impl.Actor;
-import dev.outpost.admin.impl.AuditLog;
+import dev.outpost.admin.Actor;
+import dev.outpost.admin.Auditor;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.SecretBox;
@@ -67,7 +67,7 @@ public final class LeaseAuthority {
   private final Function<String, Future<SiteModel>> models;
   private final Clock clock;
   private final RevocationStore revocations = new RevocationStore();
-  private final AuditLog audit = new AuditLog();
+  private final Auditor audit = Auditor.log();
   private final AtomicLong signed = new AtomicLong();
   private volatile LeaseSigner signer;
   private volatile List<TrustedKey> trusted = List.of();

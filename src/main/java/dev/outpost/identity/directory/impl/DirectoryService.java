@@ -2,12 +2,12 @@ package dev.outpost.identity.directory.impl;
 
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
-import dev.outpost.appliance.config.OutpostConfig.DirectoryConfig;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.identity.directory.DirectoryAccount;
+import dev.outpost.identity.directory.DirectoryConfig;
 import dev.outpost.identity.directory.DirectoryProbe;
 import dev.outpost.identity.directory.DirectorySettings;
 import dev.outpost.identity.directory.DirectorySignIn;
