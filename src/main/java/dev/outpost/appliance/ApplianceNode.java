@@ -33,6 +33,7 @@ import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
 import dev.outpost.gateway.TicketStore;
+import dev.outpost.gateway.impl.TerminalGateway;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
 import dev.outpost.hosts.AgentLinkProtocol;
@@ -355,7 +356,8 @@ public final class ApplianceNode {
     broker = hub.broker();
     hostEvents = hub.hostEvents();
     tickets = new TicketStore(vertx, SealedMap.of(hazelcast, TicketStore.MAP_NAME, seal));
-    gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
+    gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics,
+        TerminalGateway.SiteLogins.NONE);
     // users and admins who disconnect or log off a session also drop its live streams on this node
     BrokerClient sessions = new StreamClosingBroker(broker, gateway);
     GatewayAddresses addresses = gatewayAddresses();
