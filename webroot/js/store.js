@@ -250,7 +250,11 @@ function resourceCard(resource) {
     h('button', {type: 'button', class: 'fav', 'aria-pressed': String(favourite),
       'aria-label': `Favourite ${title}`, onclick: () => toggleFavourite(resource)}, favourite ? '★' : '☆'),
     h('div', {class: 'row'},
-      h('button', {type: 'button', class: 'launch', disabled: !startable, 'aria-describedby': reason ? reasonId : null,
+      resource.launchHint === 'ssh' ? h('button', {type: 'button', class: 'open-terminal', disabled: !startable,
+        'aria-describedby': reason ? reasonId : null, 'aria-label': `Open ${title} in a browser tab`,
+        onclick: () => openTerminal(resource)}, 'Open in browser') : null,
+      h('button', {type: 'button', class: resource.launchHint === 'ssh' ? 'launch secondary' : 'launch',
+        disabled: !startable, 'aria-describedby': reason ? reasonId : null,
         onclick: event => launch(resource, event.currentTarget)}, `Launch`),
       throughLease ? h('button', {type: 'button', class: 'secondary handoff', 'aria-expanded': 'false',
         onclick: event => {
@@ -259,6 +263,11 @@ function resourceCard(resource) {
           event.currentTarget.setAttribute('aria-expanded', String(open));
         }}, 'Use the Outpost client') : null,
       clientBox));
+}
+
+/** An SSH resource's terminal opens in a tab of its own; the tab launches (the session is placed there). */
+function openTerminal(resource) {
+  window.open(`/terminal.html?resource=${encodeURIComponent(resource.id)}`, '_blank', 'noopener');
 }
 
 function toggleFavourite(resource) {

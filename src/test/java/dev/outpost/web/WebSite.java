@@ -6,6 +6,7 @@ import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
+import dev.outpost.testing.Sshd;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,8 +31,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * One real site for every browser test of the run: embedded PostgreSQL, Hazelcast, HTTPS, a session host
  * registered for pool {@code web} (and a second, enrolled but silent, so lost) whose resource {@code echo} is a real TCP echo server, and users
- * {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet) and {@code helpdesk}
- * (session-admin). The browser reaches the site through a {@link NetworkLink} that a test can cut.
+ * {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet), {@code dave} (entitled to
+ * {@code shell}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal) and
+ * {@code helpdesk} (session-admin). The browser reaches the site through a {@link NetworkLink} that a test can cut.
  * Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run ends.
  */
 public final class WebSite implements ParameterResolver, AutoCloseable {
@@ -46,6 +48,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
   final NetServer echo;
   final NetworkLink link;
   final String adminToken;
+  final Sshd sshd;
 
   /** The JUnit extension instance; the site itself is made once and kept in the root store. */
   public WebSite() {
@@ -56,6 +59,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     this.echo = null;
     this.link = null;
     this.adminToken = null;
+    this.sshd = null;
   }
 
   private WebSite(Path dir) throws Exception {
@@ -67,6 +71,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     this.echo = await(vertx.createNetServer().connectHandler(socket -> socket.pipeTo(socket)).listen(0, "127.0.0.1"));
     this.link = NetworkLink.start(vertx, site.httpsPort());
     this.adminToken = site.adminToken();
+    this.sshd = Sshd.start(dir.resolve("sshd"));
     populate();
   }
 
@@ -115,7 +120,13 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
           .put("displayName", resource.equals("echo") ? "Echo service" : "").put("pool", POOL).put("kind", "app")
           .put("port", echo.actualPort()).encode()));
     }
+    created(client.post("/admin/api/v1/resources", adminToken, new JsonObject().put("name", "shell")
+        .put("displayName", "Shell").put("pool", POOL).put("kind", "app").put("port", sshd.port())
+        .put("launchHint", "ssh").encode()));
     createUser("alice");
+    createUser("dave");
+    created(client.post("/admin/api/v1/entitlements", adminToken,
+        new JsonObject().put("resource", "shell").put("user", "dave").encode()));
     createUser("bob");
     createUser("carol");
     createUser("helpdesk", "session-admin");
@@ -128,7 +139,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
         + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)")
         .execute(Tuple.of(hostId, "web-host-1", UUID.fromString(poolId), "127.0.0.1", "test-" + hostId)));
     await(site.node().hostEvents().registered(new HostRegistration(hostId.toString(), "web-host-1", poolId,
-        "127.0.0.1", "node", Map.of(echo.actualPort(), true), 0.1, List.of())));
+        "127.0.0.1", "node", Map.of(echo.actualPort(), true, sshd.port(), true), 0.1, List.of())));
     // an enrolled host whose agent never registered: the console lists it as lost
     UUID silentId = UUID.randomUUID();
     await(site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
@@ -151,6 +162,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     }
     try {
       link.close();
+      sshd.close();
       await(vertx.close());
     } catch (Exception e) {
       throw new IllegalStateException("the web test site did not stop cleanly", e);
