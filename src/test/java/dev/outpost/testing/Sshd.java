@@ -97,9 +97,15 @@ public final class Sshd implements AutoCloseable {
 
   /** Runs the real ssh client with this server's client key; {@code stdin} may be null. */
   public SshResult ssh(List<String> args, Path stdin) throws Exception {
+    List<String> withKey = new ArrayList<>(List.of("-i", dir.resolve("client_key").toString()));
+    withKey.addAll(args);
+    return sshOnly(withKey, stdin);
+  }
+
+  /** Runs the real ssh client with only the identities {@code args} name (not this server's client key). */
+  public SshResult sshOnly(List<String> args, Path stdin) throws Exception {
     List<String> command = new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-i",
-        dir.resolve("client_key").toString()));
+        "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"));
     command.addAll(args);
     Path out = Files.createTempFile(dir, "ssh", ".out");
     Path err = Files.createTempFile(dir, "ssh", ".err");

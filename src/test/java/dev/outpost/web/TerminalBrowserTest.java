@@ -33,7 +33,7 @@ class TerminalBrowserTest extends BrowserTest {
 
   @Test
   void aUserOpensTheShellInATabTypesAndTheHelpDeskLogsItOff() throws Exception {
-    // GIVEN dave signed in to the store, which offers his SSH resource in the browser
+    // GIVEN terry signed in to the store, which offers his SSH resource in the browser
     openShellTab();
 
     // WHEN he logs in to the host with his private key
@@ -52,24 +52,24 @@ class TerminalBrowserTest extends BrowserTest {
     try {
       helpdesk.open(web.url("/admin/sessions"));
       helpdesk.signIn("helpdesk", "helpdesk" + WebSite.PASSWORD_SUFFIX);
-      helpdesk.until("dave's shell connected in the console", () -> helpdesk.all("#view table tbody tr").stream()
-          .anyMatch(row -> row.getText().contains("dave") && row.getText().contains("shell")
+      helpdesk.until("terry's sshbox connected in the console", () -> helpdesk.all("#view table tbody tr").stream()
+          .anyMatch(row -> row.getText().contains("terry") && row.getText().contains("sshbox")
               && row.getText().contains("connected")));
-      helpdesk.click("#view button[aria-label='Log off dave from shell']");
+      helpdesk.click("#view button[aria-label='Log off terry from sshbox']");
       helpdesk.click("#confirm-ok");
-      helpdesk.awaitGone("#view button[aria-label='Log off dave from shell']");
+      helpdesk.awaitGone("#view button[aria-label='Log off terry from sshbox']");
     } finally {
       helpdesk.close();
     }
 
-    // THEN dave's terminal closes and says the session ended
+    // THEN terry's terminal closes and says the session ended
     browser.awaitText("#terminal-state", "The session ended.");
     browser.await("#terminal-again");
   }
 
   @Test
   void aNetworkDropIsResumedIntoTheSameShell() throws Exception {
-    // GIVEN dave's terminal with a shell variable set
+    // GIVEN terry's terminal with a shell variable set
     openShellTab();
     logInWithKey();
     browser.awaitText("#terminal-state", "Connected to web-host-1 as " + Sshd.USER + ".");
@@ -97,7 +97,7 @@ class TerminalBrowserTest extends BrowserTest {
       Sshd.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other.toString());
     }
 
-    // WHEN dave offers a key the host does not know
+    // WHEN terry offers a key the host does not know
     browser.type("#host-login", Sshd.USER);
     browser.click("#method-key");
     browser.script("document.getElementById('host-key').value = arguments[0];", Files.readString(other));
@@ -140,9 +140,9 @@ class TerminalBrowserTest extends BrowserTest {
   private static void openShellTab() throws Exception {
     browser.open(web.url("/"));
     browser.signOutIfSignedIn();
-    browser.signIn("dave", "dave" + WebSite.PASSWORD_SUFFIX);
-    browser.await("li[data-resource='shell']");
-    browser.click("li[data-resource='shell'] button.open-terminal");
+    browser.signIn("terry", "terry" + WebSite.PASSWORD_SUFFIX);
+    browser.await("li[data-resource='sshbox']");
+    browser.click("li[data-resource='sshbox'] button.open-terminal");
     browser.until("a second tab", () -> browser.driver.getWindowHandles().size() == 2);
     String store = browser.driver.getWindowHandle();
     browser.driver.getWindowHandles().stream().filter(h -> !h.equals(store)).findFirst()

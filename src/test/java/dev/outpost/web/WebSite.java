@@ -31,8 +31,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * One real site for every browser test of the run: embedded PostgreSQL, Hazelcast, HTTPS, a session host
  * registered for pool {@code web} (and a second, enrolled but silent, so lost) whose resource {@code echo} is a real TCP echo server, and users
- * {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet), {@code dave} (entitled to
- * {@code shell}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal) and
+ * {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet), {@code terry} (entitled to
+ * {@code sshbox}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal) and
  * {@code helpdesk} (session-admin). The browser reaches the site through a {@link NetworkLink} that a test can cut.
  * Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run ends.
  */
@@ -120,13 +120,13 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
           .put("displayName", resource.equals("echo") ? "Echo service" : "").put("pool", POOL).put("kind", "app")
           .put("port", echo.actualPort()).encode()));
     }
-    created(client.post("/admin/api/v1/resources", adminToken, new JsonObject().put("name", "shell")
+    created(client.post("/admin/api/v1/resources", adminToken, new JsonObject().put("name", "sshbox")
         .put("displayName", "Shell").put("pool", POOL).put("kind", "app").put("port", sshd.port())
         .put("launchHint", "ssh").encode()));
     createUser("alice");
-    createUser("dave");
+    createUser("terry");
     created(client.post("/admin/api/v1/entitlements", adminToken,
-        new JsonObject().put("resource", "shell").put("user", "dave").encode()));
+        new JsonObject().put("resource", "sshbox").put("user", "terry").encode()));
     createUser("bob");
     createUser("carol");
     createUser("helpdesk", "session-admin");
