@@ -59,7 +59,39 @@ async function start() {
     return;
   }
   document.title = `${title()} · Outpost`;
-  showLoginForm('');
+  if (state.resource.hostLogin) {
+    showSiteLogin('', true);
+  } else {
+    showLoginForm('');
+  }
+}
+
+/**
+ * The site logs in for the user (the resource has a host login and the hosts trust the site's SSH user CA): no
+ * password to ask; the first time the page connects at once.
+ */
+function showSiteLogin(error, now) {
+  const errorLine = h('p', {class: 'error', role: 'alert', id: 'connect-error'}, error);
+  const status = h('p', {class: 'muted', role: 'status', id: 'connect-status'});
+  const submit = h('button', {type: 'submit', id: 'connect'}, 'Connect');
+  const form = h('form', {class: 'stacked', id: 'login-form', 'aria-describedby': 'connect-error login-note'},
+    h('p', {class: 'hint', id: 'login-note'}, `Outpost logs you in to the host as ${state.resource.hostLogin} with `
+      + 'a certificate that is valid for a few minutes: there is no password to type.'),
+    h('div', {class: 'actions'}, submit, h('a', {href: '/'}, 'Back to the store')),
+    status, errorLine);
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    errorLine.textContent = '';
+    submit.disabled = true;
+    status.textContent = 'Connecting…';
+    connect({}, status, errorLine, submit);
+  });
+  page(`Log in to ${title()}`, form);
+  if (now) {
+    form.requestSubmit();
+  } else {
+    submit.focus();
+  }
 }
 
 function title() {
@@ -74,7 +106,7 @@ function page(heading, ...children) {
 /** Asks how to log in to the host: a host user and its password or private key. */
 function showLoginForm(error) {
   const login = h('input', {id: 'host-login', name: 'login', autocomplete: 'username', required: true,
-    autocapitalize: 'none', spellcheck: 'false', value: state.resource.hostLogin || state.user.username});
+    autocapitalize: 'none', spellcheck: 'false', value: state.user.username});
   const password = h('input', {id: 'host-password', name: 'password', type: 'password',
     autocomplete: 'current-password'});
   const key = h('textarea', {id: 'host-key', name: 'key', spellcheck: 'false', autocomplete: 'off',
@@ -305,8 +337,13 @@ function connected(message, screen) {
 /** Refused before it connected: back to the form with the appliance's reason. */
 function refused(event) {
   disposeTerminal();
-  showLoginForm(event.reason ? `Could not connect: ${event.reason}.`
-    : 'Could not connect: the appliance closed the connection.');
+  const reason = event.reason ? `Could not connect: ${event.reason}.`
+    : 'Could not connect: the appliance closed the connection.';
+  if (state.resource.hostLogin) {
+    showSiteLogin(reason, false);
+  } else {
+    showLoginForm(reason);
+  }
 }
 
 /** The socket of a connected terminal closed: ended for good, or a drop to resume. */
@@ -325,8 +362,8 @@ function ended(text) {
   state.ended = true;
   state.view.stateLine.classList.remove('lost');
   state.view.stateLine.textContent = text;
-  const again = h('button', {type: 'button', id: 'terminal-again', onclick: () => showLoginForm('')},
-    'Open again');
+  const again = h('button', {type: 'button', id: 'terminal-again', onclick: () => state.resource.hostLogin
+    ? showSiteLogin('', true) : showLoginForm('')}, 'Open again');
   state.view.stateLine.after(again);
   state.term?.blur();
   again.focus();

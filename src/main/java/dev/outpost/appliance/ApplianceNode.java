@@ -25,6 +25,7 @@ import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.crypto.SshUserCa;
 import dev.outpost.db.Database;
 import dev.outpost.db.DiskSpool;
 import dev.outpost.error.ClientErrorException;
@@ -33,7 +34,7 @@ import dev.outpost.broker.BrokerClient;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
 import dev.outpost.gateway.TicketStore;
-import dev.outpost.gateway.impl.TerminalGateway;
+import dev.outpost.gateway.impl.CertificateLogins;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
 import dev.outpost.hosts.AgentLinkProtocol;
@@ -356,8 +357,9 @@ public final class ApplianceNode {
     broker = hub.broker();
     hostEvents = hub.hostEvents();
     tickets = new TicketStore(vertx, SealedMap.of(hazelcast, TicketStore.MAP_NAME, seal));
+    SshUserCa sshUserCa = certificates.sshUserCa(location());
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics,
-        TerminalGateway.SiteLogins.NONE);
+        new CertificateLogins(vertx, sshUserCa, Clock.systemUTC(), SshUserCa.DEFAULT_VALIDITY));
     // users and admins who disconnect or log off a session also drop its live streams on this node
     BrokerClient sessions = new StreamClosingBroker(broker, gateway);
     GatewayAddresses addresses = gatewayAddresses();
@@ -387,7 +389,7 @@ public final class ApplianceNode {
         config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses,
         new LaunchMetrics(metrics)),
-        new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()));
+        new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()), sshUserCa.publicKeyLine());
     EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC(), roster::urls).bindMetrics(metrics);

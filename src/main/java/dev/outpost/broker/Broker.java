@@ -245,7 +245,7 @@ public final class Broker {
     }
     String ticket = SecureTokens.random(32);
     return new Launch(view(session), ticket, SecureTokens.hash(ticket), now.plus(settings.ticketTtl()), reconnected,
-        resource.launchHint());
+        resource.launchHint(), resource.hostLogin());
   }
 
   private Host choose(SiteModel site, SiteModel.Resource resource) {

@@ -144,13 +144,15 @@ public final class BrokerModels {
       return new JsonObject().put("id", resource.id()).put("name", resource.name())
           .put("displayName", resource.displayName().isEmpty() ? resource.name() : resource.displayName())
           .put("poolId", resource.poolId()).put("kind", resource.kind()).put("port", resource.port())
-          .put("launchHint", resource.launchHint()).put("available", available).put("reason", reason);
+          .put("launchHint", resource.launchHint()).put("hostLogin", resource.hostLogin())
+          .put("available", available).put("reason", reason);
     }
 
     public static ResourceView fromJson(JsonObject json) {
       return new ResourceView(new SiteModel.Resource(json.getString("id"), json.getString("name"),
           json.getString("displayName", ""), json.getString("poolId", ""), json.getString("kind"),
-          json.getInteger("port", 0), json.getString("launchHint", "")), json.getBoolean("available", false),
+          json.getInteger("port", 0), json.getString("launchHint", ""), json.getString("hostLogin", "")),
+          json.getBoolean("available", false),
           json.getString("reason"));
     }
   }
@@ -164,18 +166,28 @@ public final class BrokerModels {
    *
    * @param launchHint the resource's launch hint (e.g. {@code ssh}), so that the store needs no second request;
    *     {@code null} when the answer came from a broker of a version that did not send it
+   * @param hostLogin the resource's host login for the site's SSH user CA; empty when it has none (or the broker's
+   *     version did not send it)
    */
   public record Launch(SessionView session, String ticket, String ticketHash, Instant expiresAt, boolean reconnected,
-      String launchHint) {
+      String launchHint, String hostLogin) {
+
+    /** A launch of a resource without a host login. */
+    public Launch(SessionView session, String ticket, String ticketHash, Instant expiresAt, boolean reconnected,
+        String launchHint) {
+      this(session, ticket, ticketHash, expiresAt, reconnected, launchHint, "");
+    }
+
     public JsonObject toJson() {
       return new JsonObject().put("session", session.toJson()).put("ticket", ticket).put("ticketHash", ticketHash)
-          .put("expiresAt", expiresAt.toString()).put("reconnected", reconnected).put("launchHint", launchHint);
+          .put("expiresAt", expiresAt.toString()).put("reconnected", reconnected).put("launchHint", launchHint)
+          .put("hostLogin", hostLogin);
     }
 
     public static Launch fromJson(JsonObject json) {
       return new Launch(SessionView.fromJson(json.getJsonObject("session")), json.getString("ticket"),
           json.getString("ticketHash"), Instant.parse(json.getString("expiresAt")),
-          json.getBoolean("reconnected", false), json.getString("launchHint"));
+          json.getBoolean("reconnected", false), json.getString("launchHint"), json.getString("hostLogin", ""));
     }
   }
 

@@ -255,6 +255,11 @@ public final class SiteCertificates {
     }
   }
 
+  /** The site's SSH user CA, derived from this site CA's key (the key itself never leaves this object). */
+  public SshUserCa sshUserCa(String siteName) {
+    return SshUserCa.of(caKey, siteName);
+  }
+
   public static KeyPair newKeyPair() {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");

@@ -20,20 +20,27 @@ public final class StoreApi {
   private final Supplier<JsonObject> status;
   private final ResourceRoutes resources;
   private final LeaseRoutes leases;
+  private final String sshUserCa;
 
   /**
    * @param status the site's current status ({@code mode}, {@code hub}), shown to anyone
+   * @param sshUserCa the public key line of the site's SSH user CA, for hosts' {@code TrustedUserCAKeys}
    */
-  public StoreApi(LoginService logins, Supplier<JsonObject> status, ResourceRoutes resources, LeaseRoutes leases) {
+  public StoreApi(LoginService logins, Supplier<JsonObject> status, ResourceRoutes resources, LeaseRoutes leases,
+      String sshUserCa) {
     this.logins = Objects.requireNonNull(logins);
     this.status = Objects.requireNonNull(status);
     this.resources = Objects.requireNonNull(resources);
     this.leases = Objects.requireNonNull(leases);
+    this.sshUserCa = Objects.requireNonNull(sshUserCa);
   }
 
   public void mount(Router api) {
     new IdentityRoutes(logins, leases).mount(api);
     api.get("/status").handler(this::status);
+    // public like a CA certificate: what a host's sshd trusts, fetched by 'outpost agent --trust-ssh-user-ca'
+    api.get("/ssh-user-ca").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache").end(sshUserCa + "\n"));
     resources.mount(api);
     leases.mount(api, resources.launches());
   }

@@ -55,20 +55,32 @@ class TerminalGatewayTest {
 
   @BeforeAll
   static void site() throws Exception {
-    sshd = Sshd.start(tmp.resolve("sshd"));
-    key = Files.readString(sshd.clientKey());
     site = TestSite.start(tmp.resolve("node"));
     client = site.client();
+    // the host trusts the site's SSH user CA, as 'outpost agent --trust-ssh-user-ca' sets it up
+    Response caLine = client.get("/api/v1/ssh-user-ca", null);
+    assertThat(caLine.status()).isEqualTo(200);
+    assertThat(caLine.body()).startsWith("ecdsa-sha2-nistp256 ");
+    Path trusted = Files.writeString(tmp.resolve("outpost-user-ca.pub"), caLine.body());
+    sshd = Sshd.start(tmp.resolve("sshd"), List.of("TrustedUserCAKeys " + trusted));
+    key = Files.readString(sshd.clientKey());
     vertx = Vertx.vertx();
     String admin = site.adminToken();
     String poolId = created(client.post("/admin/api/v1/pools", admin, "{\"name\":\"shells\",\"maxSessionsPerHost\":50}"))
         .getString("id");
     created(client.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell").put("pool", "shells")
         .put("kind", "app").put("port", sshd.port()).put("launchHint", "ssh").encode()));
+    created(client.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell-ca").put("pool", "shells")
+        .put("kind", "app").put("port", sshd.port()).put("launchHint", "ssh").put("hostLogin", Sshd.USER).encode()));
+    created(client.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell-other")
+        .put("pool", "shells").put("kind", "app").put("port", sshd.port()).put("launchHint", "ssh")
+        .put("hostLogin", "somebody-else").encode()));
     created(client.post("/admin/api/v1/users", admin, new JsonObject().put("username", "alice")
         .put("password", "alice-password-1").encode()));
-    created(client.post("/admin/api/v1/entitlements", admin, new JsonObject().put("resource", "shell")
-        .put("user", "alice").encode()));
+    for (String resource : List.of("shell", "shell-ca", "shell-other")) {
+      created(client.post("/admin/api/v1/entitlements", admin, new JsonObject().put("resource", resource)
+          .put("user", "alice").encode()));
+    }
     alice = client.login("alice", "alice-password-1");
     UUID hostId = UUID.randomUUID();
     await(site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
@@ -76,8 +88,8 @@ class TerminalGatewayTest {
         .execute(Tuple.of(hostId, "sshd-host", UUID.fromString(poolId), "127.0.0.1", "test-" + hostId)));
     await(site.node().hostEvents().registered(new HostRegistration(hostId.toString(), "sshd-host", poolId,
         "127.0.0.1", "node", Map.of(sshd.port(), true), 0.1, List.of())));
-    Poll.until("shell listed", WAIT, () -> client.get("/api/v1/resources", alice).json().getJsonArray("items")
-        .size() == 1);
+    Poll.until("shells listed", WAIT, () -> client.get("/api/v1/resources", alice).json().getJsonArray("items")
+        .size() == 3);
   }
 
   @AfterAll
@@ -204,13 +216,58 @@ class TerminalGatewayTest {
     assertThat(badKey.closeReason()).contains("private key");
   }
 
+  @Test
+  void aResourceWithAHostLoginLogsInWithTheSitesShortLivedCertificate() throws Exception {
+    // GIVEN a resource whose host login the site's SSH user CA signs for, and a host that trusts the CA
+    assertThat(client.get("/api/v1/resources", alice).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(r -> r.getString("name").equals("shell-ca"))
+        .map(r -> r.getString("hostLogin")).findFirst()).hasValue(Sshd.USER);
+
+    // WHEN the terminal presents only the ticket: no login, no password, no key
+    Terminal terminal = Terminal.open(site.httpsPort(), new JsonObject().put("v", 1)
+        .put("ticket", launch("shell-ca").getString("ticket")).put("cols", 80).put("rows", 24));
+
+    // THEN the appliance logs in as the resource's host login with a certificate, and the shell answers
+    JsonObject answer = terminal.answer();
+    assertThat(answer.getInteger("status")).isEqualTo(200);
+    assertThat(answer.getString("login")).isEqualTo(Sshd.USER);
+    terminal.type("echo $((6*7))\r");
+    terminal.awaitOutput("42");
+    terminal.close((short) 1000);
+
+    // AND sshd logged the certificate's key id, which names the session for the host's own records
+    Poll.until("sshd logged the certificate", WAIT, () -> {
+      try {
+        return sshd.log().contains("outpost user ");
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+  }
+
+  @Test
+  void aCertificateForALoginTheHostDoesNotHaveIsRefused() throws Exception {
+    // WHEN a resource's host login is an account the host does not have
+    Terminal terminal = Terminal.open(site.httpsPort(), new JsonObject().put("v", 1)
+        .put("ticket", launch("shell-other").getString("ticket")));
+
+    // THEN the host refuses the certificate's login, and the page is told so
+    Poll.until("login refused", WAIT, terminal::closed);
+    assertThat(terminal.closeCode()).isEqualTo((short) 4401);
+    assertThat(terminal.closeReason()).contains("somebody-else");
+  }
+
   static JsonObject hello(JsonObject launch) {
     return new JsonObject().put("v", 1).put("ticket", launch.getString("ticket")).put("login", Sshd.USER)
         .put("privateKey", key).put("cols", 80).put("rows", 24);
   }
 
   static JsonObject launch() {
-    Response launch = client.post("/api/v1/resources/shell/launch", alice, null);
+    return launch("shell");
+  }
+
+  static JsonObject launch(String resource) {
+    Response launch = client.post("/api/v1/resources/" + resource + "/launch", alice, null);
     assertThat(launch.status()).as(launch.body()).isEqualTo(200);
     return launch.json();
   }
