@@ -89,6 +89,20 @@ class TerminalBrowserTest extends BrowserTest {
   }
 
   @Test
+  void aResourceWithAHostLoginOpensWithoutAskingAnything() throws Exception {
+    // GIVEN terry signed in, and an SSH resource whose host login the site's certificate authority signs for
+    openTab("sshca");
+
+    // THEN the tab connects by itself as the host login, with no form to fill, and the shell answers
+    browser.awaitText("#terminal-state", "Connected to web-host-1 as " + Sshd.USER + ".");
+    assertThat(browser.all("#host-password")).isEmpty();
+    typeInTerminal("echo $((6*7))");
+    awaitTerminalLine("42");
+    browser.click("#terminal-disconnect");
+    browser.awaitText("#terminal-state", "The session ended.");
+  }
+
+  @Test
   void aWrongKeyBringsTheFormBackWithTheHostsAnswer() throws Exception {
     // GIVEN the shell's login form
     openShellTab();
@@ -136,18 +150,23 @@ class TerminalBrowserTest extends BrowserTest {
     assertThat(browser.cspViolations()).as(where + " CSP violations").isEmpty();
   }
 
-  /** Dave signs in, presses Open in browser on the shell, and the new tab shows the login form. */
+  /** Terry signs in, presses Open in browser on the shell, and the new tab shows the login form. */
   private static void openShellTab() throws Exception {
+    openTab("sshbox");
+    browser.await("#login-form");
+  }
+
+  /** Terry signs in and presses Open in browser on a resource; the new tab is the browser's current one. */
+  private static void openTab(String resource) throws Exception {
     browser.open(web.url("/"));
     browser.signOutIfSignedIn();
     browser.signIn("terry", "terry" + WebSite.PASSWORD_SUFFIX);
-    browser.await("li[data-resource='sshbox']");
-    browser.click("li[data-resource='sshbox'] button.open-terminal");
+    browser.await("li[data-resource='" + resource + "']");
+    browser.click("li[data-resource='" + resource + "'] button.open-terminal");
     browser.until("a second tab", () -> browser.driver.getWindowHandles().size() == 2);
     String store = browser.driver.getWindowHandle();
     browser.driver.getWindowHandles().stream().filter(h -> !h.equals(store)).findFirst()
         .ifPresent(tab -> browser.driver.switchTo().window(tab));
-    browser.await("#login-form");
   }
 
   private static void logInWithKey() throws Exception {

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * One real site for every browser test of the run: embedded PostgreSQL, Hazelcast, HTTPS, a session host
  * registered for pool {@code web} (and a second, enrolled but silent, so lost) whose resource {@code echo} is a real TCP echo server, and users
  * {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet), {@code terry} (entitled to
- * {@code sshbox}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal) and
+ * {@code sshbox}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal, and
+ * {@code sshca}, the same with a host login the site's SSH user CA signs for, which that sshd trusts) and
  * {@code helpdesk} (session-admin). The browser reaches the site through a {@link NetworkLink} that a test can cut.
  * Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run ends.
  */
@@ -71,7 +72,10 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     this.echo = await(vertx.createNetServer().connectHandler(socket -> socket.pipeTo(socket)).listen(0, "127.0.0.1"));
     this.link = NetworkLink.start(vertx, site.httpsPort());
     this.adminToken = site.adminToken();
-    this.sshd = Sshd.start(dir.resolve("sshd"));
+    // the host trusts the site's SSH user CA, as an agent started with --trust-ssh-user-ca has it install
+    Path trusted = Files.writeString(dir.resolve("outpost_user_ca.pub"), client.get("/api/v1/ssh-user-ca", null)
+        .body());
+    this.sshd = Sshd.start(dir.resolve("sshd"), List.of("TrustedUserCAKeys " + trusted));
     populate();
   }
 
@@ -124,9 +128,14 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
         .put("displayName", "Shell").put("pool", POOL).put("kind", "app").put("port", sshd.port())
         .put("launchHint", "ssh").encode()));
     createUser("alice");
+    created(client.post("/admin/api/v1/resources", adminToken, new JsonObject().put("name", "sshca")
+        .put("displayName", "Shell with certificate").put("pool", POOL).put("kind", "app").put("port", sshd.port())
+        .put("launchHint", "ssh").put("hostLogin", Sshd.USER).encode()));
     createUser("terry");
-    created(client.post("/admin/api/v1/entitlements", adminToken,
-        new JsonObject().put("resource", "sshbox").put("user", "terry").encode()));
+    for (String resource : List.of("sshbox", "sshca")) {
+      created(client.post("/admin/api/v1/entitlements", adminToken,
+          new JsonObject().put("resource", resource).put("user", "terry").encode()));
+    }
     createUser("bob");
     createUser("carol");
     createUser("helpdesk", "session-admin");
