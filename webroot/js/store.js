@@ -2,7 +2,7 @@
 // (appliance or network down) it shows the last resource list the service worker kept for this feed.
 import {api, ApiError, describe, OfflineError, setCsrfToken} from './api.js';
 import {favourites, forget, lastUser, rememberUser, saveFavourites} from './feed.js';
-import {clientCommand, currentLease, leaseCovers} from './lease.js';
+import {clientCommand, currentLease, leaseCovers, openFileCommand} from './lease.js';
 import {signInForm} from './signin.js';
 import {commandBox, fill, focusHeading, h, table, when} from './ui.js';
 
@@ -338,8 +338,11 @@ function launchPanel() {
       + `${data.session.host}. The launch file ${file.name} was downloaded: open it with the Outpost client. `
       + `Its ticket works once, until ${when(data.expiresAt)}.`),
     h('p', {}, file.link),
-    data.sshCommand ? commandBox('Connect with ssh:', data.sshCommand) : null,
-    commandBox('Or with the Outpost client:', clientCommand(launchState.resource, state.user.username)),
+    commandBox(`With the Outpost client, in the folder ${file.name} was saved to (uses this launch's ticket):`,
+      openFileCommand(launchState.resource, state.user.username, file.name)),
+    commandBox('Or launch again from the command line:', clientCommand(launchState.resource, state.user.username)),
+    h('p', {class: 'hint'}, 'outpost is the installed command; from a checkout of Outpost, run ./outpost in its '
+      + 'folder instead.'),
     h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', onclick: () => {
       state.launch = null;
       replacePanel();

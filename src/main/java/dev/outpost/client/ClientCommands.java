@@ -43,9 +43,11 @@ import picocli.CommandLine.Spec;
     description = {"Endpoint client: sign in to an appliance, list and launch your apps, and connect to them "
         + "through the gateway (also as an ssh ProxyCommand).", ""},
     subcommands = {ClientCommands.Login.class, ClientCommands.Apps.class, ClientCommands.Launch.class,
-        ClientCommands.Connect.class, ClientCommands.Sessions.class, ClientCommands.Logout.class},
+        ClientCommands.Connect.class, ClientCommands.Open.class, ClientCommands.Sessions.class,
+        ClientCommands.Logout.class},
     footer = {"", "Example: outpost client login https://appliance:8443 --user alice --ca-sha256 AB:CD:...",
-        "         ssh -o ProxyCommand='outpost client connect %%n --stdio' alice@shell"})
+        "         ssh -o ProxyCommand='outpost client connect %%n --stdio' alice@shell",
+        "         ssh -o ProxyCommand='outpost client open shell.outpost' alice@shell   (a file from the store)"})
 public final class ClientCommands implements Callable<Integer> {
 
   static final int FAILED = 1;
@@ -501,6 +503,97 @@ public final class ClientCommands implements Callable<Integer> {
         Thread.currentThread().interrupt();
         return FAILED;
       }
+    }
+  }
+
+  @Command(name = "open", mixinStandardHelpOptions = true,
+      description = {"Open a launch file (NAME.outpost, as the store's Launch downloads it) with the one-time ticket "
+          + "it holds: no second launch. Without --local-port, carry stdin and stdout, e.g. as ssh's ProxyCommand: "
+          + "ssh -o ProxyCommand='outpost client open NAME.outpost' USER@NAME. With --local-port, carry one "
+          + "connection on 127.0.0.1:PORT (a ticket opens one stream). The appliance is trusted by the CA pinned at "
+          + "'outpost client login'. The ticket works once, until the expiresAt in the file."})
+  static final class Open extends Action {
+    /** The launch file's {@code type}. */
+    static final String FILE_TYPE = "outpost-launch";
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The launch file (.outpost).")
+    Path file;
+
+    @Option(names = "--local-port", paramLabel = "PORT",
+        description = "Listen on 127.0.0.1:PORT (0: any free port) for the one connection the ticket opens.")
+    Integer localPort;
+
+    @Mixin
+    GatewayOption gateway;
+
+    @Override
+    int run() {
+      JsonObject launch = read(file);
+      X509Certificate ca = home().ca();
+      if (ca == null) {
+        throw new ClientFailure("no appliance is trusted yet: run 'outpost client login " + launch.getString(
+            "appliance", "https://APPLIANCE:8443") + " --user USER --ca-sha256 FP' once, then open the file again");
+      }
+      SSLContext tls = SiteTrust.pinnedTo(ca);
+      GatewayStream.Choice choice = gateway.choice();
+      if (localPort == null) {
+        try (GatewayStream stream = GatewayStream.open(tls, launch, choice)) {
+          carry(stream, new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
+          return 0;
+        } catch (IOException e) {
+          throw new ClientFailure("the stream failed: " + e.getMessage(), e);
+        }
+      }
+      try (ServerSocket listener = new ServerSocket(localPort, 1, InetAddress.getLoopbackAddress())) {
+        out().println("Forwarding one connection on 127.0.0.1:" + listener.getLocalPort() + " to "
+            + launch.getString("resource") + " (ticket valid until " + launch.getString("expiresAt") + ")");
+        out().flush();
+        try (Socket local = listener.accept(); GatewayStream stream = GatewayStream.open(tls, launch, choice)) {
+          local.setTcpNoDelay(true);
+          carry(stream, local.getInputStream(), local.getOutputStream());
+          return 0;
+        }
+      } catch (IOException e) {
+        throw new ClientFailure("cannot forward on 127.0.0.1:" + localPort + ": " + e.getMessage(), e);
+      }
+    }
+
+    /** The launch file, checked: the right type, a ticket, gateways, and not past its expiry. */
+    static JsonObject read(Path file) {
+      JsonObject launch;
+      try {
+        launch = new JsonObject(Files.readString(file));
+      } catch (IOException e) {
+        throw new ClientFailure("cannot read " + file + ": " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        throw new ClientFailure(file + " is not a launch file (not JSON)", e);
+      }
+      if (!FILE_TYPE.equals(launch.getValue("type")) || !(launch.getValue("ticket") instanceof String)
+          || !(launch.getValue("gateways") instanceof JsonArray)) {
+        throw new ClientFailure(file + " is not an Outpost launch file: download it again with Launch in the store");
+      }
+      Object expires = launch.getValue("expiresAt");
+      try {
+        if (expires instanceof String text && !Instant.parse(text).isAfter(Instant.now())) {
+          throw new ClientFailure("the ticket in " + file + " expired at " + text + ": launch again in the store "
+              + "(or use 'outpost client launch " + launch.getString("resource", "NAME") + "')");
+        }
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new ClientFailure(file + " has an unreadable expiresAt", e);
+      }
+      return launch;
+    }
+  }
+
+  /** Copies both ways between a gateway stream and a local pair of streams until either side ends. */
+  static void carry(GatewayStream stream, InputStream in, OutputStream out) throws IOException {
+    CountDownLatch done = new CountDownLatch(1);
+    Pump.start("up", in, stream.out(), done::countDown);
+    Pump.start("down", stream.in(), out, done::countDown);
+    try {
+      done.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -46,7 +46,8 @@ class ClientSshIT {
   static void start() throws Exception {
     sshd = Sshd.start(tmp.resolve("sshd"));
     int sshPort = sshd.port();
-    site = TestSite.start(tmp.resolve("node"));
+    // the host is registered by the test, not by an agent: a long heartbeat keeps it from being declared lost
+    site = TestSite.start(tmp.resolve("node"), Map.of("broker.heartbeat-interval", "10m"));
     SiteClient client = site.client();
     String admin = site.adminToken();
     String poolId = created(client.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":20}"))
@@ -120,6 +121,25 @@ class ClientSshIT {
     Sshd.SshResult viaWss = sshd.ssh(List.of("-o", "ProxyCommand=" + proxyWss, user + "@shell", REMOTE), null);
     assertThat(viaWss.exitCode()).as(viaWss.stderr()).isZero();
     assertThat(viaWss.stdoutText()).isEqualTo(Sshd.remoteOutput());
+
+    // AND the launch file the store downloads opens with its own ticket (no second launch), as ssh's ProxyCommand
+    Path launchFile = Files.writeString(tmp.resolve("shell.outpost"), new JsonObject(client("launch", "shell")
+        .stdout()).getJsonObject("launchFile").encodePrettily());
+    String open = String.join(" ", OutpostProcess.command("client", "--home", home.toString(), "open",
+        launchFile.toString()));
+    Sshd.SshResult viaFile = sshd.ssh(List.of("-o", "ProxyCommand=" + open, user + "@shell", REMOTE), null);
+    assertThat(viaFile.exitCode()).as(viaFile.stderr()).isZero();
+    assertThat(viaFile.stdoutText()).isEqualTo(Sshd.remoteOutput());
+    // AND the same file does not open twice: its ticket opened its one stream
+    Result again = client("open", launchFile.toString());
+    assertThat(again.exitCode()).isEqualTo(1);
+    assertThat(again.stderr()).contains("ticket");
+    // AND a file whose ticket expired says so and what to do, without reaching the gateway
+    Path expired = Files.writeString(tmp.resolve("expired.outpost"), new JsonObject(Files.readString(launchFile))
+        .put("expiresAt", "2020-01-01T00:00:00Z").encode());
+    Result late = client("open", expired.toString());
+    assertThat(late.exitCode()).isEqualTo(1);
+    assertThat(late.stderr()).contains("expired at 2020-01-01T00:00:00Z", "launch again");
 
     // AND a launch that offers no hub gateway (all-in-one site) says so when the hub is asked for
     Result noHub = client("connect", "shell", "--stdio", "--gateway", "hub");
