@@ -66,8 +66,8 @@ class TerminalGatewayTest {
     key = Files.readString(sshd.clientKey());
     vertx = Vertx.vertx();
     String admin = site.adminToken();
-    String poolId = created(client.post("/admin/api/v1/pools", admin, "{\"name\":\"shells\",\"maxSessionsPerHost\":50}"))
-        .getString("id");
+    String poolId = created(client.post("/admin/api/v1/pools", admin,
+        "{\"name\":\"shells\",\"maxSessionsPerHost\":50}")).getString("id");
     created(client.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell").put("pool", "shells")
         .put("kind", "app").put("port", sshd.port()).put("launchHint", "ssh").encode()));
     created(client.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell-ca").put("pool", "shells")

@@ -29,7 +29,8 @@ public final class ResourceStore implements EntityStore {
   private static final Map<String, String> COLUMNS = Map.of("name", "name", "displayName", "display_name",
       "poolId", "pool_id", "kind", "kind", "port", "port", "launchHint", "launch_hint", "hostLogin", "host_login");
   private static final String SELECT = "SELECT r.id, r.name, r.display_name, r.pool_id, p.name AS pool_name, r.kind, "
-      + "r.port, r.launch_hint, r.host_login, r.created_at, r.updated_at FROM resources r JOIN pools p ON p.id = r.pool_id";
+      + "r.port, r.launch_hint, r.host_login, r.created_at, r.updated_at "
+      + "FROM resources r JOIN pools p ON p.id = r.pool_id";
 
   @Override
   public String type() {
