@@ -73,6 +73,7 @@ import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LaunchMetrics;
 import dev.outpost.store.LeaseRoutes;
 import dev.outpost.store.ResourceRoutes;
+import dev.outpost.store.SshCertificateRoutes;
 import dev.outpost.store.StoreApi;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -389,7 +390,8 @@ public final class ApplianceNode {
         config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions, tickets, addresses,
         new LaunchMetrics(metrics)),
-        new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()), sshUserCa.publicKeyLine());
+        new LeaseRoutes(logins, leases, addresses, certificates.caFingerprint()),
+        new SshCertificateRoutes(logins, sessions, sshUserCa, Clock.systemUTC()));
     EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS,
         Clock.systemUTC(), roster::urls).bindMetrics(metrics);

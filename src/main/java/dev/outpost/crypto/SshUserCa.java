@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,11 +67,24 @@ public final class SshUserCa {
 
   /** A fresh key pair whose public half is a certificate for this one login, valid until {@code now + validity}. */
   public Certified sign(String keyId, String login, Instant now, Duration validity) {
+    KeyPair user = SiteCertificates.newKeyPair();
+    OpenSshCertificate certificate = certificate(user.getPublic(), keyId, login, now, validity);
+    return new Certified(new KeyPair(certificate, user.getPrivate()), certificate);
+  }
+
+  /**
+   * A certificate for a public key whose private half stays with its owner (an endpoint client), as OpenSSH writes
+   * it ({@code ...-cert-v01@openssh.com AAAA...}).
+   */
+  public String certify(PublicKey key, String keyId, String login, Instant now, Duration validity) {
+    return PublicKeyEntry.toString(certificate(key, keyId, login, now, validity));
+  }
+
+  private OpenSshCertificate certificate(PublicKey key, String keyId, String login, Instant now, Duration validity) {
     Objects.requireNonNull(login);
     try {
-      KeyPair user = SiteCertificates.newKeyPair();
-      OpenSshCertificate certificate = OpenSshCertificateBuilder.userCertificate()
-          .publicKey(user.getPublic())
+      return OpenSshCertificateBuilder.userCertificate()
+          .publicKey(key)
           .serial(RANDOM.nextLong() & Long.MAX_VALUE)
           .id(keyId)
           .principals(List.of(login))
@@ -78,7 +92,6 @@ public final class SshUserCa {
           .validBefore(now.plus(validity))
           .extensions(EXTENSIONS)
           .sign(ca);
-      return new Certified(new KeyPair(certificate, user.getPrivate()), certificate);
     } catch (Exception e) {
       throw new IllegalStateException("the SSH user certificate could not be signed: " + e.getMessage(), e);
     }

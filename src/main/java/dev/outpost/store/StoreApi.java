@@ -20,27 +20,25 @@ public final class StoreApi {
   private final Supplier<JsonObject> status;
   private final ResourceRoutes resources;
   private final LeaseRoutes leases;
-  private final String sshUserCa;
+  private final SshCertificateRoutes sshCertificates;
 
   /**
    * @param status the site's current status ({@code mode}, {@code hub}), shown to anyone
-   * @param sshUserCa the public key line of the site's SSH user CA, for hosts' {@code TrustedUserCAKeys}
+   * @param sshCertificates the site's SSH user CA for hosts and users
    */
   public StoreApi(LoginService logins, Supplier<JsonObject> status, ResourceRoutes resources, LeaseRoutes leases,
-      String sshUserCa) {
+      SshCertificateRoutes sshCertificates) {
     this.logins = Objects.requireNonNull(logins);
     this.status = Objects.requireNonNull(status);
     this.resources = Objects.requireNonNull(resources);
     this.leases = Objects.requireNonNull(leases);
-    this.sshUserCa = Objects.requireNonNull(sshUserCa);
+    this.sshCertificates = Objects.requireNonNull(sshCertificates);
   }
 
   public void mount(Router api) {
     new IdentityRoutes(logins, leases).mount(api);
     api.get("/status").handler(this::status);
-    // public like a CA certificate: what a host's sshd trusts, fetched by 'outpost agent --trust-ssh-user-ca'
-    api.get("/ssh-user-ca").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8")
-        .putHeader("Cache-Control", "no-cache").end(sshUserCa + "\n"));
+    sshCertificates.mount(api);
     resources.mount(api);
     leases.mount(api, resources.launches());
   }

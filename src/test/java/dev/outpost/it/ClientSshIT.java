@@ -44,11 +44,14 @@ class ClientSshIT {
 
   @BeforeAll
   static void start() throws Exception {
-    sshd = Sshd.start(tmp.resolve("sshd"));
-    int sshPort = sshd.port();
     // the host is registered by the test, not by an agent: a long heartbeat keeps it from being declared lost
     site = TestSite.start(tmp.resolve("node"), Map.of("broker.heartbeat-interval", "10m"));
     SiteClient client = site.client();
+    // the host trusts the site's SSH user CA, as 'outpost agent --trust-ssh-user-ca' has it install
+    Path trusted = Files.writeString(tmp.resolve("outpost_user_ca.pub"), client.get("/api/v1/ssh-user-ca", null)
+        .body());
+    sshd = Sshd.start(tmp.resolve("sshd"), List.of("TrustedUserCAKeys " + trusted));
+    int sshPort = sshd.port();
     String admin = site.adminToken();
     String poolId = created(client.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":20}"))
         .getString("id");
@@ -56,6 +59,9 @@ class ClientSshIT {
         .put("kind", "desktop").put("port", sshPort).put("launchHint", "ssh").encode()));
     created(client.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
     created(client.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}"));
+    created(client.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell-ca").put("pool", "linux")
+        .put("kind", "desktop").put("port", sshPort).put("launchHint", "ssh").put("hostLogin", user).encode()));
+    created(client.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell-ca\",\"user\":\"alice\"}"));
     UUID hostId = UUID.randomUUID();
     await(site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
         + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)")
@@ -172,6 +178,14 @@ class ClientSshIT {
         assertThat(viaPort.stdoutText()).isEqualTo(Sshd.remoteOutput());
       }
     }
+
+    // AND `outpost client ssh` to an app with a host login logs in with a certificate the site signs for a key made
+    // for this one run: no host password, none of the user's keys
+    Result viaCertificate = client("ssh", "--ssh-option", "StrictHostKeyChecking=no", "--ssh-option",
+        "UserKnownHostsFile=/dev/null", "--ssh-option", "BatchMode=yes", "--ssh-option", "LogLevel=ERROR",
+        "shell-ca", "echo", "$((6*7))");
+    assertThat(viaCertificate.exitCode()).as(viaCertificate.stderr()).isZero();
+    assertThat(viaCertificate.stdout()).isEqualTo("42\n");
 
     // AND sessions are listed; logout deletes the token and keeps the device key
     Result sessions = client("sessions");

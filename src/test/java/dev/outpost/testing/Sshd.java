@@ -147,8 +147,16 @@ public final class Sshd implements AutoCloseable {
     return Files.readString(dir.resolve("sshd.log"));
   }
 
+  /** Stops sshd and waits for it, so that the files it removes on the way out are gone before its dir is. */
   @Override
   public void close() {
     process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
