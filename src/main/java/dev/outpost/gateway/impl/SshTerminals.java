@@ -103,6 +103,8 @@ public final class SshTerminals implements AutoCloseable {
     CoreModuleProperties.IO_CONNECT_TIMEOUT.set(client, connectTimeout);
     // keeps firewalls between the appliance and the host from dropping a quiet terminal
     CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(60));
+    // keystrokes are single bytes: without this, Nagle's algorithm holds each one back behind the last unacked
+    CoreModuleProperties.TCP_NODELAY.set(client, true);
     // a terminal needs little window: a smaller one bounds what MINA buffers for a slow browser
     CoreModuleProperties.WINDOW_SIZE.set(client, 256L * 1024);
     client.start();
