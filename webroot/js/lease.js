@@ -31,9 +31,29 @@ export function leaseCovers(lease, resource, now = Date.now()) {
 
 /** What to run on this device to launch a resource with the endpoint client (which uses the lease if needed). */
 export function clientCommand(resource, username) {
-  if ((resource.launchHint || '').toLowerCase() === 'ssh') {
-    return `ssh -o ProxyCommand='outpost client connect ${resource.name} --stdio' ${username}@${resource.name}`;
+  if (isSsh(resource)) {
+    return `ssh -o ProxyCommand='outpost client connect ${resource.name} --stdio' ${hostUser(resource, username)}@${resource.name}`;
   }
-  const localPort = resource.port >= 1024 ? resource.port : 10000 + resource.port;
-  return `outpost client launch ${resource.name} --local-port ${localPort}`;
+  return `outpost client launch ${resource.name} --local-port ${localPort(resource)}`;
+}
+
+/** The command that uses a downloaded launch file's own ticket (no second launch), run where the file was saved. */
+export function openFileCommand(resource, username, fileName) {
+  if (isSsh(resource)) {
+    return `ssh -o ProxyCommand='outpost client open ${fileName}' ${hostUser(resource, username)}@${resource.name}`;
+  }
+  return `outpost client open ${fileName} --local-port ${localPort(resource)}`;
+}
+
+function isSsh(resource) {
+  return (resource.launchHint || '').toLowerCase() === 'ssh';
+}
+
+/** The account on the host: the resource's host login when it has one, else (a guess) the store user name. */
+function hostUser(resource, username) {
+  return resource.hostLogin || username;
+}
+
+function localPort(resource) {
+  return resource.port >= 1024 ? resource.port : 10000 + resource.port;
 }

@@ -2,7 +2,7 @@
 // (appliance or network down) it shows the last resource list the service worker kept for this feed.
 import {api, ApiError, describe, OfflineError, setCsrfToken} from './api.js';
 import {favourites, forget, lastUser, rememberUser, saveFavourites} from './feed.js';
-import {clientCommand, currentLease, leaseCovers} from './lease.js';
+import {clientCommand, currentLease, leaseCovers, openFileCommand} from './lease.js';
 import {signInForm} from './signin.js';
 import {commandBox, fill, focusHeading, h, table, when} from './ui.js';
 
@@ -250,7 +250,11 @@ function resourceCard(resource) {
     h('button', {type: 'button', class: 'fav', 'aria-pressed': String(favourite),
       'aria-label': `Favourite ${title}`, onclick: () => toggleFavourite(resource)}, favourite ? '★' : '☆'),
     h('div', {class: 'row'},
-      h('button', {type: 'button', class: 'launch', disabled: !startable, 'aria-describedby': reason ? reasonId : null,
+      resource.launchHint === 'ssh' ? h('button', {type: 'button', class: 'open-terminal', disabled: !startable,
+        'aria-describedby': reason ? reasonId : null, 'aria-label': `Open ${title} in a browser tab`,
+        onclick: () => openTerminal(resource)}, 'Open in browser') : null,
+      h('button', {type: 'button', class: resource.launchHint === 'ssh' ? 'launch secondary' : 'launch',
+        disabled: !startable, 'aria-describedby': reason ? reasonId : null,
         onclick: event => launch(resource, event.currentTarget)}, `Launch`),
       throughLease ? h('button', {type: 'button', class: 'secondary handoff', 'aria-expanded': 'false',
         onclick: event => {
@@ -259,6 +263,11 @@ function resourceCard(resource) {
           event.currentTarget.setAttribute('aria-expanded', String(open));
         }}, 'Use the Outpost client') : null,
       clientBox));
+}
+
+/** An SSH resource's terminal opens in a tab of its own; the tab launches (the session is placed there). */
+function openTerminal(resource) {
+  window.open(`/terminal.html?resource=${encodeURIComponent(resource.id)}`, '_blank', 'noopener');
 }
 
 function toggleFavourite(resource) {
@@ -329,8 +338,11 @@ function launchPanel() {
       + `${data.session.host}. The launch file ${file.name} was downloaded: open it with the Outpost client. `
       + `Its ticket works once, until ${when(data.expiresAt)}.`),
     h('p', {}, file.link),
-    data.sshCommand ? commandBox('Connect with ssh:', data.sshCommand) : null,
-    commandBox('Or with the Outpost client:', clientCommand(launchState.resource, state.user.username)),
+    commandBox(`With the Outpost client, in the folder ${file.name} was saved to (uses this launch's ticket):`,
+      openFileCommand(launchState.resource, state.user.username, file.name)),
+    commandBox('Or launch again from the command line:', clientCommand(launchState.resource, state.user.username)),
+    h('p', {class: 'hint'}, 'outpost is the installed command; from a checkout of Outpost, run ./outpost in its '
+      + 'folder instead.'),
     h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', onclick: () => {
       state.launch = null;
       replacePanel();

@@ -4,6 +4,7 @@ import dev.outpost.client.UserHome;
 import dev.outpost.hosts.agent.AgentException;
 import dev.outpost.hosts.agent.AgentIdentity;
 import dev.outpost.hosts.agent.AgentRunner;
+import dev.outpost.hosts.agent.SshUserCaInstaller;
 import dev.outpost.http.OutboundProxy;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
@@ -88,6 +89,13 @@ final class AgentCommand implements Callable<Integer> {
       + "(1-10000) from this process, each under DIR/sim-<i>/, reporting every port as up. The token needs N uses.")
   Integer simulate;
 
+  @Option(names = "--trust-ssh-user-ca", paramLabel = "FILE", arity = "0..1",
+      fallbackValue = "/etc/ssh/outpost_user_ca.pub", description = "Opt in: install the site's SSH user CA key in "
+      + "FILE (default: ${FALLBACK-VALUE}) so that sshd, once its TrustedUserCAKeys names FILE, accepts the "
+      + "short-lived certificates the site signs for browser terminals; prints the sshd_config line when it is "
+      + "missing, and never edits sshd's configuration. Off unless given.")
+  String trustSshUserCa;
+
   @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
       description = "error, warn, info, debug or trace (default: ${DEFAULT-VALUE}); logs go to stderr.")
   String logLevel;
@@ -113,6 +121,11 @@ final class AgentCommand implements Callable<Integer> {
       }
       vertx = Vertx.vertx();
       List<AgentIdentity> identities = runner.prepare(vertx);
+      if (trustSshUserCa != null && !identities.isEmpty()) {
+        // before linking, so that the host trusts the CA by the time the store offers its terminals
+        new SshUserCaInstaller(Path.of(trustSshUserCa), SshUserCaInstaller.SSHD_CONFIG, console::line)
+            .install(vertx, identities.get(0)).toCompletionStage().toCompletableFuture().join();
+      }
       return run(vertx, runner, identities);
     } catch (AgentException e) {
       if (vertx != null) {

@@ -25,6 +25,7 @@ import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.PasswordHasher;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.crypto.SshUserCa;
 import dev.outpost.db.Database;
 import dev.outpost.db.DiskSpool;
 import dev.outpost.db.StoredSecretsKey;
@@ -36,6 +37,7 @@ import dev.outpost.broker.LaunchService;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
 import dev.outpost.gateway.TicketStore;
+import dev.outpost.gateway.impl.CertificateLogins;
 import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.hosts.AgentEndpoint;
 import dev.outpost.hosts.AgentLinkProtocol;
@@ -78,6 +80,7 @@ import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LaunchMetrics;
 import dev.outpost.store.LeaseRoutes;
 import dev.outpost.store.ResourceRoutes;
+import dev.outpost.store.SshCertificateRoutes;
 import dev.outpost.store.StoreApi;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -99,6 +102,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -406,7 +410,9 @@ public final class ApplianceNode {
     broker = hub.broker();
     hostEvents = hub.hostEvents();
     tickets = new TicketStore(vertx, SealedMap.of(hazelcast, TicketStore.MAP_NAME, seal));
-    gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics);
+    Supplier<SshUserCa> sshUserCa = () -> certificates.sshUserCa(location());
+    gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics,
+        new CertificateLogins(vertx, sshUserCa, Clock.systemUTC(), SshUserCa.DEFAULT_VALIDITY));
     // users and admins who disconnect or log off a session also drop its live streams on this node
     BrokerClient sessions = new StreamClosingBroker(broker, gateway);
     GatewayAddresses addresses = gatewayAddresses();
@@ -435,7 +441,8 @@ public final class ApplianceNode {
         location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions,
         new LaunchService(sessions, tickets), addresses, new LaunchMetrics(metrics)),
-        new LeaseRoutes(logins, leases, addresses, certificates::caFingerprint));
+        new LeaseRoutes(logins, leases, addresses, certificates::caFingerprint),
+        new SshCertificateRoutes(logins, sessions, sshUserCa, Clock.systemUTC()));
     EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS
         .withCertificates(config.tls().agentValidity(), config.tls().renewAtPercent()), Clock.systemUTC(),

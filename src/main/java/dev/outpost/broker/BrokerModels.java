@@ -180,13 +180,15 @@ public final class BrokerModels {
       return new JsonObject().put("id", resource.id()).put("name", resource.name())
           .put("displayName", resource.displayName().isEmpty() ? resource.name() : resource.displayName())
           .put("poolId", resource.poolId()).put("kind", resource.kind()).put("port", resource.port())
-          .put("launchHint", resource.launchHint()).put("available", available).put("reason", reason);
+          .put("launchHint", resource.launchHint()).put("hostLogin", resource.hostLogin())
+          .put("available", available).put("reason", reason);
     }
 
     public static ResourceView fromJson(JsonObject json) {
       return new ResourceView(new SiteModel.Resource(json.getString("id"), json.getString("name"),
           json.getString("displayName", ""), json.getString("poolId", ""), json.getString("kind"),
-          json.getInteger("port", 0), json.getString("launchHint", "")), json.getBoolean("available", false),
+          json.getInteger("port", 0), json.getString("launchHint", ""), json.getString("hostLogin", "")),
+          json.getBoolean("available", false),
           json.getString("reason"));
     }
   }
@@ -199,18 +201,31 @@ public final class BrokerModels {
    * @param reconnected whether this is the user's open session of the resource, on the host it runs on
    * @param launchHint the resource's launch hint (e.g. {@code ssh}), so that the store needs no second request;
    *     {@code null} when the answer came from a broker of a version that did not send it
+   * @param hostLogin the resource's host login for the site's SSH user CA; empty when it has none (or the broker's
+   *     version did not send it)
    */
-  public record Placement(SessionView session, Instant expiresAt, boolean reconnected, String launchHint) {
+  public record Placement(SessionView session, Instant expiresAt, boolean reconnected, String launchHint,
+      String hostLogin) {
+
+    public Placement {
+      hostLogin = hostLogin == null ? "" : hostLogin;
+    }
+
+    /** A placement of a resource without a host login. */
+    public Placement(SessionView session, Instant expiresAt, boolean reconnected, String launchHint) {
+      this(session, expiresAt, reconnected, launchHint, "");
+    }
+
     public JsonObject toJson() {
       return new JsonObject().put("session", session.toJson()).put("expiresAt", expiresAt.toString())
-          .put("reconnected", reconnected).put("launchHint", launchHint);
+          .put("reconnected", reconnected).put("launchHint", launchHint).put("hostLogin", hostLogin);
     }
 
     /** Reads an answer; the {@code ticket} and {@code ticketHash} a broker of the previous version adds are ignored. */
     public static Placement fromJson(JsonObject json) {
       return new Placement(SessionView.fromJson(json.getJsonObject("session")),
           Instant.parse(json.getString("expiresAt")), json.getBoolean("reconnected", false),
-          json.getString("launchHint"));
+          json.getString("launchHint"), json.getString("hostLogin", ""));
     }
   }
 

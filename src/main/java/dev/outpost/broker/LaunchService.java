@@ -25,9 +25,10 @@ public final class LaunchService {
    *
    * @param expiresAt when the ticket expires unused
    * @param launchHint the resource's launch hint (e.g. {@code ssh}); empty when unknown
+   * @param hostLogin the resource's host login the site logs in as with its SSH user CA; empty when none
    */
   public record Launch(SessionView session, String ticket, Instant expiresAt, boolean reconnected,
-      String launchHint) {
+      String launchHint, String hostLogin) {
   }
 
   private final BrokerClient broker;
@@ -44,7 +45,7 @@ public final class LaunchService {
         .compose(placement -> ticketed(placement)
             .compose(ticket -> launchHint(user, placement)
                 .map(hint -> new Launch(placement.session(), ticket, placement.expiresAt(), placement.reconnected(),
-                    hint))));
+                    hint, placement.hostLogin()))));
   }
 
   /** Mints a ticket for the placement and stores its hash; completes with the ticket once it can be used. */
@@ -52,7 +53,8 @@ public final class LaunchService {
     String ticket = SecureTokens.random(TICKET_BYTES);
     SessionView session = placement.session();
     return tickets.put(SecureTokens.hash(ticket), new TicketStore.Ticket(session.id(), session.userId(),
-            session.hostId(), session.hostAddress(), session.port(), placement.expiresAt()))
+            session.hostId(), session.hostAddress(), session.port(), placement.expiresAt(),
+            placement.hostLogin()))
         .map(ticket);
   }
 

@@ -43,7 +43,20 @@ public record SiteModel(
 
   /** A published app or desktop: a TCP service on the hosts of one pool. */
   public record Resource(String id, String name, String displayName, String poolId, String kind, int port,
-      String launchHint) {
+      String launchHint, String hostLogin) {
+
+    /**
+     * A resource without a host login.
+     */
+    public Resource(String id, String name, String displayName, String poolId, String kind, int port,
+        String launchHint) {
+      this(id, name, displayName, poolId, kind, port, launchHint, "");
+    }
+
+    /** {@code hostLogin}: the host account the site's SSH user CA signs for; empty when users give their own. */
+    public Resource {
+      hostLogin = hostLogin == null ? "" : hostLogin;
+    }
   }
 
   /** The part of the model a resource location brokers: its pools and their resources. */

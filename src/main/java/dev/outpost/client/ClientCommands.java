@@ -1,6 +1,7 @@
 package dev.outpost.client;
 
 import dev.outpost.crypto.Fingerprints;
+import dev.outpost.crypto.SiteCertificates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.Console;
@@ -15,16 +16,26 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,9 +54,11 @@ import picocli.CommandLine.Spec;
     description = {"Endpoint client: sign in to an appliance, list and launch your apps, and connect to them "
         + "through the gateway (also as an ssh ProxyCommand).", ""},
     subcommands = {ClientCommands.Login.class, ClientCommands.Apps.class, ClientCommands.Launch.class,
-        ClientCommands.Connect.class, ClientCommands.Sessions.class, ClientCommands.Logout.class},
+        ClientCommands.Connect.class, ClientCommands.Open.class, ClientCommands.Ssh.class,
+        ClientCommands.Sessions.class, ClientCommands.Logout.class},
     footer = {"", "Example: outpost client login https://appliance:8443 --user alice --ca-sha256 AB:CD:...",
-        "         ssh -o ProxyCommand='outpost client connect %%n --stdio' alice@shell"})
+        "         ssh -o ProxyCommand='outpost client connect %%n --stdio' alice@shell",
+        "         ssh -o ProxyCommand='outpost client open shell.outpost' alice@shell   (a file from the store)"})
 public final class ClientCommands implements Callable<Integer> {
 
   static final int FAILED = 1;
@@ -501,6 +514,214 @@ public final class ClientCommands implements Callable<Integer> {
         Thread.currentThread().interrupt();
         return FAILED;
       }
+    }
+  }
+
+  @Command(name = "open", mixinStandardHelpOptions = true,
+      description = {"Open a launch file (NAME.outpost, as the store's Launch downloads it) with the one-time ticket "
+          + "it holds: no second launch. Without --local-port, carry stdin and stdout, e.g. as ssh's ProxyCommand: "
+          + "ssh -o ProxyCommand='outpost client open NAME.outpost' USER@NAME. With --local-port, carry one "
+          + "connection on 127.0.0.1:PORT (a ticket opens one stream). The appliance is trusted by the CA pinned at "
+          + "'outpost client login'. The ticket works once, until the expiresAt in the file."})
+  static final class Open extends Action {
+    /** The launch file's {@code type}. */
+    static final String FILE_TYPE = "outpost-launch";
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The launch file (.outpost).")
+    Path file;
+
+    @Option(names = "--local-port", paramLabel = "PORT",
+        description = "Listen on 127.0.0.1:PORT (0: any free port) for the one connection the ticket opens.")
+    Integer localPort;
+
+    @Mixin
+    GatewayOption gateway;
+
+    @Override
+    int run() {
+      JsonObject launch = read(file);
+      X509Certificate ca = home().ca();
+      if (ca == null) {
+        throw new ClientFailure("no appliance is trusted yet: run 'outpost client login " + launch.getString(
+            "appliance", "https://APPLIANCE:8443") + " --user USER --ca-sha256 FP' once, then open the file again");
+      }
+      SSLContext tls = SiteTrust.pinnedTo(ca);
+      GatewayStream.Choice choice = gateway.choice();
+      if (localPort == null) {
+        try (GatewayStream stream = GatewayStream.open(tls, launch, choice)) {
+          carry(stream, new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
+          return 0;
+        } catch (IOException e) {
+          throw new ClientFailure("the stream failed: " + e.getMessage(), e);
+        }
+      }
+      try (ServerSocket listener = new ServerSocket(localPort, 1, InetAddress.getLoopbackAddress())) {
+        out().println("Forwarding one connection on 127.0.0.1:" + listener.getLocalPort() + " to "
+            + launch.getString("resource") + " (ticket valid until " + launch.getString("expiresAt") + ")");
+        out().flush();
+        try (Socket local = listener.accept(); GatewayStream stream = GatewayStream.open(tls, launch, choice)) {
+          local.setTcpNoDelay(true);
+          carry(stream, local.getInputStream(), local.getOutputStream());
+          return 0;
+        }
+      } catch (IOException e) {
+        throw new ClientFailure("cannot forward on 127.0.0.1:" + localPort + ": " + e.getMessage(), e);
+      }
+    }
+
+    /** The launch file, checked: the right type, a ticket, gateways, and not past its expiry. */
+    static JsonObject read(Path file) {
+      JsonObject launch;
+      try {
+        launch = new JsonObject(Files.readString(file));
+      } catch (IOException e) {
+        throw new ClientFailure("cannot read " + file + ": " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        throw new ClientFailure(file + " is not a launch file (not JSON)", e);
+      }
+      if (!FILE_TYPE.equals(launch.getValue("type")) || !(launch.getValue("ticket") instanceof String)
+          || !(launch.getValue("gateways") instanceof JsonArray)) {
+        throw new ClientFailure(file + " is not an Outpost launch file: download it again with Launch in the store");
+      }
+      Object expires = launch.getValue("expiresAt");
+      try {
+        if (expires instanceof String text && !Instant.parse(text).isAfter(Instant.now())) {
+          throw new ClientFailure("the ticket in " + file + " expired at " + text + ": launch again in the store "
+              + "(or use 'outpost client launch " + launch.getString("resource", "NAME") + "')");
+        }
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new ClientFailure(file + " has an unreadable expiresAt", e);
+      }
+      return launch;
+    }
+  }
+
+  @Command(name = "ssh", mixinStandardHelpOptions = true,
+      description = {"Run the real ssh to an SSH app through the gateway (ssh's ProxyCommand is this client's "
+          + "connect). When the app has a host login, the site signs a certificate for a key made for this one run "
+          + "(valid for minutes; key and certificate are deleted when ssh ends), so no host password is asked. "
+          + "Without one, ssh logs in as --login (default: your user name) with your own keys. Words after NAME "
+          + "are the remote command."})
+  static final class Ssh extends Action {
+    @Parameters(index = "0", paramLabel = "NAME", description = "The SSH app (name or id).")
+    String resource;
+
+    @Parameters(index = "1..*", paramLabel = "COMMAND", description = "The remote command and its arguments.")
+    List<String> command = new ArrayList<>();
+
+    @Option(names = "--login", paramLabel = "USER",
+        description = "The account on the host when the app has no host login (default: your user name).")
+    String login;
+
+    @Option(names = "--ssh-option", paramLabel = "OPTION",
+        description = "An ssh -o option, e.g. --ssh-option StrictHostKeyChecking=accept-new; repeatable.")
+    List<String> sshOptions = new ArrayList<>();
+
+    @Mixin
+    GatewayOption gateway;
+
+    @Override
+    int run() {
+      Signed signed = signedIn();
+      Path keys;
+      try {
+        keys = Files.createTempDirectory("outpost-ssh-", PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rwx------")));
+      } catch (IOException e) {
+        throw new ClientFailure("cannot make a private directory for the key: " + e.getMessage(), e);
+      }
+      try {
+        List<String> ssh = new ArrayList<>(List.of("ssh", "-o", "ProxyCommand=" + proxyCommand()));
+        sshOptions.forEach(option -> ssh.addAll(List.of("-o", option)));
+        String user = certificate(signed, keys, ssh);
+        ssh.add(user + "@" + resource);
+        ssh.addAll(command);
+        Process process = new ProcessBuilder(ssh).inheritIO().start();
+        return process.waitFor();
+      } catch (IOException e) {
+        throw new ClientFailure("cannot run ssh (is the OpenSSH client installed?): " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return FAILED;
+      } finally {
+        deleteQuietly(keys);
+      }
+    }
+
+    /**
+     * Asks the site for a certificate of a fresh key; when the app has a host login, writes both for ssh and
+     * answers that login, else answers the user's own account.
+     */
+    private String certificate(Signed signed, Path keys, List<String> ssh) throws IOException {
+      KeyPair pair = SiteCertificates.newKeyPair();
+      StoreClient.Answer answer = signed.store().postAnswer("/api/v1/resources/" + StoreClient.segment(resource)
+          + "/ssh-certificate", new JsonObject().put("publicKey",
+              PublicKeyEntry.toString(pair.getPublic())));
+      if (answer.status() == 409) {
+        return login != null ? login : signed.login().username(); // no host login: the user's own account
+      }
+      if (answer.status() != 200) {
+        throw new ClientFailure(answer.body().getString("detail", "the appliance answered " + answer.status()));
+      }
+      Path key = keys.resolve("id_ecdsa");
+      try (OutputStream out = Files.newOutputStream(key)) {
+        OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(pair, "outpost", null, out);
+      } catch (GeneralSecurityException e) {
+        throw new ClientFailure("cannot write the key: " + e.getMessage(), e);
+      }
+      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+      Path certificate = Files.writeString(keys.resolve("id_ecdsa-cert.pub"),
+          answer.body().getString("certificate") + "\n");
+      ssh.addAll(List.of("-o", "IdentitiesOnly=yes", "-o", "IdentityFile=" + key, "-o",
+          "CertificateFile=" + certificate));
+      return answer.body().getString("login");
+    }
+
+    /** This same client, as ssh runs it for the stream: {@code ... client --home H connect NAME --stdio}. */
+    private String proxyCommand() {
+      List<String> self = new ArrayList<>(selfCommand());
+      self.addAll(List.of("client", "--home", home().dir().toString(), "connect", resource, "--stdio",
+          "--gateway", gateway.way));
+      return String.join(" ", self.stream().map(ClientCommands::shellQuoted).toList());
+    }
+
+    private static void deleteQuietly(Path dir) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // a temporary directory; the key in it was valid for minutes
+      }
+    }
+  }
+
+  /** How to run this same program again: the jar with this Java, or the class path in a development run. */
+  static List<String> selfCommand() {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    try {
+      Path code = Path.of(ClientCommands.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (Files.isRegularFile(code)) {
+        return List.of(java, "-jar", code.toString());
+      }
+    } catch (URISyntaxException | RuntimeException e) {
+      // fall back to the class path below
+    }
+    return List.of(java, "-cp", System.getProperty("java.class.path"), "dev.outpost.appliance.Outpost");
+  }
+
+  /** A word for /bin/sh, which runs ssh's ProxyCommand. */
+  static String shellQuoted(String word) {
+    return "'" + word.replace("'", "'\\''") + "'";
+  }
+
+  /** Copies both ways between a gateway stream and a local pair of streams until either side ends. */
+  static void carry(GatewayStream stream, InputStream in, OutputStream out) throws IOException {
+    CountDownLatch done = new CountDownLatch(1);
+    Pump.start("up", in, stream.out(), done::countDown);
+    Pump.start("down", stream.in(), out, done::countDown);
+    try {
+      done.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -40,6 +40,15 @@ final class StoreClient {
     return new Answer(response.statusCode(), body(response));
   }
 
+  /** The status and body of a POST whose 4xx answers the caller reads itself (401 and 5xx still fail). */
+  Answer postAnswer(String path, JsonObject body) {
+    HttpResponse<String> response = exchange("POST", path, body);
+    if (response.statusCode() >= 500) {
+      throw new StoreUnavailable(appliance + " failed: " + problem(response), false, null);
+    }
+    return new Answer(response.statusCode(), body(response));
+  }
+
   /** A status and its JSON body. */
   record Answer(int status, JsonObject body) {
   }

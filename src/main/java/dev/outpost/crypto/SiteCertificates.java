@@ -128,6 +128,7 @@ public final class SiteCertificates {
   private final boolean created;
   private final List<java.util.function.Consumer<Change>> listeners = new CopyOnWriteArrayList<>();
   private volatile State state;
+  private volatile DerivedSshCa sshCa;
 
   private SiteCertificates(Path tlsDir, Set<String> names, NodeTerms terms, State state, boolean created) {
     this.tlsDir = tlsDir;
@@ -540,6 +541,23 @@ public final class SiteCertificates {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("EC P-256 is not available", e);
     }
+  }
+
+  /**
+   * The site's SSH user CA, derived from the key of the site CA that issues now (the key itself never leaves this
+   * object): every node derives the same one, and a site CA rotation makes a new one that hosts must trust again.
+   */
+  public SshUserCa sshUserCa(String siteName) {
+    PrivateKey key = state.caKey();
+    DerivedSshCa derived = sshCa;
+    if (derived == null || derived.key() != key || !derived.site().equals(siteName)) {
+      derived = new DerivedSshCa(key, siteName, SshUserCa.of(key, siteName));
+      sshCa = derived;
+    }
+    return derived.ca();
+  }
+
+  private record DerivedSshCa(PrivateKey key, String site, SshUserCa ca) {
   }
 
   public static KeyPair newKeyPair() {

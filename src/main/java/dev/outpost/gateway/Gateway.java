@@ -9,6 +9,8 @@ import dev.outpost.gateway.impl.RawGatewayListener;
 import dev.outpost.gateway.impl.RendezvousAnswer;
 import dev.outpost.gateway.impl.SessionRelay;
 import dev.outpost.gateway.impl.SessionReports;
+import dev.outpost.gateway.impl.SshTerminals;
+import dev.outpost.gateway.impl.TerminalGateway;
 import dev.outpost.gateway.impl.WebSocketGateway;
 import dev.outpost.identity.LoginService;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -36,6 +38,8 @@ public final class Gateway {
 
   /** Path of the WebSocket entry on the HTTPS listener. */
   public static final String WEBSOCKET_PATH = "/gateway";
+  /** Path of the browser terminal's WebSocket entry on the HTTPS listener (appliances only). */
+  public static final String TERMINAL_PATH = "/gateway/terminal";
   /** Event-bus address (published to every node of the cluster) whose body is a session id to cut. */
   public static final String CUT_ADDRESS = "outpost.gateway.cut";
 
@@ -43,26 +47,38 @@ public final class Gateway {
   private final WebSocketGateway webSocket;
   private final NetClient hosts;
   private final HubRendezvous rendezvous;
+  private final TerminalGateway terminal;
+  private final SshTerminals ssh;
 
-  private Gateway(SessionRelay relay, WebSocketGateway webSocket, NetClient hosts, HubRendezvous rendezvous) {
+  private Gateway(SessionRelay relay, WebSocketGateway webSocket, NetClient hosts, HubRendezvous rendezvous,
+      TerminalGateway terminal, SshTerminals ssh) {
     this.relay = relay;
     this.webSocket = webSocket;
     this.hosts = hosts;
     this.rendezvous = rendezvous;
+    this.terminal = terminal;
+    this.ssh = ssh;
   }
 
-  /** An appliance's gateway: tickets from this site's cluster, streams to its session hosts. */
+  /**
+   * An appliance's gateway: tickets from this site's cluster, streams to its session hosts, and browser terminals
+   * that log in to the hosts with SSH.
+   *
+   * @param siteLogins the logins the site makes for users (its SSH user CA), or {@link TerminalGateway.SiteLogins#NONE}
+   */
   public static Gateway create(Vertx vertx, GatewayConfig config, TicketStore tickets, BrokerClient broker,
-      LoginService logins, MeterRegistry registry) {
+      LoginService logins, MeterRegistry registry, TerminalGateway.SiteLogins siteLogins) {
     Objects.requireNonNull(config);
     NetClient hosts = vertx.createNetClient(new NetClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
         .setTcpNoDelay(true));
     HandshakeSlots slots = new HandshakeSlots(config.maxHandshakes(), config.maxHandshakesPerAddress());
-    SessionRelay relay = new SessionRelay(vertx, config, new HostDialer(tickets, hosts), SessionReports.to(broker),
+    HostDialer dialer = new HostDialer(tickets, hosts);
+    SessionRelay relay = new SessionRelay(vertx, config, dialer, SessionReports.to(broker),
         new GatewayMetrics(registry, slots), slots);
+    SshTerminals ssh = SshTerminals.start(vertx, config.connectTimeout());
     Gateway gateway = new Gateway(relay, new WebSocketGateway(vertx, relay, WebSocketGateway.Bearers.of(logins)),
-        hosts, null);
+        hosts, null, new TerminalGateway(vertx, relay, dialer, ssh, siteLogins), ssh);
     vertx.eventBus().<String>consumer(CUT_ADDRESS, message -> relay.cut(message.body()));
     return gateway;
   }
@@ -81,12 +97,18 @@ public final class Gateway {
     SessionRelay relay = new SessionRelay(vertx, config, rendezvous, SessionReports.none(),
         new GatewayMetrics(registry, slots), slots);
     return new Gateway(relay, new WebSocketGateway(vertx, relay, WebSocketGateway.Bearers.ignored()), null,
-        rendezvous);
+        rendezvous, null, null);
   }
 
-  /** Adds {@code GET /gateway} (the WebSocket entry), and at a hub the appliances' data channels, to a router. */
+  /**
+   * Adds {@code GET /gateway} (the WebSocket entry) to a router; at an appliance the browser terminal's
+   * {@code GET /gateway/terminal}, at a hub the appliances' data channels.
+   */
   public void mount(Router root) {
     root.get(WEBSOCKET_PATH).handler(webSocket::handle);
+    if (terminal != null) {
+      root.get(TERMINAL_PATH).handler(terminal::handle);
+    }
     if (rendezvous != null) {
       root.get(RendezvousProtocol.DATA_PATH).handler(ctx -> ctx.request().toWebSocket()
           .onSuccess(rendezvous::dataChannel)
@@ -122,6 +144,12 @@ public final class Gateway {
   }
 
   public Future<Void> close() {
-    return hosts == null ? Future.succeededFuture() : hosts.close();
+    // MINA's stop waits for its I/O threads: not on an event loop
+    Future<Void> sshClosed = ssh == null ? Future.succeededFuture()
+        : relay.vertx().executeBlocking(() -> {
+          ssh.close();
+          return null;
+        });
+    return sshClosed.compose(v -> hosts == null ? Future.succeededFuture() : hosts.close());
   }
 }

@@ -12,6 +12,10 @@ public enum GatewayStatus {
   UNKNOWN_TICKET(401, "unknown-ticket"),
   /** The ticket was found but is past its expiry. */
   EXPIRED_TICKET(401, "expired-ticket"),
+  /** The session host refused the login the browser terminal offered (wrong password, key or certificate). */
+  LOGIN_REFUSED(401, "login-refused"),
+  /** A browser terminal asked to resume a connection this node no longer keeps. */
+  UNKNOWN_TERMINAL(404, "unknown-terminal"),
   /** The bearer token presented with the ticket belongs to another user (or is not valid). */
   WRONG_USER(403, "wrong-user"),
   /** The client did not present a ticket within the handshake timeout. */

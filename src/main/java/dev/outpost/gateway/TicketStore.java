@@ -27,14 +27,26 @@ public final class TicketStore {
   /** Schema version of the stored entries. */
   public static final int ENTRY_VERSION = 1;
 
-  /** What a ticket entitles to: one stream to {@code hostAddress:port} for the user's session. */
+  /**
+   * What a ticket entitles to: one stream to {@code hostAddress:port} for the user's session; {@code hostLogin} is
+   * the resource's host account for a browser terminal the site logs in with its SSH user CA (empty: none).
+   */
   public record Ticket(String sessionId, String userId, String hostId, String hostAddress, int port,
-      Instant expiresAt) {
+      Instant expiresAt, String hostLogin) {
+
+    /** A ticket of a resource without a host login. */
+    public Ticket(String sessionId, String userId, String hostId, String hostAddress, int port, Instant expiresAt) {
+      this(sessionId, userId, hostId, hostAddress, port, expiresAt, "");
+    }
+
+    public Ticket {
+      hostLogin = hostLogin == null ? "" : hostLogin;
+    }
 
     public JsonObject toJson() {
       return SchemaVersion.stamp(new JsonObject(), ENTRY_VERSION).put("sessionId", sessionId).put("userId", userId)
           .put("hostId", hostId).put("hostAddress", hostAddress).put("port", port)
-          .put("expiresAt", expiresAt.toString());
+          .put("expiresAt", expiresAt.toString()).put("hostLogin", hostLogin);
     }
 
     public static Ticket fromJson(JsonObject json) {
@@ -42,7 +54,7 @@ public final class TicketStore {
       return new Ticket(Objects.requireNonNull(json.getString("sessionId")),
           Objects.requireNonNull(json.getString("userId")), json.getString("hostId"),
           Objects.requireNonNull(json.getString("hostAddress")), json.getInteger("port"),
-          Instant.parse(json.getString("expiresAt")));
+          Instant.parse(json.getString("expiresAt")), json.getString("hostLogin", ""));
     }
   }
 

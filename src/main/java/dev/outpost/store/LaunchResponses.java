@@ -52,7 +52,9 @@ final class LaunchResponses {
         .put("session", ResourceRoutes.publicView(launch.session()))
         .put("launchFile", LaunchDescriptor.launchFile(gateways.applianceUrl(ctx), launch, addresses));
     if (LaunchDescriptor.SSH_HINT.equalsIgnoreCase(launch.launchHint())) {
-      body.put("sshCommand", LaunchDescriptor.sshCommand(name, user.username()));
+      // the host account: the resource's host login when it has one, else (a guess) the store user name
+      String login = launch.hostLogin().isEmpty() ? user.username() : launch.hostLogin();
+      body.put("sshCommand", LaunchDescriptor.sshCommand(name, login));
     }
     return body;
   }

@@ -20,20 +20,25 @@ public final class StoreApi {
   private final Supplier<JsonObject> status;
   private final ResourceRoutes resources;
   private final LeaseRoutes leases;
+  private final SshCertificateRoutes sshCertificates;
 
   /**
    * @param status the site's current status ({@code mode}, {@code hub}), shown to anyone
+   * @param sshCertificates the site's SSH user CA for hosts and users
    */
-  public StoreApi(LoginService logins, Supplier<JsonObject> status, ResourceRoutes resources, LeaseRoutes leases) {
+  public StoreApi(LoginService logins, Supplier<JsonObject> status, ResourceRoutes resources, LeaseRoutes leases,
+      SshCertificateRoutes sshCertificates) {
     this.logins = Objects.requireNonNull(logins);
     this.status = Objects.requireNonNull(status);
     this.resources = Objects.requireNonNull(resources);
     this.leases = Objects.requireNonNull(leases);
+    this.sshCertificates = Objects.requireNonNull(sshCertificates);
   }
 
   public void mount(Router api) {
     new IdentityRoutes(logins, leases).mount(api);
     api.get("/status").handler(this::status);
+    sshCertificates.mount(api);
     resources.mount(api);
     leases.mount(api, resources.launches());
   }

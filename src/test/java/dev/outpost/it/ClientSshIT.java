@@ -1,5 +1,6 @@
 package dev.outpost.it;
 
+import dev.outpost.testing.Sshd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static dev.outpost.testing.Await.await;
 
@@ -42,12 +43,15 @@ class ClientSshIT {
 
   @BeforeAll
   static void start() throws Exception {
-    sshd = Sshd.start(tmp.resolve("sshd"));
-    int sshPort = sshd.port();
     // the test's host registers once and never reports: it must outlast the test (3 heartbeat intervals), however
     // long a busy machine takes over its streams
-    site = TestSite.start(tmp.resolve("node"), java.util.Map.of("broker.heartbeat-interval", "10m"));
+    site = TestSite.start(tmp.resolve("node"), Map.of("broker.heartbeat-interval", "10m"));
     SiteClient client = site.client();
+    // the host trusts the site's SSH user CA, as 'outpost agent --trust-ssh-user-ca' has it install
+    Path trusted = Files.writeString(tmp.resolve("outpost_user_ca.pub"), client.get("/api/v1/ssh-user-ca", null)
+        .body());
+    sshd = Sshd.start(tmp.resolve("sshd"), List.of("TrustedUserCAKeys " + trusted));
+    int sshPort = sshd.port();
     String admin = site.adminToken();
     String poolId = created(client.post("/admin/api/v1/pools", admin, "{\"name\":\"linux\",\"maxSessionsPerHost\":20}"))
         .getString("id");
@@ -55,6 +59,9 @@ class ClientSshIT {
         .put("kind", "desktop").put("port", sshPort).put("launchHint", "ssh").encode()));
     created(client.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
     created(client.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}"));
+    created(client.post("/admin/api/v1/resources", admin, new JsonObject().put("name", "shell-ca").put("pool", "linux")
+        .put("kind", "desktop").put("port", sshPort).put("launchHint", "ssh").put("hostLogin", user).encode()));
+    created(client.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell-ca\",\"user\":\"alice\"}"));
     UUID hostId = UUID.randomUUID();
     await(site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
         + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)")
@@ -121,6 +128,25 @@ class ClientSshIT {
     assertThat(viaWss.exitCode()).as(viaWss.stderr()).isZero();
     assertThat(viaWss.stdoutText()).isEqualTo(Sshd.remoteOutput());
 
+    // AND the launch file the store downloads opens with its own ticket (no second launch), as ssh's ProxyCommand
+    Path launchFile = Files.writeString(tmp.resolve("shell.outpost"), new JsonObject(client("launch", "shell")
+        .stdout()).getJsonObject("launchFile").encodePrettily());
+    String open = String.join(" ", OutpostProcess.command("client", "--home", home.toString(), "open",
+        launchFile.toString()));
+    Sshd.SshResult viaFile = sshd.ssh(List.of("-o", "ProxyCommand=" + open, user + "@shell", REMOTE), null);
+    assertThat(viaFile.exitCode()).as(viaFile.stderr()).isZero();
+    assertThat(viaFile.stdoutText()).isEqualTo(Sshd.remoteOutput());
+    // AND the same file does not open twice: its ticket opened its one stream
+    Result again = client("open", launchFile.toString());
+    assertThat(again.exitCode()).isEqualTo(1);
+    assertThat(again.stderr()).contains("ticket");
+    // AND a file whose ticket expired says so and what to do, without reaching the gateway
+    Path expired = Files.writeString(tmp.resolve("expired.outpost"), new JsonObject(Files.readString(launchFile))
+        .put("expiresAt", "2020-01-01T00:00:00Z").encode());
+    Result late = client("open", expired.toString());
+    assertThat(late.exitCode()).isEqualTo(1);
+    assertThat(late.stderr()).contains("expired at 2020-01-01T00:00:00Z", "launch again");
+
     // AND a launch that offers no hub gateway (all-in-one site) says so when the hub is asked for
     Result noHub = client("connect", "shell", "--stdio", "--gateway", "hub");
     assertThat(noHub.exitCode()).isEqualTo(1);
@@ -152,6 +178,14 @@ class ClientSshIT {
         assertThat(viaPort.stdoutText()).isEqualTo(Sshd.remoteOutput());
       }
     }
+
+    // AND `outpost client ssh` to an app with a host login logs in with a certificate the site signs for a key made
+    // for this one run: no host password, none of the user's keys
+    Result viaCertificate = client("ssh", "--ssh-option", "StrictHostKeyChecking=no", "--ssh-option",
+        "UserKnownHostsFile=/dev/null", "--ssh-option", "BatchMode=yes", "--ssh-option", "LogLevel=ERROR",
+        "shell-ca", "echo", "$((6*7))");
+    assertThat(viaCertificate.exitCode()).as(viaCertificate.stderr()).isZero();
+    assertThat(viaCertificate.stdout()).isEqualTo("42\n");
 
     // AND sessions are listed; logout deletes the token and keeps the device key
     Result sessions = client("sessions");

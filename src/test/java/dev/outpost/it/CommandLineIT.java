@@ -70,7 +70,7 @@ class CommandLineIT {
 
     assertThat(agent.exitCode()).isZero();
     assertThat(agent.stdout()).contains("--appliance", "--token", "--address", "--data-dir", "--name", "--heartbeat",
-        "--simulate", "--proxy", "HTTPS_PROXY", "NO_PROXY", "--log-level", "Exit codes");
+        "--simulate", "--proxy", "HTTPS_PROXY", "NO_PROXY", "--trust-ssh-user-ca", "--log-level", "Exit codes");
     assertThat(admin.exitCode()).isZero();
     assertThat(admin.stdout()).contains("--url", "--ca-sha256", "--cacert", "--home", "login", "logout",
         "enroll-token", "get", "post", "put", "delete", "backup", "restore");

@@ -1,5 +1,6 @@
 package dev.outpost.it;
 
+import dev.outpost.testing.Sshd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.crypto.Fingerprints;

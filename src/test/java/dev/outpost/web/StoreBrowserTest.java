@@ -58,8 +58,9 @@ class StoreBrowserTest extends BrowserTest {
 
     // THEN the launch panel is shown and the .outpost file is downloaded
     browser.awaitText("#launch-heading", "Echo service is ready");
-    assertThat(browser.await("#launch-panel code.command").getText())
-        .isEqualTo("outpost client launch echo --local-port " + clientPort());
+    assertThat(browser.all("#launch-panel code.command")).extracting(WebElement::getText).containsExactly(
+        "outpost client open echo.outpost --local-port " + clientPort(),
+        "outpost client launch echo --local-port " + clientPort());
     assertThat(browser.await("#launch-panel").getText()).doesNotContain("null", "undefined");
     Path file = browser.downloads.resolve("echo.outpost");
     browser.until("echo.outpost downloaded", () -> Files.exists(file) && readable(file));

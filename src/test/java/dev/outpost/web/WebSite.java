@@ -7,6 +7,7 @@ import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
+import dev.outpost.testing.Sshd;
 import dev.outpost.testing.TestSite;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -29,8 +30,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * One real site for every browser test of the run: embedded PostgreSQL, Hazelcast, HTTPS, a session host
  * registered for pool {@code web} (and a second, enrolled but silent, so lost) whose resource {@code echo} is a real TCP echo server, and users
- * {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet) and {@code helpdesk}
- * (session-admin). The browser reaches the site through a {@link NetworkLink} that a test can cut.
+ * {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet), {@code terry} (entitled to
+ * {@code sshbox}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal, and
+ * {@code sshca}, the same with a host login the site's SSH user CA signs for, which that sshd trusts) and
+ * {@code helpdesk} (session-admin). The browser reaches the site through a {@link NetworkLink} that a test can cut.
  * Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run ends.
  */
 public final class WebSite implements ParameterResolver, AutoCloseable {
@@ -45,6 +48,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
   final NetServer echo;
   final NetworkLink link;
   final String adminToken;
+  final Sshd sshd;
 
   /** The JUnit extension instance; the site itself is made once and kept in the root store. */
   public WebSite() {
@@ -55,6 +59,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     this.echo = null;
     this.link = null;
     this.adminToken = null;
+    this.sshd = null;
   }
 
   private WebSite(Path dir) throws Exception {
@@ -66,6 +71,10 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     this.echo = await(vertx.createNetServer().connectHandler(socket -> socket.pipeTo(socket)).listen(0, "127.0.0.1"));
     this.link = NetworkLink.start(vertx, site.httpsPort());
     this.adminToken = site.adminToken();
+    // the host trusts the site's SSH user CA, as an agent started with --trust-ssh-user-ca has it install
+    Path trusted = Files.writeString(dir.resolve("outpost_user_ca.pub"), client.get("/api/v1/ssh-user-ca", null)
+        .body());
+    this.sshd = Sshd.start(dir.resolve("sshd"), List.of("TrustedUserCAKeys " + trusted));
     populate();
   }
 
@@ -114,7 +123,18 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
           .put("displayName", resource.equals("echo") ? "Echo service" : "").put("pool", POOL).put("kind", "app")
           .put("port", echo.actualPort()).encode()));
     }
+    created(client.post("/admin/api/v1/resources", adminToken, new JsonObject().put("name", "sshbox")
+        .put("displayName", "Shell").put("pool", POOL).put("kind", "app").put("port", sshd.port())
+        .put("launchHint", "ssh").encode()));
     createUser("alice");
+    created(client.post("/admin/api/v1/resources", adminToken, new JsonObject().put("name", "sshca")
+        .put("displayName", "Shell with certificate").put("pool", POOL).put("kind", "app").put("port", sshd.port())
+        .put("launchHint", "ssh").put("hostLogin", Sshd.USER).encode()));
+    createUser("terry");
+    for (String resource : List.of("sshbox", "sshca")) {
+      created(client.post("/admin/api/v1/entitlements", adminToken,
+          new JsonObject().put("resource", resource).put("user", "terry").encode()));
+    }
     createUser("bob");
     createUser("carol");
     createUser("helpdesk", "session-admin");
@@ -127,7 +147,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
         + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)")
         .execute(Tuple.of(hostId, "web-host-1", UUID.fromString(poolId), "127.0.0.1", "test-" + hostId)));
     await(site.node().hostEvents().registered(new HostRegistration(hostId.toString(), "web-host-1", poolId,
-        "127.0.0.1", "node", Map.of(echo.actualPort(), true), 0.1, List.of())));
+        "127.0.0.1", "node", Map.of(echo.actualPort(), true, sshd.port(), true), 0.1, List.of())));
     // an enrolled host whose agent never registered: the console lists it as lost
     UUID silentId = UUID.randomUUID();
     await(site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
@@ -146,6 +166,7 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     }
     try {
       link.close();
+      sshd.close();
       await(vertx.close());
     } catch (Exception e) {
       throw new IllegalStateException("the web test site did not stop cleanly", e);

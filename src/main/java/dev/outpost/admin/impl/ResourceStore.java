@@ -15,18 +15,23 @@ import java.util.UUID;
 /** Published apps and desktops: a port on the hosts of one pool. */
 public final class ResourceStore implements EntityStore {
 
+  /** A host account name as sshd takes it, or empty (no host login: users give their own). */
+  private static final String HOST_LOGIN = "^$|^[A-Za-z0-9._][A-Za-z0-9._@-]{0,63}$";
+
   private static final Schema SCHEMA = Schema.of(
       FieldSpec.text("name", 1, 64).matching(PoolStore.NAME_PATTERN).required(),
       FieldSpec.text("displayName", 0, 128).withDefault(""),
       FieldSpec.text("pool", 1, 64).required(),
       FieldSpec.text("kind", 1, 16).oneOf("desktop", "app").required(),
       FieldSpec.integer("port", 1, 65_535).required(),
-      FieldSpec.text("launchHint", 0, 256).withDefault(""));
+      FieldSpec.text("launchHint", 0, 256).withDefault(""),
+      FieldSpec.text("hostLogin", 0, 64).matching(HOST_LOGIN).withDefault(""));
   /** Written columns; {@code pool} is resolved to {@code poolId} first. */
   private static final Map<String, String> COLUMNS = Map.of("name", "name", "displayName", "display_name",
-      "poolId", "pool_id", "kind", "kind", "port", "port", "launchHint", "launch_hint");
+      "poolId", "pool_id", "kind", "kind", "port", "port", "launchHint", "launch_hint", "hostLogin", "host_login");
   private static final String SELECT = "SELECT r.id, r.name, r.display_name, r.pool_id, p.name AS pool_name, r.kind, "
-      + "r.port, r.launch_hint, r.created_at, r.updated_at FROM resources r JOIN pools p ON p.id = r.pool_id";
+      + "r.port, r.launch_hint, r.host_login, r.created_at, r.updated_at "
+      + "FROM resources r JOIN pools p ON p.id = r.pool_id";
 
   @Override
   public String type() {
@@ -63,9 +68,9 @@ public final class ResourceStore implements EntityStore {
     String name = fields.getString("name");
     return IdOrName.resolve(conn, "pools", "name", "pool", fields.getString("pool"))
         .compose(poolId -> conn.preparedQuery("INSERT INTO resources(id, name, display_name, pool_id, kind, port, "
-                + "launch_hint) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                + "launch_hint, host_login) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .execute(Tuple.of(id, name, fields.getString("displayName"), poolId, fields.getString("kind"),
-                fields.getInteger("port"), fields.getString("launchHint"))))
+                fields.getInteger("port"), fields.getString("launchHint"), fields.getString("hostLogin"))))
         .recover(SqlConflicts.onUnique(() -> "a resource named '" + name + "' already exists"))
         .compose(v -> find(conn, id.toString(), false));
   }
@@ -100,6 +105,7 @@ public final class ResourceStore implements EntityStore {
         .put("kind", row.getString("kind"))
         .put("port", row.getInteger("port"))
         .put("launchHint", row.getString("launch_hint"))
+        .put("hostLogin", row.getString("host_login"))
         .put("createdAt", Rows.time(row, "created_at"))
         .put("updatedAt", Rows.time(row, "updated_at"));
   }

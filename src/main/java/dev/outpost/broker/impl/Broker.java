@@ -246,7 +246,8 @@ public final class Broker {
       host.sessions++;
       listener.accept(view(session));
     }
-    return new Placement(view(session), now.plus(settings.ticketTtl()), reconnected, resource.launchHint());
+    return new Placement(view(session), now.plus(settings.ticketTtl()), reconnected, resource.launchHint(),
+        resource.hostLogin());
   }
 
   private Host choose(SiteModel site, SiteModel.Resource resource) {

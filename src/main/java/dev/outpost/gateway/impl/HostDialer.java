@@ -25,11 +25,18 @@ public final class HostDialer implements StreamOpener {
    */
   @Override
   public Future<Opened> open(Request request) {
+    return ticket(request).compose(this::dial);
+  }
+
+  /**
+   * Consumes the ticket and checks its user, without dialing: for an entry that reaches the host its own way
+   * (the browser terminal's SSH client).
+   */
+  public Future<Ticket> ticket(Request request) {
     return tickets.consume(request.ticket())
         .compose(t -> request.userId() == null || request.userId().equals(t.userId()) ? Future.succeededFuture(t)
             : Future.failedFuture(new GatewayRefusal(GatewayStatus.WRONG_USER,
-                "this ticket was issued to another user")))
-        .compose(this::dial);
+                "this ticket was issued to another user")));
   }
 
   private Future<Opened> dial(Ticket ticket) {

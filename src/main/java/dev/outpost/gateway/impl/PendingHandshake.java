@@ -44,7 +44,12 @@ abstract class PendingHandshake {
 
   /** Opens the ticket's stream; {@code early} bytes go to the far end first. */
   final void open(StreamOpener.Request request, Buffer early) {
-    relay.open(request).onComplete(ar -> {
+    open(request, early, relay.opener());
+  }
+
+  /** Opens the ticket's stream with another opener than the relay's (the browser terminal speaks SSH). */
+  final void open(StreamOpener.Request request, Buffer early, StreamOpener opener) {
+    opener.open(request).onComplete(ar -> {
       if (ar.failed()) {
         fail(ar.cause() instanceof GatewayRefusal refusal ? refusal
             : new GatewayRefusal(GatewayStatus.BUSY, "the gateway could not open the stream", ar.cause()));
@@ -56,6 +61,18 @@ abstract class PendingHandshake {
         relay.splice(ar.result(), clientSide(), early);
       }
     });
+  }
+
+  /**
+   * Ends the handshake without a stream of its own (a browser terminal that resumes an existing one); false when
+   * it had already ended (timed out, refused, or the client left).
+   */
+  final boolean settle() {
+    if (done) {
+      return false;
+    }
+    finish();
+    return true;
   }
 
   /** Refuses once, whatever stage the handshake is in. */

@@ -57,6 +57,11 @@ public final class SessionRelay {
     return opener.open(request);
   }
 
+  /** The way this relay opens streams: consume the ticket and dial, or ask an appliance (hub). */
+  public StreamOpener opener() {
+    return opener;
+  }
+
   /** Carries the stream until either side ends; {@code early} bytes go to the far end first. */
   public void splice(StreamOpener.Opened opened, Splice.End client, Buffer early) {
     String sessionId = opened.sessionId();

@@ -1,8 +1,5 @@
-package dev.outpost.it;
+package dev.outpost.testing;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.outpost.testing.FreePorts;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -20,12 +17,12 @@ import java.util.concurrent.TimeUnit;
  * key, a client key and config; and the real {@code ssh} client to reach it. Never skipped: a missing sshd is a
  * failed set-up, which {@code ./run-tests} fixes by installing it.
  */
-final class Sshd implements AutoCloseable {
+public final class Sshd implements AutoCloseable {
 
-  static final Path SSHD = Path.of("/usr/sbin/sshd");
+  public static final Path SSHD = Path.of("/usr/sbin/sshd");
   /** The remote command the end-to-end checks run, and what it prints. */
-  static final String REMOTE = "echo ok; head -c 50000000 /dev/zero | sha256sum";
-  static final String USER = System.getProperty("user.name");
+  public static final String REMOTE = "echo ok; head -c 50000000 /dev/zero | sha256sum";
+  public static final String USER = System.getProperty("user.name");
 
   private final Path dir;
   private final Process process;
@@ -37,9 +34,15 @@ final class Sshd implements AutoCloseable {
     this.port = port;
   }
 
-  static Sshd start(Path dir) throws Exception {
-    assertThat(Files.isExecutable(SSHD)).as("%s is missing: run ./run-tests, which installs openssh-server", SSHD)
-        .isTrue();
+  public static Sshd start(Path dir) throws Exception {
+    return start(dir, List.of());
+  }
+
+  /** Starts sshd with these lines added to its configuration (e.g. {@code TrustedUserCAKeys FILE}). */
+  public static Sshd start(Path dir, List<String> extraConfig) throws Exception {
+    if (!Files.isExecutable(SSHD)) { // a plain check: benchmarks use this class without AssertJ
+      throw new AssertionError(SSHD + " is missing: run ./run-tests, which installs openssh-server");
+    }
     Files.createDirectories(dir);
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.resolve("host_key").toString());
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.resolve("client_key").toString());
@@ -61,6 +64,8 @@ final class Sshd implements AutoCloseable {
         "KbdInteractiveAuthentication no",
         "PubkeyAuthentication yes",
         "PermitRootLogin prohibit-password",
+        "AcceptEnv LANG",
+        String.join("\n", extraConfig),
         "") + "\n");
     Process sshd = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("sshd.log").toFile()).start();
@@ -79,21 +84,27 @@ final class Sshd implements AutoCloseable {
     }
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  record SshResult(int exitCode, byte[] stdoutBytes, String stderr) {
-    String stdoutText() {
+  public record SshResult(int exitCode, byte[] stdoutBytes, String stderr) {
+    public String stdoutText() {
       return new String(stdoutBytes, StandardCharsets.UTF_8);
     }
   }
 
   /** Runs the real ssh client with this server's client key; {@code stdin} may be null. */
-  SshResult ssh(List<String> args, Path stdin) throws Exception {
+  public SshResult ssh(List<String> args, Path stdin) throws Exception {
+    List<String> withKey = new ArrayList<>(List.of("-i", dir.resolve("client_key").toString()));
+    withKey.addAll(args);
+    return sshOnly(withKey, stdin);
+  }
+
+  /** Runs the real ssh client with only the identities {@code args} name (not this server's client key). */
+  public SshResult sshOnly(List<String> args, Path stdin) throws Exception {
     List<String> command = new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-i",
-        dir.resolve("client_key").toString()));
+        "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"));
     command.addAll(args);
     Path out = Files.createTempFile(dir, "ssh", ".out");
     Path err = Files.createTempFile(dir, "ssh", ".err");
@@ -108,15 +119,16 @@ final class Sshd implements AutoCloseable {
   }
 
   /** What {@link #REMOTE} prints. */
-  static String remoteOutput() throws Exception {
+  public static String remoteOutput() throws Exception {
     return "ok\n" + sha256Hex(new byte[50_000_000]) + "  -\n";
   }
 
-  static String sha256Hex(byte[] data) throws Exception {
+  public static String sha256Hex(byte[] data) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
   }
 
-  private static void run(String... command) throws Exception {
+  /** Runs a command to its end; fails with its output unless it exits 0. */
+  public static void run(String... command) throws Exception {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     byte[] output = process.getInputStream().readAllBytes();
     if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
@@ -124,8 +136,26 @@ final class Sshd implements AutoCloseable {
     }
   }
 
+  /** The private key of the client key pair (OpenSSH format), which authorized_keys accepts. */
+  public Path clientKey() {
+    return dir.resolve("client_key");
+  }
+
+  /** What sshd logged, for a failing test's message. */
+  public String log() throws IOException {
+    return Files.readString(dir.resolve("sshd.log"));
+  }
+
+  /** Stops sshd and waits for it, so that the files it removes on the way out are gone before its dir is. */
   @Override
   public void close() {
     process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
