@@ -127,7 +127,7 @@ public record OutpostConfig(
 
   /** Sign-in and sessions: {@code identity.*}. */
   public record IdentityConfig(Duration sessionTtl, int maxFailuresPerUser, int maxFailuresPerAddress,
-      Duration loginWindow) {
+      Duration loginWindow, Duration rememberDevice) {
   }
 
   /** Directory (LDAP/AD) sign-in on appliances: {@code directory.*}. */
@@ -230,7 +230,8 @@ public record OutpostConfig(
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
         new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),
-            c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW)),
+            c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW),
+            c.get(ConfigKeys.REMEMBER_DEVICE)),
         new DirectoryConfig(c.get(ConfigKeys.DIRECTORY_OFFLINE_WINDOW), c.get(ConfigKeys.DIRECTORY_CONNECT_TIMEOUT),
             c.get(ConfigKeys.DIRECTORY_TIMEOUT), c.get(ConfigKeys.DIRECTORY_GROUP_CACHE_TTL),
             c.get(ConfigKeys.DIRECTORY_SETTINGS_REFRESH)),
