@@ -65,7 +65,7 @@ final class SecondFactorRoutes {
   /** A new secret to enrol; replacing an enrolled one needs its current code. */
   private void propose(RoutingContext ctx) {
     Principal principal = local(ctx);
-    String code = ctx.body() == null || ctx.body().length() == 0 ? null
+    String code = ctx.body() == null || ctx.body().length() <= 0 ? null
         : IdentityRoutes.optionalText(JsonBodies.object(ctx), "code");
     account(principal)
         .compose(account -> !account.secondFactor().enrolled() ? Future.succeededFuture()
