@@ -52,6 +52,21 @@ final class StoreClient {
     return send("POST", path, body);
   }
 
+  /** The status and body of a POST whose 4xx answers the caller reads (a sign-in that asks for a second factor). */
+  Answer postAnswer(String path, JsonObject body) {
+    HttpResponse<String> response = exchange("POST", path, body);
+    if (response.statusCode() >= 500) {
+      throw new StoreUnavailable(appliance + " failed: " + problem(response), false, null);
+    }
+    return new Answer(response.statusCode(), body(response));
+  }
+
+  /** The problem's detail and status of a 4xx answer, for a message. */
+  static String problem(Answer answer) {
+    return answer.body().getString("detail", "the appliance answered " + answer.status()) + " (" + answer.status()
+        + ")";
+  }
+
   static String segment(String value) {
     return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }
