@@ -1,5 +1,7 @@
 package dev.outpost.admin;
 
+import dev.outpost.admin.impl.ApiTokenRoutes;
+import dev.outpost.admin.impl.SecondFactorResetRoutes;
 import dev.outpost.admin.impl.AuditLog;
 import dev.outpost.admin.impl.NodeDrainRoutes;
 import dev.outpost.admin.impl.OpenApiSummaries;
@@ -49,8 +51,9 @@ import java.util.function.Supplier;
 
 /**
  * The admin REST API under {@code /admin/api/v1/}: the site model (users, groups, pools, resources,
- * entitlements, directories), enrollment tokens, the audit log, the cluster's nodes and the agents linked to this node, for
- * the {@code admin} role only. The OpenAPI
+ * entitlements, directories), enrollment tokens, API tokens, the audit log, the cluster's nodes and the agents linked
+ * to this node, for the {@code admin} role only (sessions and one's own API tokens for session admins too); API
+ * tokens act within their scope. The OpenAPI
  * document at {@code openapi.json} is public so that tools can read it before signing in.
  */
 public final class AdminApi {
@@ -195,6 +198,9 @@ public final class AdminApi {
     // Session admins (help desk) may list and act on sessions, and nothing else.
     api.route("/sessions*").handler(AuthHandler.requireAny(logins, Role.ADMIN, Role.SESSION_ADMIN));
     brokerRoutes.mountSessions(api, managingHub);
+    // ... and make their own API tokens (the routes refuse callers that are tokens themselves)
+    api.route("/api-tokens*").handler(AuthHandler.requireAny(logins, Role.ADMIN, Role.SESSION_ADMIN));
+    new ApiTokenRoutes(db, audit, logins::account, this::actor, Clock.systemUTC()).mount(api);
     api.route().handler(AuthHandler.requireAny(logins, Role.ADMIN));
     hostRoutes.mount(api, managingHub);
     api.get("/nodes").handler(ctx -> Responses.json(ctx, 200, nodes.get()));
@@ -216,6 +222,7 @@ public final class AdminApi {
       }
     }
     if (managingHub == null) {
+      new SecondFactorResetRoutes(db, audit, this::actor).mount(api);
       new EnrollTokenRoutes(db, audit, this::actor, tokens, MOUNT, this::nodeName).mount(api);
     } else {
       api.route("/enroll-tokens*").handler(ctx -> ctx.fail(ClientErrorException.conflict(
@@ -266,9 +273,12 @@ public final class AdminApi {
     return routes;
   }
 
+  /** Who acts: the signed-in account, or the owner of the API token and the token's name. */
   private Actor actor(RoutingContext ctx) {
     Principal principal = AuthHandler.principal(ctx);
-    return new Actor(principal.userId(), principal.username(), RequestContext.requestId(ctx), nodeName());
+    String name = principal.token() == null ? principal.username()
+        : principal.username() + " [API token " + principal.token().name() + "]";
+    return new Actor(principal.userId(), name, RequestContext.requestId(ctx), nodeName());
   }
 
   /**

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,16 +33,21 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "admin", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
         "Command-line admin over the admin REST API (/admin/api/v1). Sign in once with 'login'; the URL, the",
-        "trusted CA fingerprint and the session token are kept (mode 0600) under --home. Results print as JSON;",
-        "problems print 'outpost admin: <status> <detail>' on stderr and exit 1. 'backup' and 'restore' work on a",
-        "node's data dir instead, on its machine.",
+        "trusted CA fingerprint and the session token are kept (mode 0600) under --home. Or use an API token",
+        "(--token, or the environment variable OUTPOST_ADMIN_TOKEN): no login, no second factor, within the",
+        "token's scope. Results print as JSON; problems print 'outpost admin: <status> <detail>' on stderr and",
+        "exit 1. 'backup' and 'restore' work on a node's data dir instead, on its machine.",
         "",
         "  outpost admin --url https://APPLIANCE:8443 --ca-sha256 FP login --user admin --password-file F",
         "  outpost admin enroll-token create --pool linux --uses 5 --ttl 1d",
+        "  outpost admin api-token create --name ci --scope read-only --days 30",
+        "  OUTPOST_ADMIN_TOKEN=opat.... outpost admin --url https://APPLIANCE:8443 --ca-sha256 FP get sessions",
+        "  outpost admin second-factor reset alice",
         "  outpost admin get pools        outpost admin post pools '{\"name\":\"p\",\"maxSessionsPerHost\":5}'",
         "  outpost admin backup FILE --data-dir /var/lib/outpost --passphrase-file F",
         ""},
     subcommands = {AdminCommand.Login.class, AdminCommand.Logout.class, AdminCommand.EnrollTokens.class,
+        AdminCommand.ApiTokens.class, AdminCommand.SecondFactors.class,
         AdminCommand.Get.class, AdminCommand.Post.class, AdminCommand.Put.class, AdminCommand.Delete.class,
         BackupCommands.Backup.class, BackupCommands.Restore.class})
 final class AdminCommand implements Runnable {
@@ -67,6 +73,17 @@ final class AdminCommand implements Runnable {
   @Option(names = "--home", paramLabel = "DIR", description = "Where the session is kept (default: "
       + "$HOME/.outpost-admin).")
   Path home;
+
+  /** The problem type of a sign-in that needs a second factor. */
+  static final String SECOND_FACTOR_REQUIRED = "urn:outpost:problem:second-factor-required";
+
+  /** The environment variable that holds an API token, for scripts. */
+  static final String TOKEN_ENV = "OUTPOST_ADMIN_TOKEN";
+
+  @Option(names = "--token", paramLabel = "TOKEN", description = "Act with this API token (opat....) instead of "
+      + "the stored session; default: the environment variable " + TOKEN_ENV + ". Needs --url and --ca-sha256 "
+      + "(or --cacert) unless a login stored them.")
+  String token;
 
   @Override
   public void run() {
@@ -112,8 +129,18 @@ final class AdminCommand implements Runnable {
     return URI.create("https://" + uri.getRawAuthority());
   }
 
-  /** A connection for a command after login. */
+  /** The API token given by --token or the environment, or {@code null}. */
+  String apiToken() {
+    String given = token != null ? token : System.getenv(TOKEN_ENV);
+    return given == null || given.isBlank() ? null : given.strip();
+  }
+
+  /** A connection for a command: with an API token, else the session of the last login. */
   AdminConnection connection() {
+    String apiToken = apiToken();
+    if (apiToken != null) {
+      return tokenConnection(apiToken);
+    }
     Session session = AdminConnection.load(home());
     if (session == null || session.token() == null) {
       throw new AdminCliException(FAILED, "not signed in: run 'outpost admin --url https://HOST:8443 login --user "
@@ -128,6 +155,23 @@ final class AdminCommand implements Runnable {
       fingerprint = session.caSha256();
     }
     return new AdminConnection(target, fingerprint, session.token());
+  }
+
+  /** A connection with an API token: the URL and CA given, or those of the last login. */
+  private AdminConnection tokenConnection(String apiToken) {
+    Session stored = AdminConnection.load(home());
+    if (url == null && stored == null) {
+      throw new AdminCliException(USAGE, "with an API token, pass --url https://HOST:8443 and --ca-sha256 FP");
+    }
+    URI target = parseUrl(url != null ? url : stored.url());
+    String fingerprint = pinnedFingerprint();
+    if (fingerprint == null) {
+      if (stored == null || !target.toString().equals(stored.url())) {
+        throw new AdminCliException(USAGE, "with an API token, pass --ca-sha256 FP (or --cacert FILE) for " + target);
+      }
+      fingerprint = stored.caSha256();
+    }
+    return new AdminConnection(target, fingerprint, apiToken);
   }
 
   /** Runs a command body, printing its problems the one way. */
@@ -163,7 +207,8 @@ final class AdminCommand implements Runnable {
       detail = answer.body().length() > 200 ? answer.body().substring(0, 200) : answer.body();
     }
     if (answer.status() == 401) {
-      detail += " (sign in again with 'outpost admin login')";
+      detail += apiToken() != null ? " (check the API token: --token or " + TOKEN_ENV + ")"
+          : " (sign in again with 'outpost admin login')";
     }
     throw new AdminCliException(FAILED, answer.status() + " " + detail);
   }
@@ -204,6 +249,13 @@ final class AdminCommand implements Runnable {
         + "(default: ask on the terminal, or read one line from stdin).")
     Path passwordFile;
 
+    @Option(names = "--code", paramLabel = "CODE", description = "For an account with a second factor: the current "
+        + "code of the authenticator app, or a recovery code. Default: asked for on the terminal when needed; "
+        + "without a terminal, the line after the password on stdin.")
+    String code;
+
+    private BufferedReader stdin;
+
     @Override
     public Integer call() {
       return parent.guarded(() -> {
@@ -221,16 +273,65 @@ final class AdminCommand implements Runnable {
         }
         String password = password();
         AdminConnection connection = new AdminConnection(url, fingerprint, null);
-        Answer answer = connection.send("POST", "/api/v1/login",
-            new JsonObject().put("username", user).put("password", password).encode());
+        JsonObject credentials = new JsonObject().put("username", user).put("password", password);
+        if (code != null) {
+          credentials.put("code", code.strip());
+        }
+        Answer answer = connection.send("POST", "/api/v1/login", credentials.encode());
+        if (answer.status() == 401 && code == null && secondFactorAsked(answer)) {
+          answer = connection.send("POST", "/api/v1/login/second-factor", new JsonObject()
+              .put("secondFactorToken", new JsonObject(answer.body()).getString("secondFactorToken"))
+              .put("code", askCode()).encode());
+        }
         if (answer.status() != 200) {
           parent.print(answer);
         }
-        String token = new JsonObject(answer.body()).getString("token");
-        AdminConnection.save(parent.home(), new Session(url.toString(), fingerprint, user, token));
-        return parent.print(new Answer(200, new JsonObject().put("url", url.toString()).put("user", user)
-            .put("caSha256", Fingerprints.display(fingerprint)).put("home", parent.home().toString()).encode()));
+        JsonObject signedIn = new JsonObject(answer.body());
+        AdminConnection.save(parent.home(),
+            new Session(url.toString(), fingerprint, user, signedIn.getString("token")));
+        JsonObject shown = new JsonObject().put("url", url.toString()).put("user", user)
+            .put("caSha256", Fingerprints.display(fingerprint)).put("home", parent.home().toString());
+        JsonObject account = signedIn.getJsonObject("user", new JsonObject());
+        if (account.getString("secondFactor") != null) {
+          shown.put("secondFactor", account.getString("secondFactor"));
+        }
+        if (account.getString("restriction") != null) {
+          // a group requires a second factor this account has not enrolled: the session may only enrol
+          shown.put("restriction", account.getString("restriction")).put("hint", "a group requires a second "
+              + "factor: enrol one (POST /api/v1/second-factor/totp, then /api/v1/second-factor/totp/confirm) and "
+              + "sign in again before using the admin API");
+        }
+        return parent.print(new Answer(200, shown.encode()));
       });
+    }
+
+    private static boolean secondFactorAsked(Answer answer) {
+      try {
+        return SECOND_FACTOR_REQUIRED.equals(new JsonObject(answer.body()).getString("type"));
+      } catch (DecodeException | ClassCastException e) {
+        return false;
+      }
+    }
+
+    /** The code, when the appliance asks for one and --code gave none: typed, or the next line piped in. */
+    private String askCode() throws IOException {
+      java.io.Console terminal = System.console();
+      String typed = terminal != null
+          ? terminal.readLine("Code from your authenticator app (or a recovery code) for %s: ", user) : stdinLine();
+      if (typed == null || typed.isBlank()) {
+        throw new AdminCliException(FAILED, user + " signs in with a second factor: pass --code with the current "
+            + "code of the authenticator app (or a recovery code), pipe it in on the line after the password, or "
+            + "use an API token (--token)");
+      }
+      return typed.strip();
+    }
+
+    /** The next line of stdin, or {@code null}: one reader, so that a password line and a code line both count. */
+    private String stdinLine() throws IOException {
+      if (stdin == null) {
+        stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      }
+      return stdin.readLine();
     }
 
     private String confirm(URI url, String presented) {
@@ -258,7 +359,7 @@ final class AdminCommand implements Runnable {
         return typed == null ? "" : new String(typed);
       }
       // no terminal: the first line piped in (echo "$PW" | outpost admin login ...)
-      String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      String line = stdinLine();
       if (line == null || line.isBlank()) {
         throw new AdminCliException(USAGE, "no password: pipe it in on stdin, use --password-file FILE, or run this "
             + "in a terminal to be asked");
@@ -364,6 +465,117 @@ final class AdminCommand implements Runnable {
       public Integer call() {
         AdminCommand admin = tokens.parent;
         return admin.guarded(() -> admin.print(admin.connection().send("DELETE", "enroll-tokens/" + id, null)));
+      }
+    }
+  }
+
+  @Command(name = "api-token", mixinStandardHelpOptions = true,
+      description = {"API tokens for scripts and curl (Authorization: Bearer TOKEN, or outpost admin --token).",
+          "Needs a signed-in person: a token never manages tokens."},
+      subcommands = {ApiTokens.Create.class, ApiTokens.ListTokens.class, ApiTokens.Revoke.class})
+  static final class ApiTokens implements Runnable {
+    @ParentCommand
+    AdminCommand parent;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+        description = "Create a token; prints it once. It acts with its owner's roles, cut to its scope.")
+    static final class Create implements Callable<Integer> {
+      @ParentCommand
+      ApiTokens tokens;
+
+      @Option(names = "--name", required = true, paramLabel = "NAME", description = "What it is for.")
+      String name;
+
+      @Option(names = "--scope", required = true, paramLabel = "SCOPE",
+          description = "read-only (GET only), session-admin (sessions only) or admin.")
+      String scope;
+
+      @Option(names = "--days", paramLabel = "N", defaultValue = "30",
+          description = "How long it is valid, 1-366 days (default: ${DEFAULT-VALUE}).")
+      int days;
+
+      @Option(names = "--owner", paramLabel = "ACCOUNT",
+          description = "A service account to make it for (admins only; default: yourself).")
+      String owner;
+
+      @Override
+      public Integer call() {
+        AdminCommand admin = tokens.parent;
+        JsonObject body = new JsonObject().put("name", name).put("scope", scope).put("expiresInDays", days);
+        if (owner != null) {
+          body.put("owner", owner);
+        }
+        return admin.guarded(() -> admin.print(admin.connection().send("POST", "api-tokens", body.encode())));
+      }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List tokens (never their secret).")
+    static final class ListTokens implements Callable<Integer> {
+      @ParentCommand
+      ApiTokens tokens;
+
+      @Override
+      public Integer call() {
+        AdminCommand admin = tokens.parent;
+        return admin.guarded(() -> admin.print(admin.connection().send("GET", "api-tokens", null)));
+      }
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a token by id.")
+    static final class Revoke implements Callable<Integer> {
+      @ParentCommand
+      ApiTokens tokens;
+
+      @Parameters(paramLabel = "ID", description = "The token's id.")
+      String id;
+
+      @Override
+      public Integer call() {
+        AdminCommand admin = tokens.parent;
+        return admin.guarded(() -> admin.print(admin.connection().send("DELETE",
+            "api-tokens/" + URLEncoder.encode(id, StandardCharsets.UTF_8), null)));
+      }
+    }
+  }
+
+  @Command(name = "second-factor", mixinStandardHelpOptions = true,
+      description = "People's second factors (each person enrols their own: POST /api/v1/second-factor/totp).",
+      subcommands = {SecondFactors.Reset.class})
+  static final class SecondFactors implements Runnable {
+    @ParentCommand
+    AdminCommand parent;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "reset", mixinStandardHelpOptions = true, description = {
+        "Remove a user's second factor and recovery codes, e.g. after a lost phone; audited. The user signs in with",
+        "the password alone (or, in a group that requires one, may only enrol a new one)."})
+    static final class Reset implements Callable<Integer> {
+      @ParentCommand
+      SecondFactors factors;
+
+      @Parameters(paramLabel = "USER", description = "The user's name or id.")
+      String user;
+
+      @Override
+      public Integer call() {
+        AdminCommand admin = factors.parent;
+        return admin.guarded(() -> admin.print(admin.connection().send("POST",
+            "users/" + URLEncoder.encode(user, StandardCharsets.UTF_8) + "/second-factor/reset", null)));
       }
     }
   }

@@ -56,6 +56,11 @@ import dev.outpost.identity.AccountJson;
 import dev.outpost.identity.HazelcastAttemptCounters;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
+import dev.outpost.identity.OneTimeMarks;
+import dev.outpost.identity.RememberedDevices;
+import dev.outpost.identity.SecondFactorCheck;
+import dev.outpost.identity.StoredApiTokens;
+import dev.outpost.identity.StoredSecondFactors;
 import dev.outpost.identity.directory.DirectoryOperations;
 import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.identity.directory.impl.DirectoryService;
@@ -220,8 +225,8 @@ public final class ApplianceNode {
               ? new InProcessHubSide(vertx, config, nodeId, () -> secrets, () -> certificates, metrics,
                   this::applianceOperation, this::deploy)
               : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
-                  this::applianceOperation, (hostId, command) -> agents.send(hostId, command), () -> gateway,
-                  this::deploy, metrics);
+                  () -> secrets, this::applianceOperation, (hostId, command) -> agents.send(hostId, command),
+                  () -> gateway, this::deploy, metrics);
           // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block, on
           // a thread of their own: the first enrollment runs a short-lived Vert.x, which must not start on a Vert.x one
           return onOwnThread("outpost-site-prepare", () -> prepareSite(member));
@@ -248,7 +253,7 @@ public final class ApplianceNode {
    */
   private Future<Void> openStoredSecrets(Database opened, ClusterKeys keys) {
     return new StoredSecretsKey(vertx, opened, SecretBox.of(keys.storedSecrets()), storedSecretsFile(),
-        List.of(DirectoryTable::sealedSample, LeaseAuthority::sealedSample)).open()
+        List.of(DirectoryTable::sealedSample, LeaseAuthority::sealedSample, StoredSecondFactors::sealedSample)).open()
         .recover(e -> Future.failedFuture(e instanceof IllegalStateException
             ? new StartupException(e.getMessage()) : e))
         .onSuccess(key -> secrets = key)
@@ -331,11 +336,16 @@ public final class ApplianceNode {
     AccountDirectory directory = hub.accounts();
     directories = new DirectoryService(vertx, new RelayedDirectorySettings(hub.channel()), db, hasher, config.directory(),
         Clock.systemUTC());
+    // used codes and device proofs are refused on every node of the site, with the database down too
+    OneTimeMarks marks = OneTimeMarks.cluster(vertx, SealedMap.of(hazelcast, OneTimeMarks.MAP_NAME, seal));
     logins = new LoginService(vertx, directory, directories,
         new HazelcastSessionStore(vertx, SealedMap.of(hazelcast, HazelcastSessionStore.MAP_NAME, seal),
             SealedMap.of(hazelcast, HazelcastSessionStore.REVOCATIONS_MAP_NAME, seal)),
         new HazelcastAttemptCounters(vertx, hazelcast.getMap(HazelcastAttemptCounters.MAP_NAME), Clock.systemUTC()),
-        hasher, config.identity(), metrics, Clock.systemUTC());
+        hasher, config.identity(), metrics, Clock.systemUTC(), new LoginService.Factors(
+            new SecondFactorCheck(hub.secondFactors(), marks, Clock.systemUTC()),
+            new RememberedDevices(secrets, config.identity().rememberDevice(), marks, Clock.systemUTC()),
+            new StoredApiTokens(db, directory, Clock.systemUTC())));
     AccountBootstrap accounts = new AccountBootstrap(vertx, db, hasher);
     // Bind the listener first: a start that fails on a busy port must not print (and lose) the one-time password.
     Future<Void> serving = startFrontDoor(logins, directory, cluster, hasher, metrics, hazelcast);

@@ -53,6 +53,9 @@ sealed interface HubSide permits InProcessHubSide, RemoteHubSide {
   /** The accounts users sign in with. */
   AccountDirectory accounts();
 
+  /** Where accounts' second factors are enrolled and changed: where the accounts are kept. */
+  dev.outpost.identity.SecondFactors secondFactors();
+
   /** Where host enrollments are recorded and looked up. */
   EnrollmentLedger enrollment();
 

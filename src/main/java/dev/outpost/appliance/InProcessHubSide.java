@@ -17,6 +17,8 @@ import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubRole;
 import dev.outpost.hub.InProcessHub;
 import dev.outpost.identity.AccountDirectory;
+import dev.outpost.identity.SecondFactors;
+import dev.outpost.identity.StoredSecondFactors;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.lease.AccountLeaseRevocation;
@@ -64,6 +66,7 @@ final class InProcessHubSide implements HubSide {
   private HubBroker broker;
   private HubRole role;
   private AccountDirectory accounts;
+  private SecondFactors secondFactors;
   private EnrollmentLedger enrollment;
   private volatile SiteModel locationModel;
 
@@ -84,7 +87,7 @@ final class InProcessHubSide implements HubSide {
     this.channel = new InProcessHub(vertx, this::operation, config.location(), nodeId, down,
         () -> role != null && role.running());
     // the hub role is always at hand, but its database may not be: sign-in falls back to this cache
-    this.hostCache = new LocalHostCache(channel, config.dataDir(), config.hub().syncInterval());
+    this.hostCache = new LocalHostCache(channel, config.dataDir(), config.hub().syncInterval(), secrets);
   }
 
   @Override
@@ -94,7 +97,8 @@ final class InProcessHubSide implements HubSide {
 
   @Override
   public Future<Void> start(Database db) {
-    UserAccounts stored = new UserAccounts(db);
+    UserAccounts stored = new UserAccounts(db, secrets.get());
+    secondFactors = new StoredSecondFactors(db, secrets.get());
     accounts = username -> stored.find(username).recover(e -> e instanceof ClientErrorException
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
@@ -132,6 +136,12 @@ final class InProcessHubSide implements HubSide {
   @Override
   public HubChannel channel() {
     return channel;
+  }
+
+  /** The node's database, where the accounts are. */
+  @Override
+  public SecondFactors secondFactors() {
+    return secondFactors;
   }
 
   @Override

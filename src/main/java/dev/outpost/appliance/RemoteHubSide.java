@@ -8,6 +8,7 @@ import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
+import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.Database;
 import dev.outpost.gateway.Gateway;
@@ -16,6 +17,7 @@ import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.http.Tls;
 import dev.outpost.identity.AccountDirectory;
+import dev.outpost.identity.SecondFactors;
 import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.lease.LeaseAdminRoutes;
 import dev.outpost.lease.impl.LeaseAuthority;
@@ -30,6 +32,7 @@ import dev.outpost.broker.impl.LocalBroker;
 import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedAccounts;
 import dev.outpost.relay.RelayedEnrollmentLedger;
+import dev.outpost.relay.RelayedSecondFactors;
 import dev.outpost.relay.TunnelProtocol;
 import dev.outpost.renewal.CertificateGauges;
 import dev.outpost.store.GatewayAddresses;
@@ -64,6 +67,8 @@ final class RemoteHubSide implements HubSide {
   private final HazelcastInstance member;
   private final int minMembers;
   private final Supplier<SiteCertificates> certificates;
+  /** The node's key for stored secrets (sealing the local host cache's authenticator secrets), once opened. */
+  private final Supplier<SecretBox> secrets;
   private final Function<String, Function<JsonObject, Future<JsonObject>>> down;
   private final BiFunction<String, JsonObject, Future<JsonObject>> agentCommands;
   private final Supplier<Gateway> gateway;
@@ -83,9 +88,11 @@ final class RemoteHubSide implements HubSide {
    * @param gateway the node's gateway, which opens rendezvous streams the hub asks for
    * @param deploy deploys a verticle of this side so that the node undeploys it when it stops
    * @param metrics where the connector certificate's expiry and renewals show
+   * @param secrets the node's key for stored secrets, once opened
    */
   RemoteHubSide(Vertx vertx, OutpostConfig config, String nodeId, HazelcastInstance member, int minMembers,
-      Supplier<SiteCertificates> certificates, Function<String, Function<JsonObject, Future<JsonObject>>> down,
+      Supplier<SiteCertificates> certificates, Supplier<SecretBox> secrets,
+      Function<String, Function<JsonObject, Future<JsonObject>>> down,
       BiFunction<String, JsonObject, Future<JsonObject>> agentCommands, Supplier<Gateway> gateway,
       Function<Deployable, Future<Void>> deploy, MeterRegistry metrics) {
     this.metrics = Objects.requireNonNull(metrics);
@@ -95,6 +102,7 @@ final class RemoteHubSide implements HubSide {
     this.member = Objects.requireNonNull(member);
     this.minMembers = minMembers;
     this.certificates = Objects.requireNonNull(certificates);
+    this.secrets = Objects.requireNonNull(secrets);
     this.down = Objects.requireNonNull(down);
     this.agentCommands = Objects.requireNonNull(agentCommands);
     this.gateway = Objects.requireNonNull(gateway);
@@ -129,7 +137,7 @@ final class RemoteHubSide implements HubSide {
     });
     link = new HubLink(options, membership.hub(), new HubLink.Identity(nodeId, membership.location(),
         Version.current(), ""), config.hub().pingInterval(), down, config.proxy());
-    hostCache = new LocalHostCache(link, config.dataDir(), config.hub().syncInterval());
+    hostCache = new LocalHostCache(link, config.dataDir(), config.hub().syncInterval(), secrets);
     LocalBroker local = new LocalBroker(hostCache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agentCommands.apply(hostId,
         command.toJson()).onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.kind().wireName(),
@@ -150,6 +158,12 @@ final class RemoteHubSide implements HubSide {
   @Override
   public HubChannel channel() {
     return link;
+  }
+
+  /** Kept at the hub, which keeps the accounts. */
+  @Override
+  public SecondFactors secondFactors() {
+    return new RelayedSecondFactors(link);
   }
 
   @Override

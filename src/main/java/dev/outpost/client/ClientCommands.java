@@ -4,12 +4,14 @@ import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.SiteCertificates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
 import java.io.Console;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -238,10 +240,23 @@ public final class ClientCommands implements Callable<Integer> {
         description = "SHA-256 fingerprint of the appliance's site CA, as printed at its start (colons optional).")
     String caSha256;
 
+    @Option(names = "--code", paramLabel = "CODE",
+        description = "The current code of your authenticator app, or a recovery code, for an account with a second "
+            + "factor. Default: asked for on the terminal when the appliance wants one; without a terminal, the line "
+            + "after the password on stdin (printf '%%s\\n%%s\\n' \"$PW\" \"$CODE\" | outpost client login ...).")
+    String code;
+
+    @Option(names = "--remember-device",
+        description = "After the code, have the appliance remember this device (its device key) so that later "
+            + "sign-ins here skip the code, for as long as the site allows (identity.remember-device).")
+    boolean rememberDevice;
+
     @Option(names = "--lease-wait", paramLabel = "SECONDS", defaultValue = "10",
         description = "How long to wait for the connection lease after signing in (0: do not wait; a later command "
             + "fetches it). Default: ${DEFAULT-VALUE}.")
     int leaseWait;
+
+    private BufferedReader stdin;
 
     @Override
     int run() {
@@ -252,8 +267,8 @@ public final class ClientCommands implements Callable<Integer> {
       String password = password();
       DeviceKey device = DeviceKey.loadOrCreate(h);
       StoreClient store = new StoreClient(SiteTrust.pinnedTo(ca), appliance, null);
-      JsonObject signedIn = store.post("/api/v1/login", new JsonObject().put("username", user)
-          .put("password", password).put("deviceKey", device.publicKeyBase64()));
+      JsonObject signedIn = new SecondFactorPrompt(h, device, appliance, user, this::askCode).signIn(store, password,
+          code, rememberDevice);
       String token = signedIn.getString("token");
       if (token == null) {
         throw new ClientFailure("the appliance did not return a token");
@@ -326,10 +341,9 @@ public final class ClientCommands implements Callable<Integer> {
     private String password() {
       if (passwordFile != null) {
         try {
-          String text = "-".equals(passwordFile) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
-              : Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8);
-          String password = text.lines().findFirst().orElse("");
-          if (password.isEmpty()) {
+          String password = "-".equals(passwordFile) ? stdinLine()
+              : Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+          if (password == null || password.isEmpty()) {
             throw new ClientFailure("the password file " + passwordFile + " is empty");
           }
           return password;
@@ -349,10 +363,9 @@ public final class ClientCommands implements Callable<Integer> {
     }
 
     /** No terminal: the first line piped in ({@code echo "$PW" | outpost client login ...}). */
-    private static String pipedPassword() {
+    private String pipedPassword() {
       try {
-        String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8))
-            .readLine();
+        String line = stdinLine();
         if (line == null || line.isEmpty()) {
           throw new ClientFailure("no password: pipe it in on stdin, use --password-file FILE, or run this in a "
               + "terminal to be asked");
@@ -361,6 +374,38 @@ public final class ClientCommands implements Callable<Integer> {
       } catch (IOException e) {
         throw new ClientFailure("cannot read the password from stdin: " + e.getMessage(), e);
       }
+    }
+
+    /**
+     * The code the appliance asks for when none came with --code: typed on the terminal, else the next line piped in
+     * (after the password, when that came from stdin too).
+     */
+    private String askCode() {
+      Console console = System.console();
+      String typed;
+      if (console != null) {
+        typed = console.readLine("Code from your authenticator app (or a recovery code) for %s: ", user);
+      } else {
+        try {
+          typed = stdinLine();
+        } catch (IOException e) {
+          throw new ClientFailure("cannot read the code from stdin: " + e.getMessage(), e);
+        }
+      }
+      if (typed == null || typed.isBlank()) {
+        throw new ClientFailure(user + " signs in with a second factor: pass --code with the current code of your "
+            + "authenticator app (or a recovery code), pipe it in on the line after the password, or run this in a "
+            + "terminal to be asked");
+      }
+      return typed.strip();
+    }
+
+    /** The next line of stdin, or {@code null} at its end: one reader, so a password line and a code line count. */
+    private String stdinLine() throws IOException {
+      if (stdin == null) {
+        stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      }
+      return stdin.readLine();
     }
 
     private static URI applianceUrl(String text) {

@@ -1,6 +1,7 @@
 package dev.outpost.client;
 
 import dev.outpost.crypto.Pem;
+import dev.outpost.identity.RememberedDevices;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,7 +12,9 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
+import java.time.Instant;
 import java.util.Base64;
 
 /**
@@ -56,6 +59,21 @@ final class DeviceKey {
   static DeviceKey load(ClientHome home) {
     Path pub = home.file(PUBLIC_FILE);
     return Files.isRegularFile(pub) && Files.isRegularFile(home.file(PRIVATE_FILE)) ? new DeviceKey(read(pub)) : null;
+  }
+
+  /**
+   * A proof that this device holds its key, for a sign-in as {@code username} with a remembered device: the time
+   * and an Ed25519 signature of {@code RememberedDevices.proofInput} ({@code <epoch millis>.<base64url>}).
+   */
+  String signInProof(ClientHome home, String username, Instant now) {
+    try {
+      Signature signer = Signature.getInstance(ALGORITHM);
+      signer.initSign(privateKey(home));
+      signer.update(RememberedDevices.proofInput(username, now.toEpochMilli()));
+      return now.toEpochMilli() + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(signer.sign());
+    } catch (GeneralSecurityException e) {
+      throw new ClientFailure("cannot sign with the device key: " + e.getMessage(), e);
+    }
   }
 
   /** The private key, to sign lease proofs with. */

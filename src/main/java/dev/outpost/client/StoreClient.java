@@ -40,7 +40,10 @@ final class StoreClient {
     return new Answer(response.statusCode(), body(response));
   }
 
-  /** The status and body of a POST whose 4xx answers the caller reads itself (401 and 5xx still fail). */
+  /**
+   * The status and body of a POST whose 4xx answers the caller reads itself (e.g. a sign-in that asks for a second
+   * factor); 5xx still fails.
+   */
   Answer postAnswer(String path, JsonObject body) {
     HttpResponse<String> response = exchange("POST", path, body);
     if (response.statusCode() >= 500) {
@@ -59,6 +62,12 @@ final class StoreClient {
 
   JsonObject post(String path, JsonObject body) {
     return send("POST", path, body);
+  }
+
+  /** The problem's detail and status of a 4xx answer, for a message. */
+  static String problem(Answer answer) {
+    return answer.body().getString("detail", "the appliance answered " + answer.status()) + " (" + answer.status()
+        + ")";
   }
 
   static String segment(String value) {

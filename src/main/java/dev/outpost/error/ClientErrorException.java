@@ -37,6 +37,14 @@ public class ClientErrorException extends OutpostException {
     this.retryAfter = retryAfter;
   }
 
+  /**
+   * Members the problem document carries besides type, title, status and detail (RFC 9457 extension members), or
+   * {@code null} for none.
+   */
+  public io.vertx.core.json.JsonObject members() {
+    return null;
+  }
+
   /** How long the caller should wait before trying again, for 429 responses. */
   public Optional<Duration> retryAfter() {
     return Optional.ofNullable(retryAfter);

@@ -44,6 +44,16 @@ public final class Problems {
     if (e instanceof ClientErrorException client && client.retryAfter().isPresent() && !response.headWritten()) {
       response.putHeader("Retry-After", Long.toString(Math.max(1, client.retryAfter().get().toSeconds())));
     }
-    send(response, e.status(), e.type(), e.detail(), instance);
+    JsonObject members = e instanceof ClientErrorException client ? client.members() : null;
+    if (members == null) {
+      send(response, e.status(), e.type(), e.detail(), instance);
+      return;
+    }
+    if (response.headWritten() || response.closed()) {
+      return;
+    }
+    SecurityHeaders.apply(response.headers());
+    response.setStatusCode(e.status()).putHeader("Content-Type", CONTENT_TYPE).putHeader("Cache-Control", "no-store");
+    response.end(members.copy().mergeIn(body(e.status(), e.type(), e.detail(), instance)).encode());
   }
 }

@@ -28,6 +28,12 @@ import dev.outpost.identity.IdentityRoutes;
 import dev.outpost.identity.InMemoryAttemptCounters;
 import dev.outpost.identity.InMemorySessionStore;
 import dev.outpost.identity.LoginService;
+import dev.outpost.identity.OneTimeMarks;
+import dev.outpost.identity.RememberedDevices;
+import dev.outpost.identity.SecondFactorCheck;
+import dev.outpost.identity.StoredApiTokens;
+import dev.outpost.identity.StoredSecondFactors;
+import dev.outpost.identity.directory.DirectorySignIn;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.lease.AccountLeaseRevocation;
 import dev.outpost.lease.LeaseAdminRoutes;
@@ -153,8 +159,13 @@ public final class HubNode {
     LeaseAuthority leases = role.leases();
     PasswordHasher hasher = PasswordHasher.create();
     // the hub has no cluster: its failed sign-ins are counted in this process, with the same reserve-then-settle rule
-    LoginService logins = new LoginService(vertx, new UserAccounts(db), new InMemorySessionStore(),
-        new InMemoryAttemptCounters(Clock.systemUTC()), hasher, config.identity(), metrics, Clock.systemUTC());
+    UserAccounts accounts = new UserAccounts(db, secrets);
+    OneTimeMarks marks = OneTimeMarks.inMemory(Clock.systemUTC());
+    LoginService logins = new LoginService(vertx, accounts, DirectorySignIn.none(), new InMemorySessionStore(),
+        new InMemoryAttemptCounters(Clock.systemUTC()), hasher, config.identity(), metrics, Clock.systemUTC(),
+        new LoginService.Factors(new SecondFactorCheck(new StoredSecondFactors(db, secrets), marks, Clock.systemUTC()),
+            new RememberedDevices(secrets, config.identity().rememberDevice(), marks, Clock.systemUTC()),
+            new StoredApiTokens(db, accounts, Clock.systemUTC())));
     Locations locations = new Locations(vertx, db, certificates, config.connectorValidity());
     DirectoryRelay directories = role.directories();
     HealthRoutes health = new HealthRoutes()
@@ -162,13 +173,13 @@ public final class HubNode {
             : Check.down(stopping ? "stopping" : "starting")))
         .check("db", () -> db.ping().map(v -> Check.up("reachable")));
     // what takes access away reaches the connected appliances at once, not at their next sync
-    AccessBroadcast broadcast = new AccessBroadcast((op, body) -> server.requestAll(op, body), new UserAccounts(db));
+    AccessBroadcast broadcast = new AccessBroadcast((op, body) -> server.requestAll(op, body), accounts);
     AccessWithdrawal withdrawal = new AccountLeaseRevocation(broadcast::revoked, Clock.systemUTC())
         .andThen(AccessWithdrawal.afterCommit(broadcast::withdrawn));
     AdminApi admin = new AdminApi(vertx, db, logins, this::appliances, hasher, nodeId, new LocationTokenAuthority(),
         AgentDirectory.none(), broker.adminClient(), DiskSpool.inDataDir(vertx, config.dataDir(), "audit", metrics),
         new AdminApi.Options()
-            .extensions(List.of(new LocationRoutes(db, locations), new LeaseAdminRoutes(db, new UserAccounts(db),
+            .extensions(List.of(new LocationRoutes(db, locations), new LeaseAdminRoutes(db, accounts,
                 leases, broadcast::revoked, List::of, RevocationOutbox.SHARED, Clock.systemUTC(),
                 new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
                     metrics)))))

@@ -8,6 +8,7 @@ import dev.outpost.relay.Requests;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
+import dev.outpost.identity.StoredSecondFactors;
 import dev.outpost.identity.UserAccounts;
 import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.lease.LeaseConfig;
@@ -49,7 +50,8 @@ public final class HubRole implements Lifecycle, HubOperations {
     this.leases = new LeaseAuthority(vertx, db, secrets, siteCaFingerprint, leasing.validity(),
         location -> broker.fresh().map(model -> model.forLocation(location)), Clock.systemUTC());
     this.directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
-    this.others = HubOperations.of(new IdentityOperations(new UserAccounts(db)), directories,
+    this.others = HubOperations.of(new IdentityOperations(new UserAccounts(db, secrets),
+        new StoredSecondFactors(db, secrets)), directories,
         new HostOperations(new DatabaseEnrollmentLedger(db)));
   }
 

@@ -19,6 +19,21 @@ public final class AccountOperations {
    * appliance ends the user's sessions in its cluster and updates its local host cache's copy of the account.
    */
   public static final String ACCESS_WITHDRAWN = "identity.access-withdrawn";
+  /**
+   * Appliance to hub, enrolment of authenticator apps ({@link SecondFactors}), the secret in clear over the tunnel and
+   * sealed at the hub: {@code {userId, secret} -> {}}.
+   */
+  public static final String FACTOR_PROPOSE = "identity.factor-propose";
+  /** {@code {userId} -> {secret?}}: the secret proposed and not yet confirmed. */
+  public static final String FACTOR_PROPOSED = "identity.factor-proposed";
+  /** {@code {userId, secret, recovery:[hash]} -> {}}; 409 when the secret is no longer the proposed one. */
+  public static final String FACTOR_CONFIRM = "identity.factor-confirm";
+  /** {@code {userId, recovery:[hash]} -> {}}. */
+  public static final String FACTOR_RECOVERY_CODES = "identity.factor-recovery-codes";
+  /** {@code {userId, hash} -> {spent}}: uses up one recovery code, once across the site. */
+  public static final String FACTOR_SPEND = "identity.factor-spend";
+  /** {@code {userId} -> {removed}}. */
+  public static final String FACTOR_REMOVE = "identity.factor-remove";
 
   private AccountOperations() {
   }

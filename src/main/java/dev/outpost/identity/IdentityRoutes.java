@@ -13,12 +13,17 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * {@code POST /login}, {@code POST /logout} and {@code GET /me} of the store API. A sign-in may carry the client's
- * {@code deviceKey} (base64 of an Ed25519 SubjectPublicKeyInfo); its thumbprint is kept in the session.
+ * {@code POST /login}, {@code POST /login/second-factor}, {@code POST /logout}, {@code GET /me} and the enrolment of
+ * second factors ({@link SecondFactorRoutes}) of the store API. A sign-in may carry the client's {@code deviceKey}
+ * (base64 of an Ed25519 SubjectPublicKeyInfo); its thumbprint is kept in the session. An account with a second
+ * factor also sends {@code code}, or a {@code rememberedDevice} grant with a {@code deviceProof}, or completes the
+ * sign-in at {@code /login/second-factor}.
  */
 public final class IdentityRoutes {
 
   private static final int MAX_FIELD = 256;
+  /** Longest remembered-device grant accepted (they are about 250 characters). */
+  private static final int MAX_GRANT = 1024;
 
   /** What else happens when someone signs in or out here (e.g. their connection lease). */
   public interface SignInHooks {
@@ -55,8 +60,10 @@ public final class IdentityRoutes {
   /** Mounts the routes on the store API router (which already has a body handler). */
   public void mount(Router api) {
     api.post("/login").handler(this::login);
-    api.post("/logout").handler(AuthHandler.signedIn(logins)).handler(this::logout);
-    api.get("/me").handler(AuthHandler.signedIn(logins)).handler(this::me);
+    api.post("/login/second-factor").handler(this::secondFactor);
+    api.post("/logout").handler(AuthHandler.enrolling(logins)).handler(this::logout);
+    api.get("/me").handler(AuthHandler.enrolling(logins)).handler(this::me);
+    new SecondFactorRoutes(logins, this::sessionAnswer).mount(api);
   }
 
   private void login(RoutingContext ctx) {
@@ -64,21 +71,50 @@ public final class IdentityRoutes {
     String username = requiredText(body, "username");
     String password = requiredText(body, "password");
     String device = deviceThumbprint(body);
-    logins.login(username.trim(), password, RequestContext.clientAddress(ctx), device)
-        .onSuccess(signedIn -> {
-          Principal p = signedIn.principal();
-          hooks.signedIn(p, ctx);
-          ctx.response().addCookie(sessionCookie(signedIn.token(), Duration.between(Instant.now(), p.expiresAt())));
-          ctx.response().putHeader("Cache-Control", "no-store").putHeader("Content-Type", "application/json")
-              .end(new JsonObject()
-                  .put("token", signedIn.token())
-                  .put("csrfToken", p.csrfToken())
-                  .put("expiresAt", p.expiresAt().toString())
-                  .put("signIn", p.signIn())
-                  .put("user", p.userJson())
-                  .encode());
-        })
+    LoginService.SecondStep step = new LoginService.SecondStep(optionalText(body, "code"),
+        device == null ? null : body.getString("deviceKey"), optionalText(body, "deviceProof"),
+        optionalText(body, "rememberedDevice", MAX_GRANT), rememberDevice(body));
+    logins.login(username.trim(), password, RequestContext.clientAddress(ctx), device, step)
+        .onSuccess(signedIn -> answer(ctx, signedIn))
         .onFailure(ctx::fail);
+  }
+
+  /** The second step of a sign-in: {@code {secondFactorToken, code, rememberDevice?, deviceKey?}}. */
+  private void secondFactor(RoutingContext ctx) {
+    JsonObject body = JsonBodies.object(ctx);
+    String token = requiredText(body, "secondFactorToken");
+    String code = requiredText(body, "code");
+    String device = deviceThumbprint(body);
+    logins.completeSignIn(token, code, RequestContext.clientAddress(ctx), device, rememberDevice(body))
+        .onSuccess(signedIn -> answer(ctx, signedIn))
+        .onFailure(ctx::fail);
+  }
+
+  /** Answers a sign-in: the token once, the cookie, the CSRF token and who signed in. */
+  private void answer(RoutingContext ctx, LoginService.SignedIn signedIn) {
+    JsonObject answer = sessionAnswer(ctx, signedIn);
+    ctx.response().putHeader("Cache-Control", "no-store").putHeader("Content-Type", "application/json")
+        .end(answer.encode());
+  }
+
+  /** What a sign-in answers, with its cookie set on the response; the caller ends the response. */
+  JsonObject sessionAnswer(RoutingContext ctx, LoginService.SignedIn signedIn) {
+    Principal p = signedIn.principal();
+    if (!p.restricted()) {
+      hooks.signedIn(p, ctx);
+    }
+    ctx.response().addCookie(sessionCookie(signedIn.token(), Duration.between(Instant.now(), p.expiresAt())));
+    JsonObject answer = new JsonObject()
+        .put("token", signedIn.token())
+        .put("csrfToken", p.csrfToken())
+        .put("expiresAt", p.expiresAt().toString())
+        .put("signIn", p.signIn())
+        .put("user", p.userJson());
+    if (signedIn.rememberedDevice() != null) {
+      answer.put("rememberedDevice", signedIn.rememberedDevice())
+          .put("rememberedUntil", Instant.now().plus(logins.devices().validity()).toString());
+    }
+    return answer;
   }
 
   private void logout(RoutingContext ctx) {
@@ -124,13 +160,35 @@ public final class IdentityRoutes {
     }
   }
 
-  private static String requiredText(JsonObject body, String field) {
+  private static boolean rememberDevice(JsonObject body) {
+    Object value = body.getValue("rememberDevice");
+    if (value != null && !(value instanceof Boolean)) {
+      throw ClientErrorException.validation("field 'rememberDevice' must be true or false");
+    }
+    return Boolean.TRUE.equals(value);
+  }
+
+  /** A text field that may be absent; present, it must be a short string. */
+  static String optionalText(JsonObject body, String field) {
+    return optionalText(body, field, MAX_FIELD);
+  }
+
+  static String optionalText(JsonObject body, String field, int max) {
+    Object value = body.getValue(field);
+    return value == null ? null : requiredText(body, field, max);
+  }
+
+  static String requiredText(JsonObject body, String field) {
+    return requiredText(body, field, MAX_FIELD);
+  }
+
+  private static String requiredText(JsonObject body, String field, int max) {
     Object value = body.getValue(field);
     if (!(value instanceof String text) || text.isEmpty()) {
       throw ClientErrorException.validation("field '" + field + "' is required and must be a non-empty string");
     }
-    if (text.length() > MAX_FIELD || text.indexOf('\0') >= 0) {
-      throw ClientErrorException.validation("field '" + field + "' must be at most " + MAX_FIELD
+    if (text.length() > max || text.indexOf('\0') >= 0) {
+      throw ClientErrorException.validation("field '" + field + "' must be at most " + max
           + " characters without NUL bytes");
     }
     return text;

@@ -4,6 +4,7 @@ import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.broker.SiteModelJson;
 import dev.outpost.cluster.ContextHop;
+import dev.outpost.crypto.SecretBox;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.identity.AccountOperations;
 import dev.outpost.identity.AccountDirectory;
@@ -24,14 +25,16 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The local host cache (LHC): the newest site configuration this appliance received from its hub — the
  * location's pools, resources, entitlements and group memberships, and the accounts with their password hashes —
- * kept in memory and on disk ({@code data-dir/lhc/snapshot.json}, owner-only), so that the appliance can sign
- * users in and broker alone while the hub, or the database, cannot be reached. Refreshed every
+ * kept in memory and on disk ({@code data-dir/lhc/snapshot.json}, owner-only; authenticator secrets sealed with the
+ * node's key for stored secrets), so that the appliance can sign users in, with their second factor, and broker
+ * alone while the hub, or the database, cannot be reached. Refreshed every
  * {@code hub.sync-interval} while the hub answers (every second until the first snapshot arrives), and at once for
  * an account that lost access ({@link #accountChanged}).
  */
@@ -49,19 +52,30 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
       accounts = Map.copyOf(accounts);
     }
 
-    JsonObject toJson() {
+    JsonObject toJson(SecretBox box) {
       return new JsonObject().put("v", FILE_VERSION).put("receivedAt", receivedAt.toString())
           .put("model", SiteModelJson.toJson(model))
-          .put("accounts", new JsonArray(accounts.values().stream().map(AccountJson::toJson).toList()));
+          .put("accounts", new JsonArray(accounts.values().stream()
+              .sorted(java.util.Comparator.comparing(Account::username))
+              .map(account -> AccountJson.toStoredJson(account, box)).toList()));
     }
 
-    static Snapshot fromJson(JsonObject json) {
-      return new Snapshot(SiteModelJson.fromJson(json.getJsonObject("model", new JsonObject())),
-          byName(json.getJsonArray("accounts", new JsonArray())), Instant.parse(json.getString("receivedAt")));
+    static Snapshot fromJson(JsonObject json, SecretBox box) {
+      Map<String, Account> accounts = new HashMap<>();
+      for (Object o : json.getJsonArray("accounts", new JsonArray())) {
+        Account account = AccountJson.fromStoredJson((JsonObject) o, box);
+        if (account != null) {
+          accounts.put(account.username().toLowerCase(Locale.ROOT), account);
+        }
+      }
+      return new Snapshot(SiteModelJson.fromJson(json.getJsonObject("model", new JsonObject())), accounts,
+          Instant.parse(json.getString("receivedAt")));
     }
   }
 
   private final HubChannel hub;
+  /** The node's key for stored secrets, which seals the authenticator secrets in the file; known once started. */
+  private final Supplier<SecretBox> secrets;
   private final Path file;
   private final Duration interval;
   private volatile Snapshot current = Snapshot.EMPTY;
@@ -73,8 +87,10 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
   /** Whether the next sync fetches the accounts even when the site model did not change. */
   private volatile boolean accountsStale;
 
-  public LocalHostCache(HubChannel hub, Path dataDir, Duration interval) {
+  /** @param secrets the node's key for stored secrets, asked for when the cache starts */
+  public LocalHostCache(HubChannel hub, Path dataDir, Duration interval, Supplier<SecretBox> secrets) {
     this.hub = Objects.requireNonNull(hub);
+    this.secrets = Objects.requireNonNull(secrets);
     this.file = dataDir.resolve("lhc").resolve("snapshot.json");
     this.interval = Objects.requireNonNull(interval);
   }
@@ -179,14 +195,16 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
     }
     long before = current.model().version();
     current = fresh;
-    JsonObject json = fresh.toJson();
+    // compared without the sealed secrets, whose nonces differ at every sealing
+    JsonObject json = fresh.toJson(null);
     json.remove("receivedAt");
     String content = json.encode();
     if (content.equals(persisted)) {
       return Future.succeededFuture(fresh);
     }
+    SecretBox box = secrets.get();
     return vertx.executeBlocking(() -> {
-      write(fresh.toJson().encode());
+      write(fresh.toJson(box).encode());
       return fresh;
     }).onSuccess(s -> {
       persisted = content;
@@ -202,7 +220,7 @@ public final class LocalHostCache extends VerticleBase implements AccountDirecto
       return null;
     }
     try {
-      return Snapshot.fromJson(new JsonObject(Files.readString(file, StandardCharsets.UTF_8)));
+      return Snapshot.fromJson(new JsonObject(Files.readString(file, StandardCharsets.UTF_8)), secrets.get());
     } catch (RuntimeException e) {
       LOG.warn("Ignoring the unreadable local host cache {}: {}", file, e.getMessage());
       return null;

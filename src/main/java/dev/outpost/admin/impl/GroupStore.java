@@ -26,9 +26,12 @@ public final class GroupStore implements EntityStore {
   private static final Schema SCHEMA = Schema.of(
       FieldSpec.text("name", 1, 64).matching(NAME_PATTERN).required(),
       FieldSpec.text("description", 0, 1024).freeText().withDefault(""),
-      FieldSpec.textList("members", 0, 10_000, 64).matching(UserStore.USERNAME_PATTERN).withDefault(new JsonArray()));
-  private static final Map<String, String> COLUMNS = Map.of("name", "name", "description", "description");
-  private static final String SELECT = "SELECT g.id, g.name, g.description, g.created_at, g.updated_at, "
+      FieldSpec.textList("members", 0, 10_000, 64).matching(UserStore.USERNAME_PATTERN).withDefault(new JsonArray()),
+      FieldSpec.bool("secondFactorRequired").withDefault(false));
+  private static final Map<String, String> COLUMNS = Map.of("name", "name", "description", "description",
+      "secondFactorRequired", "mfa_required");
+  private static final String SELECT = "SELECT g.id, g.name, g.description, g.mfa_required, g.created_at, "
+      + "g.updated_at, "
       + "ARRAY(SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
       + "WHERE m.group_id = g.id ORDER BY lower(u.username)) AS member_names FROM groups g";
 
@@ -64,8 +67,8 @@ public final class GroupStore implements EntityStore {
   public Future<JsonObject> create(SqlConnection conn, JsonObject fields, Actor actor) {
     UUID id = UUID.randomUUID();
     String name = fields.getString("name");
-    return conn.preparedQuery("INSERT INTO groups(id, name, description) VALUES ($1, $2, $3)")
-        .execute(Tuple.of(id, name, fields.getString("description")))
+    return conn.preparedQuery("INSERT INTO groups(id, name, description, mfa_required) VALUES ($1, $2, $3, $4)")
+        .execute(Tuple.of(id, name, fields.getString("description"), fields.getBoolean("secondFactorRequired")))
         .recover(SqlConflicts.onUnique(() -> "a group named '" + name + "' already exists"))
         .compose(v -> replaceMembers(conn, id, fields.getJsonArray("members")))
         .compose(v -> find(conn, id.toString(), false));
@@ -120,6 +123,7 @@ public final class GroupStore implements EntityStore {
         .put("name", row.getString("name"))
         .put("description", row.getString("description"))
         .put("members", Rows.texts(row, "member_names"))
+        .put("secondFactorRequired", row.getBoolean("mfa_required"))
         .put("createdAt", Rows.time(row, "created_at"))
         .put("updatedAt", Rows.time(row, "updated_at"));
   }

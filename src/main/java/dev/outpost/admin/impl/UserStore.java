@@ -40,13 +40,15 @@ public final class UserStore implements EntityStore {
       FieldSpec.text("password", 12, 256).secret(),
       FieldSpec.textList("roles", 1, 3, 32).oneOf(Arrays.stream(Role.values()).map(Role::wireName)
           .toArray(String[]::new)).withDefault(new JsonArray().add(Role.USER.wireName())),
-      FieldSpec.bool("disabled").withDefault(false));
+      FieldSpec.bool("disabled").withDefault(false),
+      FieldSpec.bool("serviceAccount").withDefault(false));
   /** Written columns; {@code password} becomes {@code passwordHash} in {@link #prepare}. */
   private static final Map<String, String> COLUMNS = Map.of("username", "username", "displayName", "display_name",
       "passwordHash", "password_hash", "roles", "roles", "disabled", "disabled");
-  private static final String SELECT = "SELECT u.id, u.username, u.display_name, u.roles, u.disabled, u.created_at, "
-      + "u.updated_at, ARRAY(SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id "
-      + "WHERE m.user_id = u.id ORDER BY lower(g.name)) AS group_names FROM users u";
+  private static final String SELECT = "SELECT u.id, u.username, u.display_name, u.roles, u.disabled, "
+      + "u.service_account, u.created_at, u.updated_at, ARRAY(SELECT g.name FROM group_members m JOIN groups g "
+      + "ON g.id = m.group_id WHERE m.user_id = u.id ORDER BY lower(g.name)) AS group_names, EXISTS (SELECT 1 FROM "
+      + "user_factors f WHERE f.user_id = u.id AND f.factor_id IS NOT NULL) AS has_second_factor FROM users u";
 
   /** Why access was withdrawn, as users and the audit log read it. */
   public static final String DISABLED = "account disabled";
@@ -118,10 +120,15 @@ public final class UserStore implements EntityStore {
   public Future<JsonObject> create(SqlConnection conn, JsonObject fields, Actor actor) {
     UUID id = UUID.randomUUID();
     String username = fields.getString("username");
-    return conn.preparedQuery("INSERT INTO users(id, username, display_name, password_hash, roles, disabled) "
-            + "VALUES ($1, $2, $3, $4, $5, $6)")
+    boolean service = fields.getBoolean("serviceAccount", false);
+    if (service && fields.containsKey("passwordHash")) {
+      return Future.failedFuture(ClientErrorException.validation("a service account has no password: it never "
+          + "signs in, it owns API tokens (POST /admin/api/v1/api-tokens with \"owner\")"));
+    }
+    return conn.preparedQuery("INSERT INTO users(id, username, display_name, password_hash, roles, disabled, "
+            + "service_account) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .execute(Tuple.of(id, username, fields.getString("displayName"), fields.getString("passwordHash"),
-            ColumnUpdate.sqlValue(fields.getJsonArray("roles")), fields.getBoolean("disabled")))
+            ColumnUpdate.sqlValue(fields.getJsonArray("roles")), fields.getBoolean("disabled"), service))
         .recover(SqlConflicts.onUnique(() -> "a user named '" + username + "' already exists"))
         .compose(v -> find(conn, id.toString(), false));
   }
@@ -130,6 +137,15 @@ public final class UserStore implements EntityStore {
   public Future<JsonObject> update(SqlConnection conn, JsonObject current, JsonObject changes, Actor actor,
       AfterCommit after) {
     String id = current.getString("id");
+    if (changes.containsKey("serviceAccount")
+        && !changes.getBoolean("serviceAccount").equals(current.getBoolean("serviceAccount"))) {
+      return Future.failedFuture(ClientErrorException.validation("field 'serviceAccount' is chosen when the account "
+          + "is created; create another account instead"));
+    }
+    if (current.getBoolean("serviceAccount") && changes.containsKey("passwordHash")) {
+      return Future.failedFuture(ClientErrorException.validation("a service account has no password: it never "
+          + "signs in"));
+    }
     boolean staysAdmin = changes.getJsonArray("roles", current.getJsonArray("roles")).contains(ADMIN)
         && !changes.getBoolean("disabled", current.getBoolean("disabled"));
     Future<Void> guard = isEnabledAdmin(current) && !staysAdmin
@@ -154,6 +170,7 @@ public final class UserStore implements EntityStore {
         : Future.succeededFuture();
     return guard.compose(v -> conn.preparedQuery("DELETE FROM users WHERE id = $1")
         .execute(Tuple.of(UUID.fromString(current.getString("id")))))
+        .compose(v -> ApiTokenRoutes.deleteOwnedBy(conn, current.getString("id")))
         .compose(v -> withdraw(conn, actor, current, DELETED, after));
   }
 
@@ -214,6 +231,8 @@ public final class UserStore implements EntityStore {
         .put("displayName", row.getString("display_name"))
         .put("roles", Rows.texts(row, "roles"))
         .put("disabled", row.getBoolean("disabled"))
+        .put("serviceAccount", row.getBoolean("service_account"))
+        .put("secondFactor", row.getBoolean("has_second_factor"))
         .put("groups", Rows.texts(row, "group_names"))
         .put("createdAt", Rows.time(row, "created_at"))
         .put("updatedAt", Rows.time(row, "updated_at"));

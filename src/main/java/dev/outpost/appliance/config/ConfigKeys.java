@@ -164,6 +164,9 @@ public final class ConfigKeys {
           + "before further attempts get 429.", Parsers.intRange(1, 100000));
   public static final ConfigKey<Duration> LOGIN_WINDOW = key("identity.login.window", null, "5m",
       "Window over which failed sign-ins are counted.", Parsers.duration(Duration.ofSeconds(1), Duration.ofDays(1)));
+  public static final ConfigKey<Duration> REMEMBER_DEVICE = key("identity.remember-device", null, "30d",
+      "How long a device on which a user ticked 'Remember this device' skips the second factor (bound to the "
+          + "device's key); 0s turns the choice off.", Parsers.duration(Duration.ZERO, Duration.ofDays(90)));
 
   public static final ConfigKey<Duration> DIRECTORY_OFFLINE_WINDOW = key("directory.offline-window", null, "7d",
       "While a directory (LDAP/AD) cannot be reached, users who signed in through it within this window still sign "
