@@ -39,11 +39,12 @@ import picocli.CommandLine.Model.CommandSpec;
         "  outpost admin --url https://APPLIANCE:8443 --ca-sha256 FP login --user admin --password-file F",
         "  outpost admin enroll-token create --pool linux --uses 5 --ttl 1d",
         "  outpost admin get pools        outpost admin post pools '{\"name\":\"p\",\"maxSessionsPerHost\":5}'",
+        "  outpost admin audit verify     outpost admin audit export --output audit.jsonl",
         "  outpost admin backup FILE --data-dir /var/lib/outpost --passphrase-file F",
         ""},
     subcommands = {AdminCommand.Login.class, AdminCommand.Logout.class, AdminCommand.EnrollTokens.class,
         AdminCommand.Get.class, AdminCommand.Post.class, AdminCommand.Put.class, AdminCommand.Delete.class,
-        BackupCommands.Backup.class, BackupCommands.Restore.class})
+        AuditCommands.class, BackupCommands.Backup.class, BackupCommands.Restore.class})
 final class AdminCommand implements Runnable {
 
   static final int FAILED = 1;

@@ -135,7 +135,8 @@ public final class HubNode {
                 new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
                     metrics)))))
             .withdrawal(withdrawal)
-            .directories(secrets, () -> { }, directories));
+            .directories(secrets, () -> { }, directories)
+            .audit(secrets, config.audit(), metrics));
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)

@@ -1,5 +1,6 @@
 package dev.outpost.appliance.config;
 
+import dev.outpost.admin.AuditConfig;
 import dev.outpost.http.OutboundProxy;
 import java.net.URI;
 import java.nio.file.Path;
@@ -27,7 +28,8 @@ public record OutpostConfig(
     IdentityConfig identity,
     DirectoryConfig directory,
     LeaseConfig lease,
-    MetricsConfig metrics) {
+    MetricsConfig metrics,
+    AuditConfig audit) {
 
   /** Logging: {@code log.*}. */
   public record LogConfig(String format, String level) {
@@ -236,6 +238,27 @@ public record OutpostConfig(
             c.get(ConfigKeys.DIRECTORY_SETTINGS_REFRESH)),
         new LeaseConfig(c.get(ConfigKeys.LEASE_VALIDITY_DAYS), c.get(ConfigKeys.LEASE_ISSUE_RATE),
             c.get(ConfigKeys.LEASE_PROOF_WINDOW)),
-        new MetricsConfig(c.get(ConfigKeys.METRICS_TOKEN)));
+        new MetricsConfig(c.get(ConfigKeys.METRICS_TOKEN)),
+        audit(c));
+  }
+
+  /** {@code audit.*}: syslog export when collectors are named, trusting the CA file only if it holds certificates. */
+  private static AuditConfig audit(ConfigLoader c) {
+    List<String> collectors = c.get(ConfigKeys.AUDIT_SYSLOG_COLLECTORS);
+    Path caFile = c.get(ConfigKeys.AUDIT_SYSLOG_CA_FILE);
+    if (caFile != null && !collectors.isEmpty()) {
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(caFile)) {
+        if (java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+          throw new java.security.cert.CertificateException("no certificate in it");
+        }
+      } catch (java.io.IOException | java.security.cert.CertificateException e) {
+        throw new ConfigException(ConfigKeys.AUDIT_SYSLOG_CA_FILE.name(), "'" + caFile + "' cannot be read as PEM "
+            + "certificates (" + e.getMessage() + "); " + ConfigKeys.AUDIT_SYSLOG_CA_FILE.howToSet());
+      }
+    }
+    return new AuditConfig(c.get(ConfigKeys.AUDIT_CHECKPOINT_INTERVAL), collectors.isEmpty()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(new AuditConfig.Syslog(collectors, java.util.Optional.ofNullable(caFile),
+            AuditConfig.Facility.of(c.get(ConfigKeys.AUDIT_SYSLOG_FACILITY)))));
   }
 }
