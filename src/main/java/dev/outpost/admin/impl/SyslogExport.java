@@ -48,6 +48,7 @@ public final class SyslogExport {
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicLong pending = new AtomicLong();
   private final Counter delivered;
+  private final Counter failures;
   private volatile WorkerExecutor worker;
   private volatile boolean stopped;
   /** When the current outage began, or {@code null} while deliveries succeed. */
@@ -65,6 +66,8 @@ public final class SyslogExport {
         .description("Audit entries not yet delivered to a syslog collector").register(metrics);
     this.delivered = Counter.builder("outpost.audit.syslog.delivered")
         .description("Audit entries delivered to a syslog collector").register(metrics);
+    this.failures = Counter.builder("outpost.audit.syslog.failures")
+        .description("Deliveries of audit entries that no syslog collector confirmed").register(metrics);
   }
 
   /** Starts delivering: now, then after each delivery or wait. Idempotent. */
@@ -154,6 +157,7 @@ public final class SyslogExport {
   }
 
   private void failed(Throwable e) {
+    failures.increment();
     if (failingSince == null) {
       failingSince = Instant.now();
       LOG.warn("Cannot deliver audit entries to syslog ({}); they wait in the audit log and are tried again",
