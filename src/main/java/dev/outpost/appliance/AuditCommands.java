@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
 /** {@code outpost admin audit}: check the audit log's hash chain and checkpoints, and export it as JSON lines. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
     description = {"The audit log: every entry carries the hash of the one before it, and the site signs the chain's",
-        "head at intervals. 'verify' checks it; 'export' writes it as JSON lines for a SIEM."},
+        "head at intervals (audit.checkpoint-interval). 'verify' checks it; 'export' writes it as JSON lines for a",
+        "SIEM. The nodes themselves deliver it as syslog over TLS to audit.syslog.collectors when that is set."},
     subcommands = {AuditCommands.Verify.class, AuditCommands.Export.class})
 final class AuditCommands implements Runnable {
 
@@ -70,8 +71,9 @@ final class AuditCommands implements Runnable {
   }
 
   @Command(name = "export", mixinStandardHelpOptions = true, description = {
-      "Write the audit log as JSON lines, oldest first, one entry per line with its position in the chain and the",
-      "hashes that link it (GET audit/export, page after page). A summary goes to stderr."})
+      "Write the audit log as JSON lines, oldest first (GET audit/export, page after page).",
+      "Each line is one entry with its position in the chain and the hashes that link it. A summary goes to",
+      "stderr."})
   static final class Export implements Callable<Integer> {
     @ParentCommand
     AuditCommands audit;
