@@ -7,7 +7,9 @@ import dev.outpost.admin.impl.NodeDrainRoutes;
 import dev.outpost.admin.impl.OpenApiSummaries;
 import dev.outpost.cluster.LocalControl;
 import dev.outpost.cluster.NodeDrain;
+import dev.outpost.admin.impl.AuditEvidence;
 import dev.outpost.admin.impl.AuditRoutes;
+import dev.outpost.admin.impl.AuditVerifier;
 import dev.outpost.admin.impl.CrudRoutes;
 import dev.outpost.admin.impl.DirectoryStore;
 import dev.outpost.admin.impl.EnrollTokenRoutes;
@@ -33,6 +35,7 @@ import dev.outpost.identity.Principal;
 import dev.outpost.identity.Role;
 import dev.outpost.identity.directory.DirectoryProbe;
 import dev.outpost.http.RequestContext;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -85,6 +88,8 @@ public final class AdminApi {
   private final java.net.URI managingHub;
   private final EntityStore directoryStore;
   private final DirectoryAdminRoutes directoryRoutes;
+  /** Checkpoints and export of the audit log, where the role asked for them. */
+  private final java.util.Optional<AuditEvidence> evidence;
 
   /**
    * What an admin API serves beyond its core, decided by the role before the API is built (Vert.x options style):
@@ -97,6 +102,7 @@ public final class AdminApi {
     private java.util.Optional<java.net.URI> managingHub = java.util.Optional.empty();
     private java.util.Optional<Directories> directories = java.util.Optional.empty();
     private java.util.Optional<Drain> drain = java.util.Optional.empty();
+    private java.util.Optional<Evidence> evidence = java.util.Optional.empty();
 
     /** Admin-only routes of other features, mounted after the built-in ones. */
     public Options extensions(List<AdminExtension> extensions) {
@@ -134,6 +140,18 @@ public final class AdminApi {
       this.drain = java.util.Optional.of(new Drain(drain, control));
       return this;
     }
+
+    /**
+     * Makes the audit log evidence: signs checkpoints of its hash chain with a key sealed by {@code secrets}, and
+     * delivers it to the syslog collectors of {@code config}; the verification then also checks the checkpoints.
+     */
+    public Options audit(SecretBox secrets, AuditConfig config, MeterRegistry metrics) {
+      this.evidence = java.util.Optional.of(new Evidence(secrets, config, metrics));
+      return this;
+    }
+  }
+
+  private record Evidence(SecretBox secrets, AuditConfig config, MeterRegistry metrics) {
   }
 
   private record Directories(SecretBox secrets, Runnable changed, DirectoryProbe probe) {
@@ -174,6 +192,17 @@ public final class AdminApi {
     if (drainRoutes != null) {
       drainRoutes.listen();
     }
+    this.evidence = options.evidence.map(e -> AuditEvidence.create(vertx, db, e.secrets(), e.config(),
+        this::nodeName, e.metrics()));
+  }
+
+  /**
+   * A secret the admin API stores sealed under the key for stored secrets (the audit signing key), if any: what that
+   * key must open (see {@link dev.outpost.db.StoredSecretsKey}).
+   */
+  public static Future<java.util.Optional<dev.outpost.db.StoredSecretsKey.Sealed>> sealedSample(
+      io.vertx.sqlclient.SqlConnection conn) {
+    return dev.outpost.admin.impl.AuditCheckpoints.sealedSample(conn);
   }
 
   /** The node id of the member of {@code /nodes} whose node id or member id is {@code id}. */
@@ -191,6 +220,7 @@ public final class AdminApi {
 
   public void mount(Router api) {
     spooledAudit.start(); // once, however many front-door instances mount the API
+    evidence.ifPresent(AuditEvidence::start);
     api.get("/openapi.json").handler(this::openApi);
     if (drainRoutes != null) {
       drainRoutes.mount(api); // before the admin role check: the local control credential is no admin session
@@ -231,7 +261,9 @@ public final class AdminApi {
     }
     api.get("/agents").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("node", node)
         .put("items", new JsonArray(agents.linked().stream().map(AgentDirectory.LinkedAgent::toJson).toList()))));
-    new AuditRoutes(db, audit).mount(api);
+    new AuditRoutes(db, audit, evidence.map(AuditEvidence::verifier)
+        .orElseGet(() -> new AuditVerifier(vertx, db, java.util.Optional.empty())),
+        evidence.map(AuditEvidence::checkpoints)).mount(api);
     AdminExtension.Auditor auditor = new AdminExtension.Auditor() {
       @Override
       public Future<Void> record(RoutingContext ctx, SqlClient sql, String action, String targetType,

@@ -44,12 +44,13 @@ import picocli.CommandLine.Model.CommandSpec;
         "  OUTPOST_ADMIN_TOKEN=opat.... outpost admin --url https://APPLIANCE:8443 --ca-sha256 FP get sessions",
         "  outpost admin second-factor reset alice",
         "  outpost admin get pools        outpost admin post pools '{\"name\":\"p\",\"maxSessionsPerHost\":5}'",
+        "  outpost admin audit verify     outpost admin audit export --output audit.jsonl",
         "  outpost admin backup FILE --data-dir /var/lib/outpost --passphrase-file F",
         ""},
     subcommands = {AdminCommand.Login.class, AdminCommand.Logout.class, AdminCommand.EnrollTokens.class,
         AdminCommand.ApiTokens.class, AdminCommand.SecondFactors.class,
         AdminCommand.Get.class, AdminCommand.Post.class, AdminCommand.Put.class, AdminCommand.Delete.class,
-        BackupCommands.Backup.class, BackupCommands.Restore.class})
+        AuditCommands.class, BackupCommands.Backup.class, BackupCommands.Restore.class})
 final class AdminCommand implements Runnable {
 
   static final int FAILED = 1;

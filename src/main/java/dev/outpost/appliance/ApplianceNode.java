@@ -253,7 +253,8 @@ public final class ApplianceNode {
    */
   private Future<Void> openStoredSecrets(Database opened, ClusterKeys keys) {
     return new StoredSecretsKey(vertx, opened, SecretBox.of(keys.storedSecrets()), storedSecretsFile(),
-        List.of(DirectoryTable::sealedSample, LeaseAuthority::sealedSample, StoredSecondFactors::sealedSample)).open()
+        List.of(DirectoryTable::sealedSample, LeaseAuthority::sealedSample, StoredSecondFactors::sealedSample,
+            AdminApi::sealedSample)).open()
         .recover(e -> Future.failedFuture(e instanceof IllegalStateException
             ? new StartupException(e.getMessage()) : e))
         .onSuccess(key -> secrets = key)
@@ -475,7 +476,8 @@ public final class ApplianceNode {
             .withdrawal(hub.accessWithdrawal(leaseTrust::publish))
             .managedBy(hub.managedBy())
             .directories(secrets, directories::invalidate, directories)
-            .drain(drain, control));
+            .drain(drain, control)
+            .audit(secrets, config.audit(), metrics));
     java.util.function.Consumer<Router> root = router -> {
       health.mount(router);
       MetricsEndpoint.mount(router, metrics, config.metrics().token());

@@ -2,6 +2,7 @@ package dev.outpost.hub;
 
 import dev.outpost.admin.AccessWithdrawal;
 import dev.outpost.admin.AdminApi;
+import dev.outpost.admin.AuditConfig;
 import dev.outpost.broker.BrokerConfig;
 import dev.outpost.broker.impl.BrokerService;
 import dev.outpost.crypto.Fingerprints;
@@ -74,11 +75,12 @@ public final class HubNode {
    * OutpostConfig.hubSettings()}).
    *
    * @param adminPasswordFile the bootstrap admin's password, or {@code null} for a random one printed once
+   * @param audit the audit log's checkpoints and syslog export
    * @param connectorValidity how long the certificates of the connectors (appliances) the hub issues are valid
    */
   public record Settings(Path dataDir, Path adminPasswordFile, DbConfig db, HttpConfig http, HubConfig hub,
       GatewayConfig gateway, IdentityConfig identity, BrokerConfig broker, LeaseConfig lease,
-      MetricsConfig metrics, Duration connectorValidity) {
+      MetricsConfig metrics, Duration connectorValidity, AuditConfig audit) {
 
     public Settings {
       Objects.requireNonNull(dataDir);
@@ -91,6 +93,7 @@ public final class HubNode {
       Objects.requireNonNull(lease);
       Objects.requireNonNull(metrics);
       Objects.requireNonNull(connectorValidity);
+      Objects.requireNonNull(audit);
     }
   }
 
@@ -184,7 +187,8 @@ public final class HubNode {
                 new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(), "lease-revocations",
                     metrics)))))
             .withdrawal(withdrawal)
-            .directories(secrets, () -> { }, directories));
+            .directories(secrets, () -> { }, directories)
+            .audit(secrets, config.audit(), metrics));
     HttpServerOptions options = Tls.server(certificates, config.hub().host(), config.hub().port())
         .setMaxWebSocketMessageSize(TunnelProtocol.MAX_MESSAGE_BYTES)
         .setClientAuth(ClientAuth.REQUEST)

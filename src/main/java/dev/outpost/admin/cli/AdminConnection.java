@@ -98,7 +98,12 @@ public final class AdminConnection {
 
   /** Sends a request; {@code path} is relative to the admin API unless it starts with /admin/ or /api/. */
   public Answer send(String method, String path, String jsonBody) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve(resolve(path))).timeout(Duration.ofSeconds(30))
+    return send(method, path, jsonBody, Duration.ofSeconds(30));
+  }
+
+  /** Like {@link #send(String, String, String)}, waiting up to {@code timeout} for the answer. */
+  public Answer send(String method, String path, String jsonBody, Duration timeout) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve(resolve(path))).timeout(timeout)
         .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(jsonBody));
     if (jsonBody != null) {

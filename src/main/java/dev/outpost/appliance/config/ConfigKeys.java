@@ -200,6 +200,23 @@ public final class ConfigKeys {
           + "-hex 32); empty: /metrics answers anyone who reaches the HTTPS port, so firewall it.",
       Parsers.optionalBearerToken(16));
 
+  public static final ConfigKey<Duration> AUDIT_CHECKPOINT_INTERVAL = key("audit.checkpoint-interval", null, "1m",
+      "How often the site signs the head of its audit log's hash chain (Ed25519, with a key kept sealed in the "
+          + "database like the lease signing keys), when entries were added since the last checkpoint.",
+      Parsers.duration(Duration.ofSeconds(1), Duration.ofDays(1)));
+  public static final ConfigKey<List<String>> AUDIT_SYSLOG_COLLECTORS = key("audit.syslog.collectors", null, "",
+      "Syslog collectors (SIEM) that receive every audit entry as RFC 5424 syslog over TLS (RFC 5425), host:port "
+          + "comma-separated, tried in order (port default 6514); empty: no syslog export. Entries wait in the "
+          + "database while no collector takes them, and are delivered in order once one does.",
+      Parsers.hostPortList(6514));
+  public static final ConfigKey<Path> AUDIT_SYSLOG_CA_FILE = key("audit.syslog.ca-file", null, "",
+      "PEM file with the CA certificate(s) that sign the syslog collectors' certificates; empty: the Java runtime's "
+          + "default trust store. The collector's certificate must name the host it is reached by.",
+      Parsers.optionalPath());
+  public static final ConfigKey<String> AUDIT_SYSLOG_FACILITY = key("audit.syslog.facility", null, "authpriv",
+      "Syslog facility of the audit messages: auth, authpriv or local0 to local7.",
+      Parsers.oneOf(dev.outpost.admin.AuditConfig.Facility.names().toArray(String[]::new)));
+
   /**
    * A duration written as in the configuration ({@code 500ms}, {@code 10s}, {@code 5m}, {@code 8h}, {@code 7d}), for
    * command options that take one.

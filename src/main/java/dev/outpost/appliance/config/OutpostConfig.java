@@ -1,9 +1,10 @@
 package dev.outpost.appliance.config;
 
-import dev.outpost.crypto.RenewalSchedule;
-import dev.outpost.crypto.SiteCertificates;
+import dev.outpost.admin.AuditConfig;
 import dev.outpost.broker.BrokerConfig;
 import dev.outpost.cluster.ClusterConfig;
+import dev.outpost.crypto.RenewalSchedule;
+import dev.outpost.crypto.SiteCertificates;
 import dev.outpost.db.DbConfig;
 import dev.outpost.gateway.GatewayConfig;
 import dev.outpost.http.HttpConfig;
@@ -41,7 +42,8 @@ public record OutpostConfig(
     DirectoryConfig directory,
     LeaseConfig lease,
     MetricsConfig metrics,
-    TlsConfig tls) {
+    TlsConfig tls,
+    AuditConfig audit) {
 
   /** Logging: {@code log.*}. */
   public record LogConfig(String format, String level) {
@@ -53,7 +55,7 @@ public record OutpostConfig(
   /** The parts of this configuration that {@code outpost hub} runs on. */
   public HubNode.Settings hubSettings() {
     return new HubNode.Settings(dataDir, adminPasswordFile, db, http, hub, gateway, identity, broker, lease, metrics,
-        tls.connectorValidity());
+        tls.connectorValidity(), audit);
   }
 
   /**
@@ -150,6 +152,27 @@ public record OutpostConfig(
             c.get(ConfigKeys.LEASE_PROOF_WINDOW)),
         new MetricsConfig(c.get(ConfigKeys.METRICS_TOKEN)),
         new TlsConfig(c.get(ConfigKeys.TLS_AGENT_VALIDITY), c.get(ConfigKeys.TLS_NODE_VALIDITY),
-            c.get(ConfigKeys.TLS_CONNECTOR_VALIDITY), c.get(ConfigKeys.TLS_RENEW_AT)));
+            c.get(ConfigKeys.TLS_CONNECTOR_VALIDITY), c.get(ConfigKeys.TLS_RENEW_AT)),
+        audit(c));
+  }
+
+  /** {@code audit.*}: syslog export when collectors are named, trusting the CA file only if it holds certificates. */
+  private static AuditConfig audit(ConfigLoader c) {
+    List<String> collectors = c.get(ConfigKeys.AUDIT_SYSLOG_COLLECTORS);
+    Path caFile = c.get(ConfigKeys.AUDIT_SYSLOG_CA_FILE);
+    if (caFile != null && !collectors.isEmpty()) {
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(caFile)) {
+        if (java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+          throw new java.security.cert.CertificateException("no certificate in it");
+        }
+      } catch (java.io.IOException | java.security.cert.CertificateException e) {
+        throw new ConfigException(ConfigKeys.AUDIT_SYSLOG_CA_FILE.name(), "'" + caFile + "' cannot be read as PEM "
+            + "certificates (" + e.getMessage() + "); " + ConfigKeys.AUDIT_SYSLOG_CA_FILE.howToSet());
+      }
+    }
+    return new AuditConfig(c.get(ConfigKeys.AUDIT_CHECKPOINT_INTERVAL), collectors.isEmpty()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(new AuditConfig.Syslog(collectors, java.util.Optional.ofNullable(caFile),
+            AuditConfig.Facility.of(c.get(ConfigKeys.AUDIT_SYSLOG_FACILITY)))));
   }
 }
