@@ -29,9 +29,9 @@ public final class DemoSite {
         .preparedQuery("INSERT INTO pools(id, name, description, max_sessions_per_host) VALUES ($1, $2, $3, $4) "
             + "ON CONFLICT DO NOTHING")
         .execute(Tuple.of(UUID.randomUUID(), POOL, "Demo pool created by --demo", 10))
-        .compose(v -> conn.preparedQuery("INSERT INTO resources(id, name, display_name, pool_id, kind, port, launch_hint) "
-                + "SELECT $1, $2, $3, id, 'desktop', $5, 'ssh' FROM pools WHERE lower(name) = lower($4) "
-                + "ON CONFLICT DO NOTHING")
+        .compose(v -> conn.preparedQuery("INSERT INTO resources(id, name, display_name, pool_id, kind, port, "
+                + "launch_hint) SELECT $1, $2, $3, id, 'desktop', $5, 'ssh' FROM pools "
+                + "WHERE lower(name) = lower($4) ON CONFLICT DO NOTHING")
             .execute(Tuple.of(UUID.randomUUID(), RESOURCE, "Demo SSH desktop", POOL, sshPort)))
         .compose(v -> conn.preparedQuery("UPDATE resources SET port = $1, updated_at = now() "
                 + "WHERE lower(name) = lower($2) AND port <> $1")

@@ -28,10 +28,12 @@ final class ApplianceCommand implements Callable<Integer> {
   @Mixin
   CommonOptions common;
 
-  @Option(names = "--https-port", paramLabel = "PORT", description = "HTTPS port for store, APIs and WebSockets (default: 8443).")
+  @Option(names = "--https-port", paramLabel = "PORT",
+      description = "HTTPS port for store, APIs and WebSockets (default: 8443).")
   String httpsPort;
 
-  @Option(names = "--gateway-port", paramLabel = "PORT", description = "TLS port of the raw session gateway (default: 2598).")
+  @Option(names = "--gateway-port", paramLabel = "PORT",
+      description = "TLS port of the raw session gateway (default: 2598).")
   String gatewayPort;
 
   @Option(names = "--cluster-port", paramLabel = "PORT", description = "Cluster member port (default: 5701).")

@@ -335,8 +335,8 @@ public final class ApplianceNode {
     PasswordHasher hasher = PasswordHasher.create();
     ClusterView cluster = new ClusterView(hazelcast, seal);
     AccountDirectory directory = hub.accounts();
-    directories = new DirectoryService(vertx, new RelayedDirectorySettings(hub.channel()), db, hasher, config.directory(),
-        Clock.systemUTC());
+    directories = new DirectoryService(vertx, new RelayedDirectorySettings(hub.channel()), db, hasher,
+        config.directory(), Clock.systemUTC());
     // used codes and device proofs are refused on every node of the site, with the database down too
     OneTimeMarks marks = OneTimeMarks.cluster(vertx, SealedMap.of(hazelcast, OneTimeMarks.MAP_NAME, seal));
     logins = new LoginService(vertx, directory, directories,
@@ -759,7 +759,8 @@ public final class ApplianceNode {
     } else if (embeddedStarting != null) {
       // start-up failed before the database took ownership of the embedded server: stop it (off the event loop)
       // and only then report the node stopped, so that nothing writes in the data dir afterwards
-      chain = chain.compose(v -> Future.fromCompletionStage(embeddedStarting.thenAcceptAsync(ApplianceNode::closeQuietly))
+      chain = chain.compose(v -> Future
+          .fromCompletionStage(embeddedStarting.thenAcceptAsync(ApplianceNode::closeQuietly))
           .recover(e -> Future.succeededFuture()));
     }
     if (vertx != null) {

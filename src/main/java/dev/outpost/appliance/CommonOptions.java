@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 final class CommonOptions {
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "YAML configuration file (see conf/outpost.yaml). Precedence: flags > OUTPOST_* env > file > defaults.")
+      description = "YAML configuration file (see conf/outpost.yaml). Precedence: flags > OUTPOST_* env > file > "
+          + "defaults.")
   Path config;
 
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Node state: keys, certificates, embedded database "
@@ -28,7 +29,8 @@ final class CommonOptions {
   @Option(names = "--log-format", paramLabel = "text|json", description = "Log line format (default: text).")
   String logFormat;
 
-  @Option(names = "--log-level", paramLabel = "LEVEL", description = "error, warn, info, debug or trace (default: info).")
+  @Option(names = "--log-level", paramLabel = "LEVEL",
+      description = "error, warn, info, debug or trace (default: info).")
   String logLevel;
 
   Map<String, String> flags() {

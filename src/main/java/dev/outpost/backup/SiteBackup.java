@@ -33,8 +33,8 @@ import java.util.zip.GZIPOutputStream;
  * Backup and restore of a site, run next to a node on its data dir ({@code outpost admin backup|restore}): an
  * encrypted archive of the site's configuration (every configuration table of its database, users with their
  * password hashes included) and of the keys and certificates that make a node a member of the site (site CA,
- * the key of stored directory bind passwords, hub membership). Restoring it onto a fresh data dir (and database) brings a new node back as the same site:
- * same CA fingerprint, same accounts, same enrolled hosts.
+ * the key of stored directory bind passwords, hub membership). Restoring it onto a fresh data dir (and database)
+ * brings a new node back as the same site: same CA fingerprint, same accounts, same enrolled hosts.
  */
 public final class SiteBackup {
 
@@ -128,8 +128,8 @@ public final class SiteBackup {
         .put("format", FORMAT).put("version", CONTENT_VERSION).put("createdAt", now.toString())
         .put("outpostVersion", version).put("caSha256", caSha256)
         .put("schema", new JsonArray(snapshot.schema())).put("files", encodedFiles).put("tables", tables);
-    SecureFiles.writePrivate(archive, cipher.seal(gzip(document.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
-        passphrase));
+    SecureFiles.writePrivate(archive,
+        cipher.seal(gzip(document.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8)), passphrase));
     return new Summary(archive, now, version, caSha256, snapshot.schema(), counts(snapshot.tables()),
         List.copyOf(files.keySet()));
   }

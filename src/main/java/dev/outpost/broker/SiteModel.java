@@ -8,7 +8,8 @@ import java.util.Set;
 
 /**
  * An immutable snapshot of what brokering needs from the site model: pools, resources, group memberships
- * and entitlements (to users, local groups and directory groups by normalised DN). The hub keeps the newest in memory; it is also what appliances cache to broker alone.
+ * and entitlements (to users, local groups and directory groups by normalised DN). The hub keeps the newest in
+ * memory; it is also what appliances cache to broker alone.
  *
  * @param version increases with every change to the underlying tables
  */

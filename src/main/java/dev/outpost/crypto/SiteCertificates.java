@@ -628,7 +628,8 @@ public final class SiteCertificates {
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
           .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes.toArray(KeyPurposeId[]::new)))
           .addExtension(Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(ca))
-          .addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(subjectKey.getPublic()));
+          .addExtension(Extension.subjectKeyIdentifier, false,
+              utils.createSubjectKeyIdentifier(subjectKey.getPublic()));
       if (!names.isEmpty()) {
         builder.addExtension(Extension.subjectAlternativeName, false,
             new GeneralNames(names.stream().map(SiteCertificates::generalName).toArray(GeneralName[]::new)));

@@ -57,7 +57,8 @@ public final class HealthRoutes {
       for (int i = 0; i < names.size(); i++) {
         Check check = results.get(i).result();
         allUp &= check.up();
-        detail.put(names.get(i), new JsonObject().put("status", check.up() ? "UP" : "DOWN").put("detail", check.detail()));
+        detail.put(names.get(i),
+            new JsonObject().put("status", check.up() ? "UP" : "DOWN").put("detail", check.detail()));
       }
       json(ctx, allUp ? 200 : 503, new JsonObject().put("status", allUp ? "UP" : "DOWN").put("checks", detail));
     });

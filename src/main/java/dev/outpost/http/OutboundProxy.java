@@ -66,7 +66,8 @@ public record OutboundProxy(String host, int port, String username, String passw
       throw new IllegalArgumentException("is not an http:// proxy URL (" + scheme + ":// is not supported; the links "
           + "inside the CONNECT tunnel are TLS end to end): " + USAGE);
     }
-    if (uri.getHost() == null || (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !"/".equals(uri.getRawPath()))
+    if (uri.getHost() == null
+        || (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !"/".equals(uri.getRawPath()))
         || uri.getRawQuery() != null) {
       throw new IllegalArgumentException("is not a proxy URL with a host and nothing after the port: " + USAGE);
     }

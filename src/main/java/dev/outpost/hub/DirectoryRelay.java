@@ -70,7 +70,8 @@ public final class DirectoryRelay implements HubOperations, DirectoryProbe {
   }
 
   private Future<JsonObject> relay(String directory, String op, JsonObject body) {
-    return db.pool().preparedQuery("SELECT id, location FROM directories WHERE id::text = $1 OR lower(name) = lower($1)")
+    return db.pool()
+        .preparedQuery("SELECT id, location FROM directories WHERE id::text = $1 OR lower(name) = lower($1)")
         .execute(Tuple.of(directory))
         .compose(rows -> {
           if (rows.size() == 0) {

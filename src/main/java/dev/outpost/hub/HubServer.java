@@ -138,7 +138,8 @@ public final class HubServer extends VerticleBase {
   /** The resource location an appliance's WebSocket speaks for (bearer credential or client certificate). */
   public Future<String> authenticateAppliance(ServerWebSocket ws) {
     String header = ws.headers().get("Authorization");
-    String credential = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+    String credential = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? header.substring(7).trim() : "";
     List<Certificate> peer;
     try {
       peer = ws.isSsl() && ws.sslSession() != null ? List.of(ws.sslSession().getPeerCertificates()) : List.of();

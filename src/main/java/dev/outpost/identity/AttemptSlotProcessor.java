@@ -9,8 +9,9 @@ import java.util.concurrent.TimeUnit;
  * Takes, settles or gives back one slot of a sliding-window attempt counter, run by Hazelcast on the member that
  * owns the key, so that the check and the update are one atomic step for the whole cluster (and replayed as-is on
  * the backup). Taking answers 0 when a pending slot was taken, {@link SlidingWindow#BUSY} when only pending slots
- * stand in the way, else the milliseconds until a settled one leaves; settling and giving back answer 0. Each write sets the entry's time-to-live to the end of its window, the only way it leaves the
- * map. The counters only restrict, so their values are plain numbers.
+ * stand in the way, else the milliseconds until a settled one leaves; settling and giving back answer 0. Each write
+ * sets the entry's time-to-live to the end of its window, the only way it leaves the map. The counters only
+ * restrict, so their values are plain numbers.
  */
 public final class AttemptSlotProcessor implements EntryProcessor<String, long[], Long> {
 

@@ -67,8 +67,8 @@ public final class HazelcastSessionStore implements SessionStore {
 
   @Override
   public Future<Void> revokeUser(String userId) {
-    return ClusterFutures.on(context(), revocations.setAsync(userId, Long.toString(Instant.now().toEpochMilli()), REVOCATION_TTL_DAYS,
-        TimeUnit.DAYS));
+    return ClusterFutures.on(context(), revocations.setAsync(userId, Long.toString(Instant.now().toEpochMilli()),
+        REVOCATION_TTL_DAYS, TimeUnit.DAYS));
   }
 
   @Override

@@ -64,7 +64,8 @@ public final class StoredSecondFactors implements SecondFactors {
         : db.pool().preparedQuery("UPDATE user_factors SET factor_id = $2, totp_secret_enc = proposed_secret_enc, "
                 + "confirmed_at = now(), recovery_hashes = $3, proposed_secret_enc = NULL, proposed_at = NULL, "
                 + "updated_at = now() WHERE user_id = $1")
-            .execute(Tuple.of(UUID.fromString(userId), UUID.randomUUID(), (Object) recoveryHashes.toArray(String[]::new)))
+            .execute(Tuple.of(UUID.fromString(userId), UUID.randomUUID(),
+                (Object) recoveryHashes.toArray(String[]::new)))
             .mapEmpty());
   }
 

@@ -5,7 +5,8 @@ package dev.outpost.lease;
  * {@link #SCHEMA}); see docs/protocols/lease.md.
  *
  * <pre>
- * appliance -> hub   lease.trust   {}                      -> {v, site, keys:[{kid, alg, key, verifyUntil?}], revocations:[revocation]}
+ * appliance -> hub   lease.trust   {}                      -> {v, site, keys:[{kid, alg, key, verifyUntil?}],
+ *                                                              revocations:[revocation]}
  * appliance -> hub   lease.issue   {items:[request]}       -> {items:[{key, lease} | {key, error}]}
  * appliance -> hub   lease.revoke  {revocation, node}      -> {}
  * hub -> appliance   lease.revoked {revocation}            -> {}

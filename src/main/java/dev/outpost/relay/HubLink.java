@@ -89,7 +89,8 @@ public final class HubLink extends VerticleBase implements HubChannel {
   @Override
   public Future<Void> stop() {
     stopped = true;
-    Future<Void> closing = channel == null ? Future.succeededFuture() : channel.close().recover(e -> Future.succeededFuture());
+    Future<Void> closing = channel == null ? Future.succeededFuture()
+        : channel.close().recover(e -> Future.succeededFuture());
     return closing.compose(v -> client.close());
   }
 
@@ -226,7 +227,8 @@ public final class HubLink extends VerticleBase implements HubChannel {
 
   private void connectFailed(Throwable e) {
     String explained = proxy.explain(e, hub.getHost(), port()).orElse(null);
-    String error = explained != null ? explained : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    String error = explained != null ? explained
+        : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     if (explained != null && !explained.equals(lastError)) {
       // an operator has to fix this: say it once per new reason, not on every retry
       LOG.warn("Hub tunnel: {}", explained);

@@ -17,7 +17,8 @@ public final class RelayedEnrollmentLedger implements EnrollmentLedger {
 
   @Override
   public Future<JsonObject> enroll(String tokenHash, Entry entry) {
-    return hub.request(EnrollmentOperations.ENROLL, new JsonObject().put("tokenHash", tokenHash).put("entry", entry.toJson()));
+    return hub.request(EnrollmentOperations.ENROLL,
+        new JsonObject().put("tokenHash", tokenHash).put("entry", entry.toJson()));
   }
 
   @Override

@@ -44,8 +44,9 @@ public final class TunnelChannel {
    * @param operations finds the handler of an incoming request by operation name ({@code null}: unknown)
    * @param control receives every message that is not a request or response
    */
-  public TunnelChannel(Vertx vertx, WebSocketBase ws, Function<String, Function<JsonObject, Future<JsonObject>>> operations,
-      Consumer<JsonObject> control, Duration timeout) {
+  public TunnelChannel(Vertx vertx, WebSocketBase ws,
+      Function<String, Function<JsonObject, Future<JsonObject>>> operations, Consumer<JsonObject> control,
+      Duration timeout) {
     this.vertx = Objects.requireNonNull(vertx);
     this.ws = Objects.requireNonNull(ws);
     this.operations = Objects.requireNonNull(operations);

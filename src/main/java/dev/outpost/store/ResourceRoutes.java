@@ -69,8 +69,9 @@ public final class ResourceRoutes {
     if (view.available() || view.reason() == null) {
       return view;
     }
-    return new ResourceView(view.resource(), false, dev.outpost.broker.BrokerModels.ResourceView.AT_CAPACITY.equals(view.reason()) ? UserRefusal.BUSY
-        : UserRefusal.NOT_AVAILABLE);
+    return new ResourceView(view.resource(), false,
+        dev.outpost.broker.BrokerModels.ResourceView.AT_CAPACITY.equals(view.reason()) ? UserRefusal.BUSY
+            : UserRefusal.NOT_AVAILABLE);
   }
 
   /** {@code ?format=file} answers with the {@code .outpost} launch file as a download instead. */

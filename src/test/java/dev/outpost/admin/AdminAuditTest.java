@@ -50,7 +50,8 @@ class AdminAuditTest {
     assertThat(rows.get(2).getJsonObject("detail")).isEqualTo(new JsonObject().put("name", "audit-pool")
         .put("description", "").put("maxSessionsPerHost", 3).put("location", "default"));
     assertThat(rows.get(1).getJsonObject("detail")).isEqualTo(new JsonObject().put("description", "for the audit"));
-    assertThat(rows.get(1).getString("requestId")).isEqualTo(updated.headers().firstValue("X-Request-Id").orElseThrow());
+    assertThat(rows.get(1).getString("requestId"))
+        .isEqualTo(updated.headers().firstValue("X-Request-Id").orElseThrow());
     assertThat(rows.get(0).getJsonObject("detail").getString("name")).isEqualTo("audit-pool");
   }
 

@@ -39,7 +39,8 @@ class AdminAuthzTest {
       Map.entry("sessions", new JsonObject()),
       Map.entry("enroll-tokens", new JsonObject().put("pool", "authz-pool")),
       Map.entry("directories", new JsonObject().put("name", "authz-new")
-          .put("urls", new JsonArray().add("ldap://127.0.0.1:1")).put("tls", "none").put("bindDn", "cn=x").put("bindSecret", "x").put("userBase", "dc=x")),
+          .put("urls", new JsonArray().add("ldap://127.0.0.1:1")).put("tls", "none").put("bindDn", "cn=x")
+          .put("bindSecret", "x").put("userBase", "dc=x")),
       Map.entry("leases", new JsonObject().put("user", "authz-user")),
       Map.entry("api-tokens", new JsonObject().put("name", "authz-new").put("scope", "session-admin")));
 

@@ -112,7 +112,8 @@ class PackagingFilesTest {
 
     // AND systemd itself finds nothing wrong with it (JVM path pointed at this test's JVM)
     String unit = Files.readString(PackagingFiles.SYSTEMD_UNIT, StandardCharsets.UTF_8)
-        .replace("ExecStart=/usr/bin/java ", "ExecStart=" + Path.of(System.getProperty("java.home"), "bin", "java") + " ");
+        .replace("ExecStart=/usr/bin/java ",
+            "ExecStart=" + Path.of(System.getProperty("java.home"), "bin", "java") + " ");
     Path copy = tmp.resolve("outpost.service");
     Files.writeString(copy, unit);
     Process verify = new ProcessBuilder("systemd-analyze", "verify", copy.toString()).redirectErrorStream(true).start();
@@ -134,7 +135,8 @@ class PackagingFilesTest {
     for (String name : List.of("hub", "node1", "node2")) {
       Map<String, Object> service = services.get(name);
       // each built from the Dockerfile, keeping the image's entrypoint, and on its own volume at the data dir
-      assertThat(map(service.get("build"))).containsEntry("dockerfile", "docker/Dockerfile").containsEntry("context", "..");
+      assertThat(map(service.get("build"))).containsEntry("dockerfile", "docker/Dockerfile")
+          .containsEntry("context", "..");
       assertThat(service).doesNotContainKey("entrypoint").doesNotContainKey("user");
       assertThat(strings(service.get("volumes"))).containsExactly(name + "-data:" + DATA);
       // and every setting is a known configuration key
@@ -171,7 +173,8 @@ class PackagingFilesTest {
     // AND PostgreSQL creates the site's database and, from the init script, the hub's
     Map<String, String> postgres = environment(services.get("postgres"));
     assertThat(postgres).containsEntry("POSTGRES_USER", "outpost").containsEntry("POSTGRES_DB", "outpost_site");
-    assertThat(strings(services.get("postgres").get("volumes"))).contains("./postgres-init:/docker-entrypoint-initdb.d:ro");
+    assertThat(strings(services.get("postgres").get("volumes")))
+        .contains("./postgres-init:/docker-entrypoint-initdb.d:ro");
   }
 
   @Test

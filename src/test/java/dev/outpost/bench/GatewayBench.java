@@ -188,7 +188,8 @@ public final class GatewayBench {
         .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())));
     java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(count);
     java.util.concurrent.atomic.AtomicInteger established = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
     long start = System.nanoTime();
     for (int from = 0; from < count; from += 100) {
       List<Future<NetSocket>> wave = new ArrayList<>();

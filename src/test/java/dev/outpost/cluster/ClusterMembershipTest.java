@@ -23,15 +23,15 @@ class ClusterMembershipTest {
     String name = "secret-test-" + System.nanoTime();
     int firstPort = FreePorts.next();
     // GIVEN a node of a site whose nodes share a secret
-    try (TestSite first = TestSite.start(tmp.resolve("a"), TestSite.clusterSettings(name, "site-secret-0123456789", firstPort,
-        null))) {
+    try (TestSite first = TestSite.start(tmp.resolve("a"), TestSite.clusterSettings(name, "site-secret-0123456789",
+        firstPort, null))) {
       // WHEN a node with the same secret joins, and another one with a wrong secret (and a CA of its own: with
       // none, it would wait for the cluster's and not start at all) tries
       SiteCertificates.loadOrCreate(tmp.resolve("c/tls"), "stranger", List.of());
       try (TestSite second = TestSite.start(tmp.resolve("b"), TestSite.clusterSettings(name, "site-secret-0123456789",
           FreePorts.next(), firstPort));
-          TestSite stranger = TestSite.start(tmp.resolve("c"), TestSite.clusterSettings(name, "not-the-secret-0123456789",
-              FreePorts.next(), firstPort))) {
+          TestSite stranger = TestSite.start(tmp.resolve("c"), TestSite.clusterSettings(name,
+              "not-the-secret-0123456789", FreePorts.next(), firstPort))) {
         // THEN the first two form one cluster and the stranger stays alone
         Poll.until("the second node joined", Duration.ofSeconds(30), () -> members(first) == 2);
         assertThat(members(second)).isEqualTo(2);

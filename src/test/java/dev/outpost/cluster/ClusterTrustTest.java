@@ -195,7 +195,8 @@ class ClusterTrustTest {
     // WHEN they are presented, THEN neither opens; the genuine one does, once
     for (String presented : List.of(ticket, moved)) {
       assertThatThrownBy(() -> await(store.consume(presented))).hasCauseInstanceOf(GatewayRefusal.class)
-          .cause().satisfies(e -> assertThat(((GatewayRefusal) e).gatewayStatus()).isEqualTo(GatewayStatus.UNKNOWN_TICKET));
+          .cause().satisfies(e -> assertThat(((GatewayRefusal) e).gatewayStatus())
+              .isEqualTo(GatewayStatus.UNKNOWN_TICKET));
     }
     assertThat(await(store.consume(genuine)).hostAddress()).isEqualTo("127.0.0.1");
   }

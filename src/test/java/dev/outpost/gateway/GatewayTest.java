@@ -110,7 +110,8 @@ class GatewayTest {
         .execute(Tuple.of(hostId, "loopback", UUID.fromString(poolId), "127.0.0.1", "test-" + hostId)));
     await(site.node().hostEvents().registered(new HostRegistration(hostId.toString(), "loopback", poolId, "127.0.0.1",
         "node", Map.of(echo.actualPort(), true, deadPort, true), 0.1, List.of())));
-    awaitTrue("resources listed", () -> client.get("/api/v1/resources", alice).json().getJsonArray("items").size() == 2);
+    awaitTrue("resources listed",
+        () -> client.get("/api/v1/resources", alice).json().getJsonArray("items").size() == 2);
   }
 
   @AfterAll

@@ -81,8 +81,8 @@ class AgentLinkTest {
     token = site.client().post("/admin/api/v1/enroll-tokens", adminToken,
         new JsonObject().put("pool", "desktops").put("uses", 50).encode()).json().getString("token");
     SiteCertificates certificates = site.node().certificates();
-    endpoint = new AgentEndpoint(site.node().vertx(), new DatabaseEnrollmentLedger(site.node().database()), certificates,
-        events, APPLIANCE,
+    endpoint = new AgentEndpoint(site.node().vertx(), new DatabaseEnrollmentLedger(site.node().database()),
+        certificates, events, APPLIANCE,
         new AgentEndpoint.Settings(Duration.ofDays(30), 3, Duration.ofSeconds(5), Duration.ofSeconds(5)),
         Clock.systemUTC());
     HttpFrontDoor door = new HttpFrontDoor(HttpListener.of(Tls.frontDoor(certificates, "0.0.0.0", 0)), 1 << 20,
@@ -134,7 +134,8 @@ class AgentLinkTest {
 
     // THEN the broker gets the report and operators see the link
     awaitTrue(() -> events.heartbeats.stream().anyMatch(b -> b.hostId().equals(host.id()) && b.load() == 1.25));
-    awaitTrue(() -> endpoint.linked().stream().anyMatch(a -> a.hostId().equals(host.id()) && a.lastHeartbeat() != null));
+    awaitTrue(() -> endpoint.linked().stream()
+        .anyMatch(a -> a.hostId().equals(host.id()) && a.lastHeartbeat() != null));
 
     // WHEN the broker sends it a command from another thread
     CompletableFuture<JsonObject> result = endpoint.send(host.id(), new JsonObject().put("command", "logoff")

@@ -144,7 +144,8 @@ class OutboundProxyTest {
   @Test
   void failuresAreExplainedOnlyForLinksThatUseTheProxy() {
     OutboundProxy proxy = OutboundProxy.of("http://proxy.corp:3128", List.of("direct.example"));
-    Exception refused = new RuntimeException("wrapped", new HttpProxyHandler.HttpProxyConnectException("http, basic, proxy.corp/10.0.0.1:3128 => hub.example.com:9443, status: "
+    Exception refused = new RuntimeException("wrapped", new HttpProxyHandler.HttpProxyConnectException(
+        "http, basic, proxy.corp/10.0.0.1:3128 => hub.example.com:9443, status: "
             + "407 Proxy Authentication Required", null));
 
     assertThat(proxy.explain(refused, "hub.example.com", 9443)).contains("the proxy proxy.corp:3128 refused the "

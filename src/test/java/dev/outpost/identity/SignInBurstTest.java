@@ -42,8 +42,8 @@ class SignInBurstTest {
   static void startTwoNodes() throws Exception {
     String name = "burst-test-" + System.nanoTime();
     int firstPort = FreePorts.next();
-    first = TestSite.start(tmp.resolve("a"), settings(TestSite.clusterSettings(name, "burst-secret-0123456789", firstPort,
-        null)));
+    first = TestSite.start(tmp.resolve("a"), settings(TestSite.clusterSettings(name, "burst-secret-0123456789",
+        firstPort, null)));
     second = TestSite.start(tmp.resolve("b"), settings(TestSite.clusterSettings(name, "burst-secret-0123456789",
         FreePorts.next(), firstPort)));
     Poll.until("two members", Duration.ofSeconds(30), () -> first.client().get("/admin/api/v1/nodes",

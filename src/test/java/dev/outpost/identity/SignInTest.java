@@ -163,7 +163,8 @@ class SignInTest {
   private static void insertUser(String username, boolean disabled) throws Exception {
     String hash = PasswordHasher.create().hash(username + "-password-123");
     site.node().database().pool()
-        .preparedQuery("INSERT INTO users(id, username, password_hash, disabled) VALUES (gen_random_uuid(), $1, $2, $3)")
+        .preparedQuery("INSERT INTO users(id, username, password_hash, disabled) "
+            + "VALUES (gen_random_uuid(), $1, $2, $3)")
         .execute(Tuple.of(username, hash, disabled))
         .toCompletionStage().toCompletableFuture().get();
   }

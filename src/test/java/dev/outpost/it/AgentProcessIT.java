@@ -43,8 +43,9 @@ class AgentProcessIT {
     Files.writeString(passwordFile, PASSWORD);
     int https = FreePorts.next();
     try (OutpostProcess appliance = OutpostProcess.start(tmp, Map.of("OUTPOST_CLUSTER_NAME", "it-" + System.nanoTime()),
-        "appliance", "--data-dir", data.toString(), "--https-port", Integer.toString(https), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
-        Integer.toString(FreePorts.next()), "--admin-password-file", passwordFile.toString())) {
+        "appliance", "--data-dir", data.toString(), "--https-port", Integer.toString(https), "--cluster-bus-port",
+        Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()),
+        "--admin-password-file", passwordFile.toString())) {
       appliance.awaitStdout("ready: https://localhost:" + https + "/", START);
       String fingerprint = appliance.awaitStdout("CA sha256: ([0-9A-F:]{95})", START);
       String url = "https://localhost:" + https;

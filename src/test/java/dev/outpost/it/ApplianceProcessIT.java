@@ -25,7 +25,8 @@ class ApplianceProcessIT {
     Path data = tmp.resolve("data");
     int https = FreePorts.next();
     String[] args = {"appliance", "--data-dir", data.toString(), "--https-port", Integer.toString(https),
-        "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()), "--log-format", "json", "--demo"};
+        "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()),
+        "--gateway-port", Integer.toString(FreePorts.next()), "--log-format", "json", "--demo"};
 
     String password;
     try (OutpostProcess node = OutpostProcess.start(tmp, Map.of("OUTPOST_CLUSTER_NAME", "it-" + System.nanoTime()),
@@ -75,11 +76,13 @@ class ApplianceProcessIT {
     Path data = tmp.resolve("data");
     try (OutpostProcess first = OutpostProcess.start(tmp, Map.of("OUTPOST_CLUSTER_NAME", "it-" + System.nanoTime()),
         "appliance", "--data-dir", data.toString(), "--https-port", Integer.toString(FreePorts.next()),
-        "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()))) {
+        "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()),
+        "--gateway-port", Integer.toString(FreePorts.next()))) {
       first.awaitStdout("ready: https://", START);
 
       OutpostProcess.Result second = OutpostProcess.run(tmp, "appliance", "--data-dir", data.toString(),
-          "--https-port", Integer.toString(FreePorts.next()), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()));
+          "--https-port", Integer.toString(FreePorts.next()), "--cluster-bus-port", Integer.toString(FreePorts.next()),
+          "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()));
 
       assertThat(second.exitCode()).isEqualTo(1);
       assertThat(second.stderr()).contains("is in use by another Outpost process (pid " + first.pid() + ")");

@@ -59,7 +59,8 @@ class BrokeringProcessIT {
       for (int r = 1; r <= RESOURCES; r++) {
         created(hubApi.post("/admin/api/v1/resources", admin, "{\"name\":\"app-" + r
             + "\",\"pool\":\"linux\",\"kind\":\"app\",\"port\":" + service.getLocalPort() + "}"));
-        created(hubApi.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"app-" + r + "\",\"group\":\"staff\"}"));
+        created(hubApi.post("/admin/api/v1/entitlements", admin,
+            "{\"resource\":\"app-" + r + "\",\"group\":\"staff\"}"));
       }
       JsonArray members = new JsonArray();
       for (int u = 1; u <= USERS + 1; u++) {
@@ -74,12 +75,13 @@ class BrokeringProcessIT {
       int https = FreePorts.next();
       Path applianceData = tmp.resolve("appliance");
       try (OutpostProcess appliance = OutpostProcess.start(tmp, Map.of("OUTPOST_HUB_TOKEN", connector), "appliance",
-          "--data-dir", applianceData.toString(), "--https-port", Integer.toString(https), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
-          Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()), "--hub",
-          "https://localhost:" + hubPort)) {
+          "--data-dir", applianceData.toString(), "--https-port", Integer.toString(https), "--cluster-bus-port",
+          Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port",
+          Integer.toString(FreePorts.next()), "--hub", "https://localhost:" + hubPort)) {
         appliance.awaitStdout("ready: https://localhost:" + https, START);
         SiteClient store = new SiteClient(applianceData.resolve("tls/ca.crt"), https);
-        JsonObject enroll = created(hubApi.post("/admin/api/v1/enroll-tokens", admin, "{\"pool\":\"linux\",\"uses\":3}"));
+        JsonObject enroll = created(hubApi.post("/admin/api/v1/enroll-tokens", admin,
+            "{\"pool\":\"linux\",\"uses\":3}"));
         for (int h = 1; h <= 3; h++) {
           agents.add(OutpostProcess.start(tmp, Map.of(), "agent", "--appliance", "https://localhost:" + https,
               "--token", enroll.getString("token"), "--address", "127.0.0.1", "--name", "host-" + h, "--data-dir",
@@ -138,7 +140,8 @@ class BrokeringProcessIT {
             "host-2 unregistered");
         JsonArray ended = store.get("/admin/api/v1/sessions?host=host-2&limit=5000", applianceAdmin).json()
             .getJsonArray("items");
-        assertThat(ended).isNotEmpty().allSatisfy(s -> assertThat(((JsonObject) s).getString("state")).isEqualTo("ended"));
+        assertThat(ended).isNotEmpty()
+            .allSatisfy(s -> assertThat(((JsonObject) s).getString("state")).isEqualTo("ended"));
         Response afterLoss = store.post("/api/v1/resources/app-1/launch", extra, null);
         assertThat(afterLoss.status()).as(afterLoss.body()).isEqualTo(409);
         // (host-3 is still full and host-1 drains: undrain it and the extra user gets in)

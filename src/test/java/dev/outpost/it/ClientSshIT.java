@@ -153,8 +153,8 @@ class ClientSshIT {
     assertThat(noHub.stderr()).contains("the launch offers no hub gateway");
 
     // AND 50 MB stream down and 20 MB up through the gateway intact
-    Sshd.SshResult download = sshd.ssh(List.of("-o", "ProxyCommand=" + proxy, user + "@shell", "head -c 50000000 /dev/zero"),
-        null);
+    Sshd.SshResult download = sshd.ssh(
+        List.of("-o", "ProxyCommand=" + proxy, user + "@shell", "head -c 50000000 /dev/zero"), null);
     assertThat(download.exitCode()).as(download.stderr()).isZero();
     assertThat(download.stdoutBytes()).hasSize(50_000_000);
     assertThat(Sshd.sha256Hex(download.stdoutBytes())).isEqualTo(Sshd.sha256Hex(new byte[50_000_000]));
@@ -173,7 +173,8 @@ class ClientSshIT {
 
       // THEN ssh to that port works the same, twice (a fresh launch per connection)
       for (int i = 0; i < 2; i++) {
-        Sshd.SshResult viaPort = sshd.ssh(List.of("-p", Integer.toString(localPort), user + "@127.0.0.1", REMOTE), null);
+        Sshd.SshResult viaPort = sshd.ssh(List.of("-p", Integer.toString(localPort), user + "@127.0.0.1", REMOTE),
+            null);
         assertThat(viaPort.exitCode()).as(viaPort.stderr()).isZero();
         assertThat(viaPort.stdoutText()).isEqualTo(Sshd.remoteOutput());
       }

@@ -132,8 +132,8 @@ class ClusterOutageIT {
           null);
       assertThat(alone.status()).as(alone.body()).isEqualTo(503);
       assertThat(alone.json().getString("detail")).contains("cluster.min-members");
-      assertThat(HubSite.presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2), again.json().getString("ticket")))
-          .startsWith("ERR 503");
+      assertThat(HubSite.presentTicket(tmp.resolve("node-3/tls/ca.crt"), gatewayPorts.get(2),
+          again.json().getString("ticket"))).startsWith("ERR 503");
     }
   }
 

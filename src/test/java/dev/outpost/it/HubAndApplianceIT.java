@@ -46,12 +46,14 @@ class HubAndApplianceIT {
           "{\"name\":\"linux\",\"maxSessionsPerHost\":10,\"location\":\"branch-1\"}"));
       created(hubClient.post("/admin/api/v1/resources", admin,
           "{\"name\":\"shell\",\"pool\":\"linux\",\"kind\":\"desktop\",\"port\":22}"));
-      created(hubClient.post("/admin/api/v1/users", admin, "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
+      created(hubClient.post("/admin/api/v1/users", admin,
+          "{\"username\":\"alice\",\"password\":\"alice-password-1\"}"));
       created(hubClient.post("/admin/api/v1/entitlements", admin, "{\"resource\":\"shell\",\"user\":\"alice\"}"));
 
       // AND a wrong token is refused with one clear line
       OutpostProcess.Result refused = OutpostProcess.run(tmp, "appliance", "--data-dir", tmp.resolve("bad").toString(),
-          "--https-port", Integer.toString(FreePorts.next()), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
+          "--https-port", Integer.toString(FreePorts.next()), "--cluster-bus-port", Integer.toString(FreePorts.next()),
+          "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
           "--hub", "https://localhost:" + hubPort, "--hub-token", token.substring(0, token.length() - 4) + "AAAA");
       assertThat(refused.exitCode()).isEqualTo(1);
       assertThat(refused.stderr()).contains("the hub refused the enrollment (401");

@@ -83,8 +83,9 @@ class HubOutageIT {
     Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connectorToken, "OUTPOST_HUB_OUTAGE_THRESHOLD",
         THRESHOLD.toSeconds() + "s", "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "2s");
     appliance = OutpostProcess.start(tmp, env, "appliance", "--data-dir", applianceData.toString(), "--https-port",
-        Integer.toString(https), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port",
-        Integer.toString(FreePorts.next()), "--hub", "https://localhost:" + hubUrlPort);
+        Integer.toString(https), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
+        Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()), "--hub",
+        "https://localhost:" + hubUrlPort);
     appliance.awaitStdout("ready: https://localhost:" + https, START);
     store = new SiteClient(applianceData.resolve("tls/ca.crt"), https);
     String token = hubApi.post("/admin/api/v1/enroll-tokens", hubAdmin, "{\"pool\":\"linux\"}").created()

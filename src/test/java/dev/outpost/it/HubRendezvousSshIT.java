@@ -10,7 +10,6 @@ import dev.outpost.it.OutpostProcess.Result;
 import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
-import dev.outpost.testing.SiteClient.Response;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -58,7 +57,8 @@ class HubRendezvousSshIT {
         int https = FreePorts.next();
         try (OutpostProcess appliance = OutpostProcess.start(tmp, Map.of("OUTPOST_HUB_TOKEN", connectorToken),
             "appliance", "--data-dir", applianceData.toString(), "--https-port", Integer.toString(https),
-            "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
+            "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
+            Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()),
             "--hub", "https://localhost:" + hubPort);
             OutpostProcess agent = ShellOverHub.startAgent(tmp, appliance, https, hubApi, admin)) {
           SiteClient store = new SiteClient(applianceData.resolve("tls/ca.crt"), https);

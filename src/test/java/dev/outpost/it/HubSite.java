@@ -80,7 +80,8 @@ final class HubSite {
       int clusterPort = n == 1 ? firstClusterPort : FreePorts.next();
       gatewayPorts.add(FreePorts.next());
       List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
-          "--https-port", Integer.toString(https), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(clusterPort),
+          "--https-port", Integer.toString(https), "--cluster-bus-port", Integer.toString(FreePorts.next()),
+          "--cluster-port", Integer.toString(clusterPort),
           "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub", "https://localhost:" + hubPort));
       if (n > 1) {
         args.addAll(List.of("--join", "127.0.0.1:" + firstClusterPort));

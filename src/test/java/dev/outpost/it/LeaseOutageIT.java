@@ -61,9 +61,9 @@ class LeaseOutageIT {
         Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connectorToken, "OUTPOST_HUB_OUTAGE_THRESHOLD",
             THRESHOLD.toSeconds() + "s", "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_HTTP_PUBLIC_NAMES", "127.0.0.1");
         try (OutpostProcess appliance = OutpostProcess.start(tmp, env, "appliance", "--data-dir",
-            applianceData.toString(), "--https-port", Integer.toString(https), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
-            Integer.toString(FreePorts.next()), "--gateway-port", Integer.toString(FreePorts.next()), "--hub",
-            "https://localhost:" + hubPort);
+            applianceData.toString(), "--https-port", Integer.toString(https), "--cluster-bus-port",
+            Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(FreePorts.next()), "--gateway-port",
+            Integer.toString(FreePorts.next()), "--hub", "https://localhost:" + hubPort);
             OutpostProcess agent = ShellOverHub.startAgent(tmp, appliance, https, hubApi, admin)) {
           SiteClient direct = new SiteClient(applianceData.resolve("tls/ca.crt"), https);
           String probe = direct.login("alice", "alice-password-1");

@@ -90,7 +90,8 @@ class PackagedStartCommandIT {
 
       // WHEN the hub service starts as the compose file says (first step, no token yet)
       Map<String, Map<String, Object>> services = PackagingFiles.services(PackagingFiles.compose(
-          PackagingFiles.COMPOSE_SITE, Map.of("OUTPOST_DB_PASSWORD", dbPassword, "OUTPOST_CLUSTER_SECRET", CLUSTER_SECRET)));
+          PackagingFiles.COMPOSE_SITE,
+          Map.of("OUTPOST_DB_PASSWORD", dbPassword, "OUTPOST_CLUSTER_SECRET", CLUSTER_SECRET)));
       try (OutpostProcess hub = service(services.get("hub"), "hub", addresses, Map.of("OUTPOST_HUB_PORT",
           Integer.toString(hubPort)))) {
         hub.awaitStdout("Outpost hub .* ready", START);

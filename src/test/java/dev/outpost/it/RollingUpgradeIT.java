@@ -182,7 +182,8 @@ class RollingUpgradeIT {
       String join = java.util.stream.IntStream.range(0, NODES).filter(i -> i != n)
           .mapToObj(i -> "127.0.0.1:" + clusterPorts[i]).collect(Collectors.joining(","));
       running[n] = processes.start(env, "appliance", "--data-dir", dataDir(n).toString(),
-          "--https-port", Integer.toString(https[n]), "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(clusterPorts[n]),
+          "--https-port", Integer.toString(https[n]), "--cluster-bus-port", Integer.toString(FreePorts.next()),
+          "--cluster-port", Integer.toString(clusterPorts[n]),
           "--gateway-port", Integer.toString(gateways[n]), "--hub", "https://localhost:" + hubPort,
           "--join", join);
     }

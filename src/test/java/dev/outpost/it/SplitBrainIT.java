@@ -74,11 +74,12 @@ class SplitBrainIT {
         gatewayPorts.add(FreePorts.next());
         Map<String, String> env = Map.of("OUTPOST_HUB_TOKEN", connector, "OUTPOST_HUB_OUTAGE_THRESHOLD", "3s",
             "OUTPOST_HUB_SYNC_INTERVAL", "1s", "OUTPOST_CLUSTER_NAME", clusterName, "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
-            "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s", "OUTPOST_CLUSTER_SECRET", "split-brain-cluster-secret-0123456789");
+            "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "5s",
+            "OUTPOST_CLUSTER_SECRET", "split-brain-cluster-secret-0123456789");
         List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
-            "--https-port", Integer.toString(https), "--cluster-host", HOSTS[n - 1], "--cluster-bus-port", Integer.toString(FreePorts.next()), "--cluster-port",
-            Integer.toString(clusterPort), "--gateway-port", Integer.toString(gatewayPorts.get(n - 1)), "--hub",
-            "https://localhost:" + hubPort));
+            "--https-port", Integer.toString(https), "--cluster-host", HOSTS[n - 1], "--cluster-bus-port",
+            Integer.toString(FreePorts.next()), "--cluster-port", Integer.toString(clusterPort), "--gateway-port",
+            Integer.toString(gatewayPorts.get(n - 1)), "--hub", "https://localhost:" + hubPort));
         if (n > 1) {
           args.addAll(List.of("--join", HOSTS[0] + ":" + firstClusterPort));
         }

@@ -56,7 +56,8 @@ class LeaseClusterTest {
     Member second = member(ports, 1, hub);
     Poll.until("two members", Duration.ofSeconds(30), () -> second.hazelcast().getCluster().getMembers().size() == 2);
     // a member killed before the partitions reached their backups loses data in any Hazelcast cluster: wait for that
-    Poll.until("backups in place", Duration.ofSeconds(60), () -> first.hazelcast().getPartitionService().isClusterSafe());
+    Poll.until("backups in place", Duration.ofSeconds(60),
+        () -> first.hazelcast().getPartitionService().isClusterSafe());
 
     // WHEN 150 users' leases are queued, and the draining member (the oldest) dies after some are issued
     List<String> keys = new ArrayList<>();
@@ -68,7 +69,8 @@ class LeaseClusterTest {
     }
     Poll.until("some leases issued", Duration.ofSeconds(30), () -> hub.signed() >= 40);
     assertThat(hub.signed()).as("the rate holds them back").isLessThan(150);
-    Poll.until("backups in place", Duration.ofSeconds(60), () -> first.hazelcast().getPartitionService().isClusterSafe());
+    Poll.until("backups in place", Duration.ofSeconds(60),
+        () -> first.hazelcast().getPartitionService().isClusterSafe());
     first.hazelcast().getLifecycleService().terminate();
 
     // THEN the other member takes the queue over and every lease is issued, none lost
@@ -93,7 +95,8 @@ class LeaseClusterTest {
     Poll.until("the revocation reached the other member", Duration.ofSeconds(10),
         () -> second.trust().trust().revocations().contains(revocation));
     Path file = tmp.resolve("node-1/lhc/lease-trust.json");
-    Poll.until("written to disk", Duration.ofSeconds(10), () -> Files.exists(file) && dev.outpost.testing.SiteClient.readOrEmpty(file).contains("user-7"));
+    Poll.until("written to disk", Duration.ofSeconds(10),
+        () -> Files.exists(file) && dev.outpost.testing.SiteClient.readOrEmpty(file).contains("user-7"));
     assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
         .isEqualTo("rw-------");
   }

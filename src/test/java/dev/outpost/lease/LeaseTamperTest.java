@@ -161,7 +161,8 @@ class LeaseTamperTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "{\"b\":1,\"a\":[true,false,\"x\"]}|{\"a\":[true,false,\"x\"],\"b\":1}",
-      "{\"s\":\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 é €\"}|{\"s\":\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 é €\"}",
+      "{\"s\":\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 é €\"}"
+          + "|{\"s\":\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 é €\"}",
       "{\"n\":-9007199254740991,\"z\":0}|{\"n\":-9007199254740991,\"z\":0}",
       "{\"B\":1,\"a\":2,\"_\":3}|{\"B\":1,\"_\":3,\"a\":2}"})
   void canonicalJsonIsOneSpellingPerValue(String input, String canonical) {

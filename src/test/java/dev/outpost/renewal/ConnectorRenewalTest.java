@@ -64,8 +64,8 @@ class ConnectorRenewalTest {
     OutpostConfig hubConfig = ConfigLoader.create(Map.of("data-dir", hubData.toString(), "hub.host", "127.0.0.1",
         "hub.port", "0", "admin.password-file", password.toString(), "tls.connector-certificate-validity", "75s"),
         Map.of(), null).load();
-    hub = await(HubNode.start(hubConfig.hubSettings(), SiteCertificates.loadOrCreate(hubData.resolve("tls"), "hub", List.of()),
-        line -> { }));
+    hub = await(HubNode.start(hubConfig.hubSettings(),
+        SiteCertificates.loadOrCreate(hubData.resolve("tls"), "hub", List.of()), line -> { }));
     hubClient = new SiteClient(hubData.resolve("tls/ca.crt"), hub.port());
     hubAdmin = hubClient.login("admin", HUB_ADMIN_PASSWORD);
     Response location = created(hubClient.post("/admin/api/v1/locations", hubAdmin, "{\"name\":\"branch\"}"));

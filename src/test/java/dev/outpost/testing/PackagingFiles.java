@@ -131,7 +131,8 @@ public final class PackagingFiles {
       if (current == null || eq < 1) {
         throw new AssertionError(file + ": not a unit line: " + text);
       }
-      current.computeIfAbsent(text.substring(0, eq).strip(), k -> new ArrayList<>()).add(text.substring(eq + 1).strip());
+      current.computeIfAbsent(text.substring(0, eq).strip(), k -> new ArrayList<>())
+          .add(text.substring(eq + 1).strip());
     }
     return sections;
   }

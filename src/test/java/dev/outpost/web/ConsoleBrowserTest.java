@@ -170,7 +170,8 @@ class ConsoleBrowserTest extends BrowserTest {
     // GIVEN an enrolled host whose agent is gone for good
     String poolId = web.client.get("/admin/api/v1/pools/" + WebSite.POOL, web.adminToken).json().getString("id");
     java.util.UUID retired = java.util.UUID.randomUUID();
-    dev.outpost.testing.Await.await(web.site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
+    dev.outpost.testing.Await.await(web.site.node().database().pool()
+        .preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
         + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)").execute(io.vertx.sqlclient.Tuple.of(retired,
         "web-host-retired", java.util.UUID.fromString(poolId), "127.0.0.9", "test-" + retired)));
     browser.open(web.url("/admin/"));

@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The network between the browser and the appliance: a TCP relay on a fixed loopback port to the site's HTTPS
  * port. {@link #cut()} drops every connection and refuses new ones, as a dead network or a stopped appliance
- * does; {@link #stall()} holds connections without an answer; {@link #restore()} listens on the same port again, so the browser's origin (and its service worker)
- * stays the same.
+ * does; {@link #stall()} holds connections without an answer; {@link #restore()} listens on the same port again,
+ * so the browser's origin (and its service worker) stays the same.
  */
 final class NetworkLink implements AutoCloseable {
 
@@ -64,7 +64,8 @@ final class NetworkLink implements AutoCloseable {
   synchronized void restore() throws Exception {
     stalled = false;
     if (server == null) {
-      server = dev.outpost.testing.Await.await(vertx.createNetServer().connectHandler(this::relay).listen(port, "127.0.0.1"));
+      server = dev.outpost.testing.Await.await(
+          vertx.createNetServer().connectHandler(this::relay).listen(port, "127.0.0.1"));
     }
   }
 

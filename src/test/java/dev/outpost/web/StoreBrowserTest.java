@@ -199,8 +199,8 @@ class StoreBrowserTest extends BrowserTest {
 
   /** Presents a ticket on the raw TLS gateway, sends a line, and reads the answer and the echo. */
   private static String echoThroughGateway(String ticket, String text) throws Exception {
-    try (SSLSocket socket = (SSLSocket) SiteClient.trusting(web.site.dataDir().resolve("tls/ca.crt")).getSocketFactory().createSocket("localhost",
-        web.site.node().gatewayPort())) {
+    try (SSLSocket socket = (SSLSocket) SiteClient.trusting(web.site.dataDir().resolve("tls/ca.crt")).getSocketFactory()
+        .createSocket("localhost", web.site.node().gatewayPort())) {
       socket.setSoTimeout(15_000);
       OutputStream out = socket.getOutputStream();
       out.write(("OUTPOST/1 " + ticket + "\n").getBytes(StandardCharsets.US_ASCII));

@@ -83,7 +83,8 @@ class WebrootTest {
   static void assertSecurityHeaders(String path, Response response) {
     String csp = response.headers().firstValue("Content-Security-Policy").orElse("");
     assertThat(csp).as(path).contains("default-src 'self'", "script-src 'self'", "style-src 'self'",
-        "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'").doesNotContain("unsafe-inline", "unsafe-eval");
+        "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'")
+        .doesNotContain("unsafe-inline", "unsafe-eval");
     assertThat(response.headers().firstValue("X-Content-Type-Options")).as(path).hasValue("nosniff");
     assertThat(response.headers().firstValue("X-Frame-Options")).as(path).hasValue("DENY");
     assertThat(response.headers().firstValue("Strict-Transport-Security")).as(path).isPresent();

@@ -112,7 +112,8 @@ public final class ApiTokenRoutes {
     Principal caller = person(ctx);
     UUID id = IdOrName.asId(ctx.pathParam("id"));
     if (id == null) {
-      ctx.fail(ClientErrorException.notFound("no such API token; use its id as listed by GET /admin/api/v1/api-tokens"));
+      ctx.fail(ClientErrorException.notFound(
+          "no such API token; use its id as listed by GET /admin/api/v1/api-tokens"));
       return;
     }
     Actor actor = actors.apply(ctx);

@@ -29,8 +29,8 @@ public final class EntitlementStore implements EntityStore {
       + "u.username, e.group_id, g.name AS group_name, e.directory_group, e.created_at FROM entitlements e "
       + "JOIN resources r ON r.id = e.resource_id LEFT JOIN users u ON u.id = e.user_id "
       + "LEFT JOIN groups g ON g.id = e.group_id";
-  private static final String ORDER = " ORDER BY lower(r.name), lower(u.username) NULLS LAST, lower(g.name) NULLS LAST, "
-      + "e.directory_group NULLS LAST";
+  private static final String ORDER = " ORDER BY lower(r.name), lower(u.username) NULLS LAST, "
+      + "lower(g.name) NULLS LAST, e.directory_group NULLS LAST";
 
   @Override
   public String type() {
@@ -109,7 +109,8 @@ public final class EntitlementStore implements EntityStore {
     }
     if (checked.containsKey("directoryGroup")) {
       try {
-        return Future.succeededFuture(checked.copy().put("directoryGroup", canonical(checked.getString("directoryGroup"))));
+        return Future.succeededFuture(
+            checked.copy().put("directoryGroup", canonical(checked.getString("directoryGroup"))));
       } catch (ClientErrorException e) {
         return Future.failedFuture(e);
       }

@@ -112,7 +112,8 @@ public final class GroupStore implements EntityStore {
           }
           return conn.preparedQuery("DELETE FROM group_members WHERE group_id = $1").execute(Tuple.of(groupId))
               .compose(v -> conn.preparedQuery("INSERT INTO group_members(group_id, user_id) "
-                  + "SELECT $1, unnest($2::uuid[])").execute(Tuple.of(groupId, (Object) found.values().toArray(UUID[]::new))))
+                  + "SELECT $1, unnest($2::uuid[])")
+                  .execute(Tuple.of(groupId, (Object) found.values().toArray(UUID[]::new))))
               .mapEmpty();
         });
   }

@@ -16,7 +16,8 @@ public final class ConfigKeys {
   private static final Map<String, ConfigKey<?>> ALL = new LinkedHashMap<>();
 
   public static final ConfigKey<Path> DATA_DIR = key("data-dir", "--data-dir", "data",
-      "Directory for the node's state: TLS keys and certificates, embedded database, lock file. Created on first start.",
+      "Directory for the node's state: TLS keys and certificates, embedded database, lock file. "
+          + "Created on first start.",
       Parsers.path());
   public static final ConfigKey<String> LOCATION = key("site.location", null, "default",
       "Name of the resource location this node belongs to.", Parsers.name());
@@ -32,7 +33,8 @@ public final class ConfigKeys {
   public static final ConfigKey<String> LOG_FORMAT = key("log.format", "--log-format", "text",
       "Log line format: text or json (one JSON object per line).", Parsers.oneOf("text", "json"));
   public static final ConfigKey<String> LOG_LEVEL = key("log.level", "--log-level", "info",
-      "Lowest level logged: error, warn, info, debug or trace.", Parsers.oneOf("error", "warn", "info", "debug", "trace"));
+      "Lowest level logged: error, warn, info, debug or trace.",
+      Parsers.oneOf("error", "warn", "info", "debug", "trace"));
 
   public static final ConfigKey<String> HTTP_HOST = key("http.host", null, "0.0.0.0",
       "Address the HTTPS listener binds to.", Parsers.text());
@@ -93,7 +95,8 @@ public final class ConfigKeys {
       Parsers.hostPortList(5701));
   public static final ConfigKey<Integer> CLUSTER_MIN_MEMBERS = key("cluster.min-members", null, "1",
       "Split-brain protection: a node that sees fewer members (itself included) refuses to consume tickets and to "
-          + "broker alone. Set it to a majority of the site's nodes (2 of 3); 1 turns it off.", Parsers.intRange(1, 100));
+          + "broker alone. Set it to a majority of the site's nodes (2 of 3); 1 turns it off.",
+      Parsers.intRange(1, 100));
   public static final ConfigKey<Integer> CLUSTER_BUS_PORT = key("cluster.bus-port", "--cluster-bus-port", "0",
       "Port of this node's event bus (mutual TLS between the site's nodes) on cluster.host; 0: cluster.port + 1 "
           + "(5702 by default). Open it between the nodes like cluster.port.", Parsers.port(true));
@@ -123,10 +126,12 @@ public final class ConfigKeys {
       "HTTPS port of `outpost hub`. The in-process hub of an appliance listens on a free loopback port instead.",
       Parsers.port(true));
   public static final ConfigKey<Duration> HUB_PING = key("hub.ping-interval", null, "2s",
-      "How often the appliance checks that the hub answers.", Parsers.duration(Duration.ofMillis(200), Duration.ofMinutes(5)));
+      "How often the appliance checks that the hub answers.",
+      Parsers.duration(Duration.ofMillis(200), Duration.ofMinutes(5)));
   public static final ConfigKey<Duration> HUB_OUTAGE_THRESHOLD = key("hub.outage-threshold", null, "10s",
       "How long the hub may stay silent before this appliance brokers alone from its local host cache (outage "
-          + "mode). Appliances with a separate hub only.", Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
+          + "mode). Appliances with a separate hub only.",
+      Parsers.duration(Duration.ofSeconds(1), Duration.ofMinutes(10)));
   public static final ConfigKey<Duration> HUB_SYNC_INTERVAL = key("hub.sync-interval", null, "10s",
       "How often the appliance refreshes its local host cache (site configuration and accounts) and lease trust from "
           + "the hub; accounts losing access and revocations made there arrive at once.",
@@ -148,15 +153,16 @@ public final class ConfigKeys {
           Duration.ofMinutes(30)));
 
   public static final ConfigKey<String> DB_URL = secretKey("db.url", "--db-url", "",
-      "External PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/DATABASE; empty starts an embedded one under data-dir.",
+      "External PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/DATABASE; empty starts an embedded one under "
+          + "data-dir.",
       Parsers.optionalPostgresUrl());
   public static final ConfigKey<Integer> DB_POOL_SIZE = key("db.pool-size", null, "8",
       "Connections in the database pool.", Parsers.intRange(1, 200));
 
   public static final ConfigKey<Duration> SESSION_TTL = key("identity.session-ttl", null, "8h",
       "How long a sign-in stays valid.", Parsers.duration(Duration.ofMinutes(1), Duration.ofDays(30)));
-  public static final ConfigKey<Integer> LOGIN_MAX_FAILURES_USER = key("identity.login.max-failures-per-user", null, "5",
-      "Failed sign-ins allowed per user name within the window, all nodes of the site together, before further "
+  public static final ConfigKey<Integer> LOGIN_MAX_FAILURES_USER = key("identity.login.max-failures-per-user", null,
+      "5", "Failed sign-ins allowed per user name within the window, all nodes of the site together, before further "
           + "attempts get 429. An attempt counts from the moment its password check starts, so parallel attempts "
           + "cannot get past the limit.", Parsers.intRange(1, 1000));
   public static final ConfigKey<Integer> LOGIN_MAX_FAILURES_ADDRESS = key("identity.login.max-failures-per-address",

@@ -99,13 +99,15 @@ public final class ConfigLoader {
   static ConfigSource fromFile(Path file) {
     Objects.requireNonNull(file);
     if (!Files.isReadable(file)) {
-      throw new ConfigException("config", "file " + file + " does not exist or is not readable; check the --config path");
+      throw new ConfigException("config",
+          "file " + file + " does not exist or is not readable; check the --config path");
     }
     Object document;
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
     } catch (YAMLException e) {
-      String reason = e.getMessage() == null ? "invalid YAML" : e.getMessage().lines().findFirst().orElse("invalid YAML");
+      String reason = e.getMessage() == null ? "invalid YAML"
+          : e.getMessage().lines().findFirst().orElse("invalid YAML");
       throw new ConfigException("config", "file " + file + " is not valid YAML (" + reason + "); fix the file");
     } catch (IOException e) {
       throw new ConfigException("config", "file " + file + " cannot be read (" + e.getMessage() + ")");
@@ -113,7 +115,8 @@ public final class ConfigLoader {
     Map<String, String> flat = new LinkedHashMap<>();
     if (document != null) {
       if (!(document instanceof Map<?, ?> map)) {
-        throw new ConfigException("config", "file " + file + " must hold a YAML mapping of keys, see conf/outpost.yaml");
+        throw new ConfigException("config",
+            "file " + file + " must hold a YAML mapping of keys, see conf/outpost.yaml");
       }
       flatten("", map, flat, file);
     }
@@ -129,7 +132,8 @@ public final class ConfigLoader {
         continue;
       }
       if (ConfigKeys.byName(name) == null) {
-        throw new ConfigException(name, "unknown key in " + file + "; remove it or use a key listed in conf/outpost.yaml");
+        throw new ConfigException(name,
+            "unknown key in " + file + "; remove it or use a key listed in conf/outpost.yaml");
       }
       out.put(name, render(name, value, file));
     }

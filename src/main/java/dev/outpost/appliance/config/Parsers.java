@@ -141,7 +141,8 @@ final class Parsers {
         default -> Duration.ofDays(n);
       };
       if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-        throw new IllegalArgumentException("is out of range: use a duration from " + format(min) + " to " + format(max));
+        throw new IllegalArgumentException(
+            "is out of range: use a duration from " + format(min) + " to " + format(max));
       }
       return d;
     };
@@ -238,7 +239,8 @@ final class Parsers {
       String normalized = raw.startsWith("jdbc:") ? raw.substring(5) : raw;
       if (!(normalized.startsWith("postgresql://") || normalized.startsWith("postgres://"))) {
         throw new IllegalArgumentException(
-            "is not a PostgreSQL URL: use postgresql://USER:PASSWORD@HOST:PORT/DATABASE, or leave it empty for the embedded database");
+            "is not a PostgreSQL URL: use postgresql://USER:PASSWORD@HOST:PORT/DATABASE, or leave it empty for the "
+                + "embedded database");
       }
       try {
         URI uri = URI.create(normalized);

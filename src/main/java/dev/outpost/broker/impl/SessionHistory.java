@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * Writes session history behind the broker: changes are coalesced per session and flushed in batches, so
  * that a launch never waits on PostgreSQL. When the database is down, a batch that could not be written goes to
  * a spool file on disk ({@code data-dir/spool/session-history.jsonl}, one change per line), which is written to the
- * database once it answers again — also after a restart (a {@link DiskSpool}, bounded like every spool). Beyond {@link #MAX_PENDING} sessions in memory the oldest
- * changes are dropped with a warning (the live state is not affected). Used on the broker's context only.
+ * database once it answers again — also after a restart (a {@link DiskSpool}, bounded like every spool). Beyond
+ * {@link #MAX_PENDING} sessions in memory the oldest changes are dropped with a warning (the live state is not
+ * affected). Used on the broker's context only.
  */
 final class SessionHistory {
 

@@ -108,8 +108,9 @@ public final class AgentRunner {
       throw AgentException.usage("not enrolled yet (nothing in " + dir + "): pass --token; an admin creates one "
           + "with 'outpost admin enroll-token create --pool POOL'");
     }
-    EnrollmentToken token = EnrollmentToken.parse(options.token(), EnrollmentToken.AGENT).orElseThrow(() -> AgentException.usage(
-        "the token is not an Outpost enrollment token (expected " + EnrollmentToken.AGENT + ".<ca-sha256>.<secret>)"));
+    EnrollmentToken token = EnrollmentToken.parse(options.token(), EnrollmentToken.AGENT)
+        .orElseThrow(() -> AgentException.usage("the token is not an Outpost enrollment token (expected "
+            + EnrollmentToken.AGENT + ".<ca-sha256>.<secret>)"));
     if (options.appliances().isEmpty()) {
       throw AgentException.usage("--appliance is required to enroll");
     }

@@ -432,8 +432,8 @@ public final class LinkSession {
       vertx.cancelTimer(silenceTimer);
     }
     String reason = closeReason != null ? closeReason
-        : "the agent closed the link (" + ws.closeStatusCode() + (ws.closeReason() == null ? "" : " " + ws.closeReason())
-            + ")";
+        : "the agent closed the link (" + ws.closeStatusCode()
+            + (ws.closeReason() == null ? "" : " " + ws.closeReason()) + ")";
     pending.values().forEach(p -> {
       vertx.cancelTimer(p.timer());
       p.promise().tryFail(ServerErrorException.unavailable("the link of host " + host.id() + " closed: " + reason));
