@@ -1,5 +1,7 @@
 package dev.outpost.backup.impl;
 
+import dev.outpost.admin.Actor;
+import dev.outpost.admin.Auditor;
 import dev.outpost.backup.BackupException;
 import dev.outpost.db.StoredSecretsKey;
 import io.vertx.core.Future;
@@ -33,15 +35,19 @@ public final class SiteTables {
 
   /**
    * Not configuration: migration bookkeeping, the site-model change counter (restoring bumps it), history that grows
-   * without bound (audit log, session history), and the key for stored secrets: sealed under the cluster secret of
+   * without bound (audit log with its hash chain, checkpoints, signing keys and export cursors, session history), and
+   * the key for stored secrets: sealed under the cluster secret of
    * the nodes that use the database, while the archive carries it as {@code secrets/directory.key}. A restore removes
    * the database's sealed copy, so that the first node that starts on the restored site keeps the archive's key
    * there, sealed under its own {@code cluster.secret}.
    */
   public static final Set<String> EXCLUDED = Set.of("schema_migrations", "site_model_version", "audit_log",
-      "session_history", StoredSecretsKey.TABLE);
+      "audit_chain_head", "audit_checkpoints", "audit_signing_keys", "audit_export_cursors", "session_history",
+      StoredSecretsKey.TABLE);
   /** The resource location every schema starts with (migration V5); its presence alone is no site. */
   private static final String SEEDED_LOCATION = "default";
+  /** Who a restore's audit entry names: the restore itself, run on a node's machine with no one signed in. */
+  private static final Actor RESTORE = new Actor("", "system", "", "");
 
   /** What a snapshot holds: the migrations applied to its schema, and each table's rows. */
   public record Snapshot(List<Integer> schema, Map<String, JsonArray> tables) {
@@ -97,9 +103,8 @@ public final class SiteTables {
             .compose(v -> clear(conn, order))
             .compose(v -> conn.query("DELETE FROM " + StoredSecretsKey.TABLE).execute())
             .compose(v -> insertAll(conn, order, snapshot)))
-        .compose(counts -> conn.preparedQuery("INSERT INTO audit_log (actor, action, target_type, target_name, "
-                + "detail) VALUES ('system', 'site.restore', 'site', 'backup archive', $1::text::jsonb)")
-            .execute(Tuple.of(auditDetail.copy().put("rows", new JsonObject(new LinkedHashMap<>(counts))).encode()))
+        .compose(counts -> Auditor.log().record(conn, RESTORE, "site.restore", "site", null, "backup archive",
+                auditDetail.copy().put("rows", new JsonObject(new LinkedHashMap<>(counts))))
             .map(counts)));
   }
 
