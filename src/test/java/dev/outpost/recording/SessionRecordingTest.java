@@ -109,6 +109,7 @@ class SessionRecordingTest {
     JsonObject launch = launch("recorded-shell");
     String sessionId = launch.getJsonObject("session").getString("id");
     Terminal terminal = Terminal.open(launch);
+    assertThat(terminal.answer.getBoolean("recorded")).isTrue();
 
     // WHEN the user types arithmetic, resizes, and closes the terminal
     terminal.type("echo $((6*7))\r");
@@ -173,6 +174,7 @@ class SessionRecordingTest {
 
     // WHEN a terminal on it runs a command (a recording starts at login, before any output)
     Terminal terminal = Terminal.open(launch);
+    assertThat(terminal.answer.getBoolean("recorded")).isFalse();
     terminal.type("echo $((6*7))\r");
     terminal.awaitOutput("42");
 
@@ -251,6 +253,7 @@ class SessionRecordingTest {
   static final class Terminal {
     private final WebSocket ws;
     private final StringBuffer output = new StringBuffer();
+    private JsonObject answer;
 
     private Terminal(WebSocket ws) {
       this.ws = ws;
@@ -271,6 +274,7 @@ class SessionRecordingTest {
       assertThat(answer[0]).as(() -> "closed with " + socket.closeStatusCode() + " " + socket.closeReason())
           .isNotNull();
       assertThat(answer[0].getInteger("status")).isEqualTo(200);
+      terminal.answer = answer[0];
       return terminal;
     }
 

@@ -112,6 +112,7 @@ public final class TerminalGateway {
     private final Context context = vertx.getOrCreateContext();
     private RecordedShell shell;
     private String login;
+    private boolean recorded;
 
     Handshake(ServerWebSocket ws, HandshakeSlots.Slot slot) {
       super(TerminalGateway.this.vertx, TerminalGateway.this.relay, slot);
@@ -158,6 +159,7 @@ public final class TerminalGateway {
                     hello.size());
               })
               .map(opened -> {
+                recorded = ticket.record();
                 shell = new RecordedShell(new SshShellEnd(context, opened), recorder.start(ticket, login,
                     hello.size().cols(), hello.size().rows()));
                 return new StreamOpener.Opened(ticket.sessionId(), shell);
@@ -206,7 +208,8 @@ public final class TerminalGateway {
       TerminalLink link = new TerminalLink(vertx, context, token, shell::resize, () -> links.remove(token));
       links.put(token, link);
       link.attach(ws, () -> ws.writeTextMessage(SchemaVersion.stamp(new JsonObject(), VERSION).put("status", 200)
-          .put("resume", token).put("login", login).put("hostKey", shell.hostKey()).encode()), () -> { });
+          .put("resume", token).put("login", login).put("hostKey", shell.hostKey()).put("recorded", recorded)
+          .encode()), () -> { });
       return link;
     }
 
