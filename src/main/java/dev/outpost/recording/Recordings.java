@@ -12,9 +12,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -209,16 +208,13 @@ public final class Recordings implements TerminalRecorder {
 
   /** The header's {@code outpost} part with the file's size and time; {@code null} for a file that is no recording. */
   private static JsonObject describe(Path file) {
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(Files.newInputStream(file),
-        StandardCharsets.UTF_8), MAX_HEADER)) {
-      char[] head = new char[MAX_HEADER];
-      int length = reader.read(head, 0, MAX_HEADER);
-      if (length <= 0) {
-        return null;
-      }
-      String text = new String(head, 0, length);
+    try (InputStream in = Files.newInputStream(file)) {
+      String text = new String(in.readNBytes(MAX_HEADER), StandardCharsets.UTF_8);
       int end = text.indexOf('\n');
-      JsonObject header = new JsonObject(end < 0 ? text : text.substring(0, end));
+      if (end < 0) {
+        return null; // a header longer than any this node writes, or a file that is no recording
+      }
+      JsonObject header = new JsonObject(text.substring(0, end));
       JsonObject outpost = header.getJsonObject("outpost");
       if (outpost == null || outpost.getString("id") == null) {
         return null;
