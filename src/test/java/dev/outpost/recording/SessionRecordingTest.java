@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
@@ -49,6 +50,8 @@ class SessionRecordingTest {
   static TestSite site;
   static SiteClient client;
   static Vertx vertx;
+  /** Kept for the class: Vert.x closes a client nobody holds, even in the middle of a handshake. */
+  static WebSocketClient sockets;
   static Sshd sshd;
   static String admin;
   static String alice;
@@ -61,6 +64,8 @@ class SessionRecordingTest {
     sshd = Sshd.start(tmp.resolve("sshd"));
     key = Files.readString(sshd.clientKey());
     vertx = Vertx.vertx();
+    sockets = vertx.createWebSocketClient(new WebSocketClientOptions().setSsl(true)
+        .setTrustOptions(Tls.siteTrust(site.node().certificates())).setVerifyHost(true));
     admin = site.adminToken();
     created(client.post("/admin/api/v1/users", admin, new JsonObject().put("username", "alice")
         .put("password", "alice-password-1").encode()));
@@ -260,10 +265,8 @@ class SessionRecordingTest {
     }
 
     static Terminal open(JsonObject launch) throws Exception {
-      WebSocket socket = await(vertx.createWebSocketClient(new WebSocketClientOptions().setSsl(true)
-              .setTrustOptions(Tls.siteTrust(site.node().certificates())).setVerifyHost(true))
-          .connect(new WebSocketConnectOptions().setHost("localhost").setPort(site.httpsPort())
-              .setURI(Gateway.TERMINAL_PATH)));
+      WebSocket socket = await(sockets.connect(new WebSocketConnectOptions().setHost("localhost")
+          .setPort(site.httpsPort()).setURI(Gateway.TERMINAL_PATH)));
       Terminal terminal = new Terminal(socket);
       JsonObject[] answer = new JsonObject[1];
       socket.textMessageHandler(text -> answer[0] = answer[0] == null ? new JsonObject(text) : answer[0]);
