@@ -14,12 +14,14 @@ export const COLLECTIONS = [
   {
     path: 'pools', title: 'Pools', singular: 'pool',
     columns: [['Name', p => p.name], ['Sessions per host', p => p.maxSessionsPerHost], ['Location', p => p.location],
-      ['Description', p => p.description]],
+      ['Recorded', p => p.recordSessions ? 'yes' : 'no'], ['Description', p => p.description]],
     fields: [
       {name: 'name', label: 'Name', required: true, hint: NAME_HINT},
       {name: 'maxSessionsPerHost', label: 'Sessions per host', type: 'number', min: 1, max: 10000, required: true,
         value: 10},
       {name: 'location', label: 'Resource location', value: 'default'},
+      {name: 'recordSessions', label: 'Record sessions', type: 'checkbox',
+        hint: 'Browser terminals of its resources are recorded; see Recordings.'},
       {name: 'description', label: 'Description'},
     ],
   },

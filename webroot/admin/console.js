@@ -10,6 +10,7 @@ import {crudView} from './crud.js';
 import {historyView} from './history.js';
 import {dashboardView, hostsView} from './overview.js';
 import {leasesView} from './leases.js';
+import {recordingsView} from './recordings.js';
 import {sessionsView} from './sessions.js';
 import {tokensView} from './tokens.js';
 
@@ -27,6 +28,7 @@ const SECTIONS = [
   ...COLLECTIONS.map(spec => ({route: spec.path, label: spec.title, roles: ['admin'], view: crudView(spec)})),
   {route: 'enroll-tokens', label: 'Enrollment tokens', roles: ['admin'], view: tokensView},
   {route: 'leases', label: 'Leases', roles: ['admin'], view: leasesView},
+  {route: 'recordings', label: 'Recordings', roles: ['admin'], view: recordingsView},
   {route: 'audit', label: 'Audit log', roles: ['admin'], view: auditView},
 ];
 

@@ -323,7 +323,9 @@ function connected(message, screen) {
   state.view.stateLine.textContent = message.resumed ? `Reconnected to ${state.view.host}.`
     : `Connected to ${state.view.host} as ${message.login}.`;
   if (message.hostKey) {
-    state.view.hostKey.textContent = `Host key ${message.hostKey}`;
+    // the pool's policy records this terminal: say so before anything is typed
+    state.view.hostKey.textContent = `Host key ${message.hostKey}`
+      + (message.recorded ? '. This session is recorded.' : '');
   }
   clearInterval(state.pinger);
   state.pinger = setInterval(ping, PING_MS);

@@ -2,6 +2,7 @@ package dev.outpost.appliance;
 
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.admin.AdminApi;
+import dev.outpost.admin.Auditor;
 import dev.outpost.admin.DemoSite;
 import dev.outpost.admin.EnrollTokenAuthority;
 import dev.outpost.appliance.config.ConfigKeys;
@@ -80,6 +81,9 @@ import dev.outpost.relay.RelayedDirectorySettings;
 import dev.outpost.renewal.CertificateGauges;
 import dev.outpost.renewal.NodeCertificateRenewal;
 import dev.outpost.renewal.SiteCaRotation;
+import dev.outpost.recording.RecordingRetention;
+import dev.outpost.recording.RecordingRoutes;
+import dev.outpost.recording.Recordings;
 import dev.outpost.renewal.SiteCaRoutes;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LaunchMetrics;
@@ -422,8 +426,10 @@ public final class ApplianceNode {
     hostEvents = hub.hostEvents();
     tickets = new TicketStore(vertx, SealedMap.of(hazelcast, TicketStore.MAP_NAME, seal));
     Supplier<SshUserCa> sshUserCa = () -> certificates.sshUserCa(location());
+    Recordings recordings = new Recordings(vertx, config.dataDir(), config.recording(), db::pool, Auditor.log(),
+        nodeId, Clock.systemUTC());
     gateway = Gateway.create(vertx, config.gateway(), tickets, broker, logins, metrics,
-        new CertificateLogins(vertx, sshUserCa, Clock.systemUTC(), SshUserCa.DEFAULT_VALIDITY));
+        new CertificateLogins(vertx, sshUserCa, Clock.systemUTC(), SshUserCa.DEFAULT_VALIDITY), recordings);
     // users and admins who disconnect or log off a session also drop its live streams on this node
     BrokerClient sessions = new StreamClosingBroker(broker, gateway);
     GatewayAddresses addresses = gatewayAddresses();
@@ -471,7 +477,8 @@ public final class ApplianceNode {
                 Clock.systemUTC(), new DeferredRevocations(db, DiskSpool.inDataDir(vertx, config.dataDir(),
                     "lease-revocations", metrics))),
                 new SiteCaRoutes(rotation,
-                    raw -> ConfigKeys.duration(raw, SiteCaRotation.MIN_OVERLAP, SiteCaRotation.MAX_OVERLAP))))
+                    raw -> ConfigKeys.duration(raw, SiteCaRotation.MIN_OVERLAP, SiteCaRotation.MAX_OVERLAP)),
+                new RecordingRoutes(recordings)))
             // accounts change here only all-in-one (with a separate hub, at the hub): their leases end everywhere
             .withdrawal(hub.accessWithdrawal(leaseTrust::publish))
             .managedBy(hub.managedBy())
@@ -486,7 +493,8 @@ public final class ApplianceNode {
     int instances = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     HttpFrontDoor[] first = new HttpFrontDoor[1];
     ListenerCertificates listeners = new ListenerCertificates(certificates);
-    return deploy(leaseTrust).compose(v -> deploy(issuer)).compose(v -> startRawGateway(instances, listeners))
+    return deploy(leaseTrust).compose(v -> deploy(issuer)).compose(v -> deploy(new RecordingRetention(recordings)))
+        .compose(v -> startRawGateway(instances, listeners))
         .compose(v -> vertx.deployVerticle(() -> {
       HttpFrontDoor door = new HttpFrontDoor(new HttpListener(Tls.frontDoor(certificates, config.http().host(),
           config.http().port()), config.http().headerTimeout()), config.http().maxBodyBytes(), root,

@@ -203,29 +203,38 @@ public final class BrokerModels {
    *     {@code null} when the answer came from a broker of a version that did not send it
    * @param hostLogin the resource's host login for the site's SSH user CA; empty when it has none (or the broker's
    *     version did not send it)
+   * @param record whether the pool's policy records the session's browser terminal (false when the broker's version
+   *     did not send it)
    */
   public record Placement(SessionView session, Instant expiresAt, boolean reconnected, String launchHint,
-      String hostLogin) {
+      String hostLogin, boolean record) {
 
     public Placement {
       hostLogin = hostLogin == null ? "" : hostLogin;
     }
 
-    /** A placement of a resource without a host login. */
+    /** A placement of a resource without a host login, in a pool that does not record. */
     public Placement(SessionView session, Instant expiresAt, boolean reconnected, String launchHint) {
-      this(session, expiresAt, reconnected, launchHint, "");
+      this(session, expiresAt, reconnected, launchHint, "", false);
+    }
+
+    /** A placement in a pool that does not record. */
+    public Placement(SessionView session, Instant expiresAt, boolean reconnected, String launchHint,
+        String hostLogin) {
+      this(session, expiresAt, reconnected, launchHint, hostLogin, false);
     }
 
     public JsonObject toJson() {
       return new JsonObject().put("session", session.toJson()).put("expiresAt", expiresAt.toString())
-          .put("reconnected", reconnected).put("launchHint", launchHint).put("hostLogin", hostLogin);
+          .put("reconnected", reconnected).put("launchHint", launchHint).put("hostLogin", hostLogin)
+          .put("record", record);
     }
 
     /** Reads an answer; the {@code ticket} and {@code ticketHash} a broker of the previous version adds are ignored. */
     public static Placement fromJson(JsonObject json) {
       return new Placement(SessionView.fromJson(json.getJsonObject("session")),
           Instant.parse(json.getString("expiresAt")), json.getBoolean("reconnected", false),
-          json.getString("launchHint"), json.getString("hostLogin", ""));
+          json.getString("launchHint"), json.getString("hostLogin", ""), json.getBoolean("record", false));
     }
   }
 

@@ -54,7 +54,7 @@ public final class LaunchService {
     SessionView session = placement.session();
     return tickets.put(SecureTokens.hash(ticket), new TicketStore.Ticket(session.id(), session.userId(),
             session.hostId(), session.hostAddress(), session.port(), placement.expiresAt(),
-            placement.hostLogin()))
+            placement.hostLogin(), placement.record(), session.username()))
         .map(ticket);
   }
 

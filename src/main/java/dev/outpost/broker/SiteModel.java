@@ -38,8 +38,17 @@ public record SiteModel(
     this(version, pools, resources, groupsByUser, usersEntitled, groupsEntitled, Map.of());
   }
 
-  /** A pool of interchangeable session hosts. */
-  public record Pool(String id, String name, int maxSessionsPerHost, String location) {
+  /**
+   * A pool of interchangeable session hosts.
+   *
+   * @param recordSessions whether browser terminals of the pool's resources are recorded (site policy)
+   */
+  public record Pool(String id, String name, int maxSessionsPerHost, String location, boolean recordSessions) {
+
+    /** A pool whose sessions are not recorded. */
+    public Pool(String id, String name, int maxSessionsPerHost, String location) {
+      this(id, name, maxSessionsPerHost, location, false);
+    }
   }
 
   /** A published app or desktop: a TCP service on the hosts of one pool. */

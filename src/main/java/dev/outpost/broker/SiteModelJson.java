@@ -22,7 +22,8 @@ public final class SiteModelJson {
   public static JsonObject toJson(SiteModel model) {
     JsonArray pools = new JsonArray();
     model.pools().values().forEach(p -> pools.add(new JsonObject().put("id", p.id()).put("name", p.name())
-        .put("maxSessionsPerHost", p.maxSessionsPerHost()).put("location", p.location())));
+        .put("maxSessionsPerHost", p.maxSessionsPerHost()).put("location", p.location())
+        .put("recordSessions", p.recordSessions())));
     JsonArray resources = new JsonArray();
     model.resources().values().forEach(r -> resources.add(new JsonObject().put("id", r.id()).put("name", r.name())
         .put("displayName", r.displayName()).put("poolId", r.poolId()).put("kind", r.kind()).put("port", r.port())
@@ -44,7 +45,7 @@ public final class SiteModelJson {
     for (Object o : json.getJsonArray("pools", new JsonArray())) {
       JsonObject p = (JsonObject) o;
       pools.put(p.getString("id"), new SiteModel.Pool(p.getString("id"), p.getString("name"),
-          p.getInteger("maxSessionsPerHost", 0), p.getString("location", "")));
+          p.getInteger("maxSessionsPerHost", 0), p.getString("location", ""), p.getBoolean("recordSessions", false)));
     }
     Map<String, SiteModel.Resource> resources = new HashMap<>();
     for (Object o : json.getJsonArray("resources", new JsonArray())) {

@@ -65,9 +65,10 @@ public final class Gateway {
    * that log in to the hosts with SSH.
    *
    * @param siteLogins the logins the site makes for users (its SSH user CA), or {@link TerminalGateway.SiteLogins#NONE}
+   * @param recorder records the browser terminals of pools whose policy says so
    */
   public static Gateway create(Vertx vertx, GatewayConfig config, TicketStore tickets, BrokerClient broker,
-      LoginService logins, MeterRegistry registry, TerminalGateway.SiteLogins siteLogins) {
+      LoginService logins, MeterRegistry registry, TerminalGateway.SiteLogins siteLogins, TerminalRecorder recorder) {
     Objects.requireNonNull(config);
     NetClient hosts = vertx.createNetClient(new NetClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
@@ -78,7 +79,8 @@ public final class Gateway {
         new GatewayMetrics(registry, slots), slots);
     SshTerminals ssh = SshTerminals.start(vertx, config.connectTimeout());
     Gateway gateway = new Gateway(relay, new WebSocketGateway(vertx, relay, WebSocketGateway.Bearers.of(logins)),
-        hosts, null, new TerminalGateway(vertx, relay, dialer, ssh, siteLogins), ssh);
+        hosts, null, new TerminalGateway(vertx, relay, dialer, ssh, siteLogins, recorder),
+        ssh);
     vertx.eventBus().<String>consumer(CUT_ADDRESS, message -> relay.cut(message.body()));
     return gateway;
   }

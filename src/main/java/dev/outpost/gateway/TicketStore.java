@@ -29,24 +29,34 @@ public final class TicketStore {
 
   /**
    * What a ticket entitles to: one stream to {@code hostAddress:port} for the user's session; {@code hostLogin} is
-   * the resource's host account for a browser terminal the site logs in with its SSH user CA (empty: none).
+   * the resource's host account for a browser terminal the site logs in with its SSH user CA (empty: none);
+   * {@code record} says the pool's policy records the session's browser terminal; {@code username} names the user
+   * for people (empty when the launching node did not say).
    */
   public record Ticket(String sessionId, String userId, String hostId, String hostAddress, int port,
-      Instant expiresAt, String hostLogin) {
+      Instant expiresAt, String hostLogin, boolean record, String username) {
 
-    /** A ticket of a resource without a host login. */
+    /** A ticket of a resource without a host login, not recorded. */
     public Ticket(String sessionId, String userId, String hostId, String hostAddress, int port, Instant expiresAt) {
       this(sessionId, userId, hostId, hostAddress, port, expiresAt, "");
     }
 
+    /** A ticket whose terminal is not recorded. */
+    public Ticket(String sessionId, String userId, String hostId, String hostAddress, int port, Instant expiresAt,
+        String hostLogin) {
+      this(sessionId, userId, hostId, hostAddress, port, expiresAt, hostLogin, false, "");
+    }
+
     public Ticket {
       hostLogin = hostLogin == null ? "" : hostLogin;
+      username = username == null ? "" : username;
     }
 
     public JsonObject toJson() {
       return SchemaVersion.stamp(new JsonObject(), ENTRY_VERSION).put("sessionId", sessionId).put("userId", userId)
           .put("hostId", hostId).put("hostAddress", hostAddress).put("port", port)
-          .put("expiresAt", expiresAt.toString()).put("hostLogin", hostLogin);
+          .put("expiresAt", expiresAt.toString()).put("hostLogin", hostLogin).put("record", record)
+          .put("username", username);
     }
 
     public static Ticket fromJson(JsonObject json) {
@@ -54,7 +64,8 @@ public final class TicketStore {
       return new Ticket(Objects.requireNonNull(json.getString("sessionId")),
           Objects.requireNonNull(json.getString("userId")), json.getString("hostId"),
           Objects.requireNonNull(json.getString("hostAddress")), json.getInteger("port"),
-          Instant.parse(json.getString("expiresAt")), json.getString("hostLogin", ""));
+          Instant.parse(json.getString("expiresAt")), json.getString("hostLogin", ""), json.getBoolean("record", false),
+          json.getString("username", ""));
     }
   }
 

@@ -84,6 +84,8 @@ class AdminValidationTest {
             "{\"name\":\"val-p2\",\"maxSessionsPerHost\":1.5}", 400, "maxSessionsPerHost"),
         bad("maxSessionsPerHost as a string", "POST", "/pools", "{\"name\":\"val-p2\",\"maxSessionsPerHost\":\"5\"}",
             400, "maxSessionsPerHost"),
+        bad("recordSessions as a string", "POST", "/pools",
+            "{\"name\":\"val-p2\",\"maxSessionsPerHost\":1,\"recordSessions\":\"yes\"}", 400, "recordSessions"),
         bad("pool name with a slash", "POST", "/pools", "{\"name\":\"a/b\",\"maxSessionsPerHost\":1}", 400, "name"),
         bad("pool name as null", "POST", "/pools", "{\"name\":null,\"maxSessionsPerHost\":1}", 400, "name"),
         bad("unknown pool field", "POST", "/pools", "{\"name\":\"val-p2\",\"maxSessionsPerHost\":1,\"size\":3}", 400,

@@ -86,7 +86,7 @@ class LaunchServiceTest {
     // AND a gateway consumes a ticket once, for the placed session on its host until the placement's expiry
     TicketStore.Ticket used = await(tickets.consume(first.ticket()));
     assertThat(used).isEqualTo(new TicketStore.Ticket(first.session().id(), "u1", "h1", "10.0.0.5", 22,
-        first.expiresAt()));
+        first.expiresAt(), "", false, "alice"));
     assertThat(failure(tickets.consume(first.ticket()))).isInstanceOf(GatewayRefusal.class)
         .satisfies(e -> assertThat(((GatewayRefusal) e).gatewayStatus()).isEqualTo(GatewayStatus.UNKNOWN_TICKET));
   }

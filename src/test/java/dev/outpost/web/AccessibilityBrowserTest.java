@@ -58,7 +58,7 @@ class AccessibilityBrowserTest extends BrowserTest {
       browser.await("#view[data-section='dashboard'] table");
       check("dashboard", phone);
       for (String section : new String[] {"hosts", "sessions", "session-history", "pools", "resources",
-          "entitlements", "users", "groups", "enroll-tokens", "leases", "audit"}) {
+          "entitlements", "users", "groups", "enroll-tokens", "leases", "recordings", "audit"}) {
         browser.open(web.url("/admin/" + section));
         browser.await("#view[data-section='" + section + "'] h1");
         browser.until(section + " loaded", () -> !browser.all("#view table, #leases-unavailable").isEmpty());

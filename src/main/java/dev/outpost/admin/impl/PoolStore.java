@@ -23,11 +23,12 @@ public final class PoolStore implements EntityStore {
       FieldSpec.text("name", 1, 64).matching(NAME_PATTERN).required(),
       FieldSpec.text("description", 0, 1024).freeText().withDefault(""),
       FieldSpec.integer("maxSessionsPerHost", 1, 10_000).required(),
-      FieldSpec.text("location", 1, 63).matching("[a-z0-9][a-z0-9-]{0,62}").withDefault("default"));
+      FieldSpec.text("location", 1, 63).matching("[a-z0-9][a-z0-9-]{0,62}").withDefault("default"),
+      FieldSpec.bool("recordSessions").withDefault(false));
   private static final Map<String, String> COLUMNS = Map.of("name", "name", "description", "description",
-      "maxSessionsPerHost", "max_sessions_per_host", "location", "location");
+      "maxSessionsPerHost", "max_sessions_per_host", "location", "location", "recordSessions", "record_sessions");
   private static final String SELECT = "SELECT p.id, p.name, p.description, p.max_sessions_per_host, p.location, "
-      + "p.created_at, p.updated_at FROM pools p";
+      + "p.record_sessions, p.created_at, p.updated_at FROM pools p";
 
   @Override
   public String type() {
@@ -61,10 +62,10 @@ public final class PoolStore implements EntityStore {
   public Future<JsonObject> create(SqlConnection conn, JsonObject fields, Actor actor) {
     UUID id = UUID.randomUUID();
     String name = fields.getString("name");
-    return conn.preparedQuery("INSERT INTO pools(id, name, description, max_sessions_per_host, location) "
-            + "VALUES ($1, $2, $3, $4, $5)")
+    return conn.preparedQuery("INSERT INTO pools(id, name, description, max_sessions_per_host, location, "
+            + "record_sessions) VALUES ($1, $2, $3, $4, $5, $6)")
         .execute(Tuple.of(id, name, fields.getString("description"), fields.getInteger("maxSessionsPerHost"),
-            fields.getString("location")))
+            fields.getString("location"), fields.getBoolean("recordSessions")))
         .recover(SqlConflicts.onUnique(() -> "a pool named '" + name + "' already exists"))
         .recover(unknownLocation(fields.getString("location")))
         .compose(v -> find(conn, id.toString(), false));
@@ -108,6 +109,7 @@ public final class PoolStore implements EntityStore {
         .put("description", row.getString("description"))
         .put("maxSessionsPerHost", row.getInteger("max_sessions_per_host"))
         .put("location", row.getString("location"))
+        .put("recordSessions", row.getBoolean("record_sessions"))
         .put("createdAt", Rows.time(row, "created_at"))
         .put("updatedAt", Rows.time(row, "updated_at"));
   }

@@ -223,6 +223,14 @@ public final class ConfigKeys {
       "Syslog facility of the audit messages: auth, authpriv or local0 to local7.",
       Parsers.oneOf(dev.outpost.admin.AuditConfig.Facility.names().toArray(String[]::new)));
 
+  public static final ConfigKey<Integer> RECORDING_MAX_BYTES = key("recording.max-bytes", null, "67108864",
+      "Largest size of one browser terminal recording (asciicast file in recordings/ under the data dir); past it the "
+          + "rest of the session is not recorded and its audit entry says truncated. Pools choose recording with "
+          + "recordSessions.", Parsers.intRange(1024, 1024 * 1024 * 1024));
+  public static final ConfigKey<Duration> RECORDING_RETENTION = key("recording.retention", null, "30d",
+      "Browser terminal recordings last written longer ago than this are deleted from the node (checked at start and "
+          + "every hour).", Parsers.duration(Duration.ofHours(1), Duration.ofDays(3650)));
+
   /**
    * A duration written as in the configuration ({@code 500ms}, {@code 10s}, {@code 5m}, {@code 8h}, {@code 7d}), for
    * command options that take one.

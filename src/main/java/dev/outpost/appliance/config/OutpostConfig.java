@@ -15,6 +15,7 @@ import dev.outpost.hub.HubNode;
 import dev.outpost.identity.IdentityConfig;
 import dev.outpost.identity.directory.DirectoryConfig;
 import dev.outpost.lease.LeaseConfig;
+import dev.outpost.recording.RecordingConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -43,7 +44,8 @@ public record OutpostConfig(
     LeaseConfig lease,
     MetricsConfig metrics,
     TlsConfig tls,
-    AuditConfig audit) {
+    AuditConfig audit,
+    RecordingConfig recording) {
 
   /** Logging: {@code log.*}. */
   public record LogConfig(String format, String level) {
@@ -153,7 +155,8 @@ public record OutpostConfig(
         new MetricsConfig(c.get(ConfigKeys.METRICS_TOKEN)),
         new TlsConfig(c.get(ConfigKeys.TLS_AGENT_VALIDITY), c.get(ConfigKeys.TLS_NODE_VALIDITY),
             c.get(ConfigKeys.TLS_CONNECTOR_VALIDITY), c.get(ConfigKeys.TLS_RENEW_AT)),
-        audit(c));
+        audit(c),
+        new RecordingConfig(c.get(ConfigKeys.RECORDING_MAX_BYTES), c.get(ConfigKeys.RECORDING_RETENTION)));
   }
 
   /** {@code audit.*}: syslog export when collectors are named, trusting the CA file only if it holds certificates. */

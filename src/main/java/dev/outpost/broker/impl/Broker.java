@@ -247,7 +247,7 @@ public final class Broker {
       listener.accept(view(session));
     }
     return new Placement(view(session), now.plus(settings.ticketTtl()), reconnected, resource.launchHint(),
-        resource.hostLogin());
+        resource.hostLogin(), site.pool(resource.poolId()).map(SiteModel.Pool::recordSessions).orElse(false));
   }
 
   private Host choose(SiteModel site, SiteModel.Resource resource) {

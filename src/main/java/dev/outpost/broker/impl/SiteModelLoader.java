@@ -42,12 +42,12 @@ public final class SiteModelLoader {
         .compose(v -> conn.query("SELECT version FROM site_model_version WHERE id = 1").execute())
         .compose(rows -> {
           version[0] = rows.iterator().next().getLong(0);
-          return conn.query("SELECT id, name, max_sessions_per_host, location FROM pools").execute();
+          return conn.query("SELECT id, name, max_sessions_per_host, location, record_sessions FROM pools").execute();
         })
         .compose(rows -> {
           for (Row r : rows) {
             String id = r.getUUID(0).toString();
-            pools.put(id, new SiteModel.Pool(id, r.getString(1), r.getInteger(2), r.getString(3)));
+            pools.put(id, new SiteModel.Pool(id, r.getString(1), r.getInteger(2), r.getString(3), r.getBoolean(4)));
           }
           return conn.query("SELECT id, name, display_name, pool_id, kind, port, launch_hint, host_login "
               + "FROM resources").execute();

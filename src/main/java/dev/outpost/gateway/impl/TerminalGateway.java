@@ -3,6 +3,7 @@ package dev.outpost.gateway.impl;
 import dev.outpost.crypto.SecureTokens;
 import dev.outpost.gateway.GatewayRefusal;
 import dev.outpost.gateway.GatewayStatus;
+import dev.outpost.gateway.TerminalRecorder;
 import dev.outpost.gateway.TicketStore.Ticket;
 import dev.outpost.http.RequestContext;
 import dev.outpost.wire.SchemaVersion;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * it the same way, and instead of splicing bytes to the host's port it logs in with SSH (see
  * {@link SshTerminals}) and carries the shell: binary frames both ways, text frames for control. The stream is an
  * ordinary gateway stream: counted, reported to the broker, cut by a log-off, closed when idle. A page whose socket
- * dropped resumes with {@code {"v":1,"resume":"..."}} on the same node. See docs/browser-sessions.md.
+ * dropped resumes with {@code {"v":1,"resume":"..."}} on the same node. The {@link TerminalRecorder} records the
+ * terminals of pools whose policy says so. See docs/browser-sessions.md.
  */
 public final class TerminalGateway {
 
@@ -57,15 +59,17 @@ public final class TerminalGateway {
   private final HostDialer tickets;
   private final SshTerminals ssh;
   private final SiteLogins siteLogins;
+  private final TerminalRecorder recorder;
   private final Map<String, TerminalLink> links = new ConcurrentHashMap<>();
 
   public TerminalGateway(Vertx vertx, SessionRelay relay, HostDialer tickets, SshTerminals ssh,
-      SiteLogins siteLogins) {
+      SiteLogins siteLogins, TerminalRecorder recorder) {
     this.vertx = Objects.requireNonNull(vertx);
     this.relay = Objects.requireNonNull(relay);
     this.tickets = Objects.requireNonNull(tickets);
     this.ssh = Objects.requireNonNull(ssh);
     this.siteLogins = Objects.requireNonNull(siteLogins);
+    this.recorder = Objects.requireNonNull(recorder);
   }
 
   /** Handles {@code GET /gateway/terminal}: upgrades, then waits for the ticket or a resume token. */
@@ -106,8 +110,9 @@ public final class TerminalGateway {
   private final class Handshake extends PendingHandshake {
     private final ServerWebSocket ws;
     private final Context context = vertx.getOrCreateContext();
-    private SshShellEnd shell;
+    private RecordedShell shell;
     private String login;
+    private boolean recorded;
 
     Handshake(ServerWebSocket ws, HandshakeSlots.Slot slot) {
       super(TerminalGateway.this.vertx, TerminalGateway.this.relay, slot);
@@ -154,7 +159,9 @@ public final class TerminalGateway {
                     hello.size());
               })
               .map(opened -> {
-                shell = new SshShellEnd(context, opened);
+                recorded = ticket.record();
+                shell = new RecordedShell(new SshShellEnd(context, opened), recorder.start(ticket, login,
+                    hello.size().cols(), hello.size().rows()));
                 return new StreamOpener.Opened(ticket.sessionId(), shell);
               })));
     }
@@ -201,7 +208,8 @@ public final class TerminalGateway {
       TerminalLink link = new TerminalLink(vertx, context, token, shell::resize, () -> links.remove(token));
       links.put(token, link);
       link.attach(ws, () -> ws.writeTextMessage(SchemaVersion.stamp(new JsonObject(), VERSION).put("status", 200)
-          .put("resume", token).put("login", login).put("hostKey", shell.hostKey()).encode()), () -> { });
+          .put("resume", token).put("login", login).put("hostKey", shell.hostKey()).put("recorded", recorded)
+          .encode()), () -> { });
       return link;
     }
 

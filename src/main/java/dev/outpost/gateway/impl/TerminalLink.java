@@ -307,7 +307,8 @@ final class TerminalLink implements Splice.End {
 
     @Override
     public boolean writeQueueFull() {
-      return ws != null ? ws.writeQueueFull() : detachedBytes >= MAX_DETACHED;
+      // a socket that closed a moment ago, before its close handler ran, takes nothing more: not full
+      return ws != null ? !ws.isClosed() && ws.writeQueueFull() : detachedBytes >= MAX_DETACHED;
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.outpost.hub.HubConfig;
 import dev.outpost.identity.IdentityConfig;
 import dev.outpost.identity.directory.DirectoryConfig;
 import dev.outpost.lease.LeaseConfig;
+import dev.outpost.recording.RecordingConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,7 @@ class ConfigRecordsTest {
     assertThat(config.directory()).isEqualTo(DirectoryConfig.DEFAULTS);
     assertThat(config.lease()).isEqualTo(LeaseConfig.DEFAULTS);
     assertThat(config.metrics()).isEqualTo(MetricsConfig.DEFAULTS);
+    assertThat(config.recording()).isEqualTo(RecordingConfig.DEFAULTS);
     assertThat(config.cluster().port()).isEqualTo(ClusterConfig.DEFAULT_PORT);
     assertThat(config.cluster().minMembers()).isEqualTo(ClusterConfig.DEFAULT_MIN_MEMBERS);
     assertThat(config.cluster().host()).isEqualTo(ClusterConfig.DEFAULT_SINGLE_NODE_HOST);
@@ -72,7 +74,9 @@ class ConfigRecordsTest {
             second)),
         refused("directory.timeout", () -> new DirectoryConfig(zero, second, zero, zero, second)),
         refused("lease.validity-days", () -> new LeaseConfig(0, 1, second)),
-        refused("lease.proof-window", () -> new LeaseConfig(7, 1, zero)));
+        refused("lease.proof-window", () -> new LeaseConfig(7, 1, zero)),
+        refused("recording.max-bytes", () -> new RecordingConfig(1023, second)),
+        refused("recording.retention", () -> new RecordingConfig(1024, zero)));
   }
 
   private static Arguments refused(String key, Supplier<Object> build) {
