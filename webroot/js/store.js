@@ -8,6 +8,11 @@ import {commandBox, fill, focusHeading, h, table, when} from './ui.js';
 
 /** The mode a site is in when its hub answers; anything else (e.g. "local") is an outage. */
 const NORMAL_MODE = 'hub';
+/** Resources a tab of the browser opens itself, by launch hint: the page that does it and its button's class. */
+const IN_BROWSER = new Map([
+  ['ssh', {page: '/terminal.html', className: 'open-terminal'}],
+  ['vnc', {page: '/desktop.html', className: 'open-desktop'}],
+]);
 
 const main = document.getElementById('main');
 const banners = document.getElementById('banners');
@@ -238,6 +243,7 @@ function resourceCard(resource) {
     : (resource.available === false ? (resource.reason || 'Not available right now.') : '');
   const favourite = state.favourites.has(resource.id);
   const title = resource.displayName || resource.name;
+  const inBrowser = IN_BROWSER.get((resource.launchHint || '').toLowerCase());
   const clientBox = h('div', {hidden: true, class: 'client-handoff'},
     commandBox('Run on this device:', clientCommand(resource, state.user.username)));
   return h('li', {class: startable || throughLease ? 'resource' : 'resource unavailable', 'data-resource': resource.name,
@@ -250,10 +256,10 @@ function resourceCard(resource) {
     h('button', {type: 'button', class: 'fav', 'aria-pressed': String(favourite),
       'aria-label': `Favourite ${title}`, onclick: () => toggleFavourite(resource)}, favourite ? '★' : '☆'),
     h('div', {class: 'row'},
-      resource.launchHint === 'ssh' ? h('button', {type: 'button', class: 'open-terminal', disabled: !startable,
+      inBrowser ? h('button', {type: 'button', class: inBrowser.className, disabled: !startable,
         'aria-describedby': reason ? reasonId : null, 'aria-label': `Open ${title} in a browser tab`,
-        onclick: () => openTerminal(resource)}, 'Open in browser') : null,
-      h('button', {type: 'button', class: resource.launchHint === 'ssh' ? 'launch secondary' : 'launch',
+        onclick: () => openInBrowser(resource, inBrowser)}, 'Open in browser') : null,
+      h('button', {type: 'button', class: inBrowser ? 'launch secondary' : 'launch',
         disabled: !startable, 'aria-describedby': reason ? reasonId : null,
         onclick: event => launch(resource, event.currentTarget)}, `Launch`),
       throughLease ? h('button', {type: 'button', class: 'secondary handoff', 'aria-expanded': 'false',
@@ -265,9 +271,12 @@ function resourceCard(resource) {
       clientBox));
 }
 
-/** An SSH resource's terminal opens in a tab of its own; the tab launches (the session is placed there). */
-function openTerminal(resource) {
-  window.open(`/terminal.html?resource=${encodeURIComponent(resource.id)}`, '_blank', 'noopener');
+/**
+ * An SSH resource's terminal or a VNC resource's desktop opens in a tab of its own; the tab launches (the session is
+ * placed there).
+ */
+function openInBrowser(resource, inBrowser) {
+  window.open(`${inBrowser.page}?resource=${encodeURIComponent(resource.id)}`, '_blank', 'noopener');
 }
 
 function toggleFavourite(resource) {

@@ -9,6 +9,7 @@ import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.Sshd;
 import dev.outpost.testing.TestSite;
+import dev.outpost.testing.Xvnc;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
@@ -30,16 +31,22 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * One real site for every browser test of the run: embedded PostgreSQL, Hazelcast, HTTPS, a session host
  * registered for pool {@code web} (and a second, enrolled but silent, so lost) whose resource {@code echo} is a
- * real TCP echo server, and users {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet),
- * {@code terry} (entitled to {@code sshbox}, an SSH resource on a real OpenSSH sshd of the same host, for the
- * browser terminal, and {@code sshca}, the same with a host login the site's SSH user CA signs for, which that sshd
- * trusts) and {@code helpdesk} (session-admin). The browser reaches the site through a {@link NetworkLink} that a
- * test can cut. Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run ends.
+ * real TCP echo server, and users {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing
+ * yet), {@code terry} (entitled to {@code sshbox}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal, and
+ * {@code sshca}, the same with a host login the site's SSH user CA signs for, which that sshd trusts),
+ * {@code helpdesk} (session-admin) and {@code dana} (entitled to {@code desktop}, a VNC resource on a real TigerVNC
+ * Xvnc painted {@link #DESKTOP_COLOUR}, and {@code lockeddesktop}, another Xvnc painted {@link #LOCKED_COLOUR} that
+ * asks for {@link #DESKTOP_PASSWORD}, both for the browser desktop). The browser reaches the site through a
+ * {@link NetworkLink} that a test can cut.
+ * Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run ends.
  */
 public final class WebSite implements ParameterResolver, AutoCloseable {
 
   static final String PASSWORD_SUFFIX = "-password-1";
   static final String POOL = "web";
+  static final String DESKTOP_COLOUR = "#336699";
+  static final String LOCKED_COLOUR = "#996633";
+  static final String DESKTOP_PASSWORD = "vnc-pass";
 
   final Path dir;
   final TestSite site;
@@ -49,6 +56,8 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
   final NetworkLink link;
   final String adminToken;
   final Sshd sshd;
+  final Xvnc desktop;
+  final Xvnc lockedDesktop;
 
   /** The JUnit extension instance; the site itself is made once and kept in the root store. */
   public WebSite() {
@@ -60,6 +69,8 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     this.link = null;
     this.adminToken = null;
     this.sshd = null;
+    this.desktop = null;
+    this.lockedDesktop = null;
   }
 
   private WebSite(Path dir) throws Exception {
@@ -75,6 +86,10 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     Path trusted = Files.writeString(dir.resolve("outpost_user_ca.pub"), client.get("/api/v1/ssh-user-ca", null)
         .body());
     this.sshd = Sshd.start(dir.resolve("sshd"), List.of("TrustedUserCAKeys " + trusted));
+    this.desktop = Xvnc.start(dir.resolve("xvnc"));
+    desktop.paintBackground(DESKTOP_COLOUR);
+    this.lockedDesktop = Xvnc.start(dir.resolve("xvnc-locked"), DESKTOP_PASSWORD);
+    lockedDesktop.paintBackground(LOCKED_COLOUR);
     populate();
   }
 
@@ -135,6 +150,13 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
       created(client.post("/admin/api/v1/entitlements", adminToken,
           new JsonObject().put("resource", resource).put("user", "terry").encode()));
     }
+    createVncResource("desktop", "Linux desktop", desktop);
+    createVncResource("lockeddesktop", "Desktop with a password", lockedDesktop);
+    createUser("dana");
+    for (String resource : List.of("desktop", "lockeddesktop")) {
+      created(client.post("/admin/api/v1/entitlements", adminToken,
+          new JsonObject().put("resource", resource).put("user", "dana").encode()));
+    }
     createUser("bob");
     createUser("carol");
     createUser("helpdesk", "session-admin");
@@ -147,7 +169,8 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
         + "certificate_sha256) VALUES ($1, $2, $3, $4, $5)")
         .execute(Tuple.of(hostId, "web-host-1", UUID.fromString(poolId), "127.0.0.1", "test-" + hostId)));
     await(site.node().hostEvents().registered(new HostRegistration(hostId.toString(), "web-host-1", poolId,
-        "127.0.0.1", "node", Map.of(echo.actualPort(), true, sshd.port(), true), 0.1, List.of())));
+        "127.0.0.1", "node", Map.of(echo.actualPort(), true, sshd.port(), true, desktop.port(), true,
+        lockedDesktop.port(), true), 0.1, List.of())));
     // an enrolled host whose agent never registered: the console lists it as lost
     UUID silentId = UUID.randomUUID();
     await(site.node().database().pool().preparedQuery("INSERT INTO hosts(id, name, pool_id, address, "
@@ -159,6 +182,12 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
         .anyMatch(r -> r.getString("name").equals("echo") && r.getBoolean("available")));
   }
 
+  private void createVncResource(String name, String displayName, Xvnc server) {
+    created(client.post("/admin/api/v1/resources", adminToken, new JsonObject().put("name", name)
+        .put("displayName", displayName).put("pool", POOL).put("kind", "desktop").put("port", server.port())
+        .put("launchHint", "vnc").encode()));
+  }
+
   @Override
   public void close() {
     if (site == null) {
@@ -167,6 +196,8 @@ public final class WebSite implements ParameterResolver, AutoCloseable {
     try {
       link.close();
       sshd.close();
+      desktop.close();
+      lockedDesktop.close();
       await(vertx.close());
     } catch (Exception e) {
       throw new IllegalStateException("the web test site did not stop cleanly", e);
