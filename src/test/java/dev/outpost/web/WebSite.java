@@ -29,16 +29,16 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * One real site for every browser test of the run: embedded PostgreSQL, Hazelcast, HTTPS, a session host
- * registered for pool {@code web} (and a second, enrolled but silent, so lost) whose resource {@code echo} is a
- * real TCP echo server, and users {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing
- * yet), {@code terry} (entitled to {@code sshbox}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal, and
- * {@code sshca}, the same with a host login the site's SSH user CA signs for, which that sshd trusts),
- * {@code helpdesk} (session-admin) and {@code dana} (entitled to {@code desktop}, a VNC resource on a real TigerVNC
- * Xvnc painted {@link #DESKTOP_COLOUR}, and {@code lockeddesktop}, another Xvnc painted {@link #LOCKED_COLOUR} that
- * asks for {@link #DESKTOP_PASSWORD}, both for the browser desktop). The browser reaches the site through a
- * {@link NetworkLink} that a test can cut.
- * Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run ends.
+ * One real site for every browser test of the run: embedded PostgreSQL, Hazelcast, HTTPS, a session host registered
+ * for pool {@code web} (and a second, enrolled but silent, so lost) whose resource {@code echo} is a real TCP echo
+ * server, and users {@code alice} (entitled to {@code echo}), {@code bob} (entitled to nothing yet), {@code terry}
+ * (entitled to {@code sshbox}, an SSH resource on a real OpenSSH sshd of the same host, for the browser terminal, and
+ * {@code sshca}, the same with a host login the site's SSH user CA signs for, which that sshd trusts), {@code
+ * helpdesk} (session-admin) and {@code dana} (entitled to {@code desktop}, a VNC resource on a real TigerVNC Xvnc
+ * painted {@link #DESKTOP_COLOUR}, and {@code lockeddesktop}, another Xvnc painted {@link #LOCKED_COLOUR} that asks
+ * for {@link #DESKTOP_PASSWORD}, both for the browser desktop). The browser reaches the site through a {@link
+ * NetworkLink} that a test can cut. Resolved as a parameter of {@code @BeforeAll} methods; closed when the whole run
+ * ends.
  */
 public final class WebSite implements ParameterResolver, AutoCloseable {
 
