@@ -12,7 +12,7 @@ const NETWORK_TIMEOUT_MS = 8000;
 
 const SHELL = [
   '/', '/manifest.json', '/css/outpost.css',
-  '/js/store.js', '/js/api.js', '/js/feed.js', '/js/lease.js', '/js/signin.js', '/js/ui.js',
+  '/js/store.js', '/js/api.js', '/js/feed.js', '/js/lease.js', '/js/signin.js', '/js/ui.js', '/js/heartbeat.js',
   '/icons/outpost.svg', '/icons/desktop.svg', '/icons/app.svg', '/icons/icon-192.png', '/icons/icon-512.png',
 ];
 const FEED_PATHS = new Set(['/api/v1/resources', '/api/v1/lease']);

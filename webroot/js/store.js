@@ -2,6 +2,7 @@
 // (appliance or network down) it shows the last resource list the service worker kept for this feed.
 import {api, ApiError, describe, OfflineError, setCsrfToken} from './api.js';
 import {favourites, forget, lastUser, rememberUser, saveFavourites} from './feed.js';
+import {heartbeat} from './heartbeat.js';
 import {clientCommand, currentLease, leaseCovers, openFileCommand} from './lease.js';
 import {signInForm} from './signin.js';
 import {commandBox, fill, focusHeading, h, table, when} from './ui.js';
@@ -18,6 +19,7 @@ const state = {
   resources: [],
   offline: false,
   offlineSince: null,
+  seenAt: null,
   degraded: null,
   lease: null,
   favourites: new Set(),
@@ -27,6 +29,9 @@ const state = {
   launch: null,
   message: '',
 };
+
+/** Tells the open page, without a click, that the appliance went away or that the sign-in ended. */
+const beat = heartbeat({onUnreachable: lostAppliance, onSignedOut: () => signedOutElsewhere()});
 
 registerWorker();
 window.addEventListener('online', () => state.offline && load());
@@ -69,6 +74,7 @@ async function load() {
 }
 
 function showSignIn(message, offline) {
+  beat.stop();
   Object.assign(state, {user: null, resources: [], sessions: null, launch: null, lease: null, degraded: null,
     offline, offlineSince: null});
   renderBanners();
@@ -96,10 +102,10 @@ async function refresh(knownOffline) {
     state.resources = data.items || [];
     state.offline = knownOffline || Boolean(offlineSince);
     state.offlineSince = offlineSince || null;
+    state.seenAt = state.offline ? state.offlineSince : new Date().toISOString();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
-      await forget(feed);
-      showSignIn('Your session has ended. Sign in again.', false);
+      await signedOutElsewhere();
       return;
     }
     state.offline = e instanceof OfflineError;
@@ -116,6 +122,48 @@ async function refresh(knownOffline) {
   state.lease = lease;
   state.sessions = sessions;
   render();
+  if (state.offline) {
+    beat.stop();
+  } else {
+    beat.start();
+  }
+}
+
+/**
+ * The heartbeat lost the appliance: the page turns into the offline store in place, from what it read last (the
+ * resource list and the lease), without a reload; Reconnect (or the browser coming back online) reads it again.
+ */
+function lostAppliance() {
+  if (!state.user || state.offline) {
+    return;
+  }
+  Object.assign(state, {offline: true, offlineSince: state.seenAt, degraded: null, sessions: null});
+  renderBanners();
+  updateList();
+  document.getElementById('sessions').replaceWith(sessionsSection());
+}
+
+/**
+ * The appliance says the sign-in ended (signed out in another tab or device, expired, or ended by an
+ * administrator): say so and show the sign-in form now, instead of an error on the next click.
+ */
+async function signedOutElsewhere() {
+  const username = state.user?.username;
+  setCsrfToken(null);
+  if (username) {
+    await forget(username);
+  }
+  showSignIn('You are signed out: your sign-in has ended (signed out elsewhere, expired, or ended by an '
+    + 'administrator). Sign in again to go on.', false);
+}
+
+/** Whether an action failed because the sign-in ended; if so the sign-in form is already shown. */
+function endedSignIn(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    signedOutElsewhere();
+    return true;
+  }
+  return false;
 }
 
 function render() {
@@ -171,6 +219,7 @@ function renderWho() {
 }
 
 async function signOut() {
+  beat.stop();
   const username = state.user.username;
   let message = 'You are signed out.';
   try {
@@ -290,6 +339,9 @@ async function launch(resource, button) {
     state.launch = {resource, data, file: launchFile(data)};
     state.launch.file.link.click();
   } catch (e) {
+    if (endedSignIn(e)) {
+      return;
+    }
     state.launch = {resource, error: describe(e, `launch ${resource.displayName || resource.name}`)};
   }
   button.disabled = false;
@@ -379,6 +431,8 @@ async function sessionAction(session, action, status) {
     done.textContent = action === 'logoff' ? `${session.resource}: logged off.` : `${session.resource}: disconnected.`;
     document.getElementById('sessions-heading').focus();
   } catch (e) {
-    status.textContent = describe(e, doing);
+    if (!endedSignIn(e)) {
+      status.textContent = describe(e, doing);
+    }
   }
 }
