@@ -26,6 +26,7 @@ const state = {
   query: '',
   favouritesOnly: false,
   sessions: null,
+  history: null,
   launch: null,
   message: '',
 };
@@ -75,8 +76,8 @@ async function load() {
 
 function showSignIn(message, offline) {
   beat.stop();
-  Object.assign(state, {user: null, resources: [], sessions: null, launch: null, lease: null, degraded: null,
-    offline, offlineSince: null});
+  Object.assign(state, {user: null, resources: [], sessions: null, history: null, launch: null, lease: null,
+    degraded: null, offline, offlineSince: null});
   renderBanners();
   fill(who);
   fill(main, signInForm('Sign in to Outpost', user => showStore(user, false).then(() => focusHeading(main))),
@@ -88,6 +89,7 @@ async function showStore(user, offline) {
   state.user = user;
   state.favourites = favourites(user.username);
   state.launch = null;
+  state.history = null;
   state.message = '';
   rememberUser(user);
   await refresh(offline);
@@ -141,6 +143,7 @@ function lostAppliance() {
   renderBanners();
   updateList();
   document.getElementById('sessions').replaceWith(sessionsSection());
+  document.getElementById('history').replaceWith(historySection());
 }
 
 /**
@@ -175,7 +178,8 @@ function render() {
     toolbar(),
     resourceList(),
     launchPanel(),
-    sessionsSection());
+    sessionsSection(),
+    historySection());
 }
 
 function renderBanners() {
@@ -414,11 +418,24 @@ function sessionsSection() {
   const status = h('p', {role: 'status', class: 'muted', id: 'sessions-status'});
   section.append(status, table('Open sessions', ['App', 'Host', 'State', 'Started', 'Actions'],
     state.sessions.map(s => [s.resource, s.host, s.state, when(s.createdAt), h('div', {class: 'actions'},
-      h('button', {type: 'button', class: 'secondary', 'data-action': 'disconnect',
+      s.state === 'disconnected' ? h('button', {type: 'button', 'data-action': 'reconnect',
+        'aria-label': `Reconnect ${s.resource}`, onclick: event => reconnectSession(s, event.currentTarget)},
+      'Reconnect') : h('button', {type: 'button', class: 'secondary', 'data-action': 'disconnect',
         'aria-label': `Disconnect ${s.resource}`, onclick: () => sessionAction(s, 'disconnect', status)}, 'Disconnect'),
       h('button', {type: 'button', class: 'danger', 'data-action': 'logoff',
-        'aria-label': `Log off ${s.resource}`, onclick: () => sessionAction(s, 'logoff', status)}, 'Log off'))])));
+        'aria-label': `Log off ${s.resource}`, onclick: () => sessionAction(s, 'logoff', status)}, 'Log off'))]),
+    {stacked: true}));
   return section;
+}
+
+/**
+ * Reconnect launches the session's resource again: the broker finds the user's open session and places the
+ * launch on it, so the new ticket leads back to the same session on the same host.
+ */
+function reconnectSession(session, button) {
+  const resource = state.resources.find(r => r.id === session.resourceId)
+    || {id: session.resourceId, name: session.resource};
+  launch(resource, button);
 }
 
 async function sessionAction(session, action, status) {
@@ -427,6 +444,9 @@ async function sessionAction(session, action, status) {
     await api(`/api/v1/sessions/${encodeURIComponent(session.id)}/${action}`, {method: 'POST'});
     state.sessions = await api('/api/v1/sessions').then(r => r.data.items, () => state.sessions);
     document.getElementById('sessions').replaceWith(sessionsSection());
+    if (action === 'logoff' && state.history) {
+      await loadHistory(null);
+    }
     const done = document.getElementById('sessions-status');
     done.textContent = action === 'logoff' ? `${session.resource}: logged off.` : `${session.resource}: disconnected.`;
     document.getElementById('sessions-heading').focus();
@@ -435,4 +455,48 @@ async function sessionAction(session, action, status) {
       status.textContent = describe(e, doing);
     }
   }
+}
+
+/** Page size of the user's session history: a screenful; Older sessions reads the next page. */
+const HISTORY_PAGE = 20;
+
+/** Your session history: read on request (GET /api/v1/sessions/history), newest ended first. */
+function historySection() {
+  const section = h('section', {id: 'history', 'aria-labelledby': 'history-heading'},
+    h('h2', {id: 'history-heading', tabindex: '-1'}, 'Your session history'));
+  if (state.offline) {
+    section.append(h('p', {class: 'muted'}, 'Your session history is shown when the appliance can be reached.'));
+    return section;
+  }
+  if (!state.history) {
+    section.append(h('button', {type: 'button', class: 'secondary', id: 'history-show',
+      onclick: () => loadHistory(null).then(() => document.getElementById('history-heading')?.focus())},
+    'Show your session history'));
+    return section;
+  }
+  const {items, nextCursor, error} = state.history;
+  section.append(error ? h('p', {class: 'error', role: 'alert'}, error) : null,
+    table('Sessions that ended', ['App', 'Host', 'Started', 'Ended', 'Why it ended'],
+      items.map(s => [s.resource || '', s.host || '', when(s.createdAt), when(s.endedAt), s.endReason || '']),
+      {stacked: true}),
+    nextCursor ? h('button', {type: 'button', class: 'secondary', id: 'history-older',
+      onclick: () => loadHistory(nextCursor).then(() => document.getElementById('history-older')?.focus())},
+    'Older sessions') : null);
+  return section;
+}
+
+/** Reads the first page (cursor null) or the next one, and shows it. */
+async function loadHistory(cursor) {
+  const query = `?limit=${HISTORY_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+  const before = cursor && state.history ? state.history.items : [];
+  try {
+    const {data} = await api(`/api/v1/sessions/history${query}`);
+    state.history = {items: [...before, ...(data.items || [])], nextCursor: data.nextCursor || null};
+  } catch (e) {
+    if (endedSignIn(e)) {
+      return;
+    }
+    state.history = {items: before, nextCursor: cursor, error: describe(e, 'list your session history')};
+  }
+  document.getElementById('history')?.replaceWith(historySection());
 }

@@ -34,6 +34,7 @@ import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.LaunchService;
+import dev.outpost.broker.UserSessionHistory;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
 import dev.outpost.gateway.TicketStore;
@@ -451,7 +452,8 @@ public final class ApplianceNode {
         SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, hub.leaseAccounts(), hub.revocationOutbox(),
         location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions,
-        new LaunchService(sessions, tickets), addresses, new LaunchMetrics(metrics)),
+        new LaunchService(sessions, tickets), addresses, new LaunchMetrics(metrics),
+        new UserSessionHistory(hub.channel())),
         new LeaseRoutes(logins, leases, addresses, certificates::caFingerprint),
         new SshCertificateRoutes(logins, sessions, sshUserCa, Clock.systemUTC()));
     EnrollmentLedger ledger = hub.enrollment();

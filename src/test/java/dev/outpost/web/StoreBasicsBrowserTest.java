@@ -1,0 +1,109 @@
+package dev.outpost.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.testing.Poll;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebElement;
+
+/**
+ * What store users expect besides launching: Reconnect for a disconnected session, their own session history, and
+ * the sessions readable on a phone without sideways scrolling.
+ */
+class StoreBasicsBrowserTest extends BrowserTest {
+
+  @AfterEach
+  void signOut() throws Exception {
+    browser.desktopSized();
+    browser.open(web.url("/"));
+    browser.signOutIfSignedIn();
+  }
+
+  @Test
+  void aDisconnectedSessionIsReconnectedFromTheStoreAndOnceLoggedOffShowsInTheUsersHistory() throws Exception {
+    // GIVEN fern, entitled to echo, has launched it from the store and disconnected the session
+    entitledUser("fern");
+    browser.open(web.url("/"));
+    browser.signIn("fern", "fern" + WebSite.PASSWORD_SUFFIX);
+    browser.click("li[data-resource='echo'] button.launch");
+    browser.awaitText("#launch-heading", "Echo service is ready");
+    String sessionId = openSessions("fern").getJsonObject(0).getString("id");
+    browser.click("#sessions button[data-action='disconnect']");
+
+    // THEN the session offers Reconnect instead of Disconnect
+    browser.await("#sessions button[data-action='reconnect']");
+    assertThat(browser.all("#sessions button[data-action='disconnect']")).isEmpty();
+
+    // WHEN she follows Reconnect
+    browser.click("#sessions button[data-action='reconnect']");
+
+    // THEN the launch goes back to the same session: the panel says so, and she still has that one session
+    browser.until("the launch panel says reconnected", () -> textOf("#launch-panel")
+        .contains("You are reconnected to your session"));
+    assertThat(openSessions("fern").stream().map(o -> ((JsonObject) o).getString("id")))
+        .containsExactly(sessionId);
+
+    // WHEN she logs it off and opens her session history
+    browser.click("#sessions button[data-action='logoff']");
+    browser.awaitGone("#sessions button[data-action='logoff']");
+    Poll.until("fern's session in the history", Duration.ofSeconds(20), () -> web.client.get(
+        "/admin/api/v1/sessions?state=ended&user=fern", web.adminToken).json().getJsonArray("items").size() == 1);
+    browser.click("#history-show");
+
+    // THEN it lists that session with why it ended
+    browser.until("the ended session listed", () -> browser.all("#history tbody tr").size() == 1
+        && textOf("#history tbody tr").contains("logged off by fern"));
+    assertThat(browser.await("#history tbody tr").getText()).contains("echo", "web-host-1");
+  }
+
+  @Test
+  void onAPhoneTheSessionsFitTheScreenWithTheirActionsInReach() throws Exception {
+    // GIVEN gwen, on a phone-sized screen, with an open session
+    entitledUser("gwen");
+    browser.phoneSized();
+    browser.open(web.url("/"));
+    browser.signIn("gwen", "gwen" + WebSite.PASSWORD_SUFFIX);
+    browser.click("li[data-resource='echo'] button.launch");
+    browser.awaitText("#launch-heading", "Echo service is ready");
+    browser.await("#sessions button[data-action='logoff']");
+
+    // THEN the sessions neither widen the page nor scroll inside their box, and Log off is on the screen
+    assertThat(browser.scrollsSideways()).isFalse();
+    assertThat(browser.script("const box = document.querySelector('#sessions .table-wrap');"
+        + "return box.scrollWidth <= box.clientWidth + 1;")).isEqualTo(true);
+    assertThat(browser.script("const r = document.querySelector(\"#sessions button[data-action='logoff']\")"
+        + ".getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth;")).isEqualTo(true);
+    // AND each value still says what it is
+    assertThat(browser.script("return [...document.querySelectorAll('#sessions tbody tr:first-child td')]"
+        + ".map(td => getComputedStyle(td, '::before').content).join(' ');"))
+        .isEqualTo("\"App\" \"Host\" \"State\" \"Started\" \"Actions\"");
+
+    browser.click("#sessions button[data-action='logoff']");
+    browser.awaitGone("#sessions button[data-action='logoff']");
+  }
+
+  /** The text of the first element matching a CSS selector, or "" while there is none. */
+  private static String textOf(String css) {
+    try {
+      return browser.all(css).stream().findFirst().map(WebElement::getText).orElse("");
+    } catch (StaleElementReferenceException e) {
+      return "";
+    }
+  }
+
+  private static void entitledUser(String username) {
+    web.createUser(username);
+    web.created(web.client.post("/admin/api/v1/entitlements", web.adminToken,
+        new JsonObject().put("resource", "echo").put("user", username).encode()));
+  }
+
+  private static JsonArray openSessions(String username) {
+    return web.client.get("/admin/api/v1/sessions?open=true&user=" + username, web.adminToken).json()
+        .getJsonArray("items");
+  }
+}
