@@ -1,7 +1,7 @@
 // The web store: sign in, find and launch your apps and desktops, manage your sessions, sign out. Offline
 // (appliance or network down) it shows the last resource list the service worker kept for this feed.
 import {api, ApiError, describe, OfflineError, setCsrfToken} from './api.js';
-import {favourites, forget, lastUser, rememberUser, saveFavourites} from './feed.js';
+import {forget, forgetLocalFavourites, lastUser, localFavourites, rememberUser} from './feed.js';
 import {heartbeat} from './heartbeat.js';
 import {clientCommand, currentLease, leaseCovers, openFileCommand} from './lease.js';
 import {signInForm} from './signin.js';
@@ -87,7 +87,7 @@ function showSignIn(message, offline) {
 
 async function showStore(user, offline) {
   state.user = user;
-  state.favourites = favourites(user.username);
+  state.favourites = new Set();
   state.launch = null;
   state.history = null;
   state.message = '';
@@ -115,11 +115,13 @@ async function refresh(knownOffline) {
     state.resources = [];
     state.message = state.offline ? '' : describe(e, 'list your apps');
   }
-  const [status, lease, sessions] = await Promise.all([
+  const [status, lease, sessions, favourites] = await Promise.all([
     state.offline ? null : api('/api/v1/status').then(r => r.data, () => null),
     currentLease(feed),
     state.offline ? null : api('/api/v1/sessions').then(r => r.data.items, () => null),
+    readFavourites(feed),
   ]);
+  state.favourites = favourites;
   state.degraded = status && status.mode && status.mode !== NORMAL_MODE ? status.mode : null;
   state.lease = lease;
   state.sessions = sessions;
@@ -252,7 +254,8 @@ function toolbar() {
     }});
   return h('div', {class: 'toolbar', role: 'search'},
     h('label', {for: 'search'}, 'Search', search),
-    h('label', {class: 'check', for: 'favourites-only'}, onlyFavourites, 'Favourites only'));
+    h('label', {class: 'check', for: 'favourites-only'}, onlyFavourites, 'Favourites only'),
+    h('p', {class: 'muted', role: 'status', id: 'favourites-status'}));
 }
 
 function updateList() {
@@ -323,13 +326,49 @@ function openTerminal(resource) {
   window.open(`/terminal.html?resource=${encodeURIComponent(resource.id)}`, '_blank', 'noopener');
 }
 
-function toggleFavourite(resource) {
-  if (state.favourites.has(resource.id)) {
-    state.favourites.delete(resource.id);
-  } else {
-    state.favourites.add(resource.id);
+/**
+ * The user's favourites as the server keeps them (the service worker's copy offline). Those an earlier version
+ * kept in this browser move to the server once.
+ */
+async function readFavourites(feed) {
+  let ids;
+  try {
+    const {data, offlineSince} = await api('/api/v1/favourites', {feed});
+    ids = new Set(data.items || []);
+    if (offlineSince) {
+      return ids;
+    }
+  } catch {
+    return state.favourites;
   }
-  saveFavourites(state.user.username, state.favourites);
+  const moving = [...localFavourites(feed)].filter(id => !ids.has(id));
+  for (const id of moving) {
+    await api(`/api/v1/favourites/${encodeURIComponent(id)}`, {method: 'PUT'})
+      .then(({data}) => {
+        ids = new Set(data.items || []);
+      }, () => null); // no longer published to the user: dropped
+  }
+  forgetLocalFavourites(feed);
+  return ids;
+}
+
+/** Marks or unmarks a favourite on the server, which keeps it for every device the user signs in on. */
+async function toggleFavourite(resource) {
+  const title = resource.displayName || resource.name;
+  const adding = !state.favourites.has(resource.id);
+  const status = document.getElementById('favourites-status');
+  try {
+    const {data} = await api(`/api/v1/favourites/${encodeURIComponent(resource.id)}`,
+      {method: adding ? 'PUT' : 'DELETE'});
+    state.favourites = new Set(data.items || []);
+    status.textContent = adding ? `${title} is a favourite.` : `${title} is no longer a favourite.`;
+    api('/api/v1/favourites', {feed: state.user.username}).catch(() => null); // refreshes the offline copy
+  } catch (e) {
+    if (endedSignIn(e)) {
+      return;
+    }
+    status.textContent = describe(e, adding ? `mark ${title} as a favourite` : `unmark ${title}`);
+  }
   updateList();
   document.querySelector(`li[data-resource="${CSS.escape(resource.name)}"] .fav`)?.focus();
 }

@@ -85,6 +85,7 @@ import dev.outpost.renewal.SiteCaRoutes;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LaunchMetrics;
 import dev.outpost.store.LeaseRoutes;
+import dev.outpost.store.FavouriteRoutes;
 import dev.outpost.store.ResourceRoutes;
 import dev.outpost.store.SshCertificateRoutes;
 import dev.outpost.store.StoreApi;
@@ -455,7 +456,8 @@ public final class ApplianceNode {
         new LaunchService(sessions, tickets), addresses, new LaunchMetrics(metrics),
         new UserSessionHistory(hub.channel())),
         new LeaseRoutes(logins, leases, addresses, certificates::caFingerprint),
-        new SshCertificateRoutes(logins, sessions, sshUserCa, Clock.systemUTC()));
+        new SshCertificateRoutes(logins, sessions, sshUserCa, Clock.systemUTC()),
+        new FavouriteRoutes(logins, sessions, hub.channel()));
     EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS
         .withCertificates(config.tls().agentValidity(), config.tls().renewAtPercent()), Clock.systemUTC(),

@@ -7,6 +7,7 @@ import dev.outpost.broker.impl.BrokerService;
 import dev.outpost.broker.impl.BrokerWire.HubBroker;
 import dev.outpost.broker.impl.OwnSessionHistory;
 import dev.outpost.relay.Requests;
+import dev.outpost.store.StoredFavourites;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
@@ -54,8 +55,9 @@ public final class HubRole implements Lifecycle, HubOperations {
     this.directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
     OwnSessionHistory history = new OwnSessionHistory(db);
     HubOperations histories = (caller, op) -> BrokerOperations.SESSIONS_HISTORY.equals(op) ? history::page : null;
-    this.others = HubOperations.of(histories, new IdentityOperations(new UserAccounts(db, secrets),
-        new StoredSecondFactors(db, secrets)), directories,
+    StoredFavourites favourites = new StoredFavourites(db);
+    this.others = HubOperations.of(histories, (caller, op) -> favourites.operation(op),
+        new IdentityOperations(new UserAccounts(db, secrets), new StoredSecondFactors(db, secrets)), directories,
         new HostOperations(new DatabaseEnrollmentLedger(db)));
   }
 
@@ -105,8 +107,8 @@ public final class HubRole implements Lifecycle, HubOperations {
   }
 
   /**
-   * What it offers an appliance node: brokering first, then leases, users' session histories, accounts, directories
-   * and enrollment.
+   * What it offers an appliance node: brokering first, then leases, users' session histories and favourites,
+   * accounts, directories and enrollment.
    */
   @Override
   public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {

@@ -12,8 +12,8 @@ import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 
 /**
- * What store users expect besides launching: Reconnect for a disconnected session, their own session history, and
- * the sessions readable on a phone without sideways scrolling.
+ * What store users expect besides launching: Reconnect for a disconnected session, their own session history, the
+ * sessions readable on a phone without sideways scrolling, and favourites that follow them across devices.
  */
 class StoreBasicsBrowserTest extends BrowserTest {
 
@@ -85,6 +85,41 @@ class StoreBasicsBrowserTest extends BrowserTest {
 
     browser.click("#sessions button[data-action='logoff']");
     browser.awaitGone("#sessions button[data-action='logoff']");
+  }
+
+  @Test
+  void aFavouriteIsKeptOnTheServerAndFollowsTheUserToAnotherDevice() throws Exception {
+    // GIVEN hana, entitled to echo, in the store
+    entitledUser("hana");
+    browser.open(web.url("/"));
+    browser.signIn("hana", "hana" + WebSite.PASSWORD_SUFFIX);
+    browser.await("li[data-resource='echo']");
+    assertThat(browser.attribute("li[data-resource='echo'] .fav", "aria-pressed")).isEqualTo("false");
+
+    // WHEN she marks echo as a favourite
+    browser.click("li[data-resource='echo'] .fav");
+    browser.until("echo marked", () -> "true".equals(browser.attribute("li[data-resource='echo'] .fav",
+        "aria-pressed")));
+
+    // THEN the server keeps it: her other device (the API, signed in on its own) reads it
+    String otherDevice = web.client.login("hana", "hana" + WebSite.PASSWORD_SUFFIX);
+    String echoId = web.client.get("/api/v1/resources", otherDevice).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(r -> r.getString("name").equals("echo")).findFirst().orElseThrow()
+        .getString("id");
+    assertThat(web.client.get("/api/v1/favourites", otherDevice).json().getJsonArray("items")).containsExactly(echoId);
+    // AND a browser that kept nothing of hers shows it too
+    browser.script("localStorage.clear();");
+    browser.open(web.url("/"));
+    browser.until("echo still a favourite", () -> "true".equals(browser.attribute("li[data-resource='echo'] .fav",
+        "aria-pressed")));
+
+    // WHEN she unmarks it THEN it is gone for every device
+    browser.click("li[data-resource='echo'] .fav");
+    browser.until("echo unmarked", () -> "false".equals(browser.attribute("li[data-resource='echo'] .fav",
+        "aria-pressed")));
+    assertThat(web.client.get("/api/v1/favourites", otherDevice).json().getJsonArray("items")).isEmpty();
+    // AND a resource not published to her cannot become one
+    assertThat(web.client.put("/api/v1/favourites/secret", otherDevice, null).status()).isEqualTo(404);
   }
 
   /** The text of the first element matching a CSS selector, or "" while there is none. */
