@@ -24,6 +24,7 @@ const state = {
   lease: null,
   favourites: new Set(),
   query: '',
+  category: '',
   favouritesOnly: false,
   sessions: null,
   history: null,
@@ -252,8 +253,20 @@ function toolbar() {
       state.favouritesOnly = event.target.checked;
       updateList();
     }});
+  const categories = [...new Set(state.resources.map(r => r.category || '').filter(Boolean))]
+    .sort((a, b) => a.localeCompare(b));
+  if (state.category && !categories.includes(state.category)) {
+    state.category = '';
+  }
+  const category = categories.length === 0 ? null : h('label', {for: 'category'}, 'Category',
+    h('select', {id: 'category', onchange: event => {
+      state.category = event.target.value;
+      updateList();
+    }}, h('option', {value: ''}, 'All categories'),
+    categories.map(name => h('option', {value: name, selected: name === state.category}, name))));
   return h('div', {class: 'toolbar', role: 'search'},
     h('label', {for: 'search'}, 'Search', search),
+    category,
     h('label', {class: 'check', for: 'favourites-only'}, onlyFavourites, 'Favourites only'),
     h('p', {class: 'muted', role: 'status', id: 'favourites-status'}));
 }
@@ -267,6 +280,7 @@ function visibleResources() {
   return state.resources
     .filter(r => !query || r.name.toLowerCase().includes(query) || (r.displayName || '').toLowerCase().includes(query))
     .filter(r => !state.favouritesOnly || state.favourites.has(r.id))
+    .filter(r => !state.category || r.category === state.category)
     .sort((a, b) => Number(state.favourites.has(b.id)) - Number(state.favourites.has(a.id))
       || (a.displayName || a.name).localeCompare(b.displayName || b.name));
 }
@@ -301,7 +315,8 @@ function resourceCard(resource) {
     h('img', {src: resource.kind === 'desktop' ? '/icons/desktop.svg' : '/icons/app.svg', alt: ''}),
     h('div', {},
       h('h3', {}, title),
-      h('p', {class: 'meta'}, `${resource.kind === 'desktop' ? 'Desktop' : 'App'}${title !== resource.name ? ` · ${resource.name}` : ''}`),
+      h('p', {class: 'meta'}, [resource.kind === 'desktop' ? 'Desktop' : 'App', resource.category,
+        title !== resource.name ? resource.name : ''].filter(Boolean).join(' · ')),
       reason ? h('p', {class: 'meta state', id: reasonId}, reason) : null),
     h('button', {type: 'button', class: 'fav', 'aria-pressed': String(favourite),
       'aria-label': `Favourite ${title}`, onclick: () => toggleFavourite(resource)}, favourite ? '★' : '☆'),

@@ -1,3 +1,5 @@
+-- The store's favourites and categories.
+--
 -- Each user's favourite resources in the store, kept where the site model is so that they follow the user from
 -- device to device (PUT/DELETE /api/v1/favourites/{resource}). No foreign key on the user: users of a directory
 -- have no row in users. A deleted resource takes its favourites with it.
@@ -8,3 +10,6 @@ CREATE TABLE favourites (
   PRIMARY KEY (user_id, resource_id)
 );
 CREATE INDEX favourites_resource ON favourites (resource_id);
+
+-- A resource's category, which the store groups and filters by ("Office", "Engineering"); empty: none.
+ALTER TABLE resources ADD COLUMN category text NOT NULL DEFAULT '';

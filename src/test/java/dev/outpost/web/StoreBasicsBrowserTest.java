@@ -13,7 +13,8 @@ import org.openqa.selenium.WebElement;
 
 /**
  * What store users expect besides launching: Reconnect for a disconnected session, their own session history, the
- * sessions readable on a phone without sideways scrolling, and favourites that follow them across devices.
+ * sessions readable on a phone without sideways scrolling, favourites that follow them across devices, and
+ * resources found by category.
  */
 class StoreBasicsBrowserTest extends BrowserTest {
 
@@ -120,6 +121,35 @@ class StoreBasicsBrowserTest extends BrowserTest {
     assertThat(web.client.get("/api/v1/favourites", otherDevice).json().getJsonArray("items")).isEmpty();
     // AND a resource not published to her cannot become one
     assertThat(web.client.put("/api/v1/favourites/secret", otherDevice, null).status()).isEqualTo(404);
+  }
+
+  @Test
+  void resourcesOfACategoryAreFoundTogether() throws Exception {
+    // GIVEN two resources an admin put in categories, both published to ivy
+    web.createUser("ivy");
+    for (String[] resource : new String[][] {{"notes", "Office"}, {"builds", "Engineering"}}) {
+      JsonObject created = web.created(web.client.post("/admin/api/v1/resources", web.adminToken, new JsonObject()
+          .put("name", resource[0]).put("pool", WebSite.POOL).put("kind", "app").put("port", web.echo.actualPort())
+          .put("category", resource[1]).encode()));
+      assertThat(created.getString("category")).isEqualTo(resource[1]);
+      web.created(web.client.post("/admin/api/v1/entitlements", web.adminToken,
+          new JsonObject().put("resource", resource[0]).put("user", "ivy").encode()));
+    }
+
+    // WHEN ivy opens the store
+    browser.open(web.url("/"));
+    browser.signIn("ivy", "ivy" + WebSite.PASSWORD_SUFFIX);
+    browser.await("li[data-resource='notes']");
+
+    // THEN each card names its category, and the category filter offers both
+    assertThat(browser.await("li[data-resource='notes'] .meta").getText()).contains("Office");
+    assertThat(browser.all("#category option")).extracting(WebElement::getText)
+        .containsExactly("All categories", "Engineering", "Office");
+
+    // WHEN she picks Office THEN only the office resource is listed
+    browser.choose("#category", "Office");
+    browser.until("only notes listed", () -> browser.all("li[data-resource]").size() == 1
+        && !browser.all("li[data-resource='notes']").isEmpty());
   }
 
   /** The text of the first element matching a CSS selector, or "" while there is none. */
