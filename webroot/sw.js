@@ -1,5 +1,5 @@
 // Outpost store service worker: keeps the store's app shell and, per feed (this site + one user), the last
-// resource list and connection lease, so that the store still renders when the appliance cannot be reached.
+// resource list, favourites and connection lease, so that the store still renders when the appliance cannot be reached.
 // The admin console and every other API are never cached.
 'use strict';
 
@@ -12,10 +12,10 @@ const NETWORK_TIMEOUT_MS = 8000;
 
 const SHELL = [
   '/', '/manifest.json', '/css/outpost.css',
-  '/js/store.js', '/js/api.js', '/js/feed.js', '/js/lease.js', '/js/signin.js', '/js/ui.js',
+  '/js/store.js', '/js/api.js', '/js/feed.js', '/js/lease.js', '/js/signin.js', '/js/ui.js', '/js/heartbeat.js',
   '/icons/outpost.svg', '/icons/desktop.svg', '/icons/app.svg', '/icons/icon-192.png', '/icons/icon-512.png',
 ];
-const FEED_PATHS = new Set(['/api/v1/resources', '/api/v1/lease']);
+const FEED_PATHS = new Set(['/api/v1/resources', '/api/v1/lease', '/api/v1/favourites']);
 
 self.addEventListener('install', event => {
   event.waitUntil(caches.open(SHELL_CACHE).then(cache => cache.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -28,7 +28,7 @@ export const COLLECTIONS = [
   {
     path: 'resources', title: 'Resources', singular: 'resource',
     columns: [['Name', r => r.name], ['Display name', r => r.displayName], ['Pool', r => r.pool], ['Kind', r => r.kind],
-      ['Port', r => r.port], ['Launch hint', r => r.launchHint]],
+      ['Port', r => r.port], ['Launch hint', r => r.launchHint], ['Category', r => r.category || '']],
     fields: [
       {name: 'name', label: 'Name', required: true, hint: NAME_HINT},
       {name: 'displayName', label: 'Display name'},
@@ -36,6 +36,7 @@ export const COLLECTIONS = [
       {name: 'kind', label: 'Kind', type: 'select', options: async () => ['desktop', 'app'], required: true},
       {name: 'port', label: 'Port on the host', type: 'number', min: 1, max: 65535, required: true},
       {name: 'launchHint', label: 'Launch hint', hint: '"ssh" gives users a ready ssh command.'},
+      {name: 'category', label: 'Category', hint: 'The store lists resources of one category together.'},
     ],
   },
   {

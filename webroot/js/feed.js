@@ -1,5 +1,6 @@
-// A feed is one user's view of one site (this origin): the last signed-in user, their favourites, and the
-// copies the service worker keeps of their resource list and lease (see sw.js).
+// A feed is one user's view of one site (this origin): the last signed-in user, and the copies the service worker
+// keeps of their resource list, favourites and lease (see sw.js). Favourites are kept on the server; the ones
+// earlier versions kept in this browser are read once, to move them there.
 
 /** The service worker's cache of feed responses; the same name is in sw.js. */
 export const FEED_CACHE = 'outpost-feeds-v1';
@@ -18,7 +19,7 @@ export function rememberUser(user) {
   localStorage.setItem(LAST_USER, JSON.stringify({username: user.username, displayName: user.displayName || ''}));
 }
 
-/** Forgets the signed-out user's cached resource list and lease; favourites stay (they are preferences). */
+/** Forgets the signed-out user's cached resource list, favourites and lease (favourites stay on the server). */
 export async function forget(username) {
   localStorage.removeItem(LAST_USER);
   if (!('caches' in self)) {
@@ -33,8 +34,8 @@ export async function forget(username) {
   }
 }
 
-/** The user's favourite resource ids on this site. */
-export function favourites(username) {
+/** The favourite resource ids this browser kept for the user before favourites moved to the server. */
+export function localFavourites(username) {
   try {
     return new Set(JSON.parse(localStorage.getItem(favouritesKey(username)) || '[]'));
   } catch {
@@ -42,8 +43,9 @@ export function favourites(username) {
   }
 }
 
-export function saveFavourites(username, ids) {
-  localStorage.setItem(favouritesKey(username), JSON.stringify([...ids]));
+/** Forgets this browser's copy once the server has the user's favourites. */
+export function forgetLocalFavourites(username) {
+  localStorage.removeItem(favouritesKey(username));
 }
 
 function favouritesKey(username) {

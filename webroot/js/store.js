@@ -1,7 +1,8 @@
 // The web store: sign in, find and launch your apps and desktops, manage your sessions, sign out. Offline
 // (appliance or network down) it shows the last resource list the service worker kept for this feed.
 import {api, ApiError, describe, OfflineError, setCsrfToken} from './api.js';
-import {favourites, forget, lastUser, rememberUser, saveFavourites} from './feed.js';
+import {forget, forgetLocalFavourites, lastUser, localFavourites, rememberUser} from './feed.js';
+import {heartbeat} from './heartbeat.js';
 import {clientCommand, currentLease, leaseCovers, openFileCommand} from './lease.js';
 import {signInForm} from './signin.js';
 import {commandBox, fill, focusHeading, h, table, when} from './ui.js';
@@ -23,15 +24,21 @@ const state = {
   resources: [],
   offline: false,
   offlineSince: null,
+  seenAt: null,
   degraded: null,
   lease: null,
   favourites: new Set(),
   query: '',
+  category: '',
   favouritesOnly: false,
   sessions: null,
+  history: null,
   launch: null,
   message: '',
 };
+
+/** Tells the open page, without a click, that the appliance went away or that the sign-in ended. */
+const beat = heartbeat({onUnreachable: lostAppliance, onSignedOut: () => signedOutElsewhere()});
 
 registerWorker();
 window.addEventListener('online', () => state.offline && load());
@@ -74,8 +81,9 @@ async function load() {
 }
 
 function showSignIn(message, offline) {
-  Object.assign(state, {user: null, resources: [], sessions: null, launch: null, lease: null, degraded: null,
-    offline, offlineSince: null});
+  beat.stop();
+  Object.assign(state, {user: null, resources: [], sessions: null, history: null, launch: null, lease: null,
+    degraded: null, offline, offlineSince: null});
   renderBanners();
   fill(who);
   fill(main, signInForm('Sign in to Outpost', user => showStore(user, false).then(() => focusHeading(main))),
@@ -85,8 +93,9 @@ function showSignIn(message, offline) {
 
 async function showStore(user, offline) {
   state.user = user;
-  state.favourites = favourites(user.username);
+  state.favourites = new Set();
   state.launch = null;
+  state.history = null;
   state.message = '';
   rememberUser(user);
   await refresh(offline);
@@ -101,10 +110,10 @@ async function refresh(knownOffline) {
     state.resources = data.items || [];
     state.offline = knownOffline || Boolean(offlineSince);
     state.offlineSince = offlineSince || null;
+    state.seenAt = state.offline ? state.offlineSince : new Date().toISOString();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
-      await forget(feed);
-      showSignIn('Your session has ended. Sign in again.', false);
+      await signedOutElsewhere();
       return;
     }
     state.offline = e instanceof OfflineError;
@@ -112,15 +121,60 @@ async function refresh(knownOffline) {
     state.resources = [];
     state.message = state.offline ? '' : describe(e, 'list your apps');
   }
-  const [status, lease, sessions] = await Promise.all([
+  const [status, lease, sessions, favourites] = await Promise.all([
     state.offline ? null : api('/api/v1/status').then(r => r.data, () => null),
     currentLease(feed),
     state.offline ? null : api('/api/v1/sessions').then(r => r.data.items, () => null),
+    readFavourites(feed),
   ]);
+  state.favourites = favourites;
   state.degraded = status && status.mode && status.mode !== NORMAL_MODE ? status.mode : null;
   state.lease = lease;
   state.sessions = sessions;
   render();
+  if (state.offline) {
+    beat.stop();
+  } else {
+    beat.start();
+  }
+}
+
+/**
+ * The heartbeat lost the appliance: the page turns into the offline store in place, from what it read last (the
+ * resource list and the lease), without a reload; Reconnect (or the browser coming back online) reads it again.
+ */
+function lostAppliance() {
+  if (!state.user || state.offline) {
+    return;
+  }
+  Object.assign(state, {offline: true, offlineSince: state.seenAt, degraded: null, sessions: null});
+  renderBanners();
+  updateList();
+  document.getElementById('sessions').replaceWith(sessionsSection());
+  document.getElementById('history').replaceWith(historySection());
+}
+
+/**
+ * The appliance says the sign-in ended (signed out in another tab or device, expired, or ended by an
+ * administrator): say so and show the sign-in form now, instead of an error on the next click.
+ */
+async function signedOutElsewhere() {
+  const username = state.user?.username;
+  setCsrfToken(null);
+  if (username) {
+    await forget(username);
+  }
+  showSignIn('You are signed out: your sign-in has ended (signed out elsewhere, expired, or ended by an '
+    + 'administrator). Sign in again to go on.', false);
+}
+
+/** Whether an action failed because the sign-in ended; if so the sign-in form is already shown. */
+function endedSignIn(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    signedOutElsewhere();
+    return true;
+  }
+  return false;
 }
 
 function render() {
@@ -132,7 +186,8 @@ function render() {
     toolbar(),
     resourceList(),
     launchPanel(),
-    sessionsSection());
+    sessionsSection(),
+    historySection());
 }
 
 function renderBanners() {
@@ -176,6 +231,7 @@ function renderWho() {
 }
 
 async function signOut() {
+  beat.stop();
   const username = state.user.username;
   let message = 'You are signed out.';
   try {
@@ -202,9 +258,22 @@ function toolbar() {
       state.favouritesOnly = event.target.checked;
       updateList();
     }});
+  const categories = [...new Set(state.resources.map(r => r.category || '').filter(Boolean))]
+    .sort((a, b) => a.localeCompare(b));
+  if (state.category && !categories.includes(state.category)) {
+    state.category = '';
+  }
+  const category = categories.length === 0 ? null : h('label', {for: 'category'}, 'Category',
+    h('select', {id: 'category', onchange: event => {
+      state.category = event.target.value;
+      updateList();
+    }}, h('option', {value: ''}, 'All categories'),
+    categories.map(name => h('option', {value: name, selected: name === state.category}, name))));
   return h('div', {class: 'toolbar', role: 'search'},
     h('label', {for: 'search'}, 'Search', search),
-    h('label', {class: 'check', for: 'favourites-only'}, onlyFavourites, 'Favourites only'));
+    category,
+    h('label', {class: 'check', for: 'favourites-only'}, onlyFavourites, 'Favourites only'),
+    h('p', {class: 'muted', role: 'status', id: 'favourites-status'}));
 }
 
 function updateList() {
@@ -216,6 +285,7 @@ function visibleResources() {
   return state.resources
     .filter(r => !query || r.name.toLowerCase().includes(query) || (r.displayName || '').toLowerCase().includes(query))
     .filter(r => !state.favouritesOnly || state.favourites.has(r.id))
+    .filter(r => !state.category || r.category === state.category)
     .sort((a, b) => Number(state.favourites.has(b.id)) - Number(state.favourites.has(a.id))
       || (a.displayName || a.name).localeCompare(b.displayName || b.name));
 }
@@ -251,7 +321,8 @@ function resourceCard(resource) {
     h('img', {src: resource.kind === 'desktop' ? '/icons/desktop.svg' : '/icons/app.svg', alt: ''}),
     h('div', {},
       h('h3', {}, title),
-      h('p', {class: 'meta'}, `${resource.kind === 'desktop' ? 'Desktop' : 'App'}${title !== resource.name ? ` · ${resource.name}` : ''}`),
+      h('p', {class: 'meta'}, [resource.kind === 'desktop' ? 'Desktop' : 'App', resource.category,
+        title !== resource.name ? resource.name : ''].filter(Boolean).join(' · ')),
       reason ? h('p', {class: 'meta state', id: reasonId}, reason) : null),
     h('button', {type: 'button', class: 'fav', 'aria-pressed': String(favourite),
       'aria-label': `Favourite ${title}`, onclick: () => toggleFavourite(resource)}, favourite ? '★' : '☆'),
@@ -279,13 +350,49 @@ function openInBrowser(resource, inBrowser) {
   window.open(`${inBrowser.page}?resource=${encodeURIComponent(resource.id)}`, '_blank', 'noopener');
 }
 
-function toggleFavourite(resource) {
-  if (state.favourites.has(resource.id)) {
-    state.favourites.delete(resource.id);
-  } else {
-    state.favourites.add(resource.id);
+/**
+ * The user's favourites as the server keeps them (the service worker's copy offline). Those an earlier version
+ * kept in this browser move to the server once.
+ */
+async function readFavourites(feed) {
+  let ids;
+  try {
+    const {data, offlineSince} = await api('/api/v1/favourites', {feed});
+    ids = new Set(data.items || []);
+    if (offlineSince) {
+      return ids;
+    }
+  } catch {
+    return state.favourites;
   }
-  saveFavourites(state.user.username, state.favourites);
+  const moving = [...localFavourites(feed)].filter(id => !ids.has(id));
+  for (const id of moving) {
+    await api(`/api/v1/favourites/${encodeURIComponent(id)}`, {method: 'PUT'})
+      .then(({data}) => {
+        ids = new Set(data.items || []);
+      }, () => null); // no longer published to the user: dropped
+  }
+  forgetLocalFavourites(feed);
+  return ids;
+}
+
+/** Marks or unmarks a favourite on the server, which keeps it for every device the user signs in on. */
+async function toggleFavourite(resource) {
+  const title = resource.displayName || resource.name;
+  const adding = !state.favourites.has(resource.id);
+  const status = document.getElementById('favourites-status');
+  try {
+    const {data} = await api(`/api/v1/favourites/${encodeURIComponent(resource.id)}`,
+      {method: adding ? 'PUT' : 'DELETE'});
+    state.favourites = new Set(data.items || []);
+    status.textContent = adding ? `${title} is a favourite.` : `${title} is no longer a favourite.`;
+    api('/api/v1/favourites', {feed: state.user.username}).catch(() => null); // refreshes the offline copy
+  } catch (e) {
+    if (endedSignIn(e)) {
+      return;
+    }
+    status.textContent = describe(e, adding ? `mark ${title} as a favourite` : `unmark ${title}`);
+  }
   updateList();
   document.querySelector(`li[data-resource="${CSS.escape(resource.name)}"] .fav`)?.focus();
 }
@@ -299,6 +406,9 @@ async function launch(resource, button) {
     state.launch = {resource, data, file: launchFile(data)};
     state.launch.file.link.click();
   } catch (e) {
+    if (endedSignIn(e)) {
+      return;
+    }
     state.launch = {resource, error: describe(e, `launch ${resource.displayName || resource.name}`)};
   }
   button.disabled = false;
@@ -371,11 +481,24 @@ function sessionsSection() {
   const status = h('p', {role: 'status', class: 'muted', id: 'sessions-status'});
   section.append(status, table('Open sessions', ['App', 'Host', 'State', 'Started', 'Actions'],
     state.sessions.map(s => [s.resource, s.host, s.state, when(s.createdAt), h('div', {class: 'actions'},
-      h('button', {type: 'button', class: 'secondary', 'data-action': 'disconnect',
+      s.state === 'disconnected' ? h('button', {type: 'button', 'data-action': 'reconnect',
+        'aria-label': `Reconnect ${s.resource}`, onclick: event => reconnectSession(s, event.currentTarget)},
+      'Reconnect') : h('button', {type: 'button', class: 'secondary', 'data-action': 'disconnect',
         'aria-label': `Disconnect ${s.resource}`, onclick: () => sessionAction(s, 'disconnect', status)}, 'Disconnect'),
       h('button', {type: 'button', class: 'danger', 'data-action': 'logoff',
-        'aria-label': `Log off ${s.resource}`, onclick: () => sessionAction(s, 'logoff', status)}, 'Log off'))])));
+        'aria-label': `Log off ${s.resource}`, onclick: () => sessionAction(s, 'logoff', status)}, 'Log off'))]),
+    {stacked: true}));
   return section;
+}
+
+/**
+ * Reconnect launches the session's resource again: the broker finds the user's open session and places the
+ * launch on it, so the new ticket leads back to the same session on the same host.
+ */
+function reconnectSession(session, button) {
+  const resource = state.resources.find(r => r.id === session.resourceId)
+    || {id: session.resourceId, name: session.resource};
+  launch(resource, button);
 }
 
 async function sessionAction(session, action, status) {
@@ -384,10 +507,59 @@ async function sessionAction(session, action, status) {
     await api(`/api/v1/sessions/${encodeURIComponent(session.id)}/${action}`, {method: 'POST'});
     state.sessions = await api('/api/v1/sessions').then(r => r.data.items, () => state.sessions);
     document.getElementById('sessions').replaceWith(sessionsSection());
+    if (action === 'logoff' && state.history) {
+      await loadHistory(null);
+    }
     const done = document.getElementById('sessions-status');
     done.textContent = action === 'logoff' ? `${session.resource}: logged off.` : `${session.resource}: disconnected.`;
     document.getElementById('sessions-heading').focus();
   } catch (e) {
-    status.textContent = describe(e, doing);
+    if (!endedSignIn(e)) {
+      status.textContent = describe(e, doing);
+    }
   }
+}
+
+/** Page size of the user's session history: a screenful; Older sessions reads the next page. */
+const HISTORY_PAGE = 20;
+
+/** Your session history: read on request (GET /api/v1/sessions/history), newest ended first. */
+function historySection() {
+  const section = h('section', {id: 'history', 'aria-labelledby': 'history-heading'},
+    h('h2', {id: 'history-heading', tabindex: '-1'}, 'Your session history'));
+  if (state.offline) {
+    section.append(h('p', {class: 'muted'}, 'Your session history is shown when the appliance can be reached.'));
+    return section;
+  }
+  if (!state.history) {
+    section.append(h('button', {type: 'button', class: 'secondary', id: 'history-show',
+      onclick: () => loadHistory(null).then(() => document.getElementById('history-heading')?.focus())},
+    'Show your session history'));
+    return section;
+  }
+  const {items, nextCursor, error} = state.history;
+  section.append(error ? h('p', {class: 'error', role: 'alert'}, error) : null,
+    table('Sessions that ended', ['App', 'Host', 'Started', 'Ended', 'Why it ended'],
+      items.map(s => [s.resource || '', s.host || '', when(s.createdAt), when(s.endedAt), s.endReason || '']),
+      {stacked: true}),
+    nextCursor ? h('button', {type: 'button', class: 'secondary', id: 'history-older',
+      onclick: () => loadHistory(nextCursor).then(() => document.getElementById('history-older')?.focus())},
+    'Older sessions') : null);
+  return section;
+}
+
+/** Reads the first page (cursor null) or the next one, and shows it. */
+async function loadHistory(cursor) {
+  const query = `?limit=${HISTORY_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+  const before = cursor && state.history ? state.history.items : [];
+  try {
+    const {data} = await api(`/api/v1/sessions/history${query}`);
+    state.history = {items: [...before, ...(data.items || [])], nextCursor: data.nextCursor || null};
+  } catch (e) {
+    if (endedSignIn(e)) {
+      return;
+    }
+    state.history = {items: before, nextCursor: cursor, error: describe(e, 'list your session history')};
+  }
+  document.getElementById('history')?.replaceWith(historySection());
 }

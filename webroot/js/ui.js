@@ -46,15 +46,22 @@ export function when(iso) {
   return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
 }
 
-/** A table with a caption, headings and rows of cells, in a keyboard-scrollable region. */
-export function table(caption, headings, rows) {
+/**
+ * A table with a caption, headings and rows of cells, in a keyboard-scrollable region. A stacked table becomes one
+ * card per row on a phone-sized screen (each cell labelled with its heading, see outpost.css), instead of a wide
+ * table to scroll sideways; its explicit roles keep it a table for screen readers once CSS changes its display.
+ */
+export function table(caption, headings, rows, {stacked = false} = {}) {
+  const role = name => (stacked ? name : null);
   return h('div', {class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0'},
-    h('table', {},
+    h('table', {class: stacked ? 'stacked' : null, role: role('table')},
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, headings.map(text => h('th', {scope: 'col'}, text)))),
-      h('tbody', {}, rows.length === 0
-        ? h('tr', {}, h('td', {colspan: String(headings.length)}, 'None.'))
-        : rows.map(cells => h('tr', {}, cells.map(cell => h('td', {}, cell)))))));
+      h('thead', {role: role('rowgroup')}, h('tr', {role: role('row')},
+        headings.map(text => h('th', {scope: 'col', role: role('columnheader')}, text)))),
+      h('tbody', {role: role('rowgroup')}, rows.length === 0
+        ? h('tr', {role: role('row')}, h('td', {colspan: String(headings.length), role: role('cell')}, 'None.'))
+        : rows.map(cells => h('tr', {role: role('row')}, cells.map((cell, i) => h('td', {role: role('cell'),
+          'data-label': stacked ? headings[i] : null}, cell)))))));
 }
 
 /** A read-only command with a button that copies it. */

@@ -35,6 +35,7 @@ import dev.outpost.error.Failures;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.LaunchService;
+import dev.outpost.broker.UserSessionHistory;
 import dev.outpost.gateway.Gateway;
 import dev.outpost.gateway.StreamClosingBroker;
 import dev.outpost.gateway.TicketStore;
@@ -88,6 +89,7 @@ import dev.outpost.renewal.SiteCaRoutes;
 import dev.outpost.store.GatewayAddresses;
 import dev.outpost.store.LaunchMetrics;
 import dev.outpost.store.LeaseRoutes;
+import dev.outpost.store.FavouriteRoutes;
 import dev.outpost.store.ResourceRoutes;
 import dev.outpost.store.SshCertificateRoutes;
 import dev.outpost.store.StoreApi;
@@ -457,9 +459,11 @@ public final class ApplianceNode {
         SealedMap.of(hazelcast, ApplianceLeases.PROOFS_MAP, seal), db, hub.leaseAccounts(), hub.revocationOutbox(),
         location(), addresses.hubGateway(), config.lease().proofWindow(), Clock.systemUTC());
     StoreApi store = new StoreApi(logins, this::status, new ResourceRoutes(logins, sessions,
-        new LaunchService(sessions, tickets), addresses, new LaunchMetrics(metrics)),
+        new LaunchService(sessions, tickets), addresses, new LaunchMetrics(metrics),
+        new UserSessionHistory(hub.channel())),
         new LeaseRoutes(logins, leases, addresses, certificates::caFingerprint),
-        new SshCertificateRoutes(logins, sessions, sshUserCa, Clock.systemUTC()));
+        new SshCertificateRoutes(logins, sessions, sshUserCa, Clock.systemUTC()),
+        new FavouriteRoutes(logins, sessions, hub.channel()));
     EnrollmentLedger ledger = hub.enrollment();
     agents = new AgentEndpoint(vertx, ledger, certificates, hostEvents, nodeId, AgentEndpoint.Settings.DEFAULTS
         .withCertificates(config.tls().agentValidity(), config.tls().renewAtPercent()), Clock.systemUTC(),

@@ -181,13 +181,15 @@ public final class BrokerModels {
           .put("displayName", resource.displayName().isEmpty() ? resource.name() : resource.displayName())
           .put("poolId", resource.poolId()).put("kind", resource.kind()).put("port", resource.port())
           .put("launchHint", resource.launchHint()).put("hostLogin", resource.hostLogin())
+          .put("category", resource.category())
           .put("available", available).put("reason", reason);
     }
 
     public static ResourceView fromJson(JsonObject json) {
       return new ResourceView(new SiteModel.Resource(json.getString("id"), json.getString("name"),
           json.getString("displayName", ""), json.getString("poolId", ""), json.getString("kind"),
-          json.getInteger("port", 0), json.getString("launchHint", ""), json.getString("hostLogin", "")),
+          json.getInteger("port", 0), json.getString("launchHint", ""), json.getString("hostLogin", ""),
+          json.getString("category", "")),
           json.getBoolean("available", false),
           json.getString("reason"));
     }

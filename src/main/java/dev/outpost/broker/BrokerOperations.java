@@ -20,6 +20,7 @@ package dev.outpost.broker;
  * appliance -> hub   sessions.state   {sessionId, state: connected|disconnected} -> session
  * appliance -> hub   site.snapshot    {haveVersion}                  -> {unchanged:true} | {model} (SiteModelJson)
  * appliance -> hub   sessions.adopt   {items:[session]}              -> {adopted:n}
+ * appliance -> hub   sessions.history {userId, cursor?, limit}        -> {items:[ended session], nextCursor?}
  * hub -> appliance   agent.command    {hostId, command:{command, sessionId?}} -> agent's result
  * </pre>
  *
@@ -41,6 +42,8 @@ public final class BrokerOperations {
   public static final String SESSIONS_STATE = "sessions.state";
   public static final String SITE_SNAPSHOT = "site.snapshot";
   public static final String SESSIONS_ADOPT = "sessions.adopt";
+  /** A user's own ended sessions from the hub's session history (the store's "your session history"). */
+  public static final String SESSIONS_HISTORY = "sessions.history";
   public static final String AGENT_COMMAND = "agent.command";
 
   private BrokerOperations() {

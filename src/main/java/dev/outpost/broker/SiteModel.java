@@ -53,7 +53,7 @@ public record SiteModel(
 
   /** A published app or desktop: a TCP service on the hosts of one pool. */
   public record Resource(String id, String name, String displayName, String poolId, String kind, int port,
-      String launchHint, String hostLogin) {
+      String launchHint, String hostLogin, String category) {
 
     /**
      * A resource without a host login.
@@ -63,9 +63,19 @@ public record SiteModel(
       this(id, name, displayName, poolId, kind, port, launchHint, "");
     }
 
-    /** {@code hostLogin}: the host account the site's SSH user CA signs for; empty when users give their own. */
+    /** A resource in no category. */
+    public Resource(String id, String name, String displayName, String poolId, String kind, int port,
+        String launchHint, String hostLogin) {
+      this(id, name, displayName, poolId, kind, port, launchHint, hostLogin, "");
+    }
+
+    /**
+     * {@code hostLogin}: the host account the site's SSH user CA signs for; empty when users give their own.
+     * {@code category}: what the store groups it under; empty for none.
+     */
     public Resource {
       hostLogin = hostLogin == null ? "" : hostLogin;
+      category = category == null ? "" : category;
     }
   }
 

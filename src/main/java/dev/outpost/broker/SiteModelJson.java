@@ -27,7 +27,7 @@ public final class SiteModelJson {
     JsonArray resources = new JsonArray();
     model.resources().values().forEach(r -> resources.add(new JsonObject().put("id", r.id()).put("name", r.name())
         .put("displayName", r.displayName()).put("poolId", r.poolId()).put("kind", r.kind()).put("port", r.port())
-        .put("launchHint", r.launchHint()).put("hostLogin", r.hostLogin())));
+        .put("launchHint", r.launchHint()).put("hostLogin", r.hostLogin()).put("category", r.category())));
     return SchemaVersion.stamp(new JsonObject(), VERSION).put("version", model.version()).put("pools", pools)
         .put("resources", resources).put("groupsByUser", sets(model.groupsByUser()))
         .put("usersEntitled", sets(model.usersEntitled())).put("groupsEntitled", sets(model.groupsEntitled()))
@@ -52,7 +52,7 @@ public final class SiteModelJson {
       JsonObject r = (JsonObject) o;
       resources.put(r.getString("id"), new SiteModel.Resource(r.getString("id"), r.getString("name"),
           r.getString("displayName", ""), r.getString("poolId"), r.getString("kind"), r.getInteger("port", 0),
-          r.getString("launchHint", ""), r.getString("hostLogin", "")));
+          r.getString("launchHint", ""), r.getString("hostLogin", ""), r.getString("category", "")));
     }
     return new SiteModel(json.getLong("version", 0L), pools, resources, sets(json.getJsonObject("groupsByUser")),
         sets(json.getJsonObject("usersEntitled")), sets(json.getJsonObject("groupsEntitled")),

@@ -1,10 +1,13 @@
 package dev.outpost.hub;
 
 import dev.outpost.broker.BrokerConfig;
+import dev.outpost.broker.BrokerOperations;
 import dev.outpost.broker.impl.Broker;
 import dev.outpost.broker.impl.BrokerService;
 import dev.outpost.broker.impl.BrokerWire.HubBroker;
+import dev.outpost.broker.impl.OwnSessionHistory;
 import dev.outpost.relay.Requests;
+import dev.outpost.store.StoredFavourites;
 import dev.outpost.crypto.SecretBox;
 import dev.outpost.db.Database;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
@@ -50,8 +53,11 @@ public final class HubRole implements Lifecycle, HubOperations {
     this.leases = new LeaseAuthority(vertx, db, secrets, siteCaFingerprint, leasing.validity(),
         location -> broker.fresh().map(model -> model.forLocation(location)), Clock.systemUTC());
     this.directories = new DirectoryRelay(db, new DirectoryTable(db, secrets), Clock.systemUTC());
-    this.others = HubOperations.of(new IdentityOperations(new UserAccounts(db, secrets),
-        new StoredSecondFactors(db, secrets)), directories,
+    OwnSessionHistory history = new OwnSessionHistory(db);
+    HubOperations histories = (caller, op) -> BrokerOperations.SESSIONS_HISTORY.equals(op) ? history::page : null;
+    StoredFavourites favourites = new StoredFavourites(db);
+    this.others = HubOperations.of(histories, (caller, op) -> favourites.operation(op),
+        new IdentityOperations(new UserAccounts(db, secrets), new StoredSecondFactors(db, secrets)), directories,
         new HostOperations(new DatabaseEnrollmentLedger(db)));
   }
 
@@ -100,7 +106,10 @@ public final class HubRole implements Lifecycle, HubOperations {
     return directories;
   }
 
-  /** What it offers an appliance node: brokering first, then leases, accounts, directories and enrollment. */
+  /**
+   * What it offers an appliance node: brokering first, then leases, users' session histories and favourites,
+   * accounts, directories and enrollment.
+   */
   @Override
   public Function<JsonObject, Future<JsonObject>> operation(Caller caller, String op) {
     if (!running) {

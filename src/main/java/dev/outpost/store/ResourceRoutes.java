@@ -6,6 +6,7 @@ import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.LaunchService;
+import dev.outpost.broker.UserSessionHistory;
 import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.UserRefusal;
 import dev.outpost.identity.AuthHandler;
@@ -21,23 +22,31 @@ import java.util.Objects;
 
 /**
  * The signed-in user's side of brokering: {@code GET /resources}, {@code POST /resources/{id}/launch},
- * {@code GET /sessions} and log off / disconnect of their own sessions.
+ * {@code GET /sessions}, log off / disconnect of their own sessions and {@code GET /sessions/history}, the sessions of
+ * theirs that ended.
  */
 public final class ResourceRoutes {
+
+  /** Ended sessions in one page of {@code GET /sessions/history} unless the request asks for fewer or more. */
+  static final int DEFAULT_HISTORY_PAGE = 50;
+  static final int MAX_HISTORY_PAGE = 200;
 
   private final LoginService logins;
   private final BrokerClient broker;
   private final LaunchResponses launches;
+  private final UserSessionHistory history;
 
   /**
    * @param launches places sessions and issues their tickets, for launches and lease launches
    * @param metrics where launches, lease launches included, are counted
+   * @param history where the user's ended sessions are read
    */
   public ResourceRoutes(LoginService logins, BrokerClient broker, LaunchService launches, GatewayAddresses gateways,
-      LaunchMetrics metrics) {
+      LaunchMetrics metrics, UserSessionHistory history) {
     this.logins = Objects.requireNonNull(logins);
     this.broker = Objects.requireNonNull(broker);
     this.launches = new LaunchResponses(launches, gateways, metrics);
+    this.history = Objects.requireNonNull(history);
   }
 
   /** How this store answers launches, shared with lease launches. */
@@ -50,6 +59,7 @@ public final class ResourceRoutes {
     api.get("/resources").handler(signedIn).handler(this::list);
     api.post("/resources/:id/launch").handler(signedIn).handler(this::launch);
     api.get("/sessions").handler(signedIn).handler(this::sessions);
+    api.get("/sessions/history").handler(signedIn).handler(this::history);
     api.post("/sessions/:id/logoff").handler(signedIn).handler(ctx -> ownSession(ctx, "logoff"));
     api.post("/sessions/:id/disconnect").handler(signedIn).handler(ctx -> ownSession(ctx, "disconnect"));
   }
@@ -100,6 +110,30 @@ public final class ResourceRoutes {
         .onSuccess(list -> json(ctx, 200, new JsonObject().put("items",
             new JsonArray(list.stream().map(ResourceRoutes::publicView).toList()))))
         .onFailure(ctx::fail);
+  }
+
+  /** {@code ?limit=} (1 to 200, 50 when absent) and {@code ?cursor=} (the previous page's {@code nextCursor}). */
+  private void history(RoutingContext ctx) {
+    String cursor = ctx.request().getParam("cursor");
+    history.page(AuthHandler.principal(ctx).userId(), cursor == null || cursor.isBlank() ? null : cursor,
+            historyLimit(ctx.request().getParam("limit")))
+        .onSuccess(page -> json(ctx, 200, page))
+        .onFailure(ctx::fail);
+  }
+
+  private static int historyLimit(String raw) {
+    if (raw == null) {
+      return DEFAULT_HISTORY_PAGE;
+    }
+    try {
+      int limit = Integer.parseInt(raw);
+      if (limit >= 1 && limit <= MAX_HISTORY_PAGE) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw ClientErrorException.validation("limit must be a whole number from 1 to " + MAX_HISTORY_PAGE);
   }
 
   private void ownSession(RoutingContext ctx, String action) {

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The session history ({@code GET /admin/api/v1/sessions?state=ended}) on a real site: sessions launched and
  * ended (logged off by an admin, by their user, or ended because their host was lost) are read back from the
- * database after the site restarted on the same data dir, with every filter, a page at a time.
+ * database after the site restarted on the same data dir, with every filter, a page at a time; and each user's
+ * own history in the store ({@code GET /api/v1/sessions/history}).
  */
 class SessionHistoryTest {
 
@@ -70,8 +71,12 @@ class SessionHistoryTest {
     // WHEN ann's shell session is logged off by an admin and ben logs his desk session off himself
     String ann = client.login("ann", "ann-password-1");
     String ben = client.login("ben", "ben-password-1");
-    Poll.until("both resources available to ann", Duration.ofSeconds(30), () -> client.get("/api/v1/resources", ann)
-        .json().getJsonArray("items").stream().filter(r -> ((JsonObject) r).getBoolean("available")).count() == 2);
+    // (the broker reloads the site model behind the admin API: both users' entitlements must be in it)
+    for (String token : new String[] {ann, ben}) {
+      Poll.until("both resources available to both users", Duration.ofSeconds(30), () -> client.get(
+          "/api/v1/resources", token).json().getJsonArray("items").stream()
+          .filter(r -> ((JsonObject) r).getBoolean("available")).count() == 2);
+    }
     ids.put("ann-shell", launch(ann, "shell"));
     ids.put("ben-desk", launch(ben, "desk"));
     assertThat(client.post("/admin/api/v1/sessions/" + ids.get("ann-shell") + "/logoff", admin, null).status())
@@ -197,7 +202,49 @@ class SessionHistoryTest {
     assertRefused("pool=linux", "pool filters the session history: send it with state=ended");
   }
 
+  @Test
+  void eachUserReadsTheirOwnHistoryInTheStoreAPageAtATimeAndNobodyElses() {
+    // GIVEN ann and ben signed in to the store
+    String ann = client.login("ann", "ann-password-1");
+    String ben = client.login("ben", "ben-password-1");
+
+    // WHEN each reads GET /api/v1/sessions/history
+    JsonArray annItems = own(ann, "").getJsonArray("items");
+    JsonArray benItems = own(ben, "").getJsonArray("items");
+
+    // THEN each sees only their own ended sessions, newest ended first, never the open one
+    assertThat(sessionIds(annItems)).containsExactly(ids.get("ann-desk"), ids.get("ann-shell"));
+    assertThat(sessionIds(benItems)).containsExactly(ids.get("ben-desk"));
+    JsonObject desk = annItems.getJsonObject(0);
+    assertThat(desk.getString("resource")).isEqualTo("desk");
+    assertThat(desk.getString("host")).isEqualTo("beta");
+    assertThat(desk.getString("pool")).isEqualTo("windows");
+    assertThat(desk.getString("endReason")).contains("host lost");
+    assertThat(Instant.parse(desk.getString("endedAt"))).isAfter(Instant.parse(desk.getString("createdAt")));
+    assertThat(desk.fieldNames()).doesNotContain("userId", "username", "hostId", "address");
+
+    // AND one session a page, the cursor leads to the next and the last page has none
+    JsonObject first = own(ann, "?limit=1");
+    assertThat(sessionIds(first)).containsExactly(ids.get("ann-desk"));
+    JsonObject second = own(ann, "?limit=1&cursor=" + first.getString("nextCursor"));
+    assertThat(sessionIds(second)).containsExactly(ids.get("ann-shell"));
+    assertThat(second.containsKey("nextCursor")).isFalse();
+
+    // AND a wrong page size or cursor is refused with its reason, and nobody reads it signed out
+    assertThat(client.get("/api/v1/sessions/history?limit=0", ann).json().getString("detail"))
+        .contains("limit must be");
+    assertThat(client.get("/api/v1/sessions/history?cursor=garbage", ann).json().getString("detail"))
+        .contains("cursor is not one this API gave out");
+    assertThat(client.get("/api/v1/sessions/history", null).status()).isEqualTo(401);
+  }
+
   // ---- helpers ----
+
+  static JsonObject own(String token, String query) {
+    Response response = client.get("/api/v1/sessions/history" + query, token);
+    assertThat(response.status()).as(response.body()).isEqualTo(200);
+    return response.json();
+  }
 
   static JsonObject ended(String filters) {
     Response response = client.get("/admin/api/v1/sessions?state=ended" + filters, admin);

@@ -25,12 +25,14 @@ public final class ResourceStore implements EntityStore {
       FieldSpec.text("kind", 1, 16).oneOf("desktop", "app").required(),
       FieldSpec.integer("port", 1, 65_535).required(),
       FieldSpec.text("launchHint", 0, 256).withDefault(""),
-      FieldSpec.text("hostLogin", 0, 64).matching(HOST_LOGIN).withDefault(""));
+      FieldSpec.text("hostLogin", 0, 64).matching(HOST_LOGIN).withDefault(""),
+      FieldSpec.text("category", 0, 64).withDefault(""));
   /** Written columns; {@code pool} is resolved to {@code poolId} first. */
   private static final Map<String, String> COLUMNS = Map.of("name", "name", "displayName", "display_name",
-      "poolId", "pool_id", "kind", "kind", "port", "port", "launchHint", "launch_hint", "hostLogin", "host_login");
+      "poolId", "pool_id", "kind", "kind", "port", "port", "launchHint", "launch_hint", "hostLogin", "host_login",
+      "category", "category");
   private static final String SELECT = "SELECT r.id, r.name, r.display_name, r.pool_id, p.name AS pool_name, r.kind, "
-      + "r.port, r.launch_hint, r.host_login, r.created_at, r.updated_at "
+      + "r.port, r.launch_hint, r.host_login, r.category, r.created_at, r.updated_at "
       + "FROM resources r JOIN pools p ON p.id = r.pool_id";
 
   @Override
@@ -68,9 +70,10 @@ public final class ResourceStore implements EntityStore {
     String name = fields.getString("name");
     return IdOrName.resolve(conn, "pools", "name", "pool", fields.getString("pool"))
         .compose(poolId -> conn.preparedQuery("INSERT INTO resources(id, name, display_name, pool_id, kind, port, "
-                + "launch_hint, host_login) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                + "launch_hint, host_login, category) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .execute(Tuple.of(id, name, fields.getString("displayName"), poolId, fields.getString("kind"),
-                fields.getInteger("port"), fields.getString("launchHint"), fields.getString("hostLogin"))))
+                fields.getInteger("port"), fields.getString("launchHint"), fields.getString("hostLogin"),
+                fields.getString("category"))))
         .recover(SqlConflicts.onUnique(() -> "a resource named '" + name + "' already exists"))
         .compose(v -> find(conn, id.toString(), false));
   }
@@ -106,6 +109,7 @@ public final class ResourceStore implements EntityStore {
         .put("port", row.getInteger("port"))
         .put("launchHint", row.getString("launch_hint"))
         .put("hostLogin", row.getString("host_login"))
+        .put("category", row.getString("category"))
         .put("createdAt", Rows.time(row, "created_at"))
         .put("updatedAt", Rows.time(row, "updated_at"));
   }

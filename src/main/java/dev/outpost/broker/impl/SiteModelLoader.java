@@ -49,14 +49,14 @@ public final class SiteModelLoader {
             String id = r.getUUID(0).toString();
             pools.put(id, new SiteModel.Pool(id, r.getString(1), r.getInteger(2), r.getString(3), r.getBoolean(4)));
           }
-          return conn.query("SELECT id, name, display_name, pool_id, kind, port, launch_hint, host_login "
-              + "FROM resources").execute();
+          return conn.query("SELECT id, name, display_name, pool_id, kind, port, launch_hint, host_login, "
+              + "category FROM resources").execute();
         })
         .compose(rows -> {
           for (Row r : rows) {
             String id = r.getUUID(0).toString();
             resources.put(id, new SiteModel.Resource(id, r.getString(1), r.getString(2), r.getUUID(3).toString(),
-                r.getString(4), r.getInteger(5), r.getString(6), r.getString(7)));
+                r.getString(4), r.getInteger(5), r.getString(6), r.getString(7), r.getString(8)));
           }
           return conn.query("SELECT user_id, group_id FROM group_members").execute();
         })
