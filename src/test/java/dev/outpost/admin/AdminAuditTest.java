@@ -48,7 +48,7 @@ class AdminAuditTest {
       assertThat(row.getString("at")).isNotBlank();
     });
     assertThat(rows.get(2).getJsonObject("detail")).isEqualTo(new JsonObject().put("name", "audit-pool")
-        .put("description", "").put("maxSessionsPerHost", 3).put("location", "default"));
+        .put("description", "").put("maxSessionsPerHost", 3).put("location", "default").put("recordSessions", false));
     assertThat(rows.get(1).getJsonObject("detail")).isEqualTo(new JsonObject().put("description", "for the audit"));
     assertThat(rows.get(1).getString("requestId"))
         .isEqualTo(updated.headers().firstValue("X-Request-Id").orElseThrow());

@@ -48,6 +48,8 @@ public final class AsciicastRecording implements TerminalRecorder.Recording {
   private long bytes;
   private boolean truncated;
   private boolean ended;
+  /** The last write: each waits for the one before, and the file closes after the last (nothing is lost at end). */
+  private Future<Void> written;
 
   /**
    * Creates the file and writes the header; {@code onEnd} gets the finished recording once its file is closed.
@@ -62,6 +64,7 @@ public final class AsciicastRecording implements TerminalRecorder.Recording {
     this.opened = vertx.fileSystem().open(file.toString(), new OpenOptions().setWrite(true).setCreateNew(true)
         .setPerms("rw-------"));
     opened.onFailure(e -> LOG.error("Cannot write the terminal recording {}: {}", file, e.getMessage()));
+    this.written = opened.mapEmpty();
     append(header.encode());
   }
 
@@ -86,7 +89,9 @@ public final class AsciicastRecording implements TerminalRecorder.Recording {
       return;
     }
     ended = true;
-    opened.compose(AsyncFile::close)
+    written.transform(writes -> opened.failed() ? Future.<Void>failedFuture(opened.cause())
+            : opened.result().close().compose(v -> writes.succeeded() ? Future.<Void>succeededFuture()
+                : Future.<Void>failedFuture(writes.cause())))
         .onSuccess(v -> onEnd.accept(new Completed(file, bytes, HexFormat.of().formatHex(digest.digest()),
             truncated)))
         .onFailure(e -> LOG.error("The terminal recording {} could not be completed: {}", file, e.getMessage()));
@@ -114,8 +119,7 @@ public final class AsciicastRecording implements TerminalRecorder.Recording {
     bytes += encoded.length;
     digest.update(encoded);
     Buffer buffer = Buffer.buffer(encoded);
-    // the file's future completes on this context, and its callbacks run in the order they were added
-    opened.onSuccess(f -> f.write(buffer));
+    written = written.compose(v -> opened.result().write(buffer));
   }
 
   private static MessageDigest sha256() {
