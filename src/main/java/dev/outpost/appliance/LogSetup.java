@@ -41,6 +41,9 @@ public final class LogSetup {
     context.getLogger("io.micrometer.core.instrument.MeterRegistry").setLevel(Level.ERROR);
     // A cluster connection that fails Outpost's member handshake is logged once, in one line, by Outpost.
     context.getLogger("com.hazelcast.internal.server.tcp.TcpServerAcceptor").setLevel(Level.ERROR);
+    // A pooled HTTP connection whose peer went away (a hub that restarts) is evicted and dialled again; the hub link
+    // logs its own state, so Vert.x's "Connection evicted" warning says nothing an operator can act on.
+    context.getLogger("io.vertx.core.http.impl.HttpClientConnectionInternal").setLevel(Level.ERROR);
   }
 
   private static JsonLogLayout jsonLayout(LoggerContext context) {
