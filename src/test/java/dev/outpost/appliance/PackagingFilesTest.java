@@ -4,12 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.appliance.config.ConfigKey;
 import dev.outpost.appliance.config.ConfigKeys;
+import dev.outpost.appliance.config.ConfigLoader;
+import dev.outpost.appliance.config.OutpostConfig;
+import dev.outpost.cluster.ClusterSecret;
 import dev.outpost.testing.PackagingFiles;
 import dev.outpost.testing.PackagingFiles.Stage;
+import java.io.File;
 import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -197,21 +204,27 @@ class PackagingFilesTest {
     Files.copy(PackagingFiles.SYSTEMD_UNIT, release.resolve("outpost.service"));
     Path root = tmp.resolve("root");
 
-    // WHEN the installer is asked for a node that joins another without the site's cluster secret, THEN it refuses
-    assertThat(install(root, "--from", release.toString(), "--join", "10.0.0.11:5701")).isEqualTo(2);
-    assertThat(install(root, "--from", release.toString(), "--join", "10.0.0.11:5701", "--cluster-secret", "short"))
-        .isEqualTo(2);
+    // WHEN the installer is asked for a node that joins another without the site's cluster secret, THEN it refuses,
+    // naming the option
+    Run withoutSecret = install(root, "--from", release.toString(), "--join", "10.0.0.11:5701");
+    assertThat(withoutSecret.exit()).isEqualTo(2);
+    assertThat(withoutSecret.output()).isEqualTo("install.sh: --join needs --cluster-secret: the same secret on every "
+        + "node of the site ('outpost appliance join-command' on a running node prints it)\n");
+    assertThat(install(root, "--from", release.toString(), "--join", "10.0.0.11:5701", "--cluster-secret", "short")
+        .exit()).isEqualTo(2);
+    assertThat(root.resolve("etc/outpost/outpost.env")).doesNotExist();
     // WHEN the installer stages a node that enrolls with a hub and joins another node
     assertThat(install(root, "--from", release.toString(), "--hub", "https://hub.example.com:9443", "--hub-token",
-        "OPC1.secret", "--join", "10.0.0.11:5701", "--cluster-secret", "install-test-secret-0123456789")).isZero();
+        "OPC1.secret", "--join", "10.0.0.11:5701", "--cluster-secret", "install-test-secret-0123456789").exit())
+        .isZero();
     // and runs again with another join address (an upgrade or a change)
-    assertThat(install(root, "--from", release.toString(), "--join", "10.0.0.12:5701")).isZero();
+    assertThat(install(root, "--from", release.toString(), "--join", "10.0.0.12:5701").exit()).isZero();
 
     // THEN the jar and the unit are where the unit expects them, and the settings are readable by no one else
     assertThat(root.resolve("opt/outpost/outpost.jar")).hasSameTextualContentAs(release.resolve("outpost.jar"));
     assertThat(root.resolve("etc/systemd/system/outpost.service")).hasSameTextualContentAs(PackagingFiles.SYSTEMD_UNIT);
     Path env = root.resolve("etc/outpost/outpost.env");
-    assertThat(Files.getPosixFilePermissions(env)).isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
+    assertThat(Files.getPosixFilePermissions(env)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(Files.readAllLines(env)).containsExactlyInAnyOrder("OUTPOST_HUB_URL=https://hub.example.com:9443",
         "OUTPOST_HUB_TOKEN=OPC1.secret", "OUTPOST_CLUSTER_JOIN=10.0.0.12:5701",
         "OUTPOST_CLUSTER_SECRET=install-test-secret-0123456789");
@@ -220,14 +233,226 @@ class PackagingFilesTest {
         .containsExactly("-/etc/outpost/outpost.env");
   }
 
-  private int install(Path root, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("bash", "packaging/install.sh", "--root", root.toString()));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+  @Test
+  void theFirstNodeOfASiteMakesTheClusterSecretKeepsItAndTellsHowToAddTheNextNode() throws Exception {
+    // GIVEN a release, and a VM staged with neither --join nor a secret: the first node of a site
+    Path release = release();
+    Path root = tmp.resolve("root");
+    Run first = install(root, "--from", release.toString(), "--cluster-host", "10.0.1.11");
+
+    // THEN it made a secret from /dev/urandom, in a file only its owner reads, and showed it to no log
+    assertThat(first.exit()).isZero();
+    Path env = root.resolve("etc/outpost/outpost.env");
+    String secret = settings(env).get("OUTPOST_CLUSTER_SECRET");
+    assertThat(secret).matches("[0-9a-f]{64}");
+    assertThat(Files.getPosixFilePermissions(env)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    assertThat(first.output()).doesNotContain(secret)
+        .contains("bash install.sh --from " + release + " --join 10.0.1.11:5701 --cluster-host NEW_NODE_ADDRESS "
+            + "--cluster-secret 'SITE_SECRET'")
+        .contains("'sudo -u outpost outpost appliance join-command --data-dir /var/lib/outpost' on this node prints it")
+        .contains("open TCP 5701 (cluster) and 5702 (event bus)").contains("8443 (and 2598 for the raw gateway)");
+    // AND another VM makes another one
+    assertThat(install(tmp.resolve("other"), "--from", release.toString()).exit()).isZero();
+    assertThat(settings(tmp.resolve("other/etc/outpost/outpost.env")).get("OUTPOST_CLUSTER_SECRET"))
+        .matches("[0-9a-f]{64}").isNotEqualTo(secret);
+
+    // WHEN it runs again, as an upgrade and then to list the nodes that joined it
+    assertThat(install(root, "--from", release.toString()).exit()).isZero();
+    assertThat(install(root, "--from", release.toString(), "--join", "10.0.1.12:5701,10.0.1.13:5701").exit())
+        .isZero();
+    // AND someone gives it another site's secret
+    Run other = install(root, "--from", release.toString(), "--cluster-secret", "another-site-secret-0123456789");
+
+    // THEN that is refused, and the node keeps its secret through all of it
+    assertThat(other.exit()).isEqualTo(2);
+    assertThat(other.output()).startsWith("install.sh: --cluster-secret differs from the secret this node already "
+        + "has").doesNotContain("another-site-secret");
+    assertThat(settings(env)).containsEntry("OUTPOST_CLUSTER_SECRET", secret)
+        .containsEntry("OUTPOST_CLUSTER_HOST", "10.0.1.11")
+        .containsEntry("OUTPOST_CLUSTER_JOIN", "10.0.1.12:5701,10.0.1.13:5701");
+    assertThat(Files.getPosixFilePermissions(env)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+
+    // AND the node reads what was written, as the service gets it from systemd, and join-command shows the secret
+    OutpostConfig node = ConfigLoader.create(Map.of(), settings(env), null).load();
+    assertThat(node.cluster().secret()).isEqualTo(secret);
+    assertThat(node.cluster().host()).isEqualTo("10.0.1.11");
+    assertThat(node.cluster().join()).containsExactly("10.0.1.12:5701", "10.0.1.13:5701");
+    assertThat(JoinCommand.text(node, node.cluster().secret()))
+        .contains("OUTPOST_CLUSTER_SECRET='" + secret + "' outpost appliance --join 10.0.1.11:5701 ");
+  }
+
+  @Test
+  void aNodeThatMadeItsOwnSecretKeepsIt() throws Exception {
+    // GIVEN a node that ran without a configured secret and made one in its data dir
+    Path root = tmp.resolve("root");
+    String made = ClusterSecret.loadOrCreate(root.resolve("var/lib/outpost"));
+
+    // WHEN the installer runs on it (an upgrade)
+    assertThat(install(root, "--from", release().toString()).exit()).isZero();
+
+    // THEN outpost.env holds that secret, so that the node does not change its site's secret
+    assertThat(settings(root.resolve("etc/outpost/outpost.env"))).containsEntry("OUTPOST_CLUSTER_SECRET", made);
+  }
+
+  @Test
+  void onATerminalTheInstallerPrintsTheLineThatAddsTheNextNode() throws Exception {
+    // GIVEN the first node of a site installed from a terminal, with a hub
+    Path release = release();
+    Run first = onTerminal("bash packaging/install.sh --root " + tmp.resolve("vm1") + " --from " + release
+        + " --cluster-host 10.0.1.11 --hub https://hub.example.com:9443 --hub-token OPC1.secret");
+    assertThat(first.exit()).isZero();
+    String secret = settings(tmp.resolve("vm1/etc/outpost/outpost.env")).get("OUTPOST_CLUSTER_SECRET");
+
+    // THEN it shows the whole command for the next node, secret included
+    String line = first.output().lines().map(String::strip).filter(l -> l.startsWith("bash install.sh ")).findFirst()
+        .orElseThrow(() -> new AssertionError("no install.sh line in:\n" + first.output()));
+    assertThat(line).isEqualTo("bash install.sh --from " + release + " --join 10.0.1.11:5701 --cluster-host "
+        + "NEW_NODE_ADDRESS --cluster-secret '" + secret + "' --hub https://hub.example.com:9443 --hub-token "
+        + "CONNECTOR_TOKEN");
+    assertThat(first.output()).contains("CONNECTOR_TOKEN: a connector token of this location from the hub");
+
+    // WHEN that line is run on the next VM, with its address and token filled in
+    Run second = run("bash", "-c", line.replace("bash install.sh", "bash packaging/install.sh")
+        .replace("NEW_NODE_ADDRESS", "10.0.1.12").replace("CONNECTOR_TOKEN", "OPC1.secret2")
+        + " --root " + tmp.resolve("vm2"));
+
+    // THEN that node is of the same site and joins the first
+    assertThat(second.exit()).isZero();
+    OutpostConfig node = ConfigLoader.create(Map.of(), settings(tmp.resolve("vm2/etc/outpost/outpost.env")), null)
+        .load();
+    assertThat(node.cluster().secret()).isEqualTo(secret);
+    assertThat(node.cluster().join()).containsExactly("10.0.1.11:5701");
+    assertThat(node.cluster().host()).isEqualTo("10.0.1.12");
+    assertThat(node.hub().url()).hasToString("https://hub.example.com:9443");
+  }
+
+  @Test
+  void theThreeVmCloudInitExampleMakesOneSite() throws Exception {
+    Path release = release();
+    // GIVEN the first VM's user data: it makes the secret
+    Run vm1 = cloudInit("site-vm1.yaml", release, tmp.resolve("vm1"), null);
+    assertThat(vm1.exit()).isZero();
+    Map<String, String> first = settings(tmp.resolve("vm1/etc/outpost/outpost.env"));
+    String secret = first.get("OUTPOST_CLUSTER_SECRET");
+    assertThat(secret).matches("[0-9a-f]{64}");
+    assertThat(first).containsEntry("OUTPOST_CLUSTER_HOST", "10.0.1.11").doesNotContainKey("OUTPOST_CLUSTER_JOIN");
+
+    // WHEN the second VM's user data is used with its placeholder left in, THEN that VM is not installed
+    Run unfilled = cloudInit("site-vm2.yaml", release, tmp.resolve("unfilled"), null);
+    assertThat(unfilled.exit()).isEqualTo(2);
+    assertThat(unfilled.output()).contains("--cluster-secret must have at least 16 characters");
+
+    // WHEN the other two are used with the first one's secret
+    assertThat(cloudInit("site-vm2.yaml", release, tmp.resolve("vm2"), secret).exit()).isZero();
+    assertThat(cloudInit("site-vm3.yaml", release, tmp.resolve("vm3"), secret).exit()).isZero();
+
+    // THEN the three are one site: the same secret and hub, each on its own address, joining the ones before it
+    List<OutpostConfig> nodes = new ArrayList<>();
+    for (String vm : List.of("vm1", "vm2", "vm3")) {
+      Map<String, String> env = settings(tmp.resolve(vm).resolve("etc/outpost/outpost.env"));
+      nodes.add(ConfigLoader.create(Map.of(), env, null).load());
+    }
+    assertThat(nodes).allSatisfy(node -> {
+      assertThat(node.cluster().secret()).isEqualTo(secret);
+      assertThat(node.hub().url()).hasToString("https://hub.example.com:9443");
+      assertThat(node.cluster().port()).isEqualTo(5701);
+      assertThat(node.cluster().busPort()).isEqualTo(5702);
+    });
+    assertThat(nodes).extracting(node -> node.cluster().host()).containsExactly("10.0.1.11", "10.0.1.12", "10.0.1.13");
+    assertThat(nodes.get(1).cluster().join()).containsExactly("10.0.1.11:5701");
+    assertThat(nodes.get(2).cluster().join()).containsExactly("10.0.1.11:5701", "10.0.1.12:5701");
+  }
+
+  @Test
+  void theOutpostCommandOnTheVmRunsWithTheNodesSettings() throws Exception {
+    // GIVEN a staged node, and its 'outpost' command pointed at the staged settings and at printenv instead of java
+    Path root = tmp.resolve("root");
+    assertThat(install(root, "--from", release().toString(), "--cluster-host", "10.0.1.11").exit()).isZero();
+    Path env = root.resolve("etc/outpost/outpost.env");
+    Files.writeString(env, "# a comment\nNOT_OURS=x\nOUTPOST_HTTP_PUBLIC_NAMES=a b $(touch " + tmp.resolve("ran")
+        + ")\n", StandardOpenOption.APPEND);
+    String wrapper = Files.readString(root.resolve("usr/local/bin/outpost"), StandardCharsets.UTF_8)
+        .replace("/etc/outpost/outpost.env", env.toString()).replace("exec java -jar " + JAR, "exec printenv");
+    Path copy = Files.writeString(tmp.resolve("outpost"), wrapper);
+
+    // WHEN an admin runs it with one setting of their own
+    ProcessBuilder builder = new ProcessBuilder("sh", copy.toString()).redirectErrorStream(true);
+    builder.environment().put("OUTPOST_CLUSTER_HOST", "10.9.9.9");
+    Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(output).doesNotContain("OPC1.secret").doesNotContain("install-test-secret");
-    return process.exitValue();
+
+    // THEN the command sees the node's settings, verbatim, but the admin's own value wins and nothing else is read
+    assertThat(process.exitValue()).isZero();
+    assertThat(output.lines()).contains("OUTPOST_CLUSTER_SECRET=" + settings(env).get("OUTPOST_CLUSTER_SECRET"),
+        "OUTPOST_CLUSTER_HOST=10.9.9.9", "OUTPOST_HTTP_PUBLIC_NAMES=a b $(touch " + tmp.resolve("ran") + ")")
+        .noneMatch(line -> line.startsWith("NOT_OURS="));
+    assertThat(tmp.resolve("ran")).doesNotExist();
+  }
+
+  /** How a command ended: its exit status and what it printed (stdout and stderr). */
+  private record Run(int exit, String output) {
+  }
+
+  private Path release() throws IOException {
+    Path release = Files.createDirectories(tmp.resolve("release"));
+    Files.writeString(release.resolve("outpost.jar"), "not really a jar");
+    Files.copy(PackagingFiles.SYSTEMD_UNIT, release.resolve("outpost.service"), StandardCopyOption.REPLACE_EXISTING);
+    return release;
+  }
+
+  /**
+   * Runs the install.sh command of a cloud-init example as cloud-init would, staged under {@code root}, from
+   * {@code release} instead of the example's URL, and with {@code secret} for the example's placeholder if given.
+   */
+  private Run cloudInit(String example, Path release, Path root, String secret) throws Exception {
+    Map<String, Object> userData = PackagingFiles.cloudConfig(PackagingFiles.CLOUD_INIT.resolve(example));
+    String command = strings(userData.get("runcmd")).get(0);
+    String[] steps = command.split(" && ");
+    assertThat(steps).hasSize(2);
+    assertThat(steps[0]).isEqualTo("curl -fsSL --retry 5 -o /root/install-outpost.sh "
+        + "https://artifacts.example.com/outpost/0.1.0/install.sh");
+    String install = steps[1].replace("bash /root/install-outpost.sh ", "bash packaging/install.sh ")
+        .replace("--from https://artifacts.example.com/outpost/0.1.0 ", "--from " + release + " ");
+    assertThat(install).startsWith("bash packaging/install.sh --from " + release + " ");
+    if (secret != null) {
+      install = install.replace("'SITE_SECRET'", "'" + secret + "'");
+    }
+    return run("bash", "-c", install + " --root " + root);
+  }
+
+  private Run install(Path root, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("bash", "packaging/install.sh", "--root", root.toString()));
+    command.addAll(List.of(args));
+    Run run = run(command.toArray(String[]::new));
+    assertThat(run.output()).doesNotContain("OPC1.secret").doesNotContain("install-test-secret");
+    return run;
+  }
+
+  /** Runs {@code command} with a terminal as its stdin, stdout and stderr (util-linux's script). */
+  private static Run onTerminal(String command) throws IOException, InterruptedException {
+    Run run = run("script", "-qec", command, "/dev/null");
+    return new Run(run.exit(), run.output().replace("\r", ""));
+  }
+
+  private static Run run(String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(Redirect.from(new File(
+        "/dev/null"))).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(process.exitValue(), output);
+  }
+
+  /** An outpost.env as systemd reads it for the service: one NAME=value a line, the value verbatim. */
+  private static Map<String, String> settings(Path envFile) throws IOException {
+    Map<String, String> settings = new java.util.LinkedHashMap<>();
+    for (String line : Files.readAllLines(envFile, StandardCharsets.UTF_8)) {
+      int equals = line.indexOf('=');
+      if (equals > 0 && !line.startsWith("#")) {
+        settings.put(line.substring(0, equals), line.substring(equals + 1));
+      }
+    }
+    return settings;
   }
 
   private static List<String> afterJar(List<String> command) {

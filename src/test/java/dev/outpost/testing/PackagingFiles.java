@@ -19,9 +19,9 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * Reads the packaging files (Dockerfile, Compose files, systemd unit) the way their tools do, far enough for
- * tests to check them and to run the very commands they hold: these machines have no Docker engine and no
- * systemd to do it.
+ * Reads the packaging files (Dockerfile, Compose files, systemd unit, cloud-init user data) the way their tools do,
+ * far enough for tests to check them and to run the very commands they hold: these machines have no Docker engine,
+ * no systemd and no cloud-init to do it.
  */
 public final class PackagingFiles {
 
@@ -29,6 +29,7 @@ public final class PackagingFiles {
   public static final Path COMPOSE_ALL_IN_ONE = Path.of("docker/compose.yaml");
   public static final Path COMPOSE_SITE = Path.of("docker/compose.site.yaml");
   public static final Path SYSTEMD_UNIT = Path.of("packaging/systemd/outpost.service");
+  public static final Path CLOUD_INIT = Path.of("packaging/cloud-init");
 
   private PackagingFiles() {
   }
@@ -155,6 +156,16 @@ public final class PackagingFiles {
   @SuppressWarnings("unchecked")
   public static Map<String, Object> compose(Path file, Map<String, String> variables) {
     String text = interpolate(read(file), variables::get, file);
+    return (Map<String, Object>) new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+  }
+
+  /** A cloud-init user data file as a map; fails unless it starts with the line cloud-init requires. */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> cloudConfig(Path file) {
+    String text = read(file);
+    if (!text.startsWith("#cloud-config\n")) {
+      throw new AssertionError(file + ": cloud-init ignores user data that does not start with #cloud-config");
+    }
     return (Map<String, Object>) new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
   }
 
