@@ -228,7 +228,8 @@ public final class ApplianceNode {
         .compose(v -> {
           vertx = v;
           hub = config.hub().inProcess()
-              ? new InProcessHubSide(vertx, config, nodeId, () -> secrets, () -> certificates, metrics,
+              ? new InProcessHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> secrets,
+                  () -> certificates, metrics,
                   this::applianceOperation, this::deploy)
               : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
                   () -> secrets, this::applianceOperation, (hostId, command) -> agents.send(hostId, command),

@@ -12,10 +12,11 @@ import dev.outpost.error.Failures;
 import dev.outpost.hosts.EnrollmentLedger;
 import dev.outpost.hosts.HostEvents;
 import dev.outpost.hosts.impl.DatabaseEnrollmentLedger;
+import com.hazelcast.core.HazelcastInstance;
+import dev.outpost.broker.impl.AuthorityBroker;
 import dev.outpost.broker.impl.BrokerWire.HubBroker;
-import dev.outpost.hub.HubOperations;
 import dev.outpost.hub.HubRole;
-import dev.outpost.hub.InProcessHub;
+import dev.outpost.hub.SiteAuthority;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.SecondFactors;
 import dev.outpost.identity.StoredSecondFactors;
@@ -43,10 +44,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The hub role in this process (an all-in-one appliance): the broker service, the lease authority, the directory
- * relay and account lookups on the node's database, reached without a socket ({@link InProcessHub}) through the
- * same operations a separate hub offers a node's tunnel. Brokering skips even the operations' JSON: the node calls
- * the broker service's typed view of it.
+ * The hub role of a site without a separate hub (all-in-one appliances): the broker service, the lease authority,
+ * the directory relay and account lookups on the site's database. Appliances that share {@code cluster.secret} are
+ * one site: the role runs on the node that holds the site's authority ({@link SiteAuthority}: the oldest member
+ * while it sees {@code cluster.min-members}) and moves when that node dies; the other nodes reach it over the
+ * event bus with the same operations a separate hub offers a node's tunnel. Accounts, second factors and
+ * enrollments are read from the site's database on every node. On the holder, brokering skips even the
+ * operations' JSON: the node calls the broker service's typed view of it.
  */
 final class InProcessHubSide implements HubSide {
 
@@ -60,22 +64,27 @@ final class InProcessHubSide implements HubSide {
   private final Supplier<SiteCertificates> certificates;
   private final MeterRegistry metrics;
   private final Function<Deployable, Future<Void>> deploy;
-  private final InProcessHub channel;
-  private final LocalHostCache hostCache;
-  /** The hub role's broker for this node, called without a wire form. */
-  private HubBroker broker;
-  private HubRole role;
+  private final Function<String, Function<JsonObject, Future<JsonObject>>> down;
+  private final HazelcastInstance member;
+  private final int minMembers;
+  private SiteAuthority authority;
+  private LocalHostCache hostCache;
+  /** The hub role's broker for this node while it holds the authority, called without a wire form. */
+  private volatile HubBroker typed;
+  private AuthorityBroker broker;
   private AccountDirectory accounts;
   private SecondFactors secondFactors;
   private EnrollmentLedger enrollment;
   private volatile SiteModel locationModel;
 
   /**
+   * @param member this node's cluster member, whose membership decides who holds the site's authority
+   * @param minMembers {@code cluster.min-members}
    * @param down the node's own operations, for what the hub role sends down to it
    * @param deploy deploys a verticle of this side so that the node undeploys it when it stops
    */
-  InProcessHubSide(Vertx vertx, OutpostConfig config, String nodeId, Supplier<SecretBox> secrets,
-      Supplier<SiteCertificates> certificates, MeterRegistry metrics,
+  InProcessHubSide(Vertx vertx, OutpostConfig config, String nodeId, HazelcastInstance member, int minMembers,
+      Supplier<SecretBox> secrets, Supplier<SiteCertificates> certificates, MeterRegistry metrics,
       Function<String, Function<JsonObject, Future<JsonObject>>> down, Function<Deployable, Future<Void>> deploy) {
     this.vertx = Objects.requireNonNull(vertx);
     this.config = Objects.requireNonNull(config);
@@ -84,10 +93,9 @@ final class InProcessHubSide implements HubSide {
     this.certificates = Objects.requireNonNull(certificates);
     this.metrics = Objects.requireNonNull(metrics);
     this.deploy = Objects.requireNonNull(deploy);
-    this.channel = new InProcessHub(vertx, this::operation, config.location(), nodeId, down,
-        () -> role != null && role.running());
-    // the hub role is always at hand, but its database may not be: sign-in falls back to this cache
-    this.hostCache = new LocalHostCache(channel, config.dataDir(), config.hub().syncInterval(), secrets);
+    this.down = Objects.requireNonNull(down);
+    this.member = Objects.requireNonNull(member);
+    this.minMembers = minMembers;
   }
 
   @Override
@@ -102,17 +110,38 @@ final class InProcessHubSide implements HubSide {
     accounts = username -> stored.find(username).recover(e -> e instanceof ClientErrorException
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
-    HubRole started = new HubRole(vertx, db, secrets.get(), certificates.get().caFingerprint(), config.broker(),
-        config.lease(), config.dataDir(), metrics);
-    return deploy.apply(hostCache).compose(v -> started.start()).onSuccess(v -> {
-      broker = started.forNode(config.location(), nodeId, channel.toNode());
-      role = started;
-    });
+    if (config.db().embedded() && !config.cluster().join().isEmpty()) {
+      LOG.warn("This node joins other appliances but keeps its own embedded database: users, pools and hosts "
+          + "changed at one node are not seen at the others. Give every node of the site the same --db-url");
+    }
+    authority = new SiteAuthority(vertx, member, db, config.location(), nodeId, minMembers, down,
+        new SiteAuthority.Terms() {
+          @Override
+          public HubRole newRole() {
+            return new HubRole(vertx, db, secrets.get(), certificates.get().caFingerprint(), config.broker(),
+                config.lease(), config.dataDir(), metrics);
+          }
+
+          @Override
+          public Future<Void> began(HubRole role) {
+            typed = role.forNode(config.location(), nodeId, authority.toThisNode());
+            return Future.succeededFuture();
+          }
+
+          @Override
+          public void ended() {
+            typed = null;
+          }
+        }, metrics);
+    broker = new AuthorityBroker(() -> authority.holding() ? typed : null, authority);
+    // the site's authority may be on another node, or its database unreachable: sign-in falls back to this cache
+    hostCache = new LocalHostCache(authority, config.dataDir(), config.hub().syncInterval(), secrets);
+    return deploy.apply(hostCache).compose(v -> authority.start());
   }
 
   @Override
   public Future<Void> stop() {
-    return role == null ? Future.succeededFuture() : role.stop();
+    return authority == null ? Future.succeededFuture() : authority.stop();
   }
 
   /** The local host cache's copy of an account, while the database cannot be reached. */
@@ -127,15 +156,9 @@ final class InProcessHubSide implements HubSide {
     });
   }
 
-  /** What the hub role offers this node, once it runs. */
-  private Function<JsonObject, Future<JsonObject>> operation(HubOperations.Caller caller, String op) {
-    HubRole current = role;
-    return current == null ? null : current.operation(caller, op);
-  }
-
   @Override
   public HubChannel channel() {
-    return channel;
+    return authority;
   }
 
   /** The node's database, where the accounts are. */
@@ -169,11 +192,18 @@ final class InProcessHubSide implements HubSide {
     return enrollment;
   }
 
-  /** This location's part of the site model, recomputed only when the model changed. */
+  /**
+   * This location's part of the site model: the role's own while this node holds the authority (recomputed only
+   * when the model changed), else the copy the local host cache keeps in step with it.
+   */
   @Override
   public Supplier<SiteModel> locationModel() {
     return () -> {
-      SiteModel whole = role.broker().model();
+      Optional<HubRole> role = authority.role();
+      if (role.isEmpty()) {
+        return hostCache.model();
+      }
+      SiteModel whole = role.get().broker().model();
       SiteModel cached = locationModel;
       if (cached == null || cached.version() != whole.version()) {
         cached = whole.forLocation(config.location());
@@ -185,7 +215,7 @@ final class InProcessHubSide implements HubSide {
 
   @Override
   public Optional<LeaseAuthority> leaseAuthority() {
-    return Optional.ofNullable(role).map(HubRole::leases);
+    return authority.role().map(HubRole::leases);
   }
 
   @Override
@@ -235,11 +265,13 @@ final class InProcessHubSide implements HubSide {
   }
 
   /**
-   * Creates the bootstrap admin and the demo, then has the broker load them at once: it polls the site model's
-   * changes, and a launch on the node's first ready answer must not miss the demo resource.
+   * Creates the bootstrap admin and the demo (once per site: every node may ask), then has the broker load them at
+   * once where this node holds the authority: it polls the site model's changes, and a launch on the node's first
+   * ready answer must not miss the demo resource.
    */
   @Override
   public Future<Void> bootstrap(SiteBootstrap bootstrap) {
-    return bootstrap.adminAndDemo().compose(v -> role.broker().refreshNow()).mapEmpty();
+    return bootstrap.adminAndDemo().compose(v -> authority.role().map(role -> role.broker().refreshNow().mapEmpty())
+        .orElse(Future.succeededFuture())).mapEmpty();
   }
 }

@@ -22,4 +22,29 @@ public final class Poll {
       Thread.sleep(INTERVAL_MS);
     }
   }
+
+  /**
+   * Asks for a value until one satisfies {@code accepted} and returns it; an attempt that throws counts as not yet.
+   * Fails the test with {@code what} and the last answer when none does within {@code timeout}.
+   */
+  public static <T> T value(String what, Duration timeout, java.util.function.Supplier<T> ask,
+      java.util.function.Predicate<T> accepted) throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    Object last = null;
+    while (true) {
+      try {
+        T value = ask.get();
+        if (accepted.test(value)) {
+          return value;
+        }
+        last = value;
+      } catch (RuntimeException e) {
+        last = e;
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError(what + ": not within " + timeout.toSeconds() + " s; last: " + last);
+      }
+      Thread.sleep(INTERVAL_MS);
+    }
+  }
 }
