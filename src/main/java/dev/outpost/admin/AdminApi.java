@@ -86,6 +86,7 @@ public final class AdminApi {
   private final List<AdminExtension> extensions;
   /** The separate hub that manages the site model, or {@code null} when it is managed here. */
   private final java.net.URI managingHub;
+  private final java.util.function.Supplier<java.util.Optional<String>> writeRefusal;
   private final EntityStore directoryStore;
   private final DirectoryAdminRoutes directoryRoutes;
   /** Checkpoints and export of the audit log, where the role asked for them. */
@@ -100,6 +101,7 @@ public final class AdminApi {
     private List<AdminExtension> extensions = List.of();
     private AccessWithdrawal withdrawal = AccessWithdrawal.NONE;
     private java.util.Optional<java.net.URI> managingHub = java.util.Optional.empty();
+    private java.util.function.Supplier<java.util.Optional<String>> writeRefusal = java.util.Optional::empty;
     private java.util.Optional<Directories> directories = java.util.Optional.empty();
     private java.util.Optional<Drain> drain = java.util.Optional.empty();
     private java.util.Optional<Evidence> evidence = java.util.Optional.empty();
@@ -119,6 +121,16 @@ public final class AdminApi {
     /** The site model is managed by a separate hub: its routes answer 409 with where to go instead. */
     public Options managedBy(java.util.Optional<java.net.URI> hub) {
       this.managingHub = Objects.requireNonNull(hub);
+      return this;
+    }
+
+    /**
+     * Why this node must not change the site's configuration now, if it must not: a node cut off from the majority of
+     * its site (below {@code cluster.min-members}) refuses users, groups, pools, resources, entitlements, directories
+     * and enrollment tokens with 503 and that reason, so that it never writes what the majority may contradict.
+     */
+    public Options writeRefusal(java.util.function.Supplier<java.util.Optional<String>> refusal) {
+      this.writeRefusal = Objects.requireNonNull(refusal);
       return this;
     }
 
@@ -184,6 +196,7 @@ public final class AdminApi {
     this.stores = List.of(new UserStore(vertx, hasher, options.withdrawal.andThen(signOut)), new GroupStore(),
         new PoolStore(), new ResourceStore(), new EntitlementStore());
     this.managingHub = options.managingHub.orElse(null);
+    this.writeRefusal = options.writeRefusal;
     this.directoryStore = options.directories.map(d -> (EntityStore) new DirectoryStore(d.secrets(), d.changed()))
         .orElse(null);
     this.directoryRoutes = options.directories.map(d -> new DirectoryAdminRoutes(d.probe())).orElse(null);
@@ -203,6 +216,17 @@ public final class AdminApi {
   public static Future<java.util.Optional<dev.outpost.db.StoredSecretsKey.Sealed>> sealedSample(
       io.vertx.sqlclient.SqlConnection conn) {
     return dev.outpost.admin.impl.AuditCheckpoints.sealedSample(conn);
+  }
+
+  /** Lets reads through; refuses a change with 503 while this node must not change the site's configuration. */
+  private void refuseWritesWhenCutOff(io.vertx.ext.web.RoutingContext ctx) {
+    io.vertx.core.http.HttpMethod method = ctx.request().method();
+    if (method == io.vertx.core.http.HttpMethod.GET || method == io.vertx.core.http.HttpMethod.HEAD) {
+      ctx.next();
+      return;
+    }
+    writeRefusal.get().ifPresentOrElse(
+        why -> ctx.fail(dev.outpost.error.ServerErrorException.unavailable(why)), ctx::next);
   }
 
   /** The node id of the member of {@code /nodes} whose node id or member id is {@code id}. */
@@ -244,6 +268,7 @@ public final class AdminApi {
     servedStores = List.copyOf(served);
     for (EntityStore store : served) {
       if (managingHub == null) {
+        api.route("/" + store.collection() + "*").handler(this::refuseWritesWhenCutOff);
         new CrudRoutes(db, audit, store, this::actor, MOUNT).mount(api);
       } else {
         api.route("/" + store.collection() + "*").handler(ctx -> ctx.fail(ClientErrorException.conflict(
@@ -252,6 +277,7 @@ public final class AdminApi {
       }
     }
     if (managingHub == null) {
+      api.route("/enroll-tokens*").handler(this::refuseWritesWhenCutOff);
       new SecondFactorResetRoutes(db, audit, this::actor).mount(api);
       new EnrollTokenRoutes(db, audit, this::actor, tokens, MOUNT, this::nodeName).mount(api);
     } else {

@@ -230,7 +230,12 @@ public final class ApplianceNode {
           hub = config.hub().inProcess()
               ? new InProcessHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> secrets,
                   () -> certificates, metrics,
-                  this::applianceOperation, this::deploy)
+                  this::applianceOperation, this::deploy, () -> {
+                    AgentEndpoint linked = agents;
+                    if (linked != null) {
+                      linked.registerAllAgain();
+                    }
+                  })
               : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
                   () -> secrets, this::applianceOperation, (hostId, command) -> agents.send(hostId, command),
                   () -> gateway, this::deploy, metrics);
@@ -487,6 +492,7 @@ public final class ApplianceNode {
             // accounts change here only all-in-one (with a separate hub, at the hub): their leases end everywhere
             .withdrawal(hub.accessWithdrawal(leaseTrust::publish))
             .managedBy(hub.managedBy())
+            .writeRefusal(hub::writeRefusal)
             .directories(secrets, directories::invalidate, directories)
             .drain(drain, control)
             .audit(secrets, config.audit(), metrics));

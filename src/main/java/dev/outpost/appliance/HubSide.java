@@ -99,6 +99,14 @@ sealed interface HubSide permits InProcessHubSide, RemoteHubSide {
   /** What the hub may ask of this node beyond the node's own operations (a separate hub's rendezvous). */
   Function<JsonObject, Future<JsonObject>> downOperation(String op);
 
+  /**
+   * Why an admin must not change the site's configuration at this node now, if so: where the site's authority is
+   * elected among the nodes, a node that sees fewer than {@code cluster.min-members} members.
+   */
+  default Optional<String> writeRefusal() {
+    return Optional.empty();
+  }
+
   /** Creates what a site needs to be used (the bootstrap admin, the demo) where this side keeps accounts. */
   Future<Void> bootstrap(SiteBootstrap bootstrap);
 

@@ -67,6 +67,7 @@ final class InProcessHubSide implements HubSide {
   private final Function<String, Function<JsonObject, Future<JsonObject>>> down;
   private final HazelcastInstance member;
   private final int minMembers;
+  private final Runnable hostsAgain;
   private SiteAuthority authority;
   private LocalHostCache hostCache;
   /** The hub role's broker for this node while it holds the authority, called without a wire form. */
@@ -82,10 +83,12 @@ final class InProcessHubSide implements HubSide {
    * @param minMembers {@code cluster.min-members}
    * @param down the node's own operations, for what the hub role sends down to it
    * @param deploy deploys a verticle of this side so that the node undeploys it when it stops
+   * @param hostsAgain reports the hosts linked to this node to the broker again (it moved to another node)
    */
   InProcessHubSide(Vertx vertx, OutpostConfig config, String nodeId, HazelcastInstance member, int minMembers,
       Supplier<SecretBox> secrets, Supplier<SiteCertificates> certificates, MeterRegistry metrics,
-      Function<String, Function<JsonObject, Future<JsonObject>>> down, Function<Deployable, Future<Void>> deploy) {
+      Function<String, Function<JsonObject, Future<JsonObject>>> down, Function<Deployable, Future<Void>> deploy,
+      Runnable hostsAgain) {
     this.vertx = Objects.requireNonNull(vertx);
     this.config = Objects.requireNonNull(config);
     this.nodeId = Objects.requireNonNull(nodeId);
@@ -96,6 +99,7 @@ final class InProcessHubSide implements HubSide {
     this.down = Objects.requireNonNull(down);
     this.member = Objects.requireNonNull(member);
     this.minMembers = minMembers;
+    this.hostsAgain = Objects.requireNonNull(hostsAgain);
   }
 
   @Override
@@ -131,6 +135,11 @@ final class InProcessHubSide implements HubSide {
           @Override
           public void ended() {
             typed = null;
+          }
+
+          @Override
+          public void holderChanged(String node) {
+            hostsAgain.run();
           }
         }, metrics);
     broker = new AuthorityBroker(() -> authority.holding() ? typed : null, authority);
@@ -232,6 +241,15 @@ final class InProcessHubSide implements HubSide {
   @Override
   public RevocationOutbox revocationOutbox() {
     return RevocationOutbox.SHARED;
+  }
+
+  /** A node below {@code cluster.min-members} may be cut off from the majority, which may change the same things. */
+  @Override
+  public Optional<String> writeRefusal() {
+    int members = member.getCluster().getMembers().size();
+    return members >= minMembers ? Optional.empty() : Optional.of("this appliance sees " + members + " of the "
+        + minMembers + " cluster members the site needs to change its configuration (cluster.min-members): it may be "
+        + "cut off from the others; make the change at a node of the majority");
   }
 
   @Override

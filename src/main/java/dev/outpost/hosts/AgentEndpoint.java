@@ -160,6 +160,15 @@ public final class AgentEndpoint implements AgentCommands, AgentDirectory {
     links.trustChanged();
   }
 
+  /**
+   * Reports every host linked here to the broker again, at once: call when the site's broker moved to another node
+   * (a new holder of the site's authority), so that launches need not wait for each host's next heartbeat. From any
+   * thread.
+   */
+  public void registerAllAgain() {
+    links.registerAllAgain();
+  }
+
   @Override
   public List<LinkedAgent> linked() {
     return links.views();

@@ -59,6 +59,8 @@ public final class SiteAuthority implements HubChannel {
   public static final int VERSION = 1;
   public static final String AUTHORITY_ADDRESS = "outpost.site.authority.";
   public static final String NODE_ADDRESS = "outpost.site.node.";
+  /** Published by a node whose term began: {@code {v, node}}; every node then reports its hosts to it again. */
+  public static final String TERMS_ADDRESS = "outpost.site.authority.terms";
   /** The advisory lock that fences the role on a shared database ("outpost site authority" as a 64-bit key). */
   static final long LOCK_KEY = 0x6f75_7470_6f73_7461L;
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -75,6 +77,13 @@ public final class SiteAuthority implements HubChannel {
 
     /** Runs when this node gave the authority up (after the role stopped). */
     default void ended() {
+    }
+
+    /**
+     * Runs on every node when a node (this one or another) began a term and its role answers: its broker knows
+     * no host yet, so the node reports the hosts linked to it again.
+     */
+    default void holderChanged(String node) {
     }
   }
 
@@ -94,6 +103,7 @@ public final class SiteAuthority implements HubChannel {
   private volatile HubRole role;
   private SqlConnection fence;
   private boolean changing;
+  private volatile boolean stopping;
   private volatile String waiting = "starting";
   private volatile Instant since = Instant.now();
 
@@ -127,12 +137,18 @@ public final class SiteAuthority implements HubChannel {
     context = vertx.getOrCreateContext();
     consumers.add(vertx.eventBus().<JsonObject>consumer(AUTHORITY_ADDRESS + nodeId, this::serve));
     consumers.add(vertx.eventBus().<JsonObject>consumer(NODE_ADDRESS + nodeId, this::serveDown));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(TERMS_ADDRESS, message -> {
+      if (SchemaVersion.refusal(message.body(), VERSION, "site authority").isEmpty()) {
+        terms.holderChanged(message.body().getString("node", ""));
+      }
+    }));
     timer = vertx.setPeriodic(1, CHECK_MS, id -> check());
     return firstCheck.future();
   }
 
   /** Gives the authority up (if held) and stops answering; never fails. */
   public Future<Void> stop() {
+    stopping = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
@@ -210,6 +226,7 @@ public final class SiteAuthority implements HubChannel {
       role = next;
       since = Instant.now();
       takeovers.increment();
+      vertx.eventBus().publish(TERMS_ADDRESS, SchemaVersion.stamp(new JsonObject(), VERSION).put("node", nodeId));
       LOG.atInfo().addKeyValue("ms", Duration.between(began, since).toMillis())
           .log("This node now holds the site's authority (configuration, lease signing, enrollment, brokering); "
               + "took {} ms", Duration.between(began, since).toMillis());
@@ -223,7 +240,8 @@ public final class SiteAuthority implements HubChannel {
     }
     role = null;
     since = Instant.now();
-    LOG.atWarn().log("This node gives up the site's authority: {}", why);
+    // a clean stop is no event to warn of: the next node takes over as after any other leave
+    (stopping ? LOG.atInfo() : LOG.atWarn()).log("This node gives up the site's authority: {}", why);
     return ending.stop().recover(e -> Future.succeededFuture()).onComplete(ar -> {
       unlock();
       terms.ended();

@@ -42,6 +42,8 @@ class OneSiteIT {
   private final List<Integer> gatewayPorts = new ArrayList<>();
   private final List<Integer> clusterPorts = new ArrayList<>();
   private final List<Integer> httpsPorts = new ArrayList<>();
+  /** Each node's cluster address: all on 127.0.0.1, or one loopback address each when a test cuts one off. */
+  private String[] clusterHosts = {"127.0.0.1", "127.0.0.1", "127.0.0.1"};
 
   @Test
   void threeNodesOnOneDatabaseAreOneSiteAndTheAuthorityMovesWhenItsNodeIsKilled() throws Exception {
@@ -59,7 +61,7 @@ class OneSiteIT {
       }
       Map<String, String> env = new HashMap<>(Map.of("OUTPOST_CLUSTER_SECRET", SECRET,
           "OUTPOST_CLUSTER_MIN_MEMBERS", "2", "OUTPOST_CLUSTER_NAME", "one-site-" + System.nanoTime(),
-          "OUTPOST_HTTP_PUBLIC_NAMES", "localhost", "OUTPOST_BROKER_HEARTBEAT_INTERVAL", "2s",
+          "OUTPOST_HTTP_PUBLIC_NAMES", "localhost",
           "OUTPOST_DB_URL", "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/site"));
 
       // GIVEN three appliances on one database with one cluster secret; node 2 and 3 join node 1
@@ -155,6 +157,11 @@ class OneSiteIT {
   /** Starts node {@code n} (1-based), joining {@code joinPort} unless it is null; its client replaces any older. */
   private OutpostProcess startNode(Processes processes, Map<String, String> env, int n, Path passwordFile,
       Integer joinPort) {
+    return startNode(processes, env, n, passwordFile, joinPort, "127.0.0.1");
+  }
+
+  private OutpostProcess startNode(Processes processes, Map<String, String> env, int n, Path passwordFile,
+      Integer joinPort, String joinHost) {
     int index = n - 1;
     boolean first = clusterPorts.size() <= index;
     if (first) {
@@ -164,10 +171,10 @@ class OneSiteIT {
     }
     List<String> args = new ArrayList<>(List.of("appliance", "--data-dir", tmp.resolve("node-" + n).toString(),
         "--https-port", httpsPorts.get(index).toString(), "--cluster-bus-port", Integer.toString(FreePorts.next()),
-        "--cluster-port", clusterPorts.get(index).toString(), "--cluster-host", "127.0.0.1",
+        "--cluster-port", clusterPorts.get(index).toString(), "--cluster-host", clusterHosts[index],
         "--gateway-port", gatewayPorts.get(index).toString(), "--admin-password-file", passwordFile.toString()));
     if (joinPort != null) {
-      args.addAll(List.of("--join", "127.0.0.1:" + joinPort));
+      args.addAll(List.of("--join", joinHost + ":" + joinPort));
     }
     OutpostProcess node = processes.start(env, args.toArray(String[]::new));
     node.awaitStdout("ready: https://localhost:" + httpsPorts.get(index), START);
@@ -178,6 +185,68 @@ class OneSiteIT {
       nodes.set(index, client);
     }
     return node;
+  }
+
+  @Test
+  void aNodeCutOffFromTheOthersRefusesWritesAndTheMajorityTakesTheAuthority() throws Exception {
+    String tag = "outpost-onesite-";
+    Firewall.removeLeftovers(tag);
+    Firewall firewall = new Firewall(tag + ProcessHandle.current().pid() + "-" + System.nanoTime());
+    clusterHosts = new String[] {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
+    Path passwordFile = tmp.resolve("admin-password");
+    Files.writeString(passwordFile, ADMIN_PASSWORD);
+    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres =
+             io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+                 .setDataDirectory(tmp.resolve("external-pg")).setCleanDataDirectory(true)
+                 .setOverrideWorkingDirectory(tmp.resolve("external-pg-run").toFile()).start();
+        Processes processes = new Processes(tmp)) {
+      try (Connection conn = postgres.getPostgresDatabase().getConnection()) {
+        conn.createStatement().execute("CREATE DATABASE site");
+      }
+      Map<String, String> env = new HashMap<>(Map.of("OUTPOST_CLUSTER_SECRET", SECRET,
+          "OUTPOST_CLUSTER_MIN_MEMBERS", "2", "OUTPOST_CLUSTER_NAME", "one-site-split-" + System.nanoTime(),
+          "OUTPOST_HTTP_PUBLIC_NAMES", "localhost",
+          "OUTPOST_DB_URL", "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/site"));
+      // GIVEN three nodes on one database, each with a cluster address of its own; node 1 holds the authority
+      List<OutpostProcess> appliances = new ArrayList<>();
+      for (int n = 1; n <= 3; n++) {
+        appliances.add(startNode(processes, env, n, passwordFile, n == 1 ? null : clusterPorts.get(0),
+            clusterHosts[0]));
+      }
+      Poll.until("node-1 holds the site's authority", START, () -> log(appliances.get(0)).contains(HOLDS));
+      String admin1 = nodes.get(0).login("admin", ADMIN_PASSWORD);
+      String admin2 = nodes.get(1).login("admin", ADMIN_PASSWORD);
+
+      try {
+        // WHEN the network cuts node 1 off from the other two (it still reaches the database)
+        firewall.isolate(clusterHosts[0]);
+        // THEN it gives the authority up, and one of the majority takes it
+        Poll.until("node-1 gives the authority up", Duration.ofSeconds(30),
+            () -> log(appliances.get(0)).contains("gives up the site's authority"));
+        Poll.until("the majority holds the authority", Duration.ofSeconds(30),
+            () -> log(appliances.get(1)).contains(HOLDS) || log(appliances.get(2)).contains(HOLDS));
+        // AND the cut-off node refuses a configuration change, naming cluster.min-members
+        Response refused = nodes.get(0).post("/admin/api/v1/users", admin1,
+            "{\"username\":\"minority\",\"password\":\"minority-password-1\"}");
+        assertThat(refused.status()).as(refused.body()).isEqualTo(503);
+        assertThat(refused.json().getString("detail")).contains("cluster.min-members");
+        // AND the majority accepts one
+        created(nodes.get(1).post("/admin/api/v1/users", admin2,
+            "{\"username\":\"majority\",\"password\":\"majority-password-1\"}"));
+      } finally {
+        firewall.heal();
+      }
+
+      // WHEN the cut heals
+      // THEN node 1 is a member again that accepts changes, sees the majority's, and does not take the authority back
+      Response after = Poll.value("node-1 accepts a change after the heal", Duration.ofSeconds(60),
+          () -> nodes.get(0).post("/admin/api/v1/users", admin1,
+              "{\"username\":\"healed\",\"password\":\"healed-password-1\"}"), r -> r.status() == 201);
+      assertThat(after.status()).isEqualTo(201);
+      assertThat(signsIn(nodes.get(0), "majority", "majority-password-1")).isTrue();
+      assertThat(signsIn(nodes.get(1), "minority", "minority-password-1")).isFalse();
+      assertThat(log(appliances.get(0)).split(java.util.regex.Pattern.quote(HOLDS), -1)).hasSize(2);
+    }
   }
 
   /** What a node printed: its console and its log. */

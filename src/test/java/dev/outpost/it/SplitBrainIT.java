@@ -47,7 +47,7 @@ class SplitBrainIT {
 
   @Test
   void theCutOffNodeRefusesAndTheMajorityNeverOverfillsOrReusesATicket() throws Exception {
-    Firewall.removeLeftovers();
+    Firewall.removeLeftovers(RULE_TAG);
     Path passwordFile = tmp.resolve("admin-password");
     Files.writeString(passwordFile, ADMIN_PASSWORD);
     int hubPort = FreePorts.next();
@@ -238,61 +238,5 @@ class SplitBrainIT {
   private String presentTicket(int node, List<Integer> gatewayPorts, String ticket) throws Exception {
     return HubSite.presentTicket(tmp.resolve("node-" + (node + 1) + "/tls/ca.crt"), gatewayPorts.get(node),
         ticket);
-  }
-
-  /**
-   * iptables rules that drop every packet from and to one node's loopback address, so that it neither reaches the
-   * other members nor is reached by them; tagged so that they can be removed, also after a killed run.
-   */
-  private static final class Firewall {
-    private final String tag;
-    private final List<List<String>> added = new ArrayList<>();
-
-    Firewall(String tag) {
-      this.tag = tag;
-    }
-
-    void isolate(String address) throws Exception {
-      for (String direction : List.of("-s", "-d")) {
-        List<String> rule = List.of("INPUT", direction, address, "-m", "comment", "--comment", tag, "-j", "DROP");
-        iptables("-I", rule);
-        added.add(rule);
-      }
-    }
-
-    /** Removes the rules added by {@link #isolate}. */
-    void heal() throws Exception {
-      for (List<String> rule : added) {
-        iptables("-D", rule);
-      }
-      added.clear();
-    }
-
-    /** Deletes rules of earlier runs of this test that were not removed (a run killed mid-way). */
-    static void removeLeftovers() throws Exception {
-      for (String line : run(List.of("iptables", "-S", "INPUT")).split("\n")) {
-        if (line.contains(RULE_TAG) && line.startsWith("-A ")) {
-          List<String> rule = new ArrayList<>(List.of(line.substring(3).replace("\"", "").split(" ")));
-          iptables("-D", rule);
-        }
-      }
-    }
-
-    private static void iptables(String action, List<String> rule) throws Exception {
-      List<String> command = new ArrayList<>(List.of("iptables", action));
-      command.addAll(rule);
-      run(command);
-    }
-
-    private static String run(List<String> command) throws Exception {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      int exit = process.waitFor();
-      if (exit != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " failed (" + exit + "): " + output
-            + " (this test needs iptables and root)");
-      }
-      return output;
-    }
   }
 }

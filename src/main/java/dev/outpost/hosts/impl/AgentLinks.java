@@ -38,6 +38,11 @@ public final class AgentLinks {
     return sessions.size();
   }
 
+  /** Reports every linked host to the broker again (it moved to another node). */
+  public void registerAllAgain() {
+    List.copyOf(byHost.values()).forEach(LinkSession::registerAgain);
+  }
+
   /** Tells every linked agent that the site's CAs changed. */
   public void trustChanged() {
     List.copyOf(byHost.values()).forEach(LinkSession::trustChanged);

@@ -167,6 +167,21 @@ public final class LinkSession {
     });
   }
 
+  /**
+   * Reports the host to the broker again with its latest state, as its registration did: after the site's broker
+   * moved to another node, which knows no host until told. A failure is logged only: the next heartbeat tries
+   * again.
+   */
+  void registerAgain() {
+    context.runOnContext(v -> {
+      if (linked && !closing) {
+        HostRegistration current = registration;
+        events.registered(current).onFailure(e -> LOG.debug("Host {} not registered again yet: {}", host.id(),
+            e.getMessage()));
+      }
+    });
+  }
+
   /** Runs {@code action} on this link's context (from any thread). */
   public void runOnContext(Runnable action) {
     context.runOnContext(v -> action.run());
