@@ -758,6 +758,9 @@ public final class ApplianceNode {
   public Future<Void> stop() {
     stopping = true;
     booted = false;
+    if (agents != null) {
+      agents.handOffAll(); // the hosts are not lost: their agents link again, here after a restart or to another node
+    }
     Future<Void> chain = Future.succeededFuture();
     if (vertx != null) {
       List<String> ids = new ArrayList<>(deployments);

@@ -16,6 +16,8 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -112,6 +114,7 @@ class SiteRestartIT {
       // WHEN the appliance stops cleanly and starts again on the same data dir
       assertThat(node.stop()).isZero();
       stream.close();
+      OutpostProcess before = node;
       node = processes.start(env, appliance);
       node.awaitStdout("ready: " + url.replace(".", "\\.") + "/", START);
 
@@ -131,11 +134,20 @@ class SiteRestartIT {
       assertThat(api.get("/api/v1/resources", bob).status()).isEqualTo(401);
 
       // AND once the agent linked again, alice's live session is listed again, to the admin and to her, as it was
-      JsonObject relisted = awaitOpenSession(api, admin, hostId, null);
+      JsonObject relisted;
+      try {
+        relisted = awaitOpenSession(api, admin, hostId, null);
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "; the node's log of sessions and hosts:\n" + String.join("\n",
+            (before.stderr() + node.stderr()).lines().filter(l -> l.contains("ession") || l.contains("ost "))
+                .toList()), e);
+      }
       assertThat(relisted.getString("id")).isEqualTo(live.getString("id"));
       assertThat(relisted.getString("username")).isEqualTo("alice");
       assertThat(relisted.getString("resource")).isEqualTo("shell");
-      assertThat(relisted.getString("createdAt")).isEqualTo(live.getString("createdAt"));
+      // (to the microsecond: what PostgreSQL keeps of a time)
+      assertThat(Instant.parse(relisted.getString("createdAt")))
+          .isEqualTo(Instant.parse(live.getString("createdAt")).truncatedTo(ChronoUnit.MICROS));
       JsonArray own = api.get("/api/v1/sessions", aliceToken).json().getJsonArray("items");
       assertThat(own.stream().map(JsonObject.class::cast).map(s -> s.getString("id")))
           .contains(live.getString("id"));
