@@ -56,6 +56,7 @@ import dev.outpost.identity.AccountBootstrap;
 import dev.outpost.identity.AccountDirectory;
 import dev.outpost.identity.AccountJson;
 import dev.outpost.identity.HazelcastAttemptCounters;
+import dev.outpost.identity.DurableSessionStore;
 import dev.outpost.identity.HazelcastSessionStore;
 import dev.outpost.identity.LoginService;
 import dev.outpost.identity.OneTimeMarks;
@@ -63,6 +64,7 @@ import dev.outpost.identity.RememberedDevices;
 import dev.outpost.identity.SecondFactorCheck;
 import dev.outpost.identity.StoredApiTokens;
 import dev.outpost.identity.StoredSecondFactors;
+import dev.outpost.identity.StoredSessions;
 import dev.outpost.identity.directory.DirectoryOperations;
 import dev.outpost.identity.directory.DirectoryTable;
 import dev.outpost.identity.directory.impl.DirectoryService;
@@ -266,7 +268,7 @@ public final class ApplianceNode {
   private Future<Void> openStoredSecrets(Database opened, ClusterKeys keys) {
     return new StoredSecretsKey(vertx, opened, SecretBox.of(keys.storedSecrets()), storedSecretsFile(),
         List.of(DirectoryTable::sealedSample, LeaseAuthority::sealedSample, StoredSecondFactors::sealedSample,
-            AdminApi::sealedSample)).open()
+            AdminApi::sealedSample, StoredSessions::sealedSample)).open()
         .recover(e -> Future.failedFuture(e instanceof IllegalStateException
             ? new StartupException(e.getMessage()) : e))
         .onSuccess(key -> secrets = key)
@@ -352,8 +354,11 @@ public final class ApplianceNode {
     // used codes and device proofs are refused on every node of the site, with the database down too
     OneTimeMarks marks = OneTimeMarks.cluster(vertx, SealedMap.of(hazelcast, OneTimeMarks.MAP_NAME, seal));
     logins = new LoginService(vertx, directory, directories,
-        new HazelcastSessionStore(vertx, SealedMap.of(hazelcast, HazelcastSessionStore.MAP_NAME, seal),
-            SealedMap.of(hazelcast, HazelcastSessionStore.REVOCATIONS_MAP_NAME, seal)),
+        DurableSessionStore.create(vertx,
+            new HazelcastSessionStore(vertx, SealedMap.of(hazelcast, HazelcastSessionStore.MAP_NAME, seal),
+                SealedMap.of(hazelcast, HazelcastSessionStore.REVOCATIONS_MAP_NAME, seal)),
+            new StoredSessions(db, secrets),
+            DiskSpool.inDataDir(vertx, config.dataDir(), DurableSessionStore.SPOOL, metrics), Clock.systemUTC()),
         new HazelcastAttemptCounters(vertx, hazelcast.getMap(HazelcastAttemptCounters.MAP_NAME), Clock.systemUTC()),
         hasher, config.identity(), metrics, Clock.systemUTC(), new LoginService.Factors(
             new SecondFactorCheck(hub.secondFactors(), marks, Clock.systemUTC()),
@@ -760,6 +765,9 @@ public final class ApplianceNode {
   public Future<Void> stop() {
     stopping = true;
     booted = false;
+    if (agents != null) {
+      agents.handOffAll(); // the hosts are not lost: their agents link again, here after a restart or to another node
+    }
     Future<Void> chain = Future.succeededFuture();
     if (vertx != null) {
       List<String> ids = new ArrayList<>(deployments);

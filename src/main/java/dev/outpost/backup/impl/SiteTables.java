@@ -35,15 +35,16 @@ public final class SiteTables {
 
   /**
    * Not configuration: migration bookkeeping, the site-model change counter (restoring bumps it), history that grows
-   * without bound (audit log with its hash chain, checkpoints, signing keys and export cursors, session history), and
-   * the key for stored secrets: sealed under the cluster secret of
+   * without bound (audit log with its hash chain, checkpoints, signing keys and export cursors, session history),
+   * sign-in sessions and their revocations (live credentials, which an archive does not carry),
+   * and the key for stored secrets: sealed under the cluster secret of
    * the nodes that use the database, while the archive carries it as {@code secrets/directory.key}. A restore removes
    * the database's sealed copy, so that the first node that starts on the restored site keeps the archive's key
    * there, sealed under its own {@code cluster.secret}.
    */
   public static final Set<String> EXCLUDED = Set.of("schema_migrations", "site_model_version", "audit_log",
       "audit_chain_head", "audit_checkpoints", "audit_signing_keys", "audit_export_cursors", "session_history",
-      StoredSecretsKey.TABLE);
+      "sign_in_sessions", "sign_in_revocations", StoredSecretsKey.TABLE);
   /** The resource location every schema starts with (migration V5); its presence alone is no site. */
   private static final String SEEDED_LOCATION = "default";
   /** Who a restore's audit entry names: the restore itself, run on a node's machine with no one signed in. */

@@ -55,6 +55,8 @@ public final class BrokerService extends VerticleBase {
   private static final Duration MODEL_POLL = Duration.ofMillis(500);
   private static final Duration SWEEP = Duration.ofSeconds(5);
   private static final Duration KEEP_ENDED = Duration.ofMinutes(10);
+  /** How long the sessions open at the last stop wait for their hosts' agents to link again. */
+  static final Duration RELINK_WAIT = Duration.ofMinutes(5);
 
   private final Database db;
   private final Broker.Settings settings;
@@ -66,6 +68,10 @@ public final class BrokerService extends VerticleBase {
   /** Open sessions by state for {@code /metrics}, counted on their way to the history. */
   private SessionTally tally;
   private HostCensus census;
+  /** Sessions open when this broker last stopped, until their hosts link again. */
+  private RelinkingSessions relinking = RelinkingSessions.none();
+  /** Completes once {@link #relinking} is read: a host registering earlier waits for it. */
+  private Future<Void> relinkingRead = Future.succeededFuture();
   private final Map<String, Broker> brokers = new HashMap<>();
   private final Map<String, SiteModel> byLocation = new HashMap<>();
   /** The tunnel to each appliance node, for commands to the agents it holds. */
@@ -92,12 +98,37 @@ public final class BrokerService extends VerticleBase {
     history = new SessionHistory(db, DiskSpool.inDataDir(vertx, dataDir, HISTORY_SPOOL, metrics));
     tally = new SessionTally(metrics, history::record);
     census = new HostCensus(db, metrics);
-    return models.load().onSuccess(loaded -> model = loaded).onSuccess(loaded -> {
-      vertx.setPeriodic(MODEL_POLL.toMillis(), id -> refreshModel());
-      vertx.setPeriodic(SWEEP.toMillis(), id -> sweep());
-      history.start(vertx);
-      LOG.info("Broker ready (site model version {})", loaded.version());
-    });
+    return models.load().onSuccess(loaded -> model = loaded)
+        .compose(loaded -> {
+          relinkingRead = resumeOpenSessions();
+          return relinkingRead.map(loaded);
+        })
+        .onSuccess(loaded -> {
+          vertx.setPeriodic(MODEL_POLL.toMillis(), id -> refreshModel());
+          vertx.setPeriodic(SWEEP.toMillis(), id -> sweep());
+          history.start(vertx);
+          LOG.info("Broker ready (site model version {})", loaded.version());
+        });
+  }
+
+  /**
+   * Reads the sessions that were open when this broker last stopped, once the history a crash left in the spool is
+   * written: they come back as their hosts link again. Without the database none come back (logged).
+   */
+  private Future<Void> resumeOpenSessions() {
+    return history.flush()
+        .compose(v -> RelinkingSessions.load(db, clock.instant(), RELINK_WAIT))
+        .onSuccess(waiting -> {
+          relinking = waiting;
+          if (waiting.size() > 0) {
+            LOG.atInfo().addKeyValue("sessions", waiting.size())
+                .log("Sessions open at the last stop wait for their hosts to link again");
+          }
+        })
+        .onFailure(e -> LOG.warn("Cannot read the sessions open at the last stop ({}): they are not listed until "
+            + "their users launch again", e.getMessage()))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
   }
 
   @Override
@@ -272,16 +303,44 @@ public final class BrokerService extends VerticleBase {
           var row = rows.iterator().next();
           boolean draining = row.getBoolean("draining");
           boolean maintenance = row.getBoolean("maintenance");
-          return sync(location, b -> {
+          return relinkingRead.compose(x -> sync(location, b -> {
             b.register(registration, draining, maintenance);
+            resume(b, node, registration);
             List<Integer> ports = modelFor(location).resources().values().stream()
                 .filter(r -> r.poolId().equals(registration.poolId()))
                 .map(SiteModel.Resource::port).distinct().sorted().toList();
             LOG.atInfo().addKeyValue("host", registration.name()).addKeyValue("node", node)
                 .log("Host registered");
             return new Registered(ports, settings.heartbeatInterval());
-          });
+          }));
         });
+  }
+
+  /**
+   * Takes back the sessions a host had when this broker last stopped: all of them for an agent that does not report
+   * its sessions, else those it reports (the others ended on the host meanwhile).
+   */
+  private void resume(Broker broker, String node, HostRegistration registration) {
+    List<SessionView> waiting = relinking.take(registration.id());
+    if (waiting.isEmpty()) {
+      return;
+    }
+    int resumed = 0;
+    for (SessionView session : waiting) {
+      if (!registration.sessions().isEmpty() && !registration.sessions().contains(session.id())) {
+        history.record(RelinkingSessions.ended(session, RelinkingSessions.NOT_REPORTED, clock.instant()));
+        continue;
+      }
+      try {
+        broker.adopt(session, node);
+        resumed++;
+      } catch (ClientErrorException e) {
+        history.record(RelinkingSessions.ended(session, "ended while the broker restarted: " + e.getMessage(),
+            clock.instant()));
+      }
+    }
+    LOG.atInfo().addKeyValue("host", registration.name()).addKeyValue("sessions", resumed)
+        .log("Host linked again: its sessions are open again");
   }
 
   /**
@@ -397,6 +456,12 @@ public final class BrokerService extends VerticleBase {
   }
 
   private void sweep() {
+    List<SessionView> lost = relinking.expire(clock.instant());
+    if (!lost.isEmpty()) {
+      lost.forEach(history::record);
+      LOG.warn("{} session(s) open at the last stop ended: their hosts did not link again within {} min", lost.size(),
+          RELINK_WAIT.toMinutes());
+    }
     for (Map.Entry<String, Broker> entry : brokers.entrySet()) {
       List<String> silent = entry.getValue().expireSilentHosts();
       if (!silent.isEmpty()) {
