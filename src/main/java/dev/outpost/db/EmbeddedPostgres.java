@@ -80,7 +80,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
    * as a hot standby.
    */
   public static EmbeddedPostgres start(Path dbDir, PeerListener listener) throws IOException {
-    return start(dbDir, () -> listener.port(), List.of(Postmaster.LOOPBACK, listener.address()));
+    List<String> addresses = listener.address().equals(Postmaster.LOOPBACK) ? List.of(Postmaster.LOOPBACK)
+        : List.of(Postmaster.LOOPBACK, listener.address());
+    return start(dbDir, () -> listener.port(), addresses);
   }
 
   /** Like {@link #start(Path)}, taking the ports to try from {@code ports}. */
