@@ -1,6 +1,7 @@
 package dev.outpost.db.replication;
 
 import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import java.io.IOException;
@@ -35,14 +36,21 @@ final class ReadStreamInput extends InputStream {
     this.context = context;
     this.source = source;
     this.stallLimit = stallLimit;
-    context.runOnContext(v -> {
-      source.exceptionHandler(e -> {
-        failure = e;
-        queue.add(END);
-      });
-      source.endHandler(end -> queue.add(END));
-      source.handler(this::arrived);
+    // on the stream's own context the handlers must be set now: a request's body may arrive before a later task
+    if (Vertx.currentContext() == context) {
+      attach();
+    } else {
+      context.runOnContext(v -> attach());
+    }
+  }
+
+  private void attach() {
+    source.exceptionHandler(e -> {
+      failure = e;
+      queue.add(END);
     });
+    source.endHandler(end -> queue.add(END));
+    source.handler(this::arrived);
   }
 
   private void arrived(Buffer buffer) {

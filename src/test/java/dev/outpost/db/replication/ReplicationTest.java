@@ -35,6 +35,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -70,7 +72,8 @@ class ReplicationTest {
   @BeforeEach
   void setUp(TestInfo test) {
     vertx = Vertx.vertx();
-    root = shared.resolve(test.getTestMethod().orElseThrow().getName());
+    root = shared.resolve(test.getTestMethod().orElseThrow().getName() + "-" + Math.abs(test.getDisplayName()
+        .hashCode()));
   }
 
   @AfterEach
@@ -145,8 +148,9 @@ class ReplicationTest {
     assertThat(await(primary.synchronousStandbys().reconcile(Set.of()))).isEmpty();
   }
 
-  @Test
-  void afterFailoverTheOldPrimaryIsClonedAgainAndHoldsOnlyTheSitesWrites() throws Exception {
+  @ParameterizedTest(name = "the old primary killed: {0}")
+  @ValueSource(booleans = {true, false})
+  void afterFailoverTheOldPrimaryIsClonedAgainAndHoldsOnlyTheSitesWrites(boolean killed) throws Exception {
     // GIVEN a primary and two standbys that reach it through proxies (to cut it off like a failed link)
     ReplicationNode primary = started(ReplicationNode.startPrimary(vertx, dir("p1"), settings("p1")));
     execute(primary, "CREATE TABLE events (id int PRIMARY KEY, origin text)",
@@ -161,13 +165,16 @@ class ReplicationTest {
     assertThat(await(primary.synchronousStandbys().check())).isEqualTo("ANY 1 (\"s1\", \"s2\")");
     execute(primary, "INSERT INTO events VALUES (2, 'acknowledged by a standby')");
 
-    // WHEN the primary is cut off, drops to no synchronous standby, writes a row nobody else gets, and is killed
+    // WHEN the primary is cut off, drops to no synchronous standby, writes a row nobody else gets, and dies (killed,
+    // or stopped cleanly as by a shutdown)
     toPrimaryFrom1.down();
     toPrimaryFrom2.down();
     Poll.until("the cut-off primary has no synchronous standby", DEADLINE,
         () -> await(primary.synchronousStandbys().check()).isEmpty());
     execute(primary, "INSERT INTO events VALUES (3, 'only at the old primary')");
-    ProcessHandle.of(primary.database().pid()).orElseThrow().destroyForcibly();
+    if (killed) {
+      ProcessHandle.of(primary.database().pid()).orElseThrow().destroyForcibly();
+    }
     primary.database().close();
     nodes.remove(primary);
 
@@ -184,6 +191,7 @@ class ReplicationTest {
     RejoinVerdict verdict = await(ReplicationNode.assessRejoin(vertx, dir("p1"), settings("p1"),
         standby1.endpoint()));
     assertThat(verdict.canFollow()).as(verdict.reason()).isFalse();
+    assertThat(verdict.reason()).contains(killed ? "did not stop cleanly" : "beyond where the primary left it");
     cloneOverHttp(standby1, dir("p1"), settings("p1"));
     ReplicationNode returned = started(ReplicationNode.startStandby(vertx, dir("p1"), settings("p1"),
         standby1.endpoint()));
@@ -298,17 +306,18 @@ class ReplicationTest {
   private void cloneOverHttp(ReplicationNode primary, Path dbDir, ReplicationSettings settings) throws Exception {
     BaseBackupSink sink = ReplicationNode.sink(vertx, dbDir, settings, primary.endpoint());
     HttpServer server = await(vertx.createHttpServer().requestHandler(request -> sink.receive(request)
-        .onComplete(done -> request.response().setStatusCode(done.succeeded() ? 204 : 500).end()))
+        .onComplete(done -> request.response().setStatusCode(done.succeeded() ? 204 : 500)
+            .end(done.succeeded() ? "" : done.cause().toString())))
         .listen(0, "127.0.0.1"));
     HttpClient client = vertx.createHttpClient();
-    int status = await(client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", "/base-backup")
+    String status = await(client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", "/base-backup")
         .compose(request -> {
           request.setChunked(true);
           Future<io.vertx.core.http.HttpClientResponse> response = request.response();
           return primary.backupSource().send(settings.nodeName(), request).compose(sent -> response);
         })
-        .map(io.vertx.core.http.HttpClientResponse::statusCode));
-    assertThat(status).isEqualTo(204);
+        .compose(response -> response.body().map(body -> response.statusCode() + " " + body)));
+    assertThat(status).isEqualTo("204 ");
     await(client.close());
     await(server.close());
   }
