@@ -84,7 +84,12 @@ public final class ReplicationNode {
       if (!Files.exists(pgData.resolve("PG_VERSION"))) {
         throw new IOException("no database in " + dbDir + " to start as a standby: restore a base backup first");
       }
-      ensureSlot(primary, settings);
+      try {
+        ensureSlot(primary, settings);
+      } catch (IOException e) {
+        // it starts anyway and serves reads; its receiver retries, and follow() makes the slot once the primary answers
+        LOG.warn("Starting the standby without its slot at {}: {}", primary, e.getMessage());
+      }
       SecureFiles.writePrivate(pgData.resolve(NodeConfiguration.STANDBY_SIGNAL), "");
       NodeConfiguration.writeHba(pgData, settings, Database.EMBEDDED_DATABASE);
       Map<String, String> values = new java.util.LinkedHashMap<>(NodeConfiguration.serverSettings(dbDir, settings));

@@ -218,6 +218,8 @@ class ReplicationTest {
     execute(primary, "INSERT INTO events VALUES (2)");
 
     // THEN the standby's data is a prefix of the primary's: it follows as it is
+    assertThat(ControlFile.read(dir("s1").resolve(BaseBackupSink.DATA)).systemIdentifier()).isEqualTo(
+        count(primary, "SELECT system_identifier FROM pg_control_system()"));
     RejoinVerdict verdict = await(ReplicationNode.assessRejoin(vertx, dir("s1"), settings("s1"),
         primary.endpoint()));
     assertThat(verdict.canFollow()).as(verdict.reason()).isTrue();
