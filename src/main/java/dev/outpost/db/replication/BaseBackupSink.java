@@ -258,7 +258,7 @@ public final class BaseBackupSink {
     SecureFiles.writePrivate(staging.resolve(NodeConfiguration.STANDBY_SIGNAL), "");
     NodeConfiguration.writeHba(staging, settings, dev.outpost.db.Database.EMBEDDED_DATABASE);
     Map<String, String> values = new LinkedHashMap<>(NodeConfiguration.serverSettings(dbDir, settings));
-    values.putAll(NodeConfiguration.standbySettings(settings, primary));
+    values.putAll(NodeConfiguration.standbySettings(dbDir, settings, primary));
     NodeConfiguration.rewriteAutoConf(staging, values);
   }
 

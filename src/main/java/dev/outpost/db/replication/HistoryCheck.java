@@ -21,13 +21,13 @@ final class HistoryCheck {
   private HistoryCheck() {
   }
 
-  static RejoinVerdict assess(Path pgData, PrimaryEndpoint primary, ReplicationCredentials credentials)
+  static RejoinVerdict assess(Path pgData, PrimaryEndpoint primary, ReplicationSettings settings)
       throws IOException {
     if (!Files.exists(pgData.resolve("global/pg_control"))) {
       return RejoinVerdict.reclone("this node has no database yet");
     }
     ControlFile local = ControlFile.read(pgData);
-    try (Connection replication = Sql.peer(primary, credentials, true);
+    try (Connection replication = Sql.peer(primary, settings, true);
         Statement statement = replication.createStatement()) {
       long systemIdentifier;
       int timeline;

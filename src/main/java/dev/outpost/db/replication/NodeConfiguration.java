@@ -37,6 +37,7 @@ final class NodeConfiguration {
     Path key = tls.resolve("server.key");
     SecureFiles.writePrivate(certificate, Files.readAllBytes(settings.certificate()));
     SecureFiles.writePrivate(key, Files.readAllBytes(settings.privateKey()));
+    SecureFiles.writePrivate(trustedCa(dbDir), Files.readAllBytes(settings.trustedCa()));
     Map<String, String> values = new LinkedHashMap<>();
     values.put("wal_level", "replica");
     values.put("max_wal_senders", "10");
@@ -56,10 +57,15 @@ final class NodeConfiguration {
     return values;
   }
 
+  /** The node's copy of the site's authority, which a primary's certificate must chain to. */
+  static Path trustedCa(Path dbDir) {
+    return dbDir.resolve(TLS_DIR).resolve("ca.crt");
+  }
+
   /** The settings that make a data dir a standby of {@code primary}, streaming from its own slot there. */
-  static Map<String, String> standbySettings(ReplicationSettings settings, PrimaryEndpoint primary) {
+  static Map<String, String> standbySettings(Path dbDir, ReplicationSettings settings, PrimaryEndpoint primary) {
     Map<String, String> values = new LinkedHashMap<>();
-    values.put("primary_conninfo", primary.conninfo(settings.credentials(), settings.nodeName()));
+    values.put("primary_conninfo", primary.conninfo(settings.credentials(), settings.nodeName(), trustedCa(dbDir)));
     values.put("primary_slot_name", settings.nodeName());
     values.put("recovery_target_timeline", "latest");
     // the copied primary's list names standbys of that primary: promoted, this server starts alone

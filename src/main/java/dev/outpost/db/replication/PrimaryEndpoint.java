@@ -1,5 +1,6 @@
 package dev.outpost.db.replication;
 
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -22,13 +23,13 @@ public record PrimaryEndpoint(String host, int port) {
   }
 
   /**
-   * The libpq connection string a standby named {@code standbyName} streams with: TLS required, the replication
-   * role's password in it. It holds a secret: never log it.
+   * The libpq connection string a standby named {@code standbyName} streams with: TLS with a certificate issued by
+   * {@code trustedCa}, the replication role's password in it. It holds a secret: never log it.
    */
-  String conninfo(ReplicationCredentials credentials, String standbyName) {
+  String conninfo(ReplicationCredentials credentials, String standbyName, Path trustedCa) {
     return "host=" + host + " port=" + port + " user=" + ReplicationCredentials.ROLE + " password="
-        + credentials.replicationPassword() + " application_name=" + standbyName
-        + " sslmode=require connect_timeout=5 keepalives_idle=5 keepalives_interval=2 keepalives_count=3";
+        + credentials.replicationPassword() + " application_name=" + standbyName + " sslmode=verify-ca sslrootcert="
+        + trustedCa + " connect_timeout=5 keepalives_idle=5 keepalives_interval=2 keepalives_count=3";
   }
 
   @Override

@@ -3,6 +3,9 @@ package dev.outpost.db.replication;
 import dev.outpost.crypto.SecureFiles;
 import dev.outpost.db.Database;
 import dev.outpost.db.EmbeddedPostgres;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -13,10 +16,14 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +46,10 @@ public final class ReplicationNode {
   private final ReplicationSettings settings;
   private final EmbeddedPostgres database;
   private final SynchronousStandbys synchronousStandbys;
+  private final AtomicBoolean refreshing = new AtomicBoolean();
+  private volatile Optional<ReplicationStatus> lastStatus = Optional.empty();
+  private volatile boolean statusFailing;
+  private volatile long monitor = -1;
 
   private ReplicationNode(Vertx vertx, Path dbDir, ReplicationSettings settings, EmbeddedPostgres database) {
     this.vertx = vertx;
@@ -93,7 +104,7 @@ public final class ReplicationNode {
       SecureFiles.writePrivate(pgData.resolve(NodeConfiguration.STANDBY_SIGNAL), "");
       NodeConfiguration.writeHba(pgData, settings, Database.EMBEDDED_DATABASE);
       Map<String, String> values = new java.util.LinkedHashMap<>(NodeConfiguration.serverSettings(dbDir, settings));
-      values.putAll(NodeConfiguration.standbySettings(settings, primary));
+      values.putAll(NodeConfiguration.standbySettings(dbDir, settings, primary));
       NodeConfiguration.rewriteAutoConf(pgData, values);
       EmbeddedPostgres.adoptPassword(dbDir, settings.credentials().superuserPassword());
       EmbeddedPostgres database = EmbeddedPostgres.start(dbDir, settings.listener());
@@ -110,8 +121,7 @@ public final class ReplicationNode {
   public static Future<RejoinVerdict> assessRejoin(Vertx vertx, Path dbDir, ReplicationSettings settings,
       PrimaryEndpoint primary) {
     return vertx.executeBlocking(() -> {
-      RejoinVerdict verdict = HistoryCheck.assess(dbDir.resolve(BaseBackupSink.DATA), primary,
-          settings.credentials());
+      RejoinVerdict verdict = HistoryCheck.assess(dbDir.resolve(BaseBackupSink.DATA), primary, settings);
       LOG.info("The database in {} {} {}: {}", dbDir, verdict.canFollow() ? "can follow" : "must be cloned again from",
           primary, verdict.reason());
       return verdict;
@@ -156,7 +166,7 @@ public final class ReplicationNode {
 
   /** Makes the standby's slot at the primary when it has none, reserving WAL from now on. */
   private static void ensureSlot(PrimaryEndpoint primary, ReplicationSettings settings) throws IOException {
-    try (Connection sql = Sql.peer(primary, settings.credentials(), false);
+    try (Connection sql = Sql.peer(primary, settings, false);
         PreparedStatement create = sql.prepareStatement("SELECT pg_create_physical_replication_slot(?, "
             + "immediately_reserve => true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots "
             + "WHERE slot_name = ?)")) {
@@ -196,8 +206,9 @@ public final class ReplicationNode {
   public Future<Void> follow(PrimaryEndpoint primary) {
     return vertx.executeBlocking(() -> {
       ensureSlot(primary, settings);
+      NodeConfiguration.serverSettings(dbDir, settings); // the authority's copy, for a node that never ran as standby
       try (Connection sql = Sql.local(database)) {
-        NodeConfiguration.alterSystem(sql, NodeConfiguration.standbySettings(settings, primary));
+        NodeConfiguration.alterSystem(sql, NodeConfiguration.standbySettings(dbDir, settings, primary));
       }
       LOG.info("The embedded database now follows the primary at {}", primary);
       return null;
@@ -222,7 +233,64 @@ public final class ReplicationNode {
 
   /** Role, timeline, last WAL position and, on a primary, its standbys. */
   public Future<ReplicationStatus> status() {
-    return vertx.executeBlocking(this::readStatus, false);
+    return vertx.executeBlocking(this::readStatus, false).onSuccess(status -> lastStatus = Optional.of(status));
+  }
+
+  /**
+   * Every {@code period}, reads the status (for {@link #bindMetrics}) and, on a primary, brings the synchronous rule
+   * in step with the standbys streaming; a round still running skips the next tick. Until {@link #stop()}.
+   */
+  public void startMonitoring(Duration period) {
+    stopMonitoring();
+    monitor = vertx.setPeriodic(period.toMillis(), id -> {
+      if (refreshing.compareAndSet(false, true)) {
+        status().compose(status -> status.role() == DatabaseRole.PRIMARY
+                ? synchronousStandbys.check().<Void>mapEmpty() : Future.<Void>succeededFuture())
+            .onComplete(this::monitored);
+      }
+    });
+  }
+
+  /** Logs the first failure of a series and the recovery, not every tick. */
+  private void monitored(AsyncResult<Void> round) {
+    refreshing.set(false);
+    if (round.failed() && !statusFailing) {
+      statusFailing = true;
+      LOG.warn("Cannot read the replication status of the embedded database: {}", round.cause().getMessage());
+    } else if (round.succeeded() && statusFailing) {
+      statusFailing = false;
+      LOG.info("The replication status of the embedded database can be read again");
+    }
+  }
+
+  private void stopMonitoring() {
+    long id = monitor;
+    if (id >= 0) {
+      vertx.cancelTimer(id);
+      monitor = -1;
+    }
+  }
+
+  /**
+   * Publishes the last status read in {@code registry}: {@code outpost_db_replication_primary} (1 primary, 0
+   * standby), {@code outpost_db_replication_timeline}, {@code outpost_db_replication_lsn} (bytes of WAL) and
+   * {@code outpost_db_replication_standbys_streaming}; NaN before the first read.
+   */
+  public void bindMetrics(MeterRegistry registry) {
+    gauge(registry, "outpost.db.replication.primary", "1 while this node's database is the primary, 0 as a standby",
+        status -> status.role() == DatabaseRole.PRIMARY ? 1 : 0);
+    gauge(registry, "outpost.db.replication.timeline", "The timeline this node's database writes or replays",
+        ReplicationStatus::timeline);
+    gauge(registry, "outpost.db.replication.lsn", "The last WAL position written (primary) or replayed (standby)",
+        ReplicationStatus::lsnValue);
+    gauge(registry, "outpost.db.replication.standbys.streaming", "Standbys streaming from this primary",
+        status -> status.standbys().stream().filter(s -> "streaming".equals(s.state())).count());
+  }
+
+  private void gauge(MeterRegistry registry, String name, String description,
+      ToDoubleFunction<ReplicationStatus> value) {
+    Gauge.builder(name, this, node -> node.lastStatus.map(value::applyAsDouble).orElse(Double.NaN))
+        .description(description).register(registry);
   }
 
   private ReplicationStatus readStatus() throws SQLException {
@@ -284,9 +352,9 @@ public final class ReplicationNode {
     return new PrimaryEndpoint(settings.listener().address(), settings.listener().port());
   }
 
-  /** Stops the periodic check and the server (a fast shutdown). */
+  /** Stops the monitoring and the server (a fast shutdown). */
   public Future<Void> stop() {
-    synchronousStandbys.stopChecking();
+    stopMonitoring();
     return vertx.executeBlocking(() -> {
       database.close();
       return null;

@@ -28,18 +28,21 @@ final class Sql {
   }
 
   /**
-   * The replication role on {@code primary}'s outpost database, over TLS; with {@code replication}, a replication
-   * connection in simple query mode, which takes replication commands ({@code IDENTIFY_SYSTEM}). Blocking.
+   * The replication role on {@code primary}'s outpost database, over TLS with a certificate {@code trustedCa} issued;
+   * with {@code replication}, a replication connection in simple query mode, which takes replication commands
+   * ({@code IDENTIFY_SYSTEM}). Blocking.
    */
-  static Connection peer(PrimaryEndpoint primary, ReplicationCredentials credentials, boolean replication)
+  static Connection peer(PrimaryEndpoint primary, ReplicationSettings settings, boolean replication)
       throws SQLException {
+    ReplicationCredentials credentials = settings.credentials();
     PGSimpleDataSource source = new PGSimpleDataSource();
     source.setServerNames(new String[] {primary.host()});
     source.setPortNumbers(new int[] {primary.port()});
     source.setDatabaseName(Database.EMBEDDED_DATABASE);
     source.setUser(ReplicationCredentials.ROLE);
     source.setPassword(credentials.replicationPassword());
-    source.setSslMode("require");
+    source.setSslMode("verify-ca");
+    source.setSslRootCert(settings.trustedCa().toString());
     source.setConnectTimeout(CONNECT_TIMEOUT_SECONDS);
     source.setApplicationName("outpost-replication");
     if (replication) {

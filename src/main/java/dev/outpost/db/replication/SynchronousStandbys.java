@@ -7,14 +7,12 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * while any standby streams ({@code synchronous_standby_names = 'ANY 1 (the streaming standbys)'}), and at once while
  * none does ({@code ''}), so that a lone primary never waits forever. The site calls {@link #reconcile(Set)} when its
  * membership changes (a member that left no longer counts, even while its connection lingers), and
- * {@link #startChecking(Duration)} keeps the rule in step with {@code pg_stat_replication} in between. Changes are
- * written with {@code ALTER SYSTEM} and a reload, and logged once each. A standby that streams again after a
- * commit waited for it joins the rule at the next check.
+ * {@link ReplicationNode#startMonitoring} keeps the rule in step with {@code pg_stat_replication} in between.
+ * Changes are written with {@code ALTER SYSTEM} and a reload, and logged once each. A standby that streams again
+ * after a commit waited for it joins the rule at the next check.
  */
 public final class SynchronousStandbys {
 
@@ -33,10 +31,8 @@ public final class SynchronousStandbys {
 
   private final Vertx vertx;
   private final EmbeddedPostgres database;
-  private final AtomicBoolean checking = new AtomicBoolean();
   /** The site's members' standby names; empty until the site first says, when every streaming standby counts. */
   private volatile Optional<Set<String>> members = Optional.empty();
-  private volatile long timer = -1;
 
   SynchronousStandbys(Vertx vertx, EmbeddedPostgres database) {
     this.vertx = Objects.requireNonNull(vertx);
@@ -55,25 +51,6 @@ public final class SynchronousStandbys {
   /** Brings the rule in step with the standbys streaming now; completes with the rule in force. */
   public Future<String> check() {
     return vertx.executeBlocking(this::apply, false);
-  }
-
-  /** Checks every {@code period} until {@link #stopChecking()}; a check still running skips the next tick. */
-  public void startChecking(Duration period) {
-    stopChecking();
-    timer = vertx.setPeriodic(period.toMillis(), id -> {
-      if (checking.compareAndSet(false, true)) {
-        check().onComplete(done -> checking.set(false))
-            .onFailure(e -> LOG.warn("Cannot check the synchronous standbys: {}", e.getMessage()));
-      }
-    });
-  }
-
-  public void stopChecking() {
-    long id = timer;
-    if (id >= 0) {
-      vertx.cancelTimer(id);
-      timer = -1;
-    }
   }
 
   /** The rule for {@code streaming}: {@code ANY 1 ("a", "b")}, or empty for none. */

@@ -67,13 +67,14 @@ class ReplicationSettingsTest {
     assertThat(CREDENTIALS.toString()).doesNotContain(CREDENTIALS.replicationPassword())
         .doesNotContain(CREDENTIALS.superuserPassword());
     assertThat(new PrimaryEndpoint("10.0.0.5", 5433).toString()).isEqualTo("10.0.0.5:5433");
-    assertThat(new PrimaryEndpoint("10.0.0.5", 5433).conninfo(CREDENTIALS, "s1")).contains("sslmode=require")
+    assertThat(new PrimaryEndpoint("10.0.0.5", 5433).conninfo(CREDENTIALS, "s1", Path.of("ca.crt")))
+        .contains("sslmode=verify-ca sslrootcert=ca.crt")
         .contains("application_name=s1");
     assertThatThrownBy(() -> ReplicationCredentials.derive(new byte[8])).hasMessageContaining("16 bytes");
   }
 
   private static ReplicationSettings settings(String name, List<String> networks) {
     return new ReplicationSettings(name, new PeerListener("10.0.0.5", 5433), networks, Path.of("node.crt"),
-        Path.of("node.key"), CREDENTIALS);
+        Path.of("node.key"), Path.of("ca.crt"), CREDENTIALS);
   }
 }

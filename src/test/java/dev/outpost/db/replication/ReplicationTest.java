@@ -8,6 +8,7 @@ import dev.outpost.db.PeerListener;
 import dev.outpost.testing.FreePorts;
 import dev.outpost.testing.Poll;
 import dev.outpost.testing.TcpProxy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -54,6 +55,7 @@ class ReplicationTest {
   static Path shared;
   private static Path certificate;
   private static Path key;
+  private static Path authority;
 
   private final List<ReplicationNode> nodes = new ArrayList<>();
   private final List<AutoCloseable> closing = new ArrayList<>();
@@ -66,6 +68,7 @@ class ReplicationTest {
         List.of(CLUSTER_ADDRESS));
     certificate = shared.resolve("tls").resolve("node.crt");
     key = shared.resolve("tls").resolve("node.key");
+    authority = shared.resolve("tls").resolve("ca.crt");
     assertThat(tls.nodeCertificate()).isNotNull();
   }
 
@@ -116,6 +119,20 @@ class ReplicationTest {
     assertThat(atStandby.lsnValue()).isPositive();
     Throwable write = catchThrowable(() -> execute(standby, "INSERT INTO notes VALUES (102, 'at the standby')"));
     assertThat(write).hasMessageContaining("read-only");
+
+    // AND the monitored status reaches the metrics
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    SimpleMeterRegistry standbyMetrics = new SimpleMeterRegistry();
+    primary.bindMetrics(metrics);
+    standby.bindMetrics(standbyMetrics);
+    primary.startMonitoring(Duration.ofMillis(200));
+    standby.startMonitoring(Duration.ofMillis(200));
+    Poll.until("the status in the metrics", DEADLINE,
+        () -> gauge(metrics, "outpost.db.replication.standbys.streaming") == 1
+            && gauge(standbyMetrics, "outpost.db.replication.primary") == 0);
+    assertThat(gauge(metrics, "outpost.db.replication.primary")).isEqualTo(1);
+    assertThat(gauge(metrics, "outpost.db.replication.timeline")).isEqualTo(1);
+    assertThat(gauge(standbyMetrics, "outpost.db.replication.lsn")).isPositive();
   }
 
   @Test
@@ -139,9 +156,11 @@ class ReplicationTest {
     await(standby.stop());
     nodes.remove(standby);
 
-    // THEN the rule drops to none at the next check and writes commit without it
+    // THEN the periodic check drops the rule to none and writes commit without it
+    primary.startMonitoring(Duration.ofMillis(200));
     Poll.until("the rule drops the stopped standby", DEADLINE,
-        () -> await(primary.synchronousStandbys().check()).isEmpty());
+        () -> count(primary, "SELECT count(*) FROM pg_settings WHERE name = 'synchronous_standby_names' "
+            + "AND setting = ''") == 1);
     execute(primary, "SET statement_timeout = '30s'", "INSERT INTO counts VALUES (2)");
     assertThat(count(primary, "SELECT count(*) FROM counts")).isEqualTo(2);
     // a member the site says has left no longer counts, even while it would stream
@@ -229,6 +248,25 @@ class ReplicationTest {
   }
 
   @Test
+  void aPeerTrustsOnlyAPrimaryWhoseCertificateTheSiteAuthorityIssued() throws Exception {
+    // GIVEN a primary with the site's certificate
+    ReplicationNode primary = started(ReplicationNode.startPrimary(vertx, dir("p1"), settings("p1")));
+
+    // WHEN a node trusting the site's authority connects, and one trusting another authority does
+    try (Connection trusted = Sql.peer(primary.endpoint(), settings("s1"), false)) {
+      assertThat(trusted.isValid(5)).isTrue();
+    }
+    SiteCertificates.loadOrCreate(root.resolve("other-tls"), "another-site", List.of(CLUSTER_ADDRESS));
+    ReplicationSettings mine = settings("s1");
+    ReplicationSettings otherAuthority = new ReplicationSettings("s1", mine.listener(), mine.peerNetworks(),
+        certificate, key, root.resolve("other-tls").resolve("ca.crt"), mine.credentials());
+    Throwable refused = catchThrowable(() -> Sql.peer(primary.endpoint(), otherAuthority, false).close());
+
+    // THEN only the first gets a session
+    assertThat(refused).isInstanceOf(SQLException.class).hasMessageContaining("SSL");
+  }
+
+  @Test
   void aTruncatedOrCorruptBaseBackupFailsAndLeavesNoDataDirectory() throws Exception {
     // GIVEN a complete base backup, and a node that already holds a data directory of its own
     ReplicationNode primary = started(ReplicationNode.startPrimary(vertx, dir("p1"), settings("p1")));
@@ -277,7 +315,7 @@ class ReplicationTest {
   private ReplicationSettings settings(String name) {
     int port = ports.computeIfAbsent(name, n -> FreePorts.next());
     return new ReplicationSettings(name, new PeerListener(CLUSTER_ADDRESS, port), List.of("127.0.0.0/8"),
-        certificate, key, ReplicationCredentials.derive(SECRET));
+        certificate, key, authority, ReplicationCredentials.derive(SECRET));
   }
 
   private final java.util.Map<String, Integer> ports = new java.util.HashMap<>();
@@ -377,6 +415,10 @@ class ReplicationTest {
     } catch (SQLException e) {
       return -1; // not there yet (a standby still starting, a table not replayed yet)
     }
+  }
+
+  private static double gauge(SimpleMeterRegistry metrics, String name) {
+    return metrics.get(name).gauge().value();
   }
 
   private static long streaming(ReplicationNode primary) {
