@@ -23,6 +23,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -169,7 +170,7 @@ public final class BaseBackupSource {
     copyFile(pgData, CONTROL_FILE, out, counter);
     String label;
     String map;
-    try (ResultSet stop = sql.createStatement().executeQuery(
+    try (Statement statement = sql.createStatement(); ResultSet stop = statement.executeQuery(
         "SELECT labelfile, spcmapfile FROM pg_backup_stop(wait_for_archive => false)")) {
       stop.next();
       label = stop.getString(1);

@@ -205,6 +205,7 @@ public final class ReplicationNode {
    */
   public Future<Void> follow(PrimaryEndpoint primary) {
     return vertx.executeBlocking(() -> {
+      refusePrimary();
       ensureSlot(primary, settings);
       NodeConfiguration.serverSettings(dbDir, settings); // the authority's copy, for a node that never ran as standby
       try (Connection sql = Sql.local(database)) {
@@ -213,6 +214,18 @@ public final class ReplicationNode {
       LOG.info("The embedded database now follows the primary at {}", primary);
       return null;
     }, false);
+  }
+
+  /** A primary cannot become a standby while it runs: it must stop, be assessed and rejoin. */
+  private void refusePrimary() throws SQLException, IOException {
+    try (Connection sql = Sql.local(database); Statement statement = sql.createStatement();
+        ResultSet recovery = statement.executeQuery("SELECT pg_is_in_recovery()")) {
+      recovery.next();
+      if (!recovery.getBoolean(1)) {
+        throw new IOException("this node's database is a primary: stop it and rejoin (assessRejoin, then "
+            + "startStandby) to follow another");
+      }
+    }
   }
 
   /**

@@ -183,6 +183,8 @@ class ReplicationTest {
     Poll.until("both standbys stream", DEADLINE, () -> streaming(primary) == 2);
     assertThat(await(primary.synchronousStandbys().check())).isEqualTo("ANY 1 (\"s1\", \"s2\")");
     execute(primary, "INSERT INTO events VALUES (2, 'acknowledged by a standby')");
+    assertThat(catchThrowable(() -> await(primary.follow(standby1.endpoint()))))
+        .hasMessageContaining("is a primary");
 
     // WHEN the primary is cut off, drops to no synchronous standby, writes a row nobody else gets, and dies (killed,
     // or stopped cleanly as by a shutdown)
