@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 public final class Database {
 
   private static final Logger LOG = LoggerFactory.getLogger(Database.class);
-  static final String EMBEDDED_DATABASE = "outpost";
+  /** The database Outpost keeps its data in on the embedded server. */
+  public static final String EMBEDDED_DATABASE = "outpost";
 
   private final Vertx vertx;
   private final Pool pool;

@@ -47,12 +47,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
   }
 
   private final PostmasterSupervisor supervisor;
-  private final String password;
+  private final Path dbDir;
   private final Thread shutdownHook;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile String password;
 
-  private EmbeddedPostgres(PostmasterSupervisor supervisor, String password) {
+  private EmbeddedPostgres(PostmasterSupervisor supervisor, Path dbDir, String password) {
     this.supervisor = supervisor;
+    this.dbDir = dbDir;
     this.password = password;
     // a JVM that exits without closing the node (an unhandled error) must not leave the server running
     this.shutdownHook = new Thread(this::close, "outpost-embedded-postgres-stop");
@@ -72,8 +74,23 @@ public final class EmbeddedPostgres implements AutoCloseable {
     return start(dbDir, () -> freeLoopbackPort(reserved));
   }
 
+  /**
+   * Like {@link #start(Path)}, listening on {@code listener}'s address and port as well as on 127.0.0.1 (same port),
+   * for a database that the site's other nodes replicate or use. A data dir holding {@code standby.signal} starts
+   * as a hot standby.
+   */
+  public static EmbeddedPostgres start(Path dbDir, PeerListener listener) throws IOException {
+    List<String> addresses = listener.address().equals(Postmaster.LOOPBACK) ? List.of(Postmaster.LOOPBACK)
+        : List.of(Postmaster.LOOPBACK, listener.address());
+    return start(dbDir, () -> listener.port(), addresses);
+  }
+
   /** Like {@link #start(Path)}, taking the ports to try from {@code ports}. */
   static EmbeddedPostgres start(Path dbDir, PortSource ports) throws IOException {
+    return start(dbDir, ports, List.of(Postmaster.LOOPBACK));
+  }
+
+  private static EmbeddedPostgres start(Path dbDir, PortSource ports, List<String> addresses) throws IOException {
     Path pgData = dbDir.resolve("pgdata");
     Path passwordFile = dbDir.resolve("password");
     Path log = dbDir.resolve("postgres.log");
@@ -90,7 +107,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
       initdb(binaries, pgData, log);
     }
     long started = System.nanoTime();
-    PostmasterSupervisor.Launcher launcher = (port, abandon) -> launch(binaries, pgData, log, ports, port, abandon);
+    PostmasterSupervisor.Launcher launcher = (port, abandon) -> launch(binaries, pgData, log, ports, addresses, port,
+        abandon);
     Postmaster server = launcher.launch(0, () -> false);
     try {
       if (password == null) {
@@ -100,9 +118,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
       server.stop();
       throw e;
     }
-    LOG.info("Embedded PostgreSQL ready on 127.0.0.1:{} in {} ms (data in {})", server.port(),
-        (System.nanoTime() - started) / 1_000_000, pgData);
-    return new EmbeddedPostgres(new PostmasterSupervisor(server, launcher, log.toString()), password);
+    LOG.info("Embedded PostgreSQL ready on {} port {} in {} ms (data in {})", String.join(", ", addresses),
+        server.port(), (System.nanoTime() - started) / 1_000_000, pgData);
+    return new EmbeddedPostgres(new PostmasterSupervisor(server, launcher, log.toString()), dbDir, password);
   }
 
   /**
@@ -110,13 +128,13 @@ public final class EmbeddedPostgres implements AutoCloseable {
    * {@link #PORT_ATTEMPTS} ports: the port is picked before PostgreSQL binds it, and a program starting meanwhile
    * (the node's own cluster member, in the worst case) can take it first.
    */
-  private static Postmaster launch(PostgresBinaries binaries, Path pgData, Path log, PortSource ports, int port,
-      BooleanSupplier abandon) throws IOException {
+  private static Postmaster launch(PostgresBinaries binaries, Path pgData, Path log, PortSource ports,
+      List<String> addresses, int port, BooleanSupplier abandon) throws IOException {
     List<Integer> taken = new ArrayList<>();
     int next = port > 0 ? port : ports.next();
     while (true) {
       try {
-        return Postmaster.launch(binaries, pgData, next, log, STARTUP_WAIT, abandon);
+        return Postmaster.launch(binaries, pgData, next, addresses, log, STARTUP_WAIT, abandon);
       } catch (Postmaster.PortInUse e) {
         taken.add(next);
         if (taken.size() >= PORT_ATTEMPTS) {
@@ -253,6 +271,49 @@ public final class EmbeddedPostgres implements AutoCloseable {
   /** The superuser password kept in {@code dbDir}. */
   static String password(Path dbDir) throws IOException {
     return Files.readString(dbDir.resolve("password"), StandardCharsets.UTF_8).trim();
+  }
+
+  /**
+   * Records {@code password} as the superuser password of the data dir in {@code dbDir}, for a data dir copied from
+   * another node (whose superuser password it holds), before it is started.
+   */
+  public static void adoptPassword(Path dbDir, String password) throws IOException {
+    SecureFiles.createPrivateDirectories(dbDir);
+    SecureFiles.writePrivate(dbDir.resolve("password"), password);
+  }
+
+  /**
+   * Sets the superuser's password to {@code newPassword} and keeps it in the data dir, so that every node of a
+   * replicated site knows the superuser password of the data its database holds. Blocking; a primary only.
+   */
+  public void changePassword(String newPassword) throws IOException {
+    if (newPassword.equals(password)) {
+      return;
+    }
+    PGSimpleDataSource source = new PGSimpleDataSource();
+    source.setServerNames(new String[] {Postmaster.LOOPBACK});
+    source.setPortNumbers(new int[] {port()});
+    source.setDatabaseName("postgres");
+    source.setUser(SUPERUSER);
+    source.setPassword(password);
+    try (Connection c = source.getConnection(); Statement s = c.createStatement()) {
+      s.execute("SET password_encryption = 'scram-sha-256'");
+      s.execute("ALTER USER " + SUPERUSER + " PASSWORD '" + newPassword.replace("'", "''") + "'");
+    } catch (SQLException e) {
+      throw new IOException("cannot change the superuser password of the embedded database: " + e.getMessage(), e);
+    }
+    adoptPassword(dbDir, newPassword);
+    password = newPassword;
+  }
+
+  /** The server's data directory ({@code <db-dir>/pgdata}). */
+  public Path dataDirectory() {
+    return dbDir.resolve("pgdata");
+  }
+
+  /** The superuser's name, for connections from this host. */
+  public static String superuser() {
+    return SUPERUSER;
   }
 
   /** The port the server listens on now; it may change when the server is restarted and its port was taken. */

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -31,6 +32,9 @@ final class Postmaster {
   private static final int PID_LINE = 0;
   private static final int STATUS_LINE = 7;
   private static final Duration STOP_WAIT = Duration.ofSeconds(30);
+  static final String LOOPBACK = "127.0.0.1";
+  /** Line 8 of {@code postmaster.pid} once connections are accepted: a primary, or a hot standby. */
+  private static final Set<String> READY = Set.of("ready", "standby");
 
   /** PostgreSQL could not listen on the port it was given: something else holds it. */
   static final class PortInUse extends IOException {
@@ -66,11 +70,21 @@ final class Postmaster {
    */
   static Postmaster launch(PostgresBinaries binaries, Path pgData, int port, Path log, Duration wait,
       BooleanSupplier abandon) throws IOException {
+    return launch(binaries, pgData, port, List.of(LOOPBACK), log, wait, abandon);
+  }
+
+  /**
+   * Like {@link #launch(PostgresBinaries, Path, int, Path, Duration, BooleanSupplier)}, listening on each of
+   * {@code addresses} (127.0.0.1 and the node's cluster address, for a replicated database).
+   */
+  static Postmaster launch(PostgresBinaries binaries, Path pgData, int port, List<String> addresses, Path log,
+      Duration wait, BooleanSupplier abandon) throws IOException {
     long logStart = Files.exists(log) ? Files.size(log) : 0;
     List<String> args = new ArrayList<>(List.of("-D", pgData.toString(), "-p", Integer.toString(port)));
     // durable: fsync on and every commit on disk before it is acknowledged (zonky's test defaults turned both off,
     // which a power cut would have paid for with a corrupt or rolled-back database)
-    for (String setting : List.of("listen_addresses=127.0.0.1", "unix_socket_directories=", "max_connections=100",
+    String listen = "listen_addresses=" + String.join(",", addresses);
+    for (String setting : List.of(listen, "unix_socket_directories=", "max_connections=100",
         "timezone=UTC", "fsync=on", "synchronous_commit=on")) {
       args.add("-c");
       args.add(setting);
@@ -106,7 +120,10 @@ final class Postmaster {
     }
   }
 
-  /** Whether {@code postmaster.pid} is this process's and says "ready" (what {@code pg_ctl -w} waits for). */
+  /**
+   * Whether {@code postmaster.pid} is this process's and says "ready", or "standby" for a hot standby (what
+   * {@code pg_ctl -w} waits for).
+   */
   private boolean ready() throws IOException {
     List<String> lines;
     try {
@@ -115,7 +132,7 @@ final class Postmaster {
       return false;
     }
     return lines.size() > STATUS_LINE && lines.get(PID_LINE).strip().equals(Long.toString(process.pid()))
-        && lines.get(STATUS_LINE).strip().equals("ready");
+        && READY.contains(lines.get(STATUS_LINE).strip());
   }
 
   private IOException exitedDuringStart(Path log, long logStart) throws IOException {
