@@ -23,7 +23,7 @@ import javax.net.ssl.TrustManagerFactory;
  * error the writer goes on at the next node at once, after any other answer it pauses 50 ms, as a client would),
  * and LAUNCHERS users launch and log off in a loop through the nodes listed in LAUNCH_NODES (after a failed launch
  * they pause 50 ms and move to the next of those nodes). Prints the acknowledged writes and successful launches,
- * the longest time without either, and when each came back after the kill (epoch ms read from KILL_FILE); writes
+ * the longest time without either after the kill (and before it, for comparison), when each came back after the kill (epoch ms read from KILL_FILE); writes
  * the acknowledged usernames to ACKED_FILE, one a line, for the script's loss check.
  *
  * Usage: java -cp target/outpost.jar bench/SiteLoad.java URL[,URL...] CA_FILE[,CA_FILE...] ADMIN_PASSWORD WRITERS
@@ -48,6 +48,7 @@ public class SiteLoad {
   static final AtomicLong writeRefused = new AtomicLong();
   static final AtomicLong writeIoErrors = new AtomicLong();
   static final AtomicLong launchFailed = new AtomicLong();
+  static final AtomicLong launchIoErrors = new AtomicLong();
   static final AtomicLong logoffFailed = new AtomicLong();
 
   /** An answer that was not the expected status: the node answered, so this is not an I/O error. */
@@ -99,6 +100,7 @@ public class SiteLoad {
           resource), "launcher-" + l));
     }
     threads.forEach(Thread::start);
+    System.err.println("load started"); // the script's clock for the kill starts here, not at the JVM's start
     for (Thread t : threads) {
       t.join();
     }
@@ -111,8 +113,8 @@ public class SiteLoad {
     long writesBefore = killedAt == 0 ? writes.size() : writes.stream().filter(t -> t < killedAt).count();
     System.out.printf("writes acknowledged %d (%d before the kill, %d after), refused %d, I/O errors %d%n",
         writes.size(), writesBefore, writes.size() - writesBefore, writeRefused.get(), writeIoErrors.get());
-    System.out.printf("launches ok %d, failed %d (log-offs failed %d)%n", launches.size(), launchFailed.get(),
-        logoffFailed.get());
+    System.out.printf("launches ok %d, failed %d (of them I/O errors or timeouts %d), log-offs failed %d%n",
+        launches.size(), launchFailed.get(), launchIoErrors.get(), logoffFailed.get());
     System.out.println(gapLine("write_gap_ms", writes, stop, killedAt));
     System.out.println(gapLine("launch_gap_ms", launches, stop, killedAt));
   }
@@ -173,6 +175,9 @@ public class SiteLoad {
         }
       } catch (IOException | Refused e) {
         launchFailed.incrementAndGet();
+        if (e instanceof IOException) {
+          launchIoErrors.incrementAndGet();
+        }
         if (e instanceof Refused r && r.status == 401) {
           token = null;
         }
@@ -185,32 +190,42 @@ public class SiteLoad {
     }
   }
 
-  /** The longest time without a success between the first success and the end, and where it lies. */
+  /**
+   * The longest time without a success that ends after the kill (the one across the kill included, and the end of
+   * the run counts as an end), the longest before it (what the load alone gives), and the first success after it.
+   */
   static String gapLine(String name, List<Long> times, long stop, long killedAt) {
     if (times.isEmpty()) {
       return name + " none_succeeded";
     }
-    long worst = 0;
-    long worstFrom = times.get(0);
-    for (int i = 0; i <= times.size(); i++) {
-      long from = times.get(Math.max(0, i - 1));
-      long to = i < times.size() ? times.get(i) : stop;
-      if (to - from > worst) {
-        worst = to - from;
-        worstFrom = from;
-      }
-    }
+    long after = 0;
+    long afterFrom = killedAt;
+    long before = 0;
     String firstAfterKill = "none";
-    if (killedAt > 0) {
-      for (long t : times) {
-        if (t >= killedAt) {
-          firstAfterKill = Long.toString(t - killedAt);
-          break;
+    for (int i = 1; i <= times.size(); i++) {
+      long from = times.get(i - 1);
+      long to = i < times.size() ? times.get(i) : stop;
+      if (to >= killedAt) {
+        if (to - from > after) {
+          after = to - from;
+          afterFrom = from;
         }
+      } else {
+        before = Math.max(before, to - from);
+      }
+      if (killedAt > 0 && i < times.size() && to >= killedAt && "none".equals(firstAfterKill)) {
+        firstAfterKill = Long.toString(to - killedAt);
       }
     }
-    return String.format("%s %d gap_from_kill_ms %d first_after_kill_ms %s", name, worst,
-        killedAt == 0 ? 0 : worstFrom - killedAt, firstAfterKill);
+    if (killedAt > 0 && times.get(0) >= killedAt) { // nothing succeeded before the kill: count from the kill
+      firstAfterKill = Long.toString(times.get(0) - killedAt);
+      if (times.get(0) - killedAt > after) {
+        after = times.get(0) - killedAt;
+        afterFrom = killedAt;
+      }
+    }
+    return String.format("%s %d from_kill_ms %d before_kill_ms %d first_after_kill_ms %s", name, after,
+        afterFrom - killedAt, before, firstAfterKill);
   }
 
   static List<Long> sorted(List<Long> times) {
