@@ -236,7 +236,7 @@ verdict() { # VALUE GOAL: "met" when VALUE < GOAL
 }
 figure() { sed -n "s/^$1 \([0-9]*\).*/\1/p" "$work/load.out"; }
 write_gap=$(figure write_gap_ms); launch_gap=$(figure launch_gap_ms)
-echo "load before -> after: $load_before -> $load_after; $nodes appliances on one external PostgreSQL, " \
+echo "load before -> after: $load_before -> $load_after; $nodes appliances on one external PostgreSQL," \
   "cluster.min-members 2, $writers writers, $launchers launchers, ${seconds}s, node 1 (the leader) killed with" \
   "SIGKILL after $((seconds / 3))s"
 sed -n '1,2p' "$work/load.out"
