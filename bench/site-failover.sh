@@ -220,7 +220,8 @@ have={u["username"] for u in json.load(sys.stdin)["items"]}
 acked=[l.strip() for l in open(sys.argv[1]) if l.strip()]
 print(sum(1 for a in acked if a not in have), len(acked))' "$work/acked"
 }
-read -r lost total < <(missing 1)
+counts=$(missing 1) || { echo "$me: could not list the users at node 2" >&2; keep=true; exit 1; }
+read -r lost total <<<"$counts"
 
 echo "Restarting node 1 on its data dir, joining node 2 ..." >&2
 restart_started=$(now_ms)
@@ -228,7 +229,8 @@ start_node 1 "${cluster_ports[1]}" node-1-again
 wait_ready "$node_pid" "${cas[0]}" "${urls[0]}" "restarted appliance 1"
 restart_ms=$(( $(now_ms) - restart_started ))
 admin_token=$(sign_in "${urls[0]}" "${cas[0]}" admin "$admin_password")
-read -r lost_restarted _ < <(missing 0)
+counts=$(missing 0) || { echo "$me: could not list the users at the restarted node 1" >&2; keep=true; exit 1; }
+read -r lost_restarted _ <<<"$counts"
 follower="follows"; grep -q "$holds" "$work/node-1-again.err" && follower="took the authority back"
 
 verdict() { # VALUE GOAL: "met" when VALUE < GOAL
