@@ -1,6 +1,8 @@
 package dev.outpost.hub;
 
 import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.db.Database;
 import dev.outpost.error.ClientErrorException;
@@ -29,8 +31,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +104,9 @@ public final class SiteAuthority implements HubChannel {
   private final Counter takeovers;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private final Promise<Void> firstCheck = Promise.promise();
+  /** Requests on their way to each holder: failed at once when that node leaves, rather than at their timeout. */
+  private final Map<String, Set<Promise<JsonObject>>> inFlight = new ConcurrentHashMap<>();
+  private UUID listener;
   private Context context;
   private long timer = -1;
   private volatile HubRole role;
@@ -143,6 +152,22 @@ public final class SiteAuthority implements HubChannel {
       }
     }));
     timer = vertx.setPeriodic(1, CHECK_MS, id -> check());
+    listener = member.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        // nothing waits on a node that arrives
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        String gone = event.getMember().getAttribute("outpost.node");
+        Set<Promise<JsonObject>> waiting = gone == null ? null : inFlight.remove(gone);
+        if (waiting != null) {
+          waiting.forEach(p -> p.tryFail(ServerErrorException.unavailable("node " + gone + ", which held the site's "
+              + "authority, left the cluster before it answered; try again")));
+        }
+      }
+    });
     return firstCheck.future();
   }
 
@@ -153,6 +178,9 @@ public final class SiteAuthority implements HubChannel {
       vertx.cancelTimer(timer);
     }
     consumers.forEach(MessageConsumer::unregister);
+    if (listener != null) {
+      member.getCluster().removeMembershipListener(listener);
+    }
     return stepDown("the node stops");
   }
 
@@ -305,11 +333,15 @@ public final class SiteAuthority implements HubChannel {
             + waiting + "); try again in a few seconds"));
       } else {
         String to = holder.get();
-        answer = vertx.eventBus().<JsonObject>request(AUTHORITY_ADDRESS + to, SchemaVersion.stamp(new JsonObject(),
+        Promise<JsonObject> pending = Promise.promise();
+        inFlight.computeIfAbsent(to, node -> ConcurrentHashMap.newKeySet()).add(pending);
+        vertx.eventBus().<JsonObject>request(AUTHORITY_ADDRESS + to, SchemaVersion.stamp(new JsonObject(),
                 VERSION).put("op", op).put("node", nodeId).put("body", body),
                 new DeliveryOptions().setSendTimeout(TIMEOUT.toMillis()))
             .map(Message::body)
-            .recover(e -> Future.failedFuture(problem(to, e)));
+            .recover(e -> Future.failedFuture(problem(to, e)))
+            .onComplete(pending::tryComplete, pending::tryFail);
+        answer = pending.future().onComplete(ar -> inFlight.getOrDefault(to, Set.of()).remove(pending));
       }
     }
     return Future.fromCompletionStage(answer.toCompletionStage(), callerContext);
