@@ -1,11 +1,11 @@
 package dev.outpost.bench;
 
+import static dev.outpost.testing.Await.await;
 import dev.outpost.broker.BrokerModels.HostRegistration;
 import dev.outpost.http.Tls;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.Sshd;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
@@ -288,9 +288,5 @@ public final class BrowserSessionsBench {
   private static double ms(long[] sorted, int percentile) {
     int index = Math.min(sorted.length - 1, (int) Math.ceil(percentile / 100.0 * sorted.length) - 1);
     return sorted[Math.max(0, index)] / 1e6;
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

@@ -1,5 +1,6 @@
 package dev.outpost.broker;
 
+import static dev.outpost.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.map.IMap;
@@ -25,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -156,10 +156,6 @@ class LaunchServiceTest {
     public Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance) {
       return broker.updateHost(hostId, draining, maintenance);
     }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   private static Throwable failure(Future<?> future) throws Exception {

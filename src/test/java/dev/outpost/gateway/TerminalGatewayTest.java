@@ -1,5 +1,6 @@
 package dev.outpost.gateway;
 
+import static dev.outpost.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.broker.BrokerModels.HostRegistration;
@@ -10,7 +11,6 @@ import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.Sshd;
 import dev.outpost.testing.TcpProxy;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -281,10 +280,6 @@ class TerminalGatewayTest {
   static JsonObject created(Response response) {
     assertThat(response.status()).as(response.body()).isEqualTo(201);
     return response.json();
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   /** A terminal page's socket: what it received (text answers, output bytes) and how it closed. */

@@ -1,5 +1,6 @@
 package dev.outpost.hub;
 
+import static dev.outpost.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.appliance.config.ConfigLoader;
@@ -12,7 +13,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,9 +51,5 @@ class HubRoleTest {
       await(role.stop());
       assertThat(role.operation(caller, BrokerOperations.SITE_SNAPSHOT)).isNull();
     }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

@@ -95,7 +95,7 @@ class LoginThrottleTest {
     reserve("bob", "10.0.0.2").failed();
     reserve("mallory", "10.0.0.2").failed();
     reserve("mallory", "10.0.0.2").failed();
-    await(reserve("bob", "10.0.0.2").succeeded());
+    answered(reserve("bob", "10.0.0.2").succeeded());
 
     // THEN bob has three attempts again, while his address keeps its four failures: one more slot, and once that
     // one fails too the address is refused
@@ -110,7 +110,7 @@ class LoginThrottleTest {
   void aWithdrawnAttemptGivesBothSlotsBack() {
     // GIVEN three attempts for dave that got no verdict (an outage)
     for (int i = 0; i < 3; i++) {
-      await(reserve("dave", "10.0.0.5").withdrawn());
+      answered(reserve("dave", "10.0.0.5").withdrawn());
     }
 
     // THEN dave and his address still have all their attempts
@@ -144,7 +144,7 @@ class LoginThrottleTest {
         String address = "10.1.0." + i;
         Callable<Optional<Duration>> attempt = () -> {
           start.await();
-          return await(impatient.reserve("grace", address)).refusedFor();
+          return answered(impatient.reserve("grace", address)).refusedFor();
         };
         answers.add(threads.submit(attempt));
       }
@@ -186,10 +186,11 @@ class LoginThrottleTest {
   }
 
   private LoginThrottle.Attempt reserve(String user, String address) {
-    return await(throttle.reserve(user, address));
+    return answered(throttle.reserve(user, address));
   }
 
-  private static <T> T await(Future<T> future) {
+  /** The answer of the in-process counters, which answer at once. */
+  private static <T> T answered(Future<T> future) {
     assertThat(future.isComplete()).as("the in-process counters answer at once").isTrue();
     if (future.failed()) {
       throw new AssertionError(future.cause());

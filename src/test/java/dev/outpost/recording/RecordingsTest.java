@@ -1,5 +1,6 @@
 package dev.outpost.recording;
 
+import static dev.outpost.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.admin.Auditor;
@@ -23,7 +24,6 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -124,10 +124,5 @@ class RecordingsTest {
     Throwable failure = recordings.file(id, true).cause();
     assertThat(failure).isInstanceOf(ClientErrorException.class);
     assertThat(((ClientErrorException) failure).status()).isEqualTo(400);
-  }
-
-  static <T> T await(Future<T> future) throws InterruptedException, ExecutionException,
-      java.util.concurrent.TimeoutException {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

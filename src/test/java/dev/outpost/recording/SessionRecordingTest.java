@@ -1,5 +1,6 @@
 package dev.outpost.recording;
 
+import static dev.outpost.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.broker.BrokerModels.HostRegistration;
@@ -10,7 +11,6 @@ import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.Sshd;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
@@ -28,7 +28,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -248,10 +247,6 @@ class SessionRecordingTest {
   static JsonObject created(Response response) {
     assertThat(response.status()).as(response.body()).isEqualTo(201);
     return response.json();
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   /** A terminal page's socket, logged in with the ticket and the test's key. */

@@ -1,5 +1,6 @@
 package dev.outpost.renewal;
 
+import static dev.outpost.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.crypto.Fingerprints;
@@ -13,7 +14,6 @@ import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.Sql;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -412,9 +412,5 @@ class CertificateRenewalTest {
   private static JsonObject created(Response response) {
     assertThat(response.status()).as(response.body()).isEqualTo(201);
     return response.json();
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

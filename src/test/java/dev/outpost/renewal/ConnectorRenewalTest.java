@@ -1,5 +1,6 @@
 package dev.outpost.renewal;
 
+import static dev.outpost.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.appliance.config.ConfigLoader;
@@ -15,7 +16,6 @@ import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -29,7 +29,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -159,9 +158,5 @@ class ConnectorRenewalTest {
   private static Response created(Response response) {
     assertThat(response.status()).as(response.body()).isEqualTo(201);
     return response;
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(3, TimeUnit.MINUTES);
   }
 }

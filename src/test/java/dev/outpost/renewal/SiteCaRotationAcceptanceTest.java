@@ -1,5 +1,6 @@
 package dev.outpost.renewal;
 
+import static dev.outpost.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,7 +14,6 @@ import dev.outpost.testing.Poll;
 import dev.outpost.testing.SiteClient;
 import dev.outpost.testing.SiteClient.Response;
 import dev.outpost.testing.TestSite;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -26,7 +26,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -231,9 +230,5 @@ class SiteCaRotationAcceptanceTest {
   private static JsonObject created(Response response) {
     assertThat(response.status()).as(response.body()).isEqualTo(201);
     return response.json();
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

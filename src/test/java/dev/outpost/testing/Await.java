@@ -21,4 +21,21 @@ public final class Await {
   public static <T> T await(Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
   }
+
+  /**
+   * The future's result like {@link #await}, for code that declares no checked exceptions: a failure is rethrown
+   * as it is when unchecked, else wrapped in an {@link IllegalStateException}.
+   */
+  public static <T> T join(Future<T> future) {
+    try {
+      return await(future);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException unchecked ? unchecked : new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }

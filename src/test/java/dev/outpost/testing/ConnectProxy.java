@@ -1,6 +1,5 @@
 package dev.outpost.testing;
 
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
@@ -11,7 +10,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A small, real HTTP CONNECT proxy for tests, like the one a customer's network puts between an appliance and
@@ -38,7 +36,7 @@ public final class ConnectProxy implements AutoCloseable {
     ConnectProxy proxy = new ConnectProxy(user, password);
     proxy.client = vertx.createNetClient();
     proxy.server = vertx.createNetServer().connectHandler(proxy::accept);
-    await(proxy.server.listen(0, "127.0.0.1"));
+    Await.join(proxy.server.listen(0, "127.0.0.1"));
     return proxy;
   }
 
@@ -124,14 +122,6 @@ public final class ConnectProxy implements AutoCloseable {
 
   @Override
   public void close() {
-    await(server.close().compose(v -> client.close()));
-  }
-
-  private static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException("test proxy: " + e.getMessage(), e);
-    }
+    Await.join(server.close().compose(v -> client.close()));
   }
 }

@@ -1,5 +1,6 @@
 package dev.outpost.db.replication;
 
+import dev.outpost.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -108,12 +109,12 @@ class ReplicationTest {
         () -> count(standby, "SELECT count(*) FROM notes WHERE id = 101") == 1);
     assertThat(count(primary, "SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) "
         + "WHERE r.application_name = 's1' AND s.ssl")).as("replication over TLS").isEqualTo(1);
-    ReplicationStatus atPrimary = await(primary.status());
+    ReplicationStatus atPrimary = Await.join(primary.status());
     assertThat(atPrimary.role()).isEqualTo(DatabaseRole.PRIMARY);
     assertThat(atPrimary.timeline()).isEqualTo(1);
     assertThat(atPrimary.standbys()).extracting(StandbyState::name, StandbyState::state)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("s1", "streaming"));
-    ReplicationStatus atStandby = await(standby.status());
+    ReplicationStatus atStandby = Await.join(standby.status());
     assertThat(atStandby.role()).isEqualTo(DatabaseRole.STANDBY);
     assertThat(atStandby.timeline()).isEqualTo(1);
     assertThat(atStandby.lsnValue()).isPositive();
@@ -142,7 +143,7 @@ class ReplicationTest {
     execute(primary, "CREATE TABLE counts (id int PRIMARY KEY)");
     ReplicationNode standby = clone(primary, settings("s1"));
     Poll.until("the standby streams", DEADLINE, () -> streaming(primary) == 1);
-    assertThat(await(primary.synchronousStandbys().check())).isEqualTo("ANY 1 (\"s1\")");
+    assertThat(Await.join(primary.synchronousStandbys().check())).isEqualTo("ANY 1 (\"s1\")");
     Poll.until("the standby counts for commits", DEADLINE, () -> count(primary,
         "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'quorum'") == 1);
 
@@ -153,7 +154,7 @@ class ReplicationTest {
     assertThat(count(standby, "SELECT count(*) FROM counts")).isEqualTo(1);
 
     // WHEN the standby stops
-    await(standby.stop());
+    Await.join(standby.stop());
     nodes.remove(standby);
 
     // THEN the periodic check drops the rule to none and writes commit without it
@@ -164,7 +165,7 @@ class ReplicationTest {
     execute(primary, "SET statement_timeout = '30s'", "INSERT INTO counts VALUES (2)");
     assertThat(count(primary, "SELECT count(*) FROM counts")).isEqualTo(2);
     // a member the site says has left no longer counts, even while it would stream
-    assertThat(await(primary.synchronousStandbys().reconcile(Set.of()))).isEmpty();
+    assertThat(Await.join(primary.synchronousStandbys().reconcile(Set.of()))).isEmpty();
   }
 
   @ParameterizedTest(name = "the old primary killed: {0}")
@@ -181,9 +182,9 @@ class ReplicationTest {
     ReplicationNode standby2 = clone(primary, settings("s2"), new PrimaryEndpoint("127.0.0.1",
         toPrimaryFrom2.port()));
     Poll.until("both standbys stream", DEADLINE, () -> streaming(primary) == 2);
-    assertThat(await(primary.synchronousStandbys().check())).isEqualTo("ANY 1 (\"s1\", \"s2\")");
+    assertThat(Await.join(primary.synchronousStandbys().check())).isEqualTo("ANY 1 (\"s1\", \"s2\")");
     execute(primary, "INSERT INTO events VALUES (2, 'acknowledged by a standby')");
-    assertThat(catchThrowable(() -> await(primary.follow(standby1.endpoint()))))
+    assertThat(catchThrowable(() -> Await.join(primary.follow(standby1.endpoint()))))
         .hasMessageContaining("is a primary");
 
     // WHEN the primary is cut off, drops to no synchronous standby, writes a row nobody else gets, and dies (killed,
@@ -191,7 +192,7 @@ class ReplicationTest {
     toPrimaryFrom1.down();
     toPrimaryFrom2.down();
     Poll.until("the cut-off primary has no synchronous standby", DEADLINE,
-        () -> await(primary.synchronousStandbys().check()).isEmpty());
+        () -> Await.join(primary.synchronousStandbys().check()).isEmpty());
     execute(primary, "INSERT INTO events VALUES (3, 'only at the old primary')");
     if (killed) {
       ProcessHandle.of(primary.database().pid()).orElseThrow().destroyForcibly();
@@ -200,16 +201,16 @@ class ReplicationTest {
     nodes.remove(primary);
 
     // AND standby 1 is promoted, standby 2 follows it, and the new primary takes a write
-    await(standby1.promote());
-    await(standby2.follow(standby1.endpoint()));
+    Await.join(standby1.promote());
+    Await.join(standby2.follow(standby1.endpoint()));
     execute(standby1, "INSERT INTO events VALUES (4, 'after the failover')");
     Poll.until("standby 2 streams from the new primary", DEADLINE,
         () -> count(standby2, "SELECT count(*) FROM events WHERE id = 4") == 1);
-    assertThat(await(standby1.status()).timeline()).isEqualTo(2);
-    assertThat(await(standby2.status()).timeline()).isEqualTo(2);
+    assertThat(Await.join(standby1.status()).timeline()).isEqualTo(2);
+    assertThat(Await.join(standby2.status()).timeline()).isEqualTo(2);
 
     // THEN the old primary, returning, is found diverged and cloned again from the new primary over HTTP
-    RejoinVerdict verdict = await(ReplicationNode.assessRejoin(vertx, dir("p1"), settings("p1"),
+    RejoinVerdict verdict = Await.join(ReplicationNode.assessRejoin(vertx, dir("p1"), settings("p1"),
         standby1.endpoint()));
     assertThat(verdict.canFollow()).as(verdict.reason()).isFalse();
     assertThat(verdict.reason()).contains(killed ? "did not stop cleanly" : "beyond where the primary left it");
@@ -222,7 +223,7 @@ class ReplicationTest {
     assertThat(ids(returned)).containsExactly(1, 2, 4, 5);
     assertThat(Files.exists(dir("p1").resolve(BaseBackupSink.PREVIOUS).resolve("PG_VERSION")))
         .as("the diverged copy is kept aside").isTrue();
-    assertThat(await(standby1.synchronousStandbys().check())).isEqualTo("ANY 1 (\"p1\", \"s2\")");
+    assertThat(Await.join(standby1.synchronousStandbys().check())).isEqualTo("ANY 1 (\"p1\", \"s2\")");
   }
 
   @Test
@@ -232,7 +233,7 @@ class ReplicationTest {
     execute(primary, "CREATE TABLE events (id int PRIMARY KEY)", "INSERT INTO events VALUES (1)");
     ReplicationNode standby = clone(primary, settings("s1"));
     Poll.until("the standby has the row", DEADLINE, () -> count(standby, "SELECT count(*) FROM events") == 1);
-    await(standby.stop());
+    Await.join(standby.stop());
     nodes.remove(standby);
 
     // WHEN the primary goes on alone
@@ -241,7 +242,7 @@ class ReplicationTest {
     // THEN the standby's data is a prefix of the primary's: it follows as it is
     assertThat(ControlFile.read(dir("s1").resolve(BaseBackupSink.DATA)).systemIdentifier()).isEqualTo(
         count(primary, "SELECT system_identifier FROM pg_control_system()"));
-    RejoinVerdict verdict = await(ReplicationNode.assessRejoin(vertx, dir("s1"), settings("s1"),
+    RejoinVerdict verdict = Await.join(ReplicationNode.assessRejoin(vertx, dir("s1"), settings("s1"),
         primary.endpoint()));
     assertThat(verdict.canFollow()).as(verdict.reason()).isTrue();
     ReplicationNode again = started(ReplicationNode.startStandby(vertx, dir("s1"), settings("s1"),
@@ -337,9 +338,9 @@ class ReplicationTest {
     PipedInputStream in = new PipedInputStream(1 << 20);
     PipedOutputStream out = new PipedOutputStream(in);
     Future<Void> received = ReplicationNode.sink(vertx, dbDir, settings, via).receive(in);
-    BaseBackupSource.Summary sent = await(primary.backupSource().send(settings.nodeName(), out)
+    BaseBackupSource.Summary sent = Await.join(primary.backupSource().send(settings.nodeName(), out)
         .andThen(done -> close(out)));
-    await(received);
+    Await.join(received);
     assertThat(sent.files()).isPositive();
     return started(ReplicationNode.startStandby(vertx, dbDir, settings, via));
   }
@@ -347,12 +348,12 @@ class ReplicationTest {
   /** A base backup carried as an HTTP request body between two Vert.x streams, as a site may carry it. */
   private void cloneOverHttp(ReplicationNode primary, Path dbDir, ReplicationSettings settings) throws Exception {
     BaseBackupSink sink = ReplicationNode.sink(vertx, dbDir, settings, primary.endpoint());
-    HttpServer server = await(vertx.createHttpServer().requestHandler(request -> sink.receive(request)
+    HttpServer server = Await.join(vertx.createHttpServer().requestHandler(request -> sink.receive(request)
         .onComplete(done -> request.response().setStatusCode(done.succeeded() ? 204 : 500)
             .end(done.succeeded() ? "" : done.cause().toString())))
         .listen(0, "127.0.0.1"));
     HttpClient client = vertx.createHttpClient();
-    String status = await(client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", "/base-backup")
+    String status = Await.join(client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", "/base-backup")
         .compose(request -> {
           request.setChunked(true);
           Future<io.vertx.core.http.HttpClientResponse> response = request.response();
@@ -360,8 +361,8 @@ class ReplicationTest {
         })
         .compose(response -> response.body().map(body -> response.statusCode() + " " + body)));
     assertThat(status).isEqualTo("204 ");
-    await(client.close());
-    await(server.close());
+    Await.join(client.close());
+    Await.join(server.close());
   }
 
   private static void close(PipedOutputStream out) {
@@ -379,17 +380,9 @@ class ReplicationTest {
   }
 
   private ReplicationNode started(Future<ReplicationNode> starting) throws Exception {
-    ReplicationNode node = await(starting);
+    ReplicationNode node = Await.join(starting);
     nodes.add(node);
     return node;
-  }
-
-  private static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e.getCause() != null ? e.getCause().getMessage() : e.toString(), e);
-    }
   }
 
   private static Connection connect(ReplicationNode node) throws SQLException {
