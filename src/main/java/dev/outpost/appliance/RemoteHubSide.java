@@ -31,6 +31,7 @@ import dev.outpost.relay.HubEnrollment;
 import dev.outpost.broker.impl.HubFailover;
 import dev.outpost.relay.HubLink;
 import dev.outpost.broker.impl.LocalBroker;
+import dev.outpost.broker.impl.OutagePlacements;
 import dev.outpost.relay.CachedEnrollmentLedger;
 import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedAccounts;
@@ -147,7 +148,8 @@ final class RemoteHubSide implements HubSide {
     LocalBroker local = new LocalBroker(hostCache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agentCommands.apply(hostId,
         command.toJson()).onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.kind().wireName(),
-            hostId, e.getMessage())));
+            hostId, e.getMessage())), OutagePlacements.inCluster(vertx, SealedMap.of(member, OutagePlacements.MAP_NAME,
+            seal)));
     ClusterBrokering brokering = new ClusterBrokering(vertx, member, local, nodeId, minMembers).start();
     failover = new HubFailover(link, local, brokering, hostCache, config.hub().outageThreshold());
     enrollment = CachedEnrollmentLedger.overHub(vertx, link, SealedMap.of(member, CachedEnrollmentLedger.MAP_NAME,

@@ -96,6 +96,11 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
             : link.request(BrokerOperations.SESSIONS_ADOPT, BrokerWire.adoptRequest(sessions)).map(sessions))
         .compose(sessions -> reportHostsLinkedHere().map(sessions))
         .compose(sessions -> local.reported(sessions).map(sessions))
+        .compose(sessions -> local.forgetKept(sessions).recover(e -> {
+          // logged for the operator: a later outage's leader would take them over as they were kept
+          LOG.warn("Could not remove the sessions the hub took over from the cluster: {}", e.getMessage());
+          return Future.succeededFuture();
+        }).map(sessions))
         .compose(sessions -> local.brokerAlone(false).map(sessions))
         .onSuccess(sessions -> {
           mode = BrokeringMode.HUB;
