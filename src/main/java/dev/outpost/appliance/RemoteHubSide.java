@@ -152,8 +152,8 @@ final class RemoteHubSide implements HubSide {
             seal)));
     ClusterBrokering brokering = new ClusterBrokering(vertx, member, local, nodeId, minMembers).start();
     failover = new HubFailover(link, local, brokering, hostCache, config.hub().outageThreshold());
-    enrollment = CachedEnrollmentLedger.overHub(vertx, link, SealedMap.of(member, CachedEnrollmentLedger.MAP_NAME,
-        seal));
+    enrollment = CachedEnrollmentLedger.overHub(vertx, link, this::brokeringLocally, SealedMap.of(member,
+        CachedEnrollmentLedger.MAP_NAME, seal));
     outbox = RevocationOutbox.toHub(db);
     accounts = RelayedAccounts.orCached(link, hostCache, this::brokeringLocally);
     // the connector certificate renews itself over the tunnel before it expires

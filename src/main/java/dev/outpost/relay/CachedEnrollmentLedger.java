@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,22 +29,28 @@ public final class CachedEnrollmentLedger implements EnrollmentLedger {
   private final Vertx vertx;
   private final HubChannel hub;
   private final EnrollmentLedger atHub;
+  private final BooleanSupplier brokeringLocally;
   private final SealedMap copy;
 
   /**
    * @param atHub the hub's ledger, reached over {@code hub}
+   * @param brokeringLocally whether the node brokers from its local host cache now (the hub has not answered for
+   *     the outage threshold, though the tunnel may not tell yet)
    * @param copy the location's copy, a map of the cluster ({@link #MAP_NAME})
    */
-  public CachedEnrollmentLedger(Vertx vertx, HubChannel hub, EnrollmentLedger atHub, SealedMap copy) {
+  public CachedEnrollmentLedger(Vertx vertx, HubChannel hub, EnrollmentLedger atHub, BooleanSupplier brokeringLocally,
+      SealedMap copy) {
     this.vertx = Objects.requireNonNull(vertx);
     this.hub = Objects.requireNonNull(hub);
     this.atHub = Objects.requireNonNull(atHub);
+    this.brokeringLocally = Objects.requireNonNull(brokeringLocally);
     this.copy = Objects.requireNonNull(copy);
   }
 
   /** The hub's ledger over {@code hub}, with the location's copy in {@code copy}. */
-  public static CachedEnrollmentLedger overHub(Vertx vertx, HubChannel hub, SealedMap copy) {
-    return new CachedEnrollmentLedger(vertx, hub, new RelayedEnrollmentLedger(hub), copy);
+  public static CachedEnrollmentLedger overHub(Vertx vertx, HubChannel hub, BooleanSupplier brokeringLocally,
+      SealedMap copy) {
+    return new CachedEnrollmentLedger(vertx, hub, new RelayedEnrollmentLedger(hub), brokeringLocally, copy);
   }
 
   @Override
@@ -56,7 +63,7 @@ public final class CachedEnrollmentLedger implements EnrollmentLedger {
   /** The hub's answer while it answers (kept in the copy); the copy's when the hub cannot be reached. */
   @Override
   public Future<JsonObject> find(String certificateSha256) {
-    if (!hub.reachable()) {
+    if (!hub.reachable() || brokeringLocally.getAsBoolean()) {
       return fromCopy(certificateSha256, "the hub cannot be reached");
     }
     return atHub.find(certificateSha256)

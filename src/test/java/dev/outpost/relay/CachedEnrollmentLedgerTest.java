@@ -96,7 +96,7 @@ class CachedEnrollmentLedgerTest {
   private CachedEnrollmentLedger ledger(int[] ports, int index, Hub hub) throws Exception {
     ClusterNode node = ClusterNode.start("enrolled-test-" + ports[0], "enrolled-test-cluster-secret", ports, index);
     nodes.add(node);
-    return CachedEnrollmentLedger.overHub(node.vertx(), hub, SealedMap.of(node.hazelcast(),
+    return CachedEnrollmentLedger.overHub(node.vertx(), hub, () -> false, SealedMap.of(node.hazelcast(),
         CachedEnrollmentLedger.MAP_NAME, node.seal()));
   }
 
