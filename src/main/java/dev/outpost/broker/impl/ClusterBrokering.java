@@ -200,9 +200,12 @@ public final class ClusterBrokering implements Requests {
     Future<Integer> current = takenOver.get();
     if (current == null || current.failed()) {
       Future<Integer> loading = local.takeOverKept();
-      current = takenOver.compareAndSet(current, loading) ? loading.onSuccess(count -> LOG.atInfo()
-          .addKeyValue("sessions", count)
-          .log("Leading outage-mode brokering with the {} session(s) the cluster keeps", count)) : takenOver.get();
+      if (takenOver.compareAndSet(current, loading)) {
+        loading.onSuccess(count -> LOG.atInfo().addKeyValue("sessions", count)
+            .log("Leading outage-mode brokering with the {} session(s) the cluster keeps", count));
+      }
+      // another request started (or the membership reset) the take-over meanwhile: this one's reading serves too
+      current = loading;
     }
     return current.recover(e -> Future.failedFuture(ServerErrorException.unavailable("this appliance leads the "
         + "cluster but cannot read the placements it keeps (" + e.getMessage() + "); try again", e)))
