@@ -238,7 +238,7 @@ public final class ApplianceNode {
                       linked.registerAllAgain();
                     }
                   })
-              : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
+              : new RemoteHubSide(vertx, config, nodeId, member, seal, cluster.minMembers(), () -> certificates,
                   () -> secrets, this::applianceOperation, (hostId, command) -> agents.send(hostId, command),
                   () -> gateway, this::deploy, metrics);
           // a joining node may take the site CA from the cluster, and the hub enrollment needs the CA: both block, on

@@ -6,6 +6,8 @@ import dev.outpost.broker.impl.Broker;
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokeringMode;
 import dev.outpost.broker.SiteModel;
+import dev.outpost.cluster.ClusterSeal;
+import dev.outpost.cluster.SealedMap;
 import dev.outpost.crypto.Fingerprints;
 import dev.outpost.crypto.Pem;
 import dev.outpost.crypto.SecretBox;
@@ -29,9 +31,10 @@ import dev.outpost.relay.HubEnrollment;
 import dev.outpost.broker.impl.HubFailover;
 import dev.outpost.relay.HubLink;
 import dev.outpost.broker.impl.LocalBroker;
+import dev.outpost.broker.impl.OutagePlacements;
+import dev.outpost.relay.CachedEnrollmentLedger;
 import dev.outpost.relay.LocalHostCache;
 import dev.outpost.relay.RelayedAccounts;
-import dev.outpost.relay.RelayedEnrollmentLedger;
 import dev.outpost.relay.RelayedSecondFactors;
 import dev.outpost.relay.TunnelProtocol;
 import dev.outpost.renewal.CertificateGauges;
@@ -65,6 +68,8 @@ final class RemoteHubSide implements HubSide {
   private final OutpostConfig config;
   private final String nodeId;
   private final HazelcastInstance member;
+  /** Seals what outage mode keeps in the cluster's maps (the copy of the enrolled hosts, the placements). */
+  private final ClusterSeal seal;
   private final int minMembers;
   private final Supplier<SiteCertificates> certificates;
   /** The node's key for stored secrets (sealing the local host cache's authenticator secrets), once opened. */
@@ -83,6 +88,7 @@ final class RemoteHubSide implements HubSide {
   private AccountDirectory accounts;
 
   /**
+   * @param seal seals the cluster maps of outage mode (the copy of the enrolled hosts, the placements)
    * @param down the node's own operations, for what the hub sends down to it
    * @param agentCommands sends a command to an agent linked to this node (outage-mode brokering's log-offs)
    * @param gateway the node's gateway, which opens rendezvous streams the hub asks for
@@ -90,8 +96,8 @@ final class RemoteHubSide implements HubSide {
    * @param metrics where the connector certificate's expiry and renewals show
    * @param secrets the node's key for stored secrets, once opened
    */
-  RemoteHubSide(Vertx vertx, OutpostConfig config, String nodeId, HazelcastInstance member, int minMembers,
-      Supplier<SiteCertificates> certificates, Supplier<SecretBox> secrets,
+  RemoteHubSide(Vertx vertx, OutpostConfig config, String nodeId, HazelcastInstance member, ClusterSeal seal,
+      int minMembers, Supplier<SiteCertificates> certificates, Supplier<SecretBox> secrets,
       Function<String, Function<JsonObject, Future<JsonObject>>> down,
       BiFunction<String, JsonObject, Future<JsonObject>> agentCommands, Supplier<Gateway> gateway,
       Function<Deployable, Future<Void>> deploy, MeterRegistry metrics) {
@@ -100,6 +106,7 @@ final class RemoteHubSide implements HubSide {
     this.config = Objects.requireNonNull(config);
     this.nodeId = Objects.requireNonNull(nodeId);
     this.member = Objects.requireNonNull(member);
+    this.seal = Objects.requireNonNull(seal);
     this.minMembers = minMembers;
     this.certificates = Objects.requireNonNull(certificates);
     this.secrets = Objects.requireNonNull(secrets);
@@ -141,10 +148,12 @@ final class RemoteHubSide implements HubSide {
     LocalBroker local = new LocalBroker(hostCache::model, Broker.Settings.of(config.broker().heartbeatInterval(),
         config.broker().ticketTtl()), Clock.systemUTC(), (hostId, command) -> agentCommands.apply(hostId,
         command.toJson()).onFailure(e -> LOG.warn("Command {} for host {} failed: {}", command.kind().wireName(),
-            hostId, e.getMessage())));
+            hostId, e.getMessage())), OutagePlacements.inCluster(vertx, SealedMap.of(member, OutagePlacements.MAP_NAME,
+            seal)));
     ClusterBrokering brokering = new ClusterBrokering(vertx, member, local, nodeId, minMembers).start();
     failover = new HubFailover(link, local, brokering, hostCache, config.hub().outageThreshold());
-    enrollment = new RelayedEnrollmentLedger(link);
+    enrollment = CachedEnrollmentLedger.overHub(vertx, link, this::brokeringLocally, SealedMap.of(member,
+        CachedEnrollmentLedger.MAP_NAME, seal));
     outbox = RevocationOutbox.toHub(db);
     accounts = RelayedAccounts.orCached(link, hostCache, this::brokeringLocally);
     // the connector certificate renews itself over the tunnel before it expires

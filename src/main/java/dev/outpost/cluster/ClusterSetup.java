@@ -34,6 +34,7 @@ public final class ClusterSetup {
 
   /** Name pattern of the lease feature's maps and queue. */
   private static final String LEASE_STRUCTURES = "outpost.lease.*";
+  private static final String OUTAGE_STRUCTURES = "outpost.lhc.*";
   /** Name of the split-brain protection rule ({@code cluster.min-members}). */
   public static final String QUORUM = "outpost-majority";
   /** How often a node looks for the other half of a split cluster to merge with. */
@@ -148,6 +149,9 @@ public final class ClusterSetup {
     config.addMapConfig(new MapConfig(LEASE_STRUCTURES).setBackupCount(1));
     config.addQueueConfig(new QueueConfig(LEASE_STRUCTURES).setBackupCount(1));
     config.addMapConfig(attemptCounters());
+    // Outage mode with a separate hub: the location's copy of its enrolled hosts and the placements made while the
+    // hub cannot be reached. A backup on another member, so that the node that dies takes none of them along.
+    config.addMapConfig(new MapConfig(OUTAGE_STRUCTURES).setBackupCount(1));
     return config;
   }
 

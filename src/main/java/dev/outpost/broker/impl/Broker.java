@@ -179,7 +179,18 @@ public final class Broker {
 
   /** Hosts silent for longer than the allowed missed heartbeats; call periodically. Returns their ids. */
   public List<String> expireSilentHosts() {
+    return expireSilentHosts(Instant.MIN);
+  }
+
+  /**
+   * Like {@link #expireSilentHosts()}, with silence counted from {@code countFrom} at the earliest: the hub counts a
+   * host's silence only from when its location's appliances report again ({@link LocationContact}).
+   */
+  public List<String> expireSilentHosts(Instant countFrom) {
     Instant cutoff = clock.instant().minus(settings.silenceLimit());
+    if (countFrom.isAfter(cutoff)) {
+      return List.of();
+    }
     List<String> silent = hosts.values().stream().filter(h -> h.lastSeen.isBefore(cutoff)).map(h -> h.id).toList();
     silent.forEach(id -> lost(id, "no heartbeat for " + settings.silenceLimit().toSeconds() + " s"));
     return silent;

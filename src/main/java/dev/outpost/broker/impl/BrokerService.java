@@ -74,6 +74,8 @@ public final class BrokerService extends VerticleBase {
   private Future<Void> relinkingRead = Future.succeededFuture();
   private final Map<String, Broker> brokers = new HashMap<>();
   private final Map<String, SiteModel> byLocation = new HashMap<>();
+  /** When each location's appliances last reported, which decides whether its hosts may age out. */
+  private final Map<String, LocationContact> contacts = new HashMap<>();
   /** The tunnel to each appliance node, for commands to the agents it holds. */
   private final Map<String, Requests> appliances = new ConcurrentHashMap<>();
   private volatile SiteModel model = SiteModel.empty();
@@ -220,6 +222,7 @@ public final class BrokerService extends VerticleBase {
     @Override
     public Future<Optional<SiteModel>> snapshot(long haveVersion) {
       return onContext(() -> {
+        heard(location);
         SiteModel current = modelFor(location);
         return Future.succeededFuture(current.version() == haveVersion ? Optional.empty() : Optional.of(current));
       });
@@ -403,9 +406,23 @@ public final class BrokerService extends VerticleBase {
             e.getMessage()));
   }
 
-  /** Runs work against a location's broker on this service's context. */
+  /** Runs work an appliance of the location asked for against the location's broker, on this service's context. */
   private <T> Future<T> sync(String location, Function<Broker, T> work) {
-    return onContext(() -> Future.succeededFuture(work.apply(broker(location))));
+    return onContext(() -> {
+      heard(location);
+      return Future.succeededFuture(work.apply(broker(location)));
+    });
+  }
+
+  /** An appliance of the location reported: from a gap on, its hosts' silence counts from now. On the context. */
+  private void heard(String location) {
+    Duration gap = contacts.computeIfAbsent(location, l -> new LocationContact(clock, settings.silenceLimit()))
+        .heard();
+    if (!gap.isZero()) {
+      LOG.atInfo().addKeyValue("location", location).addKeyValue("silentSeconds", gap.toSeconds())
+          .log("Location {} reports again after {} s: its appliances' reports are authoritative, and a host counts as "
+              + "silent only from now", location, gap.toSeconds());
+    }
   }
 
   /** A query's sessions, newest first: one user's from that user's index, cheap however many others have. */
@@ -463,7 +480,10 @@ public final class BrokerService extends VerticleBase {
           RELINK_WAIT.toMinutes());
     }
     for (Map.Entry<String, Broker> entry : brokers.entrySet()) {
-      List<String> silent = entry.getValue().expireSilentHosts();
+      LocationContact contact = contacts.get(entry.getKey());
+      // no appliance of the location reports (or this hub was frozen): nothing says its hosts are gone
+      List<String> silent = contact == null || !contact.linked() ? List.of()
+          : entry.getValue().expireSilentHosts(contact.reportingSince());
       if (!silent.isEmpty()) {
         LOG.warn("Location {}: {} host(s) missed {} heartbeats and are unregistered", entry.getKey(), silent.size(),
             settings.missedHeartbeats());

@@ -1,6 +1,8 @@
 package dev.outpost.broker.impl;
 
 import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import dev.outpost.broker.BrokerModels.Heartbeat;
 import dev.outpost.broker.BrokerModels.HostLost;
@@ -21,6 +23,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +58,11 @@ public final class ClusterBrokering implements Requests {
   private final LocalBroker local;
   private final String nodeId;
   private final int minMembers;
+  /**
+   * While this node leads: the sessions kept in the cluster, taken over before it places anything (a leader that
+   * died kept its placements there). Cleared when the membership changes, so that a node that leads anew reads them.
+   */
+  private final AtomicReference<Future<Integer>> takenOver = new AtomicReference<>();
 
   /**
    * @param minMembers {@code cluster.min-members}: below it this node may be cut off from the others (split
@@ -85,6 +93,17 @@ public final class ClusterBrokering implements Requests {
       }
     });
     local.announceTo(this::publish);
+    hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        takenOver.set(null);
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        takenOver.set(null);
+      }
+    });
     return this;
   }
 
@@ -119,7 +138,7 @@ public final class ClusterBrokering implements Requests {
     if (leader.equals(nodeId)) {
       Function<JsonObject, Future<JsonObject>> handler = BrokerWire.leader(op, local);
       return handler == null ? Future.failedFuture(ClientErrorException.notFound("unknown operation " + op))
-          : handler.apply(body);
+          : leading(handler, body);
     }
     return vertx.eventBus().<JsonObject>request(BROKER_ADDRESS + leader, SchemaVersion.stamp(new JsonObject(), VERSION)
             .put("op", op).put("body", body), new DeliveryOptions().setSendTimeout(TIMEOUT.toMillis()))
@@ -171,9 +190,26 @@ public final class ClusterBrokering implements Requests {
           INTERNAL);
       return;
     }
-    handler.apply(request.getJsonObject("body", new JsonObject()))
+    leading(handler, request.getJsonObject("body", new JsonObject()))
         .onSuccess(message::reply)
         .onFailure(e -> ProblemReplies.fail(message, e, INTERNAL));
+  }
+
+  /** Serves a request as the leader, once the sessions kept in the cluster are taken over. */
+  private Future<JsonObject> leading(Function<JsonObject, Future<JsonObject>> handler, JsonObject body) {
+    Future<Integer> current = takenOver.get();
+    if (current == null || current.failed()) {
+      Future<Integer> loading = local.takeOverKept();
+      if (takenOver.compareAndSet(current, loading)) {
+        loading.onSuccess(count -> LOG.atInfo().addKeyValue("sessions", count)
+            .log("Leading outage-mode brokering with the {} session(s) the cluster keeps", count));
+      }
+      // another request started (or the membership reset) the take-over meanwhile: this one's reading serves too
+      current = loading;
+    }
+    return current.recover(e -> Future.failedFuture(ServerErrorException.unavailable("this appliance leads the "
+        + "cluster but cannot read the placements it keeps (" + e.getMessage() + "); try again", e)))
+        .compose(v -> handler.apply(body));
   }
 
   private void hostReport(Message<JsonObject> message) {

@@ -85,13 +85,22 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
     }
   }
 
-  /** Reports what changed while brokering alone; the hub is authoritative again once it took it over. */
+  /**
+   * Reports what changed while brokering alone, and the hosts linked here (an agent may have moved to this node
+   * meanwhile): the hub is authoritative again once it took them over.
+   */
   private void reconcile() {
     reconciling = true;
     local.toReport()
         .compose(sessions -> sessions.isEmpty() ? Future.succeededFuture(sessions)
             : link.request(BrokerOperations.SESSIONS_ADOPT, BrokerWire.adoptRequest(sessions)).map(sessions))
+        .compose(sessions -> reportHostsLinkedHere().map(sessions))
         .compose(sessions -> local.reported(sessions).map(sessions))
+        .compose(sessions -> local.forgetKept(sessions).recover(e -> {
+          // logged for the operator: a later outage's leader would take them over as they were kept
+          LOG.warn("Could not remove the sessions the hub took over from the cluster: {}", e.getMessage());
+          return Future.succeededFuture();
+        }).map(sessions))
         .compose(sessions -> local.brokerAlone(false).map(sessions))
         .onSuccess(sessions -> {
           mode = BrokeringMode.HUB;
@@ -102,6 +111,19 @@ public final class HubFailover extends VerticleBase implements BrokerClient, Hos
         })
         .onFailure(e -> LOG.warn("Could not report the sessions brokered during the outage yet: {}", e.getMessage()))
         .onComplete(ar -> reconciling = false);
+  }
+
+  /** Registers this node's hosts with the hub again, so that it knows which node holds each one now. */
+  private Future<Void> reportHostsLinkedHere() {
+    return local.hosts().compose(hosts -> Future.all(hosts.stream()
+        .filter(h -> cluster.nodeId().equals(h.appliance()))
+        .map(h -> hub.registered(new HostRegistration(h.id(), h.name(), h.poolId(), h.address(), h.appliance(),
+            h.services(), h.load(), List.of())).<Void>mapEmpty().recover(e -> {
+              // its next heartbeat registers it again; a host the hub refuses must not hold the hub back
+              LOG.warn("The hub did not take host {} ({}) back: {}", h.name(), h.id(), e.getMessage());
+              return Future.succeededFuture();
+            }))
+        .toList())).mapEmpty();
   }
 
   private BrokerClient broker() {

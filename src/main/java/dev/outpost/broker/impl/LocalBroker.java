@@ -11,6 +11,7 @@ import dev.outpost.broker.BrokerModels.UserRef;
 import dev.outpost.broker.SessionState;
 import dev.outpost.broker.SiteModel;
 import dev.outpost.cluster.ContextHop;
+import dev.outpost.error.ClientErrorException;
 import dev.outpost.error.ServerErrorException;
 import dev.outpost.hosts.AgentCommand;
 import dev.outpost.hosts.HostEvents;
@@ -26,6 +27,8 @@ import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The appliance's own broker, over the local host cache: a standby while the hub brokers (it hears every host
@@ -35,6 +38,7 @@ import java.util.function.Supplier;
  */
 public final class LocalBroker extends VerticleBase implements BrokerClient, HostEvents {
 
+  private static final Logger LOG = LoggerFactory.getLogger(LocalBroker.class);
   private static final Duration SWEEP = Duration.ofSeconds(5);
   private static final Duration KEEP_ENDED = Duration.ofMinutes(10);
 
@@ -42,16 +46,30 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   private final Broker.Settings settings;
   private final BiConsumer<String, AgentCommand> tellAgent;
   private final Broker broker;
+  private final OutagePlacements placements;
   /** Sessions created or changed while brokering alone, newest view per id, for the hub to take over. */
   private final Map<String, SessionView> unreported = new LinkedHashMap<>();
   private boolean alone;
   /** True while applying a change another node or the hub made, which must not be announced again. */
   private boolean mirroring;
   private Consumer<SessionView> announce = session -> { };
+  /** While an operation runs: what it keeps in the cluster, which its answer waits for. */
+  private List<Future<Void>> keeping;
 
   /** @param tellAgent sends a command (log off, disconnect) to the agent of a host, by host id */
   public LocalBroker(Supplier<SiteModel> model, Broker.Settings settings, Clock clock,
       BiConsumer<String, AgentCommand> tellAgent) {
+    this(model, settings, clock, tellAgent, OutagePlacements.NONE);
+  }
+
+  /**
+   * @param tellAgent sends a command (log off, disconnect) to the agent of a host, by host id
+   * @param placements where the sessions this broker places or changes while brokering alone are kept before they
+   *     are answered, so that the node that leads next knows them
+   */
+  public LocalBroker(Supplier<SiteModel> model, Broker.Settings settings, Clock clock,
+      BiConsumer<String, AgentCommand> tellAgent, OutagePlacements placements) {
+    this.placements = Objects.requireNonNull(placements);
     this.model = Objects.requireNonNull(model);
     this.settings = Objects.requireNonNull(settings);
     this.tellAgent = Objects.requireNonNull(tellAgent);
@@ -70,10 +88,47 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   private void changed(SessionView session) {
     if (alone) {
       unreported.put(session.id(), session);
+      if (!mirroring) {
+        Future<Void> kept = placements.keep(session);
+        if (keeping != null) {
+          keeping.add(kept);
+        } else {
+          kept.onFailure(e -> LOG.warn("Could not keep session {} in the cluster: {}", session.id(), e.getMessage()));
+        }
+      }
     }
     if (!mirroring) {
       announce.accept(session);
     }
+  }
+
+  /**
+   * Takes over the sessions kept in the cluster by a leader that is gone: this node leads now. Sessions it knows
+   * already only take the kept state.
+   */
+  public Future<Integer> takeOverKept() {
+    return placements.all().compose(kept -> onContext(() -> {
+      mirroring = true;
+      try {
+        int taken = 0;
+        for (SessionView session : kept) {
+          try {
+            broker.adopt(session, "");
+            taken++;
+          } catch (ClientErrorException e) {
+            LOG.warn("Could not take over session {} kept in the cluster: {}", session.id(), e.getMessage());
+          }
+        }
+        return taken;
+      } finally {
+        mirroring = false;
+      }
+    }));
+  }
+
+  /** Removes what the hub took over from the cluster's keeping. */
+  public Future<Void> forgetKept(List<SessionView> sessions) {
+    return placements.forget(sessions);
   }
 
   /** Where this broker announces the sessions it places or changes itself (the other nodes of the cluster). */
@@ -169,7 +224,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<Placement> place(UserRef user, String resource) {
-    return onContext(() -> broker.place(user, resource));
+    return onContextKept(() -> broker.place(user, resource));
   }
 
   @Override
@@ -180,12 +235,12 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<SessionView> logoff(String sessionId, String reason) {
-    return onContext(() -> command(broker.end(sessionId, reason), new AgentCommand.Logoff(sessionId)));
+    return onContextKept(() -> command(broker.end(sessionId, reason), new AgentCommand.Logoff(sessionId)));
   }
 
   @Override
   public Future<SessionView> disconnect(String sessionId) {
-    return onContext(() -> command(broker.markState(sessionId, SessionState.DISCONNECTED),
+    return onContextKept(() -> command(broker.markState(sessionId, SessionState.DISCONNECTED),
         new AgentCommand.Disconnect(sessionId)));
   }
 
@@ -196,7 +251,7 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
 
   @Override
   public Future<SessionView> markState(String sessionId, SessionState state) {
-    return onContext(() -> broker.markState(sessionId, state));
+    return onContextKept(() -> broker.markState(sessionId, state));
   }
 
   @Override
@@ -208,6 +263,30 @@ public final class LocalBroker extends VerticleBase implements BrokerClient, Hos
   public Future<HostView> updateHost(String hostId, Boolean draining, Boolean maintenance) {
     return Future.failedFuture(ServerErrorException.unavailable("hosts are read-only while the hub cannot be "
         + "reached; this appliance brokers from its local host cache"));
+  }
+
+  /**
+   * Runs {@code work} on this broker's context and answers once the cluster keeps what it changed (while brokering
+   * alone); the result completes on the caller's context.
+   */
+  private <T> Future<T> onContextKept(Supplier<T> work) {
+    if (context == null) {
+      return Future.failedFuture(ServerErrorException.unavailable("the local broker is starting"));
+    }
+    return ContextHop.to(vertx, context, () -> {
+      List<Future<Void>> kept = new ArrayList<>();
+      keeping = kept;
+      T result;
+      try {
+        result = work.get();
+      } finally {
+        keeping = null;
+      }
+      return kept.isEmpty() ? Future.succeededFuture(result) : Future.all(kept)
+          .recover(e -> Future.failedFuture(ServerErrorException.unavailable("the placement could not be kept on a "
+              + "second appliance of the cluster (" + e.getMessage() + "); try again", e)))
+          .map(result);
+    });
   }
 
   /** Runs {@code work} on this broker's context; the result completes on the caller's. */

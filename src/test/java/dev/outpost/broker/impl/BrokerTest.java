@@ -181,6 +181,44 @@ class BrokerTest {
   }
 
   @Test
+  void hostsOfALocationWhoseAppliancesWereNotReportingAgeOutOnlyFromTheirReturn() {
+    // GIVEN a location whose appliances report, with two hosts and a session on each
+    LocationContact contact = new LocationContact(clock, Duration.ofSeconds(30));
+    contact.heard();
+    register("h1", "p1", Map.of(22, true));
+    register("h2", "p1", Map.of(22, true));
+    String first = broker.place(users.get("u1"), "ssh").session().id();
+    String second = broker.place(users.get("u2"), "ssh").session().id();
+
+    // WHEN no appliance reports for 45 s (the hub was frozen, or the location brokered alone)
+    clock.advance(Duration.ofSeconds(45));
+
+    // THEN the location counts as cut off, and its hosts stay with their sessions
+    assertThat(contact.linked()).isFalse();
+    assertThat(broker.hosts()).hasSize(2);
+
+    // WHEN the appliances report again, and only h1 is heard of afterwards
+    assertThat(contact.heard()).isEqualTo(Duration.ofSeconds(45));
+    broker.heartbeat(new Heartbeat("h1", Map.of(22, true), 0.1, List.of()));
+
+    // THEN nothing ages out within three intervals of the return, although both were silent for longer before
+    clock.advance(Duration.ofSeconds(29));
+    contact.heard();
+    broker.heartbeat(new Heartbeat("h1", Map.of(22, true), 0.1, List.of()));
+    assertThat(broker.expireSilentHosts(contact.reportingSince())).isEmpty();
+    assertThat(broker.session(first).get().state().open()).isTrue();
+    assertThat(broker.session(second).get().state().open()).isTrue();
+
+    // AND h2, still silent three intervals after the return, is lost then, h1 is not
+    clock.advance(Duration.ofSeconds(2));
+    contact.heard();
+    assertThat(contact.linked()).isTrue();
+    assertThat(broker.expireSilentHosts(contact.reportingSince())).containsExactly("h2");
+    List<String> open = broker.sessions(s -> s.state().open()).stream().map(SessionView::hostId).toList();
+    assertThat(open).containsExactly("h1");
+  }
+
+  @Test
   void aLostLinkReportedByAnotherNodeThanTheHostsOwnEndsNothing() {
     // GIVEN a host with a session, registered through node-a, whose agent then moved to node-b
     register("h1", "p1", Map.of(22, true));
