@@ -49,20 +49,11 @@ class OneSiteIT {
   void threeNodesOnOneDatabaseAreOneSiteAndTheAuthorityMovesWhenItsNodeIsKilled() throws Exception {
     Path passwordFile = tmp.resolve("admin-password");
     Files.writeString(passwordFile, ADMIN_PASSWORD);
-    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres =
-             io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
-                 .setDataDirectory(tmp.resolve("external-pg")).setCleanDataDirectory(true)
-                 .setOverrideWorkingDirectory(tmp.resolve("external-pg-run").toFile()).start();
+    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres = startDatabase();
         Processes processes = new Processes(tmp);
         ServerSocket service = new ServerSocket(0)) {
       Thread host = acceptAndAnswer(service);
-      try (Connection conn = postgres.getPostgresDatabase().getConnection()) {
-        conn.createStatement().execute("CREATE DATABASE site");
-      }
-      Map<String, String> env = new HashMap<>(Map.of("OUTPOST_CLUSTER_SECRET", SECRET,
-          "OUTPOST_CLUSTER_MIN_MEMBERS", "2", "OUTPOST_CLUSTER_NAME", "one-site-" + System.nanoTime(),
-          "OUTPOST_HTTP_PUBLIC_NAMES", "localhost",
-          "OUTPOST_DB_URL", "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/site"));
+      Map<String, String> env = siteOn(postgres, "one-site-");
 
       // GIVEN three appliances on one database with one cluster secret; node 2 and 3 join node 1
       List<OutpostProcess> appliances = new ArrayList<>();
@@ -195,18 +186,9 @@ class OneSiteIT {
     clusterHosts = new String[] {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
     Path passwordFile = tmp.resolve("admin-password");
     Files.writeString(passwordFile, ADMIN_PASSWORD);
-    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres =
-             io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
-                 .setDataDirectory(tmp.resolve("external-pg")).setCleanDataDirectory(true)
-                 .setOverrideWorkingDirectory(tmp.resolve("external-pg-run").toFile()).start();
+    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres = startDatabase();
         Processes processes = new Processes(tmp)) {
-      try (Connection conn = postgres.getPostgresDatabase().getConnection()) {
-        conn.createStatement().execute("CREATE DATABASE site");
-      }
-      Map<String, String> env = new HashMap<>(Map.of("OUTPOST_CLUSTER_SECRET", SECRET,
-          "OUTPOST_CLUSTER_MIN_MEMBERS", "2", "OUTPOST_CLUSTER_NAME", "one-site-split-" + System.nanoTime(),
-          "OUTPOST_HTTP_PUBLIC_NAMES", "localhost",
-          "OUTPOST_DB_URL", "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/site"));
+      Map<String, String> env = siteOn(postgres, "one-site-split-");
       // GIVEN three nodes on one database, each with a cluster address of its own; node 1 holds the authority
       List<OutpostProcess> appliances = new ArrayList<>();
       for (int n = 1; n <= 3; n++) {
@@ -247,6 +229,24 @@ class OneSiteIT {
       assertThat(signsIn(nodes.get(1), "minority", "minority-password-1")).isFalse();
       assertThat(log(appliances.get(0)).split(java.util.regex.Pattern.quote(HOLDS), -1)).hasSize(2);
     }
+  }
+
+  /** The customer's PostgreSQL of {@code --db-url}: a server of the test's own, in its temp dir. */
+  private io.zonky.test.db.postgres.embedded.EmbeddedPostgres startDatabase() throws java.io.IOException {
+    return io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+        .setDataDirectory(tmp.resolve("external-pg")).setCleanDataDirectory(true)
+        .setOverrideWorkingDirectory(tmp.resolve("external-pg-run").toFile()).start();
+  }
+
+  /** The settings every node of the site gets: one secret, a majority of 2, and a new database on the server. */
+  private static Map<String, String> siteOn(io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres,
+      String cluster) throws java.sql.SQLException {
+    try (Connection conn = postgres.getPostgresDatabase().getConnection()) {
+      conn.createStatement().execute("CREATE DATABASE site");
+    }
+    return new HashMap<>(Map.of("OUTPOST_CLUSTER_SECRET", SECRET, "OUTPOST_CLUSTER_MIN_MEMBERS", "2",
+        "OUTPOST_CLUSTER_NAME", cluster + System.nanoTime(), "OUTPOST_HTTP_PUBLIC_NAMES", "localhost",
+        "OUTPOST_DB_URL", "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/site"));
   }
 
   /** What a node printed: its console and its log. */
