@@ -71,6 +71,8 @@ public final class SiteAuthority implements HubChannel {
   static final long LOCK_KEY = 0x6f75_7470_6f73_7461L;
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
   private static final long CHECK_MS = 200;
+  /** How often a term that lost its lock (the database went away) tries to take it again. */
+  private static final long RELOCK_NANOS = Duration.ofSeconds(2).toNanos();
   private static final String INTERNAL = "the site's authority could not answer";
 
   /** What a term starts with, and what the node does when it gets the authority. */
@@ -113,6 +115,7 @@ public final class SiteAuthority implements HubChannel {
   private SqlConnection fence;
   private boolean changing;
   private volatile boolean stopping;
+  private long lastRelock;
   private volatile String waiting = "starting";
   private volatile Instant since = Instant.now();
 
@@ -228,6 +231,9 @@ public final class SiteAuthority implements HubChannel {
         }
         firstCheck.tryComplete();
       });
+    } else if (should && fence == null && !stopping && System.nanoTime() - lastRelock > RELOCK_NANOS) {
+      lastRelock = System.nanoTime();
+      relock();
     } else if (!should && role != null) {
       changing = true;
       stepDown(holder.isEmpty() ? "this node sees fewer than " + minMembers + " cluster members (cluster.min-members)"
@@ -295,13 +301,27 @@ public final class SiteAuthority implements HubChannel {
         }, e -> conn.close().transform(ignored -> Future.failedFuture(e))));
   }
 
+  /**
+   * The connection that holds the site's lock broke (the database restarts or cannot be reached): the term goes on,
+   * since brokering must outlive the database, and the lock is taken again once the database answers. Only the
+   * membership moves the authority; if another node took the lock meanwhile, this one gives it up then.
+   */
   private void fenceLost(SqlConnection conn) {
     if (fence == conn && role != null) {
       fence = null;
-      changing = true;
-      stepDown("its connection to the database (which holds the site's lock) was lost")
-          .onComplete(ar -> changing = false);
+      LOG.atWarn().log("The connection that holds the site's lock in the database was lost; this node keeps the "
+          + "authority and takes the lock again when the database answers");
     }
+  }
+
+  /** Takes the lock again for a term that lost it; gives the term up if another node holds it now. */
+  private void relock() {
+    changing = true;
+    lock().onSuccess(v -> LOG.atInfo().log("This node holds the site's lock in the database again"))
+        .recover(e -> e instanceof ServerErrorException refused && refused.status() == 503
+            && Failures.rootMessage(e).startsWith("another node") ? stepDown("another node holds the site's lock in "
+                + "the database") : Future.succeededFuture())
+        .onComplete(ar -> changing = false);
   }
 
   private void unlock() {

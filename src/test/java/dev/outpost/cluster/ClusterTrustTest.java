@@ -169,11 +169,16 @@ class ClusterTrustTest {
     sessions.set(SecureTokens.hash(userToken), new String(flipped));
     double before = counter("outpost_cluster_values_rejected_total");
 
-    // THEN none of the three tokens gets past sign-in, and each refusal is counted
-    for (String token : List.of(forgedToken, movedToken, userToken)) {
+    // THEN neither forged token gets past sign-in
+    for (String token : List.of(forgedToken, movedToken)) {
       assertThat(site.client().get("/admin/api/v1/users", token).status()).isEqualTo(401);
       assertThat(site.client().get("/api/v1/resources", token).status()).isEqualTo(401);
     }
+    // AND the user's own token, whose cluster copy was damaged, is what the database keeps of it: the plain user,
+    // never more
+    assertThat(site.client().get("/admin/api/v1/users", userToken).status()).isEqualTo(403);
+    assertThat(site.client().get("/api/v1/resources", userToken).status()).isEqualTo(200);
+    // AND each value that did not open was counted
     assertThat(counter("outpost_cluster_values_rejected_total")).isGreaterThanOrEqualTo(before + 3);
     assertServing();
   }
