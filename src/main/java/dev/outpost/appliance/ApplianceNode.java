@@ -237,7 +237,7 @@ public final class ApplianceNode {
                     if (linked != null) {
                       linked.registerAllAgain();
                     }
-                  })
+                  }, SiteDatabase.SHARED)
               : new RemoteHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> certificates,
                   () -> secrets, this::applianceOperation, (hostId, command) -> agents.send(hostId, command),
                   () -> gateway, this::deploy, metrics);

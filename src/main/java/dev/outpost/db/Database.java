@@ -108,6 +108,22 @@ public final class Database {
         .compose(server -> prepareEmbedded(vertx, config, server, false));
   }
 
+  /**
+   * Opens the pool of a node whose embedded database is replicated: {@code server} names the site's primary at
+   * each new connection (this node's own server on loopback, or another node's), so that the pool follows a
+   * primary that moves. Migrations run only when {@code migrate} (on the primary). The server is not the pool's: its
+   * owner stops it.
+   */
+  public static Future<Database> replicated(Vertx vertx, DbConfig config, Supplier<PgConnectOptions> server,
+      Supplier<String> description, boolean migrate) {
+    return open(vertx, config, server, null, description, migrate);
+  }
+
+  /** The options of the superuser's loopback connection to an embedded server of this node. */
+  public static PgConnectOptions loopback(EmbeddedPostgres server) {
+    return embeddedOptions(server.port(), server.password(), EMBEDDED_DATABASE);
+  }
+
   private static Future<Database> startExternal(Vertx vertx, DbConfig config) {
     return startExternal(vertx, config, true);
   }
