@@ -117,10 +117,6 @@ final class InProcessHubSide implements HubSide {
     accounts = username -> stored.find(username).recover(e -> e instanceof ClientErrorException
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
-    if (config.db().embedded() && !config.cluster().join().isEmpty()) {
-      LOG.warn("This node joins other appliances but keeps its own embedded database: users, pools and hosts "
-          + "changed at one node are not seen at the others. Give every node of the site the same --db-url");
-    }
     authority = new SiteAuthority(vertx, member, db, config.location(), nodeId, minMembers, down,
         new SiteAuthority.Terms() {
           @Override
