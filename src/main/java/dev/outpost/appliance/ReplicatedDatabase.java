@@ -98,6 +98,8 @@ final class ReplicatedDatabase implements SiteDatabase {
   private MessageConsumer<JsonObject> consumer;
   private UUID membership;
   private volatile ReplicationNode node;
+  /** This node's pool, once open: renewed when the primary moves. */
+  private volatile Database database;
   /** The primary this node's pool and standby use; empty while this node's database is the primary. */
   private volatile Optional<PrimaryEndpoint> primary = Optional.empty();
 
@@ -247,7 +249,8 @@ final class ReplicatedDatabase implements SiteDatabase {
     if (primaryHere) {
       reconcile();
     }
-    return Database.replicated(vertx, config, this::poolOptions, this::describe, primaryHere);
+    return Database.replicated(vertx, config, this::poolOptions, this::describe, primaryHere)
+        .onSuccess(opened -> database = opened);
   }
 
   /** The primary's options at each new connection of the pool: this node's server, or the current primary's. */
@@ -271,7 +274,10 @@ final class ReplicatedDatabase implements SiteDatabase {
     return holderEndpoint(deadline).compose(found -> {
       LOG.info("This node joins the site's replicated database: primary at {} on node {}", found.endpoint(),
           found.node());
-      return vertx.executeBlocking(() -> Files.exists(dbDir.resolve("pgdata").resolve("PG_VERSION")), false)
+      return vertx.executeBlocking(() -> {
+        EmbeddedPostgres.stopLeftover(dbDir);
+        return Files.exists(dbDir.resolve("pgdata").resolve("PG_VERSION"));
+      }, false)
           .compose(hasData -> hasData
               ? ReplicationNode.assessRejoin(vertx, dbDir, settings, found.endpoint())
                   .compose(verdict -> verdict.canFollow() ? Future.<Void>succeededFuture()
@@ -380,9 +386,10 @@ final class ReplicatedDatabase implements SiteDatabase {
     if (primary.isEmpty()) {
       return Future.succeededFuture();
     }
-    return here.promote().onSuccess(v -> {
+    return here.promote().compose(v -> {
       primary = Optional.empty();
       reconcile();
+      return renewConnections();
     });
   }
 
@@ -401,9 +408,17 @@ final class ReplicatedDatabase implements SiteDatabase {
             + "so that it rejoins as a standby", holder);
         return Future.succeededFuture();
       }
-      return here.follow(at).onSuccess(v -> primary = Optional.of(at));
+      return here.follow(at).compose(v -> {
+        primary = Optional.of(at);
+        return renewConnections();
+      });
     }).onFailure(e -> LOG.warn("This node's database could not follow node {}: {}", holder,
         Failures.rootMessage(e)));
+  }
+
+  private Future<Void> renewConnections() {
+    Database opened = database;
+    return opened == null ? Future.succeededFuture() : opened.renewConnections();
   }
 
   /** On the primary: only the site's current members count for synchronous commits. */
