@@ -55,14 +55,14 @@ import org.slf4j.LoggerFactory;
  * replication (see docs/replication.md): the node that holds the site's authority runs the primary, the others run
  * hot standbys cloned from it, and every node's pool writes to the primary.
  *
- * <p>A node that is alone when it joins the cluster starts its database as the primary (so that a second node can
- * join it later). A node that joins members asks the cluster's oldest member (the one that holds, or is about to
- * hold, the authority) where its primary listens, waiting until it answers; it then follows as it is when its own
- * data is a prefix of the primary's history, else it is cloned: the holder sends its base backup over the clustered
- * event bus (mutual TLS between the site's nodes, so only members get it) in acknowledged chunks at
- * {@code outpost.site.db.backup.<id>}. Its pool connects to the primary as the replication role (TLS,
- * {@code verify-ca} against the event-bus CA that every node derives from {@code cluster.secret}); migrations run
- * only on the primary.
+ * <p>A node that is alone when it joins the cluster (or the oldest member, as when a whole site starts at once)
+ * starts its database as the primary (so that a second node can join it later). A node that joins members asks
+ * the cluster's oldest member (the one that holds, or is about to hold, the authority) where its primary listens,
+ * waiting until it answers; it then follows as it is when its own data is a prefix of the primary's history, else it
+ * is cloned: the holder sends its base backup over the clustered event bus (mutual TLS between the site's nodes, so
+ * only members get it) in acknowledged chunks at {@code outpost.site.db.backup.<id>}. Its pool connects to the
+ * primary as the replication role (TLS, {@code verify-ca} against the event-bus CA that every node derives from
+ * {@code cluster.secret}); migrations run only on the primary.
  *
  * <p>When the authority moves, the new holder promotes its standby before it takes the site's lock, and every other
  * node's standby follows it and its pool moves to it. The new holder is the cluster's oldest surviving member, not
@@ -197,7 +197,8 @@ final class ReplicatedDatabase implements SiteDatabase {
     if (early != null) {
       started = Future.fromCompletionStage(early, vertx.getOrCreateContext())
           .map(server -> ReplicationNode.adopt(vertx, dbDir, settings, server));
-    } else if (member.getCluster().getMembers().size() <= 1) {
+    } else if (oldestOther().isEmpty()) {
+      // alone, or the oldest member (a whole site started at once): this node is about to hold the authority
       started = vertx.executeBlocking(() -> {
         refuseTakenPort(settings);
         return dropStandbySignal();
@@ -210,14 +211,14 @@ final class ReplicatedDatabase implements SiteDatabase {
   }
 
   /**
-   * A lone node whose data is a standby's (the rest of the site is gone) starts it as the primary: the standby's
-   * signal goes, its data stays. Blocking.
+   * A lone (or the oldest) node whose data is a standby's (the rest of the site is gone) starts it as the primary:
+   * the standby's signal goes, its data stays. Blocking.
    */
   private Void dropStandbySignal() throws IOException {
     Path signal = dbDir.resolve("pgdata").resolve("standby.signal");
     if (Files.deleteIfExists(signal)) {
-      LOG.warn("This node is alone in its cluster and its database was a standby: it starts as the primary with the "
-          + "data it replayed");
+      LOG.warn("This node is the oldest member of its cluster and its database was a standby: it starts as the "
+          + "primary with the data it replayed");
     }
     return null;
   }
