@@ -43,6 +43,10 @@ final class ApplianceCommand implements Callable<Integer> {
       + "nodes, mutual TLS (default: the cluster port + 1, 5702).")
   String clusterBusPort;
 
+  @Option(names = "--db-peer-port", paramLabel = "PORT", description = "Port on the cluster address where the "
+      + "embedded database serves the site's other nodes, TLS only (default: the cluster port + 2, 5703).")
+  String dbPeerPort;
+
   @Option(names = "--cluster-host", paramLabel = "ADDRESS",
       description = "Address other nodes reach this node on; the cluster member listens on it and connects "
           + "from it (default: 127.0.0.1 when --join is empty).")
@@ -81,6 +85,7 @@ final class ApplianceCommand implements Callable<Integer> {
     CommonOptions.put(flags, ConfigKeys.GATEWAY_PORT.name(), gatewayPort);
     CommonOptions.put(flags, ConfigKeys.CLUSTER_PORT.name(), clusterPort);
     CommonOptions.put(flags, ConfigKeys.CLUSTER_BUS_PORT.name(), clusterBusPort);
+    CommonOptions.put(flags, ConfigKeys.DB_PEER_PORT.name(), dbPeerPort);
     CommonOptions.put(flags, ConfigKeys.CLUSTER_HOST.name(), clusterHost);
     CommonOptions.put(flags, ConfigKeys.CLUSTER_JOIN.name(), join);
     CommonOptions.put(flags, ConfigKeys.HUB_URL.name(), hub);

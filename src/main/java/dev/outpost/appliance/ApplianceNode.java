@@ -151,6 +151,10 @@ public final class ApplianceNode {
   private BrokerClient broker;
   private HostEvents hostEvents;
   private java.util.concurrent.CompletableFuture<dev.outpost.db.EmbeddedPostgres> embeddedStarting;
+  /** This node's part in the site's replicated database, without {@code --db-url} and a separate hub. */
+  private dev.outpost.db.replication.ReplicationSettings replication;
+  /** What the site's database does when the authority moves; chosen once at boot. */
+  private SiteDatabase siteDatabase = SiteDatabase.SHARED;
   /** The hub role as this node sees it: in this process, or a separate hub; chosen once at boot. */
   private HubSide hub;
   private HttpFrontDoor frontDoor;
@@ -204,15 +208,29 @@ public final class ApplianceNode {
       return Future.failedFuture(new StartupException("cannot read or create the cluster secret in "
           + ClusterSecret.file(config.dataDir()) + ": " + e.getMessage(), e));
     }
-    // PostgreSQL and the cluster member take the longest to start: let them start side by side, the database off
-    // the ports this node's listeners are configured with (they bind later, and a test may give them any port)
-    embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir(),
-        Set.copyOf(List.of(cluster.port(), cluster.busPort(), config.http().port(), config.gateway().port()))) : null;
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ClusterKeys keys = ClusterKeys.of(cluster.secret());
     seal = ClusterSeal.create(keys, metrics);
     MemberAuthenticator authenticator = new MemberAuthenticator(keys, metrics);
     SiteCertificates busCertificates = SiteCertificates.busAuthority(keys.busAuthority(), nodeId);
+    // PostgreSQL and the cluster member take the longest to start: let them start side by side, the database off
+    // the ports this node's listeners are configured with (they bind later, and a test may give them any port); a
+    // node of a replicated site starts early only when it joins nobody (then it is the site's primary)
+    boolean replicates = config.db().embedded() && config.hub().inProcess();
+    if (!replicates) {
+      embeddedStarting = config.db().embedded() ? Database.startEmbeddedEarly(config.dataDir(),
+          Set.copyOf(List.of(cluster.port(), cluster.busPort(), config.http().port(), config.gateway().port())))
+          : null;
+    } else if (cluster.join().isEmpty()) {
+      try {
+        replication = ReplicatedDatabase.settings(config.dataDir(), nodeId, cluster.host(), cluster.join(),
+            config.db().peerPort(), busCertificates, keys);
+      } catch (IOException e) {
+        return Future.failedFuture(new StartupException("cannot prepare the database's replication settings: "
+            + e.getMessage(), e));
+      }
+      embeddedStarting = ReplicatedDatabase.startPrimaryEarly(config.dataDir(), replication);
+    }
     // made anew at every start, in memory, for 825 days: shown so that every certificate the node holds is
     CertificateGauges.register(metrics, "cluster-bus", () -> Optional.of(busCertificates.nodeCertificate()));
     return startMember(authenticator)
@@ -229,6 +247,17 @@ public final class ApplianceNode {
         })
         .compose(v -> {
           vertx = v;
+          return !replicates ? Future.succeededFuture() : onOwnThread("outpost-db-settings", () -> {
+            if (replication == null) {
+              replication = ReplicatedDatabase.settings(config.dataDir(), nodeId, busHost(member), cluster.join(),
+                  config.db().peerPort(), busCertificates, keys);
+            }
+            siteDatabase = new ReplicatedDatabase(vertx, config.db(), config.dataDir(), replication, member, nodeId,
+                metrics);
+            return null;
+          });
+        })
+        .compose(ignored -> {
           hub = config.hub().inProcess()
               ? new InProcessHubSide(vertx, config, nodeId, member, cluster.minMembers(), () -> secrets,
                   () -> certificates, metrics,
@@ -237,7 +266,7 @@ public final class ApplianceNode {
                     if (linked != null) {
                       linked.registerAllAgain();
                     }
-                  })
+                  }, siteDatabase)
               : new RemoteHubSide(vertx, config, nodeId, member, seal, cluster.minMembers(), () -> certificates,
                   () -> secrets, this::applianceOperation, (hostId, command) -> agents.send(hostId, command),
                   () -> gateway, this::deploy, metrics);
@@ -246,7 +275,8 @@ public final class ApplianceNode {
           return onOwnThread("outpost-site-prepare", () -> prepareSite(member));
         })
         .compose(v -> {
-          Future<Database> database = Database.start(vertx, config.db(), embeddedStarting)
+          Future<Database> database = (siteDatabase instanceof ReplicatedDatabase replicated
+              ? replicated.open(embeddedStarting) : Database.start(vertx, config.db(), embeddedStarting))
               .onSuccess(opened -> {
                 db = opened;
                 db.bindMetrics(metrics);
@@ -790,6 +820,8 @@ public final class ApplianceNode {
           .fromCompletionStage(embeddedStarting.thenAcceptAsync(ApplianceNode::closeQuietly))
           .recover(e -> Future.succeededFuture()));
     }
+    SiteDatabase site = siteDatabase;
+    chain = chain.compose(v -> site.stop());
     if (vertx != null) {
       Vertx v0 = vertx;
       chain = chain.compose(v -> v0.close().recover(e -> Future.succeededFuture()));

@@ -68,6 +68,7 @@ final class InProcessHubSide implements HubSide {
   private final HazelcastInstance member;
   private final int minMembers;
   private final Runnable hostsAgain;
+  private final SiteDatabase siteDatabase;
   private SiteAuthority authority;
   private LocalHostCache hostCache;
   /** The hub role's broker for this node while it holds the authority, called without a wire form. */
@@ -84,11 +85,12 @@ final class InProcessHubSide implements HubSide {
    * @param down the node's own operations, for what the hub role sends down to it
    * @param deploy deploys a verticle of this side so that the node undeploys it when it stops
    * @param hostsAgain reports the hosts linked to this node to the broker again (it moved to another node)
+   * @param siteDatabase what the site's database does when the authority moves
    */
   InProcessHubSide(Vertx vertx, OutpostConfig config, String nodeId, HazelcastInstance member, int minMembers,
       Supplier<SecretBox> secrets, Supplier<SiteCertificates> certificates, MeterRegistry metrics,
       Function<String, Function<JsonObject, Future<JsonObject>>> down, Function<Deployable, Future<Void>> deploy,
-      Runnable hostsAgain) {
+      Runnable hostsAgain, SiteDatabase siteDatabase) {
     this.vertx = Objects.requireNonNull(vertx);
     this.config = Objects.requireNonNull(config);
     this.nodeId = Objects.requireNonNull(nodeId);
@@ -100,6 +102,7 @@ final class InProcessHubSide implements HubSide {
     this.member = Objects.requireNonNull(member);
     this.minMembers = minMembers;
     this.hostsAgain = Objects.requireNonNull(hostsAgain);
+    this.siteDatabase = Objects.requireNonNull(siteDatabase);
   }
 
   @Override
@@ -114,16 +117,17 @@ final class InProcessHubSide implements HubSide {
     accounts = username -> stored.find(username).recover(e -> e instanceof ClientErrorException
         ? Future.failedFuture(e) : cachedAccount(username, e));
     enrollment = new DatabaseEnrollmentLedger(db);
-    if (config.db().embedded() && !config.cluster().join().isEmpty()) {
-      LOG.warn("This node joins other appliances but keeps its own embedded database: users, pools and hosts "
-          + "changed at one node are not seen at the others. Give every node of the site the same --db-url");
-    }
     authority = new SiteAuthority(vertx, member, db, config.location(), nodeId, minMembers, down,
         new SiteAuthority.Terms() {
           @Override
           public HubRole newRole() {
             return new HubRole(vertx, db, secrets.get(), certificates.get().caFingerprint(), config.broker(),
                 config.lease(), config.dataDir(), metrics);
+          }
+
+          @Override
+          public Future<Void> beforeLock() {
+            return siteDatabase.beforeTerm();
           }
 
           @Override
@@ -139,6 +143,7 @@ final class InProcessHubSide implements HubSide {
 
           @Override
           public void holderChanged(String node) {
+            siteDatabase.holderChanged(node);
             hostsAgain.run();
           }
         }, metrics);

@@ -56,6 +56,14 @@ public final class ClusterKeys {
     return derive("outpost/cluster/event-bus-ca/v1");
   }
 
+  /**
+   * Secret from which the embedded databases of a replicated site derive their passwords (the replication role's
+   * and the superuser's), so that none is ever sent between nodes.
+   */
+  public byte[] databaseReplication() {
+    return derive("outpost/db/replication/v1");
+  }
+
   /** HMAC-SHA256 of {@code data} under {@code key}. */
   public static byte[] hmac(byte[] key, byte[]... data) {
     try {

@@ -31,13 +31,18 @@ public final class Database {
   public static final String EMBEDDED_DATABASE = "outpost";
 
   private final Vertx vertx;
-  private final Pool pool;
+  private final DbConfig config;
+  private final Supplier<PgConnectOptions> server;
+  private volatile Pool pool;
   private final EmbeddedPostgres embedded;
   private final Supplier<String> description;
 
-  private Database(Vertx vertx, Pool pool, EmbeddedPostgres embedded, Supplier<String> description) {
+  private Database(Vertx vertx, DbConfig config, Supplier<PgConnectOptions> server, EmbeddedPostgres embedded,
+      Supplier<String> description) {
     this.vertx = vertx;
-    this.pool = pool;
+    this.config = config;
+    this.server = server;
+    this.pool = newPool(vertx, config, server);
     this.embedded = embedded;
     this.description = description;
   }
@@ -108,6 +113,22 @@ public final class Database {
         .compose(server -> prepareEmbedded(vertx, config, server, false));
   }
 
+  /**
+   * Opens the pool of a node whose embedded database is replicated: {@code server} names the site's primary at
+   * each new connection (this node's own server on loopback, or another node's), so that the pool follows a
+   * primary that moves. Migrations run only when {@code migrate} (on the primary). The server is not the pool's: its
+   * owner stops it.
+   */
+  public static Future<Database> replicated(Vertx vertx, DbConfig config, Supplier<PgConnectOptions> server,
+      Supplier<String> description, boolean migrate) {
+    return open(vertx, config, server, null, description, migrate);
+  }
+
+  /** The options of the superuser's loopback connection to an embedded server of this node. */
+  public static PgConnectOptions loopback(EmbeddedPostgres server) {
+    return embeddedOptions(server.port(), server.password(), EMBEDDED_DATABASE);
+  }
+
   private static Future<Database> startExternal(Vertx vertx, DbConfig config) {
     return startExternal(vertx, config, true);
   }
@@ -152,15 +173,8 @@ public final class Database {
 
   private static Future<Database> open(Vertx vertx, DbConfig config, Supplier<PgConnectOptions> server,
       EmbeddedPostgres embedded, Supplier<String> description, boolean migrate) {
-    Supplier<Future<SqlConnectOptions>> options = () -> Future.succeededFuture(server.get().setReconnectAttempts(0)
-        .setCachePreparedStatements(true).setPipeliningLimit(256));
-    Pool pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(config.poolSize()).setName("outpost-db").setShared(false)
-            .setMaxWaitQueueSize(1_000).setConnectionTimeout(10))
-        .connectingTo(options)
-        .using(vertx)
-        .build();
-    Database db = new Database(vertx, pool, embedded, description);
+    Database db = new Database(vertx, config, server, embedded, description);
+    Pool pool = db.pool;
     Future<Integer> migrated = migrate ? new Migrations(pool).migrate() : pool.query("SELECT 1").execute().map(0);
     return migrated
         .map(count -> {
@@ -171,18 +185,40 @@ public final class Database {
             "cannot use " + description.get() + ": " + Failures.rootMessage(e), e))));
   }
 
+  private static Pool newPool(Vertx vertx, DbConfig config, Supplier<PgConnectOptions> server) {
+    Supplier<Future<SqlConnectOptions>> options = () -> Future.succeededFuture(server.get().setReconnectAttempts(0)
+        .setCachePreparedStatements(true).setPipeliningLimit(256));
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(config.poolSize()).setName("outpost-db").setShared(false)
+            .setMaxWaitQueueSize(1_000).setConnectionTimeout(10))
+        .connectingTo(options)
+        .using(vertx)
+        .build();
+  }
+
+  /**
+   * Replaces the pool's connections by new ones to wherever the server supplier now points (the site's primary
+   * moved): the old pool is closed, failing what still ran on it, so that no write reaches a former primary that
+   * still runs.
+   */
+  public Future<Void> renewConnections() {
+    Pool old = pool;
+    pool = newPool(vertx, config, server);
+    return old.close().recover(e -> Future.succeededFuture());
+  }
+
   /** The shared pool; prefer {@link #transaction} for writes that must land together. */
   public Pool pool() {
     return pool;
   }
 
   public <T> Future<T> transaction(Function<SqlConnection, Future<T>> work) {
-    return pool.withTransaction(work);
+    return pool().withTransaction(work);
   }
 
   /** A cheap round trip, for readiness checks. */
   public Future<Void> ping() {
-    return pool.query("SELECT 1").execute().<Void>mapEmpty()
+    return pool().query("SELECT 1").execute().<Void>mapEmpty()
         .recover(e -> Future.failedFuture(ServerErrorException.unavailable("database: " + Failures.rootMessage(e)
             + (embedded != null && !embedded.running() ? " (the embedded PostgreSQL stopped and is being restarted)"
             : ""), e)));
@@ -209,7 +245,7 @@ public final class Database {
 
   /** Closes the pool, then stops the embedded server (on a worker). */
   public Future<Void> close() {
-    return pool.close().recover(e -> Future.succeededFuture())
+    return pool().close().recover(e -> Future.succeededFuture())
         .compose(v -> embedded == null ? Future.succeededFuture()
             : vertx.executeBlocking(() -> {
               embedded.close();

@@ -194,6 +194,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
    * Stops a server a previous start left running on this data dir: a process killed with SIGKILL cannot stop its
    * PostgreSQL, which then holds the data dir. The caller holds the data dir's lock, so no running Outpost owns it.
    */
+  /**
+   * Stops a PostgreSQL that a previous start of this node left running on {@code dbDir} (the node was killed), before
+   * its data is assessed or replaced. Blocking; the caller holds the data dir's lock.
+   */
+  public static void stopLeftover(Path dbDir) throws IOException {
+    stopOrphan(dbDir.resolve("pgdata"));
+  }
+
   private static void stopOrphan(Path pgData) throws IOException {
     Path pidFile = pgData.resolve("postmaster.pid");
     if (!Files.exists(pidFile)) {

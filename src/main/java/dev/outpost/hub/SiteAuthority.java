@@ -80,6 +80,14 @@ public final class SiteAuthority implements HubChannel {
     /** A new hub role for a term (not yet started). */
     HubRole newRole();
 
+    /**
+     * Runs when this node is about to start a term, before it takes the site's lock in the database (a node whose
+     * database is a standby promotes it here).
+     */
+    default Future<Void> beforeLock() {
+      return Future.succeededFuture();
+    }
+
     /** Runs once the role of a new term has started and before requests reach it. */
     Future<Void> began(HubRole role);
 
@@ -252,7 +260,7 @@ public final class SiteAuthority implements HubChannel {
   /** Fences the database, starts a new role and lets requests reach it. */
   private Future<Void> takeOver() {
     Instant began = Instant.now();
-    return lock().compose(v -> {
+    return terms.beforeLock().compose(ready -> lock()).compose(v -> {
       HubRole next = terms.newRole();
       return next.start().compose(started -> terms.began(next)).map(next)
           .recover(e -> next.stop().transform(ignored -> Future.failedFuture(e)));

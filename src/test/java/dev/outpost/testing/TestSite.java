@@ -90,6 +90,8 @@ public final class TestSite implements AutoCloseable {
       flags.put("cluster.port", Integer.toString(FreePorts.next()));
       // not cluster.port + 1: a free port from the ephemeral range may have an outgoing connection's port after it
       flags.put("cluster.bus-port", Integer.toString(FreePorts.next()));
+      // likewise not cluster.port + 2 for the embedded database's peer port
+      flags.put("db.peer-port", Integer.toString(FreePorts.next()));
       flags.put("cluster.name", "test-" + Long.toHexString(System.nanoTime()));
       flags.put("admin.password-file", passwordFile.toString());
       flags.putAll(settings);

@@ -158,6 +158,10 @@ public final class ConfigKeys {
       Parsers.optionalPostgresUrl());
   public static final ConfigKey<Integer> DB_POOL_SIZE = key("db.pool-size", null, "8",
       "Connections in the database pool.", Parsers.intRange(1, 200));
+  public static final ConfigKey<Integer> DB_PEER_PORT = key("db.peer-port", "--db-peer-port", "0",
+      "Port on cluster.host where the embedded database of a site without --db-url serves the site's other nodes "
+          + "(streaming replication and their pools, TLS only); 0: cluster.port + 2 (5703 by default). Open it "
+          + "between the nodes like cluster.port.", Parsers.port(true));
 
   public static final ConfigKey<Duration> SESSION_TTL = key("identity.session-ttl", null, "8h",
       "How long a sign-in stays valid.", Parsers.duration(Duration.ofMinutes(1), Duration.ofDays(30)));

@@ -110,6 +110,18 @@ public record OutpostConfig(
     return clusterPort + 1;
   }
 
+  /** {@code db.peer-port}: 0 stands for the cluster port + 2. */
+  private static int peerPort(int clusterPort, int peerPort) {
+    if (peerPort != 0) {
+      return peerPort;
+    }
+    if (clusterPort > 65533) {
+      throw new ConfigException(ConfigKeys.DB_PEER_PORT.name(), "cannot be cluster.port + 2 when cluster.port is "
+          + clusterPort + "; " + ConfigKeys.DB_PEER_PORT.howToSet());
+    }
+    return clusterPort + 2;
+  }
+
   static OutpostConfig from(ConfigLoader c) {
     String location = c.get(ConfigKeys.LOCATION);
     List<String> join = c.get(ConfigKeys.CLUSTER_JOIN);
@@ -143,7 +155,8 @@ public record OutpostConfig(
             c.get(ConfigKeys.HUB_PING), c.get(ConfigKeys.HUB_OUTAGE_THRESHOLD), c.get(ConfigKeys.HUB_SYNC_INTERVAL)),
         proxy(c),
         new BrokerConfig(c.get(ConfigKeys.BROKER_HEARTBEAT), c.get(ConfigKeys.BROKER_TICKET_TTL)),
-        new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE)),
+        new DbConfig(c.get(ConfigKeys.DB_URL), c.get(ConfigKeys.DB_POOL_SIZE),
+            peerPort(c.get(ConfigKeys.CLUSTER_PORT), c.get(ConfigKeys.DB_PEER_PORT))),
         new IdentityConfig(c.get(ConfigKeys.SESSION_TTL), c.get(ConfigKeys.LOGIN_MAX_FAILURES_USER),
             c.get(ConfigKeys.LOGIN_MAX_FAILURES_ADDRESS), c.get(ConfigKeys.LOGIN_WINDOW),
             c.get(ConfigKeys.REMEMBER_DEVICE)),

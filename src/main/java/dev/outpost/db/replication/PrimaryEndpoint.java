@@ -1,5 +1,9 @@
 package dev.outpost.db.replication;
 
+import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -30,6 +34,22 @@ public record PrimaryEndpoint(String host, int port) {
     return "host=" + host + " port=" + port + " user=" + ReplicationCredentials.ROLE + " password="
         + credentials.replicationPassword() + " application_name=" + standbyName + " sslmode=verify-ca sslrootcert="
         + trustedCa + " connect_timeout=5 keepalives_idle=5 keepalives_interval=2 keepalives_count=3";
+  }
+
+  /**
+   * How another node's pool uses this primary's {@code database}: as the replication role (which reads and writes
+   * all data), over TLS with a certificate issued by the site's authority ({@code verify-ca}). Holds a secret.
+   */
+  public PgConnectOptions poolOptions(ReplicationSettings settings, String database) {
+    return new PgConnectOptions()
+        .setHost(host)
+        .setPort(port)
+        .setUser(ReplicationCredentials.ROLE)
+        .setPassword(settings.credentials().replicationPassword())
+        .setDatabase(database)
+        .setSslMode(SslMode.VERIFY_CA)
+        .setSslOptions(new ClientSSLOptions().setTrustOptions(new PemTrustOptions()
+            .addCertPath(settings.trustedCa().toString())));
   }
 
   @Override

@@ -65,22 +65,36 @@ public final class ReplicationNode {
    * data directory that is a standby's (promote it instead).
    */
   public static Future<ReplicationNode> startPrimary(Vertx vertx, Path dbDir, ReplicationSettings settings) {
-    return vertx.executeBlocking(() -> {
-      if (Files.exists(dbDir.resolve(BaseBackupSink.DATA).resolve(NodeConfiguration.STANDBY_SIGNAL))) {
-        throw new IOException("the database in " + dbDir + " is a standby: promote it rather than start it as the "
-            + "primary");
-      }
-      EmbeddedPostgres database = EmbeddedPostgres.start(dbDir, settings.listener());
-      try {
-        preparePrimary(database, dbDir, settings);
-      } catch (IOException | SQLException | RuntimeException e) {
-        database.close();
-        throw e;
-      }
-      LOG.info("The embedded database runs as the primary on {}:{}", settings.listener().address(),
-          settings.listener().port());
-      return new ReplicationNode(vertx, dbDir, settings, database);
-    }, false);
+    return vertx.executeBlocking(() -> new ReplicationNode(vertx, dbDir, settings, openPrimary(dbDir, settings)),
+        false);
+  }
+
+  /**
+   * The blocking part of {@link #startPrimary}, for a node that starts its database before its Vert.x instance
+   * exists (so that the start overlaps the cluster member's); {@link #adopt} it once Vert.x runs.
+   */
+  public static EmbeddedPostgres openPrimary(Path dbDir, ReplicationSettings settings) throws IOException,
+      SQLException {
+    if (Files.exists(dbDir.resolve(BaseBackupSink.DATA).resolve(NodeConfiguration.STANDBY_SIGNAL))) {
+      throw new IOException("the database in " + dbDir + " is a standby: promote it rather than start it as the "
+          + "primary");
+    }
+    EmbeddedPostgres database = EmbeddedPostgres.start(dbDir, settings.listener());
+    try {
+      preparePrimary(database, dbDir, settings);
+    } catch (IOException | SQLException | RuntimeException e) {
+      database.close();
+      throw e;
+    }
+    LOG.info("The embedded database runs as the primary on {}:{}", settings.listener().address(),
+        settings.listener().port());
+    return database;
+  }
+
+  /** The node of a primary that {@link #openPrimary} started. */
+  public static ReplicationNode adopt(Vertx vertx, Path dbDir, ReplicationSettings settings,
+      EmbeddedPostgres primary) {
+    return new ReplicationNode(vertx, dbDir, settings, primary);
   }
 
   /**
@@ -358,6 +372,11 @@ public final class ReplicationNode {
   /** The embedded server, for the node's own pool (superuser, loopback). */
   public EmbeddedPostgres database() {
     return database;
+  }
+
+  /** This node's settings: its name, listener, networks, TLS files and credentials. */
+  public ReplicationSettings settings() {
+    return settings;
   }
 
   /** Where this node listens for its peers, for the others' {@link PrimaryEndpoint} while it is the primary. */

@@ -84,6 +84,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theDatabasePeerPortFollowsTheClusterPortUnlessSet() {
+    // WHEN no peer port is set, THEN it is two after the cluster port (5703 by default); a set one stays
+    assertThat(ConfigLoader.create(Map.of(), Map.of(), null).load().db().peerPort()).isEqualTo(5703);
+    assertThat(ConfigLoader.create(Map.of("cluster.port", "6000"), Map.of(), null).load().db().peerPort())
+        .isEqualTo(6002);
+    assertThat(ConfigLoader.create(Map.of(), Map.of("OUTPOST_DB_PEER_PORT", "7003"), null).load().db().peerPort())
+        .isEqualTo(7003);
+    // WHEN the cluster port leaves no room after it, THEN start-up stops with one line naming the key
+    assertThatThrownBy(() -> ConfigLoader.create(Map.of("cluster.port", "65535", "cluster.bus-port", "7000"),
+        Map.of(), null).load()).isInstanceOf(ConfigException.class).hasMessageStartingWith("db.peer-port:")
+        .hasMessageNotContaining("\n");
+  }
+
+  @Test
   void environmentVariablesAreNamedAfterTheKey() {
     assertThat(ConfigKeys.DB_URL.envVar()).isEqualTo("OUTPOST_DB_URL");
     assertThat(ConfigKeys.DATA_DIR.envVar()).isEqualTo("OUTPOST_DATA_DIR");
