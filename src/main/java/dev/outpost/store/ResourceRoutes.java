@@ -2,6 +2,7 @@ package dev.outpost.store;
 
 import dev.outpost.broker.BrokerClient;
 import dev.outpost.broker.BrokerClient.SessionQuery;
+import dev.outpost.broker.SessionState;
 import dev.outpost.broker.BrokerModels.ResourceView;
 import dev.outpost.broker.BrokerModels.SessionView;
 import dev.outpost.broker.BrokerModels.UserRef;
@@ -141,9 +142,22 @@ public final class ResourceRoutes {
     String sessionId = ctx.pathParam("id");
     broker.sessions(new SessionQuery(principal.userId(), null, null, null, null, true, 1000))
         .compose(own -> owns(own, sessionId) ? act(action, sessionId, principal)
+            : "logoff".equals(action) ? alreadyEnded(principal, sessionId)
             : Future.failedFuture(ClientErrorException.notFound("you have no open session " + sessionId)))
         .onSuccess(session -> json(ctx, 200, publicView(session)))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * A log-off of the user's own session that has ended already answers as the first one did: a client that retries
+   * a log-off whose answer it lost (the node it asked died) is told the session is over, not that it has none.
+   */
+  private Future<SessionView> alreadyEnded(Principal principal, String sessionId) {
+    return broker.sessions(new SessionQuery(principal.userId(), null, SessionState.ENDED, null, null, false, 1000))
+        .compose(ended -> ended.stream().filter(s -> s.id().equals(sessionId)).findFirst()
+            .map(Future::succeededFuture)
+            .orElseGet(() -> Future.failedFuture(ClientErrorException.notFound("you have no open session "
+                + sessionId))));
   }
 
   private Future<SessionView> act(String action, String sessionId, Principal principal) {

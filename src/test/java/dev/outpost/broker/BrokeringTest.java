@@ -170,6 +170,14 @@ class BrokeringTest {
         .isEqualTo(404);
     Response disconnected = client.post("/api/v1/sessions/" + mine + "/disconnect", tokens.get("user6"), null);
     assertThat(disconnected.json().getString("state")).isEqualTo("disconnected");
+    // a log-off retried after its answer was lost is told the session ended, and still not of another's session
+    assertThat(client.post("/api/v1/sessions/" + mine + "/logoff", tokens.get("user6"), null).status())
+        .isEqualTo(200);
+    Response again = client.post("/api/v1/sessions/" + mine + "/logoff", tokens.get("user6"), null);
+    assertThat(again.status()).as(again.body()).isEqualTo(200);
+    assertThat(again.json().getString("state")).isEqualTo("ended");
+    assertThat(client.post("/api/v1/sessions/" + mine + "/disconnect", tokens.get("user6"), null).status())
+        .isEqualTo(404);
 
     // the help desk lists everything, filters, and logs a user off; it cannot touch hosts or the site model
     String helpdesk = tokens.get("helpdesk");
