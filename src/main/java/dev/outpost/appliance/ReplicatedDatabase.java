@@ -234,6 +234,8 @@ final class ReplicatedDatabase implements SiteDatabase {
   private Future<Database> opened(ReplicationNode started) {
     node = started;
     started.bindMetrics(metrics);
+    // the server's own gauges (up, restarts after it ended on its own), as on a node whose database is its own
+    started.database().bindMetrics(metrics);
     started.startMonitoring(MONITOR);
     membership = member.getCluster().addMembershipListener(new MembershipListener() {
       @Override

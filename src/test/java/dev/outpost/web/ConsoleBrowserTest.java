@@ -306,9 +306,18 @@ class ConsoleBrowserTest extends BrowserTest {
       }
     });
 
-    // THEN it shows her session: resource, pool, host and why it ended
-    assertThat(browser.await("#view table tbody").getText()).contains("gina", "echo", WebSite.POOL, "web-host-1",
-        "logged off by gina");
+    // THEN it shows her session: resource, pool, host and why it ended (read again if an earlier submit's answer
+    // redraws the table meanwhile)
+    String[] table = new String[1];
+    browser.until("the table shows gina's session", () -> {
+      try {
+        table[0] = browser.await("#view table tbody").getText();
+        return table[0].contains("gina");
+      } catch (InterruptedException | org.openqa.selenium.StaleElementReferenceException e) {
+        return false;
+      }
+    });
+    assertThat(table[0]).contains("gina", "echo", WebSite.POOL, "web-host-1", "logged off by gina");
 
     // WHEN the help desk asks for sessions open after a time still to come THEN none matches
     browser.script("document.getElementById('history-from').value = '2999-01-01T00:00';");
