@@ -209,7 +209,7 @@ public final class SiteAuthority implements HubChannel {
 
   /** The node id of the member that should hold the authority now, or empty below {@code cluster.min-members}. */
   public Optional<String> holder() {
-    java.util.Set<Member> members = member.getCluster().getMembers();
+    Set<Member> members = member.getCluster().getMembers();
     if (members.size() < minMembers) {
       return Optional.empty();
     }
@@ -260,7 +260,9 @@ public final class SiteAuthority implements HubChannel {
   /** Fences the database, starts a new role and lets requests reach it. */
   private Future<Void> takeOver() {
     Instant began = Instant.now();
-    return terms.beforeLock().compose(ready -> lock()).compose(v -> {
+    return terms.beforeLock().compose(ready -> tryLock()).compose(taken -> taken ? Future.<Void>succeededFuture()
+        : Future.<Void>failedFuture(ServerErrorException.unavailable("another node still holds the site's lock in the "
+            + "database; it gives it up when it stops or falls into the minority"))).compose(v -> {
       HubRole next = terms.newRole();
       return next.start().compose(started -> terms.began(next)).map(next)
           .recover(e -> next.stop().transform(ignored -> Future.failedFuture(e)));
@@ -291,21 +293,20 @@ public final class SiteAuthority implements HubChannel {
   }
 
   /**
-   * Takes the site's advisory lock on a connection kept for the term: refused while another node's term holds it
-   * on the same database. If the connection breaks, the lock is gone: the term ends.
+   * Takes the site's advisory lock on a connection kept for the term: {@code false} while another node's term holds
+   * it on the same database; fails when the database cannot be reached. If that connection breaks later, the term
+   * goes on without the lock until {@link #relock} takes it again.
    */
-  private Future<Void> lock() {
+  private Future<Boolean> tryLock() {
     return db.pool().getConnection().compose(conn -> conn.preparedQuery("SELECT pg_try_advisory_lock($1) AS taken")
         .execute(Tuple.of(LOCK_KEY))
         .compose(rows -> {
           if (Boolean.TRUE.equals(rows.iterator().next().getBoolean("taken"))) {
             fence = conn;
             conn.closeHandler(v -> context.runOnContext(ignored -> fenceLost(conn)));
-            return Future.<Void>succeededFuture();
+            return Future.succeededFuture(true);
           }
-          return conn.close().transform(ignored -> Future.failedFuture(ServerErrorException.unavailable(
-              "another node still holds the site's lock in the database; it gives it up when it stops or falls "
-                  + "into the minority")));
+          return conn.close().transform(ignored -> Future.succeededFuture(false));
         }, e -> conn.close().transform(ignored -> Future.failedFuture(e))));
   }
 
@@ -325,11 +326,13 @@ public final class SiteAuthority implements HubChannel {
   /** Takes the lock again for a term that lost it; gives the term up if another node holds it now. */
   private void relock() {
     changing = true;
-    lock().onSuccess(v -> LOG.atInfo().log("This node holds the site's lock in the database again"))
-        .recover(e -> e instanceof ServerErrorException refused && refused.status() == 503
-            && Failures.rootMessage(e).startsWith("another node") ? stepDown("another node holds the site's lock in "
-                + "the database") : Future.succeededFuture())
-        .onComplete(ar -> changing = false);
+    tryLock().compose(taken -> {
+      if (taken) {
+        LOG.atInfo().log("This node holds the site's lock in the database again");
+        return Future.<Void>succeededFuture();
+      }
+      return stepDown("another node holds the site's lock in the database");
+    }).onComplete(ar -> changing = false); // the database still cannot be reached: the next check tries again
   }
 
   private void unlock() {
